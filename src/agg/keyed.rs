@@ -1,0 +1,232 @@
+//! Values keyed by an open set of categorical names (step names, intents,
+//! outcomes, components), with bounded memory that merges deterministically.
+//!
+//! At most `cap` keys are kept: when more appear, only the `cap` keys with
+//! the smallest hash stay (a bottom-k sketch) and the others are folded
+//! into an overflow count. Which keys stay depends only on the set of keys,
+//! never on the order they arrived in or how the input was split, so one
+//! thread and N threads still give identical reports.
+
+use std::collections::HashMap;
+use std::hash::{BuildHasherDefault, Hasher};
+
+/// FxHash: fast, fixed (no random seed), good enough for short keys.
+#[derive(Default, Clone, Copy)]
+pub struct Fx(u64);
+
+impl Hasher for Fx {
+    #[inline]
+    fn write(&mut self, bytes: &[u8]) {
+        const K: u64 = 0x51_7c_c1_b7_27_22_0a_95;
+        let mut h = self.0;
+        let mut chunks = bytes.chunks_exact(8);
+        for c in &mut chunks {
+            let w = u64::from_le_bytes(c.try_into().unwrap_or([0; 8]));
+            h = (h.rotate_left(5) ^ w).wrapping_mul(K);
+        }
+        for &b in chunks.remainder() {
+            h = (h.rotate_left(5) ^ b as u64).wrapping_mul(K);
+        }
+        self.0 = h;
+    }
+    #[inline]
+    fn finish(&self) -> u64 {
+        self.0
+    }
+}
+
+pub type FxBuild = BuildHasherDefault<Fx>;
+
+/// A well-mixed, order-free hash of a key for the bottom-k rule.
+pub fn key_hash(k: &str) -> u64 {
+    let mut h = Fx::default();
+    h.write(k.as_bytes());
+    h.write_u8(0xff);
+    // SplitMix64 finalizer, so the low Fx quality does not bias selection.
+    let mut z = h.finish().wrapping_add(0x9E37_79B9_7F4A_7C15);
+    z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE5_E5B9);
+    z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
+    z ^ (z >> 31)
+}
+
+pub trait Merge {
+    fn merge(&mut self, other: &Self);
+    /// How many observations this value holds (for the overflow count).
+    fn weight(&self) -> u64;
+}
+
+impl Merge for u64 {
+    fn merge(&mut self, o: &u64) {
+        *self += *o;
+    }
+    fn weight(&self) -> u64 {
+        *self
+    }
+}
+
+#[derive(Debug, Clone)]
+pub struct Keyed<T> {
+    map: HashMap<Box<str>, (u64, T), FxBuild>,
+    cap: usize,
+    /// Keys with a hash at or above this are not kept.
+    threshold: u64,
+    /// Observations whose key was not kept.
+    pub overflow: u64,
+}
+
+impl<T: Merge + Clone> Keyed<T> {
+    pub fn new(cap: usize) -> Self {
+        Keyed { map: HashMap::default(), cap: cap.max(1), threshold: u64::MAX, overflow: 0 }
+    }
+
+    /// The value for `key`, created with `make` if the key may be kept;
+    /// `None` if the key falls outside the kept set.
+    #[inline]
+    pub fn entry(&mut self, key: &str, make: impl FnOnce() -> T) -> Option<&mut T> {
+        if self.map.contains_key(key) {
+            return self.map.get_mut(key).map(|e| &mut e.1);
+        }
+        let h = key_hash(key);
+        if h >= self.threshold {
+            return None;
+        }
+        self.map.insert(key.into(), (h, make()));
+        if self.map.len() > self.cap {
+            self.shrink();
+        }
+        self.map.get_mut(key).map(|e| &mut e.1)
+    }
+
+    /// Add `n` to a counter key (for `Keyed<u64>`).
+    #[inline]
+    pub fn count(&mut self, key: &str, n: u64)
+    where
+        T: From<u64> + std::ops::AddAssign<u64>,
+    {
+        match self.entry(key, || T::from(0)) {
+            Some(c) => *c += n,
+            None => self.overflow += n,
+        }
+    }
+
+    fn shrink(&mut self) {
+        while self.map.len() > self.cap {
+            let max = self.map.values().map(|e| e.0).max().unwrap_or(0);
+            self.threshold = self.threshold.min(max);
+            self.evict();
+        }
+    }
+
+    fn evict(&mut self) {
+        let t = self.threshold;
+        let mut dropped = 0;
+        self.map.retain(|_, (h, v)| {
+            if *h >= t {
+                dropped += v.weight();
+                false
+            } else {
+                true
+            }
+        });
+        self.overflow += dropped;
+    }
+
+    pub fn merge(&mut self, o: &Keyed<T>) {
+        self.threshold = self.threshold.min(o.threshold);
+        self.overflow += o.overflow;
+        for (k, (h, v)) in &o.map {
+            if *h >= self.threshold {
+                self.overflow += v.weight();
+                continue;
+            }
+            match self.map.get_mut(k) {
+                Some(e) => e.1.merge(v),
+                None => {
+                    self.map.insert(k.clone(), (*h, v.clone()));
+                }
+            }
+        }
+        self.evict();
+        if self.map.len() > self.cap {
+            self.shrink();
+        }
+    }
+
+    /// Entries sorted by key.
+    pub fn sorted(&self) -> Vec<(&str, &T)> {
+        let mut v: Vec<_> = self.map.iter().map(|(k, e)| (&**k, &e.1)).collect();
+        v.sort_by(|a, b| a.0.cmp(b.0));
+        v
+    }
+
+    pub fn sorted_mut(&mut self) -> Vec<(&str, &mut T)> {
+        let mut v: Vec<_> = self.map.iter_mut().map(|(k, e)| (&**k, &mut e.1)).collect();
+        v.sort_by(|a, b| a.0.cmp(b.0));
+        v
+    }
+
+    pub fn get(&self, key: &str) -> Option<&T> {
+        self.map.get(key).map(|e| &e.1)
+    }
+
+    pub fn len(&self) -> usize {
+        self.map.len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.map.is_empty()
+    }
+}
+
+/// A pair key (`intent` x `outcome`) packed into one string without any
+/// separator that a key could contain: `<len of a>:<a><b>`.
+pub fn pair_key(buf: &mut String, a: &str, b: &str) {
+    use std::fmt::Write;
+    buf.clear();
+    let _ = write!(buf, "{}:", a.len());
+    buf.push_str(a);
+    buf.push_str(b);
+}
+
+pub fn split_pair(k: &str) -> (&str, &str) {
+    let Some((n, rest)) = k.split_once(':') else { return (k, "") };
+    let n: usize = n.parse().unwrap_or(0);
+    if n <= rest.len() && rest.is_char_boundary(n) {
+        rest.split_at(n)
+    } else {
+        (rest, "")
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn bottom_k_is_order_free() {
+        let keys: Vec<String> = (0..500).map(|i| format!("k{i}")).collect();
+        let mut a: Keyed<u64> = Keyed::new(50);
+        for k in &keys {
+            a.count(k, 1);
+        }
+        let mut parts: Vec<Keyed<u64>> = (0..7).map(|_| Keyed::new(50)).collect();
+        for (i, k) in keys.iter().rev().enumerate() {
+            parts[i % 7].count(k, 1);
+        }
+        let mut b: Keyed<u64> = Keyed::new(50);
+        for p in &parts {
+            b.merge(p);
+        }
+        assert_eq!(a.len(), 50);
+        assert_eq!(a.sorted(), b.sorted());
+        assert_eq!(a.overflow, 450);
+        assert_eq!(b.overflow, 450);
+    }
+
+    #[test]
+    fn pairs_round_trip() {
+        let mut s = String::new();
+        pair_key(&mut s, "a:b", "c1:");
+        assert_eq!(split_pair(&s), ("a:b", "c1:"));
+    }
+}

@@ -1,0 +1,35 @@
+//! Parse the command line, dispatch, and map errors to exit codes.
+
+use std::process::ExitCode;
+
+use aggmetrics::cli::{Cli, Command};
+use aggmetrics::cmd::{self, exit, OutputError};
+use aggmetrics::error::Error;
+use clap::Parser;
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    let result = match &cli.command {
+        Command::Summarize(a) => cmd::summarize::run(a),
+    };
+    match result {
+        Ok(code) => ExitCode::from(code as u8),
+        Err(e) => {
+            // A closed pipe downstream is not worth a message.
+            if e.chain().any(|c| c.downcast_ref::<std::io::Error>().is_some_and(|io| io.kind() == std::io::ErrorKind::BrokenPipe)) {
+                return ExitCode::from(exit::OK as u8);
+            }
+            eprintln!("aggmetrics: error: {e:#}");
+            let code = if e.downcast_ref::<OutputError>().is_some() {
+                exit::OUTPUT
+            } else {
+                match e.downcast_ref::<Error>() {
+                    Some(Error::Usage(_) | Error::StdinNeedsKind | Error::UnknownKind(_)) => exit::USAGE,
+                    Some(Error::NotFound(_) | Error::Io { .. }) => exit::NO_INPUT,
+                    None => exit::NO_INPUT,
+                }
+            };
+            ExitCode::from(code as u8)
+        }
+    }
+}

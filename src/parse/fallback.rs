@@ -1,0 +1,120 @@
+//! `fallback_metrics*.jsonl`: one record per processed command.
+//!
+//! Needs `timestamp`. `llm_outcome` (string; missing or null is counted as
+//! `unknown`, as the platform's script did), `intent` and `fallback_reason`
+//! (string or null), `llm_latency_ms` (duration or null) and `components`
+//! (name -> status string) are optional; any of them with another JSON type
+//! makes the line `wrong_type`.
+
+use super::{begin, category, duration, optional, required, timestamp_field, Line, Parser, Skip, Slot, Span, Timestamp, Val};
+
+#[derive(Debug, Clone, Copy)]
+pub struct FallbackRecord {
+    pub ts: Timestamp,
+    pub outcome: Option<Span>,
+    pub intent: Option<Span>,
+    pub reason: Option<Span>,
+    pub llm_latency_ms: Option<f64>,
+    pub deterministic_used: bool,
+}
+
+/// Component statuses of the line being parsed, reused between lines.
+#[derive(Debug, Default)]
+pub struct Components {
+    pub items: Vec<(Span, Span)>,
+    raw: Vec<(Span, Slot<Span>)>,
+}
+
+pub fn parse(line: &[u8], comps: &mut Components) -> Result<Line<FallbackRecord>, Skip> {
+    let mut p = Parser::new(line);
+    if !begin(&mut p)? {
+        return Ok(Line::Blank);
+    }
+    comps.raw.clear();
+    comps.items.clear();
+    let mut ts = Slot::Missing;
+    let mut outcome = Slot::Missing;
+    let mut intent = Slot::Missing;
+    let mut reason = Slot::Missing;
+    let mut lat = Slot::Missing;
+    let mut det = false;
+    let mut comps_bad = None;
+    let mut key = p.first_key()?;
+    while let Some(k) = key {
+        let owned;
+        let name: &[u8] = if k.escaped {
+            owned = k.text(line);
+            owned.as_bytes()
+        } else {
+            k.raw(line)
+        };
+        match name {
+            b"timestamp" => ts = timestamp_field(line, p.value()?),
+            b"llm_outcome" => outcome = category(p.value()?),
+            b"intent" => intent = category(p.value()?),
+            b"fallback_reason" => reason = category(p.value()?),
+            b"llm_latency_ms" => lat = duration(p.value()?),
+            b"deterministic_used" => det = p.value()? == Val::Bool(true),
+            b"components" => {
+                comps.raw.clear();
+                comps_bad = None;
+                let raw = &mut comps.raw;
+                let before = p.peek();
+                let is_obj = p.object(|p, name| {
+                    let v = category(p.value()?);
+                    if let Some(e) = raw.iter_mut().find(|(n, _)| n.raw(line) == name.raw(line)) {
+                        e.1 = v;
+                    } else {
+                        raw.push((name, v));
+                    }
+                    Ok(())
+                })?;
+                if !is_obj && before != Some(b'n') {
+                    comps_bad = Some(Skip::WrongType);
+                }
+            }
+            _ => p.skip_value()?,
+        }
+        key = p.next_key()?;
+    }
+    p.finish()?;
+    let ts = required(ts)?;
+    if let Some(e) = comps_bad {
+        return Err(e);
+    }
+    for (name, v) in comps.raw.iter() {
+        if let Some(v) = optional(*v)? {
+            comps.items.push((*name, v));
+        }
+    }
+    Ok(Line::Record(FallbackRecord {
+        ts,
+        outcome: optional(outcome)?,
+        intent: optional(intent)?,
+        reason: optional(reason)?,
+        llm_latency_ms: optional(lat)?,
+        deterministic_used: det,
+    }))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn reads_fields() {
+        let l = br#"{"timestamp": "2026-02-10T12:00:00+00:00", "command_id": "c", "intent": "create_task", "decision_action": "clarify", "llm_outcome": "fallback", "fallback_reason": "timeout", "deterministic_used": true, "llm_latency_ms": null, "components": {"llm": "error", "registry": "ok", "x": null}}"#;
+        let mut c = Components::default();
+        let Line::Record(r) = parse(l, &mut c).unwrap() else { panic!() };
+        assert_eq!(r.outcome.unwrap().text(l), "fallback");
+        assert_eq!(r.intent.unwrap().text(l), "create_task");
+        assert_eq!(r.reason.unwrap().text(l), "timeout");
+        assert_eq!(r.llm_latency_ms, None);
+        assert!(r.deterministic_used);
+        assert_eq!(c.items.len(), 2);
+        let bad = br#"{"timestamp": "2026-02-10T12:00:00+00:00", "llm_outcome": 5}"#;
+        assert_eq!(parse(bad, &mut c).unwrap_err(), Skip::WrongType);
+        let bad = br#"{"timestamp": "2026-02-10T12:00:00+00:00", "components": []}"#;
+        assert_eq!(parse(bad, &mut c).unwrap_err(), Skip::WrongType);
+    }
+}

@@ -1,0 +1,659 @@
+//! A single-pass, allocation-free JSON validator that hands out only the
+//! fields a log kind asks for.
+//!
+//! The whole line is validated as RFC 8259 JSON (strings checked for UTF-8 and
+//! control characters, escapes checked, numbers checked against the grammar,
+//! nesting bounded) while the caller walks the top-level object and pulls the
+//! few values it needs. Strings are returned as [`Span`]s into the line, so
+//! nothing is copied unless a string contains escapes and is then resolved.
+//!
+//! Differential tests in `tests/parser_differential.rs` hold this parser to
+//! `serde_json`'s verdict on valid and damaged lines.
+
+use std::borrow::Cow;
+
+use super::Skip;
+
+/// Deepest nesting accepted, the same limit `serde_json` uses by default.
+pub const MAX_DEPTH: usize = 128;
+
+/// A string's location in the line: the bytes between the quotes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct Span {
+    pub start: u32,
+    pub end: u32,
+    /// The raw bytes contain at least one backslash escape.
+    pub escaped: bool,
+}
+
+impl Span {
+    /// The raw bytes between the quotes (escapes not resolved).
+    #[inline]
+    pub fn raw<'a>(&self, line: &'a [u8]) -> &'a [u8] {
+        &line[self.start as usize..self.end as usize]
+    }
+
+    /// The decoded string. Borrowed unless the string had escapes.
+    pub fn text<'a>(&self, line: &'a [u8]) -> Cow<'a, str> {
+        let raw = self.raw(line);
+        if !self.escaped {
+            // The scanner validated UTF-8; this cannot fail for a span it made.
+            return match std::str::from_utf8(raw) {
+                Ok(s) => Cow::Borrowed(s),
+                Err(_) => Cow::Owned(String::from_utf8_lossy(raw).into_owned()),
+            };
+        }
+        Cow::Owned(unescape(raw))
+    }
+
+    /// True if the decoded string equals `s`.
+    #[inline]
+    pub fn eq_str(&self, line: &[u8], s: &str) -> bool {
+        if !self.escaped {
+            self.raw(line) == s.as_bytes()
+        } else {
+            self.text(line) == s
+        }
+    }
+
+    #[inline]
+    pub fn is_empty(&self) -> bool {
+        self.start == self.end
+    }
+}
+
+/// A value as the field extractors see it. Objects and arrays are validated
+/// and skipped unless the caller descends into them itself.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub enum Val {
+    Str(Span),
+    Num(f64),
+    Bool(bool),
+    Null,
+    /// An object or array (validated, contents not kept).
+    Container,
+}
+
+/// Cursor over one line.
+pub struct Parser<'a> {
+    b: &'a [u8],
+    i: usize,
+}
+
+const POW10: [f64; 23] = [
+    1e0, 1e1, 1e2, 1e3, 1e4, 1e5, 1e6, 1e7, 1e8, 1e9, 1e10, 1e11, 1e12, 1e13, 1e14, 1e15, 1e16,
+    1e17, 1e18, 1e19, 1e20, 1e21, 1e22,
+];
+
+const LO: u64 = 0x0101_0101_0101_0101;
+const HI: u64 = 0x8080_8080_8080_8080;
+
+/// Bit 7 of each byte of the result is set where `w` has a byte that needs a
+/// look inside a string: `"`, `\`, a control byte (< 0x20) or a non-ASCII
+/// byte. Bits above the lowest set one may be false positives (borrows), so
+/// callers only use the lowest.
+#[inline(always)]
+fn special_bytes(w: u64) -> u64 {
+    let q = w ^ (LO * b'"' as u64);
+    let s = w ^ (LO * b'\\' as u64);
+    let has_q = q.wrapping_sub(LO) & !q;
+    let has_s = s.wrapping_sub(LO) & !s;
+    let ctrl = w.wrapping_sub(LO * 0x20) & !w;
+    (has_q | has_s | ctrl | w) & HI
+}
+
+impl<'a> Parser<'a> {
+    pub fn new(b: &'a [u8]) -> Self {
+        Parser { b, i: 0 }
+    }
+
+    #[inline]
+    pub fn pos(&self) -> usize {
+        self.i
+    }
+
+    #[inline(always)]
+    fn ws(&mut self) {
+        while let Some(&c) = self.b.get(self.i) {
+            if c == b' ' || c == b'\t' || c == b'\r' || c == b'\n' {
+                self.i += 1;
+            } else {
+                break;
+            }
+        }
+    }
+
+    /// Next non-whitespace byte, not consumed.
+    #[inline(always)]
+    pub fn peek(&mut self) -> Option<u8> {
+        self.ws();
+        self.b.get(self.i).copied()
+    }
+
+    /// True if nothing but whitespace is left.
+    pub fn at_end(&mut self) -> bool {
+        self.peek().is_none()
+    }
+
+    #[inline]
+    fn unexpected(&self) -> Skip {
+        match self.b.get(self.i) {
+            None => Skip::Truncated,
+            Some(_) => Skip::InvalidJson,
+        }
+    }
+
+    /// Consume `{` that opens the top-level object. Blank lines are the
+    /// caller's business: this sees a non-blank line.
+    pub fn begin_object(&mut self) -> Result<(), Skip> {
+        match self.peek() {
+            Some(b'{') => {
+                self.i += 1;
+                Ok(())
+            }
+            None => Err(Skip::Truncated),
+            Some(b'[' | b'"' | b'-' | b'0'..=b'9' | b't' | b'f' | b'n') => {
+                // A JSON value, but not an object: validate so that garbage
+                // is still called garbage.
+                self.skip_value()?;
+                self.finish()?;
+                Err(Skip::NotObject)
+            }
+            Some(_) => Err(Skip::InvalidJson),
+        }
+    }
+
+    /// After `{`: the first key, or `None` for `{}`. Consumes the `:`.
+    #[inline]
+    pub fn first_key(&mut self) -> Result<Option<Span>, Skip> {
+        match self.peek() {
+            Some(b'}') => {
+                self.i += 1;
+                Ok(None)
+            }
+            Some(b'"') => self.key_colon().map(Some),
+            _ => Err(self.unexpected()),
+        }
+    }
+
+    /// After a member's value: the next key, or `None` at `}`.
+    #[inline]
+    pub fn next_key(&mut self) -> Result<Option<Span>, Skip> {
+        match self.peek() {
+            Some(b',') => {
+                self.i += 1;
+                match self.peek() {
+                    Some(b'"') => self.key_colon().map(Some),
+                    _ => Err(self.unexpected()),
+                }
+            }
+            Some(b'}') => {
+                self.i += 1;
+                Ok(None)
+            }
+            _ => Err(self.unexpected()),
+        }
+    }
+
+    #[inline]
+    fn key_colon(&mut self) -> Result<Span, Skip> {
+        let k = self.string()?;
+        match self.peek() {
+            Some(b':') => {
+                self.i += 1;
+                Ok(k)
+            }
+            _ => Err(self.unexpected()),
+        }
+    }
+
+    /// Only whitespace may follow the top-level value.
+    pub fn finish(&mut self) -> Result<(), Skip> {
+        if self.at_end() {
+            Ok(())
+        } else {
+            Err(Skip::TrailingGarbage)
+        }
+    }
+
+    /// A string at the cursor (which must be at `"`); returns its span.
+    #[inline]
+    pub fn string(&mut self) -> Result<Span, Skip> {
+        debug_assert_eq!(self.b.get(self.i), Some(&b'"'));
+        self.i += 1;
+        let start = self.i;
+        let b = self.b;
+        let mut escaped = false;
+        let mut non_ascii = false;
+        let mut i = self.i;
+        loop {
+            // Eight bytes at a time while they are plain.
+            while i + 8 <= b.len() {
+                let w = u64::from_le_bytes([
+                    b[i],
+                    b[i + 1],
+                    b[i + 2],
+                    b[i + 3],
+                    b[i + 4],
+                    b[i + 5],
+                    b[i + 6],
+                    b[i + 7],
+                ]);
+                let m = special_bytes(w);
+                if m == 0 {
+                    i += 8;
+                } else {
+                    i += (m.trailing_zeros() / 8) as usize;
+                    break;
+                }
+            }
+            let Some(&c) = b.get(i) else {
+                return Err(Skip::Truncated);
+            };
+            match c {
+                b'"' => {
+                    self.i = i + 1;
+                    if non_ascii && std::str::from_utf8(&b[start..i]).is_err() {
+                        return Err(Skip::InvalidUtf8);
+                    }
+                    return Ok(Span {
+                        start: start as u32,
+                        end: i as u32,
+                        escaped,
+                    });
+                }
+                b'\\' => {
+                    escaped = true;
+                    i = self.escape(i + 1)?;
+                }
+                0x00..=0x1f => return Err(Skip::InvalidJson),
+                0x80..=0xff => {
+                    non_ascii = true;
+                    i += 1;
+                }
+                _ => i += 1,
+            }
+        }
+    }
+
+    /// Validate one escape; `i` is just past the backslash. Returns the index
+    /// after the escape. Lone surrogates are rejected, as `serde_json` does.
+    fn escape(&self, i: usize) -> Result<usize, Skip> {
+        let b = self.b;
+        match b.get(i) {
+            None => Err(Skip::Truncated),
+            Some(b'"' | b'\\' | b'/' | b'b' | b'f' | b'n' | b'r' | b't') => Ok(i + 1),
+            Some(b'u') => {
+                let cp = hex4(b, i + 1)?;
+                if (0xD800..0xDC00).contains(&cp) {
+                    // High surrogate: a low one must follow.
+                    match (b.get(i + 5), b.get(i + 6)) {
+                        (Some(b'\\'), Some(b'u')) => {
+                            let lo = hex4(b, i + 7)?;
+                            if (0xDC00..0xE000).contains(&lo) {
+                                Ok(i + 11)
+                            } else {
+                                Err(Skip::InvalidJson)
+                            }
+                        }
+                        (None, _) | (Some(b'\\'), None) => Err(Skip::Truncated),
+                        _ => Err(Skip::InvalidJson),
+                    }
+                } else if (0xDC00..0xE000).contains(&cp) {
+                    Err(Skip::InvalidJson)
+                } else {
+                    Ok(i + 5)
+                }
+            }
+            Some(_) => Err(Skip::InvalidJson),
+        }
+    }
+
+    /// A number at the cursor, validated against the JSON grammar.
+    /// `NaN`, `Infinity` and `-Infinity` (which Python writes for non-finite
+    /// floats) are reported as [`Skip::NonFinite`]; a number too large for
+    /// an f64 (`1e400`) as [`Skip::OutOfRange`].
+    #[inline]
+    pub fn number(&mut self) -> Result<f64, Skip> {
+        let b = self.b;
+        let start = self.i;
+        let mut i = self.i;
+        let neg = b.get(i) == Some(&b'-');
+        if neg {
+            i += 1;
+        }
+        let mut mant: u64 = 0;
+        let mut digits = 0u32;
+        match b.get(i) {
+            Some(b'0') => {
+                i += 1;
+            }
+            Some(b'1'..=b'9') => {
+                while let Some(&c @ b'0'..=b'9') = b.get(i) {
+                    mant = mant.wrapping_mul(10).wrapping_add((c - b'0') as u64);
+                    digits += 1;
+                    i += 1;
+                }
+            }
+            Some(b'I') if neg => {
+                self.i = i;
+                return Err(self.non_finite_literal());
+            }
+            None => return Err(Skip::Truncated),
+            _ => return Err(Skip::InvalidJson),
+        }
+        let mut frac = 0u32;
+        if b.get(i) == Some(&b'.') {
+            i += 1;
+            match b.get(i) {
+                Some(b'0'..=b'9') => {}
+                None => return Err(Skip::Truncated),
+                _ => return Err(Skip::InvalidJson),
+            }
+            while let Some(&c @ b'0'..=b'9') = b.get(i) {
+                mant = mant.wrapping_mul(10).wrapping_add((c - b'0') as u64);
+                digits += 1;
+                frac += 1;
+                i += 1;
+            }
+        }
+        let mut exp = false;
+        if let Some(b'e' | b'E') = b.get(i) {
+            exp = true;
+            i += 1;
+            if let Some(b'+' | b'-') = b.get(i) {
+                i += 1;
+            }
+            match b.get(i) {
+                Some(b'0'..=b'9') => {}
+                None => return Err(Skip::Truncated),
+                _ => return Err(Skip::InvalidJson),
+            }
+            while let Some(b'0'..=b'9') = b.get(i) {
+                i += 1;
+            }
+        }
+        self.i = i;
+        // Clinger's fast path: an exact integer mantissa and an exact power
+        // of ten give a correctly rounded quotient.
+        let v = if !exp && digits <= 15 && frac <= 22 {
+            mant as f64 / POW10[frac as usize]
+        } else {
+            // The bytes are ASCII digits and signs, so this is valid UTF-8.
+            let s = std::str::from_utf8(&b[start..i]).map_err(|_| Skip::InvalidJson)?;
+            let v: f64 = s.parse().map_err(|_| Skip::InvalidJson)?;
+            if !v.is_finite() {
+                return Err(Skip::OutOfRange);
+            }
+            return Ok(v);
+        };
+        Ok(if neg { -v } else { v })
+    }
+
+    fn non_finite_literal(&mut self) -> Skip {
+        let rest = &self.b[self.i..];
+        for lit in [&b"NaN"[..], b"Infinity"] {
+            if rest.starts_with(lit) {
+                return Skip::NonFinite;
+            }
+            if lit.starts_with(rest) {
+                return Skip::Truncated;
+            }
+        }
+        Skip::InvalidJson
+    }
+
+    fn literal(&mut self, lit: &[u8]) -> Result<(), Skip> {
+        let rest = &self.b[self.i..];
+        if rest.starts_with(lit) {
+            self.i += lit.len();
+            Ok(())
+        } else if lit.starts_with(rest) {
+            Err(Skip::Truncated)
+        } else {
+            Err(Skip::InvalidJson)
+        }
+    }
+
+    /// Any value at the cursor. Containers are validated and skipped.
+    #[inline]
+    pub fn value(&mut self) -> Result<Val, Skip> {
+        match self.peek() {
+            Some(b'"') => self.string().map(Val::Str),
+            Some(b'-' | b'0'..=b'9') => self.number().map(Val::Num),
+            Some(b'n') => self.literal(b"null").map(|_| Val::Null),
+            Some(b't') => self.literal(b"true").map(|_| Val::Bool(true)),
+            Some(b'f') => self.literal(b"false").map(|_| Val::Bool(false)),
+            Some(b'{' | b'[') => self.skip_value().map(|_| Val::Container),
+            Some(b'N' | b'I') => Err(self.non_finite_literal()),
+            None => Err(Skip::Truncated),
+            Some(_) => Err(Skip::InvalidJson),
+        }
+    }
+
+    /// Validate and skip one value of any kind, iteratively, with nesting
+    /// bounded by [`MAX_DEPTH`] (so hostile nesting cannot exhaust a
+    /// worker thread's stack).
+    pub fn skip_value(&mut self) -> Result<(), Skip> {
+        // One bit a level: set for an array, clear for an object.
+        let mut stack = [0u64; MAX_DEPTH / 64];
+        let mut depth = 0usize;
+        loop {
+            // At a value position.
+            match self.peek() {
+                Some(c @ (b'{' | b'[')) => {
+                    if depth == MAX_DEPTH {
+                        return Err(Skip::TooDeep);
+                    }
+                    self.i += 1;
+                    let is_arr = c == b'[';
+                    if is_arr {
+                        stack[depth / 64] |= 1 << (depth % 64);
+                    } else {
+                        stack[depth / 64] &= !(1 << (depth % 64));
+                    }
+                    depth += 1;
+                    // Empty container, or the first member.
+                    let close = if is_arr { b']' } else { b'}' };
+                    if self.peek() == Some(close) {
+                        self.i += 1;
+                        depth -= 1;
+                    } else if !is_arr {
+                        match self.peek() {
+                            Some(b'"') => {
+                                self.key_colon()?;
+                            }
+                            _ => return Err(self.unexpected()),
+                        }
+                        continue;
+                    } else {
+                        continue;
+                    }
+                }
+                Some(b'"') => {
+                    self.string()?;
+                }
+                Some(b'-' | b'0'..=b'9') => {
+                    self.number()?;
+                }
+                Some(b'n') => self.literal(b"null")?,
+                Some(b't') => self.literal(b"true")?,
+                Some(b'f') => self.literal(b"false")?,
+                Some(b'N' | b'I') => return Err(self.non_finite_literal()),
+                None => return Err(Skip::Truncated),
+                Some(_) => return Err(Skip::InvalidJson),
+            }
+            // After a complete value: close containers or move to the next
+            // member.
+            loop {
+                if depth == 0 {
+                    return Ok(());
+                }
+                let is_arr = stack[(depth - 1) / 64] & (1 << ((depth - 1) % 64)) != 0;
+                let close = if is_arr { b']' } else { b'}' };
+                match self.peek() {
+                    Some(b',') => {
+                        self.i += 1;
+                        if !is_arr {
+                            match self.peek() {
+                                Some(b'"') => {
+                                    self.key_colon()?;
+                                }
+                                _ => return Err(self.unexpected()),
+                            }
+                        }
+                        break;
+                    }
+                    Some(c) if c == close => {
+                        self.i += 1;
+                        depth -= 1;
+                    }
+                    _ => return Err(self.unexpected()),
+                }
+            }
+        }
+    }
+
+    /// Walk an object value at the cursor member by member, calling `f`
+    /// with each key; `f` must consume the member's value (for example with
+    /// [`Parser::value`]). A non-object value is validated and reported as
+    /// `Ok(false)`.
+    #[inline]
+    pub fn object<F>(&mut self, mut f: F) -> Result<bool, Skip>
+    where
+        F: FnMut(&mut Self, Span) -> Result<(), Skip>,
+    {
+        if self.peek() != Some(b'{') {
+            self.value()?;
+            return Ok(false);
+        }
+        self.i += 1;
+        let mut key = self.first_key()?;
+        while let Some(k) = key {
+            f(self, k)?;
+            key = self.next_key()?;
+        }
+        Ok(true)
+    }
+}
+
+fn hex4(b: &[u8], i: usize) -> Result<u32, Skip> {
+    let mut v = 0u32;
+    for k in 0..4 {
+        let d = match b.get(i + k) {
+            None => return Err(Skip::Truncated),
+            Some(&c @ b'0'..=b'9') => c - b'0',
+            Some(&c @ b'a'..=b'f') => c - b'a' + 10,
+            Some(&c @ b'A'..=b'F') => c - b'A' + 10,
+            Some(_) => return Err(Skip::InvalidJson),
+        };
+        v = v * 16 + d as u32;
+    }
+    Ok(v)
+}
+
+/// Decode the escapes of a string the scanner already validated.
+fn unescape(raw: &[u8]) -> String {
+    let mut out: Vec<u8> = Vec::with_capacity(raw.len());
+    let mut i = 0;
+    while i < raw.len() {
+        let c = raw[i];
+        if c != b'\\' {
+            out.push(c);
+            i += 1;
+            continue;
+        }
+        let e = raw.get(i + 1).copied().unwrap_or(b'\\');
+        i += 2;
+        let ch = match e {
+            b'"' => '"',
+            b'\\' => '\\',
+            b'/' => '/',
+            b'b' => '\u{8}',
+            b'f' => '\u{c}',
+            b'n' => '\n',
+            b'r' => '\r',
+            b't' => '\t',
+            b'u' => {
+                let hi = hex4(raw, i).unwrap_or(0xFFFD);
+                i += 4;
+                let cp = if (0xD800..0xDC00).contains(&hi) {
+                    let lo = hex4(raw, i + 2).unwrap_or(0xDC00);
+                    i += 6;
+                    0x10000 + ((hi - 0xD800) << 10) + (lo.wrapping_sub(0xDC00) & 0x3FF)
+                } else {
+                    hi
+                };
+                char::from_u32(cp).unwrap_or('\u{FFFD}')
+            }
+            _ => '\u{FFFD}',
+        };
+        let mut buf = [0u8; 4];
+        out.extend_from_slice(ch.encode_utf8(&mut buf).as_bytes());
+    }
+    String::from_utf8(out).unwrap_or_else(|e| String::from_utf8_lossy(e.as_bytes()).into_owned())
+}
+
+/// Validate a whole line as one JSON value (no field extraction). Used by
+/// tests and by callers that only need a verdict.
+pub fn validate(line: &[u8]) -> Result<(), Skip> {
+    let mut p = Parser::new(line);
+    p.skip_value()?;
+    p.finish()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn num(s: &str) -> Result<f64, Skip> {
+        let mut p = Parser::new(s.as_bytes());
+        p.number()
+    }
+
+    #[test]
+    fn numbers_parse_like_std() {
+        for s in ["0", "-0", "15.4", "0.001", "123456789.123", "1e3", "1.5E-2", "12345678901234567890"] {
+            assert_eq!(num(s).unwrap(), s.parse::<f64>().unwrap(), "{s}");
+        }
+        assert_eq!(num("1e400"), Err(Skip::OutOfRange));
+        assert_eq!(num("-Infinity"), Err(Skip::NonFinite));
+        assert_eq!(num("01").unwrap(), 0.0); // the caller sees the trailing 1
+        assert_eq!(num("1."), Err(Skip::Truncated));
+        assert_eq!(num("1.x"), Err(Skip::InvalidJson));
+        assert_eq!(num("-"), Err(Skip::Truncated));
+    }
+
+    #[test]
+    fn strings_and_escapes() {
+        let line = br#""a\"b\u00e9\ud83d\ude00""#;
+        let mut p = Parser::new(line);
+        let s = p.string().unwrap();
+        assert!(s.escaped);
+        assert_eq!(s.text(line), "a\"bé😀");
+        assert_eq!(validate(br#""\ud800""#), Err(Skip::InvalidJson));
+        assert_eq!(validate(b"\"a\x01\""), Err(Skip::InvalidJson));
+        assert_eq!(validate(b"\"\xff\""), Err(Skip::InvalidUtf8));
+        assert_eq!(validate(b"\"abc"), Err(Skip::Truncated));
+    }
+
+    #[test]
+    fn nesting_is_bounded() {
+        let ok = "[".repeat(MAX_DEPTH) + &"]".repeat(MAX_DEPTH);
+        assert_eq!(validate(ok.as_bytes()), Ok(()));
+        let deep = "[".repeat(MAX_DEPTH + 1) + &"]".repeat(MAX_DEPTH + 1);
+        assert_eq!(validate(deep.as_bytes()), Err(Skip::TooDeep));
+        let huge = "[".repeat(1_000_000);
+        assert_eq!(validate(huge.as_bytes()), Err(Skip::TooDeep));
+    }
+
+    #[test]
+    fn structure() {
+        assert_eq!(validate(br#"{"a":[1,{"b":null}],"c":true}"#), Ok(()));
+        assert_eq!(validate(br#"{"a":1,}"#), Err(Skip::InvalidJson));
+        assert_eq!(validate(br#"{"a":1} x"#), Err(Skip::TrailingGarbage));
+        assert_eq!(validate(br#"{"a":1"#), Err(Skip::Truncated));
+        assert_eq!(validate(br#"[1 2]"#), Err(Skip::InvalidJson));
+        assert_eq!(validate(br#"{"a" 1}"#), Err(Skip::InvalidJson));
+    }
+}

@@ -1,0 +1,138 @@
+//! `pipeline_latency*.jsonl`: one record per processed command.
+//!
+//! Needs `timestamp` (RFC 3339) and `total_ms` (a duration, or null: the
+//! record then counts but adds no total). `steps` is an open map of step
+//! name -> duration (null values ignored). Only `llm_enabled: true` puts a
+//! record in the `with_llm` group; every other value, or none, is
+//! `without_llm`, as the platform's script did.
+
+use super::{begin, duration, optional, required, timestamp_field, Line, Parser, Skip, Slot, Span, Timestamp, Val};
+
+#[derive(Debug, Clone, Copy)]
+pub struct LatencyRecord {
+    pub ts: Timestamp,
+    pub total_ms: Option<f64>,
+    pub llm_enabled: bool,
+}
+
+/// Step values of the line being parsed; reused from line to line so a
+/// worker allocates nothing per line.
+#[derive(Debug, Default)]
+pub struct Steps {
+    pub items: Vec<(Span, f64)>,
+    raw: Vec<(Span, Slot<f64>)>,
+}
+
+pub fn parse(line: &[u8], steps: &mut Steps) -> Result<Line<LatencyRecord>, Skip> {
+    let mut p = Parser::new(line);
+    if !begin(&mut p)? {
+        return Ok(Line::Blank);
+    }
+    steps.raw.clear();
+    steps.items.clear();
+    let mut ts = Slot::Missing;
+    let mut total = Slot::Missing;
+    let mut steps_bad = None;
+    let mut llm = false;
+    let mut key = p.first_key()?;
+    while let Some(k) = key {
+        let owned;
+        let name: &[u8] = if k.escaped {
+            owned = k.text(line);
+            owned.as_bytes()
+        } else {
+            k.raw(line)
+        };
+        match name {
+            b"total_ms" => total = duration(p.value()?),
+            b"timestamp" => ts = timestamp_field(line, p.value()?),
+            b"llm_enabled" => llm = p.value()? == Val::Bool(true),
+            b"steps" => {
+                steps.raw.clear();
+                steps_bad = None;
+                let raw = &mut steps.raw;
+                let before = p.peek();
+                let is_obj = p.object(|p, name| {
+                    let v = duration(p.value()?);
+                    // A repeated step name: the last one wins.
+                    if let Some(e) = raw.iter_mut().find(|(n, _)| n.raw(line) == name.raw(line)) {
+                        e.1 = v;
+                    } else {
+                        raw.push((name, v));
+                    }
+                    Ok(())
+                })?;
+                // Null steps mean "no steps"; any other non-object is wrong.
+                if !is_obj && before != Some(b'n') {
+                    steps_bad = Some(Skip::WrongType);
+                }
+            }
+            _ => p.skip_value()?,
+        }
+        key = p.next_key()?;
+    }
+    p.finish()?;
+    let ts = required(ts)?;
+    let total_ms = match total {
+        Slot::Missing => return Err(Skip::MissingField),
+        other => optional(other)?,
+    };
+    if let Some(e) = steps_bad {
+        return Err(e);
+    }
+    for (name, v) in steps.raw.iter() {
+        if let Some(v) = optional(*v)? {
+            steps.items.push((*name, v));
+        }
+    }
+    Ok(Line::Record(LatencyRecord { ts, total_ms, llm_enabled: llm }))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn rec(s: &str) -> Result<(LatencyRecord, Vec<(String, f64)>), Skip> {
+        let mut st = Steps::default();
+        match parse(s.as_bytes(), &mut st)? {
+            Line::Record(r) => Ok((r, st.items.iter().map(|(n, v)| (n.text(s.as_bytes()).into_owned(), *v)).collect())),
+            Line::Blank => Err(Skip::MissingField),
+        }
+    }
+
+    const TS: &str = r#""timestamp": "2026-02-10T12:00:00.000000+00:00""#;
+
+    #[test]
+    fn documented_example() {
+        let l = r#"{"command_id": "cmd-001", "trace_id": "trace-abc", "total_ms": 15.4, "steps": {"validate_command_ms": 0.3, "detect_intent_ms": 1.2, "registry_ms": 0.1, "core_logic_ms": 13.5, "validate_decision_ms": 0.3}, "llm_enabled": false, "timestamp": "2026-02-10T12:00:00.000000+00:00"}"#;
+        let (r, steps) = rec(l).unwrap();
+        assert_eq!(r.total_ms, Some(15.4));
+        assert!(!r.llm_enabled);
+        assert_eq!(steps.len(), 5);
+        assert_eq!(steps[3], ("core_logic_ms".to_string(), 13.5));
+    }
+
+    #[test]
+    fn field_rules() {
+        assert_eq!(rec(&format!("{{{TS}}}")).unwrap_err(), Skip::MissingField);
+        assert_eq!(rec(&format!(r#"{{{TS}, "total_ms": "5"}}"#)).unwrap_err(), Skip::WrongType);
+        assert_eq!(rec(&format!(r#"{{{TS}, "total_ms": -1}}"#)).unwrap_err(), Skip::NegativeValue);
+        assert_eq!(rec(&format!(r#"{{{TS}, "total_ms": 1e13}}"#)).unwrap_err(), Skip::OutOfRange);
+        assert_eq!(rec(&format!(r#"{{{TS}, "total_ms": NaN}}"#)).unwrap_err(), Skip::NonFinite);
+        assert_eq!(rec(&format!(r#"{{{TS}, "total_ms": 1, "steps": 3}}"#)).unwrap_err(), Skip::WrongType);
+        assert_eq!(rec(r#"{"total_ms": 1}"#).unwrap_err(), Skip::MissingField);
+        assert_eq!(rec(r#"{"total_ms": 1, "timestamp": "noon"}"#).unwrap_err(), Skip::BadTimestamp);
+        let (r, s) = rec(&format!(r#"{{{TS}, "total_ms": null, "steps": null, "llm_enabled": "true"}}"#)).unwrap();
+        assert_eq!(r.total_ms, None);
+        assert!(!r.llm_enabled, "only JSON true counts");
+        assert!(s.is_empty());
+        // Duplicates: the last one wins, including over a bad earlier value.
+        let (r, s) = rec(&format!(r#"{{{TS}, "total_ms": "x", "total_ms": 2, "steps": {{"a": 1, "a": 3, "b": null}}, "llm_enabled": true}}"#)).unwrap();
+        assert_eq!(r.total_ms, Some(2.0));
+        assert!(r.llm_enabled);
+        assert_eq!(s, vec![("a".to_string(), 3.0)]);
+        // Escaped key spelling.
+        let (r, _) = rec(&format!(r#"{{{TS}, "total\u005fms": 7}}"#)).unwrap();
+        assert_eq!(r.total_ms, Some(7.0));
+    }
+}

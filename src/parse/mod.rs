@@ -1,0 +1,244 @@
+//! Line bytes -> borrowed records, one log kind per file. No I/O, no
+//! formatting: a parser sees one line and says what it holds or why it was
+//! skipped.
+
+pub mod fallback;
+pub mod json;
+pub mod latency;
+pub mod risk;
+pub mod timestamp;
+
+use serde::Serialize;
+
+pub use json::{Parser, Span, Val};
+pub use timestamp::Timestamp;
+
+/// The log kinds aggmetrics reads. Adding one: a parser file here, an
+/// accumulator in `agg/`, and a line in [`LogKind::ALL`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum LogKind {
+    Latency,
+    Fallback,
+    Risk,
+}
+
+impl LogKind {
+    /// The registry: every kind with the file-name stem that identifies it.
+    pub const ALL: [(LogKind, &'static str); 3] = [
+        (LogKind::Latency, "pipeline_latency"),
+        (LogKind::Fallback, "fallback_metrics"),
+        (LogKind::Risk, "partial_trust_risk"),
+    ];
+
+    pub fn stem(self) -> &'static str {
+        Self::ALL.iter().find(|(k, _)| *k == self).map(|(_, s)| *s).unwrap_or("")
+    }
+
+    /// The kind named on the command line (`latency`, `fallback`, `risk`,
+    /// or a file stem such as `pipeline_latency`).
+    pub fn from_name(name: &str) -> Option<LogKind> {
+        let n = name.trim().to_ascii_lowercase();
+        Self::ALL
+            .iter()
+            .find(|(k, stem)| n == *stem || n == k.name())
+            .map(|(k, _)| *k)
+    }
+
+    pub fn name(self) -> &'static str {
+        match self {
+            LogKind::Latency => "latency",
+            LogKind::Fallback => "fallback",
+            LogKind::Risk => "risk",
+        }
+    }
+
+    /// The kind a file name announces: `<stem>*.jsonl`.
+    pub fn from_file_name(file_name: &str) -> Option<LogKind> {
+        if !file_name.ends_with(".jsonl") {
+            return None;
+        }
+        Self::ALL
+            .iter()
+            .find(|(_, stem)| file_name.starts_with(stem))
+            .map(|(k, _)| *k)
+    }
+}
+
+/// Why a line was not counted. Every variant is counted and reported; none
+/// carries any of the line's content.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub enum Skip {
+    /// Not JSON: a syntax error, a control character inside a string, a bad
+    /// escape or a lone surrogate.
+    InvalidJson,
+    /// The line ends inside a value (a partial write).
+    Truncated,
+    /// Bytes that are not UTF-8 inside a string.
+    InvalidUtf8,
+    /// Valid JSON, but not an object.
+    NotObject,
+    /// A field the record needs is absent.
+    MissingField,
+    /// A field has the wrong JSON type.
+    WrongType,
+    /// A duration below zero.
+    NegativeValue,
+    /// `NaN`, `Infinity` or `-Infinity` (Python's non-standard literals).
+    NonFinite,
+    /// A number beyond f64 (`1e400`) or a duration beyond the trackable range.
+    OutOfRange,
+    /// Non-whitespace after the object.
+    TrailingGarbage,
+    /// Nesting deeper than [`json::MAX_DEPTH`].
+    TooDeep,
+    /// Longer than `--max-line-bytes`.
+    LineTooLong,
+    /// A run of NUL bytes (the hole `copytruncate` leaves), counted once.
+    NulBytes,
+    /// A `timestamp` that is not an RFC 3339 date-time.
+    BadTimestamp,
+}
+
+impl Skip {
+    pub const ALL: [Skip; 14] = [
+        Skip::InvalidJson,
+        Skip::Truncated,
+        Skip::InvalidUtf8,
+        Skip::NotObject,
+        Skip::MissingField,
+        Skip::WrongType,
+        Skip::NegativeValue,
+        Skip::NonFinite,
+        Skip::OutOfRange,
+        Skip::TrailingGarbage,
+        Skip::TooDeep,
+        Skip::LineTooLong,
+        Skip::NulBytes,
+        Skip::BadTimestamp,
+    ];
+
+    pub fn name(self) -> &'static str {
+        match self {
+            Skip::InvalidJson => "invalid_json",
+            Skip::Truncated => "truncated",
+            Skip::InvalidUtf8 => "invalid_utf8",
+            Skip::NotObject => "not_object",
+            Skip::MissingField => "missing_field",
+            Skip::WrongType => "wrong_type",
+            Skip::NegativeValue => "negative_value",
+            Skip::NonFinite => "non_finite",
+            Skip::OutOfRange => "out_of_range",
+            Skip::TrailingGarbage => "trailing_garbage",
+            Skip::TooDeep => "too_deep",
+            Skip::LineTooLong => "line_too_long",
+            Skip::NulBytes => "nul_bytes",
+            Skip::BadTimestamp => "bad_timestamp",
+        }
+    }
+
+    pub fn index(self) -> usize {
+        Skip::ALL.iter().position(|s| *s == self).unwrap_or(0)
+    }
+}
+
+/// Largest duration accepted, in milliseconds (about 31.7 years). Anything
+/// larger is [`Skip::OutOfRange`]; at microsecond resolution it stays below
+/// 2^53, so every accepted value is an exact integer of microseconds.
+pub const MAX_DURATION_MS: f64 = 1e12;
+
+/// A field as last seen in the object. JSON allows duplicate keys; like
+/// Python's `json` module (the platform's own reader) the last one wins, so
+/// a field is judged only after the whole object was read.
+#[derive(Debug, Clone, Copy, PartialEq, Default)]
+pub enum Slot<T> {
+    #[default]
+    Missing,
+    Null,
+    Val(T),
+    Bad(Skip),
+}
+
+/// A duration field: a finite number within [0, MAX_DURATION_MS].
+#[inline]
+pub fn duration(v: Val) -> Slot<f64> {
+    match v {
+        Val::Num(x) => match check_duration(x) {
+            Ok(x) => Slot::Val(x),
+            Err(s) => Slot::Bad(s),
+        },
+        Val::Null => Slot::Null,
+        _ => Slot::Bad(Skip::WrongType),
+    }
+}
+
+#[inline]
+pub fn check_duration(x: f64) -> Result<f64, Skip> {
+    if x < 0.0 {
+        Err(Skip::NegativeValue)
+    } else if x > MAX_DURATION_MS {
+        Err(Skip::OutOfRange)
+    } else {
+        Ok(x)
+    }
+}
+
+/// A categorical field: a string or null.
+#[inline]
+pub fn category(v: Val) -> Slot<Span> {
+    match v {
+        Val::Str(s) => Slot::Val(s),
+        Val::Null => Slot::Null,
+        _ => Slot::Bad(Skip::WrongType),
+    }
+}
+
+/// The `timestamp` every record carries: required, an RFC 3339 string.
+#[inline]
+pub fn timestamp_field(line: &[u8], v: Val) -> Slot<Timestamp> {
+    match v {
+        Val::Str(s) => match Timestamp::parse(&s.text(line)) {
+            Some(t) => Slot::Val(t.with_span(s)),
+            None => Slot::Bad(Skip::BadTimestamp),
+        },
+        _ => Slot::Bad(Skip::WrongType),
+    }
+}
+
+/// Resolve a required field.
+#[inline]
+pub fn required<T>(s: Slot<T>) -> Result<T, Skip> {
+    match s {
+        Slot::Val(v) => Ok(v),
+        Slot::Missing => Err(Skip::MissingField),
+        Slot::Null => Err(Skip::WrongType),
+        Slot::Bad(e) => Err(e),
+    }
+}
+
+/// Resolve an optional field: missing and null are `None`.
+#[inline]
+pub fn optional<T>(s: Slot<T>) -> Result<Option<T>, Skip> {
+    match s {
+        Slot::Val(v) => Ok(Some(v)),
+        Slot::Missing | Slot::Null => Ok(None),
+        Slot::Bad(e) => Err(e),
+    }
+}
+
+/// Outcome of one line.
+#[derive(Debug)]
+pub enum Line<R> {
+    Record(R),
+    Blank,
+}
+
+/// Start a record: blank lines are not records; otherwise expect `{`.
+#[inline]
+pub fn begin(p: &mut Parser<'_>) -> Result<bool, Skip> {
+    if p.at_end() {
+        return Ok(false);
+    }
+    p.begin_object()?;
+    Ok(true)
+}

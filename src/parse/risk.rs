@@ -1,0 +1,128 @@
+//! `partial_trust_risk*.jsonl`: the partial-trust corridor's decisions.
+//!
+//! Needs `timestamp`. Follows the platform's analyzer: `sampled` counts only
+//! when JSON `true`; `status` missing or null is `unknown`; only non-empty
+//! string `reason_code`s are broken down; `latency_ms` counts only when it
+//! is a number (a negative or out-of-range one makes the line damaged);
+//! mismatch flags count only inside a `diff_summary` object and only when
+//! JSON `true`.
+
+use super::{begin, category, check_duration, optional, required, timestamp_field, Line, Parser, Skip, Slot, Span, Timestamp, Val};
+
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct Diff {
+    pub intent_mismatch: bool,
+    pub decision_type_mismatch: bool,
+    pub action_count_mismatch: bool,
+    pub entity_key_mismatch: bool,
+}
+
+#[derive(Debug, Clone, Copy)]
+pub struct RiskRecord {
+    pub ts: Timestamp,
+    pub sampled: bool,
+    pub status: Option<Span>,
+    pub reason_code: Option<Span>,
+    pub latency_ms: Option<f64>,
+    pub diff: Option<Diff>,
+    pub sample_rate: Option<f64>,
+}
+
+pub fn parse(line: &[u8]) -> Result<Line<RiskRecord>, Skip> {
+    let mut p = Parser::new(line);
+    if !begin(&mut p)? {
+        return Ok(Line::Blank);
+    }
+    let mut ts = Slot::Missing;
+    let mut status = Slot::Missing;
+    let mut reason = None;
+    let mut sampled = false;
+    let mut lat: Slot<f64> = Slot::Missing;
+    let mut diff = None;
+    let mut rate = None;
+    let mut key = p.first_key()?;
+    while let Some(k) = key {
+        let owned;
+        let name: &[u8] = if k.escaped {
+            owned = k.text(line);
+            owned.as_bytes()
+        } else {
+            k.raw(line)
+        };
+        match name {
+            b"timestamp" => ts = timestamp_field(line, p.value()?),
+            b"status" => status = category(p.value()?),
+            b"reason_code" => {
+                reason = match p.value()? {
+                    Val::Str(s) if !s.is_empty() => Some(s),
+                    _ => None,
+                }
+            }
+            b"sampled" => sampled = p.value()? == Val::Bool(true),
+            b"sample_rate" => {
+                rate = match p.value()? {
+                    Val::Num(x) => Some(x),
+                    _ => None,
+                }
+            }
+            b"latency_ms" => {
+                lat = match p.value()? {
+                    Val::Num(x) => match check_duration(x) {
+                        Ok(x) => Slot::Val(x),
+                        Err(e) => Slot::Bad(e),
+                    },
+                    _ => Slot::Missing,
+                }
+            }
+            b"diff_summary" => {
+                let mut d = Diff::default();
+                let is_obj = p.object(|p, flag| {
+                    let t = p.value()? == Val::Bool(true);
+                    let slot = match flag.raw(line) {
+                        b"intent_mismatch" => &mut d.intent_mismatch,
+                        b"decision_type_mismatch" => &mut d.decision_type_mismatch,
+                        b"action_count_mismatch" => &mut d.action_count_mismatch,
+                        b"entity_key_mismatch" => &mut d.entity_key_mismatch,
+                        _ => return Ok(()),
+                    };
+                    *slot = t;
+                    Ok(())
+                })?;
+                diff = is_obj.then_some(d);
+            }
+            _ => p.skip_value()?,
+        }
+        key = p.next_key()?;
+    }
+    p.finish()?;
+    Ok(Line::Record(RiskRecord {
+        ts: required(ts)?,
+        sampled,
+        status: optional(status)?,
+        reason_code: reason,
+        latency_ms: optional(lat)?,
+        diff,
+        sample_rate: rate,
+    }))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn analyzer_rules() {
+        let l = br#"{"timestamp": "2026-02-10T12:00:00+00:00", "trace_id": "t", "corridor_intent": "add_shopping_item", "sample_rate": 0.01, "sampled": true, "status": "accepted_llm", "reason_code": "", "latency_ms": 120, "model_meta": {"provider": "x", "nested": [1, {"a": null}]}, "baseline_summary": null, "llm_summary": {"intent": "add_shopping_item"}, "diff_summary": {"intent_mismatch": true, "entity_key_mismatch": "yes"}}"#;
+        let Line::Record(r) = parse(l).unwrap() else { panic!() };
+        assert!(r.sampled);
+        assert_eq!(r.status.unwrap().text(l), "accepted_llm");
+        assert!(r.reason_code.is_none(), "empty reason codes are not counted");
+        assert_eq!(r.latency_ms, Some(120.0));
+        assert_eq!(r.sample_rate, Some(0.01));
+        assert_eq!(r.diff, Some(Diff { intent_mismatch: true, ..Diff::default() }));
+        let l = br#"{"timestamp": "2026-02-10T12:00:00+00:00", "latency_ms": "slow", "diff_summary": null}"#;
+        let Line::Record(r) = parse(l).unwrap() else { panic!() };
+        assert_eq!(r.latency_ms, None);
+        assert_eq!(r.diff, None);
+    }
+}

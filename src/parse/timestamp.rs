@@ -1,0 +1,156 @@
+//! RFC 3339 timestamps: a fast path for the logger's own format
+//! (`2026-02-10T12:00:00.123456+00:00`), with `jiff` for everything else.
+
+use std::str::FromStr;
+
+use super::Span;
+
+/// An instant, in microseconds since the Unix epoch, and where its text sits
+/// in the line (so the original string can be reported).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Timestamp {
+    pub micros: i64,
+    /// Sub-microsecond digits, for ordering only.
+    pub nanos: u32,
+    pub span: Span,
+}
+
+impl Timestamp {
+    pub fn with_span(mut self, span: Span) -> Self {
+        self.span = span;
+        self
+    }
+
+    /// Parse an RFC 3339 date-time with an offset (`Z` or `±HH:MM`).
+    pub fn parse(s: &str) -> Option<Timestamp> {
+        fast(s.as_bytes()).or_else(|| slow(s))
+    }
+}
+
+fn d2(b: &[u8], i: usize) -> Option<i64> {
+    let (x, y) = (*b.get(i)?, *b.get(i + 1)?);
+    if x.is_ascii_digit() && y.is_ascii_digit() {
+        Some(((x - b'0') * 10 + (y - b'0')) as i64)
+    } else {
+        None
+    }
+}
+
+/// Days from 1970-01-01 to y-m-d (proleptic Gregorian), after H. Hinnant.
+pub fn days_from_civil(y: i64, m: i64, d: i64) -> i64 {
+    let y = if m <= 2 { y - 1 } else { y };
+    let era = if y >= 0 { y } else { y - 399 } / 400;
+    let yoe = y - era * 400;
+    let mp = (m + 9) % 12;
+    let doy = (153 * mp + 2) / 5 + d - 1;
+    let doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
+    era * 146097 + doe - 719468
+}
+
+fn days_in_month(y: i64, m: i64) -> i64 {
+    match m {
+        1 | 3 | 5 | 7 | 8 | 10 | 12 => 31,
+        4 | 6 | 9 | 11 => 30,
+        _ => {
+            if (y % 4 == 0 && y % 100 != 0) || y % 400 == 0 {
+                29
+            } else {
+                28
+            }
+        }
+    }
+}
+
+/// `YYYY-MM-DDTHH:MM:SS[.f{1,9}](Z|±HH:MM)`, seconds 00-59.
+fn fast(b: &[u8]) -> Option<Timestamp> {
+    if b.len() < 20 || b[4] != b'-' || b[7] != b'-' || b[10] != b'T' || b[13] != b':' || b[16] != b':' {
+        return None;
+    }
+    let y = d2(b, 0)? * 100 + d2(b, 2)?;
+    let (mo, d, h, mi, s) = (d2(b, 5)?, d2(b, 8)?, d2(b, 11)?, d2(b, 14)?, d2(b, 17)?);
+    if !(1..=12).contains(&mo) || d < 1 || d > days_in_month(y, mo) || h > 23 || mi > 59 || s > 59 {
+        return None;
+    }
+    let mut i = 19;
+    let mut frac_ns: u32 = 0;
+    if b.get(i) == Some(&b'.') {
+        i += 1;
+        let start = i;
+        while let Some(&c @ b'0'..=b'9') = b.get(i) {
+            if i - start < 9 {
+                frac_ns = frac_ns * 10 + (c - b'0') as u32;
+            }
+            i += 1;
+        }
+        let n = i - start;
+        if n == 0 || n > 9 {
+            return None;
+        }
+        frac_ns *= 10u32.pow((9 - n) as u32);
+    }
+    let off_s = match b.get(i)? {
+        b'Z' => {
+            i += 1;
+            0
+        }
+        &c @ (b'+' | b'-') => {
+            if b.get(i + 3) != Some(&b':') {
+                return None;
+            }
+            let (oh, om) = (d2(b, i + 1)?, d2(b, i + 4)?);
+            if oh > 23 || om > 59 {
+                return None;
+            }
+            i += 6;
+            let o = oh * 3600 + om * 60;
+            if c == b'-' {
+                -o
+            } else {
+                o
+            }
+        }
+        _ => return None,
+    };
+    if i != b.len() {
+        return None;
+    }
+    let secs = days_from_civil(y, mo, d) * 86_400 + h * 3600 + mi * 60 + s - off_s;
+    Some(Timestamp {
+        micros: secs * 1_000_000 + (frac_ns / 1000) as i64,
+        nanos: frac_ns % 1000,
+        span: Span::default(),
+    })
+}
+
+/// Anything else RFC 3339 allows (lowercase `t`/`z`, a space separator,
+/// leap second 60), through `jiff`.
+fn slow(s: &str) -> Option<Timestamp> {
+    if s.len() > 64 {
+        return None;
+    }
+    let ts = jiff::Timestamp::from_str(s).ok()?;
+    let ns = ts.as_nanosecond();
+    Some(Timestamp {
+        micros: ns.div_euclid(1000) as i64,
+        nanos: ns.rem_euclid(1000) as u32,
+        span: Span::default(),
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn logger_formats() {
+        let a = Timestamp::parse("2026-02-10T12:00:00+00:00").unwrap();
+        let b = Timestamp::parse("2026-02-10T12:00:00.000001+00:00").unwrap();
+        assert_eq!(b.micros - a.micros, 1);
+        assert_eq!(a.micros, 1_770_724_800 * 1_000_000);
+        let z = Timestamp::parse("2026-02-10T13:00:00+01:00").unwrap();
+        assert_eq!(z.micros, a.micros);
+        assert!(Timestamp::parse("2026-02-30T12:00:00+00:00").is_none());
+        assert!(Timestamp::parse("yesterday").is_none());
+        assert!(Timestamp::parse("2026-02-10T12:00:00").is_none(), "an offset is required");
+    }
+}

@@ -1,0 +1,335 @@
+//! The plain report model, built from merged accumulators. Key paths are a
+//! superset of the platform script's JSON report (`latency.all.count`,
+//! `latency.with_llm.total_ms.p95`, `fallback.fallback_rate`,
+//! `time_range.first`, ...). No formatting here; see `render/`.
+//! Every key is documented in docs/report.md.
+
+use std::collections::BTreeMap;
+
+use serde::ser::{SerializeMap, Serializer};
+use serde::Serialize;
+
+use crate::agg::keyed::split_pair;
+use crate::agg::{Acc, Dist, Keyed, LatencyGroup, Mode};
+use crate::parse::Skip;
+use crate::read::{InputInfo, ReadResult};
+
+/// Round like Python's `round(x, digits)`: the exact binary value,
+/// correctly rounded, ties to even.
+pub fn round_to(x: f64, digits: usize) -> f64 {
+    if !x.is_finite() {
+        return 0.0;
+    }
+    format!("{x:.digits$}").parse().unwrap_or(x)
+}
+
+/// A share, rounded to 4 decimals as the platform script did; 0 when the
+/// denominator is 0.
+pub fn rate(num: u64, den: u64) -> f64 {
+    if den == 0 {
+        0.0
+    } else {
+        round_to(num as f64 / den as f64, 4)
+    }
+}
+
+/// `p50`, `p95`, `p99.9`, ...
+pub fn percentile_key(p: f64) -> String {
+    format!("p{p}")
+}
+
+/// Percentiles and summary figures of one distribution, in milliseconds.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Stats {
+    pub percentiles: Vec<(String, f64)>,
+    pub count: u64,
+    pub min: f64,
+    pub max: f64,
+    pub mean: f64,
+}
+
+impl Stats {
+    pub fn of(d: &Dist, ps: &[f64]) -> Stats {
+        Stats {
+            percentiles: ps.iter().map(|&p| (percentile_key(p), round_to(d.percentile(p), 3))).collect(),
+            count: d.n,
+            min: round_to(d.min(), 3),
+            max: round_to(d.max(), 3),
+            mean: round_to(d.mean(), 3),
+        }
+    }
+
+    pub fn get(&self, key: &str) -> Option<f64> {
+        self.percentiles.iter().find(|(k, _)| k == key).map(|(_, v)| *v)
+    }
+}
+
+impl Serialize for Stats {
+    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        let mut m = s.serialize_map(Some(self.percentiles.len() + 4))?;
+        for (k, v) in &self.percentiles {
+            m.serialize_entry(k, v)?;
+        }
+        m.serialize_entry("min", &self.min)?;
+        m.serialize_entry("max", &self.max)?;
+        m.serialize_entry("mean", &self.mean)?;
+        m.serialize_entry("count", &self.count)?;
+        m.end()
+    }
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct Group {
+    /// Records in the group.
+    pub count: u64,
+    pub total_ms: Stats,
+    /// Step name -> stats over the records that have that step.
+    pub steps: BTreeMap<String, Stats>,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct Latency {
+    pub all: Group,
+    pub with_llm: Group,
+    pub without_llm: Group,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct Fallback {
+    pub count: u64,
+    /// `llm_outcome` -> records (missing or null outcome is `unknown`).
+    pub outcome_counts: BTreeMap<String, u64>,
+    pub fallback_rate: f64,
+    pub error_rate: f64,
+    pub success_rate: f64,
+    /// Records with `deterministic_used: true`.
+    pub deterministic_used: u64,
+    /// `fallback_reason` -> records (null reasons not counted).
+    pub fallback_reason_counts: BTreeMap<String, u64>,
+    /// Over records whose `llm_latency_ms` is a number.
+    pub llm_latency_ms: Stats,
+    /// `intent` (null is `(none)`) -> outcome -> records.
+    pub by_intent: BTreeMap<String, BTreeMap<String, u64>>,
+    /// component -> status -> records.
+    pub components: BTreeMap<String, BTreeMap<String, u64>>,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct Risk {
+    pub total_records: u64,
+    pub sampled_records: u64,
+    pub status_breakdown: BTreeMap<String, u64>,
+    pub reason_code_breakdown: BTreeMap<String, u64>,
+    /// accepted_llm / (accepted_llm + fallback_deterministic).
+    pub acceptance_rate: f64,
+    pub acceptance_denominator: u64,
+    /// Share of records with a `diff_summary` object whose flag is true.
+    pub intent_mismatch_rate: f64,
+    pub entity_key_mismatch_rate: f64,
+    pub decision_type_mismatch_rate: f64,
+    pub action_count_mismatch_rate: f64,
+    pub diff_records: u64,
+    /// status `error` / total_records.
+    pub error_rate: f64,
+    pub latency_p50: f64,
+    pub latency_p95: f64,
+    pub latency_p99: f64,
+    pub latency_count: u64,
+    /// Damaged lines in risk logs (the analyzer's name for them).
+    pub parse_errors: u64,
+    /// Configured `sample_rate` values seen -> records.
+    pub sample_rates: BTreeMap<String, u64>,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct TimeRange {
+    pub first: Option<String>,
+    pub last: Option<String>,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct SkipLocation {
+    pub path: String,
+    pub line: u64,
+    pub reason: &'static str,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct Skipped {
+    pub total: u64,
+    /// Reason -> lines; only reasons that occurred.
+    pub by_reason: BTreeMap<&'static str, u64>,
+    /// The first few skipped lines (never their content).
+    pub locations: Vec<SkipLocation>,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct Precision {
+    /// `hdr` or `exact`.
+    pub mode: &'static str,
+    pub unit: &'static str,
+    /// Values are recorded as whole microseconds (HDR mode).
+    pub resolution_ms: Option<f64>,
+    pub significant_digits: Option<u8>,
+    pub quantile_rule: &'static str,
+    pub risk_quantile_rule: &'static str,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct Meta {
+    pub tool: String,
+    pub precision: Precision,
+    pub percentiles: Vec<f64>,
+    /// Observations whose categorical key was not kept (more than the
+    /// per-map key limit); 0 normally.
+    pub keys_dropped: u64,
+    pub inputs: Vec<InputInfo>,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct Report {
+    pub latency: Latency,
+    pub fallback: Fallback,
+    pub risk: Risk,
+    pub time_range: TimeRange,
+    pub skipped: Skipped,
+    pub meta: Meta,
+}
+
+fn counts(k: &Keyed<u64>) -> BTreeMap<String, u64> {
+    k.sorted().into_iter().map(|(k, v)| (k.to_string(), *v)).collect()
+}
+
+fn pairs(k: &Keyed<u64>) -> BTreeMap<String, BTreeMap<String, u64>> {
+    let mut out: BTreeMap<String, BTreeMap<String, u64>> = BTreeMap::new();
+    for (key, n) in k.sorted() {
+        let (a, b) = split_pair(key);
+        *out.entry(a.to_string()).or_default().entry(b.to_string()).or_default() += *n;
+    }
+    out
+}
+
+fn group(g: &LatencyGroup, ps: &[f64]) -> Group {
+    Group {
+        count: g.count,
+        total_ms: Stats::of(&g.total, ps),
+        steps: g.steps.sorted().into_iter().map(|(k, d)| (k.to_string(), Stats::of(d, ps))).collect(),
+    }
+}
+
+impl Report {
+    pub fn build(read: &ReadResult, ps: &[f64]) -> Report {
+        let acc: &Acc = &read.acc;
+        let mode = acc.cfg.mode;
+        let all = acc.all_group();
+        let f = &acc.fallback;
+        let outcome = |k: &str| f.outcomes.get(k).copied().unwrap_or(0);
+        let r = &acc.risk;
+        let status = |k: &str| r.status.get(k).copied().unwrap_or(0);
+        let accepted = status("accepted_llm");
+        let acc_den = accepted + status("fallback_deterministic");
+        let risk_parse_errors = read
+            .inputs
+            .iter()
+            .filter(|i| i.kind == crate::parse::LogKind::Risk)
+            .map(|i| i.skipped)
+            .sum();
+        let keys_dropped = [&acc.with_llm, &acc.without_llm].iter().map(|g| g.steps.overflow).sum::<u64>()
+            + [&f.outcomes, &f.reasons, &f.by_intent, &f.components, &r.status, &r.reason_codes]
+                .iter()
+                .map(|k| k.overflow)
+                .sum::<u64>();
+        let (quantile_rule, resolution_ms, significant_digits) = match mode {
+            Mode::Hdr { sigfig } => (
+                "nearest rank (rank ceil(p/100*n)) read from an HDR histogram: the upper edge of the value's bucket, at most the exact maximum",
+                Some(0.001),
+                Some(sigfig),
+            ),
+            Mode::Exact => (
+                "linear interpolation between closest ranks: k=(n-1)*p/100, v[f]+(k-f)*(v[c]-v[f]), rounded to 3 decimals",
+                None,
+                None,
+            ),
+        };
+        let risk_quantile_rule = match mode {
+            Mode::Hdr { .. } => "as quantile_rule",
+            Mode::Exact => "lower nearest rank: sorted[int((n-1)*q)] (the risk analyzer's rule)",
+        };
+        Report {
+            latency: Latency {
+                all: group(&all, ps),
+                with_llm: group(&acc.with_llm, ps),
+                without_llm: group(&acc.without_llm, ps),
+            },
+            fallback: Fallback {
+                count: f.count,
+                outcome_counts: counts(&f.outcomes),
+                fallback_rate: rate(outcome("fallback"), f.count),
+                error_rate: rate(outcome("error"), f.count),
+                success_rate: rate(outcome("success"), f.count),
+                deterministic_used: f.deterministic_used,
+                fallback_reason_counts: counts(&f.reasons),
+                llm_latency_ms: Stats::of(&f.llm_latency, ps),
+                by_intent: pairs(&f.by_intent),
+                components: pairs(&f.components),
+            },
+            risk: Risk {
+                total_records: r.total,
+                sampled_records: r.sampled,
+                status_breakdown: counts(&r.status),
+                reason_code_breakdown: counts(&r.reason_codes),
+                acceptance_rate: rate(accepted, acc_den),
+                acceptance_denominator: acc_den,
+                intent_mismatch_rate: rate(r.intent_mismatch, r.with_diff),
+                entity_key_mismatch_rate: rate(r.entity_key_mismatch, r.with_diff),
+                decision_type_mismatch_rate: rate(r.decision_type_mismatch, r.with_diff),
+                action_count_mismatch_rate: rate(r.action_count_mismatch, r.with_diff),
+                diff_records: r.with_diff,
+                error_rate: rate(status("error"), r.total),
+                latency_p50: round_to(r.latency.lower_rank(50.0), 3),
+                latency_p95: round_to(r.latency.lower_rank(95.0), 3),
+                latency_p99: round_to(r.latency.lower_rank(99.0), 3),
+                latency_count: r.latency.n,
+                parse_errors: risk_parse_errors,
+                sample_rates: counts(&r.sample_rates),
+            },
+            time_range: TimeRange {
+                first: acc.time.first.as_ref().map(|t| t.2.clone()),
+                last: acc.time.last.as_ref().map(|t| t.2.clone()),
+            },
+            skipped: Skipped {
+                total: acc.skipped.total(),
+                by_reason: Skip::ALL
+                    .iter()
+                    .filter(|s| acc.skipped.by_reason[s.index()] > 0)
+                    .map(|s| (s.name(), acc.skipped.by_reason[s.index()]))
+                    .collect(),
+                locations: acc
+                    .skipped
+                    .examples
+                    .iter()
+                    .zip(read.example_lines.iter())
+                    .map(|(&(file, _, why), &line)| SkipLocation {
+                        path: read.inputs[file as usize].path.clone(),
+                        line,
+                        reason: why.name(),
+                    })
+                    .collect(),
+            },
+            meta: Meta {
+                tool: format!("aggmetrics {}", env!("CARGO_PKG_VERSION")),
+                precision: Precision {
+                    mode: if matches!(mode, Mode::Exact) { "exact" } else { "hdr" },
+                    unit: "ms",
+                    resolution_ms,
+                    significant_digits,
+                    quantile_rule,
+                    risk_quantile_rule,
+                },
+                percentiles: ps.to_vec(),
+                keys_dropped,
+                inputs: read.inputs.clone(),
+            },
+        }
+    }
+}
