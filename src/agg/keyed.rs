@@ -64,9 +64,16 @@ impl Merge for u64 {
     }
 }
 
+/// Up to this many keys are found by a linear scan (step names, outcomes,
+/// statuses: a handful each); beyond it a hash index is kept.
+const LINEAR: usize = 16;
+
 #[derive(Debug, Clone)]
 pub struct Keyed<T> {
-    map: HashMap<Box<str>, (u64, T), FxBuild>,
+    /// (key, bottom-k hash, value)
+    items: Vec<(Box<str>, u64, T)>,
+    /// key -> position in `items`, kept only when `items` is large.
+    index: Option<HashMap<Box<str>, usize, FxBuild>>,
     cap: usize,
     /// Keys with a hash at or above this are not kept.
     threshold: u64,
@@ -76,25 +83,38 @@ pub struct Keyed<T> {
 
 impl<T: Merge + Clone> Keyed<T> {
     pub fn new(cap: usize) -> Self {
-        Keyed { map: HashMap::default(), cap: cap.max(1), threshold: u64::MAX, overflow: 0 }
+        Keyed { items: Vec::new(), index: None, cap: cap.max(1), threshold: u64::MAX, overflow: 0 }
+    }
+
+    #[inline]
+    fn find(&self, key: &str) -> Option<usize> {
+        match &self.index {
+            None => self.items.iter().position(|e| e.0.len() == key.len() && &*e.0 == key),
+            Some(ix) => ix.get(key).copied(),
+        }
     }
 
     /// The value for `key`, created with `make` if the key may be kept;
     /// `None` if the key falls outside the kept set.
     #[inline]
     pub fn entry(&mut self, key: &str, make: impl FnOnce() -> T) -> Option<&mut T> {
-        if self.map.contains_key(key) {
-            return self.map.get_mut(key).map(|e| &mut e.1);
+        if let Some(i) = self.find(key) {
+            return Some(&mut self.items[i].2);
         }
         let h = key_hash(key);
         if h >= self.threshold {
             return None;
         }
-        self.map.insert(key.into(), (h, make()));
-        if self.map.len() > self.cap {
-            self.shrink();
+        self.items.push((key.into(), h, make()));
+        if let Some(ix) = &mut self.index {
+            ix.insert(key.into(), self.items.len() - 1);
         }
-        self.map.get_mut(key).map(|e| &mut e.1)
+        if self.items.len() > self.cap {
+            self.shrink();
+        } else {
+            self.reindex();
+        }
+        self.find(key).map(|i| &mut self.items[i].2)
     }
 
     /// Add `n` to a counter key (for `Keyed<u64>`).
@@ -109,9 +129,18 @@ impl<T: Merge + Clone> Keyed<T> {
         }
     }
 
+    /// Build the hash index once the set outgrows a linear scan.
+    fn reindex(&mut self) {
+        if self.items.len() > LINEAR && self.index.as_ref().is_none_or(|ix| ix.len() != self.items.len()) {
+            self.index = Some(self.items.iter().enumerate().map(|(i, e)| (e.0.clone(), i)).collect());
+        } else if self.items.len() <= LINEAR {
+            self.index = None;
+        }
+    }
+
     fn shrink(&mut self) {
-        while self.map.len() > self.cap {
-            let max = self.map.values().map(|e| e.0).max().unwrap_or(0);
+        while self.items.len() > self.cap {
+            let max = self.items.iter().map(|e| e.1).max().unwrap_or(0);
             self.threshold = self.threshold.min(max);
             self.evict();
         }
@@ -119,8 +148,9 @@ impl<T: Merge + Clone> Keyed<T> {
 
     fn evict(&mut self) {
         let t = self.threshold;
+        let before = self.items.len();
         let mut dropped = 0;
-        self.map.retain(|_, (h, v)| {
+        self.items.retain(|(_, h, v)| {
             if *h >= t {
                 dropped += v.weight();
                 false
@@ -129,52 +159,60 @@ impl<T: Merge + Clone> Keyed<T> {
             }
         });
         self.overflow += dropped;
+        if self.items.len() != before {
+            self.index = None;
+            self.reindex();
+        }
     }
 
     pub fn merge(&mut self, o: &Keyed<T>) {
         self.threshold = self.threshold.min(o.threshold);
         self.overflow += o.overflow;
-        for (k, (h, v)) in &o.map {
+        for (k, h, v) in &o.items {
             if *h >= self.threshold {
                 self.overflow += v.weight();
                 continue;
             }
-            match self.map.get_mut(k) {
-                Some(e) => e.1.merge(v),
+            match self.find(k) {
+                Some(i) => self.items[i].2.merge(v),
                 None => {
-                    self.map.insert(k.clone(), (*h, v.clone()));
+                    self.items.push((k.clone(), *h, v.clone()));
+                    if let Some(ix) = &mut self.index {
+                        ix.insert(k.clone(), self.items.len() - 1);
+                    }
+                    self.reindex();
                 }
             }
         }
         self.evict();
-        if self.map.len() > self.cap {
+        if self.items.len() > self.cap {
             self.shrink();
         }
     }
 
     /// Entries sorted by key.
     pub fn sorted(&self) -> Vec<(&str, &T)> {
-        let mut v: Vec<_> = self.map.iter().map(|(k, e)| (&**k, &e.1)).collect();
+        let mut v: Vec<_> = self.items.iter().map(|e| (&*e.0, &e.2)).collect();
         v.sort_by(|a, b| a.0.cmp(b.0));
         v
     }
 
     pub fn sorted_mut(&mut self) -> Vec<(&str, &mut T)> {
-        let mut v: Vec<_> = self.map.iter_mut().map(|(k, e)| (&**k, &mut e.1)).collect();
+        let mut v: Vec<_> = self.items.iter_mut().map(|e| (&*e.0, &mut e.2)).collect();
         v.sort_by(|a, b| a.0.cmp(b.0));
         v
     }
 
     pub fn get(&self, key: &str) -> Option<&T> {
-        self.map.get(key).map(|e| &e.1)
+        self.find(key).map(|i| &self.items[i].2)
     }
 
     pub fn len(&self) -> usize {
-        self.map.len()
+        self.items.len()
     }
 
     pub fn is_empty(&self) -> bool {
-        self.map.is_empty()
+        self.items.is_empty()
     }
 }
 

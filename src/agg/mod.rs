@@ -266,7 +266,7 @@ impl Acc {
     /// Feed one line (without its `\n`) found at byte `offset` of `file`.
     pub fn feed_line(&mut self, kind: LogKind, file: u32, offset: u64, line: &[u8]) {
         self.files[file as usize].lines += 1;
-        if line.len() > self.cfg.max_line_bytes {
+        if line.len() > self.cfg.max_line_bytes || line.len() >= parse::json::MAX_LINE {
             self.skip(file, offset, Skip::LineTooLong);
             return;
         }

@@ -17,8 +17,8 @@ pub fn run(args: &SummarizeArgs) -> Result<i32> {
             return Err(Error::Usage(format!("--percentiles: {p} is not in 0..=100")).into());
         }
     }
-    if args.max_line_bytes == 0 {
-        return Err(Error::Usage("--max-line-bytes must be at least 1".into()).into());
+    if args.max_line_bytes == 0 || args.max_line_bytes > crate::parse::json::MAX_LINE {
+        return Err(Error::Usage(format!("--max-line-bytes must be from 1 to {}", crate::parse::json::MAX_LINE)).into());
     }
     let mode = if args.exact { Mode::Exact } else { Mode::Hdr { sigfig: args.sigfig } };
     let cfg = Config { mode, max_line_bytes: args.max_line_bytes };

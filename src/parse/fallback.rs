@@ -42,11 +42,12 @@ pub fn parse(line: &[u8], comps: &mut Components) -> Result<Line<FallbackRecord>
     let mut key = p.first_key()?;
     while let Some(k) = key {
         let owned;
-        let name: &[u8] = if k.escaped {
+        let raw = k.raw(line);
+        let name: &[u8] = if k.escaped(line) {
             owned = k.text(line);
             owned.as_bytes()
         } else {
-            k.raw(line)
+            raw
         };
         match name {
             b"timestamp" => ts = timestamp_field(line, p.value()?),

@@ -17,26 +17,39 @@ use super::Skip;
 /// Deepest nesting accepted, the same limit `serde_json` uses by default.
 pub const MAX_DEPTH: usize = 128;
 
-/// A string's location in the line: the bytes between the quotes.
+/// A string's location in the line: the bytes between the quotes. Bit 31
+/// of `end` says the string holds a backslash escape (lines are shorter
+/// than 2 GiB: see [`MAX_LINE`]), so a span stays 8 bytes, fits in one
+/// register, and needs no second look to know it can be borrowed as is.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
 pub struct Span {
-    pub start: u32,
-    pub end: u32,
-    /// The raw bytes contain at least one backslash escape.
-    pub escaped: bool,
+    start: u32,
+    end: u32,
 }
+
+/// Longest line the parser accepts (spans use 31-bit offsets).
+pub const MAX_LINE: usize = 1 << 30;
+
+const ESC: u32 = 1 << 31;
 
 impl Span {
     /// The raw bytes between the quotes (escapes not resolved).
     #[inline]
     pub fn raw<'a>(&self, line: &'a [u8]) -> &'a [u8] {
-        &line[self.start as usize..self.end as usize]
+        line.get(self.start as usize..(self.end & !ESC) as usize).unwrap_or(&[])
     }
 
     /// The decoded string. Borrowed unless the string had escapes.
     pub fn text<'a>(&self, line: &'a [u8]) -> Cow<'a, str> {
         let raw = self.raw(line);
-        if !self.escaped {
+        let escaped = self.end & ESC != 0;
+        if !escaped && raw.is_ascii() {
+            // SAFETY: checked just above: every byte is ASCII, so the
+            // bytes are valid UTF-8. (`is_ascii` is a word-at-a-time scan,
+            // far cheaper than `from_utf8` on the short strings here.)
+            return Cow::Borrowed(unsafe { std::str::from_utf8_unchecked(raw) });
+        }
+        if !escaped {
             // The scanner validated UTF-8; this cannot fail for a span it made.
             return match std::str::from_utf8(raw) {
                 Ok(s) => Cow::Borrowed(s),
@@ -49,16 +62,18 @@ impl Span {
     /// True if the decoded string equals `s`.
     #[inline]
     pub fn eq_str(&self, line: &[u8], s: &str) -> bool {
-        if !self.escaped {
-            self.raw(line) == s.as_bytes()
-        } else {
-            self.text(line) == s
-        }
+        self.raw(line) == s.as_bytes() || (self.escaped(line) && self.text(line) == s)
+    }
+
+    /// The raw bytes contain a backslash escape.
+    #[inline]
+    pub fn escaped(&self, _line: &[u8]) -> bool {
+        self.end & ESC != 0
     }
 
     #[inline]
     pub fn is_empty(&self) -> bool {
-        self.start == self.end
+        self.start == self.end & !ESC
     }
 }
 
@@ -223,22 +238,16 @@ impl<'a> Parser<'a> {
         self.i += 1;
         let start = self.i;
         let b = self.b;
-        let mut escaped = false;
         let mut non_ascii = false;
+        let mut esc = 0u32;
         let mut i = self.i;
         loop {
             // Eight bytes at a time while they are plain.
             while i + 8 <= b.len() {
-                let w = u64::from_le_bytes([
-                    b[i],
-                    b[i + 1],
-                    b[i + 2],
-                    b[i + 3],
-                    b[i + 4],
-                    b[i + 5],
-                    b[i + 6],
-                    b[i + 7],
-                ]);
+                let w = match b[i..i + 8].try_into() {
+                    Ok(a) => u64::from_le_bytes(a),
+                    Err(_) => break,
+                };
                 let m = special_bytes(w);
                 if m == 0 {
                     i += 8;
@@ -256,14 +265,10 @@ impl<'a> Parser<'a> {
                     if non_ascii && std::str::from_utf8(&b[start..i]).is_err() {
                         return Err(Skip::InvalidUtf8);
                     }
-                    return Ok(Span {
-                        start: start as u32,
-                        end: i as u32,
-                        escaped,
-                    });
+                    return Ok(Span { start: start as u32, end: i as u32 | esc });
                 }
                 b'\\' => {
-                    escaped = true;
+                    esc = ESC;
                     i = self.escape(i + 1)?;
                 }
                 0x00..=0x1f => return Err(Skip::InvalidJson),
@@ -315,6 +320,17 @@ impl<'a> Parser<'a> {
     /// an f64 (`1e400`) as [`Skip::OutOfRange`].
     #[inline]
     pub fn number(&mut self) -> Result<f64, Skip> {
+        self.number_impl::<true>()
+    }
+
+    /// Validate a number without computing its value.
+    #[inline]
+    fn skip_number(&mut self) -> Result<(), Skip> {
+        self.number_impl::<false>().map(|_| ())
+    }
+
+    #[inline(always)]
+    fn number_impl<const VALUE: bool>(&mut self) -> Result<f64, Skip> {
         let b = self.b;
         let start = self.i;
         let mut i = self.i;
@@ -374,6 +390,9 @@ impl<'a> Parser<'a> {
             }
         }
         self.i = i;
+        if !VALUE {
+            return Ok(0.0);
+        }
         // Clinger's fast path: an exact integer mantissa and an exact power
         // of ten give a correctly rounded quotient.
         let v = if !exp && digits <= 15 && frac <= 22 {
@@ -474,7 +493,7 @@ impl<'a> Parser<'a> {
                     self.string()?;
                 }
                 Some(b'-' | b'0'..=b'9') => {
-                    self.number()?;
+                    self.skip_number()?;
                 }
                 Some(b'n') => self.literal(b"null")?,
                 Some(b't') => self.literal(b"true")?,
@@ -629,7 +648,7 @@ mod tests {
         let line = br#""a\"b\u00e9\ud83d\ude00""#;
         let mut p = Parser::new(line);
         let s = p.string().unwrap();
-        assert!(s.escaped);
+        assert!(s.escaped(line));
         assert_eq!(s.text(line), "a\"bé😀");
         assert_eq!(validate(br#""\ud800""#), Err(Skip::InvalidJson));
         assert_eq!(validate(b"\"a\x01\""), Err(Skip::InvalidJson));

@@ -37,11 +37,12 @@ pub fn parse(line: &[u8], steps: &mut Steps) -> Result<Line<LatencyRecord>, Skip
     let mut key = p.first_key()?;
     while let Some(k) = key {
         let owned;
-        let name: &[u8] = if k.escaped {
+        let raw = k.raw(line);
+        let name: &[u8] = if k.escaped(line) {
             owned = k.text(line);
             owned.as_bytes()
         } else {
-            k.raw(line)
+            raw
         };
         match name {
             b"total_ms" => total = duration(p.value()?),

@@ -197,6 +197,10 @@ pub fn category(v: Val) -> Slot<Span> {
 #[inline]
 pub fn timestamp_field(line: &[u8], v: Val) -> Slot<Timestamp> {
     match v {
+        Val::Str(s) if !s.escaped(line) => match Timestamp::parse_bytes(s.raw(line)) {
+            Some(t) => Slot::Val(t.with_span(s)),
+            None => Slot::Bad(Skip::BadTimestamp),
+        },
         Val::Str(s) => match Timestamp::parse(&s.text(line)) {
             Some(t) => Slot::Val(t.with_span(s)),
             None => Slot::Bad(Skip::BadTimestamp),

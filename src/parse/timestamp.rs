@@ -25,8 +25,15 @@ impl Timestamp {
     pub fn parse(s: &str) -> Option<Timestamp> {
         fast(s.as_bytes()).or_else(|| slow(s))
     }
+
+    /// As [`Timestamp::parse`], from bytes that may not be UTF-8.
+    #[inline]
+    pub fn parse_bytes(b: &[u8]) -> Option<Timestamp> {
+        fast(b).or_else(|| slow(std::str::from_utf8(b).ok()?))
+    }
 }
 
+#[inline(always)]
 fn d2(b: &[u8], i: usize) -> Option<i64> {
     let (x, y) = (*b.get(i)?, *b.get(i + 1)?);
     if x.is_ascii_digit() && y.is_ascii_digit() {
@@ -37,6 +44,7 @@ fn d2(b: &[u8], i: usize) -> Option<i64> {
 }
 
 /// Days from 1970-01-01 to y-m-d (proleptic Gregorian), after H. Hinnant.
+#[inline]
 pub fn days_from_civil(y: i64, m: i64, d: i64) -> i64 {
     let y = if m <= 2 { y - 1 } else { y };
     let era = if y >= 0 { y } else { y - 399 } / 400;
@@ -62,6 +70,7 @@ fn days_in_month(y: i64, m: i64) -> i64 {
 }
 
 /// `YYYY-MM-DDTHH:MM:SS[.f{1,9}](Z|±HH:MM)`, seconds 00-59.
+#[inline]
 fn fast(b: &[u8]) -> Option<Timestamp> {
     if b.len() < 20 || b[4] != b'-' || b[7] != b'-' || b[10] != b'T' || b[13] != b':' || b[16] != b':' {
         return None;
