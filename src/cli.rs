@@ -13,7 +13,7 @@ use crate::render::Format;
 /// 2 usage error; 4 an input path does not exist or cannot be read;
 /// 5 the output could not be written.
 #[derive(Debug, Parser)]
-#[command(name = "aggmetrics", version, about, long_about = None, propagate_version = true)]
+#[command(name = "aggmetrics", version, about, propagate_version = true)]
 pub struct Cli {
     #[command(subcommand)]
     pub command: Command,

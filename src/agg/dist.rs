@@ -105,8 +105,8 @@ impl Dist {
     /// Percentile `p` in [0, 100].
     ///
     /// HDR: the nearest-rank value (rank `ceil(p/100 * n)`), reported as
-    /// the highest value equivalent to it at the histogram's precision and
-    /// never above the exact maximum; within 10^-sigfig relative of the
+    /// the highest value equivalent to it at the histogram's precision,
+    /// clamped to the exact minimum and maximum; within 10^-sigfig relative of the
     /// exact nearest-rank value (plus half a microsecond of rounding).
     ///
     /// Exact: linear interpolation between closest ranks as the platform's
@@ -118,7 +118,8 @@ impl Dist {
         }
         match &self.values {
             Values::Hdr(h) => {
-                let us = h.value_at_quantile(p / 100.0).min(to_us(self.max));
+                // Clamped to the exact extremes, which are tracked anyway.
+                let us = h.value_at_quantile(p / 100.0).clamp(to_us(self.min), to_us(self.max));
                 us as f64 / 1000.0
             }
             Values::Exact(v) => linear(v, p),

@@ -390,7 +390,9 @@ impl<'a> Parser<'a> {
             }
         }
         self.i = i;
-        if !VALUE {
+        // Skipped numbers need no value, except to reject ones beyond f64
+        // (`1e400`), which only an exponent or a very long mantissa makes.
+        if !VALUE && !exp && digits < 300 {
             return Ok(0.0);
         }
         // Clinger's fast path: an exact integer mantissa and an exact power

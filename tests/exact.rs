@@ -1,0 +1,104 @@
+//! `--exact` reproduces the platform's scripts to the last digit.
+
+mod common;
+use common::*;
+use serde_json::Value;
+
+#[test]
+fn documented_examples() {
+    // p50/p95/p99 of [10,20,30,40,50] are 30.0/48.0/49.6; p50 of [10,20] is 15.0.
+    let dir = fixture("documented");
+    let (v, out) = summarize_json(&[dir.to_str().unwrap(), "--exact"]);
+    assert!(out.status.success());
+    let t = at(&v, "latency.all.total_ms");
+    assert_eq!(t["p50"], 30.0);
+    assert_eq!(t["p95"], 48.0);
+    assert_eq!(t["p99"], 49.6);
+    assert_eq!(at(&v, "latency.all.count"), 5);
+    assert_eq!(at(&v, "latency.all.steps.core_logic_ms.p50"), 15.0);
+    // llm_enabled: only JSON true counts; null and missing are without_llm.
+    assert_eq!(at(&v, "latency.with_llm.count"), 2);
+    assert_eq!(at(&v, "latency.with_llm.total_ms.p50"), 45.0);
+    assert_eq!(at(&v, "latency.without_llm.count"), 3);
+    assert_eq!(at(&v, "time_range.first"), "2026-02-10T12:00:00+00:00");
+    assert_eq!(at(&v, "time_range.last"), "2026-02-10T12:00:04.5+00:00");
+    assert_eq!(at(&v, "meta.precision.mode"), "exact");
+}
+
+/// Every number the reference script prints must match exactly.
+fn assert_same(expected: &Value, actual: &Value, path: &str) {
+    match expected {
+        Value::Object(m) => {
+            for (k, e) in m {
+                let a = actual.get(k).unwrap_or_else(|| panic!("missing {path}.{k}"));
+                assert_same(e, a, &format!("{path}.{k}"));
+            }
+        }
+        _ => assert_eq!(expected, actual, "at {path}"),
+    }
+}
+
+#[test]
+fn matches_platform_script_on_generated_logs() {
+    let dir = fixture("exact");
+    let expected: Value = serde_json::from_str(&std::fs::read_to_string(dir.join("expected.json")).unwrap()).unwrap();
+    let (v, out) = summarize_json(&[dir.to_str().unwrap(), "--exact"]);
+    assert!(out.status.success());
+    assert_same(&expected["latency"], &v["latency"], "latency");
+    assert_same(&expected["fallback"], &v["fallback"], "fallback");
+    assert_same(&expected["time_range"], &v["time_range"], "time_range");
+    // The risk analyzer's figures (its rates were not rounded; ours are
+    // rounded to 4 decimals like the latency report's).
+    let r = &expected["risk"];
+    for k in ["total_records", "sampled_records", "status_breakdown", "reason_code_breakdown", "latency_p50", "latency_p95", "parse_errors"] {
+        let e = &r[k];
+        let a = &v["risk"][k];
+        if let (Some(x), Some(y)) = (e.as_f64(), a.as_f64()) {
+            assert_eq!(x, y, "risk.{k}");
+        } else {
+            assert_eq!(e, a, "risk.{k}");
+        }
+    }
+    for k in ["acceptance_rate", "intent_mismatch_rate", "entity_key_mismatch_rate", "error_rate"] {
+        let e = r[k].as_f64().unwrap();
+        let a = v["risk"][k].as_f64().unwrap();
+        assert_eq!(format!("{e:.4}").parse::<f64>().unwrap(), a, "risk.{k}");
+    }
+}
+
+/// When python3 is present, the committed expectation is still what the
+/// reference script computes from the committed fixture.
+#[test]
+fn expectation_is_current() {
+    let dir = fixture("exact");
+    let script = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/reference/platform_scripts.py");
+    let Ok(out) = std::process::Command::new("python3").arg(&script).arg(&dir).output() else {
+        eprintln!("python3 not found; skipping");
+        return;
+    };
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let now: Value = serde_json::from_slice(&out.stdout).unwrap();
+    let committed: Value = serde_json::from_str(&std::fs::read_to_string(dir.join("expected.json")).unwrap()).unwrap();
+    assert_eq!(now, committed);
+}
+
+#[test]
+fn exact_and_hdr_agree_within_precision() {
+    let dir = fixture("exact");
+    let (e, _) = summarize_json(&[dir.to_str().unwrap(), "--exact"]);
+    let (h, _) = summarize_json(&[dir.to_str().unwrap()]);
+    assert_eq!(at(&h, "meta.precision.mode"), "hdr");
+    assert_eq!(at(&h, "meta.precision.significant_digits"), 3);
+    for g in ["all", "with_llm", "without_llm"] {
+        assert_eq!(at(&e, &format!("latency.{g}.count")), at(&h, &format!("latency.{g}.count")));
+        let x = at(&e, &format!("latency.{g}.total_ms.max")).as_f64().unwrap();
+        let y = at(&h, &format!("latency.{g}.total_ms.max")).as_f64().unwrap();
+        assert_eq!(x, y, "max is exact in both modes");
+    }
+    // Counts and rates never depend on the mode.
+    assert_eq!(e["fallback"], h["fallback"].clone().as_object().map(|m| {
+        let mut m = m.clone();
+        m.insert("llm_latency_ms".into(), e["fallback"]["llm_latency_ms"].clone());
+        Value::Object(m)
+    }).unwrap());
+}

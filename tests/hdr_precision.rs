@@ -1,0 +1,56 @@
+//! HDR percentiles stay within 10^-sigfig (relative) of the exact
+//! nearest-rank value, plus half a microsecond of rounding to the HDR unit.
+
+use aggmetrics::agg::{Dist, Mode};
+use proptest::prelude::*;
+
+fn nearest_rank(sorted: &[f64], p: f64) -> f64 {
+    let n = sorted.len();
+    let rank = ((p / 100.0) * n as f64).ceil().max(1.0) as usize;
+    sorted[rank.min(n) - 1]
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig { cases: 400, ..ProptestConfig::default() })]
+
+    #[test]
+    fn within_precision(
+        values in prop::collection::vec(prop_oneof![0u64..2_000, 0u64..200_000_000, 1_000u64..10_000_000_000], 1..400),
+        sigfig in 1u8..=5,
+        p in prop_oneof![Just(50.0), Just(95.0), Just(99.0), Just(99.9), Just(0.0), Just(100.0), 0.0f64..100.0],
+        split in any::<usize>(),
+    ) {
+        // Milliseconds with 3 decimals, as the logs write them.
+        let ms: Vec<f64> = values.iter().map(|&v| v as f64 / 1000.0).collect();
+        // Recorded in two parts and merged, as the parallel reader does.
+        let cut = split % (ms.len() + 1);
+        let mut a = Dist::new(Mode::Hdr { sigfig });
+        let mut b = Dist::new(Mode::Hdr { sigfig });
+        for &x in &ms[..cut] { a.record(x); }
+        for &x in &ms[cut..] { b.record(x); }
+        a.merge(&b);
+        let mut sorted = ms.clone();
+        sorted.sort_by(f64::total_cmp);
+        let exact = nearest_rank(&sorted, p);
+        let got = a.percentile(p);
+        let tol = exact * 10f64.powi(-(sigfig as i32)) + 0.0005;
+        prop_assert!(got >= exact - 0.0005, "p{p} sigfig {sigfig}: {got} below exact {exact}");
+        prop_assert!(got - exact <= tol, "p{p} sigfig {sigfig}: {got} vs exact {exact} (tol {tol})");
+        prop_assert_eq!(a.max(), *sorted.last().unwrap());
+        prop_assert_eq!(a.min(), sorted[0]);
+    }
+}
+
+#[test]
+fn sigfig_three_is_one_part_in_a_thousand_on_realistic_latencies() {
+    let mut d = Dist::new(Mode::Hdr { sigfig: 3 });
+    let mut v: Vec<f64> = (0..100_000u64).map(|i| ((i * 2_654_435_761) % 900_000) as f64 / 1000.0 + 0.1).collect();
+    for &x in &v {
+        d.record(x);
+    }
+    v.sort_by(f64::total_cmp);
+    for p in [50.0, 95.0, 99.0, 99.9] {
+        let e = nearest_rank(&v, p);
+        assert!((d.percentile(p) - e).abs() <= e * 1e-3 + 5e-4, "p{p}");
+    }
+}

@@ -1,0 +1,151 @@
+//! The hand-written scanner against serde_json: on valid and damaged lines
+//! it must give the same verdict (JSON or not), and on records the same
+//! field values. Nesting stays below the shared depth limit of 128 here;
+//! depth is tested on its own in the unit tests.
+
+use aggmetrics::parse::{json, latency, risk, Line, Skip};
+use proptest::prelude::*;
+use serde_json::Value;
+
+fn arb_json() -> impl Strategy<Value = Value> {
+    let leaf = prop_oneof![
+        Just(Value::Null),
+        any::<bool>().prop_map(Value::Bool),
+        any::<i64>().prop_map(Value::from),
+        any::<u64>().prop_map(Value::from),
+        (-1e300f64..1e300).prop_map(|f| serde_json::Number::from_f64(f).map(Value::Number).unwrap_or(Value::Null)),
+        "[ -~]{0,12}".prop_map(Value::String),
+        "\\PC{0,8}".prop_map(Value::String),
+        prop::sample::select(vec!["\u{0}", "\"", "\\", "\u{1f}", "é", "😀", "\u{2028}", "\n\t"]).prop_map(|s| Value::String(s.into())),
+    ];
+    leaf.prop_recursive(6, 64, 6, |inner| {
+        prop_oneof![
+            prop::collection::vec(inner.clone(), 0..6).prop_map(Value::Array),
+            prop::collection::vec(("[a-z_]{0,10}", inner), 0..6).prop_map(|kv| Value::Object(kv.into_iter().collect())),
+        ]
+    })
+}
+
+/// Ways a line gets damaged: cut, a byte replaced, a byte inserted,
+/// garbage appended, whitespace added.
+fn mutate(mut b: Vec<u8>, op: u8, pos: usize, byte: u8) -> Vec<u8> {
+    let at = if b.is_empty() { 0 } else { pos % (b.len() + 1) };
+    match op % 6 {
+        0 => b.truncate(at),
+        1 if !b.is_empty() => {
+            let i = at.min(b.len() - 1);
+            b[i] = byte;
+        }
+        2 => b.insert(at, byte),
+        3 => b.extend_from_slice(&[b' ', byte]),
+        4 => {
+            b.insert(0, b' ');
+            b.push(b'\t');
+        }
+        _ => b.insert(at, b'\\'),
+    }
+    b
+}
+
+fn serde_ok(b: &[u8]) -> bool {
+    serde_json::from_slice::<Value>(b).is_ok()
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig { cases: 3000, ..ProptestConfig::default() })]
+
+    #[test]
+    fn valid_json_is_accepted(v in arb_json()) {
+        let s = serde_json::to_vec(&v).unwrap();
+        prop_assert_eq!(json::validate(&s), Ok(()));
+        let pretty = serde_json::to_vec_pretty(&v).unwrap();
+        prop_assert_eq!(json::validate(&pretty), Ok(()));
+    }
+
+    #[test]
+    fn same_verdict_as_serde_on_damaged_lines(v in arb_json(), op in any::<u8>(), pos in any::<usize>(), byte in any::<u8>()) {
+        let line = mutate(serde_json::to_vec(&v).unwrap(), op, pos, byte);
+        let ours = json::validate(&line);
+        let theirs = serde_ok(&line);
+        prop_assert_eq!(ours.is_ok(), theirs, "line {:?}: ours {:?}", String::from_utf8_lossy(&line), ours);
+    }
+
+    #[test]
+    fn same_verdict_on_random_bytes(line in prop::collection::vec(prop::sample::select(b"{}[]:,\"\\ 0123456789.eE+-truefalsnu\xc3\xa9\xff\x00".to_vec()), 0..40)) {
+        prop_assert_eq!(json::validate(&line).is_ok(), serde_ok(&line), "{:?}", String::from_utf8_lossy(&line));
+    }
+
+    #[test]
+    fn latency_fields_match_serde(
+        total in prop::option::of(0.0f64..1e7),
+        steps in prop::collection::vec(("[a-z_]{1,12}", 0.0f64..1e6), 0..6),
+        llm in prop::option::of(any::<bool>()),
+        extra in arb_json(),
+        shuffle in any::<u64>(),
+    ) {
+        let mut fields: Vec<(String, Value)> = vec![
+            ("timestamp".into(), Value::from("2026-02-10T12:00:00.123456+00:00")),
+            ("command_id".into(), Value::from("cmd-1")),
+            ("extra".into(), extra),
+            ("steps".into(), Value::Object(steps.iter().map(|(k, v)| (k.clone(), Value::from(*v))).collect())),
+        ];
+        if let Some(t) = total { fields.push(("total_ms".into(), Value::from(t))); }
+        if let Some(l) = llm { fields.push(("llm_enabled".into(), Value::from(l))); }
+        let n = fields.len();
+        fields.rotate_left((shuffle as usize) % n);
+        let obj: serde_json::Map<String, Value> = fields.into_iter().collect();
+        let line = serde_json::to_vec(&Value::Object(obj.clone())).unwrap();
+        let mut st = latency::Steps::default();
+        let got = latency::parse(&line, &mut st);
+        match total {
+            None => prop_assert_eq!(got.unwrap_err(), Skip::MissingField),
+            Some(t) => {
+                let Ok(Line::Record(r)) = got else { panic!("{got:?}") };
+                prop_assert_eq!(r.total_ms, Some(obj["total_ms"].as_f64().unwrap()));
+                prop_assert_eq!(r.total_ms, Some(t));
+                prop_assert_eq!(r.llm_enabled, llm == Some(true));
+                let theirs: Vec<(String, f64)> = obj["steps"].as_object().unwrap().iter().map(|(k, v)| (k.clone(), v.as_f64().unwrap())).collect();
+                let mut ours: Vec<(String, f64)> = st.items.iter().map(|(k, v)| (k.text(&line).into_owned(), *v)).collect();
+                let mut theirs = theirs;
+                ours.sort_by(|a, b| a.0.cmp(&b.0));
+                theirs.sort_by(|a, b| a.0.cmp(&b.0));
+                prop_assert_eq!(ours, theirs);
+            }
+        }
+    }
+
+    #[test]
+    fn damaged_records_are_never_half_counted(v in arb_json(), op in any::<u8>(), pos in any::<usize>(), byte in any::<u8>()) {
+        // Whatever the damage, a risk line is either a record of valid JSON
+        // or skipped; the parser never accepts what serde rejects.
+        let mut obj = serde_json::Map::new();
+        obj.insert("timestamp".into(), "2026-02-10T12:00:00+00:00".into());
+        obj.insert("status".into(), "accepted_llm".into());
+        obj.insert("model_meta".into(), v);
+        let line = mutate(serde_json::to_vec(&Value::Object(obj)).unwrap(), op, pos, byte);
+        if let Ok(Line::Record(_)) = risk::parse(&line) {
+            prop_assert!(serde_ok(&line), "accepted invalid JSON: {:?}", String::from_utf8_lossy(&line));
+        }
+    }
+}
+
+#[test]
+fn known_disagreements_with_serde_are_none() {
+    for (line, ok) in [
+        (&b"1e400"[..], false),
+        (b"-0", true),
+        (b"01", false),
+        (b"123456789012345678901234567890", true),
+        (b"\"\\ud800\"", false),
+        (b"\"\\udc00\"", false),
+        (b"\"\\ud83d\\ude00\"", true),
+        (b"\"\\u00e9\"", true),
+        (b"NaN", false),
+        (b"[1,]", false),
+        (b"{\"a\":1}  \r\n", true),
+        (b"\xef\xbb\xbf{}", false),
+    ] {
+        assert_eq!(json::validate(line).is_ok(), ok, "{:?}", String::from_utf8_lossy(line));
+        assert_eq!(serde_ok(line), ok, "serde on {:?}", String::from_utf8_lossy(line));
+    }
+}

@@ -1,0 +1,126 @@
+#!/usr/bin/env python3
+"""The platform's own report scripts, re-created from ../shared/log-schemas.md,
+as the reference that `aggmetrics summarize --exact` must match to the digit.
+
+    python3 tests/reference/platform_scripts.py DIR > expected.json
+
+Latency report: reads pipeline_latency.jsonl and fallback_metrics.jsonl whole;
+percentiles by linear interpolation between closest ranks, rounded to 3
+decimals; rates rounded to 4. Risk analyzer: partial_trust_risk.jsonl,
+lower nearest-rank latency percentiles, malformed lines counted. Like the
+originals it loads everything into memory; unlike the latency report it
+skips lines that are not JSON objects (the original died on them), so the
+fixtures it runs on hold no damaged lines.
+"""
+import json
+import math
+import os
+import sys
+
+
+def percentile(values, p):
+    if not values:
+        return 0.0
+    s = sorted(values)
+    k = (len(s) - 1) * p / 100
+    f = math.floor(k)
+    c = min(f + 1, len(s) - 1)
+    return round(s[f] + (k - f) * (s[c] - s[f]), 3)
+
+
+def load(path):
+    out = []
+    if not os.path.exists(path):
+        return out
+    with open(path, encoding='utf-8') as fh:
+        for line in fh:
+            if line.strip():
+                out.append(json.loads(line))
+    return out
+
+
+def group(records):
+    steps = {}
+    for r in records:
+        for k, v in (r.get('steps') or {}).items():
+            if isinstance(v, (int, float)) and not isinstance(v, bool):
+                steps.setdefault(k, []).append(v)
+    totals = [r['total_ms'] for r in records if isinstance(r.get('total_ms'), (int, float))]
+    return {
+        'count': len(records),
+        'total_ms': {f'p{p}': percentile(totals, p) for p in (50, 95, 99)},
+        'steps': {k: {f'p{p}': percentile(v, p) for p in (50, 95, 99)} for k, v in steps.items()},
+    }
+
+
+def latency_report(d):
+    lat = load(os.path.join(d, 'pipeline_latency.jsonl'))
+    fb = load(os.path.join(d, 'fallback_metrics.jsonl'))
+    with_llm = [r for r in lat if r.get('llm_enabled') is True]
+    without = [r for r in lat if r.get('llm_enabled') is not True]
+    outcomes = {}
+    for r in fb:
+        o = r.get('llm_outcome') or 'unknown'
+        outcomes[o] = outcomes.get(o, 0) + 1
+    n = len(fb)
+    rate = lambda k: round(outcomes.get(k, 0) / n, 4) if n else 0.0
+    stamps = [r['timestamp'] for r in lat + fb if isinstance(r.get('timestamp'), str)]
+    return {
+        'latency': {'all': group(lat), 'with_llm': group(with_llm), 'without_llm': group(without)},
+        'fallback': {'count': n, 'outcome_counts': outcomes, 'fallback_rate': rate('fallback'),
+                     'error_rate': rate('error'), 'success_rate': rate('success')},
+        'time_range': {'first': min(stamps) if stamps else None, 'last': max(stamps) if stamps else None},
+    }
+
+
+def risk_report(d):
+    path = os.path.join(d, 'partial_trust_risk.jsonl')
+    records, parse_errors = [], 0
+    if os.path.exists(path):
+        with open(path, encoding='utf-8', errors='replace') as fh:
+            for line in fh:
+                if not line.strip():
+                    continue
+                try:
+                    r = json.loads(line)
+                except ValueError:
+                    parse_errors += 1
+                    continue
+                if not isinstance(r, dict):
+                    parse_errors += 1
+                    continue
+                records.append(r)
+    status, reasons = {}, {}
+    for r in records:
+        s = r.get('status') or 'unknown'
+        status[s] = status.get(s, 0) + 1
+        rc = r.get('reason_code')
+        if isinstance(rc, str) and rc:
+            reasons[rc] = reasons.get(rc, 0) + 1
+    acc, fbd = status.get('accepted_llm', 0), status.get('fallback_deterministic', 0)
+    diffs = [r['diff_summary'] for r in records if isinstance(r.get('diff_summary'), dict)]
+    lat = sorted(r['latency_ms'] for r in records
+                 if isinstance(r.get('latency_ms'), (int, float)) and not isinstance(r.get('latency_ms'), bool))
+    q = lambda x: lat[int((len(lat) - 1) * x)] if lat else 0.0
+    total = len(records)
+    return {
+        'total_records': total,
+        'sampled_records': sum(1 for r in records if r.get('sampled') is True),
+        'status_breakdown': status,
+        'reason_code_breakdown': reasons,
+        'acceptance_rate': acc / (acc + fbd) if acc + fbd else 0.0,
+        'intent_mismatch_rate': sum(1 for x in diffs if x.get('intent_mismatch') is True) / len(diffs) if diffs else 0.0,
+        'entity_key_mismatch_rate': sum(1 for x in diffs if x.get('entity_key_mismatch') is True) / len(diffs) if diffs else 0.0,
+        'error_rate': status.get('error', 0) / total if total else 0.0,
+        'latency_p50': q(0.5),
+        'latency_p95': q(0.95),
+        'parse_errors': parse_errors,
+    }
+
+
+if __name__ == '__main__':
+    d = sys.argv[1]
+    out = latency_report(d)
+    out['risk'] = risk_report(d)
+    json.dump(out, sys.stdout, indent=2, sort_keys=True, ensure_ascii=False)
+    sys.stdout.write('\n')
