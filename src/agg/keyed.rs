@@ -79,19 +79,50 @@ pub struct Keyed<T> {
     threshold: u64,
     /// Observations whose key was not kept.
     pub overflow: u64,
+    /// Where the next lookup probably lands: keys of one record often come
+    /// in the same order on every line (step names), and items are kept
+    /// in first-seen order, so the slot after the last hit is tried first.
+    hint: std::cell::Cell<usize>,
 }
 
 impl<T: Merge + Clone> Keyed<T> {
     pub fn new(cap: usize) -> Self {
-        Keyed { items: Vec::new(), index: None, cap: cap.max(1), threshold: u64::MAX, overflow: 0 }
+        Keyed { items: Vec::new(), index: None, cap: cap.max(1), threshold: u64::MAX, overflow: 0, hint: Default::default() }
     }
 
     #[inline]
     fn find(&self, key: &str) -> Option<usize> {
-        match &self.index {
-            None => self.items.iter().position(|e| e.0.len() == key.len() && &*e.0 == key),
-            Some(ix) => ix.get(key).copied(),
+        self.find_bytes(key.as_bytes())
+    }
+
+    #[inline]
+    fn find_bytes(&self, key: &[u8]) -> Option<usize> {
+        let h = self.hint.get();
+        if let Some(e) = self.items.get(h) {
+            if short_eq(e.0.as_bytes(), key) {
+                self.hint.set(h + 1);
+                return Some(h);
+            }
         }
+        let found = match &self.index {
+            None => self.items.iter().position(|e| short_eq(e.0.as_bytes(), key)),
+            Some(ix) => std::str::from_utf8(key).ok().and_then(|k| ix.get(k).copied()),
+        };
+        if let Some(i) = found {
+            self.hint.set(i + 1);
+        }
+        found
+    }
+
+    /// As [`Keyed::entry`], for a key given as bytes; bytes that are not
+    /// UTF-8 are never inserted (the callers pass validated strings).
+    #[inline]
+    pub fn entry_bytes(&mut self, key: &[u8], make: impl FnOnce() -> T) -> Option<&mut T> {
+        if let Some(i) = self.find_bytes(key) {
+            return Some(&mut self.items[i].2);
+        }
+        let k = std::str::from_utf8(key).ok()?;
+        self.entry(k, make)
     }
 
     /// The value for `key`, created with `make` if the key may be kept;
@@ -216,12 +247,45 @@ impl<T: Merge + Clone> Keyed<T> {
     }
 }
 
+/// Equality for short keys without a call into libc's memcmp: keys here
+/// are a few dozen bytes and usually differ in length or the first word.
+#[inline(always)]
+fn short_eq(a: &[u8], b: &[u8]) -> bool {
+    if a.len() != b.len() {
+        return false;
+    }
+    let mut ca = a.chunks_exact(8);
+    let mut cb = b.chunks_exact(8);
+    for (x, y) in (&mut ca).zip(&mut cb) {
+        if x != y {
+            return false;
+        }
+    }
+    ca.remainder() == cb.remainder()
+}
+
 /// A pair key (`intent` x `outcome`) packed into one string without any
 /// separator that a key could contain: `<len of a>:<a><b>`.
+#[inline]
 pub fn pair_key(buf: &mut String, a: &str, b: &str) {
-    use std::fmt::Write;
     buf.clear();
-    let _ = write!(buf, "{}:", a.len());
+    // The length in decimal, without the formatting machinery (this runs
+    // for every record).
+    let mut digits = [0u8; 20];
+    let mut n = a.len();
+    let mut i = digits.len();
+    loop {
+        i -= 1;
+        digits[i] = b'0' + (n % 10) as u8;
+        n /= 10;
+        if n == 0 {
+            break;
+        }
+    }
+    for &d in &digits[i..] {
+        buf.push(d as char);
+    }
+    buf.push(':');
     buf.push_str(a);
     buf.push_str(b);
 }

@@ -326,8 +326,12 @@ impl Acc {
                     }
                     let mode = self.cfg.mode;
                     for (name, ms) in &self.steps.items {
-                        let name = name.text(line);
-                        match g.steps.entry(&name, || Dist::new(mode)) {
+                        let entry = if name.escaped(line) {
+                            g.steps.entry(&name.text(line), || Dist::new(mode))
+                        } else {
+                            g.steps.entry_bytes(name.raw(line), || Dist::new(mode))
+                        };
+                        match entry {
                             Some(d) => d.record(*ms),
                             None => g.steps.overflow += 1,
                         }

@@ -63,7 +63,7 @@ pub fn parse(line: &[u8], comps: &mut Components) -> Result<Line<FallbackRecord>
                 let before = p.peek();
                 let is_obj = p.object(|p, name| {
                     let v = category(p.value()?);
-                    if let Some(e) = raw.iter_mut().find(|(n, _)| n.raw(line) == name.raw(line)) {
+                    if let Some(e) = raw.iter_mut().find(|(n, _)| n.len() == name.len() && n.raw(line) == name.raw(line)) {
                         e.1 = v;
                     } else {
                         raw.push((name, v));

@@ -56,7 +56,7 @@ pub fn parse(line: &[u8], steps: &mut Steps) -> Result<Line<LatencyRecord>, Skip
                 let is_obj = p.object(|p, name| {
                     let v = duration(p.value()?);
                     // A repeated step name: the last one wins.
-                    if let Some(e) = raw.iter_mut().find(|(n, _)| n.raw(line) == name.raw(line)) {
+                    if let Some(e) = raw.iter_mut().find(|(n, _)| n.len() == name.len() && n.raw(line) == name.raw(line)) {
                         e.1 = v;
                     } else {
                         raw.push((name, v));
