@@ -35,7 +35,12 @@ pub struct Dist {
 /// Milliseconds to whole microseconds (the HDR unit).
 #[inline]
 pub fn to_us(ms: f64) -> u64 {
-    (ms * 1000.0).round() as u64
+    // Round half away from zero, like `f64::round`, without its libm call
+    // (x86_64's baseline has no rounding instruction). Exact: `x` is
+    // non-negative and below 2^53, so `x - trunc(x)` is computed exactly.
+    let x = ms * 1000.0;
+    let t = x as u64;
+    t + ((x - t as f64) >= 0.5) as u64
 }
 
 impl Dist {
