@@ -96,16 +96,17 @@ impl TimeRange {
     #[inline]
     pub fn see(&mut self, ts: &Timestamp, line: &[u8]) {
         let key = (ts.micros, ts.nanos);
+        let raw = ts.span.raw(line);
         let earlier = match &self.first {
             None => true,
-            Some((m, n, s)) => key < (*m, *n) || (key == (*m, *n) && ts.span.text(line).as_ref() < s.as_str()),
+            Some((m, n, s)) => key < (*m, *n) || (key == (*m, *n) && raw < s.as_bytes()),
         };
         if earlier {
             set(&mut self.first, ts, line);
         }
         let later = match &self.last {
             None => true,
-            Some((m, n, s)) => key > (*m, *n) || (key == (*m, *n) && ts.span.text(line).as_ref() > s.as_str()),
+            Some((m, n, s)) => key > (*m, *n) || (key == (*m, *n) && raw > s.as_bytes()),
         };
         if later {
             set(&mut self.last, ts, line);
@@ -123,6 +124,21 @@ impl TimeRange {
                 self.last = Some(l.clone());
             }
         }
+    }
+}
+
+/// Count a categorical value straight from the line's bytes when it has
+/// no escapes (the scanner validated them as UTF-8).
+#[inline]
+fn count_span(k: &mut Keyed<u64>, s: parse::Span, line: &[u8]) {
+    let hit = if s.escaped(line) {
+        k.entry(&s.text(line), || 0)
+    } else {
+        k.entry_bytes(s.raw(line), || 0)
+    };
+    match hit {
+        Some(c) => *c += 1,
+        None => k.overflow += 1,
     }
 }
 
@@ -349,7 +365,7 @@ impl Acc {
                     let outcome = outcome.as_deref().unwrap_or("unknown");
                     f.outcomes.count(outcome, 1);
                     if let Some(reason) = r.reason {
-                        f.reasons.count(&reason.text(line), 1);
+                        count_span(&mut f.reasons, reason, line);
                     }
                     if let Some(ms) = r.llm_latency_ms {
                         f.llm_latency.record(ms);
@@ -374,10 +390,12 @@ impl Acc {
                     let k = &mut self.risk;
                     k.total += 1;
                     k.sampled += r.sampled as u64;
-                    let status = r.status.map(|s| s.text(line));
-                    k.status.count(status.as_deref().unwrap_or("unknown"), 1);
+                    match r.status {
+                        Some(s) => count_span(&mut k.status, s, line),
+                        None => k.status.count("unknown", 1),
+                    }
                     if let Some(rc) = r.reason_code {
-                        k.reason_codes.count(&rc.text(line), 1);
+                        count_span(&mut k.reason_codes, rc, line);
                     }
                     if let Some(d) = r.diff {
                         k.with_diff += 1;

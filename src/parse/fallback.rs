@@ -49,14 +49,14 @@ pub fn parse(line: &[u8], comps: &mut Components) -> Result<Line<FallbackRecord>
         } else {
             raw
         };
-        match name {
-            b"timestamp" => ts = timestamp_field(line, p.value()?),
-            b"llm_outcome" => outcome = category(p.value()?),
-            b"intent" => intent = category(p.value()?),
-            b"fallback_reason" => reason = category(p.value()?),
-            b"llm_latency_ms" => lat = duration(p.value()?),
-            b"deterministic_used" => det = p.value()? == Val::Bool(true),
-            b"components" => {
+        match field(name) {
+            1 /* timestamp */ => ts = timestamp_field(line, p.value()?),
+            2 /* llm_outcome */ => outcome = category(p.value()?),
+            3 /* intent */ => intent = category(p.value()?),
+            4 /* fallback_reason */ => reason = category(p.value()?),
+            5 /* llm_latency_ms */ => lat = duration(p.value()?),
+            6 /* deterministic_used */ => det = p.value()? == Val::Bool(true),
+            7 /* components */ => {
                 comps.raw.clear();
                 comps_bad = None;
                 let raw = &mut comps.raw;
@@ -96,6 +96,28 @@ pub fn parse(line: &[u8], comps: &mut Components) -> Result<Line<FallbackRecord>
         llm_latency_ms: optional(lat)?,
         deterministic_used: det,
     }))
+}
+
+/// Which field a top-level key names (0 = none we read).
+#[inline(always)]
+fn field(name: &[u8]) -> u8 {
+    if super::eq_lit(name, b"timestamp") {
+        1
+    } else if super::eq_lit(name, b"llm_outcome") {
+        2
+    } else if super::eq_lit(name, b"intent") {
+        3
+    } else if super::eq_lit(name, b"fallback_reason") {
+        4
+    } else if super::eq_lit(name, b"llm_latency_ms") {
+        5
+    } else if super::eq_lit(name, b"deterministic_used") {
+        6
+    } else if super::eq_lit(name, b"components") {
+        7
+    } else {
+        0
+    }
 }
 
 #[cfg(test)]

@@ -200,6 +200,12 @@ impl<'a> Parser<'a> {
     /// After a member's value: the next key, or `None` at `}`.
     #[inline]
     pub fn next_key(&mut self) -> Result<Option<Span>, Skip> {
+        // Python's json.dumps separates members with exactly `, `: check
+        // those bytes at once before the general path.
+        if self.b.get(self.i..self.i + 3) == Some(b", \"") {
+            self.i += 2;
+            return self.key_colon().map(Some);
+        }
         match self.peek() {
             Some(b',') => {
                 self.i += 1;
@@ -219,6 +225,11 @@ impl<'a> Parser<'a> {
     #[inline]
     fn key_colon(&mut self) -> Result<Span, Skip> {
         let k = self.string()?;
+        // ... and keys from values with exactly `: `.
+        if self.b.get(self.i..self.i + 2) == Some(b": ") {
+            self.i += 2;
+            return Ok(k);
+        }
         match self.peek() {
             Some(b':') => {
                 self.i += 1;

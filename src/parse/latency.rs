@@ -44,11 +44,11 @@ pub fn parse(line: &[u8], steps: &mut Steps) -> Result<Line<LatencyRecord>, Skip
         } else {
             raw
         };
-        match name {
-            b"total_ms" => total = duration(p.value()?),
-            b"timestamp" => ts = timestamp_field(line, p.value()?),
-            b"llm_enabled" => llm = p.value()? == Val::Bool(true),
-            b"steps" => {
+        match field(name) {
+            1 /* total_ms */ => total = duration(p.value()?),
+            2 /* timestamp */ => ts = timestamp_field(line, p.value()?),
+            3 /* llm_enabled */ => llm = p.value()? == Val::Bool(true),
+            4 /* steps */ => {
                 steps.raw.clear();
                 steps_bad = None;
                 let raw = &mut steps.raw;
@@ -87,6 +87,22 @@ pub fn parse(line: &[u8], steps: &mut Steps) -> Result<Line<LatencyRecord>, Skip
         }
     }
     Ok(Line::Record(LatencyRecord { ts, total_ms, llm_enabled: llm }))
+}
+
+/// Which field a top-level key names (0 = none we read).
+#[inline(always)]
+fn field(name: &[u8]) -> u8 {
+    if super::eq_lit(name, b"total_ms") {
+        1
+    } else if super::eq_lit(name, b"timestamp") {
+        2
+    } else if super::eq_lit(name, b"llm_enabled") {
+        3
+    } else if super::eq_lit(name, b"steps") {
+        4
+    } else {
+        0
+    }
 }
 
 #[cfg(test)]

@@ -230,6 +230,30 @@ pub fn optional<T>(s: Slot<T>) -> Result<Option<T>, Skip> {
     }
 }
 
+/// `a == lit`, compared a word at a time and inlined (a `match` on byte
+/// strings calls memcmp for each candidate of the same length; keys are
+/// compared for every member of every line).
+#[inline(always)]
+pub fn eq_lit(a: &[u8], lit: &[u8]) -> bool {
+    let n = lit.len();
+    if a.len() != n {
+        return false;
+    }
+    let word = |x: &[u8]| u64::from_le_bytes(x.try_into().unwrap_or([0; 8]));
+    if n >= 8 {
+        let mut j = 0;
+        while j + 8 <= n {
+            if word(&a[j..j + 8]) != word(&lit[j..j + 8]) {
+                return false;
+            }
+            j += 8;
+        }
+        j == n || word(&a[n - 8..n]) == word(&lit[n - 8..n])
+    } else {
+        a == lit
+    }
+}
+
 /// Outcome of one line.
 #[derive(Debug)]
 pub enum Line<R> {

@@ -50,23 +50,23 @@ pub fn parse(line: &[u8]) -> Result<Line<RiskRecord>, Skip> {
         } else {
             raw
         };
-        match name {
-            b"timestamp" => ts = timestamp_field(line, p.value()?),
-            b"status" => status = category(p.value()?),
-            b"reason_code" => {
+        match field(name) {
+            1 /* timestamp */ => ts = timestamp_field(line, p.value()?),
+            2 /* status */ => status = category(p.value()?),
+            3 /* reason_code */ => {
                 reason = match p.value()? {
                     Val::Str(s) if !s.is_empty() => Some(s),
                     _ => None,
                 }
             }
-            b"sampled" => sampled = p.value()? == Val::Bool(true),
-            b"sample_rate" => {
+            4 /* sampled */ => sampled = p.value()? == Val::Bool(true),
+            5 /* sample_rate */ => {
                 rate = match p.value()? {
                     Val::Num(x) => Some(x),
                     _ => None,
                 }
             }
-            b"latency_ms" => {
+            6 /* latency_ms */ => {
                 lat = match p.value()? {
                     Val::Num(x) => match check_duration(x) {
                         Ok(x) => Slot::Val(x),
@@ -75,7 +75,7 @@ pub fn parse(line: &[u8]) -> Result<Line<RiskRecord>, Skip> {
                     _ => Slot::Missing,
                 }
             }
-            b"diff_summary" => {
+            7 /* diff_summary */ => {
                 let mut d = Diff::default();
                 let is_obj = p.object(|p, flag| {
                     let t = p.value()? == Val::Bool(true);
@@ -105,6 +105,28 @@ pub fn parse(line: &[u8]) -> Result<Line<RiskRecord>, Skip> {
         diff,
         sample_rate: rate,
     }))
+}
+
+/// Which field a top-level key names (0 = none we read).
+#[inline(always)]
+fn field(name: &[u8]) -> u8 {
+    if super::eq_lit(name, b"timestamp") {
+        1
+    } else if super::eq_lit(name, b"status") {
+        2
+    } else if super::eq_lit(name, b"reason_code") {
+        3
+    } else if super::eq_lit(name, b"sampled") {
+        4
+    } else if super::eq_lit(name, b"sample_rate") {
+        5
+    } else if super::eq_lit(name, b"latency_ms") {
+        6
+    } else if super::eq_lit(name, b"diff_summary") {
+        7
+    } else {
+        0
+    }
 }
 
 #[cfg(test)]

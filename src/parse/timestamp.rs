@@ -70,41 +70,41 @@ fn days_in_month(y: i64, m: i64) -> i64 {
 }
 
 thread_local! {
-    /// The last valid date (`YYYY-MM-DD` bytes) and its day number: log
-    /// lines come in time order, so consecutive records share the date.
-    static LAST_DATE: std::cell::Cell<(u64, u16, i64)> = const { std::cell::Cell::new((0, 0, 0)) };
+    /// The last valid `YYYY-MM-DDTHH:MM:SS` prefix (19 bytes) and its Unix
+    /// seconds (before the offset): log lines come in time order, a few a
+    /// second, so consecutive records usually share it.
+    static LAST_PREFIX: std::cell::Cell<([u8; 19], i64)> = const { std::cell::Cell::new(([0; 19], 0)) };
 }
 
-/// Validate `YYYY-MM-DD` at the start of `b` and return its day number.
+/// Validate `YYYY-MM-DDTHH:MM:SS` at the start of `b`; its seconds since
+/// the epoch (as if UTC).
 #[inline]
-fn date_days(b: &[u8]) -> Option<i64> {
-    let w = u64::from_le_bytes(b.get(..8)?.try_into().ok()?);
-    let t = u16::from_le_bytes(b.get(8..10)?.try_into().ok()?);
-    let (lw, lt, ld) = LAST_DATE.with(|c| c.get());
-    if w == lw && t == lt && lw != 0 {
-        return Some(ld);
+fn prefix_secs(b: &[u8]) -> Option<i64> {
+    let p: [u8; 19] = b.get(..19)?.try_into().ok()?;
+    let (lp, ls) = LAST_PREFIX.with(|c| c.get());
+    if p == lp {
+        return Some(ls);
     }
-    let y = d2(b, 0)? * 100 + d2(b, 2)?;
-    let (mo, d) = (d2(b, 5)?, d2(b, 8)?);
-    if !(1..=12).contains(&mo) || d < 1 || d > days_in_month(y, mo) {
+    if b[4] != b'-' || b[7] != b'-' || b[10] != b'T' || b[13] != b':' || b[16] != b':' {
         return None;
     }
-    let days = days_from_civil(y, mo, d);
-    LAST_DATE.with(|c| c.set((w, t, days)));
-    Some(days)
+    let y = d2(b, 0)? * 100 + d2(b, 2)?;
+    let (mo, d, h, mi, s) = (d2(b, 5)?, d2(b, 8)?, d2(b, 11)?, d2(b, 14)?, d2(b, 17)?);
+    if !(1..=12).contains(&mo) || d < 1 || d > days_in_month(y, mo) || h > 23 || mi > 59 || s > 59 {
+        return None;
+    }
+    let secs = days_from_civil(y, mo, d) * 86_400 + h * 3600 + mi * 60 + s;
+    LAST_PREFIX.with(|c| c.set((p, secs)));
+    Some(secs)
 }
 
 /// `YYYY-MM-DDTHH:MM:SS[.f{1,9}](Z|±HH:MM)`, seconds 00-59.
 #[inline]
 fn fast(b: &[u8]) -> Option<Timestamp> {
-    if b.len() < 20 || b[4] != b'-' || b[7] != b'-' || b[10] != b'T' || b[13] != b':' || b[16] != b':' {
+    if b.len() < 20 {
         return None;
     }
-    let days = date_days(b)?;
-    let (h, mi, s) = (d2(b, 11)?, d2(b, 14)?, d2(b, 17)?);
-    if h > 23 || mi > 59 || s > 59 {
-        return None;
-    }
+    let local = prefix_secs(b)?;
     let mut i = 19;
     let mut frac_ns: u32 = 0;
     if b.get(i) == Some(&b'.') {
@@ -148,7 +148,7 @@ fn fast(b: &[u8]) -> Option<Timestamp> {
     if i != b.len() {
         return None;
     }
-    let secs = days * 86_400 + h * 3600 + mi * 60 + s - off_s;
+    let secs = local - off_s;
     Some(Timestamp {
         micros: secs * 1_000_000 + (frac_ns / 1000) as i64,
         nanos: frac_ns % 1000,
