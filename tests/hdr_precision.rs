@@ -1,7 +1,9 @@
 //! HDR percentiles stay within 10^-sigfig (relative) of the exact
 //! nearest-rank value, plus half a microsecond of rounding to the HDR unit.
 
+use aggmetrics::agg::dist::Counts;
 use aggmetrics::agg::{Dist, Mode};
+use hdrhistogram::Histogram;
 use proptest::prelude::*;
 
 fn nearest_rank(sorted: &[f64], p: f64) -> f64 {
@@ -38,6 +40,35 @@ proptest! {
         prop_assert!(got - exact <= tol, "p{p} sigfig {sigfig}: {got} vs exact {exact} (tol {tol})");
         prop_assert_eq!(a.max(), *sorted.last().unwrap());
         prop_assert_eq!(a.min(), sorted[0]);
+    }
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig { cases: 300, ..ProptestConfig::default() })]
+
+    /// The fast bucket counts turn into exactly the histogram that
+    /// recording every value into hdrhistogram gives.
+    #[test]
+    fn counts_equal_a_recorded_histogram(
+        values in prop::collection::vec(prop_oneof![0u64..5_000, 0u64..1u64 << 40, any::<u64>().prop_map(|v| v >> 12)], 0..300),
+        sigfig in 1u8..=5,
+        split in any::<usize>(),
+    ) {
+        let mut direct = Histogram::<u64>::new(sigfig).unwrap();
+        let cut = split % (values.len() + 1);
+        let (mut a, mut b) = (Counts::new(sigfig), Counts::new(sigfig));
+        for &v in &values[..cut] { a.record(v); }
+        for &v in &values[cut..] { b.record(v); }
+        a.merge(&b);
+        for &v in &values { direct.record(v).unwrap(); }
+        let ours = a.histogram();
+        prop_assert_eq!(ours.len(), direct.len());
+        let o: Vec<(u64, u64)> = ours.iter_recorded().map(|x| (x.value_iterated_to(), x.count_at_value())).collect();
+        let d: Vec<(u64, u64)> = direct.iter_recorded().map(|x| (x.value_iterated_to(), x.count_at_value())).collect();
+        prop_assert_eq!(o, d);
+        for q in [0.0, 0.5, 0.95, 0.99, 0.999, 1.0] {
+            prop_assert_eq!(ours.value_at_quantile(q), direct.value_at_quantile(q));
+        }
     }
 }
 

@@ -14,8 +14,89 @@ pub enum Mode {
 
 #[derive(Debug, Clone)]
 enum Values {
-    Hdr(Histogram<u64>),
+    /// Counts in HDR's bucket layout while reading; the histogram itself
+    /// once [`Dist::finish`] has run.
+    Hdr(Counts, Option<Histogram<u64>>),
     Exact(Vec<f64>),
+}
+
+/// Counts laid out exactly as an `hdrhistogram` histogram with lowest
+/// discernible value 1 lays out its buckets, kept in a plain growable array.
+///
+/// Recording is a leading-zero count, a shift and an increment (the
+/// crate's `record` also resizes, tracks its own extremes and checks
+/// ranges: about five times the instructions, on a path taken for every
+/// duration). [`Counts::histogram`] records each bucket's lowest value with
+/// its count into a real histogram, which is then identical to one that
+/// recorded every value (tested in `tests/hdr_precision.rs`).
+#[derive(Debug, Clone)]
+pub struct Counts {
+    sigfig: u8,
+    half_mag: u32,
+    half_count: u64,
+    mask: u64,
+    lzc_base: u32,
+    counts: Vec<u64>,
+}
+
+impl Counts {
+    pub fn new(sigfig: u8) -> Counts {
+        // As hdrhistogram computes them for lowest discernible value 1.
+        let largest = 2 * 10u64.pow(sigfig as u32);
+        let mag = 64 - (largest - 1).leading_zeros(); // ceil(log2(largest))
+        let sub_bucket_count = 1u64 << mag;
+        Counts {
+            sigfig,
+            half_mag: mag - 1,
+            half_count: sub_bucket_count / 2,
+            mask: sub_bucket_count - 1,
+            lzc_base: 64 - mag,
+            counts: Vec::new(),
+        }
+    }
+
+    #[inline(always)]
+    pub fn record(&mut self, v: u64) {
+        let bucket = self.lzc_base - (v | self.mask).leading_zeros();
+        let sub = v >> bucket;
+        let idx = (((bucket + 1) as u64) << self.half_mag) + sub - self.half_count;
+        let idx = idx as usize;
+        if idx >= self.counts.len() {
+            self.counts.resize(idx + 1, 0);
+        }
+        self.counts[idx] += 1;
+    }
+
+    pub fn merge(&mut self, o: &Counts) {
+        if o.counts.len() > self.counts.len() {
+            self.counts.resize(o.counts.len(), 0);
+        }
+        for (a, b) in self.counts.iter_mut().zip(o.counts.iter()) {
+            *a += *b;
+        }
+    }
+
+    /// The lowest value of the bucket at `idx` (hdrhistogram's `value_for`).
+    fn value_for(&self, idx: usize) -> u64 {
+        let mut bucket = (idx >> self.half_mag) as i64 - 1;
+        let mut sub = (idx as u64 & (self.half_count - 1)) + self.half_count;
+        if bucket < 0 {
+            sub -= self.half_count;
+            bucket = 0;
+        }
+        sub << bucket
+    }
+
+    pub fn histogram(&self) -> Histogram<u64> {
+        let mut h = Histogram::new(self.sigfig).expect("sigfig is validated to 1..=5");
+        for (i, &c) in self.counts.iter().enumerate() {
+            if c > 0 {
+                // Auto-resizing: cannot fail for values below 2^63.
+                let _ = h.record_n(self.value_for(i), c);
+            }
+        }
+        h
+    }
 }
 
 /// Exact count, min, max and integer-microsecond sum, plus the values.
@@ -26,9 +107,6 @@ pub struct Dist {
     pub sum_us: u128,
     pub min: f64,
     pub max: f64,
-    /// Values the histogram refused (none are expected: durations are
-    /// range-checked before they get here).
-    pub rejected: u64,
     values: Values,
 }
 
@@ -47,10 +125,10 @@ impl Dist {
     pub fn new(mode: Mode) -> Dist {
         let values = match mode {
             // Auto-resizing: the range grows with the largest value seen.
-            Mode::Hdr { sigfig } => Values::Hdr(Histogram::new(sigfig).expect("sigfig is validated to 1..=5")),
+            Mode::Hdr { sigfig } => Values::Hdr(Counts::new(sigfig), None),
             Mode::Exact => Values::Exact(Vec::new()),
         };
-        Dist { n: 0, sum_us: 0, min: f64::INFINITY, max: f64::NEG_INFINITY, rejected: 0, values }
+        Dist { n: 0, sum_us: 0, min: f64::INFINITY, max: f64::NEG_INFINITY, values }
     }
 
     /// Record one duration in milliseconds (already checked to be finite,
@@ -59,14 +137,7 @@ impl Dist {
     pub fn record(&mut self, ms: f64) {
         let us = to_us(ms);
         match &mut self.values {
-            Values::Hdr(h) => {
-                // `record` resizes; never `saturating_record` (it clamps)
-                // or `+=` (it panics).
-                if h.record(us).is_err() {
-                    self.rejected += 1;
-                    return;
-                }
-            }
+            Values::Hdr(c, _) => c.record(us),
             Values::Exact(v) => v.push(ms),
         }
         self.n += 1;
@@ -77,13 +148,10 @@ impl Dist {
 
     pub fn merge(&mut self, o: &Dist) {
         match (&mut self.values, &o.values) {
-            (Values::Hdr(a), Values::Hdr(b)) => {
-                if a.add(b).is_err() {
-                    // Cannot happen for auto-resizing histograms of one
-                    // precision; count rather than lose silently.
-                    self.rejected += b.len();
-                    return;
-                }
+            (Values::Hdr(a, built), Values::Hdr(b, _)) => {
+                a.merge(b);
+                // A histogram built before this merge is stale.
+                *built = None;
             }
             (Values::Exact(a), Values::Exact(b)) => a.extend_from_slice(b),
             _ => unreachable!("one run uses one mode"),
@@ -92,14 +160,22 @@ impl Dist {
         self.sum_us += o.sum_us;
         self.min = self.min.min(o.min);
         self.max = self.max.max(o.max);
-        self.rejected += o.rejected;
     }
 
     /// Sort kept values (exact mode) so that quantiles and sums are
     /// computed in one order whatever the merge order was.
     pub fn finish(&mut self) {
-        if let Values::Exact(v) = &mut self.values {
-            v.sort_by(f64::total_cmp);
+        match &mut self.values {
+            Values::Exact(v) => v.sort_by(f64::total_cmp),
+            Values::Hdr(c, h) => *h = Some(c.histogram()),
+        }
+    }
+
+    /// The HDR histogram of the values (HDR mode, after [`Dist::finish`]).
+    pub fn histogram(&self) -> Option<&Histogram<u64>> {
+        match &self.values {
+            Values::Hdr(_, h) => h.as_ref(),
+            Values::Exact(_) => None,
         }
     }
 
@@ -122,7 +198,15 @@ impl Dist {
             return 0.0;
         }
         match &self.values {
-            Values::Hdr(h) => {
+            Values::Hdr(c, h) => {
+                let built;
+                let h = match h {
+                    Some(h) => h,
+                    None => {
+                        built = c.histogram();
+                        &built
+                    }
+                };
                 // Clamped to the exact extremes, which are tracked anyway.
                 let us = h.value_at_quantile(p / 100.0).clamp(to_us(self.min), to_us(self.max));
                 us as f64 / 1000.0
@@ -142,7 +226,7 @@ impl Dist {
                 let k = ((v.len() - 1) as f64 * (p / 100.0)) as usize;
                 v[k.min(v.len() - 1)]
             }
-            Values::Hdr(_) => self.percentile(p),
+            Values::Hdr(..) => self.percentile(p),
         }
     }
 
@@ -152,7 +236,7 @@ impl Dist {
         }
         match &self.values {
             Values::Exact(v) => v.iter().sum::<f64>() / v.len() as f64,
-            Values::Hdr(_) => self.sum_us as f64 / 1000.0 / self.n as f64,
+            Values::Hdr(..) => self.sum_us as f64 / 1000.0 / self.n as f64,
         }
     }
 
