@@ -117,8 +117,9 @@ pub fn to_us(ms: f64) -> u64 {
     // (x86_64's baseline has no rounding instruction). Exact: `x` is
     // non-negative and below 2^53, so `x - trunc(x)` is computed exactly.
     let x = ms * 1000.0;
-    let t = x as u64;
-    t + ((x - t as f64) >= 0.5) as u64
+    // Through i64: one conversion instruction (x is in [0, 2^53)).
+    let t = x as i64;
+    (t + ((x - t as f64) >= 0.5) as i64) as u64
 }
 
 impl Dist {
@@ -133,7 +134,7 @@ impl Dist {
 
     /// Record one duration in milliseconds (already checked to be finite,
     /// non-negative and within range).
-    #[inline]
+    #[inline(always)]
     pub fn record(&mut self, ms: f64) {
         let us = to_us(ms);
         match &mut self.values {

@@ -202,7 +202,9 @@ impl<'a> Parser<'a> {
     pub fn next_key(&mut self) -> Result<Option<Span>, Skip> {
         // Python's json.dumps separates members with exactly `, `: check
         // those bytes at once before the general path.
-        if self.b.get(self.i..self.i + 3) == Some(b", \"") {
+        let b = self.b;
+        let i = self.i;
+        if b.get(i) == Some(&b',') && b.get(i + 1) == Some(&b' ') && b.get(i + 2) == Some(&b'"') {
             self.i += 2;
             return self.key_colon().map(Some);
         }
@@ -226,7 +228,7 @@ impl<'a> Parser<'a> {
     fn key_colon(&mut self) -> Result<Span, Skip> {
         let k = self.string()?;
         // ... and keys from values with exactly `: `.
-        if self.b.get(self.i..self.i + 2) == Some(b": ") {
+        if self.b.get(self.i) == Some(&b':') && self.b.get(self.i + 1) == Some(&b' ') {
             self.i += 2;
             return Ok(k);
         }
