@@ -98,7 +98,10 @@ pub struct SummarizeArgs {
     #[arg(long, value_name = "BYTES", default_value_t = 4 << 20)]
     pub max_line_bytes: usize,
 
-    /// Do not print warnings (about skipped lines) to standard error.
+    /// Do not print warnings (skipped lines, no log files found) to
+    /// standard error; the report still counts them.
+    ///
+    /// Example: aggmetrics summarize logs/ -q -f json -o daily.json
     #[arg(long, short = 'q')]
     pub quiet: bool,
 }

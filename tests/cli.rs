@@ -11,7 +11,8 @@ fn help_documents_every_flag_with_an_example() {
     for flag in ["--format", "--output", "--exact", "--percentiles", "--sigfig", "--kind", "--threads", "--strict", "--max-line-bytes", "--quiet"] {
         assert!(help.contains(flag), "{flag} missing from --help");
     }
-    assert!(help.matches("Example:").count() >= 9, "examples in --help");
+    // Every option (and the PATH argument) carries an example.
+    assert!(help.matches("Example:").count() >= 11, "examples in --help: {}", help.matches("Example:").count());
     bin().arg("--help").assert().success().stdout(predicate::str::contains("Exit codes"));
 }
 
