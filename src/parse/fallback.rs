@@ -6,7 +6,7 @@
 //! (name -> status string) are optional; any of them with another JSON type
 //! makes the line `wrong_type`.
 
-use super::{begin, category, duration, optional, required, timestamp_field, Line, Parser, Skip, Slot, Span, Timestamp, Val};
+use super::{begin, category, duration, key_name, map_entries, open_map, optional, required, timestamp_field, Line, Parser, Skip, Slot, Span, Timestamp, Val};
 
 #[derive(Debug, Clone, Copy)]
 pub struct FallbackRecord {
@@ -41,39 +41,14 @@ pub fn parse(line: &[u8], comps: &mut Components) -> Result<Line<FallbackRecord>
     let mut comps_bad = None;
     let mut key = p.first_key()?;
     while let Some(k) = key {
-        let owned;
-        let raw = k.raw(line);
-        let name: &[u8] = if k.escaped(line) {
-            owned = k.text(line);
-            owned.as_bytes()
-        } else {
-            raw
-        };
-        match field(name) {
+        match field(&key_name(k, line)) {
             1 /* timestamp */ => ts = timestamp_field(line, p.value()?),
             2 /* llm_outcome */ => outcome = category(p.value()?),
             3 /* intent */ => intent = category(p.value()?),
             4 /* fallback_reason */ => reason = category(p.value()?),
             5 /* llm_latency_ms */ => lat = duration(p.value()?),
             6 /* deterministic_used */ => det = p.value()? == Val::Bool(true),
-            7 /* components */ => {
-                comps.raw.clear();
-                comps_bad = None;
-                let raw = &mut comps.raw;
-                let before = p.peek();
-                let is_obj = p.object(|p, name| {
-                    let v = category(p.value()?);
-                    if let Some(e) = raw.iter_mut().find(|(n, _)| n.len() == name.len() && n.raw(line) == name.raw(line)) {
-                        e.1 = v;
-                    } else {
-                        raw.push((name, v));
-                    }
-                    Ok(())
-                })?;
-                if !is_obj && before != Some(b'n') {
-                    comps_bad = Some(Skip::WrongType);
-                }
-            }
+            7 /* components */ => comps_bad = open_map(&mut p, line, &mut comps.raw, category)?,
             _ => p.skip_value()?,
         }
         key = p.next_key()?;
@@ -83,11 +58,7 @@ pub fn parse(line: &[u8], comps: &mut Components) -> Result<Line<FallbackRecord>
     if let Some(e) = comps_bad {
         return Err(e);
     }
-    for (name, v) in comps.raw.iter() {
-        if let Some(v) = optional(*v)? {
-            comps.items.push((*name, v));
-        }
-    }
+    map_entries(&comps.raw, &mut comps.items)?;
     Ok(Line::Record(FallbackRecord {
         ts,
         outcome: optional(outcome)?,

@@ -6,7 +6,7 @@
 //! record in the `with_llm` group; every other value, or none, is
 //! `without_llm`, as the platform's script did.
 
-use super::{begin, duration, optional, required, timestamp_field, Line, Parser, Skip, Slot, Span, Timestamp, Val};
+use super::{begin, duration, key_name, map_entries, open_map, optional, required, timestamp_field, Line, Parser, Skip, Slot, Span, Timestamp, Val};
 
 #[derive(Debug, Clone, Copy)]
 pub struct LatencyRecord {
@@ -36,38 +36,11 @@ pub fn parse(line: &[u8], steps: &mut Steps) -> Result<Line<LatencyRecord>, Skip
     let mut llm = false;
     let mut key = p.first_key()?;
     while let Some(k) = key {
-        let owned;
-        let raw = k.raw(line);
-        let name: &[u8] = if k.escaped(line) {
-            owned = k.text(line);
-            owned.as_bytes()
-        } else {
-            raw
-        };
-        match field(name) {
+        match field(&key_name(k, line)) {
             1 /* total_ms */ => total = duration(p.value()?),
             2 /* timestamp */ => ts = timestamp_field(line, p.value()?),
             3 /* llm_enabled */ => llm = p.value()? == Val::Bool(true),
-            4 /* steps */ => {
-                steps.raw.clear();
-                steps_bad = None;
-                let raw = &mut steps.raw;
-                let before = p.peek();
-                let is_obj = p.object(|p, name| {
-                    let v = duration(p.value()?);
-                    // A repeated step name: the last one wins.
-                    if let Some(e) = raw.iter_mut().find(|(n, _)| n.len() == name.len() && n.raw(line) == name.raw(line)) {
-                        e.1 = v;
-                    } else {
-                        raw.push((name, v));
-                    }
-                    Ok(())
-                })?;
-                // Null steps mean "no steps"; any other non-object is wrong.
-                if !is_obj && before != Some(b'n') {
-                    steps_bad = Some(Skip::WrongType);
-                }
-            }
+            4 /* steps */ => steps_bad = open_map(&mut p, line, &mut steps.raw, duration)?,
             _ => p.skip_value()?,
         }
         key = p.next_key()?;
@@ -81,11 +54,7 @@ pub fn parse(line: &[u8], steps: &mut Steps) -> Result<Line<LatencyRecord>, Skip
     if let Some(e) = steps_bad {
         return Err(e);
     }
-    for (name, v) in steps.raw.iter() {
-        if let Some(v) = optional(*v)? {
-            steps.items.push((*name, v));
-        }
-    }
+    map_entries(&steps.raw, &mut steps.items)?;
     Ok(Line::Record(LatencyRecord { ts, total_ms, llm_enabled: llm }))
 }
 

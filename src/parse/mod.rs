@@ -254,6 +254,53 @@ pub fn eq_lit(a: &[u8], lit: &[u8]) -> bool {
     }
 }
 
+/// The name a key spells: borrowed from the line unless it has escapes.
+#[inline]
+pub fn key_name<'l>(k: Span, line: &'l [u8]) -> std::borrow::Cow<'l, [u8]> {
+    if k.escaped(line) {
+        std::borrow::Cow::Owned(k.text(line).into_owned().into_bytes())
+    } else {
+        std::borrow::Cow::Borrowed(k.raw(line))
+    }
+}
+
+/// An open map field (`steps`, `components`): an object of name -> value,
+/// each value judged by `judge`; a repeated name keeps its last value.
+/// `null` means no entries; any other non-object is [`Skip::WrongType`],
+/// reported through the returned slot (a later duplicate of the field may
+/// still replace it). Entries go to `raw` (cleared first).
+#[inline]
+pub fn open_map<T: Copy>(
+    p: &mut Parser<'_>,
+    line: &[u8],
+    raw: &mut Vec<(Span, Slot<T>)>,
+    judge: impl Fn(Val) -> Slot<T>,
+) -> Result<Option<Skip>, Skip> {
+    raw.clear();
+    let before = p.peek();
+    let is_obj = p.object(|p, name| {
+        let v = judge(p.value()?);
+        if let Some(e) = raw.iter_mut().find(|(n, _)| n.len() == name.len() && n.raw(line) == name.raw(line)) {
+            e.1 = v;
+        } else {
+            raw.push((name, v));
+        }
+        Ok(())
+    })?;
+    Ok(if !is_obj && before != Some(b'n') { Some(Skip::WrongType) } else { None })
+}
+
+/// The entries of an [`open_map`] that hold a value; a bad one fails the line.
+#[inline]
+pub fn map_entries<T: Copy>(raw: &[(Span, Slot<T>)], out: &mut Vec<(Span, T)>) -> Result<(), Skip> {
+    for (name, v) in raw {
+        if let Some(v) = optional(*v)? {
+            out.push((*name, v));
+        }
+    }
+    Ok(())
+}
+
 /// Outcome of one line.
 #[derive(Debug)]
 pub enum Line<R> {

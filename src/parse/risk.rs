@@ -7,7 +7,7 @@
 //! mismatch flags count only inside a `diff_summary` object and only when
 //! JSON `true`.
 
-use super::{begin, category, check_duration, optional, required, timestamp_field, Line, Parser, Skip, Slot, Span, Timestamp, Val};
+use super::{begin, category, check_duration, key_name, optional, required, timestamp_field, Line, Parser, Skip, Slot, Span, Timestamp, Val};
 
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
 pub struct Diff {
@@ -42,15 +42,7 @@ pub fn parse(line: &[u8]) -> Result<Line<RiskRecord>, Skip> {
     let mut rate = None;
     let mut key = p.first_key()?;
     while let Some(k) = key {
-        let owned;
-        let raw = k.raw(line);
-        let name: &[u8] = if k.escaped(line) {
-            owned = k.text(line);
-            owned.as_bytes()
-        } else {
-            raw
-        };
-        match field(name) {
+        match field(&key_name(k, line)) {
             1 /* timestamp */ => ts = timestamp_field(line, p.value()?),
             2 /* status */ => status = category(p.value()?),
             3 /* reason_code */ => {
