@@ -37,7 +37,10 @@ fn parsers(c: &mut Criterion) {
         b.iter(|| fb.iter().filter(|l| fallback::parse(l, &mut co).is_ok()).count())
     });
     g.throughput(Throughput::Bytes(bytes(&rk)));
-    g.bench_function("risk", |b| b.iter(|| rk.iter().filter(|l| risk::parse(l).is_ok()).count()));
+    g.bench_function("risk", |b| {
+        let mut tpl = aggmetrics::parse::Template::default();
+        b.iter(|| rk.iter().filter(|l| risk::parse(l, &mut tpl).is_ok()).count())
+    });
     g.finish();
 
     let mut block = Vec::new();

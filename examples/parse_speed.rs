@@ -10,6 +10,7 @@ fn main() {
     let lines: Vec<&[u8]> = data.split(|&c| c == b'\n').filter(|l| !l.is_empty()).collect();
     let mut st = aggmetrics::parse::latency::Steps::default();
     let mut co = aggmetrics::parse::fallback::Components::default();
+    let mut tpl = aggmetrics::parse::Template::default();
     let t = Instant::now();
     let mut ok = 0;
     for _ in 0..rep {
@@ -18,7 +19,7 @@ fn main() {
                 "validate" => aggmetrics::parse::json::validate(l).is_ok(),
                 "latency" => aggmetrics::parse::latency::parse(l, &mut st).is_ok(),
                 "fallback" => aggmetrics::parse::fallback::parse(l, &mut co).is_ok(),
-                _ => aggmetrics::parse::risk::parse(l).is_ok(),
+                _ => aggmetrics::parse::risk::parse(l, &mut tpl).is_ok(),
             };
             ok += good as usize;
         }

@@ -114,6 +114,43 @@ proptest! {
         }
     }
 
+    /// The key template primed by a good line must not let any damage in
+    /// the next line through, nor change what is read from a good one.
+    #[test]
+    fn primed_template_agrees_with_serde(
+        v in arb_json(),
+        total in 0.0f64..1e6,
+        op in any::<u8>(),
+        pos in any::<usize>(),
+        byte in any::<u8>(),
+        damage in any::<bool>(),
+    ) {
+        let mut obj = serde_json::Map::new();
+        obj.insert("timestamp".into(), "2026-02-10T12:00:00+00:00".into());
+        obj.insert("command_id".into(), "cmd-1".into());
+        obj.insert("steps".into(), serde_json::json!({"a_ms": 1.5, "b_ms": 2}));
+        obj.insert("extra".into(), v);
+        obj.insert("total_ms".into(), Value::from(total));
+        let good = serde_json::to_vec(&Value::Object(obj)).unwrap();
+        let line = if damage { mutate(good.clone(), op, pos, byte) } else { good.clone() };
+        let mut st = latency::Steps::default();
+        let _ = latency::parse(&good, &mut st);
+        let _ = latency::parse(&good, &mut st);
+        let primed = latency::parse(&line, &mut st).map(|l| match l {
+            Line::Record(r) => Some((r.total_ms, st.items.len())),
+            Line::Blank => None,
+        });
+        let mut fresh_st = latency::Steps::default();
+        let fresh = latency::parse(&line, &mut fresh_st).map(|l| match l {
+            Line::Record(r) => Some((r.total_ms, fresh_st.items.len())),
+            Line::Blank => None,
+        });
+        prop_assert_eq!(&primed, &fresh, "line {:?}", String::from_utf8_lossy(&line));
+        if let Ok(Some(_)) = primed {
+            prop_assert!(serde_ok(&line), "accepted invalid JSON: {:?}", String::from_utf8_lossy(&line));
+        }
+    }
+
     #[test]
     fn damaged_records_are_never_half_counted(v in arb_json(), op in any::<u8>(), pos in any::<usize>(), byte in any::<u8>()) {
         // Whatever the damage, a risk line is either a record of valid JSON
@@ -122,8 +159,12 @@ proptest! {
         obj.insert("timestamp".into(), "2026-02-10T12:00:00+00:00".into());
         obj.insert("status".into(), "accepted_llm".into());
         obj.insert("model_meta".into(), v);
-        let line = mutate(serde_json::to_vec(&Value::Object(obj)).unwrap(), op, pos, byte);
-        if let Ok(Line::Record(_)) = risk::parse(&line) {
+        let good = serde_json::to_vec(&Value::Object(obj)).unwrap();
+        let line = mutate(good.clone(), op, pos, byte);
+        let mut tpl = aggmetrics::parse::Template::default();
+        // Primed with the good line, as in a log where damage follows good lines.
+        let _ = risk::parse(&good, &mut tpl);
+        if let Ok(Line::Record(_)) = risk::parse(&line, &mut tpl) {
             prop_assert!(serde_ok(&line), "accepted invalid JSON: {:?}", String::from_utf8_lossy(&line));
         }
     }

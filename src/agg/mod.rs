@@ -225,6 +225,7 @@ pub struct Acc {
     // Scratch, reused from line to line.
     steps: latency::Steps,
     comps: fallback::Components,
+    risk_tpl: parse::Template,
     key: String,
 }
 
@@ -262,6 +263,7 @@ impl Acc {
             files: vec![FileStats::default(); n_files],
             steps: latency::Steps::default(),
             comps: fallback::Components::default(),
+            risk_tpl: parse::Template::default(),
             key: String::new(),
         }
     }
@@ -383,7 +385,7 @@ impl Acc {
                     Ok(true)
                 }
             },
-            LogKind::Risk => match risk::parse(line)? {
+            LogKind::Risk => match risk::parse(line, &mut self.risk_tpl)? {
                 Line::Blank => Ok(false),
                 Line::Record(r) => {
                     self.time.see(&r.ts, line);

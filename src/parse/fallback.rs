@@ -23,15 +23,16 @@ pub struct FallbackRecord {
 pub struct Components {
     pub items: Vec<(Span, Span)>,
     raw: Vec<(Span, Slot<Span>)>,
+    tpl: super::Template,
 }
 
 pub fn parse(line: &[u8], comps: &mut Components) -> Result<Line<FallbackRecord>, Skip> {
-    let mut p = Parser::new(line);
+    comps.raw.clear();
+    comps.items.clear();
+    let mut p = Parser::with_template(line, &mut comps.tpl);
     if !begin(&mut p)? {
         return Ok(Line::Blank);
     }
-    comps.raw.clear();
-    comps.items.clear();
     let mut ts = Slot::Missing;
     let mut outcome = Slot::Missing;
     let mut intent = Slot::Missing;
@@ -39,9 +40,10 @@ pub fn parse(line: &[u8], comps: &mut Components) -> Result<Line<FallbackRecord>
     let mut lat = Slot::Missing;
     let mut det = false;
     let mut comps_bad = None;
-    let mut key = p.first_key()?;
-    while let Some(k) = key {
-        match field(&key_name(k, line)) {
+    let classify = |k: Span, line: &[u8]| field(&key_name(k, line));
+    let mut key = p.first_field(classify)?;
+    while let Some((_, f)) = key {
+        match f {
             1 /* timestamp */ => ts = timestamp_field(line, p.value()?),
             2 /* llm_outcome */ => outcome = category(p.value()?),
             3 /* intent */ => intent = category(p.value()?),
@@ -51,7 +53,7 @@ pub fn parse(line: &[u8], comps: &mut Components) -> Result<Line<FallbackRecord>
             7 /* components */ => comps_bad = open_map(&mut p, line, &mut comps.raw, category)?,
             _ => p.skip_value()?,
         }
-        key = p.next_key()?;
+        key = p.next_field(classify)?;
     }
     p.finish()?;
     let ts = required(ts)?;

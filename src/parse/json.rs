@@ -96,9 +96,67 @@ pub enum Val {
 }
 
 /// Cursor over one line.
-pub struct Parser<'a> {
+pub struct Parser<'a, 't> {
     b: &'a [u8],
     i: usize,
+    /// Key literals of earlier lines of the same log (see [`Template`]).
+    tpl: Option<&'t mut Template>,
+    /// Position in the template: how many keys this line has had.
+    t: usize,
+}
+
+/// The keys of earlier lines of one log, as the exact bytes each key call
+/// consumed (`", \"trace_id\": "`), in the order they came, with the field
+/// the kind's parser gave each. Lines of one log come from one `json.dumps`
+/// call site, so the next line's keys are nearly always the same bytes in
+/// the same turn: a key is then one comparison, with no scan, no
+/// whitespace or punctuation dispatch and no field lookup.
+///
+/// Sound because an entry holds bytes the full scanner consumed in the same
+/// context (first key of an object, or a key after a value): equal bytes at
+/// the cursor in that context are consumed identically. A miss takes the
+/// full path and relearns that turn. Keys with escapes are not kept.
+#[derive(Debug, Default)]
+pub struct Template {
+    entries: Vec<Entry>,
+}
+
+#[derive(Debug, Default)]
+struct Entry {
+    lit: Vec<u8>,
+    /// Offset and length of the key's raw bytes inside `lit`.
+    key_off: u32,
+    key_len: u32,
+    /// The context it was learned in: first key of an object or a key
+    /// after a value, and the record's own (top-level) object or a nested
+    /// one. A literal only matches in the same context, so a missing comma
+    /// is never accepted and a cached field never leaks between levels.
+    first: bool,
+    top: bool,
+    field: u8,
+}
+
+/// Key turns remembered per line.
+const TEMPLATE_KEYS: usize = 128;
+
+/// `b[i..]` starts with `k`, compared a word at a time.
+#[inline(always)]
+fn starts_with_at(b: &[u8], i: usize, k: &[u8]) -> bool {
+    let Some(s) = b.get(i..i + k.len()) else { return false };
+    let word = |x: &[u8]| u64::from_le_bytes(x.try_into().unwrap_or([0; 8]));
+    let n = k.len();
+    if n >= 8 {
+        let mut j = 0;
+        while j + 8 <= n {
+            if word(&s[j..j + 8]) != word(&k[j..j + 8]) {
+                return false;
+            }
+            j += 8;
+        }
+        j == n || word(&s[n - 8..n]) == word(&k[n - 8..n])
+    } else {
+        s == k
+    }
 }
 
 const POW10: [f64; 23] = [
@@ -123,9 +181,76 @@ fn special_bytes(w: u64) -> u64 {
     (has_q | has_s | ctrl | w) & HI
 }
 
-impl<'a> Parser<'a> {
+impl<'a, 't> Parser<'a, 't> {
     pub fn new(b: &'a [u8]) -> Self {
-        Parser { b, i: 0 }
+        Parser { b, i: 0, tpl: None, t: 0 }
+    }
+
+    /// A parser that reads keys through `tpl`, kept from line to line of
+    /// one log.
+    pub fn with_template(b: &'a [u8], tpl: &'t mut Template) -> Self {
+        Parser { b, i: 0, tpl: Some(tpl), t: 0 }
+    }
+
+    /// The next key through the template: `first` says whether this is the
+    /// first key of an object (just after `{`) or a key after a value;
+    /// `general` is the full path, `classify` the kind's field lookup.
+    #[inline(always)]
+    fn templated(
+        &mut self,
+        first: bool,
+        top: bool,
+        general: fn(&mut Self) -> Result<Option<Span>, Skip>,
+        classify: impl FnOnce(Span, &[u8]) -> u8,
+    ) -> Result<Option<(Span, u8)>, Skip> {
+        let t = self.t;
+        if let Some(tpl) = &self.tpl {
+            if let Some(e) = tpl.entries.get(t) {
+                if e.first == first && e.top == top && !e.lit.is_empty() && starts_with_at(self.b, self.i, &e.lit) {
+                    let start = self.i as u32 + e.key_off;
+                    let span = Span { start, end: start + e.key_len };
+                    self.i += e.lit.len();
+                    self.t = t + 1;
+                    return Ok(Some((span, e.field)));
+                }
+            }
+        }
+        let from = self.i;
+        let Some(k) = general(self)? else { return Ok(None) };
+        let field = classify(k, self.b);
+        self.t = t + 1;
+        if let Some(tpl) = &mut self.tpl {
+            if t < TEMPLATE_KEYS {
+                if tpl.entries.len() <= t {
+                    tpl.entries.resize_with(t + 1, Entry::default);
+                }
+                let e = &mut tpl.entries[t];
+                e.lit.clear();
+                if !k.escaped(self.b) {
+                    e.lit.extend_from_slice(&self.b[from..self.i]);
+                    e.key_off = k.start - from as u32;
+                    e.key_len = k.end - k.start;
+                    e.first = first;
+                    e.top = top;
+                    e.field = field;
+                }
+            }
+        }
+        Ok(Some((k, field)))
+    }
+
+    /// In the record's own object, after `{`: the first key and the field
+    /// `classify` gives it (cached by the template), or `None` for `{}`.
+    #[inline]
+    pub fn first_field(&mut self, classify: impl FnOnce(Span, &[u8]) -> u8) -> Result<Option<(Span, u8)>, Skip> {
+        self.templated(true, true, Self::first_key, classify)
+    }
+
+    /// In the record's own object, after a member's value: the next key
+    /// and its field, or `None` at `}`.
+    #[inline]
+    pub fn next_field(&mut self, classify: impl FnOnce(Span, &[u8]) -> u8) -> Result<Option<(Span, u8)>, Skip> {
+        self.templated(false, true, Self::next_key, classify)
     }
 
     #[inline]
@@ -572,10 +697,10 @@ impl<'a> Parser<'a> {
             return Ok(false);
         }
         self.i += 1;
-        let mut key = self.first_key()?;
-        while let Some(k) = key {
+        let mut key = self.templated(true, false, Self::first_key, |_, _| 0)?;
+        while let Some((k, _)) = key {
             f(self, k)?;
-            key = self.next_key()?;
+            key = self.templated(false, false, Self::next_key, |_, _| 0)?;
         }
         Ok(true)
     }

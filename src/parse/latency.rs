@@ -21,29 +21,31 @@ pub struct LatencyRecord {
 pub struct Steps {
     pub items: Vec<(Span, f64)>,
     raw: Vec<(Span, Slot<f64>)>,
+    tpl: super::Template,
 }
 
 pub fn parse(line: &[u8], steps: &mut Steps) -> Result<Line<LatencyRecord>, Skip> {
-    let mut p = Parser::new(line);
+    steps.raw.clear();
+    steps.items.clear();
+    let mut p = Parser::with_template(line, &mut steps.tpl);
     if !begin(&mut p)? {
         return Ok(Line::Blank);
     }
-    steps.raw.clear();
-    steps.items.clear();
     let mut ts = Slot::Missing;
     let mut total = Slot::Missing;
     let mut steps_bad = None;
     let mut llm = false;
-    let mut key = p.first_key()?;
-    while let Some(k) = key {
-        match field(&key_name(k, line)) {
+    let classify = |k: Span, line: &[u8]| field(&key_name(k, line));
+    let mut key = p.first_field(classify)?;
+    while let Some((_, f)) = key {
+        match f {
             1 /* total_ms */ => total = duration(p.value()?),
             2 /* timestamp */ => ts = timestamp_field(line, p.value()?),
             3 /* llm_enabled */ => llm = p.value()? == Val::Bool(true),
             4 /* steps */ => steps_bad = open_map(&mut p, line, &mut steps.raw, duration)?,
             _ => p.skip_value()?,
         }
-        key = p.next_key()?;
+        key = p.next_field(classify)?;
     }
     p.finish()?;
     let ts = required(ts)?;
@@ -118,6 +120,38 @@ mod tests {
         assert!(r.llm_enabled);
         assert_eq!(s, vec![("a".to_string(), 3.0)]);
         // Escaped key spelling.
+        let (r, _) = rec(&format!(r#"{{{TS}, "total\u005fms": 7}}"#)).unwrap();
+        assert_eq!(r.total_ms, Some(7.0));
+    }
+
+    /// The template never lets a key learned in one context stand for the
+    /// same bytes in another.
+    #[test]
+    fn template_keeps_contexts_apart() {
+        let mut st = Steps::default();
+        let mut parse_total = |s: &str| match parse(s.as_bytes(), &mut st) {
+            Ok(Line::Record(r)) => Ok(r.total_ms),
+            Ok(Line::Blank) => Err(Skip::MissingField),
+            Err(e) => Err(e),
+        };
+        // `, "total_ms": ` learned inside `steps` (a nested, templated
+        // object), then met at the top level at the same turn: it must be
+        // read as the record's total, not as an unknown key.
+        assert_eq!(parse_total(&format!(r#"{{{TS}, "steps": {{"b_ms": 1, "total_ms": 2}}, "total_ms": 3}}"#)), Ok(Some(3.0)));
+        assert_eq!(parse_total(&format!(r#"{{{TS}, "steps": {{"b_ms": 1}}, "total_ms": 5}}"#)), Ok(Some(5.0)));
+        // Learned with a comma, then met without one: rejected.
+        assert_eq!(parse_total(&format!(r#"{{{TS}, "total_ms": 4}}"#)), Ok(Some(4.0)));
+        assert_eq!(parse_total(&format!(r#"{{{TS} "total_ms": 4}}"#)), Err(Skip::InvalidJson));
+        // Learned as a first key, then met as a later one (and back).
+        assert_eq!(parse_total(&format!(r#"{{"total_ms": 6, {TS}}}"#)), Ok(Some(6.0)));
+        assert_eq!(parse_total(&format!(r#"{{{TS}, "total_ms": 8}}"#)), Ok(Some(8.0)));
+        assert_eq!(parse_total(&format!(r#"{{"total_ms": 9, {TS}}}"#)), Ok(Some(9.0)));
+    }
+
+    #[test]
+    fn escaped_keys_after_a_template() {
+        let (r, _) = rec(&format!(r#"{{{TS}, "total_ms": 1}}"#)).unwrap();
+        assert_eq!(r.total_ms, Some(1.0));
         let (r, _) = rec(&format!(r#"{{{TS}, "total\u005fms": 7}}"#)).unwrap();
         assert_eq!(r.total_ms, Some(7.0));
     }

@@ -10,7 +10,7 @@ pub mod timestamp;
 
 use serde::Serialize;
 
-pub use json::{Parser, Span, Val};
+pub use json::{Parser, Span, Template, Val};
 pub use timestamp::Timestamp;
 
 /// The log kinds aggmetrics reads. Adding one: a parser file here, an
@@ -271,7 +271,7 @@ pub fn key_name<'l>(k: Span, line: &'l [u8]) -> std::borrow::Cow<'l, [u8]> {
 /// still replace it). Entries go to `raw` (cleared first).
 #[inline]
 pub fn open_map<T: Copy>(
-    p: &mut Parser<'_>,
+    p: &mut Parser<'_, '_>,
     line: &[u8],
     raw: &mut Vec<(Span, Slot<T>)>,
     judge: impl Fn(Val) -> Slot<T>,
@@ -310,7 +310,7 @@ pub enum Line<R> {
 
 /// Start a record: blank lines are not records; otherwise expect `{`.
 #[inline]
-pub fn begin(p: &mut Parser<'_>) -> Result<bool, Skip> {
+pub fn begin(p: &mut Parser<'_, '_>) -> Result<bool, Skip> {
     if p.at_end() {
         return Ok(false);
     }

@@ -28,8 +28,8 @@ pub struct RiskRecord {
     pub sample_rate: Option<f64>,
 }
 
-pub fn parse(line: &[u8]) -> Result<Line<RiskRecord>, Skip> {
-    let mut p = Parser::new(line);
+pub fn parse(line: &[u8], tpl: &mut super::Template) -> Result<Line<RiskRecord>, Skip> {
+    let mut p = Parser::with_template(line, tpl);
     if !begin(&mut p)? {
         return Ok(Line::Blank);
     }
@@ -40,9 +40,10 @@ pub fn parse(line: &[u8]) -> Result<Line<RiskRecord>, Skip> {
     let mut lat: Slot<f64> = Slot::Missing;
     let mut diff = None;
     let mut rate = None;
-    let mut key = p.first_key()?;
-    while let Some(k) = key {
-        match field(&key_name(k, line)) {
+    let classify = |k: Span, line: &[u8]| field(&key_name(k, line));
+    let mut key = p.first_field(classify)?;
+    while let Some((_, f)) = key {
+        match f {
             1 /* timestamp */ => ts = timestamp_field(line, p.value()?),
             2 /* status */ => status = category(p.value()?),
             3 /* reason_code */ => {
@@ -85,7 +86,7 @@ pub fn parse(line: &[u8]) -> Result<Line<RiskRecord>, Skip> {
             }
             _ => p.skip_value()?,
         }
-        key = p.next_key()?;
+        key = p.next_field(classify)?;
     }
     p.finish()?;
     Ok(Line::Record(RiskRecord {
@@ -128,7 +129,7 @@ mod tests {
     #[test]
     fn analyzer_rules() {
         let l = br#"{"timestamp": "2026-02-10T12:00:00+00:00", "trace_id": "t", "corridor_intent": "add_shopping_item", "sample_rate": 0.01, "sampled": true, "status": "accepted_llm", "reason_code": "", "latency_ms": 120, "model_meta": {"provider": "x", "nested": [1, {"a": null}]}, "baseline_summary": null, "llm_summary": {"intent": "add_shopping_item"}, "diff_summary": {"intent_mismatch": true, "entity_key_mismatch": "yes"}}"#;
-        let Line::Record(r) = parse(l).unwrap() else { panic!() };
+        let Line::Record(r) = parse(l, &mut Default::default()).unwrap() else { panic!() };
         assert!(r.sampled);
         assert_eq!(r.status.unwrap().text(l), "accepted_llm");
         assert!(r.reason_code.is_none(), "empty reason codes are not counted");
@@ -136,7 +137,7 @@ mod tests {
         assert_eq!(r.sample_rate, Some(0.01));
         assert_eq!(r.diff, Some(Diff { intent_mismatch: true, ..Diff::default() }));
         let l = br#"{"timestamp": "2026-02-10T12:00:00+00:00", "latency_ms": "slow", "diff_summary": null}"#;
-        let Line::Record(r) = parse(l).unwrap() else { panic!() };
+        let Line::Record(r) = parse(l, &mut Default::default()).unwrap() else { panic!() };
         assert_eq!(r.latency_ms, None);
         assert_eq!(r.diff, None);
     }
