@@ -251,17 +251,31 @@ impl<T: Merge + Clone> Keyed<T> {
 /// are a few dozen bytes and usually differ in length or the first word.
 #[inline(always)]
 fn short_eq(a: &[u8], b: &[u8]) -> bool {
-    if a.len() != b.len() {
+    let n = a.len();
+    if n != b.len() {
         return false;
     }
-    let mut ca = a.chunks_exact(8);
-    let mut cb = b.chunks_exact(8);
-    for (x, y) in (&mut ca).zip(&mut cb) {
-        if x != y {
-            return false;
+    let word = |x: &[u8], i: usize| u64::from_le_bytes(x[i..i + 8].try_into().unwrap_or([0; 8]));
+    if n >= 8 {
+        let mut i = 0;
+        while i + 8 <= n {
+            if word(a, i) != word(b, i) {
+                return false;
+            }
+            i += 8;
         }
+        // The tail as one overlapping word.
+        i == n || word(a, n - 8) == word(b, n - 8)
+    } else {
+        let mut i = 0;
+        while i < n {
+            if a[i] != b[i] {
+                return false;
+            }
+            i += 1;
+        }
+        true
     }
-    ca.remainder() == cb.remainder()
 }
 
 /// A pair key (`intent` x `outcome`) packed into one string without any

@@ -604,6 +604,13 @@ impl<'a, 't> Parser<'a, 't> {
     /// bounded by [`MAX_DEPTH`] (so hostile nesting cannot exhaust a
     /// worker thread's stack).
     pub fn skip_value(&mut self) -> Result<(), Skip> {
+        // Scalars (most skipped values: ids, free text) without the
+        // container machinery.
+        match self.peek() {
+            Some(b'"') => return self.string().map(|_| ()),
+            Some(b'-' | b'0'..=b'9') => return self.skip_number(),
+            _ => {}
+        }
         // One bit a level: set for an array, clear for an object.
         let mut stack = [0u64; MAX_DEPTH / 64];
         let mut depth = 0usize;
