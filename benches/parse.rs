@@ -9,7 +9,9 @@ use aggmetrics::agg::{Acc, Config, Mode};
 use aggmetrics::parse::{fallback, json, latency, risk, LogKind};
 
 fn lines(file: &str) -> Vec<Vec<u8>> {
-    let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("sample-logs").join(file);
+    let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("sample-logs")
+        .join(file);
     std::fs::read(path)
         .expect("sample logs")
         .split(|&b| b == b'\n')
@@ -26,20 +28,34 @@ fn parsers(c: &mut Criterion) {
 
     let mut g = c.benchmark_group("parse");
     g.throughput(Throughput::Bytes(bytes(&lat)));
-    g.bench_function("validate/latency", |b| b.iter(|| lat.iter().filter(|l| json::validate(l).is_ok()).count()));
+    g.bench_function("validate/latency", |b| {
+        b.iter(|| lat.iter().filter(|l| json::validate(l).is_ok()).count())
+    });
     g.bench_function("latency", |b| {
         let mut st = latency::Steps::default();
-        b.iter(|| lat.iter().filter(|l| latency::parse(l, &mut st).is_ok()).count())
+        b.iter(|| {
+            lat.iter()
+                .filter(|l| latency::parse(l, &mut st).is_ok())
+                .count()
+        })
     });
     g.throughput(Throughput::Bytes(bytes(&fb)));
     g.bench_function("fallback", |b| {
         let mut co = fallback::Components::default();
-        b.iter(|| fb.iter().filter(|l| fallback::parse(l, &mut co).is_ok()).count())
+        b.iter(|| {
+            fb.iter()
+                .filter(|l| fallback::parse(l, &mut co).is_ok())
+                .count()
+        })
     });
     g.throughput(Throughput::Bytes(bytes(&rk)));
     g.bench_function("risk", |b| {
         let mut tpl = aggmetrics::parse::Template::default();
-        b.iter(|| rk.iter().filter(|l| risk::parse(l, &mut tpl).is_ok()).count())
+        b.iter(|| {
+            rk.iter()
+                .filter(|l| risk::parse(l, &mut tpl).is_ok())
+                .count()
+        })
     });
     g.finish();
 
@@ -51,9 +67,16 @@ fn parsers(c: &mut Criterion) {
     let mut g = c.benchmark_group("aggregate");
     g.throughput(Throughput::Bytes(block.len() as u64));
     for (name, mode) in [("hdr", Mode::Hdr { sigfig: 3 }), ("exact", Mode::Exact)] {
-        let cfg = Config { mode, max_line_bytes: 4 << 20 };
+        let cfg = Config {
+            mode,
+            max_line_bytes: 4 << 20,
+        };
         g.bench_function(format!("latency/{name}"), |b| {
-            b.iter_batched(|| Acc::new(cfg, 1), |mut acc| acc.feed_block(LogKind::Latency, 0, 0, &block), BatchSize::SmallInput)
+            b.iter_batched(
+                || Acc::new(cfg, 1),
+                |mut acc| acc.feed_block(LogKind::Latency, 0, 0, &block),
+                BatchSize::SmallInput,
+            )
         });
     }
     g.finish();

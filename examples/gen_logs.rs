@@ -47,7 +47,14 @@ impl Rng {
     }
 }
 
-const INTENTS: &[&str] = &["add_shopping_item", "create_task", "set_reminder", "play_music", "get_weather", "send_message"];
+const INTENTS: &[&str] = &[
+    "add_shopping_item",
+    "create_task",
+    "set_reminder",
+    "play_music",
+    "get_weather",
+    "send_message",
+];
 const ACTIONS: &[&str] = &["start_job", "clarify", "respond", "noop"];
 const TEXTS: &[&str] = &[
     "купи молоко и хлеб",
@@ -76,7 +83,13 @@ fn ts(out: &mut String, micros: i64) {
     let d = doy - (153 * mp + 2) / 5 + 1;
     let m = if mp < 10 { mp + 3 } else { mp - 9 };
     let y = if m <= 2 { y + 1 } else { y };
-    let _ = write!(out, "{y:04}-{m:02}-{d:02}T{:02}:{:02}:{:02}", sod / 3600, sod % 3600 / 60, sod % 60);
+    let _ = write!(
+        out,
+        "{y:04}-{m:02}-{d:02}T{:02}:{:02}:{:02}",
+        sod / 3600,
+        sod % 3600 / 60,
+        sod % 60
+    );
     if us != 0 {
         let _ = write!(out, ".{us:06}");
     }
@@ -105,13 +118,24 @@ impl Gen {
             ("validate_command_ms", r.lat(0.3, 0.4)),
             ("detect_intent_ms", r.lat(1.2, 0.5)),
             ("registry_ms", r.lat(0.1, 0.5)),
-            ("core_logic_ms", if llm { r.lat(180.0, 0.6) } else { r.lat(12.0, 0.5) }),
+            (
+                "core_logic_ms",
+                if llm {
+                    r.lat(180.0, 0.6)
+                } else {
+                    r.lat(12.0, 0.5)
+                },
+            ),
             ("validate_decision_ms", r.lat(0.3, 0.4)),
         ];
         let extra = r.chance(0.05);
         let total: f64 = steps.iter().map(|s| s.1).sum::<f64>() + r.lat(0.5, 0.3);
         let total = (total * 1000.0).round() / 1000.0;
-        let _ = write!(out, "{{\"command_id\": \"cmd-{i:08}\", \"trace_id\": \"trace-{:016x}\", \"total_ms\": ", r.next());
+        let _ = write!(
+            out,
+            "{{\"command_id\": \"cmd-{i:08}\", \"trace_id\": \"trace-{:016x}\", \"total_ms\": ",
+            r.next()
+        );
         num(out, total);
         out.push_str(", \"steps\": {");
         for (k, (name, v)) in steps.iter().enumerate() {
@@ -132,7 +156,11 @@ impl Gen {
 
     fn fallback(&mut self, out: &mut String, i: u64, t: i64) {
         let r = &mut self.rng;
-        let intent = if r.chance(0.05) { None } else { Some(r.pick(INTENTS)) };
+        let intent = if r.chance(0.05) {
+            None
+        } else {
+            Some(r.pick(INTENTS))
+        };
         let x = r.unit();
         let (outcome, reason, called) = if x < 0.40 {
             ("deterministic_only", Some("policy_disabled"), false)
@@ -141,13 +169,25 @@ impl Gen {
         } else if x < 0.83 {
             ("success", None, true)
         } else if x < 0.96 {
-            ("fallback", Some(if r.chance(0.6) { "timeout" } else { "low_confidence" }), true)
+            (
+                "fallback",
+                Some(if r.chance(0.6) {
+                    "timeout"
+                } else {
+                    "low_confidence"
+                }),
+                true,
+            )
         } else {
             ("error", Some("llm_unavailable"), true)
         };
         let _ = write!(out, "{{\"timestamp\": \"");
         ts(out, t);
-        let _ = write!(out, "\", \"command_id\": \"cmd-{i:08}\", \"trace_id\": \"trace-{:016x}\", \"intent\": ", r.next());
+        let _ = write!(
+            out,
+            "\", \"command_id\": \"cmd-{i:08}\", \"trace_id\": \"trace-{:016x}\", \"intent\": ",
+            r.next()
+        );
         match intent {
             Some(s) => {
                 let _ = write!(out, "\"{s}\"");
@@ -164,7 +204,11 @@ impl Gen {
             }
             None => out.push_str("\"fallback_reason\": null, "),
         }
-        let _ = write!(out, "\"deterministic_used\": {}, \"llm_latency_ms\": ", outcome != "success");
+        let _ = write!(
+            out,
+            "\"deterministic_used\": {}, \"llm_latency_ms\": ",
+            outcome != "success"
+        );
         if called {
             num(out, r.lat(220.0, 0.5));
         } else {
@@ -173,7 +217,11 @@ impl Gen {
         out.push_str(", \"components\": ");
         if called {
             let st = if outcome == "error" { "error" } else { "ok" };
-            let _ = write!(out, "{{\"llm_client\": \"{st}\", \"registry\": \"ok\", \"validator\": \"{}\"}}", if r.chance(0.1) { "skipped" } else { "ok" });
+            let _ = write!(
+                out,
+                "{{\"llm_client\": \"{st}\", \"registry\": \"ok\", \"validator\": \"{}\"}}",
+                if r.chance(0.1) { "skipped" } else { "ok" }
+            );
         } else {
             out.push_str("{}");
         }
@@ -194,17 +242,21 @@ impl Gen {
             if x < 0.70 {
                 ("accepted_llm", "accepted")
             } else if x < 0.93 {
-                ("fallback_deterministic", if r.chance(0.5) { "low_confidence" } else { "corridor_mismatch" })
+                (
+                    "fallback_deterministic",
+                    if r.chance(0.5) {
+                        "low_confidence"
+                    } else {
+                        "corridor_mismatch"
+                    },
+                )
             } else if x < 0.97 {
                 ("error", "RuntimeError")
             } else {
                 ("skipped", "")
             }
         };
-        let _ = write!(
-            out,
-            "{{\"timestamp\": \"",
-        );
+        let _ = write!(out, "{{\"timestamp\": \"",);
         ts(out, t);
         let _ = write!(
             out,
@@ -265,21 +317,48 @@ fn main() {
     let mut seed: u64 = 1;
     let mut damaged = 0.0;
     while let Some(a) = args.next() {
-        let mut val = |name: &str| args.next().unwrap_or_else(|| die(&format!("{name} needs a value")));
+        let mut val = |name: &str| {
+            args.next()
+                .unwrap_or_else(|| die(&format!("{name} needs a value")))
+        };
         match a.as_str() {
-            "--records" => records = val("--records").parse().unwrap_or_else(|_| die("--records takes a number")),
-            "--seed" => seed = val("--seed").parse().unwrap_or_else(|_| die("--seed takes a number")),
-            "--damaged" => damaged = val("--damaged").parse().unwrap_or_else(|_| die("--damaged takes a fraction")),
+            "--records" => {
+                records = val("--records")
+                    .parse()
+                    .unwrap_or_else(|_| die("--records takes a number"))
+            }
+            "--seed" => {
+                seed = val("--seed")
+                    .parse()
+                    .unwrap_or_else(|_| die("--seed takes a number"))
+            }
+            "--damaged" => {
+                damaged = val("--damaged")
+                    .parse()
+                    .unwrap_or_else(|_| die("--damaged takes a fraction"))
+            }
             "-h" | "--help" => die("usage: gen_logs OUT --records N [--seed S] [--damaged RATE]"),
             _ if out_dir.is_none() => out_dir = Some(PathBuf::from(a)),
             _ => die(&format!("unexpected argument {a}")),
         }
     }
-    let out_dir = out_dir.unwrap_or_else(|| die("usage: gen_logs OUT --records N [--seed S] [--damaged RATE]"));
-    std::fs::create_dir_all(&out_dir).unwrap_or_else(|e| die(&format!("{}: {e}", out_dir.display())));
+    let out_dir = out_dir
+        .unwrap_or_else(|| die("usage: gen_logs OUT --records N [--seed S] [--damaged RATE]"));
+    std::fs::create_dir_all(&out_dir)
+        .unwrap_or_else(|e| die(&format!("{}: {e}", out_dir.display())));
     let start: i64 = 1_770_724_800_000_000; // 2026-02-10T12:00:00Z
-    for (k, name) in ["pipeline_latency.jsonl", "fallback_metrics.jsonl", "partial_trust_risk.jsonl"].iter().enumerate() {
-        let mut g = Gen { rng: Rng(seed.wrapping_mul(1000).wrapping_add(k as u64)), damaged };
+    for (k, name) in [
+        "pipeline_latency.jsonl",
+        "fallback_metrics.jsonl",
+        "partial_trust_risk.jsonl",
+    ]
+    .iter()
+    .enumerate()
+    {
+        let mut g = Gen {
+            rng: Rng(seed.wrapping_mul(1000).wrapping_add(k as u64)),
+            damaged,
+        };
         let path = out_dir.join(name);
         let f = File::create(&path).unwrap_or_else(|e| die(&format!("{}: {e}", path.display())));
         let mut w = BufWriter::with_capacity(1 << 20, f);
@@ -303,9 +382,11 @@ fn main() {
                 g.damage(&mut bytes);
             }
             bytes.push(b'\n');
-            w.write_all(&bytes).unwrap_or_else(|e| die(&format!("{}: {e}", path.display())));
+            w.write_all(&bytes)
+                .unwrap_or_else(|e| die(&format!("{}: {e}", path.display())));
         }
-        w.flush().unwrap_or_else(|e| die(&format!("{}: {e}", path.display())));
+        w.flush()
+            .unwrap_or_else(|e| die(&format!("{}: {e}", path.display())));
     }
 }
 

@@ -7,7 +7,10 @@ fn main() {
     let what = a.next().unwrap_or_else(|| "validate".into());
     let rep: usize = a.next().map(|s| s.parse().unwrap()).unwrap_or(1);
     let data = std::fs::read(&path).unwrap();
-    let lines: Vec<&[u8]> = data.split(|&c| c == b'\n').filter(|l| !l.is_empty()).collect();
+    let lines: Vec<&[u8]> = data
+        .split(|&c| c == b'\n')
+        .filter(|l| !l.is_empty())
+        .collect();
     let mut st = aggmetrics::parse::latency::Steps::default();
     let mut co = aggmetrics::parse::fallback::Components::default();
     let mut tpl = aggmetrics::parse::Template::default();
@@ -25,5 +28,9 @@ fn main() {
         }
     }
     let el = t.elapsed();
-    println!("{what}: {:.1} ns/line, {:.0} MB/s, ok={ok}", el.as_nanos() as f64 / (rep * lines.len()) as f64, (data.len() * rep) as f64 / el.as_secs_f64() / 1e6);
+    println!(
+        "{what}: {:.1} ns/line, {:.0} MB/s, ok={ok}",
+        el.as_nanos() as f64 / (rep * lines.len()) as f64,
+        (data.len() * rep) as f64 / el.as_secs_f64() / 1e6
+    );
 }

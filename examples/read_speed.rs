@@ -19,13 +19,19 @@ fn main() {
                 memchr::memchr_iter(b'\n', &m).count()
             }
             _ => {
-                let size = if mode == "read-1MiB" { 1 << 20 } else { 8 << 20 };
+                let size = if mode == "read-1MiB" {
+                    1 << 20
+                } else {
+                    8 << 20
+                };
                 let mut buf = vec![0u8; size];
                 let mut f = f;
                 let mut n = 0;
                 loop {
                     let k = f.read(&mut buf).unwrap();
-                    if k == 0 { break; }
+                    if k == 0 {
+                        break;
+                    }
                     n += memchr::memchr_iter(b'\n', &buf[..k]).count();
                 }
                 n

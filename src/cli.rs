@@ -61,7 +61,12 @@ pub struct SummarizeArgs {
     /// Percentiles to report, comma-separated, each in 0..=100.
     ///
     /// Example: --percentiles 50,90,99,99.9
-    #[arg(long, value_name = "LIST", value_delimiter = ',', default_value = "50,95,99")]
+    #[arg(
+        long,
+        value_name = "LIST",
+        value_delimiter = ',',
+        default_value = "50,95,99"
+    )]
     pub percentiles: Vec<f64>,
 
     /// Significant decimal digits the HDR histograms keep (1..=5); more
@@ -107,5 +112,6 @@ pub struct SummarizeArgs {
 }
 
 fn parse_kind(s: &str) -> Result<crate::parse::LogKind, String> {
-    crate::parse::LogKind::from_name(s).ok_or_else(|| format!("unknown kind '{s}': use latency, fallback or risk"))
+    crate::parse::LogKind::from_name(s)
+        .ok_or_else(|| format!("unknown kind '{s}': use latency, fallback or risk"))
 }

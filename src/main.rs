@@ -16,7 +16,10 @@ fn main() -> ExitCode {
         Ok(code) => ExitCode::from(code as u8),
         Err(e) => {
             // A closed pipe downstream is not worth a message.
-            if e.chain().any(|c| c.downcast_ref::<std::io::Error>().is_some_and(|io| io.kind() == std::io::ErrorKind::BrokenPipe)) {
+            if e.chain().any(|c| {
+                c.downcast_ref::<std::io::Error>()
+                    .is_some_and(|io| io.kind() == std::io::ErrorKind::BrokenPipe)
+            }) {
                 return ExitCode::from(exit::OK as u8);
             }
             eprintln!("aggmetrics: error: {e:#}");
@@ -24,7 +27,9 @@ fn main() -> ExitCode {
                 exit::OUTPUT
             } else {
                 match e.downcast_ref::<Error>() {
-                    Some(Error::Usage(_) | Error::StdinNeedsKind | Error::UnknownKind(_)) => exit::USAGE,
+                    Some(Error::Usage(_) | Error::StdinNeedsKind | Error::UnknownKind(_)) => {
+                        exit::USAGE
+                    }
                     Some(Error::NotFound(_) | Error::Io { .. }) => exit::NO_INPUT,
                     None => exit::NO_INPUT,
                 }

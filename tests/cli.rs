@@ -8,18 +8,43 @@ use predicates::prelude::*;
 fn help_documents_every_flag_with_an_example() {
     let out = bin().args(["summarize", "--help"]).output().unwrap();
     let help = String::from_utf8_lossy(&out.stdout);
-    for flag in ["--format", "--output", "--exact", "--percentiles", "--sigfig", "--kind", "--threads", "--strict", "--max-line-bytes", "--quiet"] {
+    for flag in [
+        "--format",
+        "--output",
+        "--exact",
+        "--percentiles",
+        "--sigfig",
+        "--kind",
+        "--threads",
+        "--strict",
+        "--max-line-bytes",
+        "--quiet",
+    ] {
         assert!(help.contains(flag), "{flag} missing from --help");
     }
     // Every option (and the PATH argument) carries an example.
-    assert!(help.matches("Example:").count() >= 11, "examples in --help: {}", help.matches("Example:").count());
-    bin().arg("--help").assert().success().stdout(predicate::str::contains("Exit codes"));
+    assert!(
+        help.matches("Example:").count() >= 11,
+        "examples in --help: {}",
+        help.matches("Example:").count()
+    );
+    bin()
+        .arg("--help")
+        .assert()
+        .success()
+        .stdout(predicate::str::contains("Exit codes"));
 }
 
 #[test]
 fn custom_percentiles_and_sigfig() {
     let s = sample_logs();
-    let (v, _) = summarize_json(&[s.to_str().unwrap(), "--percentiles", "50,90,99,99.9", "--sigfig", "4"]);
+    let (v, _) = summarize_json(&[
+        s.to_str().unwrap(),
+        "--percentiles",
+        "50,90,99,99.9",
+        "--sigfig",
+        "4",
+    ]);
     let t = at(&v, "latency.all.total_ms");
     for k in ["p50", "p90", "p99", "p99.9", "min", "max", "mean", "count"] {
         assert!(t.get(k).is_some(), "{k}");
@@ -27,8 +52,14 @@ fn custom_percentiles_and_sigfig() {
     assert!(t.get("p95").is_none());
     assert_eq!(at(&v, "meta.precision.significant_digits"), 4);
     assert!(t["p50"].as_f64().unwrap() <= t["p90"].as_f64().unwrap());
-    bin().args(["summarize", s.to_str().unwrap(), "--percentiles", "101"]).assert().code(2);
-    bin().args(["summarize", s.to_str().unwrap(), "--sigfig", "6"]).assert().code(2);
+    bin()
+        .args(["summarize", s.to_str().unwrap(), "--percentiles", "101"])
+        .assert()
+        .code(2);
+    bin()
+        .args(["summarize", s.to_str().unwrap(), "--sigfig", "6"])
+        .assert()
+        .code(2);
 }
 
 #[test]
@@ -36,10 +67,26 @@ fn output_file_is_replaced_whole() {
     let dir = tempfile::tempdir().unwrap();
     let target = dir.path().join("summary.json");
     std::fs::write(&target, "old").unwrap();
-    bin().args(["summarize", sample_logs().to_str().unwrap(), "-f", "json", "-o", target.to_str().unwrap(), "-q"]).assert().success().stdout("");
-    let v: serde_json::Value = serde_json::from_str(&std::fs::read_to_string(&target).unwrap()).unwrap();
+    bin()
+        .args([
+            "summarize",
+            sample_logs().to_str().unwrap(),
+            "-f",
+            "json",
+            "-o",
+            target.to_str().unwrap(),
+            "-q",
+        ])
+        .assert()
+        .success()
+        .stdout("");
+    let v: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(&target).unwrap()).unwrap();
     assert!(v["latency"]["all"]["count"].as_u64().unwrap() > 0);
-    let left: Vec<_> = std::fs::read_dir(dir.path()).unwrap().map(|e| e.unwrap().file_name()).collect();
+    let left: Vec<_> = std::fs::read_dir(dir.path())
+        .unwrap()
+        .map(|e| e.unwrap().file_name())
+        .collect();
     assert_eq!(left.len(), 1, "no temporary files left behind: {left:?}");
 }
 
@@ -48,7 +95,13 @@ fn output_failure_keeps_the_old_file_and_names_the_path() {
     let dir = tempfile::tempdir().unwrap();
     let target = dir.path().join("no-such-dir").join("summary.json");
     bin()
-        .args(["summarize", sample_logs().to_str().unwrap(), "-o", target.to_str().unwrap(), "-q"])
+        .args([
+            "summarize",
+            sample_logs().to_str().unwrap(),
+            "-o",
+            target.to_str().unwrap(),
+            "-q",
+        ])
         .assert()
         .code(5)
         .stderr(predicate::str::contains("summary.json"));
@@ -56,15 +109,30 @@ fn output_failure_keeps_the_old_file_and_names_the_path() {
 
 #[test]
 fn table_shows_groups_side_by_side_and_skips() {
-    let out = bin().args(["summarize", sample_logs().to_str().unwrap()]).output().unwrap();
+    let out = bin()
+        .args(["summarize", sample_logs().to_str().unwrap()])
+        .output()
+        .unwrap();
     let t = String::from_utf8_lossy(&out.stdout);
-    let header = t.lines().find(|l| l.contains("with_llm")).expect("group header");
-    assert!(header.find("all") < header.find("with_llm") && header.find("with_llm") < header.find("without_llm"));
+    let header = t
+        .lines()
+        .find(|l| l.contains("with_llm"))
+        .expect("group header");
+    assert!(
+        header.find("all") < header.find("with_llm")
+            && header.find("with_llm") < header.find("without_llm")
+    );
     assert!(t.contains("Latency (ms)"));
     assert!(t.contains("fallback rate") && t.contains('%'));
-    assert!(t.lines().any(|l| l.starts_with("Skipped: ") && l.contains("first at")));
+    assert!(t
+        .lines()
+        .any(|l| l.starts_with("Skipped: ") && l.contains("first at")));
     // Numeric columns are right-aligned: every total_ms row ends at the same column.
-    let rows: Vec<&str> = t.lines().skip_while(|l| !l.contains("total_ms")).take(5).collect();
+    let rows: Vec<&str> = t
+        .lines()
+        .skip_while(|l| !l.contains("total_ms"))
+        .take(5)
+        .collect();
     let ends: Vec<usize> = rows.iter().map(|l| l.len()).collect();
     assert!(ends.windows(2).all(|w| w[0] == w[1]), "{rows:#?}");
 }
@@ -73,7 +141,18 @@ fn table_shows_groups_side_by_side_and_skips() {
 fn closed_pipe_exits_quietly() {
     // `aggmetrics ... | head -1`: stdout closes early; no panic, no error text.
     let mut child = std::process::Command::new(assert_cmd::cargo::cargo_bin("aggmetrics"))
-        .args(["summarize", sample_logs().to_str().unwrap(), "-f", "json", "-q", "--percentiles", &(0..=100).map(|p| p.to_string()).collect::<Vec<_>>().join(",")])
+        .args([
+            "summarize",
+            sample_logs().to_str().unwrap(),
+            "-f",
+            "json",
+            "-q",
+            "--percentiles",
+            &(0..=100)
+                .map(|p| p.to_string())
+                .collect::<Vec<_>>()
+                .join(","),
+        ])
         .stdout(std::process::Stdio::piped())
         .stderr(std::process::Stdio::piped())
         .spawn()

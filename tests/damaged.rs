@@ -7,7 +7,9 @@ use common::*;
 const TS: &str = r#""timestamp": "2026-02-10T12:00:00+00:00""#;
 
 fn good(ms: u32) -> String {
-    format!("{{{TS}, \"command_id\": \"cmd-good-{ms}\", \"total_ms\": {ms}, \"llm_enabled\": false}}\n")
+    format!(
+        "{{{TS}, \"command_id\": \"cmd-good-{ms}\", \"total_ms\": {ms}, \"llm_enabled\": false}}\n"
+    )
 }
 
 #[test]
@@ -19,7 +21,11 @@ fn each_damage_kind_is_counted() {
     add(b"this is not json\n"); // invalid_json
     add(format!("{{{TS}, \"total_ms\": 1").as_bytes()); // truncated (partial write) ...
     add(b"\n");
-    add(&[format!("{{{TS}, \"total_ms\": 1, \"note\": \"").as_bytes(), b"\xff\xfe\"}\n"].concat()); // invalid_utf8
+    add(&[
+        format!("{{{TS}, \"total_ms\": 1, \"note\": \"").as_bytes(),
+        b"\xff\xfe\"}\n",
+    ]
+    .concat()); // invalid_utf8
     add(b"[1, 2, 3]\n"); // not_object
     add(b"{\"total_ms\": 5}\n"); // missing_field (timestamp)
     add(format!("{{{TS}}}\n").as_bytes()); // missing_field (total_ms)
@@ -29,8 +35,17 @@ fn each_damage_kind_is_counted() {
     add(format!("{{{TS}, \"total_ms\": 1e400}}\n").as_bytes()); // out_of_range (beyond f64)
     add(format!("{{{TS}, \"total_ms\": 2e12}}\n").as_bytes()); // out_of_range (beyond the trackable range)
     add(format!("{{{TS}, \"total_ms\": 1}} trailing\n").as_bytes()); // trailing_garbage
-    add(format!("{{{TS}, \"total_ms\": 1, \"x\": {}1{}}}\n", "[".repeat(500), "]".repeat(500)).as_bytes()); // too_deep
-    add(format!("{{{TS}, \"total_ms\": 1, \"pad\": \"{}\"}}\n", "x".repeat(5000)).as_bytes()); // line_too_long
+    add(format!(
+        "{{{TS}, \"total_ms\": 1, \"x\": {}1{}}}\n",
+        "[".repeat(500),
+        "]".repeat(500)
+    )
+    .as_bytes()); // too_deep
+    add(format!(
+        "{{{TS}, \"total_ms\": 1, \"pad\": \"{}\"}}\n",
+        "x".repeat(5000)
+    )
+    .as_bytes()); // line_too_long
     add(b"\0\0\0\0\0\0\0\0\0\0\0\0\0\0\0\0"); // nul_bytes, then a record right after the hole
     add(good(20).as_bytes());
     add(b"{\"timestamp\": \"yesterday\", \"total_ms\": 1}\n"); // bad_timestamp
@@ -38,7 +53,12 @@ fn each_damage_kind_is_counted() {
     add(good(30).trim_end().as_bytes()); // last line without a newline is still read
     std::fs::write(dir.path().join("pipeline_latency.jsonl"), &f).unwrap();
 
-    let (v, out) = summarize_json(&[dir.path().to_str().unwrap(), "--max-line-bytes", "4096", "--exact"]);
+    let (v, out) = summarize_json(&[
+        dir.path().to_str().unwrap(),
+        "--max-line-bytes",
+        "4096",
+        "--exact",
+    ]);
     assert!(out.status.success());
     let by = &v["skipped"]["by_reason"];
     let expect = [
@@ -61,7 +81,11 @@ fn each_damage_kind_is_counted() {
         assert_eq!(by[k], n, "{k}: {by}");
     }
     assert_eq!(v["skipped"]["total"], 16);
-    assert_eq!(at(&v, "latency.all.count"), 3, "good lines around the damage still count");
+    assert_eq!(
+        at(&v, "latency.all.count"),
+        3,
+        "good lines around the damage still count"
+    );
     assert_eq!(at(&v, "latency.all.total_ms.max"), 30.0);
     // Locations are file:line, first ones first, without content.
     let locs = v["skipped"]["locations"].as_array().unwrap();
@@ -70,13 +94,20 @@ fn each_damage_kind_is_counted() {
     assert_eq!(locs[0]["reason"], "invalid_json");
     assert_eq!(locs[1]["line"], 3);
     assert_eq!(locs[1]["reason"], "truncated");
-    let all = String::from_utf8_lossy(&out.stdout).to_string() + &String::from_utf8_lossy(&out.stderr);
+    let all =
+        String::from_utf8_lossy(&out.stdout).to_string() + &String::from_utf8_lossy(&out.stderr);
     assert!(!all.contains("cmd-good"), "no ids in the output");
-    assert!(!all.contains("this is not json"), "no damaged content in the output");
+    assert!(
+        !all.contains("this is not json"),
+        "no damaged content in the output"
+    );
     assert!(String::from_utf8_lossy(&out.stderr).contains("skipped 16 damaged line(s)"));
 
     // --strict turns skipped lines into a failing exit code.
-    bin().args(["summarize", dir.path().to_str().unwrap(), "--strict", "-q"]).assert().code(1);
+    bin()
+        .args(["summarize", dir.path().to_str().unwrap(), "--strict", "-q"])
+        .assert()
+        .code(1);
 }
 
 #[test]
@@ -87,7 +118,16 @@ fn stdin_keeps_memory_bounded_on_a_huge_line() {
     input.push(b'\n');
     input.extend_from_slice(good(7).as_bytes());
     let out = bin()
-        .args(["summarize", "-", "--kind", "latency", "--format", "json", "--max-line-bytes", "65536"])
+        .args([
+            "summarize",
+            "-",
+            "--kind",
+            "latency",
+            "--format",
+            "json",
+            "--max-line-bytes",
+            "65536",
+        ])
         .write_stdin(input)
         .output()
         .unwrap();
@@ -106,12 +146,19 @@ fn fallback_and_risk_damage_is_counted_per_kind() {
         format!("{{{TS}, \"llm_outcome\": 5}}\n{{{TS}, \"llm_outcome\": \"error\", \"llm_latency_ms\": -1}}\n{{{TS}, \"llm_outcome\": \"error\"}}\n"),
     )
     .unwrap();
-    std::fs::write(dir.path().join("partial_trust_risk.jsonl"), format!("{{{TS}, \"status\": \"error\"}}\nnot json\n{{{TS}, \"status\": 3}}\n")).unwrap();
+    std::fs::write(
+        dir.path().join("partial_trust_risk.jsonl"),
+        format!("{{{TS}, \"status\": \"error\"}}\nnot json\n{{{TS}, \"status\": 3}}\n"),
+    )
+    .unwrap();
     let (v, _) = summarize_json(&[dir.path().to_str().unwrap()]);
     assert_eq!(v["fallback"]["count"], 1);
     assert_eq!(v["fallback"]["error_rate"], 1.0);
     assert_eq!(v["risk"]["total_records"], 1);
-    assert_eq!(v["risk"]["parse_errors"], 2, "the analyzer's name for damaged risk lines");
+    assert_eq!(
+        v["risk"]["parse_errors"], 2,
+        "the analyzer's name for damaged risk lines"
+    );
     assert_eq!(v["skipped"]["by_reason"]["wrong_type"], 2);
     assert_eq!(v["skipped"]["by_reason"]["negative_value"], 1);
     assert_eq!(v["skipped"]["by_reason"]["invalid_json"], 1);

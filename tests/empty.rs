@@ -14,7 +14,14 @@ fn assert_zeros(v: &serde_json::Value) {
     for k in ["fallback.count", "risk.total_records", "skipped.total"] {
         assert_eq!(at(v, k), 0, "{k}");
     }
-    for k in ["fallback.fallback_rate", "fallback.error_rate", "fallback.success_rate", "risk.acceptance_rate", "risk.error_rate", "risk.latency_p95"] {
+    for k in [
+        "fallback.fallback_rate",
+        "fallback.error_rate",
+        "fallback.success_rate",
+        "risk.acceptance_rate",
+        "risk.error_rate",
+        "risk.latency_p95",
+    ] {
         assert_eq!(at(v, k), 0.0, "{k}");
     }
     assert!(at(v, "time_range.first").is_null());
@@ -40,12 +47,20 @@ fn empty_and_blank_files() {
     assert_zeros(&v);
     assert_eq!(v["meta"]["inputs"].as_array().unwrap().len(), 2);
     // The table renders zeros too.
-    bin().args(["summarize", dir.path().to_str().unwrap()]).assert().success().stdout(predicate::str::contains("Skipped: none"));
+    bin()
+        .args(["summarize", dir.path().to_str().unwrap()])
+        .assert()
+        .success()
+        .stdout(predicate::str::contains("Skipped: none"));
 }
 
 #[test]
 fn empty_stdin() {
-    let out = bin().args(["summarize", "-", "--kind", "risk", "--format", "json"]).write_stdin("").output().unwrap();
+    let out = bin()
+        .args(["summarize", "-", "--kind", "risk", "--format", "json"])
+        .write_stdin("")
+        .output()
+        .unwrap();
     assert!(out.status.success());
     assert_zeros(&serde_json::from_slice(&out.stdout).unwrap());
 }
@@ -56,15 +71,30 @@ fn missing_path_is_an_error_naming_it() {
         .args(["summarize", "/nonexistent/logs-dir"])
         .assert()
         .code(4)
-        .stderr(predicate::str::contains("/nonexistent/logs-dir").and(predicate::str::contains("no such file")));
+        .stderr(
+            predicate::str::contains("/nonexistent/logs-dir")
+                .and(predicate::str::contains("no such file")),
+        );
 }
 
 #[test]
 fn stdin_and_unknown_files_need_a_kind() {
-    bin().args(["summarize", "-"]).write_stdin("{}").assert().code(2).stderr(predicate::str::contains("--kind"));
+    bin()
+        .args(["summarize", "-"])
+        .write_stdin("{}")
+        .assert()
+        .code(2)
+        .stderr(predicate::str::contains("--kind"));
     let dir = tempfile::tempdir().unwrap();
     let f = dir.path().join("mystery.log");
     std::fs::write(&f, "").unwrap();
-    bin().args(["summarize", f.to_str().unwrap()]).assert().code(2).stderr(predicate::str::contains("--kind"));
-    bin().args(["summarize", f.to_str().unwrap(), "--kind", "fallback"]).assert().success();
+    bin()
+        .args(["summarize", f.to_str().unwrap()])
+        .assert()
+        .code(2)
+        .stderr(predicate::str::contains("--kind"));
+    bin()
+        .args(["summarize", f.to_str().unwrap(), "--kind", "fallback"])
+        .assert()
+        .success();
 }

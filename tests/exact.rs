@@ -30,7 +30,9 @@ fn assert_same(expected: &Value, actual: &Value, path: &str) {
     match expected {
         Value::Object(m) => {
             for (k, e) in m {
-                let a = actual.get(k).unwrap_or_else(|| panic!("missing {path}.{k}"));
+                let a = actual
+                    .get(k)
+                    .unwrap_or_else(|| panic!("missing {path}.{k}"));
                 assert_same(e, a, &format!("{path}.{k}"));
             }
         }
@@ -41,7 +43,8 @@ fn assert_same(expected: &Value, actual: &Value, path: &str) {
 #[test]
 fn matches_platform_script_on_generated_logs() {
     let dir = fixture("exact");
-    let expected: Value = serde_json::from_str(&std::fs::read_to_string(dir.join("expected.json")).unwrap()).unwrap();
+    let expected: Value =
+        serde_json::from_str(&std::fs::read_to_string(dir.join("expected.json")).unwrap()).unwrap();
     let (v, out) = summarize_json(&[dir.to_str().unwrap(), "--exact"]);
     assert!(out.status.success());
     assert_same(&expected["latency"], &v["latency"], "latency");
@@ -52,7 +55,15 @@ fn matches_platform_script_on_generated_logs() {
     // The risk analyzer's figures (its rates were not rounded; ours are
     // rounded to 4 decimals like the latency report's).
     let r = &expected["risk"];
-    for k in ["total_records", "sampled_records", "status_breakdown", "reason_code_breakdown", "latency_p50", "latency_p95", "parse_errors"] {
+    for k in [
+        "total_records",
+        "sampled_records",
+        "status_breakdown",
+        "reason_code_breakdown",
+        "latency_p50",
+        "latency_p95",
+        "parse_errors",
+    ] {
         let e = &r[k];
         let a = &v["risk"][k];
         if let (Some(x), Some(y)) = (e.as_f64(), a.as_f64()) {
@@ -61,7 +72,12 @@ fn matches_platform_script_on_generated_logs() {
             assert_eq!(e, a, "risk.{k}");
         }
     }
-    for k in ["acceptance_rate", "intent_mismatch_rate", "entity_key_mismatch_rate", "error_rate"] {
+    for k in [
+        "acceptance_rate",
+        "intent_mismatch_rate",
+        "entity_key_mismatch_rate",
+        "error_rate",
+    ] {
         let e = r[k].as_f64().unwrap();
         let a = v["risk"][k].as_f64().unwrap();
         assert_eq!(format!("{e:.4}").parse::<f64>().unwrap(), a, "risk.{k}");
@@ -73,14 +89,24 @@ fn matches_platform_script_on_generated_logs() {
 #[test]
 fn expectation_is_current() {
     let dir = fixture("exact");
-    let script = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/reference/platform_scripts.py");
-    let Ok(out) = std::process::Command::new("python3").arg(&script).arg(&dir).output() else {
+    let script = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("tests/reference/platform_scripts.py");
+    let Ok(out) = std::process::Command::new("python3")
+        .arg(&script)
+        .arg(&dir)
+        .output()
+    else {
         eprintln!("python3 not found; skipping");
         return;
     };
-    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
     let now: Value = serde_json::from_slice(&out.stdout).unwrap();
-    let committed: Value = serde_json::from_str(&std::fs::read_to_string(dir.join("expected.json")).unwrap()).unwrap();
+    let committed: Value =
+        serde_json::from_str(&std::fs::read_to_string(dir.join("expected.json")).unwrap()).unwrap();
     assert_eq!(now, committed);
 }
 
@@ -92,15 +118,32 @@ fn exact_and_hdr_agree_within_precision() {
     assert_eq!(at(&h, "meta.precision.mode"), "hdr");
     assert_eq!(at(&h, "meta.precision.significant_digits"), 3);
     for g in ["all", "with_llm", "without_llm"] {
-        assert_eq!(at(&e, &format!("latency.{g}.count")), at(&h, &format!("latency.{g}.count")));
-        let x = at(&e, &format!("latency.{g}.total_ms.max")).as_f64().unwrap();
-        let y = at(&h, &format!("latency.{g}.total_ms.max")).as_f64().unwrap();
+        assert_eq!(
+            at(&e, &format!("latency.{g}.count")),
+            at(&h, &format!("latency.{g}.count"))
+        );
+        let x = at(&e, &format!("latency.{g}.total_ms.max"))
+            .as_f64()
+            .unwrap();
+        let y = at(&h, &format!("latency.{g}.total_ms.max"))
+            .as_f64()
+            .unwrap();
         assert_eq!(x, y, "max is exact in both modes");
     }
     // Counts and rates never depend on the mode.
-    assert_eq!(e["fallback"], h["fallback"].clone().as_object().map(|m| {
-        let mut m = m.clone();
-        m.insert("llm_latency_ms".into(), e["fallback"]["llm_latency_ms"].clone());
-        Value::Object(m)
-    }).unwrap());
+    assert_eq!(
+        e["fallback"],
+        h["fallback"]
+            .clone()
+            .as_object()
+            .map(|m| {
+                let mut m = m.clone();
+                m.insert(
+                    "llm_latency_ms".into(),
+                    e["fallback"]["llm_latency_ms"].clone(),
+                );
+                Value::Object(m)
+            })
+            .unwrap()
+    );
 }

@@ -75,7 +75,9 @@ proptest! {
 #[test]
 fn sigfig_three_is_one_part_in_a_thousand_on_realistic_latencies() {
     let mut d = Dist::new(Mode::Hdr { sigfig: 3 });
-    let mut v: Vec<f64> = (0..100_000u64).map(|i| ((i * 2_654_435_761) % 900_000) as f64 / 1000.0 + 0.1).collect();
+    let mut v: Vec<f64> = (0..100_000u64)
+        .map(|i| ((i * 2_654_435_761) % 900_000) as f64 / 1000.0 + 0.1)
+        .collect();
     for &x in &v {
         d.record(x);
     }

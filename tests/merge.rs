@@ -14,7 +14,12 @@ fn log(kind: LogKind) -> Vec<u8> {
         LogKind::Fallback => "fallback_metrics.jsonl",
         LogKind::Risk => "partial_trust_risk.jsonl",
     };
-    std::fs::read(std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("sample-logs").join(name)).unwrap()
+    std::fs::read(
+        std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+            .join("sample-logs")
+            .join(name),
+    )
+    .unwrap()
 }
 
 fn report(acc: Acc, kinds: &[LogKind], lens: &[usize]) -> String {
@@ -33,13 +38,22 @@ fn report(acc: Acc, kinds: &[LogKind], lens: &[usize]) -> String {
         })
         .collect();
     let lines = vec![0; acc.skipped.examples.len()];
-    let r = ReadResult { acc, inputs, example_lines: lines };
+    let r = ReadResult {
+        acc,
+        inputs,
+        example_lines: lines,
+    };
     serde_json::to_string(&Report::build(&r, &[50.0, 95.0, 99.0, 99.9])).unwrap()
 }
 
 /// Cut points that fall just after newlines, as the reader's chunks do.
 fn line_cuts(data: &[u8], picks: &[usize]) -> Vec<usize> {
-    let nl: Vec<usize> = data.iter().enumerate().filter(|(_, &c)| c == b'\n').map(|(i, _)| i + 1).collect();
+    let nl: Vec<usize> = data
+        .iter()
+        .enumerate()
+        .filter(|(_, &c)| c == b'\n')
+        .map(|(i, _)| i + 1)
+        .collect();
     let mut cuts: Vec<usize> = picks.iter().map(|p| nl[p % nl.len()]).collect();
     cuts.push(0);
     cuts.push(data.len());

@@ -13,15 +13,21 @@ fn arb_json() -> impl Strategy<Value = Value> {
         any::<bool>().prop_map(Value::Bool),
         any::<i64>().prop_map(Value::from),
         any::<u64>().prop_map(Value::from),
-        (-1e300f64..1e300).prop_map(|f| serde_json::Number::from_f64(f).map(Value::Number).unwrap_or(Value::Null)),
+        (-1e300f64..1e300).prop_map(|f| serde_json::Number::from_f64(f)
+            .map(Value::Number)
+            .unwrap_or(Value::Null)),
         "[ -~]{0,12}".prop_map(Value::String),
         "\\PC{0,8}".prop_map(Value::String),
-        prop::sample::select(vec!["\u{0}", "\"", "\\", "\u{1f}", "é", "😀", "\u{2028}", "\n\t"]).prop_map(|s| Value::String(s.into())),
+        prop::sample::select(vec![
+            "\u{0}", "\"", "\\", "\u{1f}", "é", "😀", "\u{2028}", "\n\t"
+        ])
+        .prop_map(|s| Value::String(s.into())),
     ];
     leaf.prop_recursive(6, 64, 6, |inner| {
         prop_oneof![
             prop::collection::vec(inner.clone(), 0..6).prop_map(Value::Array),
-            prop::collection::vec(("[a-z_]{0,10}", inner), 0..6).prop_map(|kv| Value::Object(kv.into_iter().collect())),
+            prop::collection::vec(("[a-z_]{0,10}", inner), 0..6)
+                .prop_map(|kv| Value::Object(kv.into_iter().collect())),
         ]
     })
 }
@@ -186,7 +192,17 @@ fn known_disagreements_with_serde_are_none() {
         (b"{\"a\":1}  \r\n", true),
         (b"\xef\xbb\xbf{}", false),
     ] {
-        assert_eq!(json::validate(line).is_ok(), ok, "{:?}", String::from_utf8_lossy(line));
-        assert_eq!(serde_ok(line), ok, "serde on {:?}", String::from_utf8_lossy(line));
+        assert_eq!(
+            json::validate(line).is_ok(),
+            ok,
+            "{:?}",
+            String::from_utf8_lossy(line)
+        );
+        assert_eq!(
+            serde_ok(line),
+            ok,
+            "serde on {:?}",
+            String::from_utf8_lossy(line)
+        );
     }
 }

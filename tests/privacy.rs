@@ -8,18 +8,38 @@ use common::*;
 fn no_ids_or_user_text_in_any_output() {
     let s = sample_logs();
     let mut outputs = Vec::new();
-    for args in [vec!["-f", "table"], vec!["-f", "json"], vec!["-f", "json", "--exact"], vec!["--strict"]] {
+    for args in [
+        vec!["-f", "table"],
+        vec!["-f", "json"],
+        vec!["-f", "json", "--exact"],
+        vec!["--strict"],
+    ] {
         let out = bin().arg("summarize").arg(&s).args(&args).output().unwrap();
         outputs.push(String::from_utf8_lossy(&out.stdout).to_string());
         outputs.push(String::from_utf8_lossy(&out.stderr).to_string());
     }
-    let logs: String = ["pipeline_latency.jsonl", "fallback_metrics.jsonl", "partial_trust_risk.jsonl"]
-        .iter()
-        .map(|f| String::from_utf8_lossy(&std::fs::read(s.join(f)).unwrap()).to_string())
-        .collect();
-    assert!(logs.contains("cmd-0000") && logs.contains("trace-") && logs.contains("user_text"), "the sample logs hold ids and user text");
+    let logs: String = [
+        "pipeline_latency.jsonl",
+        "fallback_metrics.jsonl",
+        "partial_trust_risk.jsonl",
+    ]
+    .iter()
+    .map(|f| String::from_utf8_lossy(&std::fs::read(s.join(f)).unwrap()).to_string())
+    .collect();
+    assert!(
+        logs.contains("cmd-0000") && logs.contains("trace-") && logs.contains("user_text"),
+        "the sample logs hold ids and user text"
+    );
     for o in &outputs {
-        for needle in ["cmd-0", "trace-", "купи", "remind me", "Zürich", "oat milk", "user_text"] {
+        for needle in [
+            "cmd-0",
+            "trace-",
+            "купи",
+            "remind me",
+            "Zürich",
+            "oat milk",
+            "user_text",
+        ] {
             assert!(!o.contains(needle), "output contains {needle:?}");
         }
     }
@@ -33,7 +53,10 @@ fn categorical_keys_cannot_inject_terminal_escapes() {
         "{\"timestamp\": \"2026-02-10T12:00:00+00:00\", \"llm_outcome\": \"evil\\u001b[31mred\", \"intent\": \"x\"}\n",
     )
     .unwrap();
-    let out = bin().args(["summarize", dir.path().to_str().unwrap()]).output().unwrap();
+    let out = bin()
+        .args(["summarize", dir.path().to_str().unwrap()])
+        .output()
+        .unwrap();
     let text = String::from_utf8_lossy(&out.stdout);
     assert!(!text.contains('\u{1b}'), "escape byte reached the terminal");
     assert!(text.contains("evil\\u{1b}[31mred"));

@@ -6,7 +6,9 @@ use common::*;
 
 /// A latency log large enough to span several parallel chunks (> 4 MiB).
 fn big_log(dir: &std::path::Path) -> std::path::PathBuf {
-    let totals: Vec<f64> = (0..40_000).map(|i| ((i * 7919) % 100_000) as f64 / 1000.0 + 0.5).collect();
+    let totals: Vec<f64> = (0..40_000)
+        .map(|i| ((i * 7919) % 100_000) as f64 / 1000.0 + 0.5)
+        .collect();
     let mut text = latency_lines(&totals);
     // Some damage in the middle, so skip locations are compared too.
     text.insert_str(text.len() / 2, "not json\n{\"truncated\": \n");
@@ -24,7 +26,14 @@ fn thread_count_does_not_change_the_report() {
         let mut outs = Vec::new();
         for t in ["1", "2", "3", "8"] {
             let out = bin()
-                .args(["summarize", dir.path().to_str().unwrap(), "--format", "json", "--threads", t])
+                .args([
+                    "summarize",
+                    dir.path().to_str().unwrap(),
+                    "--format",
+                    "json",
+                    "--threads",
+                    t,
+                ])
                 .args(extra)
                 .output()
                 .unwrap();
@@ -32,12 +41,28 @@ fn thread_count_does_not_change_the_report() {
             outs.push(out.stdout);
         }
         for o in &outs[1..] {
-            assert_eq!(o, &outs[0], "byte-identical for any thread count ({extra:?})");
+            assert_eq!(
+                o, &outs[0],
+                "byte-identical for any thread count ({extra:?})"
+            );
         }
     }
     // On the bundled sample logs too, table and JSON.
     for fmt in ["json", "table"] {
-        let run = |t: &str| bin().args(["summarize", sample_logs().to_str().unwrap(), "-f", fmt, "-j", t]).output().unwrap().stdout;
+        let run = |t: &str| {
+            bin()
+                .args([
+                    "summarize",
+                    sample_logs().to_str().unwrap(),
+                    "-f",
+                    fmt,
+                    "-j",
+                    t,
+                ])
+                .output()
+                .unwrap()
+                .stdout
+        };
         assert_eq!(run("1"), run("2"));
     }
 }
@@ -55,7 +80,10 @@ fn mmap_and_stream_agree() {
     let streamed: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
     assert_eq!(mapped["meta"]["inputs"][0]["read_as"], "mmap");
     assert_eq!(streamed["meta"]["inputs"][0]["read_as"], "stream");
-    assert_eq!(mapped["meta"]["inputs"][0]["lines"], streamed["meta"]["inputs"][0]["lines"]);
+    assert_eq!(
+        mapped["meta"]["inputs"][0]["lines"],
+        streamed["meta"]["inputs"][0]["lines"]
+    );
     // Skip locations name the input; compare them by line and reason.
     let strip = |mut v: serde_json::Value| {
         for l in v["skipped"]["locations"].as_array_mut().unwrap() {

@@ -7,10 +7,17 @@ mod common;
 use common::*;
 
 fn run(args: &[&str]) -> String {
-    let out = bin().arg("summarize").args(args).arg("-q").output().unwrap();
+    let out = bin()
+        .arg("summarize")
+        .args(args)
+        .arg("-q")
+        .output()
+        .unwrap();
     assert!(out.status.success());
     // Paths differ between machines: show them relative to the repo.
-    String::from_utf8(out.stdout).unwrap().replace(env!("CARGO_MANIFEST_DIR"), "<repo>")
+    String::from_utf8(out.stdout)
+        .unwrap()
+        .replace(env!("CARGO_MANIFEST_DIR"), "<repo>")
 }
 
 #[test]
@@ -25,5 +32,10 @@ fn json_on_sample_logs() {
 
 #[test]
 fn table_on_documented_example_exact() {
-    insta::assert_snapshot!(run(&[fixture("documented").to_str().unwrap(), "--exact", "--percentiles", "50,95,99,99.9"]));
+    insta::assert_snapshot!(run(&[
+        fixture("documented").to_str().unwrap(),
+        "--exact",
+        "--percentiles",
+        "50,95,99,99.9"
+    ]));
 }

@@ -129,7 +129,13 @@ impl Dist {
             Mode::Hdr { sigfig } => Values::Hdr(Counts::new(sigfig), None),
             Mode::Exact => Values::Exact(Vec::new()),
         };
-        Dist { n: 0, sum_us: 0, min: f64::INFINITY, max: f64::NEG_INFINITY, values }
+        Dist {
+            n: 0,
+            sum_us: 0,
+            min: f64::INFINITY,
+            max: f64::NEG_INFINITY,
+            values,
+        }
     }
 
     /// Record one duration in milliseconds (already checked to be finite,
@@ -209,7 +215,9 @@ impl Dist {
                     }
                 };
                 // Clamped to the exact extremes, which are tracked anyway.
-                let us = h.value_at_quantile(p / 100.0).clamp(to_us(self.min), to_us(self.max));
+                let us = h
+                    .value_at_quantile(p / 100.0)
+                    .clamp(to_us(self.min), to_us(self.max));
                 us as f64 / 1000.0
             }
             Values::Exact(v) => linear(v, p),
@@ -242,11 +250,19 @@ impl Dist {
     }
 
     pub fn min(&self) -> f64 {
-        if self.n == 0 { 0.0 } else { self.min }
+        if self.n == 0 {
+            0.0
+        } else {
+            self.min
+        }
     }
 
     pub fn max(&self) -> f64 {
-        if self.n == 0 { 0.0 } else { self.max }
+        if self.n == 0 {
+            0.0
+        } else {
+            self.max
+        }
     }
 }
 
@@ -286,7 +302,11 @@ mod tests {
             e.record(x);
         }
         e.finish();
-        assert_eq!(h.percentile(50.0), 30.0 + 0.015, "upper edge of the 30 ms bucket");
+        assert_eq!(
+            h.percentile(50.0),
+            30.0 + 0.015,
+            "upper edge of the 30 ms bucket"
+        );
         assert_eq!(h.percentile(100.0), 50.0, "never above the max");
         assert_eq!(e.lower_rank(95.0), 40.0);
         assert_eq!(h.mean(), 30.0);

@@ -87,7 +87,14 @@ pub struct Keyed<T> {
 
 impl<T: Merge + Clone> Keyed<T> {
     pub fn new(cap: usize) -> Self {
-        Keyed { items: Vec::new(), index: None, cap: cap.max(1), threshold: u64::MAX, overflow: 0, hint: Default::default() }
+        Keyed {
+            items: Vec::new(),
+            index: None,
+            cap: cap.max(1),
+            threshold: u64::MAX,
+            overflow: 0,
+            hint: Default::default(),
+        }
     }
 
     #[inline]
@@ -105,8 +112,13 @@ impl<T: Merge + Clone> Keyed<T> {
             }
         }
         let found = match &self.index {
-            None => self.items.iter().position(|e| short_eq(e.0.as_bytes(), key)),
-            Some(ix) => std::str::from_utf8(key).ok().and_then(|k| ix.get(k).copied()),
+            None => self
+                .items
+                .iter()
+                .position(|e| short_eq(e.0.as_bytes(), key)),
+            Some(ix) => std::str::from_utf8(key)
+                .ok()
+                .and_then(|k| ix.get(k).copied()),
         };
         if let Some(i) = found {
             self.hint.set(i + 1);
@@ -162,8 +174,19 @@ impl<T: Merge + Clone> Keyed<T> {
 
     /// Build the hash index once the set outgrows a linear scan.
     fn reindex(&mut self) {
-        if self.items.len() > LINEAR && self.index.as_ref().is_none_or(|ix| ix.len() != self.items.len()) {
-            self.index = Some(self.items.iter().enumerate().map(|(i, e)| (e.0.clone(), i)).collect());
+        if self.items.len() > LINEAR
+            && self
+                .index
+                .as_ref()
+                .is_none_or(|ix| ix.len() != self.items.len())
+        {
+            self.index = Some(
+                self.items
+                    .iter()
+                    .enumerate()
+                    .map(|(i, e)| (e.0.clone(), i))
+                    .collect(),
+            );
         } else if self.items.len() <= LINEAR {
             self.index = None;
         }
@@ -305,7 +328,9 @@ pub fn pair_key(buf: &mut String, a: &str, b: &str) {
 }
 
 pub fn split_pair(k: &str) -> (&str, &str) {
-    let Some((n, rest)) = k.split_once(':') else { return (k, "") };
+    let Some((n, rest)) = k.split_once(':') else {
+        return (k, "");
+    };
     let n: usize = n.parse().unwrap_or(0);
     if n <= rest.len() && rest.is_char_boundary(n) {
         rest.split_at(n)

@@ -41,7 +41,11 @@ pub struct LatencyGroup {
 
 impl LatencyGroup {
     fn new(mode: Mode) -> Self {
-        LatencyGroup { count: 0, total: Dist::new(mode), steps: Keyed::new(MAX_KEYS) }
+        LatencyGroup {
+            count: 0,
+            total: Dist::new(mode),
+            steps: Keyed::new(MAX_KEYS),
+        }
     }
     pub fn merge(&mut self, o: &LatencyGroup) {
         self.count += o.count;
@@ -115,12 +119,20 @@ impl TimeRange {
 
     pub fn merge(&mut self, o: &TimeRange) {
         if let Some(f) = &o.first {
-            if self.first.as_ref().is_none_or(|s| (f.0, f.1, &f.2) < (s.0, s.1, &s.2)) {
+            if self
+                .first
+                .as_ref()
+                .is_none_or(|s| (f.0, f.1, &f.2) < (s.0, s.1, &s.2))
+            {
                 self.first = Some(f.clone());
             }
         }
         if let Some(l) = &o.last {
-            if self.last.as_ref().is_none_or(|s| (l.0, l.1, &l.2) > (s.0, s.1, &s.2)) {
+            if self
+                .last
+                .as_ref()
+                .is_none_or(|s| (l.0, l.1, &l.2) > (s.0, s.1, &s.2))
+            {
                 self.last = Some(l.clone());
             }
         }
@@ -337,7 +349,11 @@ impl Acc {
                 Line::Blank => Ok(false),
                 Line::Record(r) => {
                     self.time.see(&r.ts, line);
-                    let g = if r.llm_enabled { &mut self.with_llm } else { &mut self.without_llm };
+                    let g = if r.llm_enabled {
+                        &mut self.with_llm
+                    } else {
+                        &mut self.without_llm
+                    };
                     g.count += 1;
                     if let Some(ms) = r.total_ms {
                         g.total.record(ms);
@@ -376,7 +392,11 @@ impl Acc {
                         f.deterministic_used += 1;
                     }
                     let intent = r.intent.map(|s| s.text(line));
-                    keyed::pair_key(&mut self.key, intent.as_deref().unwrap_or("(none)"), outcome);
+                    keyed::pair_key(
+                        &mut self.key,
+                        intent.as_deref().unwrap_or("(none)"),
+                        outcome,
+                    );
                     f.by_intent.count(&self.key, 1);
                     for (name, status) in &self.comps.items {
                         keyed::pair_key(&mut self.key, &name.text(line), &status.text(line));

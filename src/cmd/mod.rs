@@ -32,14 +32,17 @@ pub fn write_atomic(path: &Path, bytes: &[u8]) -> anyhow::Result<()> {
         Some(d) if !d.as_os_str().is_empty() => d,
         _ => Path::new("."),
     };
-    let fail = |what: &str, e: &dyn std::fmt::Display| OutputError(format!("cannot write {}: {what}: {e}", path.display()));
+    let fail = |what: &str, e: &dyn std::fmt::Display| {
+        OutputError(format!("cannot write {}: {what}: {e}", path.display()))
+    };
     let mut tmp = tempfile::Builder::new()
         .prefix(".aggmetrics-")
         .tempfile_in(dir)
         .map_err(|e| fail("creating a temporary file beside it", &e))?;
     tmp.write_all(bytes).map_err(|e| fail("writing", &e))?;
     tmp.as_file().sync_all().map_err(|e| fail("syncing", &e))?;
-    tmp.persist(path).map_err(|e| fail("renaming into place", &e.error))?;
+    tmp.persist(path)
+        .map_err(|e| fail("renaming into place", &e.error))?;
     // Make the rename itself durable.
     if let Ok(d) = std::fs::File::open(dir) {
         let _ = d.sync_all();

@@ -18,11 +18,28 @@ pub fn run(args: &SummarizeArgs) -> Result<i32> {
         }
     }
     if args.max_line_bytes == 0 || args.max_line_bytes > crate::parse::json::MAX_LINE {
-        return Err(Error::Usage(format!("--max-line-bytes must be from 1 to {}", crate::parse::json::MAX_LINE)).into());
+        return Err(Error::Usage(format!(
+            "--max-line-bytes must be from 1 to {}",
+            crate::parse::json::MAX_LINE
+        ))
+        .into());
     }
-    let mode = if args.exact { Mode::Exact } else { Mode::Hdr { sigfig: args.sigfig } };
-    let cfg = Config { mode, max_line_bytes: args.max_line_bytes };
-    let threads = args.threads.unwrap_or_else(|| std::thread::available_parallelism().map(|n| n.get()).unwrap_or(1));
+    let mode = if args.exact {
+        Mode::Exact
+    } else {
+        Mode::Hdr {
+            sigfig: args.sigfig,
+        }
+    };
+    let cfg = Config {
+        mode,
+        max_line_bytes: args.max_line_bytes,
+    };
+    let threads = args.threads.unwrap_or_else(|| {
+        std::thread::available_parallelism()
+            .map(|n| n.get())
+            .unwrap_or(1)
+    });
     if threads == 0 {
         return Err(Error::Usage("--threads must be at least 1".into()).into());
     }
@@ -43,8 +60,17 @@ pub fn run(args: &SummarizeArgs) -> Result<i32> {
             eprintln!("aggmetrics: warning: no log files found in {}", paths(args));
         }
         if report.skipped.total > 0 {
-            let why: Vec<String> = report.skipped.by_reason.iter().map(|(k, n)| format!("{k} {n}")).collect();
-            eprintln!("aggmetrics: warning: skipped {} damaged line(s): {}", report.skipped.total, why.join(", "));
+            let why: Vec<String> = report
+                .skipped
+                .by_reason
+                .iter()
+                .map(|(k, n)| format!("{k} {n}"))
+                .collect();
+            eprintln!(
+                "aggmetrics: warning: skipped {} damaged line(s): {}",
+                report.skipped.total,
+                why.join(", ")
+            );
         }
         if report.meta.keys_dropped > 0 {
             eprintln!(
@@ -61,5 +87,9 @@ pub fn run(args: &SummarizeArgs) -> Result<i32> {
 }
 
 fn paths(args: &SummarizeArgs) -> String {
-    args.paths.iter().map(|p| p.display().to_string()).collect::<Vec<_>>().join(", ")
+    args.paths
+        .iter()
+        .map(|p| p.display().to_string())
+        .collect::<Vec<_>>()
+        .join(", ")
 }

@@ -28,7 +28,11 @@ pub fn discover(paths: &[PathBuf], kind: Option<LogKind>) -> Result<Vec<Source>>
     let mut seen = std::collections::HashSet::new();
     let mut push = |s: Source, out: &mut Vec<Source>| {
         // The same file named twice (or by two spellings) is read once.
-        let id = if s.stdin { PathBuf::from("-") } else { fs::canonicalize(&s.path).unwrap_or_else(|_| s.path.clone()) };
+        let id = if s.stdin {
+            PathBuf::from("-")
+        } else {
+            fs::canonicalize(&s.path).unwrap_or_else(|_| s.path.clone())
+        };
         if seen.insert(id) {
             out.push(s);
         }
@@ -36,7 +40,14 @@ pub fn discover(paths: &[PathBuf], kind: Option<LogKind>) -> Result<Vec<Source>>
     for p in paths {
         if p.as_os_str() == "-" {
             let kind = kind.ok_or(Error::StdinNeedsKind)?;
-            push(Source { path: p.clone(), kind, stdin: true }, &mut out);
+            push(
+                Source {
+                    path: p.clone(),
+                    kind,
+                    stdin: true,
+                },
+                &mut out,
+            );
             continue;
         }
         let meta = fs::metadata(p).map_err(|e| match e.kind() {
@@ -52,7 +63,14 @@ pub fn discover(paths: &[PathBuf], kind: Option<LogKind>) -> Result<Vec<Source>>
                 Some(k) => k,
                 None => file_kind(p).ok_or_else(|| Error::UnknownKind(p.clone()))?,
             };
-            push(Source { path: p.clone(), kind: k, stdin: false }, &mut out);
+            push(
+                Source {
+                    path: p.clone(),
+                    kind: k,
+                    stdin: false,
+                },
+                &mut out,
+            );
         }
     }
     Ok(out)
@@ -69,7 +87,9 @@ fn scan_dir(dir: &Path, only: Option<LogKind>) -> Result<Vec<Source>> {
     for entry in rd {
         let entry = entry.map_err(|e| Error::io(dir, e))?;
         let path = entry.path();
-        let Some(kind) = file_kind(&path) else { continue };
+        let Some(kind) = file_kind(&path) else {
+            continue;
+        };
         if only.is_some_and(|k| k != kind) {
             continue;
         }
@@ -79,7 +99,11 @@ fn scan_dir(dir: &Path, only: Option<LogKind>) -> Result<Vec<Source>> {
             Ok(_) => {}
             Err(_) => continue,
         }
-        found.push(Source { path, kind, stdin: false });
+        found.push(Source {
+            path,
+            kind,
+            stdin: false,
+        });
     }
     found.sort_by(|a, b| a.path.cmp(&b.path));
     Ok(found)

@@ -6,7 +6,10 @@
 //! (name -> status string) are optional; any of them with another JSON type
 //! makes the line `wrong_type`.
 
-use super::{begin, category, duration, key_name, map_entries, open_map, optional, required, timestamp_field, Line, Parser, Skip, Slot, Span, Timestamp, Val};
+use super::{
+    begin, category, duration, key_name, map_entries, open_map, optional, required,
+    timestamp_field, Line, Parser, Skip, Slot, Span, Timestamp, Val,
+};
 
 #[derive(Debug, Clone, Copy)]
 pub struct FallbackRecord {
@@ -101,7 +104,9 @@ mod tests {
     fn reads_fields() {
         let l = br#"{"timestamp": "2026-02-10T12:00:00+00:00", "command_id": "c", "intent": "create_task", "decision_action": "clarify", "llm_outcome": "fallback", "fallback_reason": "timeout", "deterministic_used": true, "llm_latency_ms": null, "components": {"llm": "error", "registry": "ok", "x": null}}"#;
         let mut c = Components::default();
-        let Line::Record(r) = parse(l, &mut c).unwrap() else { panic!() };
+        let Line::Record(r) = parse(l, &mut c).unwrap() else {
+            panic!()
+        };
         assert_eq!(r.outcome.unwrap().text(l), "fallback");
         assert_eq!(r.intent.unwrap().text(l), "create_task");
         assert_eq!(r.reason.unwrap().text(l), "timeout");

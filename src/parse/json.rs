@@ -36,7 +36,8 @@ impl Span {
     /// The raw bytes between the quotes (escapes not resolved).
     #[inline]
     pub fn raw<'a>(&self, line: &'a [u8]) -> &'a [u8] {
-        line.get(self.start as usize..(self.end & !ESC) as usize).unwrap_or(&[])
+        line.get(self.start as usize..(self.end & !ESC) as usize)
+            .unwrap_or(&[])
     }
 
     /// The decoded string. Borrowed unless the string had escapes.
@@ -142,7 +143,9 @@ const TEMPLATE_KEYS: usize = 128;
 /// `b[i..]` starts with `k`, compared a word at a time.
 #[inline(always)]
 fn starts_with_at(b: &[u8], i: usize, k: &[u8]) -> bool {
-    let Some(s) = b.get(i..i + k.len()) else { return false };
+    let Some(s) = b.get(i..i + k.len()) else {
+        return false;
+    };
     let word = |x: &[u8]| u64::from_le_bytes(x.try_into().unwrap_or([0; 8]));
     let n = k.len();
     if n >= 8 {
@@ -183,13 +186,23 @@ fn special_bytes(w: u64) -> u64 {
 
 impl<'a, 't> Parser<'a, 't> {
     pub fn new(b: &'a [u8]) -> Self {
-        Parser { b, i: 0, tpl: None, t: 0 }
+        Parser {
+            b,
+            i: 0,
+            tpl: None,
+            t: 0,
+        }
     }
 
     /// A parser that reads keys through `tpl`, kept from line to line of
     /// one log.
     pub fn with_template(b: &'a [u8], tpl: &'t mut Template) -> Self {
-        Parser { b, i: 0, tpl: Some(tpl), t: 0 }
+        Parser {
+            b,
+            i: 0,
+            tpl: Some(tpl),
+            t: 0,
+        }
     }
 
     /// The next key through the template: `first` says whether this is the
@@ -206,9 +219,16 @@ impl<'a, 't> Parser<'a, 't> {
         let t = self.t;
         if let Some(tpl) = &self.tpl {
             if let Some(e) = tpl.entries.get(t) {
-                if e.first == first && e.top == top && !e.lit.is_empty() && starts_with_at(self.b, self.i, &e.lit) {
+                if e.first == first
+                    && e.top == top
+                    && !e.lit.is_empty()
+                    && starts_with_at(self.b, self.i, &e.lit)
+                {
                     let start = self.i as u32 + e.key_off;
-                    let span = Span { start, end: start + e.key_len };
+                    let span = Span {
+                        start,
+                        end: start + e.key_len,
+                    };
                     self.i += e.lit.len();
                     self.t = t + 1;
                     return Ok(Some((span, e.field)));
@@ -216,7 +236,9 @@ impl<'a, 't> Parser<'a, 't> {
             }
         }
         let from = self.i;
-        let Some(k) = general(self)? else { return Ok(None) };
+        let Some(k) = general(self)? else {
+            return Ok(None);
+        };
         let field = classify(k, self.b);
         self.t = t + 1;
         if let Some(tpl) = &mut self.tpl {
@@ -242,14 +264,20 @@ impl<'a, 't> Parser<'a, 't> {
     /// In the record's own object, after `{`: the first key and the field
     /// `classify` gives it (cached by the template), or `None` for `{}`.
     #[inline]
-    pub fn first_field(&mut self, classify: impl FnOnce(Span, &[u8]) -> u8) -> Result<Option<(Span, u8)>, Skip> {
+    pub fn first_field(
+        &mut self,
+        classify: impl FnOnce(Span, &[u8]) -> u8,
+    ) -> Result<Option<(Span, u8)>, Skip> {
         self.templated(true, true, Self::first_key, classify)
     }
 
     /// In the record's own object, after a member's value: the next key
     /// and its field, or `None` at `}`.
     #[inline]
-    pub fn next_field(&mut self, classify: impl FnOnce(Span, &[u8]) -> u8) -> Result<Option<(Span, u8)>, Skip> {
+    pub fn next_field(
+        &mut self,
+        classify: impl FnOnce(Span, &[u8]) -> u8,
+    ) -> Result<Option<(Span, u8)>, Skip> {
         self.templated(false, true, Self::next_key, classify)
     }
 
@@ -413,7 +441,10 @@ impl<'a, 't> Parser<'a, 't> {
                     if non_ascii && std::str::from_utf8(&b[start..i]).is_err() {
                         return Err(Skip::InvalidUtf8);
                     }
-                    return Ok(Span { start: start as u32, end: i as u32 | esc });
+                    return Ok(Span {
+                        start: start as u32,
+                        end: i as u32 | esc,
+                    });
                 }
                 b'\\' => {
                     esc = ESC;
@@ -789,7 +820,16 @@ mod tests {
 
     #[test]
     fn numbers_parse_like_std() {
-        for s in ["0", "-0", "15.4", "0.001", "123456789.123", "1e3", "1.5E-2", "12345678901234567890"] {
+        for s in [
+            "0",
+            "-0",
+            "15.4",
+            "0.001",
+            "123456789.123",
+            "1e3",
+            "1.5E-2",
+            "12345678901234567890",
+        ] {
             assert_eq!(num(s).unwrap(), s.parse::<f64>().unwrap(), "{s}");
         }
         assert_eq!(num("1e400"), Err(Skip::OutOfRange));

@@ -6,7 +6,10 @@
 //! record in the `with_llm` group; every other value, or none, is
 //! `without_llm`, as the platform's script did.
 
-use super::{begin, duration, key_name, map_entries, open_map, optional, required, timestamp_field, Line, Parser, Skip, Slot, Span, Timestamp, Val};
+use super::{
+    begin, duration, key_name, map_entries, open_map, optional, required, timestamp_field, Line,
+    Parser, Skip, Slot, Span, Timestamp, Val,
+};
 
 #[derive(Debug, Clone, Copy)]
 pub struct LatencyRecord {
@@ -57,7 +60,11 @@ pub fn parse(line: &[u8], steps: &mut Steps) -> Result<Line<LatencyRecord>, Skip
         return Err(e);
     }
     map_entries(&steps.raw, &mut steps.items)?;
-    Ok(Line::Record(LatencyRecord { ts, total_ms, llm_enabled: llm }))
+    Ok(Line::Record(LatencyRecord {
+        ts,
+        total_ms,
+        llm_enabled: llm,
+    }))
 }
 
 /// Which field a top-level key names (0 = none we read).
@@ -83,7 +90,13 @@ mod tests {
     fn rec(s: &str) -> Result<(LatencyRecord, Vec<(String, f64)>), Skip> {
         let mut st = Steps::default();
         match parse(s.as_bytes(), &mut st)? {
-            Line::Record(r) => Ok((r, st.items.iter().map(|(n, v)| (n.text(s.as_bytes()).into_owned(), *v)).collect())),
+            Line::Record(r) => Ok((
+                r,
+                st.items
+                    .iter()
+                    .map(|(n, v)| (n.text(s.as_bytes()).into_owned(), *v))
+                    .collect(),
+            )),
             Line::Blank => Err(Skip::MissingField),
         }
     }
@@ -103,14 +116,35 @@ mod tests {
     #[test]
     fn field_rules() {
         assert_eq!(rec(&format!("{{{TS}}}")).unwrap_err(), Skip::MissingField);
-        assert_eq!(rec(&format!(r#"{{{TS}, "total_ms": "5"}}"#)).unwrap_err(), Skip::WrongType);
-        assert_eq!(rec(&format!(r#"{{{TS}, "total_ms": -1}}"#)).unwrap_err(), Skip::NegativeValue);
-        assert_eq!(rec(&format!(r#"{{{TS}, "total_ms": 1e13}}"#)).unwrap_err(), Skip::OutOfRange);
-        assert_eq!(rec(&format!(r#"{{{TS}, "total_ms": NaN}}"#)).unwrap_err(), Skip::NonFinite);
-        assert_eq!(rec(&format!(r#"{{{TS}, "total_ms": 1, "steps": 3}}"#)).unwrap_err(), Skip::WrongType);
+        assert_eq!(
+            rec(&format!(r#"{{{TS}, "total_ms": "5"}}"#)).unwrap_err(),
+            Skip::WrongType
+        );
+        assert_eq!(
+            rec(&format!(r#"{{{TS}, "total_ms": -1}}"#)).unwrap_err(),
+            Skip::NegativeValue
+        );
+        assert_eq!(
+            rec(&format!(r#"{{{TS}, "total_ms": 1e13}}"#)).unwrap_err(),
+            Skip::OutOfRange
+        );
+        assert_eq!(
+            rec(&format!(r#"{{{TS}, "total_ms": NaN}}"#)).unwrap_err(),
+            Skip::NonFinite
+        );
+        assert_eq!(
+            rec(&format!(r#"{{{TS}, "total_ms": 1, "steps": 3}}"#)).unwrap_err(),
+            Skip::WrongType
+        );
         assert_eq!(rec(r#"{"total_ms": 1}"#).unwrap_err(), Skip::MissingField);
-        assert_eq!(rec(r#"{"total_ms": 1, "timestamp": "noon"}"#).unwrap_err(), Skip::BadTimestamp);
-        let (r, s) = rec(&format!(r#"{{{TS}, "total_ms": null, "steps": null, "llm_enabled": "true"}}"#)).unwrap();
+        assert_eq!(
+            rec(r#"{"total_ms": 1, "timestamp": "noon"}"#).unwrap_err(),
+            Skip::BadTimestamp
+        );
+        let (r, s) = rec(&format!(
+            r#"{{{TS}, "total_ms": null, "steps": null, "llm_enabled": "true"}}"#
+        ))
+        .unwrap();
         assert_eq!(r.total_ms, None);
         assert!(!r.llm_enabled, "only JSON true counts");
         assert!(s.is_empty());
@@ -137,15 +171,40 @@ mod tests {
         // `, "total_ms": ` learned inside `steps` (a nested, templated
         // object), then met at the top level at the same turn: it must be
         // read as the record's total, not as an unknown key.
-        assert_eq!(parse_total(&format!(r#"{{{TS}, "steps": {{"b_ms": 1, "total_ms": 2}}, "total_ms": 3}}"#)), Ok(Some(3.0)));
-        assert_eq!(parse_total(&format!(r#"{{{TS}, "steps": {{"b_ms": 1}}, "total_ms": 5}}"#)), Ok(Some(5.0)));
+        assert_eq!(
+            parse_total(&format!(
+                r#"{{{TS}, "steps": {{"b_ms": 1, "total_ms": 2}}, "total_ms": 3}}"#
+            )),
+            Ok(Some(3.0))
+        );
+        assert_eq!(
+            parse_total(&format!(
+                r#"{{{TS}, "steps": {{"b_ms": 1}}, "total_ms": 5}}"#
+            )),
+            Ok(Some(5.0))
+        );
         // Learned with a comma, then met without one: rejected.
-        assert_eq!(parse_total(&format!(r#"{{{TS}, "total_ms": 4}}"#)), Ok(Some(4.0)));
-        assert_eq!(parse_total(&format!(r#"{{{TS} "total_ms": 4}}"#)), Err(Skip::InvalidJson));
+        assert_eq!(
+            parse_total(&format!(r#"{{{TS}, "total_ms": 4}}"#)),
+            Ok(Some(4.0))
+        );
+        assert_eq!(
+            parse_total(&format!(r#"{{{TS} "total_ms": 4}}"#)),
+            Err(Skip::InvalidJson)
+        );
         // Learned as a first key, then met as a later one (and back).
-        assert_eq!(parse_total(&format!(r#"{{"total_ms": 6, {TS}}}"#)), Ok(Some(6.0)));
-        assert_eq!(parse_total(&format!(r#"{{{TS}, "total_ms": 8}}"#)), Ok(Some(8.0)));
-        assert_eq!(parse_total(&format!(r#"{{"total_ms": 9, {TS}}}"#)), Ok(Some(9.0)));
+        assert_eq!(
+            parse_total(&format!(r#"{{"total_ms": 6, {TS}}}"#)),
+            Ok(Some(6.0))
+        );
+        assert_eq!(
+            parse_total(&format!(r#"{{{TS}, "total_ms": 8}}"#)),
+            Ok(Some(8.0))
+        );
+        assert_eq!(
+            parse_total(&format!(r#"{{"total_ms": 9, {TS}}}"#)),
+            Ok(Some(9.0))
+        );
     }
 
     #[test]

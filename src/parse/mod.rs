@@ -32,7 +32,11 @@ impl LogKind {
     ];
 
     pub fn stem(self) -> &'static str {
-        Self::ALL.iter().find(|(k, _)| *k == self).map(|(_, s)| *s).unwrap_or("")
+        Self::ALL
+            .iter()
+            .find(|(k, _)| *k == self)
+            .map(|(_, s)| *s)
+            .unwrap_or("")
     }
 
     /// The kind named on the command line (`latency`, `fallback`, `risk`,
@@ -280,14 +284,21 @@ pub fn open_map<T: Copy>(
     let before = p.peek();
     let is_obj = p.object(|p, name| {
         let v = judge(p.value()?);
-        if let Some(e) = raw.iter_mut().find(|(n, _)| n.len() == name.len() && n.raw(line) == name.raw(line)) {
+        if let Some(e) = raw
+            .iter_mut()
+            .find(|(n, _)| n.len() == name.len() && n.raw(line) == name.raw(line))
+        {
             e.1 = v;
         } else {
             raw.push((name, v));
         }
         Ok(())
     })?;
-    Ok(if !is_obj && before != Some(b'n') { Some(Skip::WrongType) } else { None })
+    Ok(if !is_obj && before != Some(b'n') {
+        Some(Skip::WrongType)
+    } else {
+        None
+    })
 }
 
 /// The entries of an [`open_map`] that hold a value; a bad one fails the line.

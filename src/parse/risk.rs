@@ -7,7 +7,10 @@
 //! mismatch flags count only inside a `diff_summary` object and only when
 //! JSON `true`.
 
-use super::{begin, category, check_duration, key_name, optional, required, timestamp_field, Line, Parser, Skip, Slot, Span, Timestamp, Val};
+use super::{
+    begin, category, check_duration, key_name, optional, required, timestamp_field, Line, Parser,
+    Skip, Slot, Span, Timestamp, Val,
+};
 
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
 pub struct Diff {
@@ -129,15 +132,28 @@ mod tests {
     #[test]
     fn analyzer_rules() {
         let l = br#"{"timestamp": "2026-02-10T12:00:00+00:00", "trace_id": "t", "corridor_intent": "add_shopping_item", "sample_rate": 0.01, "sampled": true, "status": "accepted_llm", "reason_code": "", "latency_ms": 120, "model_meta": {"provider": "x", "nested": [1, {"a": null}]}, "baseline_summary": null, "llm_summary": {"intent": "add_shopping_item"}, "diff_summary": {"intent_mismatch": true, "entity_key_mismatch": "yes"}}"#;
-        let Line::Record(r) = parse(l, &mut Default::default()).unwrap() else { panic!() };
+        let Line::Record(r) = parse(l, &mut Default::default()).unwrap() else {
+            panic!()
+        };
         assert!(r.sampled);
         assert_eq!(r.status.unwrap().text(l), "accepted_llm");
-        assert!(r.reason_code.is_none(), "empty reason codes are not counted");
+        assert!(
+            r.reason_code.is_none(),
+            "empty reason codes are not counted"
+        );
         assert_eq!(r.latency_ms, Some(120.0));
         assert_eq!(r.sample_rate, Some(0.01));
-        assert_eq!(r.diff, Some(Diff { intent_mismatch: true, ..Diff::default() }));
+        assert_eq!(
+            r.diff,
+            Some(Diff {
+                intent_mismatch: true,
+                ..Diff::default()
+            })
+        );
         let l = br#"{"timestamp": "2026-02-10T12:00:00+00:00", "latency_ms": "slow", "diff_summary": null}"#;
-        let Line::Record(r) = parse(l, &mut Default::default()).unwrap() else { panic!() };
+        let Line::Record(r) = parse(l, &mut Default::default()).unwrap() else {
+            panic!()
+        };
         assert_eq!(r.latency_ms, None);
         assert_eq!(r.diff, None);
     }

@@ -185,6 +185,9 @@ mod tests {
         assert_eq!(z.micros, a.micros);
         assert!(Timestamp::parse("2026-02-30T12:00:00+00:00").is_none());
         assert!(Timestamp::parse("yesterday").is_none());
-        assert!(Timestamp::parse("2026-02-10T12:00:00").is_none(), "an offset is required");
+        assert!(
+            Timestamp::parse("2026-02-10T12:00:00").is_none(),
+            "an offset is required"
+        );
     }
 }

@@ -101,7 +101,13 @@ fn chunks(file: u32, kind: LogKind, map: &Arc<Mmap>, out: &mut Vec<Task>) {
                 None => len,
             };
         }
-        out.push(Task { file, kind, map: Arc::clone(map), start, end });
+        out.push(Task {
+            file,
+            kind,
+            map: Arc::clone(map),
+            start,
+            end,
+        });
         start = end;
     }
 }
@@ -161,7 +167,8 @@ pub fn read_all(sources: &[Source], cfg: Config, threads: usize) -> Result<ReadR
 
     for (file, kind, mut r) in streams {
         let path = &sources[file as usize].path;
-        let bytes = stream(&mut acc, file, kind, &mut *r, &mut stream_lines).map_err(|e| Error::io(path, e))?;
+        let bytes = stream(&mut acc, file, kind, &mut *r, &mut stream_lines)
+            .map_err(|e| Error::io(path, e))?;
         infos[file as usize].bytes = bytes;
     }
     acc.finish();
@@ -183,7 +190,11 @@ pub fn read_all(sources: &[Source], cfg: Config, threads: usize) -> Result<ReadR
             None => stream_lines.get(&(file, off)).copied().unwrap_or(0),
         })
         .collect();
-    Ok(ReadResult { acc, inputs: infos, example_lines })
+    Ok(ReadResult {
+        acc,
+        inputs: infos,
+        example_lines,
+    })
 }
 
 /// Stream one non-seekable source through a fixed buffer. A line longer
@@ -266,7 +277,11 @@ fn note_lines(
     lines_at: &mut std::collections::HashMap<(u32, u64), u64>,
 ) {
     for &(f, off, _) in &acc.skipped.examples {
-        if f != file || off < base || off > base + block.len() as u64 || lines_at.contains_key(&(f, off)) {
+        if f != file
+            || off < base
+            || off > base + block.len() as u64
+            || lines_at.contains_key(&(f, off))
+        {
             continue;
         }
         let rel = (off - base) as usize;

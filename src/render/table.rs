@@ -92,7 +92,10 @@ fn stat_rows(rows: &mut Vec<Vec<String>>, name: &str, groups: &[Option<&Stats>],
         labels.extend(["mean", "max"].map(String::from));
     }
     for (i, label) in labels.iter().enumerate() {
-        let mut row = vec![if i == 0 { clean(name) } else { String::new() }, label.clone()];
+        let mut row = vec![
+            if i == 0 { clean(name) } else { String::new() },
+            label.clone(),
+        ];
         for g in groups {
             row.push(match g {
                 None => "-".into(),
@@ -111,18 +114,28 @@ fn stat_rows(rows: &mut Vec<Vec<String>>, name: &str, groups: &[Option<&Stats>],
 fn breakdown(m: &BTreeMap<String, u64>) -> String {
     let mut v: Vec<_> = m.iter().collect();
     v.sort_by(|a, b| b.1.cmp(a.1).then(a.0.cmp(b.0)));
-    v.iter().map(|(k, n)| format!("{} {}", clean(k), thousands(**n))).collect::<Vec<_>>().join(" · ")
+    v.iter()
+        .map(|(k, n)| format!("{} {}", clean(k), thousands(**n)))
+        .collect::<Vec<_>>()
+        .join(" · ")
 }
 
 fn cross(title: &str, m: &BTreeMap<String, BTreeMap<String, u64>>) -> String {
     let mut cols: Vec<&String> = m.values().flat_map(|x| x.keys()).collect();
     cols.sort();
     cols.dedup();
-    let mut rows = vec![std::iter::once(title.to_string()).chain(cols.iter().map(|c| clean(c))).collect::<Vec<_>>()];
+    let mut rows = vec![std::iter::once(title.to_string())
+        .chain(cols.iter().map(|c| clean(c)))
+        .collect::<Vec<_>>()];
     for (k, inner) in m {
         let mut row = vec![clean(k)];
         for c in &cols {
-            row.push(inner.get(*c).map(|n| thousands(*n)).unwrap_or_else(|| "-".into()));
+            row.push(
+                inner
+                    .get(*c)
+                    .map(|n| thousands(*n))
+                    .unwrap_or_else(|| "-".into()),
+            );
         }
         rows.push(row);
     }
@@ -139,20 +152,58 @@ impl Render for Table {
             r.meta.inputs.len(),
             if r.meta.inputs.len() == 1 { "" } else { "s" },
             thousands(records),
-            r.time_range.first.as_deref().map(clean).unwrap_or_else(|| "-".into()),
-            r.time_range.last.as_deref().map(clean).unwrap_or_else(|| "-".into()),
+            r.time_range
+                .first
+                .as_deref()
+                .map(clean)
+                .unwrap_or_else(|| "-".into()),
+            r.time_range
+                .last
+                .as_deref()
+                .map(clean)
+                .unwrap_or_else(|| "-".into()),
         );
 
         // Latency: groups side by side.
         let l = &r.latency;
         let _ = writeln!(s, "\nLatency (ms)");
         let mut rows = vec![
-            vec!["".into(), "".into(), "all".into(), "with_llm".into(), "without_llm".into()],
-            vec!["records".into(), "".into(), thousands(l.all.count), thousands(l.with_llm.count), thousands(l.without_llm.count)],
+            vec![
+                "".into(),
+                "".into(),
+                "all".into(),
+                "with_llm".into(),
+                "without_llm".into(),
+            ],
+            vec![
+                "records".into(),
+                "".into(),
+                thousands(l.all.count),
+                thousands(l.with_llm.count),
+                thousands(l.without_llm.count),
+            ],
         ];
-        stat_rows(&mut rows, "total_ms", &[Some(&l.all.total_ms), Some(&l.with_llm.total_ms), Some(&l.without_llm.total_ms)], true);
+        stat_rows(
+            &mut rows,
+            "total_ms",
+            &[
+                Some(&l.all.total_ms),
+                Some(&l.with_llm.total_ms),
+                Some(&l.without_llm.total_ms),
+            ],
+            true,
+        );
         for (name, st) in &l.all.steps {
-            stat_rows(&mut rows, name, &[Some(st), l.with_llm.steps.get(name), l.without_llm.steps.get(name)], false);
+            stat_rows(
+                &mut rows,
+                name,
+                &[
+                    Some(st),
+                    l.with_llm.steps.get(name),
+                    l.without_llm.steps.get(name),
+                ],
+                false,
+            );
         }
         s.push_str(&grid(&rows, 2, "  "));
 
@@ -163,7 +214,11 @@ impl Render for Table {
         let mut oc: Vec<_> = f.outcome_counts.iter().collect();
         oc.sort_by(|a, b| b.1.cmp(a.1).then(a.0.cmp(b.0)));
         for (k, n) in oc {
-            let share = if f.count == 0 { 0.0 } else { *n as f64 / f.count as f64 };
+            let share = if f.count == 0 {
+                0.0
+            } else {
+                *n as f64 / f.count as f64
+            };
             rows.push(vec![clean(k), thousands(*n), pct(share)]);
         }
         s.push_str(&grid(&rows, 1, "  "));
@@ -175,8 +230,18 @@ impl Render for Table {
             pct(f.success_rate)
         );
         if f.llm_latency_ms.count > 0 {
-            let ps: Vec<String> = f.llm_latency_ms.percentiles.iter().map(|(k, v)| format!("{k} {}", ms(*v))).collect();
-            let _ = writeln!(s, "  llm_latency_ms  {}  (n={})", ps.join("  "), thousands(f.llm_latency_ms.count));
+            let ps: Vec<String> = f
+                .llm_latency_ms
+                .percentiles
+                .iter()
+                .map(|(k, v)| format!("{k} {}", ms(*v)))
+                .collect();
+            let _ = writeln!(
+                s,
+                "  llm_latency_ms  {}  (n={})",
+                ps.join("  "),
+                thousands(f.llm_latency_ms.count)
+            );
         }
         if !f.fallback_reason_counts.is_empty() {
             let _ = writeln!(s, "  reasons: {}", breakdown(&f.fallback_reason_counts));
@@ -192,12 +257,33 @@ impl Render for Table {
 
         // Risk.
         let k = &r.risk;
-        let _ = writeln!(s, "\nPartial-trust risk ({} records, {} sampled)", thousands(k.total_records), thousands(k.sampled_records));
+        let _ = writeln!(
+            s,
+            "\nPartial-trust risk ({} records, {} sampled)",
+            thousands(k.total_records),
+            thousands(k.sampled_records)
+        );
         let rows = vec![
-            vec!["acceptance rate".into(), pct(k.acceptance_rate), format!("of {}", thousands(k.acceptance_denominator))],
-            vec!["error rate".into(), pct(k.error_rate), format!("of {}", thousands(k.total_records))],
-            vec!["intent mismatch".into(), pct(k.intent_mismatch_rate), format!("of {}", thousands(k.diff_records))],
-            vec!["entity key mismatch".into(), pct(k.entity_key_mismatch_rate), format!("of {}", thousands(k.diff_records))],
+            vec![
+                "acceptance rate".into(),
+                pct(k.acceptance_rate),
+                format!("of {}", thousands(k.acceptance_denominator)),
+            ],
+            vec![
+                "error rate".into(),
+                pct(k.error_rate),
+                format!("of {}", thousands(k.total_records)),
+            ],
+            vec![
+                "intent mismatch".into(),
+                pct(k.intent_mismatch_rate),
+                format!("of {}", thousands(k.diff_records)),
+            ],
+            vec![
+                "entity key mismatch".into(),
+                pct(k.entity_key_mismatch_rate),
+                format!("of {}", thousands(k.diff_records)),
+            ],
         ];
         s.push_str(&grid(&rows, 1, "  "));
         let _ = writeln!(
@@ -220,8 +306,18 @@ impl Render for Table {
         if sk.total == 0 {
             let _ = writeln!(s, "\nSkipped: none");
         } else {
-            let why: Vec<String> = sk.by_reason.iter().map(|(k, n)| format!("{k} {}", thousands(*n))).collect();
-            let _ = write!(s, "\nSkipped: {} line{} ({})", thousands(sk.total), if sk.total == 1 { "" } else { "s" }, why.join(", "));
+            let why: Vec<String> = sk
+                .by_reason
+                .iter()
+                .map(|(k, n)| format!("{k} {}", thousands(*n)))
+                .collect();
+            let _ = write!(
+                s,
+                "\nSkipped: {} line{} ({})",
+                thousands(sk.total),
+                if sk.total == 1 { "" } else { "s" },
+                why.join(", ")
+            );
             if let Some(l) = sk.locations.first() {
                 let _ = write!(s, "; first at {}:{} ({})", l.path, l.line, l.reason);
             }

@@ -51,7 +51,10 @@ pub struct Stats {
 impl Stats {
     pub fn of(d: &Dist, ps: &[f64]) -> Stats {
         Stats {
-            percentiles: ps.iter().map(|&p| (percentile_key(p), round_to(d.percentile(p), 3))).collect(),
+            percentiles: ps
+                .iter()
+                .map(|&p| (percentile_key(p), round_to(d.percentile(p), 3)))
+                .collect(),
             count: d.n,
             min: round_to(d.min(), 3),
             max: round_to(d.max(), 3),
@@ -60,7 +63,10 @@ impl Stats {
     }
 
     pub fn get(&self, key: &str) -> Option<f64> {
-        self.percentiles.iter().find(|(k, _)| k == key).map(|(_, v)| *v)
+        self.percentiles
+            .iter()
+            .find(|(k, _)| k == key)
+            .map(|(_, v)| *v)
     }
 }
 
@@ -197,14 +203,20 @@ pub struct Report {
 }
 
 fn counts(k: &Keyed<u64>) -> BTreeMap<String, u64> {
-    k.sorted().into_iter().map(|(k, v)| (k.to_string(), *v)).collect()
+    k.sorted()
+        .into_iter()
+        .map(|(k, v)| (k.to_string(), *v))
+        .collect()
 }
 
 fn pairs(k: &Keyed<u64>) -> BTreeMap<String, BTreeMap<String, u64>> {
     let mut out: BTreeMap<String, BTreeMap<String, u64>> = BTreeMap::new();
     for (key, n) in k.sorted() {
         let (a, b) = split_pair(key);
-        *out.entry(a.to_string()).or_default().entry(b.to_string()).or_default() += *n;
+        *out.entry(a.to_string())
+            .or_default()
+            .entry(b.to_string())
+            .or_default() += *n;
     }
     out
 }
@@ -213,7 +225,12 @@ fn group(g: &LatencyGroup, ps: &[f64]) -> Group {
     Group {
         count: g.count,
         total_ms: Stats::of(&g.total, ps),
-        steps: g.steps.sorted().into_iter().map(|(k, d)| (k.to_string(), Stats::of(d, ps))).collect(),
+        steps: g
+            .steps
+            .sorted()
+            .into_iter()
+            .map(|(k, d)| (k.to_string(), Stats::of(d, ps)))
+            .collect(),
     }
 }
 
@@ -234,11 +251,21 @@ impl Report {
             .filter(|i| i.kind == crate::parse::LogKind::Risk)
             .map(|i| i.skipped)
             .sum();
-        let keys_dropped = [&acc.with_llm, &acc.without_llm].iter().map(|g| g.steps.overflow).sum::<u64>()
-            + [&f.outcomes, &f.reasons, &f.by_intent, &f.components, &r.status, &r.reason_codes]
-                .iter()
-                .map(|k| k.overflow)
-                .sum::<u64>();
+        let keys_dropped = [&acc.with_llm, &acc.without_llm]
+            .iter()
+            .map(|g| g.steps.overflow)
+            .sum::<u64>()
+            + [
+                &f.outcomes,
+                &f.reasons,
+                &f.by_intent,
+                &f.components,
+                &r.status,
+                &r.reason_codes,
+            ]
+            .iter()
+            .map(|k| k.overflow)
+            .sum::<u64>();
         let (quantile_rule, resolution_ms, significant_digits) = match mode {
             Mode::Hdr { sigfig } => (
                 "nearest rank (rank ceil(p/100*n)) read from an HDR histogram: the upper edge of the value's bucket, at most the exact maximum",
@@ -319,7 +346,11 @@ impl Report {
             meta: Meta {
                 tool: format!("aggmetrics {}", env!("CARGO_PKG_VERSION")),
                 precision: Precision {
-                    mode: if matches!(mode, Mode::Exact) { "exact" } else { "hdr" },
+                    mode: if matches!(mode, Mode::Exact) {
+                        "exact"
+                    } else {
+                        "hdr"
+                    },
                     unit: "ms",
                     resolution_ms,
                     significant_digits,

@@ -12,7 +12,9 @@ pub fn bin() -> Command {
 }
 
 pub fn fixture(name: &str) -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures").join(name)
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("tests/fixtures")
+        .join(name)
 }
 
 pub fn sample_logs() -> PathBuf {
@@ -21,9 +23,18 @@ pub fn sample_logs() -> PathBuf {
 
 /// Run `summarize ARGS --format json`; return the report and the output.
 pub fn summarize_json(args: &[&str]) -> (Value, Output) {
-    let out = bin().arg("summarize").args(args).args(["--format", "json"]).output().expect("runs");
-    let v: Value = serde_json::from_slice(&out.stdout)
-        .unwrap_or_else(|e| panic!("stdout is not JSON ({e}); stderr: {}", String::from_utf8_lossy(&out.stderr)));
+    let out = bin()
+        .arg("summarize")
+        .args(args)
+        .args(["--format", "json"])
+        .output()
+        .expect("runs");
+    let v: Value = serde_json::from_slice(&out.stdout).unwrap_or_else(|e| {
+        panic!(
+            "stdout is not JSON ({e}); stderr: {}",
+            String::from_utf8_lossy(&out.stderr)
+        )
+    });
     (v, out)
 }
 
@@ -31,7 +42,9 @@ pub fn summarize_json(args: &[&str]) -> (Value, Output) {
 pub fn at<'a>(v: &'a Value, path: &str) -> &'a Value {
     let mut cur = v;
     for k in path.split('.') {
-        cur = cur.get(k).unwrap_or_else(|| panic!("no key {k} in path {path}"));
+        cur = cur
+            .get(k)
+            .unwrap_or_else(|| panic!("no key {k} in path {path}"));
     }
     cur
 }
