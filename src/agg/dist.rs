@@ -178,18 +178,6 @@ impl Dist {
         }
     }
 
-    /// The HDR histogram of the values (HDR mode, after [`Dist::finish`]).
-    pub fn histogram(&self) -> Option<&Histogram<u64>> {
-        match &self.values {
-            Values::Hdr(_, h) => h.as_ref(),
-            Values::Exact(_) => None,
-        }
-    }
-
-    pub fn is_exact(&self) -> bool {
-        matches!(self.values, Values::Exact(_))
-    }
-
     /// Percentile `p` in [0, 100].
     ///
     /// HDR: the nearest-rank value (rank `ceil(p/100 * n)`), reported as

@@ -8,6 +8,8 @@
 //! thread and N threads still give identical reports.
 
 use std::collections::HashMap;
+
+use crate::parse::bytes_eq;
 use std::hash::{BuildHasherDefault, Hasher};
 
 /// FxHash: fast, fixed (no random seed), good enough for short keys.
@@ -106,7 +108,7 @@ impl<T: Merge + Clone> Keyed<T> {
     fn find_bytes(&self, key: &[u8]) -> Option<usize> {
         let h = self.hint.get();
         if let Some(e) = self.items.get(h) {
-            if short_eq(e.0.as_bytes(), key) {
+            if bytes_eq(e.0.as_bytes(), key) {
                 self.hint.set(h + 1);
                 return Some(h);
             }
@@ -115,7 +117,7 @@ impl<T: Merge + Clone> Keyed<T> {
             None => self
                 .items
                 .iter()
-                .position(|e| short_eq(e.0.as_bytes(), key)),
+                .position(|e| bytes_eq(e.0.as_bytes(), key)),
             Some(ix) => std::str::from_utf8(key)
                 .ok()
                 .and_then(|k| ix.get(k).copied()),
@@ -149,15 +151,16 @@ impl<T: Merge + Clone> Keyed<T> {
             return None;
         }
         self.items.push((key.into(), h, make()));
+        if self.items.len() > self.cap {
+            // The new key may be the one evicted.
+            self.shrink();
+            return self.find(key).map(|i| &mut self.items[i].2);
+        }
         if let Some(ix) = &mut self.index {
             ix.insert(key.into(), self.items.len() - 1);
         }
-        if self.items.len() > self.cap {
-            self.shrink();
-        } else {
-            self.reindex();
-        }
-        self.find(key).map(|i| &mut self.items[i].2)
+        self.reindex();
+        self.items.last_mut().map(|e| &mut e.2)
     }
 
     /// Add `n` to a counter key (for `Keyed<u64>`).
@@ -267,37 +270,6 @@ impl<T: Merge + Clone> Keyed<T> {
 
     pub fn is_empty(&self) -> bool {
         self.items.is_empty()
-    }
-}
-
-/// Equality for short keys without a call into libc's memcmp: keys here
-/// are a few dozen bytes and usually differ in length or the first word.
-#[inline(always)]
-fn short_eq(a: &[u8], b: &[u8]) -> bool {
-    let n = a.len();
-    if n != b.len() {
-        return false;
-    }
-    let word = |x: &[u8], i: usize| u64::from_le_bytes(x[i..i + 8].try_into().unwrap_or([0; 8]));
-    if n >= 8 {
-        let mut i = 0;
-        while i + 8 <= n {
-            if word(a, i) != word(b, i) {
-                return false;
-            }
-            i += 8;
-        }
-        // The tail as one overlapping word.
-        i == n || word(a, n - 8) == word(b, n - 8)
-    } else {
-        let mut i = 0;
-        while i < n {
-            if a[i] != b[i] {
-                return false;
-            }
-            i += 1;
-        }
-        true
     }
 }
 

@@ -139,16 +139,26 @@ impl TimeRange {
     }
 }
 
-/// Count a categorical value straight from the line's bytes when it has
-/// no escapes (the scanner validated them as UTF-8).
+/// The entry for a key read from the line: straight from its bytes when it
+/// has no escapes (the scanner validated them as UTF-8), decoded otherwise.
+#[inline(always)]
+fn entry_span<'k, T: Merge + Clone>(
+    k: &'k mut Keyed<T>,
+    s: parse::Span,
+    line: &[u8],
+    make: impl FnOnce() -> T,
+) -> Option<&'k mut T> {
+    if s.escaped() {
+        k.entry(&s.text(line), make)
+    } else {
+        k.entry_bytes(s.raw(line), make)
+    }
+}
+
+/// Count a categorical value read from the line.
 #[inline]
 fn count_span(k: &mut Keyed<u64>, s: parse::Span, line: &[u8]) {
-    let hit = if s.escaped(line) {
-        k.entry(&s.text(line), || 0)
-    } else {
-        k.entry_bytes(s.raw(line), || 0)
-    };
-    match hit {
+    match entry_span(k, s, line, || 0) {
         Some(c) => *c += 1,
         None => k.overflow += 1,
     }
@@ -360,12 +370,7 @@ impl Acc {
                     }
                     let mode = self.cfg.mode;
                     for (name, ms) in &self.steps.items {
-                        let entry = if name.escaped(line) {
-                            g.steps.entry(&name.text(line), || Dist::new(mode))
-                        } else {
-                            g.steps.entry_bytes(name.raw(line), || Dist::new(mode))
-                        };
-                        match entry {
+                        match entry_span(&mut g.steps, *name, line, || Dist::new(mode)) {
                             Some(d) => d.record(*ms),
                             None => g.steps.overflow += 1,
                         }
@@ -487,6 +492,3 @@ impl Acc {
         all
     }
 }
-
-/// Re-export for callers that only need the skip reasons' names.
-pub use parse::Skip as SkipReason;

@@ -77,19 +77,19 @@ pub fn parse(line: &[u8], comps: &mut Components) -> Result<Line<FallbackRecord>
 /// Which field a top-level key names (0 = none we read).
 #[inline(always)]
 fn field(name: &[u8]) -> u8 {
-    if super::eq_lit(name, b"timestamp") {
+    if super::bytes_eq(name, b"timestamp") {
         1
-    } else if super::eq_lit(name, b"llm_outcome") {
+    } else if super::bytes_eq(name, b"llm_outcome") {
         2
-    } else if super::eq_lit(name, b"intent") {
+    } else if super::bytes_eq(name, b"intent") {
         3
-    } else if super::eq_lit(name, b"fallback_reason") {
+    } else if super::bytes_eq(name, b"fallback_reason") {
         4
-    } else if super::eq_lit(name, b"llm_latency_ms") {
+    } else if super::bytes_eq(name, b"llm_latency_ms") {
         5
-    } else if super::eq_lit(name, b"deterministic_used") {
+    } else if super::bytes_eq(name, b"deterministic_used") {
         6
-    } else if super::eq_lit(name, b"components") {
+    } else if super::bytes_eq(name, b"components") {
         7
     } else {
         0

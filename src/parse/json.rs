@@ -43,7 +43,7 @@ impl Span {
     /// The decoded string. Borrowed unless the string had escapes.
     pub fn text<'a>(&self, line: &'a [u8]) -> Cow<'a, str> {
         let raw = self.raw(line);
-        let escaped = self.end & ESC != 0;
+        let escaped = self.escaped();
         if !escaped && raw.is_ascii() {
             // SAFETY: checked just above: every byte is ASCII, so the
             // bytes are valid UTF-8. (`is_ascii` is a word-at-a-time scan,
@@ -66,15 +66,9 @@ impl Span {
         ((self.end & !ESC) - self.start) as usize
     }
 
-    /// True if the decoded string equals `s`.
-    #[inline]
-    pub fn eq_str(&self, line: &[u8], s: &str) -> bool {
-        self.raw(line) == s.as_bytes() || (self.escaped(line) && self.text(line) == s)
-    }
-
     /// The raw bytes contain a backslash escape.
     #[inline]
-    pub fn escaped(&self, _line: &[u8]) -> bool {
+    pub fn escaped(&self) -> bool {
         self.end & ESC != 0
     }
 
@@ -140,26 +134,35 @@ struct Entry {
 /// Key turns remembered per line.
 const TEMPLATE_KEYS: usize = 128;
 
-/// `b[i..]` starts with `k`, compared a word at a time.
+/// `a == b` for the short byte strings of this crate (keys, names, key
+/// literals), a word at a time and inlined: a slice `==` is a call into
+/// libc's memcmp, which costs more than the comparison on a few dozen bytes.
 #[inline(always)]
-fn starts_with_at(b: &[u8], i: usize, k: &[u8]) -> bool {
-    let Some(s) = b.get(i..i + k.len()) else {
+pub fn bytes_eq(a: &[u8], b: &[u8]) -> bool {
+    let n = a.len();
+    if n != b.len() {
         return false;
-    };
-    let word = |x: &[u8]| u64::from_le_bytes(x.try_into().unwrap_or([0; 8]));
-    let n = k.len();
+    }
+    let word = |x: &[u8], i: usize| u64::from_le_bytes(x[i..i + 8].try_into().unwrap_or([0; 8]));
     if n >= 8 {
-        let mut j = 0;
-        while j + 8 <= n {
-            if word(&s[j..j + 8]) != word(&k[j..j + 8]) {
+        let mut i = 0;
+        while i + 8 <= n {
+            if word(a, i) != word(b, i) {
                 return false;
             }
-            j += 8;
+            i += 8;
         }
-        j == n || word(&s[n - 8..n]) == word(&k[n - 8..n])
+        // The tail as one overlapping word.
+        i == n || word(a, n - 8) == word(b, n - 8)
     } else {
-        s == k
+        (0..n).all(|i| a[i] == b[i])
     }
+}
+
+/// `b[i..]` starts with `k`.
+#[inline(always)]
+fn starts_with_at(b: &[u8], i: usize, k: &[u8]) -> bool {
+    b.get(i..i + k.len()).is_some_and(|s| bytes_eq(s, k))
 }
 
 const POW10: [f64; 23] = [
@@ -248,7 +251,7 @@ impl<'a, 't> Parser<'a, 't> {
                 }
                 let e = &mut tpl.entries[t];
                 e.lit.clear();
-                if !k.escaped(self.b) {
+                if !k.escaped() {
                     e.lit.extend_from_slice(&self.b[from..self.i]);
                     e.key_off = k.start - from as u32;
                     e.key_len = k.end - k.start;
@@ -845,7 +848,7 @@ mod tests {
         let line = br#""a\"b\u00e9\ud83d\ude00""#;
         let mut p = Parser::new(line);
         let s = p.string().unwrap();
-        assert!(s.escaped(line));
+        assert!(s.escaped());
         assert_eq!(s.text(line), "a\"bé😀");
         assert_eq!(validate(br#""\ud800""#), Err(Skip::InvalidJson));
         assert_eq!(validate(b"\"a\x01\""), Err(Skip::InvalidJson));

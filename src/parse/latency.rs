@@ -70,13 +70,13 @@ pub fn parse(line: &[u8], steps: &mut Steps) -> Result<Line<LatencyRecord>, Skip
 /// Which field a top-level key names (0 = none we read).
 #[inline(always)]
 fn field(name: &[u8]) -> u8 {
-    if super::eq_lit(name, b"total_ms") {
+    if super::bytes_eq(name, b"total_ms") {
         1
-    } else if super::eq_lit(name, b"timestamp") {
+    } else if super::bytes_eq(name, b"timestamp") {
         2
-    } else if super::eq_lit(name, b"llm_enabled") {
+    } else if super::bytes_eq(name, b"llm_enabled") {
         3
-    } else if super::eq_lit(name, b"steps") {
+    } else if super::bytes_eq(name, b"steps") {
         4
     } else {
         0

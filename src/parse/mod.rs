@@ -10,7 +10,7 @@ pub mod timestamp;
 
 use serde::Serialize;
 
-pub use json::{Parser, Span, Template, Val};
+pub use json::{bytes_eq, Parser, Span, Template, Val};
 pub use timestamp::Timestamp;
 
 /// The log kinds aggmetrics reads. Adding one: a parser file here, an
@@ -30,14 +30,6 @@ impl LogKind {
         (LogKind::Fallback, "fallback_metrics"),
         (LogKind::Risk, "partial_trust_risk"),
     ];
-
-    pub fn stem(self) -> &'static str {
-        Self::ALL
-            .iter()
-            .find(|(k, _)| *k == self)
-            .map(|(_, s)| *s)
-            .unwrap_or("")
-    }
 
     /// The kind named on the command line (`latency`, `fallback`, `risk`,
     /// or a file stem such as `pipeline_latency`).
@@ -201,7 +193,7 @@ pub fn category(v: Val) -> Slot<Span> {
 #[inline]
 pub fn timestamp_field(line: &[u8], v: Val) -> Slot<Timestamp> {
     match v {
-        Val::Str(s) if !s.escaped(line) => match Timestamp::parse_bytes(s.raw(line)) {
+        Val::Str(s) if !s.escaped() => match Timestamp::parse_bytes(s.raw(line)) {
             Some(t) => Slot::Val(t.with_span(s)),
             None => Slot::Bad(Skip::BadTimestamp),
         },
@@ -234,34 +226,10 @@ pub fn optional<T>(s: Slot<T>) -> Result<Option<T>, Skip> {
     }
 }
 
-/// `a == lit`, compared a word at a time and inlined (a `match` on byte
-/// strings calls memcmp for each candidate of the same length; keys are
-/// compared for every member of every line).
-#[inline(always)]
-pub fn eq_lit(a: &[u8], lit: &[u8]) -> bool {
-    let n = lit.len();
-    if a.len() != n {
-        return false;
-    }
-    let word = |x: &[u8]| u64::from_le_bytes(x.try_into().unwrap_or([0; 8]));
-    if n >= 8 {
-        let mut j = 0;
-        while j + 8 <= n {
-            if word(&a[j..j + 8]) != word(&lit[j..j + 8]) {
-                return false;
-            }
-            j += 8;
-        }
-        j == n || word(&a[n - 8..n]) == word(&lit[n - 8..n])
-    } else {
-        a == lit
-    }
-}
-
 /// The name a key spells: borrowed from the line unless it has escapes.
 #[inline]
 pub fn key_name<'l>(k: Span, line: &'l [u8]) -> std::borrow::Cow<'l, [u8]> {
-    if k.escaped(line) {
+    if k.escaped() {
         std::borrow::Cow::Owned(k.text(line).into_owned().into_bytes())
     } else {
         std::borrow::Cow::Borrowed(k.raw(line))
@@ -286,7 +254,7 @@ pub fn open_map<T: Copy>(
         let v = judge(p.value()?);
         if let Some(e) = raw
             .iter_mut()
-            .find(|(n, _)| n.len() == name.len() && n.raw(line) == name.raw(line))
+            .find(|(n, _)| n.len() == name.len() && json::bytes_eq(n.raw(line), name.raw(line)))
         {
             e.1 = v;
         } else {

@@ -106,19 +106,19 @@ pub fn parse(line: &[u8], tpl: &mut super::Template) -> Result<Line<RiskRecord>,
 /// Which field a top-level key names (0 = none we read).
 #[inline(always)]
 fn field(name: &[u8]) -> u8 {
-    if super::eq_lit(name, b"timestamp") {
+    if super::bytes_eq(name, b"timestamp") {
         1
-    } else if super::eq_lit(name, b"status") {
+    } else if super::bytes_eq(name, b"status") {
         2
-    } else if super::eq_lit(name, b"reason_code") {
+    } else if super::bytes_eq(name, b"reason_code") {
         3
-    } else if super::eq_lit(name, b"sampled") {
+    } else if super::bytes_eq(name, b"sampled") {
         4
-    } else if super::eq_lit(name, b"sample_rate") {
+    } else if super::bytes_eq(name, b"sample_rate") {
         5
-    } else if super::eq_lit(name, b"latency_ms") {
+    } else if super::bytes_eq(name, b"latency_ms") {
         6
-    } else if super::eq_lit(name, b"diff_summary") {
+    } else if super::bytes_eq(name, b"diff_summary") {
         7
     } else {
         0

@@ -240,10 +240,9 @@ fn stream(
         }
         buf.extend_from_slice(data);
         if let Some(last) = memchr::memrchr(b'\n', &buf) {
-            let before = acc.skipped.examples.len();
             let block = &buf[..=last];
             acc.feed_block(kind, file, base, block);
-            note_lines(acc, file, base, block, line_no, before, lines_at);
+            note_lines(acc, file, base, block, line_no, lines_at);
             line_no += memchr::memchr_iter(b'\n', block).count() as u64;
             base += (last + 1) as u64;
             buf.drain(..=last);
@@ -251,7 +250,7 @@ fn stream(
         if buf.len() > max {
             // A runaway line: count it now, drop it through its newline.
             acc.feed_line(kind, file, base, &buf);
-            note_lines(acc, file, base, &[], line_no, 0, lines_at);
+            note_lines(acc, file, base, &[], line_no, lines_at);
             base += buf.len() as u64;
             buf.clear();
             discarding = true;
@@ -260,7 +259,7 @@ fn stream(
     if !buf.is_empty() && !discarding {
         // A last line without a newline is still read.
         acc.feed_line(kind, file, base, &buf);
-        note_lines(acc, file, base, &buf, line_no, 0, lines_at);
+        note_lines(acc, file, base, &buf, line_no, lines_at);
     }
     Ok(total)
 }
@@ -273,7 +272,6 @@ fn note_lines(
     base: u64,
     block: &[u8],
     line_no: u64,
-    _before: usize,
     lines_at: &mut std::collections::HashMap<(u32, u64), u64>,
 ) {
     for &(f, off, _) in &acc.skipped.examples {
