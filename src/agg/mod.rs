@@ -249,6 +249,10 @@ pub struct Acc {
     comps: fallback::Components,
     risk_tpl: parse::Template,
     key: String,
+    /// `sample_rate` values already formatted (bit pattern -> text): a log
+    /// holds a handful of configured rates, so formatting an f64 on every
+    /// record is wasted work.
+    rate_text: Vec<(u64, String)>,
 }
 
 impl Acc {
@@ -287,6 +291,7 @@ impl Acc {
             comps: fallback::Components::default(),
             risk_tpl: parse::Template::default(),
             key: String::new(),
+            rate_text: Vec::new(),
         }
     }
 
@@ -435,9 +440,17 @@ impl Acc {
                         k.latency.record(ms);
                     }
                     if let Some(rate) = r.sample_rate {
-                        self.key.clear();
-                        let _ = std::fmt::Write::write_fmt(&mut self.key, format_args!("{rate}"));
-                        k.sample_rates.count(&self.key, 1);
+                        let bits = rate.to_bits();
+                        match self.rate_text.iter().find(|(b, _)| *b == bits) {
+                            Some((_, text)) => k.sample_rates.count(text, 1),
+                            None => {
+                                let text = format!("{rate}");
+                                k.sample_rates.count(&text, 1);
+                                if self.rate_text.len() < 16 {
+                                    self.rate_text.push((bits, text));
+                                }
+                            }
+                        }
                     }
                     Ok(true)
                 }
