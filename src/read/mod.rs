@@ -178,6 +178,9 @@ pub fn read_all(sources: &[Source], cfg: Config, threads: usize) -> Result<ReadR
         info.records = st.records;
         info.skipped = st.skipped;
     }
+    // Examples are sorted by (input, offset): count newlines onwards from
+    // the previous example of the same mapped input, one pass per input.
+    let mut counted: Option<(u32, usize, u64)> = None; // (input, offset, newlines before it)
     let example_lines = acc
         .skipped
         .examples
@@ -185,7 +188,13 @@ pub fn read_all(sources: &[Source], cfg: Config, threads: usize) -> Result<ReadR
         .map(|&(file, off, _)| match &maps[file as usize] {
             Some(m) => {
                 let upto = (off as usize).min(m.len());
-                memchr::memchr_iter(b'\n', &m[..upto]).count() as u64 + 1
+                let (from, before) = match counted {
+                    Some((f, o, n)) if f == file && o <= upto => (o, n),
+                    _ => (0, 0),
+                };
+                let n = before + memchr::memchr_iter(b'\n', &m[from..upto]).count() as u64;
+                counted = Some((file, upto, n));
+                n + 1
             }
             None => stream_lines.get(&(file, off)).copied().unwrap_or(0),
         })
