@@ -67,10 +67,7 @@ fn parsers(c: &mut Criterion) {
     let mut g = c.benchmark_group("aggregate");
     g.throughput(Throughput::Bytes(block.len() as u64));
     for (name, mode) in [("hdr", Mode::Hdr { sigfig: 3 }), ("exact", Mode::Exact)] {
-        let cfg = Config {
-            mode,
-            max_line_bytes: 4 << 20,
-        };
+        let cfg = Config::new(mode, 4 << 20);
         g.bench_function(format!("latency/{name}"), |b| {
             b.iter_batched(
                 || Acc::new(cfg, 1),

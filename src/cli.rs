@@ -9,8 +9,9 @@ use crate::render::Format;
 /// Turn the LLM platform's JSONL logs into latency percentiles, fallback and
 /// error rates, and the partial-trust corridor's risk figures.
 ///
-/// Exit codes: 0 ok; 1 a check failed (--strict and lines were skipped);
-/// 2 usage error; 4 an input path does not exist or cannot be read;
+/// Exit codes: 0 ok (or verdict `go`); 1 a check failed (--strict and lines
+/// were skipped, verdict `rollback`, or a regression); 2 usage error;
+/// 3 verdict `hold`; 4 an input path does not exist or cannot be read;
 /// 5 the output could not be written.
 #[derive(Debug, Parser)]
 #[command(name = "aggmetrics", version, about, propagate_version = true)]
@@ -25,6 +26,189 @@ pub enum Command {
     ///
     /// Example: aggmetrics summarize logs/ --format json -o summary.json
     Summarize(SummarizeArgs),
+
+    /// The partial-trust risk log: the analyzer's figures with 95% Wilson
+    /// intervals, per day, and the rollout gates' verdict with --stage.
+    ///
+    /// Example: aggmetrics risk logs/ --stage 1
+    Risk(RiskArgs),
+
+    /// Compare two reports (or two log folders): every percentile and rate,
+    /// regressions first; exit 1 if any.
+    ///
+    /// Example: aggmetrics compare monday.json tuesday.json
+    Compare(CompareArgs),
+}
+
+/// Reading options shared by the subcommands that read logs.
+#[derive(Debug, Args)]
+pub struct ReadOpts {
+    /// Worker threads (default: all cores). The report is identical for any
+    /// number.
+    ///
+    /// Example: --threads 1
+    #[arg(long, short = 'j', value_name = "N")]
+    pub threads: Option<usize>,
+
+    /// Lines longer than this are skipped as `line_too_long` (memory stays
+    /// bounded on standard input whatever the line length).
+    ///
+    /// Example: --max-line-bytes 1048576
+    #[arg(long, value_name = "BYTES", default_value_t = 4 << 20)]
+    pub max_line_bytes: usize,
+
+    /// Do not print warnings (skipped lines, no log files found) to
+    /// standard error; the report still counts them.
+    ///
+    /// Example: -q
+    #[arg(long, short = 'q')]
+    pub quiet: bool,
+}
+
+/// What counts as a regression (`compare`, and `risk --stage` against a
+/// `--baseline`).
+#[derive(Debug, Args, Clone, Copy)]
+pub struct RegressionOpts {
+    /// A latency percentile that grew by more than this fraction regresses.
+    ///
+    /// Example: --max-latency-regression 0.2
+    #[arg(long, value_name = "FRACTION", default_value_t = 0.10)]
+    pub max_latency_regression: f64,
+
+    /// A rate that moved the bad way by more than this (absolute) regresses,
+    /// if the move is also significant at --alpha.
+    ///
+    /// Example: --max-rate-increase 0.005
+    #[arg(long, value_name = "FRACTION", default_value_t = 0.01)]
+    pub max_rate_increase: f64,
+
+    /// Significance level of the two-proportion z-test on rates.
+    ///
+    /// Example: --alpha 0.01
+    #[arg(long, value_name = "P", default_value_t = 0.05)]
+    pub alpha: f64,
+}
+
+#[derive(Debug, Args)]
+pub struct RiskArgs {
+    /// Folders or files to read. In a folder, partial_trust_risk*.jsonl;
+    /// files named here are read as risk logs whatever their name.
+    ///
+    /// Example: aggmetrics risk logs/ old/partial_trust_risk-0217.jsonl
+    #[arg(value_name = "PATH", default_value = "logs")]
+    pub paths: Vec<PathBuf>,
+
+    /// Output format: table or json.
+    ///
+    /// Example: --format json
+    #[arg(long, short = 'f', value_enum, default_value_t = Format::Table)]
+    pub format: Format,
+
+    /// Write the report to FILE atomically instead of standard output.
+    ///
+    /// Example: -o risk-2026-02-17.json
+    #[arg(long, short = 'o', value_name = "FILE")]
+    pub output: Option<PathBuf>,
+
+    /// Keep every latency and reproduce the analyzer's numbers exactly
+    /// (its lower nearest rank, sorted[int((n-1)*q)]).
+    ///
+    /// Example: aggmetrics risk logs/ --exact --format json
+    #[arg(long)]
+    pub exact: bool,
+
+    /// Significant digits of the HDR histograms (1..=5); ignored with
+    /// --exact.
+    ///
+    /// Example: --sigfig 4
+    #[arg(long, value_name = "N", default_value_t = 3, value_parser = clap::value_parser!(u8).range(1..=5))]
+    pub sigfig: u8,
+
+    /// Also show the figures per UTC day, to see a trend across a stage.
+    ///
+    /// Example: --by day
+    #[arg(long, value_enum, value_name = "PERIOD")]
+    pub by: Option<RiskBy>,
+
+    /// Judge the rollout gates of this stage: verdict go (exit 0), hold
+    /// (exit 3) or rollback (exit 1), with the reason for each criterion.
+    ///
+    /// Example: aggmetrics risk logs/ --stage 2 --baseline stage1.json
+    #[arg(long, value_name = "N", value_parser = clap::value_parser!(u8).range(1..=99))]
+    pub stage: Option<u8>,
+
+    /// Gates file (TOML) replacing the runbook's built-in gates; see
+    /// docs/gates.toml.
+    ///
+    /// Example: --gates /etc/aggmetrics/gates.toml
+    #[arg(long, value_name = "FILE", requires = "stage")]
+    pub gates: Option<PathBuf>,
+
+    /// An earlier `aggmetrics risk --format json` report (the previous
+    /// stage): needed for "stable acceptance rate", the acceptance-drop
+    /// alarm and "regression against the previous stage".
+    ///
+    /// Example: --baseline stage1-final.json
+    #[arg(long, value_name = "FILE", requires = "stage")]
+    pub baseline: Option<PathBuf>,
+
+    /// The time the silence alarm measures "since the last record" to
+    /// (RFC 3339; default: now).
+    ///
+    /// Example: --as-of 2026-02-20T00:00:00Z
+    #[arg(long, value_name = "TIME", requires = "stage")]
+    pub as_of: Option<String>,
+
+    /// Exit with code 1 if any line was skipped as damaged.
+    ///
+    /// Example: aggmetrics risk logs/ --strict
+    #[arg(long)]
+    pub strict: bool,
+
+    #[command(flatten)]
+    pub regression: RegressionOpts,
+
+    #[command(flatten)]
+    pub read: ReadOpts,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum RiskBy {
+    Day,
+}
+
+#[derive(Debug, Args)]
+pub struct CompareArgs {
+    /// The base: a JSON report (`summarize` or `risk --format json`) or a
+    /// log folder, which is summarized.
+    ///
+    /// Example: aggmetrics compare last-week.json this-week.json
+    #[arg(value_name = "BASE")]
+    pub base: PathBuf,
+
+    /// The candidate, of the same kind as BASE.
+    ///
+    /// Example: aggmetrics compare logs-before/ logs-after/
+    #[arg(value_name = "CANDIDATE")]
+    pub candidate: PathBuf,
+
+    /// Output format: table or json.
+    ///
+    /// Example: --format json
+    #[arg(long, short = 'f', value_enum, default_value_t = Format::Table)]
+    pub format: Format,
+
+    /// Write the comparison to FILE atomically instead of standard output.
+    ///
+    /// Example: -o comparison.json
+    #[arg(long, short = 'o', value_name = "FILE")]
+    pub output: Option<PathBuf>,
+
+    #[command(flatten)]
+    pub regression: RegressionOpts,
+
+    #[command(flatten)]
+    pub read: ReadOpts,
 }
 
 #[derive(Debug, Args)]
@@ -83,32 +267,14 @@ pub struct SummarizeArgs {
     #[arg(long, value_name = "KIND", value_parser = parse_kind)]
     pub kind: Option<crate::parse::LogKind>,
 
-    /// Worker threads (default: all cores). The report is identical for any
-    /// number.
-    ///
-    /// Example: --threads 1
-    #[arg(long, short = 'j', value_name = "N")]
-    pub threads: Option<usize>,
-
     /// Exit with code 1 if any line was skipped as damaged.
     ///
     /// Example: aggmetrics summarize logs/ --strict
     #[arg(long)]
     pub strict: bool,
 
-    /// Lines longer than this are skipped as `line_too_long` (memory stays
-    /// bounded on standard input whatever the line length).
-    ///
-    /// Example: --max-line-bytes 1048576
-    #[arg(long, value_name = "BYTES", default_value_t = 4 << 20)]
-    pub max_line_bytes: usize,
-
-    /// Do not print warnings (skipped lines, no log files found) to
-    /// standard error; the report still counts them.
-    ///
-    /// Example: aggmetrics summarize logs/ -q -f json -o daily.json
-    #[arg(long, short = 'q')]
-    pub quiet: bool,
+    #[command(flatten)]
+    pub read: ReadOpts,
 }
 
 fn parse_kind(s: &str) -> Result<crate::parse::LogKind, String> {

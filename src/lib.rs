@@ -7,6 +7,7 @@
 //! plain serde model), `render` (model -> table, JSON, ...).
 
 pub mod agg;
+pub mod check;
 pub mod cli;
 pub mod cmd;
 pub mod error;
@@ -15,3 +16,4 @@ pub mod parse;
 pub mod read;
 pub mod render;
 pub mod report;
+pub mod stats;

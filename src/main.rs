@@ -11,6 +11,8 @@ fn main() -> ExitCode {
     let cli = Cli::parse();
     let result = match &cli.command {
         Command::Summarize(a) => cmd::summarize::run(a),
+        Command::Risk(a) => cmd::risk::run(a),
+        Command::Compare(a) => cmd::compare::run(a),
     };
     match result {
         Ok(code) => ExitCode::from(code as u8),

@@ -2,9 +2,10 @@
 //! fed to its own accumulator and merged in any order, gives exactly the
 //! report of one pass. (What makes 1 and N threads byte-identical.)
 
-use aggmetrics::agg::{Acc, Config, Mode};
+use aggmetrics::agg::{Acc, Bucket, Config, Mode};
 use aggmetrics::parse::LogKind;
 use aggmetrics::read::{InputInfo, ReadResult};
+use aggmetrics::report::risk::RiskReport;
 use aggmetrics::report::Report;
 use proptest::prelude::*;
 
@@ -43,7 +44,10 @@ fn report(acc: Acc, kinds: &[LogKind], lens: &[usize]) -> String {
         inputs,
         example_lines: lines,
     };
-    serde_json::to_string(&Report::build(&r, &[50.0, 95.0, 99.0, 99.9])).unwrap()
+    let summary = serde_json::to_string(&Report::build(&r, &[50.0, 95.0, 99.0, 99.9])).unwrap();
+    // With buckets: the per-day risk figures too.
+    let risk = serde_json::to_string(&RiskReport::build(&r, true)).unwrap();
+    format!("{summary}\n{risk}")
 }
 
 /// Cut points that fall just after newlines, as the reader's chunks do.
@@ -70,8 +74,10 @@ proptest! {
         picks in prop::collection::vec(any::<usize>(), 0..12),
         order in any::<u64>(),
         exact in any::<bool>(),
+        by in 0..3u8,
     ) {
-        let cfg = Config { mode: if exact { Mode::Exact } else { Mode::Hdr { sigfig: 3 } }, max_line_bytes: 1 << 20 };
+        let mut cfg = Config::new(if exact { Mode::Exact } else { Mode::Hdr { sigfig: 3 } }, 1 << 20);
+        cfg.bucket = [None, Some(Bucket::Hour), Some(Bucket::Day)][by as usize];
         let kinds = [LogKind::Latency, LogKind::Fallback, LogKind::Risk];
         let data: Vec<Vec<u8>> = kinds.iter().map(|k| log(*k)).collect();
         let lens: Vec<usize> = data.iter().map(|d| d.len()).collect();
@@ -104,6 +110,19 @@ proptest! {
             j = (j + step) % n;
         }
         merged.finish();
-        prop_assert_eq!(report(one, &kinds, &lens), report(merged, &kinds, &lens));
+        let whole = report(one, &kinds, &lens);
+        prop_assert_eq!(&whole, &report(merged, &kinds, &lens));
+
+        // Buckets change nothing in the run's totals.
+        if by > 0 {
+            let mut flat = Acc::new(Config { bucket: None, ..cfg }, 3);
+            for (i, (k, d)) in kinds.iter().zip(&data).enumerate() {
+                flat.feed_block(*k, i as u32, 0, d);
+            }
+            flat.finish();
+            let flat = report(flat, &kinds, &lens);
+            let summary = |s: &str| s.lines().next().unwrap().to_string();
+            prop_assert_eq!(summary(&whole), summary(&flat));
+        }
     }
 }

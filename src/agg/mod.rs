@@ -30,6 +30,39 @@ impl Merge for Dist {
 pub struct Config {
     pub mode: Mode,
     pub max_line_bytes: usize,
+    /// Split the figures into UTC time buckets of this width.
+    pub bucket: Option<Bucket>,
+}
+
+impl Config {
+    pub fn new(mode: Mode, max_line_bytes: usize) -> Config {
+        Config {
+            mode,
+            max_line_bytes,
+            bucket: None,
+        }
+    }
+}
+
+/// A UTC time bucket width.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum Bucket {
+    Hour,
+    Day,
+}
+
+impl Bucket {
+    pub const fn width_us(self) -> i64 {
+        match self {
+            Bucket::Hour => 3_600_000_000,
+            Bucket::Day => 86_400_000_000,
+        }
+    }
+
+    /// Start of the bucket holding `micros` (microseconds since the epoch).
+    pub fn start_of(self, micros: i64) -> i64 {
+        micros - micros.rem_euclid(self.width_us())
+    }
 }
 
 #[derive(Debug, Clone)]
@@ -87,6 +120,134 @@ pub struct RiskAcc {
     pub latency: Dist,
     /// Configured sample rates seen (as text, e.g. `0.01`).
     pub sample_rates: Keyed<u64>,
+    /// When records were written, for the silence alarm.
+    pub activity: Activity,
+}
+
+impl RiskAcc {
+    fn new(mode: Mode) -> RiskAcc {
+        RiskAcc {
+            total: 0,
+            sampled: 0,
+            status: Keyed::new(MAX_KEYS),
+            reason_codes: Keyed::new(MAX_KEYS),
+            with_diff: 0,
+            intent_mismatch: 0,
+            decision_type_mismatch: 0,
+            action_count_mismatch: 0,
+            entity_key_mismatch: 0,
+            latency: Dist::new(mode),
+            sample_rates: Keyed::new(64),
+            activity: Activity::default(),
+        }
+    }
+
+    fn merge(&mut self, s: &RiskAcc) {
+        self.total += s.total;
+        self.sampled += s.sampled;
+        self.status.merge(&s.status);
+        self.reason_codes.merge(&s.reason_codes);
+        self.with_diff += s.with_diff;
+        self.intent_mismatch += s.intent_mismatch;
+        self.decision_type_mismatch += s.decision_type_mismatch;
+        self.action_count_mismatch += s.action_count_mismatch;
+        self.entity_key_mismatch += s.entity_key_mismatch;
+        self.latency.merge(&s.latency);
+        self.sample_rates.merge(&s.sample_rates);
+        self.activity.merge(&s.activity);
+    }
+}
+
+/// The earliest and latest record of each UTC minute that has any. Enough
+/// to find, exactly, every silence longer than a minute (the gap between
+/// one minute's last record and the next busy minute's first), at a few
+/// kilobytes per day; merges in any order.
+#[derive(Debug, Clone, Default)]
+pub struct Activity {
+    minutes: std::collections::BTreeMap<i64, (i64, i64)>,
+    /// The minute being filled (records come in time order, so most
+    /// records only touch this).
+    cur: Option<(i64, i64, i64)>,
+}
+
+impl Activity {
+    const MINUTE: i64 = 60_000_000;
+
+    #[inline]
+    pub fn see(&mut self, micros: i64) {
+        let m = micros.div_euclid(Self::MINUTE);
+        match &mut self.cur {
+            Some((cm, lo, hi)) if *cm == m => {
+                *lo = (*lo).min(micros);
+                *hi = (*hi).max(micros);
+            }
+            _ => {
+                self.flush();
+                self.cur = Some((m, micros, micros));
+            }
+        }
+    }
+
+    fn flush(&mut self) {
+        if let Some((m, lo, hi)) = self.cur.take() {
+            let e = self.minutes.entry(m).or_insert((lo, hi));
+            e.0 = e.0.min(lo);
+            e.1 = e.1.max(hi);
+        }
+    }
+
+    fn merge(&mut self, o: &Activity) {
+        self.flush();
+        let theirs = o.minutes.iter().map(|(m, r)| (*m, *r));
+        for (m, (lo, hi)) in theirs.chain(o.cur.map(|(m, lo, hi)| (m, (lo, hi)))) {
+            let e = self.minutes.entry(m).or_insert((lo, hi));
+            e.0 = e.0.min(lo);
+            e.1 = e.1.max(hi);
+        }
+    }
+
+    /// The longest time without a record between the first and the last
+    /// one, in microseconds, with where it starts and ends; `None` with
+    /// fewer than two busy minutes (then no gap exceeds a minute).
+    pub fn longest_gap(&self) -> Option<(i64, i64)> {
+        let mut me = self.clone();
+        me.flush();
+        let mut best: Option<(i64, i64)> = None;
+        let mut prev_hi: Option<i64> = None;
+        for (lo, hi) in me.minutes.values() {
+            if let Some(p) = prev_hi {
+                if best.is_none_or(|(a, b)| lo - p > b - a) {
+                    best = Some((p, *lo));
+                }
+            }
+            prev_hi = Some(*hi);
+        }
+        best
+    }
+}
+
+impl FallbackAcc {
+    fn new(mode: Mode) -> FallbackAcc {
+        FallbackAcc {
+            count: 0,
+            outcomes: Keyed::new(MAX_KEYS),
+            reasons: Keyed::new(MAX_KEYS),
+            llm_latency: Dist::new(mode),
+            deterministic_used: 0,
+            by_intent: Keyed::new(MAX_KEYS),
+            components: Keyed::new(MAX_KEYS),
+        }
+    }
+
+    fn merge(&mut self, g: &FallbackAcc) {
+        self.count += g.count;
+        self.outcomes.merge(&g.outcomes);
+        self.reasons.merge(&g.reasons);
+        self.llm_latency.merge(&g.llm_latency);
+        self.deterministic_used += g.deterministic_used;
+        self.by_intent.merge(&g.by_intent);
+        self.components.merge(&g.components);
+    }
 }
 
 /// The earliest and latest record, with the timestamp text as written.
@@ -233,18 +394,95 @@ impl Skipped {
     }
 }
 
-/// Everything one worker has seen.
-#[derive(Debug)]
-pub struct Acc {
-    pub cfg: Config,
+/// The figures records add to: one set for the whole run, or one per
+/// time bucket.
+#[derive(Debug, Clone)]
+pub struct Metrics {
     pub with_llm: LatencyGroup,
     pub without_llm: LatencyGroup,
     pub fallback: FallbackAcc,
     pub risk: RiskAcc,
     pub time: TimeRange,
+}
+
+impl Metrics {
+    pub fn new(mode: Mode) -> Metrics {
+        Metrics {
+            with_llm: LatencyGroup::new(mode),
+            without_llm: LatencyGroup::new(mode),
+            fallback: FallbackAcc::new(mode),
+            risk: RiskAcc::new(mode),
+            time: TimeRange::default(),
+        }
+    }
+
+    pub fn merge(&mut self, o: &Metrics) {
+        self.with_llm.merge(&o.with_llm);
+        self.without_llm.merge(&o.without_llm);
+        self.fallback.merge(&o.fallback);
+        self.risk.merge(&o.risk);
+        self.time.merge(&o.time);
+    }
+
+    /// Put kept values in a canonical order (exact mode); build histograms.
+    pub fn finish(&mut self) {
+        self.with_llm.finish();
+        self.without_llm.finish();
+        self.fallback.llm_latency.finish();
+        self.risk.latency.finish();
+    }
+
+    /// The `all` group: merged from the two groups at the end, so each
+    /// value is recorded once while reading.
+    pub fn all_group(&self) -> LatencyGroup {
+        let mut all = self.with_llm.clone();
+        all.merge(&self.without_llm);
+        all.finish();
+        all
+    }
+}
+
+/// The metrics a record with timestamp `ts` adds to: the run's, or its
+/// time bucket's (found from `hint` first: logs are in time order).
+#[inline]
+fn target<'m>(
+    total: &'m mut Metrics,
+    buckets: &'m mut Vec<(i64, Metrics)>,
+    hint: &mut usize,
+    cfg: &Config,
+    ts: &Timestamp,
+) -> &'m mut Metrics {
+    let Some(b) = cfg.bucket else {
+        return total;
+    };
+    let start = b.start_of(ts.micros);
+    let i = match buckets.get(*hint) {
+        Some((s, _)) if *s == start => *hint,
+        _ => match buckets.iter().position(|(s, _)| *s == start) {
+            Some(i) => i,
+            None => {
+                buckets.push((start, Metrics::new(cfg.mode)));
+                buckets.len() - 1
+            }
+        },
+    };
+    *hint = i;
+    &mut buckets[i].1
+}
+
+/// Everything one worker has seen.
+#[derive(Debug)]
+pub struct Acc {
+    pub cfg: Config,
+    /// The whole run. With buckets, filled from them by [`Acc::finish`].
+    pub total: Metrics,
+    /// (bucket start in microseconds, its metrics); sorted by
+    /// [`Acc::finish`]. Empty unless `cfg.bucket` is set.
+    pub buckets: Vec<(i64, Metrics)>,
     pub skipped: Skipped,
     pub files: Vec<FileStats>,
     // Scratch, reused from line to line.
+    hint: usize,
     steps: latency::Steps,
     comps: fallback::Components,
     risk_tpl: parse::Template,
@@ -257,36 +495,13 @@ pub struct Acc {
 
 impl Acc {
     pub fn new(cfg: Config, n_files: usize) -> Acc {
-        let mode = cfg.mode;
         Acc {
             cfg,
-            with_llm: LatencyGroup::new(mode),
-            without_llm: LatencyGroup::new(mode),
-            fallback: FallbackAcc {
-                count: 0,
-                outcomes: Keyed::new(MAX_KEYS),
-                reasons: Keyed::new(MAX_KEYS),
-                llm_latency: Dist::new(mode),
-                deterministic_used: 0,
-                by_intent: Keyed::new(MAX_KEYS),
-                components: Keyed::new(MAX_KEYS),
-            },
-            risk: RiskAcc {
-                total: 0,
-                sampled: 0,
-                status: Keyed::new(MAX_KEYS),
-                reason_codes: Keyed::new(MAX_KEYS),
-                with_diff: 0,
-                intent_mismatch: 0,
-                decision_type_mismatch: 0,
-                action_count_mismatch: 0,
-                entity_key_mismatch: 0,
-                latency: Dist::new(mode),
-                sample_rates: Keyed::new(64),
-            },
-            time: TimeRange::default(),
+            total: Metrics::new(cfg.mode),
+            buckets: Vec::new(),
             skipped: Skipped::default(),
             files: vec![FileStats::default(); n_files],
+            hint: 0,
             steps: latency::Steps::default(),
             comps: fallback::Components::default(),
             risk_tpl: parse::Template::default(),
@@ -359,23 +574,30 @@ impl Acc {
     /// Ok(true): a record was added; Ok(false): blank line.
     #[inline]
     fn parse_and_add(&mut self, kind: LogKind, line: &[u8]) -> Result<bool, Skip> {
+        let cfg = self.cfg;
         match kind {
             LogKind::Latency => match latency::parse(line, &mut self.steps)? {
                 Line::Blank => Ok(false),
                 Line::Record(r) => {
-                    self.time.see(&r.ts, line);
+                    let m = target(
+                        &mut self.total,
+                        &mut self.buckets,
+                        &mut self.hint,
+                        &cfg,
+                        &r.ts,
+                    );
+                    m.time.see(&r.ts, line);
                     let g = if r.llm_enabled {
-                        &mut self.with_llm
+                        &mut m.with_llm
                     } else {
-                        &mut self.without_llm
+                        &mut m.without_llm
                     };
                     g.count += 1;
                     if let Some(ms) = r.total_ms {
                         g.total.record(ms);
                     }
-                    let mode = self.cfg.mode;
                     for (name, ms) in &self.steps.items {
-                        match entry_span(&mut g.steps, *name, line, || Dist::new(mode)) {
+                        match entry_span(&mut g.steps, *name, line, || Dist::new(cfg.mode)) {
                             Some(d) => d.record(*ms),
                             None => g.steps.overflow += 1,
                         }
@@ -386,8 +608,15 @@ impl Acc {
             LogKind::Fallback => match fallback::parse(line, &mut self.comps)? {
                 Line::Blank => Ok(false),
                 Line::Record(r) => {
-                    self.time.see(&r.ts, line);
-                    let f = &mut self.fallback;
+                    let m = target(
+                        &mut self.total,
+                        &mut self.buckets,
+                        &mut self.hint,
+                        &cfg,
+                        &r.ts,
+                    );
+                    m.time.see(&r.ts, line);
+                    let f = &mut m.fallback;
                     f.count += 1;
                     let outcome = r.outcome.map(|s| s.text(line));
                     let outcome = outcome.as_deref().unwrap_or("unknown");
@@ -418,13 +647,23 @@ impl Acc {
             LogKind::Risk => match risk::parse(line, &mut self.risk_tpl)? {
                 Line::Blank => Ok(false),
                 Line::Record(r) => {
-                    self.time.see(&r.ts, line);
-                    let k = &mut self.risk;
+                    let m = target(
+                        &mut self.total,
+                        &mut self.buckets,
+                        &mut self.hint,
+                        &cfg,
+                        &r.ts,
+                    );
+                    m.time.see(&r.ts, line);
+                    let k = &mut m.risk;
                     k.total += 1;
                     k.sampled += r.sampled as u64;
+                    k.activity.see(r.ts.micros);
                     match r.status {
-                        Some(s) => count_span(&mut k.status, s, line),
-                        None => k.status.count("unknown", 1),
+                        // The analyzer's `status or 'unknown'`: an empty
+                        // string is unknown too.
+                        Some(s) if !s.is_empty() => count_span(&mut k.status, s, line),
+                        _ => k.status.count("unknown", 1),
                     }
                     if let Some(rc) = r.reason_code {
                         count_span(&mut k.reason_codes, rc, line);
@@ -459,49 +698,31 @@ impl Acc {
     }
 
     pub fn merge(&mut self, o: &Acc) {
-        self.with_llm.merge(&o.with_llm);
-        self.without_llm.merge(&o.without_llm);
-        let (f, g) = (&mut self.fallback, &o.fallback);
-        f.count += g.count;
-        f.outcomes.merge(&g.outcomes);
-        f.reasons.merge(&g.reasons);
-        f.llm_latency.merge(&g.llm_latency);
-        f.deterministic_used += g.deterministic_used;
-        f.by_intent.merge(&g.by_intent);
-        f.components.merge(&g.components);
-        let (r, s) = (&mut self.risk, &o.risk);
-        r.total += s.total;
-        r.sampled += s.sampled;
-        r.status.merge(&s.status);
-        r.reason_codes.merge(&s.reason_codes);
-        r.with_diff += s.with_diff;
-        r.intent_mismatch += s.intent_mismatch;
-        r.decision_type_mismatch += s.decision_type_mismatch;
-        r.action_count_mismatch += s.action_count_mismatch;
-        r.entity_key_mismatch += s.entity_key_mismatch;
-        r.latency.merge(&s.latency);
-        r.sample_rates.merge(&s.sample_rates);
-        self.time.merge(&o.time);
+        self.total.merge(&o.total);
+        for (start, m) in &o.buckets {
+            match self.buckets.iter_mut().find(|(s, _)| s == start) {
+                Some((_, mine)) => mine.merge(m),
+                None => self.buckets.push((*start, m.clone())),
+            }
+        }
         self.skipped.merge(&o.skipped);
         for (a, b) in self.files.iter_mut().zip(o.files.iter()) {
             a.merge(b);
         }
     }
 
-    /// Put kept values in a canonical order (exact mode).
+    /// Sort the buckets, fill the run's totals from them, and put kept
+    /// values in a canonical order.
     pub fn finish(&mut self) {
-        self.with_llm.finish();
-        self.without_llm.finish();
-        self.fallback.llm_latency.finish();
-        self.risk.latency.finish();
-    }
-
-    /// The `all` group: merged from the two groups at the end, so each
-    /// value is recorded once while reading.
-    pub fn all_group(&self) -> LatencyGroup {
-        let mut all = self.with_llm.clone();
-        all.merge(&self.without_llm);
-        all.finish();
-        all
+        if self.cfg.bucket.is_some() {
+            self.buckets.sort_by_key(|(s, _)| *s);
+            let mut total = Metrics::new(self.cfg.mode);
+            for (_, m) in &mut self.buckets {
+                total.merge(m);
+                m.finish();
+            }
+            self.total = total;
+        }
+        self.total.finish();
     }
 }

@@ -1,5 +1,7 @@
 //! One module per subcommand, each a thin `run()`.
 
+pub mod compare;
+pub mod risk;
 pub mod summarize;
 
 use std::io::Write;
@@ -7,12 +9,20 @@ use std::path::Path;
 
 use anyhow::Context;
 
+use crate::cli::{ReadOpts, RegressionOpts};
+use crate::error::Error;
+use crate::read::ReadResult;
+use crate::render::{renderer, Doc, Format};
+
 /// Exit codes, one table for every subcommand (docs/cli.md).
 pub mod exit {
     pub const OK: i32 = 0;
-    /// A check failed: `--strict` with skipped lines.
+    /// A check failed: `--strict` with skipped lines, a `rollback`
+    /// verdict, or a regression found by `compare`.
     pub const CHECK_FAILED: i32 = 1;
     pub const USAGE: i32 = 2;
+    /// A rollout verdict of `hold`: no breach, not enough evidence yet.
+    pub const HOLD: i32 = 3;
     /// An input path does not exist or cannot be read.
     pub const NO_INPUT: i32 = 4;
     /// The output could not be written.
@@ -56,5 +66,78 @@ pub fn write_stdout(bytes: &[u8]) -> anyhow::Result<()> {
     match out.write_all(bytes).and_then(|_| out.flush()) {
         Err(e) if e.kind() == std::io::ErrorKind::BrokenPipe => Ok(()),
         r => r.context("writing to standard output"),
+    }
+}
+
+/// Check the shared reading options; the number of worker threads.
+pub fn read_threads(o: &ReadOpts) -> Result<usize, Error> {
+    if o.max_line_bytes == 0 || o.max_line_bytes > crate::parse::json::MAX_LINE {
+        return Err(Error::Usage(format!(
+            "--max-line-bytes must be from 1 to {}",
+            crate::parse::json::MAX_LINE
+        )));
+    }
+    let threads = o.threads.unwrap_or_else(|| {
+        std::thread::available_parallelism()
+            .map(|n| n.get())
+            .unwrap_or(1)
+    });
+    if threads == 0 {
+        return Err(Error::Usage("--threads must be at least 1".into()));
+    }
+    Ok(threads)
+}
+
+pub fn thresholds(o: &RegressionOpts) -> Result<crate::check::compare::Thresholds, Error> {
+    let frac = |name: &str, x: f64, hi: f64| {
+        if x.is_finite() && x >= 0.0 && x <= hi {
+            Ok(x)
+        } else {
+            Err(Error::Usage(format!(
+                "{name} must be between 0 and {hi}, not {x}"
+            )))
+        }
+    };
+    Ok(crate::check::compare::Thresholds {
+        max_latency_regression: frac("--max-latency-regression", o.max_latency_regression, 1e6)?,
+        max_rate_increase: frac("--max-rate-increase", o.max_rate_increase, 1.0)?,
+        alpha: frac("--alpha", o.alpha, 1.0)?,
+    })
+}
+
+/// Warnings about what a read could not use (unless `--quiet`).
+pub fn warn_read(o: &ReadOpts, paths: &[std::path::PathBuf], result: &ReadResult) {
+    if o.quiet {
+        return;
+    }
+    if result.inputs.is_empty() {
+        let p: Vec<String> = paths.iter().map(|p| p.display().to_string()).collect();
+        eprintln!(
+            "aggmetrics: warning: no log files found in {}",
+            p.join(", ")
+        );
+    }
+    let sk = &result.acc.skipped;
+    if sk.total() > 0 {
+        let why: Vec<String> = crate::parse::Skip::ALL
+            .iter()
+            .filter(|s| sk.by_reason[s.index()] > 0)
+            .map(|s| format!("{} {}", s.name(), sk.by_reason[s.index()]))
+            .collect();
+        eprintln!(
+            "aggmetrics: warning: skipped {} damaged line(s): {}",
+            sk.total(),
+            why.join(", ")
+        );
+    }
+}
+
+/// Render a document and write it to `-o FILE` (atomically) or stdout.
+pub fn emit(format: Format, doc: Doc<'_>, output: Option<&Path>) -> anyhow::Result<()> {
+    let mut buf = Vec::new();
+    renderer(format).render(&doc, &mut buf)?;
+    match output {
+        Some(path) => write_atomic(path, &buf),
+        None => write_stdout(&buf),
     }
 }

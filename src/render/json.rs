@@ -1,15 +1,19 @@
-//! The JSON report: the serde model, pretty-printed, newline-terminated.
+//! JSON: the serde models, pretty-printed, newline-terminated.
 
 use std::io::{self, Write};
 
-use super::Render;
-use crate::report::Report;
+use super::{Doc, Render};
 
 pub struct Json;
 
 impl Render for Json {
-    fn render(&self, report: &Report, out: &mut dyn Write) -> io::Result<()> {
-        serde_json::to_writer_pretty(&mut *out, report).map_err(io::Error::other)?;
+    fn render(&self, doc: &Doc<'_>, out: &mut dyn Write) -> io::Result<()> {
+        let r = match doc {
+            Doc::Summary(r) => serde_json::to_writer_pretty(&mut *out, r),
+            Doc::Risk(r) => serde_json::to_writer_pretty(&mut *out, r),
+            Doc::Compare(c) => serde_json::to_writer_pretty(&mut *out, c),
+        };
+        r.map_err(io::Error::other)?;
         out.write_all(b"\n")
     }
 }

@@ -1,16 +1,28 @@
 //! One renderer per output format behind one trait, over the plain report
-//! model. Adding a format: a file here and a line in [`Format`] /
+//! models. Adding a format: a file here and a line in [`Format`] /
 //! [`renderer`].
 
 mod json;
 mod table;
+mod table_compare;
+mod table_risk;
 
 use std::io::{self, Write};
 
+use crate::check::compare::Comparison;
+use crate::report::risk::RiskReport;
 use crate::report::Report;
 
+/// A document to render: what each subcommand produces.
+#[derive(Debug, Clone, Copy)]
+pub enum Doc<'a> {
+    Summary(&'a Report),
+    Risk(&'a RiskReport),
+    Compare(&'a Comparison),
+}
+
 pub trait Render {
-    fn render(&self, report: &Report, out: &mut dyn Write) -> io::Result<()>;
+    fn render(&self, doc: &Doc<'_>, out: &mut dyn Write) -> io::Result<()>;
 }
 
 /// Output formats.
@@ -18,7 +30,7 @@ pub trait Render {
 pub enum Format {
     /// Aligned human table (default).
     Table,
-    /// The JSON report (a superset of the platform script's keys).
+    /// The JSON report (a superset of the platform scripts' keys).
     Json,
 }
 

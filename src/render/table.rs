@@ -5,8 +5,8 @@ use std::collections::BTreeMap;
 use std::fmt::Write as _;
 use std::io::{self, Write};
 
-use super::Render;
-use crate::report::{Report, Stats};
+use super::{Doc, Render};
+use crate::report::{Report, Skipped, Stats};
 
 pub struct Table;
 
@@ -45,16 +45,16 @@ pub fn thousands(n: u64) -> String {
     out
 }
 
-fn ms(x: f64) -> String {
+pub fn ms(x: f64) -> String {
     format!("{x:.3}")
 }
 
-fn pct(x: f64) -> String {
+pub fn pct(x: f64) -> String {
     format!("{:.2}%", x * 100.0)
 }
 
 /// Lay out rows: the first `left` columns left-aligned, the rest right.
-fn grid(rows: &[Vec<String>], left: usize, indent: &str) -> String {
+pub fn grid(rows: &[Vec<String>], left: usize, indent: &str) -> String {
     let cols = rows.iter().map(|r| r.len()).max().unwrap_or(0);
     let mut w = vec![0; cols];
     for r in rows {
@@ -111,7 +111,7 @@ fn stat_rows(rows: &mut Vec<Vec<String>>, name: &str, groups: &[Option<&Stats>],
     }
 }
 
-fn breakdown(m: &BTreeMap<String, u64>) -> String {
+pub fn breakdown(m: &BTreeMap<String, u64>) -> String {
     let mut v: Vec<_> = m.iter().collect();
     v.sort_by(|a, b| b.1.cmp(a.1).then(a.0.cmp(b.0)));
     v.iter()
@@ -143,195 +143,208 @@ fn cross(title: &str, m: &BTreeMap<String, BTreeMap<String, u64>>) -> String {
 }
 
 impl Render for Table {
-    fn render(&self, r: &Report, out: &mut dyn Write) -> io::Result<()> {
-        let mut s = String::new();
-        let records: u64 = r.meta.inputs.iter().map(|i| i.records).sum();
-        let _ = writeln!(
-            s,
-            "aggmetrics summarize: {} input{}, {} records, {} .. {}",
-            r.meta.inputs.len(),
-            if r.meta.inputs.len() == 1 { "" } else { "s" },
-            thousands(records),
-            r.time_range
-                .first
-                .as_deref()
-                .map(clean)
-                .unwrap_or_else(|| "-".into()),
-            r.time_range
-                .last
-                .as_deref()
-                .map(clean)
-                .unwrap_or_else(|| "-".into()),
-        );
-
-        // Latency: groups side by side.
-        let l = &r.latency;
-        let _ = writeln!(s, "\nLatency (ms)");
-        let mut rows = vec![
-            vec![
-                "".into(),
-                "".into(),
-                "all".into(),
-                "with_llm".into(),
-                "without_llm".into(),
-            ],
-            vec![
-                "records".into(),
-                "".into(),
-                thousands(l.all.count),
-                thousands(l.with_llm.count),
-                thousands(l.without_llm.count),
-            ],
-        ];
-        stat_rows(
-            &mut rows,
-            "total_ms",
-            &[
-                Some(&l.all.total_ms),
-                Some(&l.with_llm.total_ms),
-                Some(&l.without_llm.total_ms),
-            ],
-            true,
-        );
-        for (name, st) in &l.all.steps {
-            stat_rows(
-                &mut rows,
-                name,
-                &[
-                    Some(st),
-                    l.with_llm.steps.get(name),
-                    l.without_llm.steps.get(name),
-                ],
-                false,
-            );
-        }
-        s.push_str(&grid(&rows, 2, "  "));
-
-        // Fallback.
-        let f = &r.fallback;
-        let _ = writeln!(s, "\nFallback ({} records)", thousands(f.count));
-        let mut rows = vec![vec!["outcome".into(), "records".into(), "share".into()]];
-        let mut oc: Vec<_> = f.outcome_counts.iter().collect();
-        oc.sort_by(|a, b| b.1.cmp(a.1).then(a.0.cmp(b.0)));
-        for (k, n) in oc {
-            let share = if f.count == 0 {
-                0.0
-            } else {
-                *n as f64 / f.count as f64
-            };
-            rows.push(vec![clean(k), thousands(*n), pct(share)]);
-        }
-        s.push_str(&grid(&rows, 1, "  "));
-        let _ = writeln!(
-            s,
-            "  fallback rate {}   error rate {}   success rate {}",
-            pct(f.fallback_rate),
-            pct(f.error_rate),
-            pct(f.success_rate)
-        );
-        if f.llm_latency_ms.count > 0 {
-            let ps: Vec<String> = f
-                .llm_latency_ms
-                .percentiles
-                .iter()
-                .map(|(k, v)| format!("{k} {}", ms(*v)))
-                .collect();
-            let _ = writeln!(
-                s,
-                "  llm_latency_ms  {}  (n={})",
-                ps.join("  "),
-                thousands(f.llm_latency_ms.count)
-            );
-        }
-        if !f.fallback_reason_counts.is_empty() {
-            let _ = writeln!(s, "  reasons: {}", breakdown(&f.fallback_reason_counts));
-        }
-        if !f.by_intent.is_empty() {
-            s.push('\n');
-            s.push_str(&cross("by intent", &f.by_intent));
-        }
-        if !f.components.is_empty() {
-            s.push('\n');
-            s.push_str(&cross("components", &f.components));
-        }
-
-        // Risk.
-        let k = &r.risk;
-        let _ = writeln!(
-            s,
-            "\nPartial-trust risk ({} records, {} sampled)",
-            thousands(k.total_records),
-            thousands(k.sampled_records)
-        );
-        let rows = vec![
-            vec![
-                "acceptance rate".into(),
-                pct(k.acceptance_rate),
-                format!("of {}", thousands(k.acceptance_denominator)),
-            ],
-            vec![
-                "error rate".into(),
-                pct(k.error_rate),
-                format!("of {}", thousands(k.total_records)),
-            ],
-            vec![
-                "intent mismatch".into(),
-                pct(k.intent_mismatch_rate),
-                format!("of {}", thousands(k.diff_records)),
-            ],
-            vec![
-                "entity key mismatch".into(),
-                pct(k.entity_key_mismatch_rate),
-                format!("of {}", thousands(k.diff_records)),
-            ],
-        ];
-        s.push_str(&grid(&rows, 1, "  "));
-        let _ = writeln!(
-            s,
-            "  latency_ms  p50 {}  p95 {}  p99 {}  (n={})",
-            ms(k.latency_p50),
-            ms(k.latency_p95),
-            ms(k.latency_p99),
-            thousands(k.latency_count)
-        );
-        if !k.status_breakdown.is_empty() {
-            let _ = writeln!(s, "  status: {}", breakdown(&k.status_breakdown));
-        }
-        if !k.reason_code_breakdown.is_empty() {
-            let _ = writeln!(s, "  reasons: {}", breakdown(&k.reason_code_breakdown));
-        }
-
-        // Skipped and precision.
-        let sk = &r.skipped;
-        if sk.total == 0 {
-            let _ = writeln!(s, "\nSkipped: none");
-        } else {
-            let why: Vec<String> = sk
-                .by_reason
-                .iter()
-                .map(|(k, n)| format!("{k} {}", thousands(*n)))
-                .collect();
-            let _ = write!(
-                s,
-                "\nSkipped: {} line{} ({})",
-                thousands(sk.total),
-                if sk.total == 1 { "" } else { "s" },
-                why.join(", ")
-            );
-            if let Some(l) = sk.locations.first() {
-                let _ = write!(s, "; first at {}:{} ({})", l.path, l.line, l.reason);
-            }
-            s.push('\n');
-        }
-        let p = &r.meta.precision;
-        match p.significant_digits {
-            Some(d) => {
-                let _ = writeln!(s, "Precision: HDR histograms, {d} significant digits, 1 µs resolution; nearest-rank percentiles (--exact for the platform script's numbers)");
-            }
-            None => {
-                let _ = writeln!(s, "Precision: exact values; linear-interpolation percentiles as the platform script computed them");
-            }
-        }
+    fn render(&self, doc: &Doc<'_>, out: &mut dyn Write) -> io::Result<()> {
+        let s = match doc {
+            Doc::Summary(r) => summary(r),
+            Doc::Risk(r) => super::table_risk::render(r),
+            Doc::Compare(c) => super::table_compare::render(c),
+        };
         out.write_all(s.as_bytes())
     }
+}
+
+/// The `Skipped:` line: how many lines, why, and the first location.
+pub fn skipped_line(sk: &Skipped) -> String {
+    if sk.total == 0 {
+        return "Skipped: none\n".into();
+    }
+    let why: Vec<String> = sk
+        .by_reason
+        .iter()
+        .map(|(k, n)| format!("{k} {}", thousands(*n)))
+        .collect();
+    let mut s = format!(
+        "Skipped: {} line{} ({})",
+        thousands(sk.total),
+        if sk.total == 1 { "" } else { "s" },
+        why.join(", ")
+    );
+    if let Some(l) = sk.locations.first() {
+        let _ = write!(s, "; first at {}:{} ({})", l.path, l.line, l.reason);
+    }
+    s.push('\n');
+    s
+}
+
+fn summary(r: &Report) -> String {
+    let mut s = String::new();
+    let records: u64 = r.meta.inputs.iter().map(|i| i.records).sum();
+    let _ = writeln!(
+        s,
+        "aggmetrics summarize: {} input{}, {} records, {} .. {}",
+        r.meta.inputs.len(),
+        if r.meta.inputs.len() == 1 { "" } else { "s" },
+        thousands(records),
+        r.time_range
+            .first
+            .as_deref()
+            .map(clean)
+            .unwrap_or_else(|| "-".into()),
+        r.time_range
+            .last
+            .as_deref()
+            .map(clean)
+            .unwrap_or_else(|| "-".into()),
+    );
+
+    // Latency: groups side by side.
+    let l = &r.latency;
+    let _ = writeln!(s, "\nLatency (ms)");
+    let mut rows = vec![
+        vec![
+            "".into(),
+            "".into(),
+            "all".into(),
+            "with_llm".into(),
+            "without_llm".into(),
+        ],
+        vec![
+            "records".into(),
+            "".into(),
+            thousands(l.all.count),
+            thousands(l.with_llm.count),
+            thousands(l.without_llm.count),
+        ],
+    ];
+    stat_rows(
+        &mut rows,
+        "total_ms",
+        &[
+            Some(&l.all.total_ms),
+            Some(&l.with_llm.total_ms),
+            Some(&l.without_llm.total_ms),
+        ],
+        true,
+    );
+    for (name, st) in &l.all.steps {
+        stat_rows(
+            &mut rows,
+            name,
+            &[
+                Some(st),
+                l.with_llm.steps.get(name),
+                l.without_llm.steps.get(name),
+            ],
+            false,
+        );
+    }
+    s.push_str(&grid(&rows, 2, "  "));
+
+    // Fallback.
+    let f = &r.fallback;
+    let _ = writeln!(s, "\nFallback ({} records)", thousands(f.count));
+    let mut rows = vec![vec!["outcome".into(), "records".into(), "share".into()]];
+    let mut oc: Vec<_> = f.outcome_counts.iter().collect();
+    oc.sort_by(|a, b| b.1.cmp(a.1).then(a.0.cmp(b.0)));
+    for (k, n) in oc {
+        let share = if f.count == 0 {
+            0.0
+        } else {
+            *n as f64 / f.count as f64
+        };
+        rows.push(vec![clean(k), thousands(*n), pct(share)]);
+    }
+    s.push_str(&grid(&rows, 1, "  "));
+    let _ = writeln!(
+        s,
+        "  fallback rate {}   error rate {}   success rate {}",
+        pct(f.fallback_rate),
+        pct(f.error_rate),
+        pct(f.success_rate)
+    );
+    if f.llm_latency_ms.count > 0 {
+        let ps: Vec<String> = f
+            .llm_latency_ms
+            .percentiles
+            .iter()
+            .map(|(k, v)| format!("{k} {}", ms(*v)))
+            .collect();
+        let _ = writeln!(
+            s,
+            "  llm_latency_ms  {}  (n={})",
+            ps.join("  "),
+            thousands(f.llm_latency_ms.count)
+        );
+    }
+    if !f.fallback_reason_counts.is_empty() {
+        let _ = writeln!(s, "  reasons: {}", breakdown(&f.fallback_reason_counts));
+    }
+    if !f.by_intent.is_empty() {
+        s.push('\n');
+        s.push_str(&cross("by intent", &f.by_intent));
+    }
+    if !f.components.is_empty() {
+        s.push('\n');
+        s.push_str(&cross("components", &f.components));
+    }
+
+    // Risk.
+    let k = &r.risk;
+    let _ = writeln!(
+        s,
+        "\nPartial-trust risk ({} records, {} sampled)",
+        thousands(k.total_records),
+        thousands(k.sampled_records)
+    );
+    let rows = vec![
+        vec![
+            "acceptance rate".into(),
+            pct(k.acceptance_rate),
+            format!("of {}", thousands(k.acceptance_denominator)),
+        ],
+        vec![
+            "error rate".into(),
+            pct(k.error_rate),
+            format!("of {}", thousands(k.total_records)),
+        ],
+        vec![
+            "intent mismatch".into(),
+            pct(k.intent_mismatch_rate),
+            format!("of {}", thousands(k.diff_records)),
+        ],
+        vec![
+            "entity key mismatch".into(),
+            pct(k.entity_key_mismatch_rate),
+            format!("of {}", thousands(k.diff_records)),
+        ],
+    ];
+    s.push_str(&grid(&rows, 1, "  "));
+    let _ = writeln!(
+        s,
+        "  latency_ms  p50 {}  p95 {}  p99 {}  (n={})",
+        ms(k.latency_p50),
+        ms(k.latency_p95),
+        ms(k.latency_p99),
+        thousands(k.latency_count)
+    );
+    if !k.status_breakdown.is_empty() {
+        let _ = writeln!(s, "  status: {}", breakdown(&k.status_breakdown));
+    }
+    if !k.reason_code_breakdown.is_empty() {
+        let _ = writeln!(s, "  reasons: {}", breakdown(&k.reason_code_breakdown));
+    }
+
+    // Skipped and precision.
+    s.push('\n');
+    s.push_str(&skipped_line(&r.skipped));
+    let p = &r.meta.precision;
+    match p.significant_digits {
+        Some(d) => {
+            let _ = writeln!(s, "Precision: HDR histograms, {d} significant digits, 1 µs resolution; nearest-rank percentiles (--exact for the platform script's numbers)");
+        }
+        None => {
+            let _ = writeln!(s, "Precision: exact values; linear-interpolation percentiles as the platform script computed them");
+        }
+    }
+    s
 }

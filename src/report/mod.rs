@@ -14,6 +14,8 @@ use crate::agg::{Acc, Dist, Keyed, LatencyGroup, Mode};
 use crate::parse::Skip;
 use crate::read::{InputInfo, ReadResult};
 
+pub mod risk;
+
 /// Round like Python's `round(x, digits)`: the exact binary value,
 /// correctly rounded, ties to even.
 pub fn round_to(x: f64, digits: usize) -> f64 {
@@ -31,6 +33,82 @@ pub fn rate(num: u64, den: u64) -> f64 {
     } else {
         round_to(num as f64 / den as f64, 4)
     }
+}
+
+/// One rate with what it was computed from and its 95% Wilson score
+/// interval (see docs/report.md): `value` is `numerator / denominator`
+/// unrounded, 0 when the denominator is 0 (then the interval is [0, 1]).
+#[derive(Debug, Clone, Copy, PartialEq, Serialize)]
+pub struct RateFig {
+    pub value: f64,
+    pub numerator: u64,
+    pub denominator: u64,
+    pub wilson_95: [f64; 2],
+}
+
+impl RateFig {
+    pub fn new(numerator: u64, denominator: u64) -> RateFig {
+        let (lo, hi) = crate::stats::wilson(numerator, denominator, crate::stats::Z95);
+        RateFig {
+            value: if denominator == 0 {
+                0.0
+            } else {
+                numerator as f64 / denominator as f64
+            },
+            numerator,
+            denominator,
+            wilson_95: [lo, hi],
+        }
+    }
+}
+
+/// Named rates, serialized as a JSON object in a fixed order.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct Rates(pub Vec<(&'static str, RateFig)>);
+
+impl Rates {
+    pub fn get(&self, name: &str) -> Option<&RateFig> {
+        self.0.iter().find(|(k, _)| *k == name).map(|(_, r)| r)
+    }
+}
+
+impl Serialize for Rates {
+    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        let mut m = s.serialize_map(Some(self.0.len()))?;
+        for (k, v) in &self.0 {
+            m.serialize_entry(k, v)?;
+        }
+        m.end()
+    }
+}
+
+/// The risk log's rates, as the analyzer defined them.
+pub fn risk_rates(r: &crate::agg::RiskAcc) -> Rates {
+    let status = |k: &str| r.status.get(k).copied().unwrap_or(0);
+    let accepted = status("accepted_llm");
+    Rates(vec![
+        (
+            "acceptance_rate",
+            RateFig::new(accepted, accepted + status("fallback_deterministic")),
+        ),
+        ("error_rate", RateFig::new(status("error"), r.total)),
+        (
+            "intent_mismatch_rate",
+            RateFig::new(r.intent_mismatch, r.with_diff),
+        ),
+        (
+            "entity_key_mismatch_rate",
+            RateFig::new(r.entity_key_mismatch, r.with_diff),
+        ),
+        (
+            "decision_type_mismatch_rate",
+            RateFig::new(r.decision_type_mismatch, r.with_diff),
+        ),
+        (
+            "action_count_mismatch_rate",
+            RateFig::new(r.action_count_mismatch, r.with_diff),
+        ),
+    ])
 }
 
 /// `p50`, `p95`, `p99.9`, ...
@@ -118,6 +196,8 @@ pub struct Fallback {
     pub by_intent: BTreeMap<String, BTreeMap<String, u64>>,
     /// component -> status -> records.
     pub components: BTreeMap<String, BTreeMap<String, u64>>,
+    /// The three rates unrounded, with counts and Wilson intervals.
+    pub rates: Rates,
 }
 
 #[derive(Debug, Clone, Serialize)]
@@ -145,6 +225,8 @@ pub struct Risk {
     pub parse_errors: u64,
     /// Configured `sample_rate` values seen -> records.
     pub sample_rates: BTreeMap<String, u64>,
+    /// Every rate unrounded, with counts and Wilson intervals.
+    pub rates: Rates,
 }
 
 #[derive(Debug, Clone, Serialize)]
@@ -202,7 +284,7 @@ pub struct Report {
     pub meta: Meta,
 }
 
-fn counts(k: &Keyed<u64>) -> BTreeMap<String, u64> {
+pub(crate) fn counts(k: &Keyed<u64>) -> BTreeMap<String, u64> {
     k.sorted()
         .into_iter()
         .map(|(k, v)| (k.to_string(), *v))
@@ -234,14 +316,23 @@ fn group(g: &LatencyGroup, ps: &[f64]) -> Group {
     }
 }
 
+impl TimeRange {
+    pub fn of(t: &crate::agg::TimeRange) -> TimeRange {
+        TimeRange {
+            first: t.first.as_ref().map(|t| t.2.clone()),
+            last: t.last.as_ref().map(|t| t.2.clone()),
+        }
+    }
+}
+
 impl Report {
     pub fn build(read: &ReadResult, ps: &[f64]) -> Report {
         let acc: &Acc = &read.acc;
-        let mode = acc.cfg.mode;
-        let all = acc.all_group();
-        let f = &acc.fallback;
+        let m = &acc.total;
+        let all = m.all_group();
+        let f = &m.fallback;
         let outcome = |k: &str| f.outcomes.get(k).copied().unwrap_or(0);
-        let r = &acc.risk;
+        let r = &m.risk;
         let status = |k: &str| r.status.get(k).copied().unwrap_or(0);
         let accepted = status("accepted_llm");
         let acc_den = accepted + status("fallback_deterministic");
@@ -251,7 +342,7 @@ impl Report {
             .filter(|i| i.kind == crate::parse::LogKind::Risk)
             .map(|i| i.skipped)
             .sum();
-        let keys_dropped = [&acc.with_llm, &acc.without_llm]
+        let keys_dropped = [&m.with_llm, &m.without_llm]
             .iter()
             .map(|g| g.steps.overflow)
             .sum::<u64>()
@@ -266,27 +357,11 @@ impl Report {
             .iter()
             .map(|k| k.overflow)
             .sum::<u64>();
-        let (quantile_rule, resolution_ms, significant_digits) = match mode {
-            Mode::Hdr { sigfig } => (
-                "nearest rank (rank ceil(p/100*n)) read from an HDR histogram: the upper edge of the value's bucket, at most the exact maximum",
-                Some(0.001),
-                Some(sigfig),
-            ),
-            Mode::Exact => (
-                "linear interpolation between closest ranks: k=(n-1)*p/100, v[f]+(k-f)*(v[c]-v[f]), rounded to 3 decimals",
-                None,
-                None,
-            ),
-        };
-        let risk_quantile_rule = match mode {
-            Mode::Hdr { .. } => "as quantile_rule",
-            Mode::Exact => "lower nearest rank: sorted[int((n-1)*q)] (the risk analyzer's rule)",
-        };
         Report {
             latency: Latency {
                 all: group(&all, ps),
-                with_llm: group(&acc.with_llm, ps),
-                without_llm: group(&acc.without_llm, ps),
+                with_llm: group(&m.with_llm, ps),
+                without_llm: group(&m.without_llm, ps),
             },
             fallback: Fallback {
                 count: f.count,
@@ -299,6 +374,16 @@ impl Report {
                 llm_latency_ms: Stats::of(&f.llm_latency, ps),
                 by_intent: pairs(&f.by_intent),
                 components: pairs(&f.components),
+                rates: Rates(
+                    [
+                        ("fallback_rate", "fallback"),
+                        ("error_rate", "error"),
+                        ("success_rate", "success"),
+                    ]
+                    .into_iter()
+                    .map(|(name, o)| (name, RateFig::new(outcome(o), f.count)))
+                    .collect(),
+                ),
             },
             risk: Risk {
                 total_records: r.total,
@@ -319,48 +404,76 @@ impl Report {
                 latency_count: r.latency.n,
                 parse_errors: risk_parse_errors,
                 sample_rates: counts(&r.sample_rates),
+                rates: risk_rates(r),
             },
-            time_range: TimeRange {
-                first: acc.time.first.as_ref().map(|t| t.2.clone()),
-                last: acc.time.last.as_ref().map(|t| t.2.clone()),
-            },
-            skipped: Skipped {
-                total: acc.skipped.total(),
-                by_reason: Skip::ALL
-                    .iter()
-                    .filter(|s| acc.skipped.by_reason[s.index()] > 0)
-                    .map(|s| (s.name(), acc.skipped.by_reason[s.index()]))
-                    .collect(),
-                locations: acc
-                    .skipped
-                    .examples
-                    .iter()
-                    .zip(read.example_lines.iter())
-                    .map(|(&(file, _, why), &line)| SkipLocation {
-                        path: read.inputs[file as usize].path.clone(),
-                        line,
-                        reason: why.name(),
-                    })
-                    .collect(),
-            },
-            meta: Meta {
-                tool: format!("aggmetrics {}", env!("CARGO_PKG_VERSION")),
-                precision: Precision {
-                    mode: if matches!(mode, Mode::Exact) {
-                        "exact"
-                    } else {
-                        "hdr"
-                    },
-                    unit: "ms",
-                    resolution_ms,
-                    significant_digits,
-                    quantile_rule,
-                    risk_quantile_rule,
+            time_range: TimeRange::of(&m.time),
+            skipped: Skipped::of(read),
+            meta: Meta::of(read, ps, keys_dropped),
+        }
+    }
+}
+
+impl Skipped {
+    pub fn of(read: &ReadResult) -> Skipped {
+        let acc = &read.acc;
+        Skipped {
+            total: acc.skipped.total(),
+            by_reason: Skip::ALL
+                .iter()
+                .filter(|s| acc.skipped.by_reason[s.index()] > 0)
+                .map(|s| (s.name(), acc.skipped.by_reason[s.index()]))
+                .collect(),
+            locations: acc
+                .skipped
+                .examples
+                .iter()
+                .zip(read.example_lines.iter())
+                .map(|(&(file, _, why), &line)| SkipLocation {
+                    path: read.inputs[file as usize].path.clone(),
+                    line,
+                    reason: why.name(),
+                })
+                .collect(),
+        }
+    }
+}
+
+impl Meta {
+    pub fn of(read: &ReadResult, ps: &[f64], keys_dropped: u64) -> Meta {
+        let mode = read.acc.cfg.mode;
+        let (quantile_rule, resolution_ms, significant_digits) = match mode {
+            Mode::Hdr { sigfig } => (
+                "nearest rank (rank ceil(p/100*n)) read from an HDR histogram: the upper edge of the value's bucket, at most the exact maximum",
+                Some(0.001),
+                Some(sigfig),
+            ),
+            Mode::Exact => (
+                "linear interpolation between closest ranks: k=(n-1)*p/100, v[f]+(k-f)*(v[c]-v[f]), rounded to 3 decimals",
+                None,
+                None,
+            ),
+        };
+        let risk_quantile_rule = match mode {
+            Mode::Hdr { .. } => "as quantile_rule",
+            Mode::Exact => "lower nearest rank: sorted[int((n-1)*q)] (the risk analyzer's rule)",
+        };
+        Meta {
+            tool: format!("aggmetrics {}", env!("CARGO_PKG_VERSION")),
+            precision: Precision {
+                mode: if matches!(mode, Mode::Exact) {
+                    "exact"
+                } else {
+                    "hdr"
                 },
-                percentiles: ps.to_vec(),
-                keys_dropped,
-                inputs: read.inputs.clone(),
+                unit: "ms",
+                resolution_ms,
+                significant_digits,
+                quantile_rule,
+                risk_quantile_rule,
             },
+            percentiles: ps.to_vec(),
+            keys_dropped,
+            inputs: read.inputs.clone(),
         }
     }
 }

@@ -70,3 +70,102 @@ pub fn latency_lines(totals: &[f64]) -> String {
         })
         .collect()
 }
+
+/// A small deterministic generator (xorshift64*), so tests need no crate.
+pub struct Rng(pub u64);
+
+impl Rng {
+    pub fn next(&mut self) -> u64 {
+        self.0 ^= self.0 >> 12;
+        self.0 ^= self.0 << 25;
+        self.0 ^= self.0 >> 27;
+        self.0.wrapping_mul(0x2545_f491_4f6c_dd1d)
+    }
+    /// Uniform in 0..n.
+    pub fn below(&mut self, n: u64) -> u64 {
+        self.next() % n
+    }
+    pub fn chance(&mut self, pct: u64) -> bool {
+        self.below(100) < pct
+    }
+}
+
+/// RFC 3339 for `secs` seconds after 2026-02-10T00:00:00Z.
+pub fn ts(secs: u64) -> String {
+    let day = secs / 86_400;
+    let rem = secs % 86_400;
+    format!(
+        "2026-02-{:02}T{:02}:{:02}:{:02}+00:00",
+        10 + day,
+        rem / 3600,
+        (rem / 60) % 60,
+        rem % 60
+    )
+}
+
+/// One risk record.
+pub struct Risk<'a> {
+    pub secs: u64,
+    pub status: &'a str,
+    pub sampled: bool,
+    pub latency_ms: Option<f64>,
+    pub intent_mismatch: bool,
+    pub sample_rate: f64,
+}
+
+impl Risk<'_> {
+    pub fn line(&self) -> String {
+        let reason = match self.status {
+            "accepted_llm" => "accepted",
+            "fallback_deterministic" => "low_confidence",
+            "error" => "RuntimeError",
+            s => s,
+        };
+        let lat = self
+            .latency_ms
+            .map_or("null".to_string(), |x| x.to_string());
+        let diff = if self.sampled {
+            format!(
+                "{{\"intent_mismatch\": {}, \"decision_type_mismatch\": false, \"action_count_mismatch\": false, \"entity_key_mismatch\": false}}",
+                self.intent_mismatch
+            )
+        } else {
+            "null".into()
+        };
+        format!(
+            "{{\"timestamp\": \"{}\", \"trace_id\": \"t\", \"corridor_intent\": \"add_shopping_item\", \"sample_rate\": {}, \"sampled\": {}, \"status\": \"{}\", \"reason_code\": \"{reason}\", \"latency_ms\": {lat}, \"diff_summary\": {diff}}}\n",
+            ts(self.secs),
+            self.sample_rate,
+            self.sampled,
+            self.status
+        )
+    }
+}
+
+/// Write `partial_trust_risk.jsonl` into a fresh folder.
+pub fn risk_dir(text: &str) -> tempfile::TempDir {
+    let d = tempfile::tempdir().expect("tempdir");
+    std::fs::write(d.path().join("partial_trust_risk.jsonl"), text).expect("write");
+    d
+}
+
+/// Run `risk ARGS --format json`: (report, exit code, stderr).
+pub fn risk_json(args: &[&str]) -> (Value, i32, String) {
+    let out = bin()
+        .arg("risk")
+        .args(args)
+        .args(["--format", "json"])
+        .output()
+        .expect("runs");
+    let v: Value = serde_json::from_slice(&out.stdout).unwrap_or_else(|e| {
+        panic!(
+            "stdout is not JSON ({e}); stderr: {}",
+            String::from_utf8_lossy(&out.stderr)
+        )
+    });
+    (
+        v,
+        out.status.code().expect("exit code"),
+        String::from_utf8_lossy(&out.stderr).into_owned(),
+    )
+}

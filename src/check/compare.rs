@@ -1,0 +1,387 @@
+//! Report-to-report regressions. Works on the JSON form of `summarize` and
+//! `risk` reports: every percentile of every group and step, and every rate
+//! that carries its counts (`rates.NAME.{numerator,denominator}`).
+//!
+//! A latency percentile regresses when it grew by more than
+//! `max_latency_regression` (relative). A rate regresses when it moved the
+//! bad way by more than `max_rate_increase` (absolute) and the move is
+//! significant by a two-sided pooled two-proportion z-test at `alpha`.
+//! For `success_rate` and `acceptance_rate` the bad way is down; for every
+//! other rate it is up.
+
+use std::collections::BTreeMap;
+
+use serde::Serialize;
+use serde_json::{Map, Value};
+
+use crate::stats::two_proportion_p;
+
+#[derive(Debug, Clone, Copy, Serialize)]
+pub struct Thresholds {
+    pub max_latency_regression: f64,
+    pub max_rate_increase: f64,
+    pub alpha: f64,
+}
+
+impl Default for Thresholds {
+    fn default() -> Self {
+        Thresholds {
+            max_latency_regression: 0.10,
+            max_rate_increase: 0.01,
+            alpha: 0.05,
+        }
+    }
+}
+
+/// One number found in a report.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub enum Metric {
+    /// A latency percentile in ms over `count` values.
+    Latency {
+        value: f64,
+        count: u64,
+    },
+    Rate {
+        numerator: u64,
+        denominator: u64,
+    },
+}
+
+/// Rates whose rise is good news.
+pub fn higher_is_better(path: &str) -> bool {
+    let name = path.rsplit('.').next().unwrap_or(path);
+    matches!(name, "success_rate" | "acceptance_rate")
+}
+
+/// Subtrees that hold no comparable figures (or repeat them per day).
+const SKIP: &[&str] = &[
+    "meta",
+    "skipped",
+    "by_day",
+    "buckets",
+    "verdict",
+    "time_range",
+];
+
+/// Every comparable number of a report, by key path.
+pub fn metrics(report: &Value) -> BTreeMap<String, Metric> {
+    let mut out = BTreeMap::new();
+    if let Value::Object(m) = report {
+        walk(m, "", &mut out);
+    }
+    out
+}
+
+fn join(prefix: &str, key: &str) -> String {
+    if prefix.is_empty() {
+        key.to_string()
+    } else {
+        format!("{prefix}.{key}")
+    }
+}
+
+fn is_percentile_key(k: &str) -> bool {
+    k.strip_prefix('p').is_some_and(|r| {
+        !r.is_empty() && r.parse::<f64>().is_ok_and(|x| (0.0..=100.0).contains(&x))
+    })
+}
+
+fn walk(m: &Map<String, Value>, prefix: &str, out: &mut BTreeMap<String, Metric>) {
+    // A stats object: {"p50": .., "count": n}.
+    let count = m.get("count").and_then(Value::as_u64);
+    // A risk object: {"latency_p95": .., "latency_count": n}.
+    let latency_count = m.get("latency_count").and_then(Value::as_u64);
+    for (k, v) in m {
+        if SKIP.contains(&k.as_str()) {
+            continue;
+        }
+        match v {
+            Value::Number(n) => {
+                let Some(x) = n.as_f64() else { continue };
+                if let (true, Some(c)) = (is_percentile_key(k), count) {
+                    out.insert(join(prefix, k), Metric::Latency { value: x, count: c });
+                } else if let (Some(p), Some(c)) = (k.strip_prefix("latency_"), latency_count) {
+                    if is_percentile_key(p) {
+                        out.insert(join(prefix, k), Metric::Latency { value: x, count: c });
+                    }
+                }
+            }
+            Value::Object(inner) if k == "rates" => {
+                for (name, r) in inner {
+                    let num = r.get("numerator").and_then(Value::as_u64);
+                    let den = r.get("denominator").and_then(Value::as_u64);
+                    if let (Some(numerator), Some(denominator)) = (num, den) {
+                        out.insert(
+                            join(prefix, name),
+                            Metric::Rate {
+                                numerator,
+                                denominator,
+                            },
+                        );
+                    }
+                }
+            }
+            Value::Object(inner) => walk(inner, &join(prefix, k), out),
+            _ => {}
+        }
+    }
+}
+
+#[derive(Debug, Clone, Serialize, PartialEq)]
+pub struct Row {
+    /// Key path in the report, e.g. `latency.with_llm.total_ms.p95`.
+    pub path: String,
+    /// `latency_ms` or `rate`.
+    pub kind: &'static str,
+    pub base: f64,
+    pub candidate: f64,
+    /// candidate - base.
+    pub change: f64,
+    /// change / base; `null` when base is 0.
+    pub relative_change: Option<f64>,
+    /// Two-sided p-value of the two-proportion z-test (rates only).
+    pub p_value: Option<f64>,
+    /// Values behind each side: records for a percentile, the denominator
+    /// for a rate.
+    pub base_n: u64,
+    pub candidate_n: u64,
+    pub regression: bool,
+    /// Why it is (or is close to being) a regression, or why it was not
+    /// judged.
+    pub note: String,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct Comparison {
+    pub base: String,
+    pub candidate: String,
+    pub thresholds: Thresholds,
+    /// Key paths of the regressions, worst first.
+    pub regressions: Vec<String>,
+    /// Every compared figure, regressions first.
+    pub metrics: Vec<Row>,
+    pub only_in_base: Vec<String>,
+    pub only_in_candidate: Vec<String>,
+}
+
+pub fn compare(
+    base: &Value,
+    candidate: &Value,
+    base_label: &str,
+    candidate_label: &str,
+    t: &Thresholds,
+) -> Comparison {
+    let a = metrics(base);
+    let b = metrics(candidate);
+    let mut rows = Vec::new();
+    for (path, ma) in &a {
+        let Some(mb) = b.get(path) else { continue };
+        if let Some(row) = judge(path, ma, mb, t) {
+            rows.push(row);
+        }
+    }
+    // Regressions first, the largest relative move first; then by path.
+    let severity = |r: &Row| match r.kind {
+        "rate" => r.change.abs(),
+        _ => r.relative_change.unwrap_or(0.0).abs(),
+    };
+    rows.sort_by(|x, y| {
+        y.regression
+            .cmp(&x.regression)
+            .then_with(|| {
+                if x.regression {
+                    severity(y).total_cmp(&severity(x))
+                } else {
+                    std::cmp::Ordering::Equal
+                }
+            })
+            .then_with(|| x.path.cmp(&y.path))
+    });
+    Comparison {
+        base: base_label.to_string(),
+        candidate: candidate_label.to_string(),
+        thresholds: *t,
+        regressions: rows
+            .iter()
+            .filter(|r| r.regression)
+            .map(|r| r.path.clone())
+            .collect(),
+        metrics: rows,
+        only_in_base: a.keys().filter(|k| !b.contains_key(*k)).cloned().collect(),
+        only_in_candidate: b.keys().filter(|k| !a.contains_key(*k)).cloned().collect(),
+    }
+}
+
+/// Compare one figure; `None` when neither side has data for it.
+pub fn judge(path: &str, a: &Metric, b: &Metric, t: &Thresholds) -> Option<Row> {
+    match (*a, *b) {
+        (
+            Metric::Latency {
+                value: x,
+                count: na,
+            },
+            Metric::Latency {
+                value: y,
+                count: nb,
+            },
+        ) => {
+            if na == 0 && nb == 0 {
+                return None;
+            }
+            let rel = (x > 0.0).then(|| (y - x) / x);
+            let (regression, note) = if na == 0 || nb == 0 {
+                (false, "no values on one side: not judged".to_string())
+            } else {
+                match rel {
+                    Some(r) if r > t.max_latency_regression => (
+                        true,
+                        format!(
+                            "grew {:.1}% (> {:.1}% allowed)",
+                            r * 100.0,
+                            t.max_latency_regression * 100.0
+                        ),
+                    ),
+                    Some(_) => (false, String::new()),
+                    None if y > 0.0 => (false, "base is 0: no relative change".into()),
+                    None => (false, String::new()),
+                }
+            };
+            Some(Row {
+                path: path.to_string(),
+                kind: "latency_ms",
+                base: x,
+                candidate: y,
+                change: y - x,
+                relative_change: rel,
+                p_value: None,
+                base_n: na,
+                candidate_n: nb,
+                regression,
+                note,
+            })
+        }
+        (
+            Metric::Rate {
+                numerator: ka,
+                denominator: na,
+            },
+            Metric::Rate {
+                numerator: kb,
+                denominator: nb,
+            },
+        ) => {
+            if na == 0 && nb == 0 {
+                return None;
+            }
+            let x = if na == 0 { 0.0 } else { ka as f64 / na as f64 };
+            let y = if nb == 0 { 0.0 } else { kb as f64 / nb as f64 };
+            let p = two_proportion_p(ka, na, kb, nb);
+            let worse = if higher_is_better(path) { x - y } else { y - x };
+            let (regression, note) = if na == 0 || nb == 0 {
+                (false, "no records on one side: not judged".to_string())
+            } else if worse > t.max_rate_increase {
+                if p < t.alpha {
+                    (
+                        true,
+                        format!(
+                            "{} by {:.4} (> {} allowed), p = {:.2e} < alpha {}",
+                            if higher_is_better(path) {
+                                "fell"
+                            } else {
+                                "rose"
+                            },
+                            worse,
+                            t.max_rate_increase,
+                            p,
+                            t.alpha
+                        ),
+                    )
+                } else {
+                    (
+                        false,
+                        format!(
+                            "moved {:.4} the bad way but p = {p:.3} >= alpha {}: may be noise",
+                            worse, t.alpha
+                        ),
+                    )
+                }
+            } else {
+                (false, String::new())
+            };
+            Some(Row {
+                path: path.to_string(),
+                kind: "rate",
+                base: x,
+                candidate: y,
+                change: y - x,
+                relative_change: (x > 0.0).then(|| (y - x) / x),
+                p_value: Some(p),
+                base_n: na,
+                candidate_n: nb,
+                regression,
+                note,
+            })
+        }
+        _ => None,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    #[test]
+    fn finds_percentiles_and_rates() {
+        let v = json!({
+            "latency": {"all": {"count": 3, "total_ms": {"p50": 1.0, "p99.9": 2.0, "min": 0.5, "count": 3}}},
+            "fallback": {"error_rate": 0.1, "rates": {"error_rate": {"value": 0.1, "numerator": 1, "denominator": 10}}},
+            "latency_p95": 7.0, "latency_count": 4,
+            "meta": {"x": {"p50": 1, "count": 1}}
+        });
+        let m = metrics(&v);
+        let keys: Vec<&str> = m.keys().map(|s| s.as_str()).collect();
+        assert_eq!(
+            keys,
+            [
+                "fallback.error_rate",
+                "latency.all.total_ms.p50",
+                "latency.all.total_ms.p99.9",
+                "latency_p95"
+            ]
+        );
+        assert_eq!(
+            m["fallback.error_rate"],
+            Metric::Rate {
+                numerator: 1,
+                denominator: 10
+            }
+        );
+    }
+
+    #[test]
+    fn direction_and_significance() {
+        let t = Thresholds::default();
+        let r = |ka, na, kb, nb, path: &str| {
+            judge(
+                path,
+                &Metric::Rate {
+                    numerator: ka,
+                    denominator: na,
+                },
+                &Metric::Rate {
+                    numerator: kb,
+                    denominator: nb,
+                },
+                &t,
+            )
+            .unwrap()
+        };
+        assert!(r(100, 10_000, 300, 10_000, "error_rate").regression);
+        // The same rise on 40 records is noise.
+        assert!(!r(0, 40, 1, 40, "error_rate").regression);
+        // Success rising is no regression; falling is.
+        assert!(!r(5000, 10_000, 6000, 10_000, "fallback.success_rate").regression);
+        assert!(r(6000, 10_000, 5000, 10_000, "fallback.success_rate").regression);
+    }
+}

@@ -1,0 +1,171 @@
+//! A condition on one number of a JSON report: `KEY.PATH OP BOUND`, e.g.
+//! `error_rate > 0.05` or `latency.with_llm.total_ms.p95 >= 250`.
+
+use std::fmt;
+use std::str::FromStr;
+
+use serde::{Deserialize, Serialize};
+use serde_json::Value;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub enum Op {
+    #[serde(rename = "<")]
+    Lt,
+    #[serde(rename = "<=")]
+    Le,
+    #[serde(rename = ">")]
+    Gt,
+    #[serde(rename = ">=")]
+    Ge,
+}
+
+impl Op {
+    pub fn symbol(self) -> &'static str {
+        match self {
+            Op::Lt => "<",
+            Op::Le => "<=",
+            Op::Gt => ">",
+            Op::Ge => ">=",
+        }
+    }
+
+    pub fn holds(self, value: f64, bound: f64) -> bool {
+        match self {
+            Op::Lt => value < bound,
+            Op::Le => value <= bound,
+            Op::Gt => value > bound,
+            Op::Ge => value >= bound,
+        }
+    }
+}
+
+/// `path op bound`.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Cond {
+    pub path: String,
+    pub op: Op,
+    pub bound: f64,
+}
+
+impl fmt::Display for Cond {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{} {} {}", self.path, self.op.symbol(), self.bound)
+    }
+}
+
+impl FromStr for Cond {
+    type Err = String;
+
+    fn from_str(s: &str) -> Result<Cond, String> {
+        // Two-character operators first, so `>=` is not read as `>`.
+        let ops = [(">=", Op::Ge), ("<=", Op::Le), (">", Op::Gt), ("<", Op::Lt)];
+        let found = ops
+            .iter()
+            .filter_map(|(sym, op)| s.find(sym).map(|i| (i, *sym, *op)))
+            .min_by_key(|(i, sym, _)| (*i, std::cmp::Reverse(sym.len())));
+        let Some((i, sym, op)) = found else {
+            return Err(format!(
+                "'{s}' has no comparison: write KEY OP NUMBER with OP one of > >= < <=, e.g. 'fallback.error_rate>0.05'"
+            ));
+        };
+        let path = s[..i].trim();
+        let rest = s[i + sym.len()..].trim();
+        if path.is_empty() {
+            return Err(format!(
+                "'{s}' has no key before '{sym}': name a key path of the JSON report, e.g. 'risk.error_rate'"
+            ));
+        }
+        if path.contains(char::is_whitespace)
+            || path.starts_with('.')
+            || path.ends_with('.')
+            || path.contains("..")
+        {
+            return Err(format!(
+                "'{path}' is not a key path: dot-separated keys without spaces, e.g. 'latency.all.total_ms.p95'"
+            ));
+        }
+        let bound: f64 = rest
+            .parse()
+            .map_err(|_| format!("'{rest}' after '{sym}' is not a number (in '{s}')"))?;
+        if !bound.is_finite() {
+            return Err(format!("the bound in '{s}' must be a finite number"));
+        }
+        Ok(Cond {
+            path: path.to_string(),
+            op,
+            bound,
+        })
+    }
+}
+
+impl Serialize for Cond {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        s.collect_str(self)
+    }
+}
+
+impl<'de> Deserialize<'de> for Cond {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Cond, D::Error> {
+        let s = String::deserialize(d)?;
+        s.parse().map_err(serde::de::Error::custom)
+    }
+}
+
+/// The value at a dot-separated key path; `None` if a key is missing.
+pub fn lookup<'v>(v: &'v Value, path: &str) -> Option<&'v Value> {
+    let mut cur = v;
+    for key in path.split('.') {
+        cur = match cur {
+            Value::Object(m) => m.get(key)?,
+            Value::Array(a) => a.get(key.parse::<usize>().ok()?)?,
+            _ => return None,
+        };
+    }
+    Some(cur)
+}
+
+/// The number at a key path.
+pub fn number(v: &Value, path: &str) -> Option<f64> {
+    lookup(v, path)?.as_f64()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn parses_and_rejects_with_reasons() {
+        let c: Cond = "fallback.error_rate>0.05".parse().unwrap();
+        assert_eq!(
+            (c.path.as_str(), c.op, c.bound),
+            ("fallback.error_rate", Op::Gt, 0.05)
+        );
+        let c: Cond = " latency.all.total_ms.p95 >= 250 ".parse().unwrap();
+        assert_eq!((c.op, c.bound), (Op::Ge, 250.0));
+        let c: Cond = "x<=1e-3".parse().unwrap();
+        assert_eq!((c.op, c.bound), (Op::Le, 0.001));
+        assert!("error_rate = 3"
+            .parse::<Cond>()
+            .unwrap_err()
+            .contains("no comparison"));
+        assert!("> 3".parse::<Cond>().unwrap_err().contains("no key"));
+        assert!("a.b > x"
+            .parse::<Cond>()
+            .unwrap_err()
+            .contains("not a number"));
+        assert!("a b > 1"
+            .parse::<Cond>()
+            .unwrap_err()
+            .contains("not a key path"));
+        assert!("a > inf".parse::<Cond>().unwrap_err().contains("finite"));
+    }
+
+    #[test]
+    fn looks_up_paths() {
+        let v: Value = serde_json::json!({"a": {"b": [1, {"c": 2.5}]}});
+        assert_eq!(number(&v, "a.b.1.c"), Some(2.5));
+        assert_eq!(number(&v, "a.b.0"), Some(1.0));
+        assert_eq!(number(&v, "a.x"), None);
+        assert_eq!(number(&v, "a"), None);
+    }
+}

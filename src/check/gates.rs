@@ -1,0 +1,682 @@
+//! The rollout runbook's gates and the verdict they give on a `risk`
+//! report. The built-in gates are docs/gates.toml, compiled in;
+//! `--gates FILE` replaces them.
+//!
+//! The verdict, in order:
+//! 1. `rollback` if any roll-back criterion or alarm is breached;
+//! 2. `hold` if evidence is missing (too few sampled records or days, a
+//!    go criterion with no data or needing a baseline) or a go criterion is
+//!    not met;
+//! 3. `go` otherwise.
+
+use std::collections::BTreeMap;
+
+use serde::{Deserialize, Serialize};
+use serde_json::Value;
+
+use super::compare::{self, Thresholds};
+use super::expr::{lookup, number, Cond};
+
+/// The runbook's gates, as shipped.
+pub const BUILTIN: &str = include_str!("../../docs/gates.toml");
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Gates {
+    #[serde(default)]
+    pub alarms: Alarms,
+    /// Stage number -> its gates.
+    #[serde(default)]
+    pub stage: BTreeMap<String, Stage>,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Alarms {
+    #[serde(default)]
+    pub rules: Vec<Cond>,
+    /// Largest allowed fall of acceptance_rate, as a fraction of the
+    /// baseline's.
+    pub acceptance_drop: Option<f64>,
+    pub max_silence_minutes: Option<f64>,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Stage {
+    pub sample_rate: Option<f64>,
+    #[serde(default)]
+    pub min_days: u64,
+    #[serde(default)]
+    pub min_sampled_records: u64,
+    #[serde(default)]
+    pub go: Vec<Cond>,
+    pub stable_acceptance_max_drop: Option<f64>,
+    #[serde(default)]
+    pub rollback: Vec<Cond>,
+    #[serde(default)]
+    pub rollback_on_regression: bool,
+}
+
+impl Gates {
+    pub fn builtin() -> Gates {
+        Gates::from_toml(BUILTIN).expect("the built-in gates parse (tested)")
+    }
+
+    /// Parse and check a gates file's text.
+    pub fn from_toml(text: &str) -> Result<Gates, String> {
+        let g: Gates = toml::from_str(text).map_err(|e| e.to_string())?;
+        for (name, s) in &g.stage {
+            if name.parse::<u8>().is_err() {
+                return Err(format!(
+                    "[stage.{name}]: stages are numbered, e.g. [stage.1]"
+                ));
+            }
+            for (what, x) in [
+                ("sample_rate", s.sample_rate),
+                ("stable_acceptance_max_drop", s.stable_acceptance_max_drop),
+            ] {
+                if x.is_some_and(|x| !(0.0..=1.0).contains(&x)) {
+                    return Err(format!("[stage.{name}] {what} must be between 0 and 1"));
+                }
+            }
+        }
+        if g.alarms
+            .acceptance_drop
+            .is_some_and(|x| !(0.0..=1.0).contains(&x))
+        {
+            return Err("[alarms] acceptance_drop must be between 0 and 1".into());
+        }
+        if g.alarms.max_silence_minutes.is_some_and(|x| !(x > 0.0)) {
+            return Err("[alarms] max_silence_minutes must be above 0".into());
+        }
+        Ok(g)
+    }
+
+    pub fn stage(&self, n: u8) -> Option<&Stage> {
+        self.stage.get(&n.to_string())
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Decision {
+    Go,
+    Hold,
+    Rollback,
+}
+
+impl Decision {
+    pub fn name(self) -> &'static str {
+        match self {
+            Decision::Go => "go",
+            Decision::Hold => "hold",
+            Decision::Rollback => "rollback",
+        }
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Kind {
+    Evidence,
+    Go,
+    Rollback,
+    Alarm,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Status {
+    /// A go or evidence criterion holds.
+    Met,
+    /// A go or evidence criterion does not hold.
+    NotMet,
+    /// A roll-back criterion or alarm fired.
+    Breached,
+    /// A roll-back criterion or alarm did not fire.
+    Clear,
+    /// No data, or it needs `--baseline`.
+    NotEvaluated,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct Criterion {
+    pub kind: Kind,
+    /// The metric's key path in the report.
+    pub metric: String,
+    /// The criterion as written, e.g. `error_rate < 0.05`.
+    pub rule: String,
+    pub value: Option<f64>,
+    pub bound: Option<f64>,
+    pub status: Status,
+    /// The rate's 95% Wilson interval, when it has one.
+    pub interval: Option<[f64; 2]>,
+    /// The interval reaches both sides of the bound: the data cannot yet
+    /// tell whether the criterion truly holds.
+    pub straddles: bool,
+    pub reason: String,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct Verdict {
+    pub stage: u8,
+    pub decision: Decision,
+    pub exit_code: i32,
+    /// One line per deciding criterion.
+    pub summary: Vec<String>,
+    pub criteria: Vec<Criterion>,
+    /// `built-in runbook` or the gates file's path.
+    pub gates: String,
+    pub baseline: Option<String>,
+    pub as_of: String,
+}
+
+/// What the evaluation needs besides the gates and the report.
+pub struct Context<'a> {
+    pub stage: u8,
+    pub baseline: Option<&'a Value>,
+    pub baseline_label: Option<String>,
+    /// Now, or `--as-of`, in microseconds since the epoch.
+    pub as_of_us: i64,
+    pub as_of: String,
+    pub gates_label: String,
+    pub thresholds: Thresholds,
+}
+
+fn fmt(x: f64) -> String {
+    let r = crate::report::round_to(x, 4);
+    format!("{r}")
+}
+
+/// 75 -> "75.0 minutes", 4000 -> "66.7 hours", 400000 -> "277.8 days".
+fn minutes_text(m: f64) -> String {
+    if m < 120.0 {
+        format!("{m:.1} minutes")
+    } else if m < 48.0 * 60.0 {
+        format!("{:.1} hours", m / 60.0)
+    } else {
+        format!("{:.1} days", m / 1440.0)
+    }
+}
+
+/// Denominator behind a metric, if it is a rate or a percentile.
+fn support(report: &Value, metric: &str) -> Option<u64> {
+    if let Some(d) = lookup(report, &format!("rates.{metric}.denominator")) {
+        return d.as_u64();
+    }
+    if metric.starts_with("latency_p") {
+        return number(report, "latency_count").map(|x| x as u64);
+    }
+    None
+}
+
+fn interval(report: &Value, metric: &str) -> Option<[f64; 2]> {
+    let w = lookup(report, &format!("rates.{metric}.wilson_95"))?;
+    Some([w.get(0)?.as_f64()?, w.get(1)?.as_f64()?])
+}
+
+fn cond(report: &Value, kind: Kind, c: &Cond) -> Criterion {
+    let value = number(report, &c.path);
+    let iv = interval(report, &c.path);
+    let straddles = iv.is_some_and(|[lo, hi]| lo < c.bound && c.bound < hi);
+    let mut out = Criterion {
+        kind,
+        metric: c.path.clone(),
+        rule: c.to_string(),
+        value,
+        bound: Some(c.bound),
+        status: Status::NotEvaluated,
+        interval: iv,
+        straddles,
+        reason: String::new(),
+    };
+    let Some(v) = value else {
+        out.reason = format!("{} is not a number in the report", c.path);
+        return out;
+    };
+    if support(report, &c.path) == Some(0) {
+        out.reason = format!("{}: no records to compute it from", c.path);
+        return out;
+    }
+    let holds = c.op.holds(v, c.bound);
+    out.status = match (kind, holds) {
+        (Kind::Go | Kind::Evidence, true) => Status::Met,
+        (Kind::Go | Kind::Evidence, false) => Status::NotMet,
+        (_, true) => Status::Breached,
+        (_, false) => Status::Clear,
+    };
+    let verb = match out.status {
+        Status::Met => "met",
+        Status::NotMet => "not met",
+        Status::Breached => "BREACHED",
+        _ => "clear",
+    };
+    out.reason = format!(
+        "{} = {} ({} {} {}: {verb})",
+        c.path,
+        fmt(v),
+        c.path,
+        c.op.symbol(),
+        fmt(c.bound)
+    );
+    if let (true, Some([lo, hi])) = (straddles, iv) {
+        out.reason.push_str(&format!(
+            "; its 95% interval [{}, {}] straddles {}: not yet certain",
+            fmt(lo),
+            fmt(hi),
+            fmt(c.bound)
+        ));
+    }
+    out
+}
+
+fn plain(
+    kind: Kind,
+    metric: &str,
+    rule: String,
+    value: Option<f64>,
+    bound: Option<f64>,
+    status: Status,
+    reason: String,
+) -> Criterion {
+    Criterion {
+        kind,
+        metric: metric.to_string(),
+        rule,
+        value,
+        bound,
+        status,
+        interval: None,
+        straddles: false,
+        reason,
+    }
+}
+
+/// acceptance_rate's fall relative to the baseline's: (base - now) / base.
+fn acceptance_drop(report: &Value, baseline: &Value) -> Option<(f64, f64, f64)> {
+    let den = |v: &Value| number(v, "rates.acceptance_rate.denominator").unwrap_or(0.0);
+    if den(report) == 0.0 || den(baseline) == 0.0 {
+        return None;
+    }
+    let now = number(report, "acceptance_rate")?;
+    let base = number(baseline, "acceptance_rate")?;
+    if base <= 0.0 {
+        return None;
+    }
+    Some(((base - now) / base, base, now))
+}
+
+pub fn evaluate(gates: &Gates, report: &Value, cx: &Context<'_>) -> Result<Verdict, String> {
+    let Some(stage) = gates.stage(cx.stage) else {
+        let known: Vec<&str> = gates.stage.keys().map(|s| s.as_str()).collect();
+        return Err(format!(
+            "no gates for stage {} (the gates define stage {})",
+            cx.stage,
+            known.join(", ")
+        ));
+    };
+    let mut cs = Vec::new();
+
+    // Evidence.
+    let sampled = number(report, "sampled_records").unwrap_or(0.0);
+    let need = stage.min_sampled_records as f64;
+    cs.push(plain(
+        Kind::Evidence,
+        "sampled_records",
+        format!("sampled_records >= {}", stage.min_sampled_records),
+        Some(sampled),
+        Some(need),
+        if sampled >= need {
+            Status::Met
+        } else {
+            Status::NotMet
+        },
+        if sampled >= need {
+            format!("{sampled} sampled records (at least {need} needed)")
+        } else {
+            format!(
+                "only {sampled} sampled records; {} more needed (at least {need})",
+                need - sampled
+            )
+        },
+    ));
+    let days = number(report, "days_covered").unwrap_or(0.0);
+    let need_days = stage.min_days as f64;
+    cs.push(plain(
+        Kind::Evidence,
+        "days_covered",
+        format!("days_covered >= {}", stage.min_days),
+        Some(days),
+        Some(need_days),
+        if days >= need_days {
+            Status::Met
+        } else {
+            Status::NotMet
+        },
+        if days >= need_days {
+            format!("records cover {days} UTC days (at least {need_days} needed)")
+        } else {
+            format!(
+                "records cover only {days} UTC day(s); stage {} needs {need_days}",
+                cx.stage
+            )
+        },
+    ));
+    if let Some(rate) = stage.sample_rate {
+        if let Some(Value::Object(rates)) = lookup(report, "sample_rates") {
+            if !rates.is_empty() {
+                let at: f64 = rates
+                    .iter()
+                    .filter(|(k, _)| k.parse::<f64>().is_ok_and(|x| (x - rate).abs() < 1e-9))
+                    .filter_map(|(_, n)| n.as_f64())
+                    .sum();
+                let seen: Vec<&str> = rates.keys().map(|k| k.as_str()).collect();
+                cs.push(plain(
+                    Kind::Evidence,
+                    "sample_rates",
+                    format!("records at sample_rate {rate}"),
+                    Some(at),
+                    None,
+                    if at > 0.0 { Status::Met } else { Status::NotMet },
+                    if at > 0.0 {
+                        format!("{at} records at stage {}'s sample rate {rate}", cx.stage)
+                    } else {
+                        format!(
+                            "no record at stage {}'s sample rate {rate} (seen: {}): are these the right logs or stage?",
+                            cx.stage,
+                            seen.join(", ")
+                        )
+                    },
+                ));
+            }
+        }
+    }
+
+    // Go criteria.
+    for c in &stage.go {
+        cs.push(cond(report, Kind::Go, c));
+    }
+    if let Some(max_drop) = stage.stable_acceptance_max_drop {
+        let rule = format!(
+            "acceptance_rate at most {}% below the baseline's",
+            fmt(max_drop * 100.0)
+        );
+        cs.push(match cx.baseline.map(|b| acceptance_drop(report, b)) {
+            None => plain(Kind::Go, "acceptance_rate", rule, None, Some(max_drop), Status::NotEvaluated,
+                "stable acceptance_rate needs a baseline: pass --baseline with the previous stage's `risk --format json` report".into()),
+            Some(None) => plain(Kind::Go, "acceptance_rate", rule, None, Some(max_drop), Status::NotEvaluated,
+                "acceptance_rate has no accepted or fallback records here or in the baseline".into()),
+            Some(Some((drop, base, now))) => {
+                let ok = drop <= max_drop;
+                plain(Kind::Go, "acceptance_rate", rule, Some(drop), Some(max_drop),
+                    if ok { Status::Met } else { Status::NotMet },
+                    format!("acceptance_rate {} vs baseline {}: {} {}% ({}% allowed)", fmt(now), fmt(base),
+                        if drop >= 0.0 { "down" } else { "up" }, fmt(drop.abs() * 100.0), fmt(max_drop * 100.0)))
+            }
+        });
+    }
+
+    // Roll-back criteria.
+    for c in &stage.rollback {
+        cs.push(cond(report, Kind::Rollback, c));
+    }
+    if stage.rollback_on_regression {
+        let rule = "no regression against the baseline (aggmetrics compare)".to_string();
+        cs.push(match cx.baseline {
+            None => plain(
+                Kind::Rollback,
+                "regression",
+                rule,
+                None,
+                None,
+                Status::NotEvaluated,
+                "regression against the previous stage needs --baseline".into(),
+            ),
+            Some(b) => {
+                let cmp = compare::compare(b, report, "baseline", "current", &cx.thresholds);
+                let regs: Vec<String> = cmp
+                    .metrics
+                    .iter()
+                    .filter(|r| r.regression)
+                    .map(|r| {
+                        format!(
+                            "{} {} -> {} ({})",
+                            r.path,
+                            fmt(r.base),
+                            fmt(r.candidate),
+                            r.note
+                        )
+                    })
+                    .collect();
+                if regs.is_empty() {
+                    plain(
+                        Kind::Rollback,
+                        "regression",
+                        rule,
+                        None,
+                        None,
+                        Status::Clear,
+                        format!(
+                            "no regression against the baseline ({} figures compared)",
+                            cmp.metrics.len()
+                        ),
+                    )
+                } else {
+                    plain(
+                        Kind::Rollback,
+                        "regression",
+                        rule,
+                        Some(regs.len() as f64),
+                        None,
+                        Status::Breached,
+                        format!("regression against the baseline: {}", regs.join("; ")),
+                    )
+                }
+            }
+        });
+    }
+
+    // Alarms.
+    for c in &gates.alarms.rules {
+        cs.push(cond(report, Kind::Alarm, c));
+    }
+    if let Some(max) = gates.alarms.acceptance_drop {
+        let rule = format!(
+            "acceptance_rate not down more than {}% from the baseline",
+            fmt(max * 100.0)
+        );
+        cs.push(match cx.baseline.map(|b| acceptance_drop(report, b)) {
+            None => plain(
+                Kind::Alarm,
+                "acceptance_rate",
+                rule,
+                None,
+                Some(max),
+                Status::NotEvaluated,
+                "the acceptance-drop alarm needs --baseline".into(),
+            ),
+            Some(None) => plain(
+                Kind::Alarm,
+                "acceptance_rate",
+                rule,
+                None,
+                Some(max),
+                Status::NotEvaluated,
+                "acceptance_rate has no accepted or fallback records here or in the baseline"
+                    .into(),
+            ),
+            Some(Some((drop, base, now))) => {
+                let fired = drop > max;
+                plain(
+                    Kind::Alarm,
+                    "acceptance_rate",
+                    rule,
+                    Some(drop),
+                    Some(max),
+                    if fired {
+                        Status::Breached
+                    } else {
+                        Status::Clear
+                    },
+                    format!(
+                        "acceptance_rate {} vs baseline {}: {} {}%{}",
+                        fmt(now),
+                        fmt(base),
+                        if drop >= 0.0 { "down" } else { "up" },
+                        fmt(drop.abs() * 100.0),
+                        if fired {
+                            format!(" (BREACHED: more than {}%)", fmt(max * 100.0))
+                        } else {
+                            String::new()
+                        }
+                    ),
+                )
+            }
+        });
+    }
+    if let Some(max) = gates.alarms.max_silence_minutes {
+        let rule = format!("no silence over {max} minutes");
+        let last = lookup(report, "time_range.last")
+            .and_then(Value::as_str)
+            .and_then(crate::parse::Timestamp::parse);
+        let gap = number(report, "longest_gap.minutes").unwrap_or(0.0);
+        cs.push(match last {
+            None => plain(
+                Kind::Alarm,
+                "longest_gap.minutes",
+                rule,
+                None,
+                Some(max),
+                Status::NotEvaluated,
+                "no risk records: nothing to measure silence from".into(),
+            ),
+            Some(t) => {
+                let since = (cx.as_of_us - t.micros) as f64 / 60e6;
+                let worst = gap.max(since);
+                let fired = worst > max;
+                let reason = if since >= gap {
+                    format!(
+                        "last record {} before {}{}",
+                        minutes_text(since),
+                        cx.as_of,
+                        if since > max {
+                            " (judging archived logs? pass --as-of with the time they end)"
+                        } else {
+                            ""
+                        }
+                    )
+                } else {
+                    format!(
+                        "longest silence between records {} (from {} to {})",
+                        minutes_text(gap),
+                        lookup(report, "longest_gap.from")
+                            .and_then(Value::as_str)
+                            .unwrap_or("?"),
+                        lookup(report, "longest_gap.to")
+                            .and_then(Value::as_str)
+                            .unwrap_or("?")
+                    )
+                };
+                plain(
+                    Kind::Alarm,
+                    "longest_gap.minutes",
+                    rule,
+                    Some(worst),
+                    Some(max),
+                    if fired {
+                        Status::Breached
+                    } else {
+                        Status::Clear
+                    },
+                    if fired {
+                        format!("risk log silent too long: {reason}; the alarm is {max} minutes")
+                    } else {
+                        reason
+                    },
+                )
+            }
+        });
+    }
+
+    let breached: Vec<&Criterion> = cs.iter().filter(|c| c.status == Status::Breached).collect();
+    let missing: Vec<&Criterion> = cs
+        .iter()
+        .filter(|c| {
+            matches!(c.kind, Kind::Evidence | Kind::Go)
+                && matches!(c.status, Status::NotMet | Status::NotEvaluated)
+        })
+        .collect();
+    let (decision, summary) = if !breached.is_empty() {
+        (
+            Decision::Rollback,
+            breached
+                .iter()
+                .map(|c| c.reason.clone())
+                .collect::<Vec<_>>(),
+        )
+    } else if !missing.is_empty() {
+        (
+            Decision::Hold,
+            missing.iter().map(|c| c.reason.clone()).collect(),
+        )
+    } else {
+        let mut s = vec![format!("every stage {} go criterion is met", cx.stage)];
+        s.extend(
+            cs.iter()
+                .filter(|c| c.straddles)
+                .map(|c| format!("but uncertain: {}", c.reason)),
+        );
+        (Decision::Go, s)
+    };
+    Ok(Verdict {
+        stage: cx.stage,
+        decision,
+        exit_code: match decision {
+            Decision::Go => crate::cmd::exit::OK,
+            Decision::Rollback => crate::cmd::exit::CHECK_FAILED,
+            Decision::Hold => crate::cmd::exit::HOLD,
+        },
+        summary,
+        criteria: cs,
+        gates: cx.gates_label.clone(),
+        baseline: cx.baseline_label.clone(),
+        as_of: cx.as_of.clone(),
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn builtin_gates_parse_and_follow_the_runbook() {
+        let g = Gates::builtin();
+        let s1 = g.stage(1).unwrap();
+        assert_eq!(
+            (s1.min_days, s1.min_sampled_records, s1.sample_rate),
+            (3, 50, Some(0.01))
+        );
+        assert_eq!(g.stage(2).unwrap().min_sampled_records, 200);
+        assert!(g.stage(2).unwrap().rollback_on_regression);
+        assert_eq!(g.stage(3).unwrap().min_days, 7);
+        assert_eq!(g.alarms.rules.len(), 4);
+        assert_eq!(g.alarms.max_silence_minutes, Some(60.0));
+    }
+
+    #[test]
+    fn bad_gates_files_say_why() {
+        assert!(Gates::from_toml("[stage.one]\nmin_days = 1")
+            .unwrap_err()
+            .contains("numbered"));
+        assert!(Gates::from_toml("[stage.1]\ngo = [\"error_rate = 1\"]")
+            .unwrap_err()
+            .contains("no comparison"));
+        assert!(Gates::from_toml("[stage.1]\nmin_dayz = 1")
+            .unwrap_err()
+            .contains("min_dayz"));
+        assert!(Gates::from_toml("[alarms]\nacceptance_drop = 2")
+            .unwrap_err()
+            .contains("between 0 and 1"));
+    }
+}

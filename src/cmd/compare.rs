@@ -1,0 +1,85 @@
+//! `aggmetrics compare BASE CANDIDATE`: report-to-report regressions.
+
+use std::path::Path;
+
+use anyhow::{Context as _, Result};
+use serde_json::Value;
+
+use super::{emit, exit, read_threads, thresholds, warn_read};
+use crate::agg::{Config, Mode};
+use crate::check::compare::compare;
+use crate::cli::{CompareArgs, ReadOpts};
+use crate::error::Error;
+use crate::render::Doc;
+use crate::report::Report;
+
+/// What a report is, by its keys.
+fn kind(v: &Value) -> &'static str {
+    if v.get("total_records").is_some() {
+        "risk"
+    } else if v.get("latency").is_some() {
+        "summary"
+    } else {
+        "unknown"
+    }
+}
+
+/// A JSON report file, or a log folder summarized with the defaults.
+fn load(path: &Path, opts: &ReadOpts, threads: usize) -> Result<Value> {
+    if path.is_dir() {
+        let sources = crate::input::discover(&[path.to_path_buf()], None)?;
+        let cfg = Config::new(Mode::Hdr { sigfig: 3 }, opts.max_line_bytes);
+        let result = crate::read::read_all(&sources, cfg, threads)?;
+        warn_read(opts, &[path.to_path_buf()], &result);
+        let report = Report::build(&result, &[50.0, 95.0, 99.0]);
+        return serde_json::to_value(&report).context("serializing the report");
+    }
+    if !path.exists() {
+        return Err(Error::NotFound(path.to_path_buf()).into());
+    }
+    let bytes = super::risk::read_doc(path, "report")?;
+    let v: Value = serde_json::from_slice(&bytes).map_err(|e| {
+        Error::Usage(format!(
+            "{} is not a JSON report ({e}): pass files written by `summarize --format json` or `risk --format json`, or log folders",
+            path.display()
+        ))
+    })?;
+    if kind(&v) == "unknown" {
+        return Err(Error::Usage(format!(
+            "{} is JSON but not an aggmetrics report (no `latency` or `total_records` key)",
+            path.display()
+        ))
+        .into());
+    }
+    Ok(v)
+}
+
+pub fn run(args: &CompareArgs) -> Result<i32> {
+    let threads = read_threads(&args.read)?;
+    let t = thresholds(&args.regression)?;
+    let base = load(&args.base, &args.read, threads)?;
+    let cand = load(&args.candidate, &args.read, threads)?;
+    if kind(&base) != kind(&cand) {
+        return Err(Error::Usage(format!(
+            "cannot compare a {} report ({}) with a {} report ({}): compare like with like",
+            kind(&base),
+            args.base.display(),
+            kind(&cand),
+            args.candidate.display()
+        ))
+        .into());
+    }
+    let c = compare(
+        &base,
+        &cand,
+        &args.base.display().to_string(),
+        &args.candidate.display().to_string(),
+        &t,
+    );
+    emit(args.format, Doc::Compare(&c), args.output.as_deref())?;
+    Ok(if c.regressions.is_empty() {
+        exit::OK
+    } else {
+        exit::CHECK_FAILED
+    })
+}

@@ -1,0 +1,141 @@
+//! `aggmetrics risk`: the partial-trust risk log, per day, and the
+//! rollout gates' verdict.
+
+use std::path::Path;
+
+use anyhow::{Context as _, Result};
+
+use super::{emit, exit, read_threads, thresholds, warn_read};
+use crate::agg::{Bucket, Config, Mode};
+use crate::check::gates::{self, Context, Gates};
+use crate::cli::RiskArgs;
+use crate::error::Error;
+use crate::input;
+use crate::parse::LogKind;
+use crate::read;
+use crate::render::Doc;
+use crate::report::risk::RiskReport;
+
+/// Largest gates or baseline file read (they are small documents).
+const MAX_DOC: u64 = 64 << 20;
+
+/// Read a small document whole, refusing huge ones.
+pub fn read_doc(path: &Path, what: &str) -> Result<Vec<u8>> {
+    use std::io::Read;
+    let f = std::fs::File::open(path).map_err(|e| Error::io(path, e))?;
+    let mut buf = Vec::new();
+    f.take(MAX_DOC + 1)
+        .read_to_end(&mut buf)
+        .map_err(|e| Error::io(path, e))?;
+    if buf.len() as u64 > MAX_DOC {
+        return Err(Error::Usage(format!(
+            "{what} {} is larger than {} MiB: is it the right file?",
+            path.display(),
+            MAX_DOC >> 20
+        ))
+        .into());
+    }
+    Ok(buf)
+}
+
+pub fn run(args: &RiskArgs) -> Result<i32> {
+    let threads = read_threads(&args.read)?;
+    let t = thresholds(&args.regression)?;
+    let mode = if args.exact {
+        Mode::Exact
+    } else {
+        Mode::Hdr {
+            sigfig: args.sigfig,
+        }
+    };
+    let mut cfg = Config::new(mode, args.read.max_line_bytes);
+    // Always by day: the gates count the days covered.
+    cfg.bucket = Some(Bucket::Day);
+
+    // Read the gates and baseline before the logs: a typo should not cost
+    // a long read.
+    let judge = match args.stage {
+        None => None,
+        Some(stage) => {
+            let (gates, label) = match &args.gates {
+                None => (Gates::builtin(), "built-in runbook gates".to_string()),
+                Some(p) => {
+                    let text = read_doc(p, "gates file")?;
+                    let text = String::from_utf8(text).map_err(|_| {
+                        Error::Usage(format!("gates file {} is not UTF-8 text", p.display()))
+                    })?;
+                    let g = Gates::from_toml(&text)
+                        .map_err(|e| Error::Usage(format!("gates file {}: {e}", p.display())))?;
+                    (g, format!("gates from {}", p.display()))
+                }
+            };
+            if gates.stage(stage).is_none() {
+                let known: Vec<&str> = gates.stage.keys().map(|s| s.as_str()).collect();
+                return Err(Error::Usage(format!(
+                    "--stage {stage}: the {label} define stage {}",
+                    known.join(", ")
+                ))
+                .into());
+            }
+            let baseline = match &args.baseline {
+                None => None,
+                Some(p) => {
+                    let v: serde_json::Value = serde_json::from_slice(&read_doc(p, "baseline")?)
+                        .map_err(|e| {
+                            Error::Usage(format!(
+                                "--baseline {} is not JSON ({e}): pass an `aggmetrics risk --format json` report",
+                                p.display()
+                            ))
+                        })?;
+                    if v.get("total_records").is_none() || v.get("rates").is_none() {
+                        return Err(Error::Usage(format!(
+                            "--baseline {} is not an `aggmetrics risk --format json` report",
+                            p.display()
+                        ))
+                        .into());
+                    }
+                    Some((v, p.display().to_string()))
+                }
+            };
+            let now = match &args.as_of {
+                Some(s) => s.parse::<jiff::Timestamp>().map_err(|e| {
+                    Error::Usage(format!(
+                        "--as-of '{s}' is not an RFC 3339 time such as 2026-02-20T00:00:00Z ({e})"
+                    ))
+                })?,
+                None => jiff::Timestamp::now(),
+            };
+            Some((stage, gates, label, baseline, now))
+        }
+    };
+
+    let sources = input::discover(&args.paths, Some(LogKind::Risk))?;
+    let result = read::read_all(&sources, cfg, threads)?;
+    let mut report = RiskReport::build(&result, args.by.is_some());
+
+    if let Some((stage, gates, label, baseline, now)) = &judge {
+        let value = serde_json::to_value(&report).context("serializing the report")?;
+        let cx = Context {
+            stage: *stage,
+            baseline: baseline.as_ref().map(|(v, _)| v),
+            baseline_label: baseline.as_ref().map(|(_, l)| l.clone()),
+            as_of_us: now.as_microsecond(),
+            as_of: now.to_string(),
+            gates_label: label.clone(),
+            thresholds: t,
+        };
+        report.verdict = Some(gates::evaluate(gates, &value, &cx).map_err(Error::Usage)?);
+    }
+
+    emit(args.format, Doc::Risk(&report), args.output.as_deref())?;
+    warn_read(&args.read, &args.paths, &result);
+
+    let verdict = report.verdict.as_ref().map_or(exit::OK, |v| v.exit_code);
+    if verdict == exit::CHECK_FAILED {
+        return Ok(verdict);
+    }
+    if args.strict && report.skipped.total > 0 {
+        return Ok(exit::CHECK_FAILED);
+    }
+    Ok(verdict)
+}

@@ -1,0 +1,92 @@
+//! The human table of `aggmetrics compare`: regressions first.
+
+use std::fmt::Write as _;
+
+use super::table::{clean, grid};
+use crate::check::compare::{Comparison, Row};
+
+fn num(kind: &str, x: f64) -> String {
+    if kind == "rate" {
+        format!("{:.2}%", x * 100.0)
+    } else {
+        format!("{x:.3}")
+    }
+}
+
+fn row(r: &Row) -> Vec<String> {
+    let change = if r.kind == "rate" {
+        format!("{:+.2} pt", r.change * 100.0)
+    } else {
+        format!("{:+.3}", r.change)
+    };
+    vec![
+        clean_path(&r.path),
+        num(r.kind, r.base),
+        num(r.kind, r.candidate),
+        change,
+        r.relative_change
+            .map(|x| format!("{:+.1}%", x * 100.0))
+            .unwrap_or_else(|| "-".into()),
+        r.p_value.map(|p| format!("{p:.3}")).unwrap_or_default(),
+        r.note.clone(),
+    ]
+}
+
+/// Step names and other keys in a path come from the logs.
+fn clean_path(p: &str) -> String {
+    p.split('.').map(clean).collect::<Vec<_>>().join(".")
+}
+
+pub fn render(c: &Comparison) -> String {
+    let mut s = String::new();
+    let _ = writeln!(s, "aggmetrics compare: {} -> {}", c.base, c.candidate);
+    let _ = writeln!(
+        s,
+        "  regression: a latency percentile up more than {}%, or a rate {} the bad way by more than {} with p < {}",
+        c.thresholds.max_latency_regression * 100.0,
+        "moved",
+        c.thresholds.max_rate_increase,
+        c.thresholds.alpha
+    );
+    let head = || {
+        ["metric", "base", "candidate", "change", "relative", "p", ""]
+            .map(String::from)
+            .to_vec()
+    };
+    let regs: Vec<&Row> = c.metrics.iter().filter(|r| r.regression).collect();
+    if regs.is_empty() {
+        let _ = writeln!(s, "\nNo regression ({} figures compared)", c.metrics.len());
+    } else {
+        let _ = writeln!(s, "\nREGRESSIONS ({})", regs.len());
+        let mut rows = vec![head()];
+        rows.extend(regs.iter().map(|r| row(r)));
+        s.push_str(&grid(&rows, 1, "  "));
+    }
+    let rest: Vec<&Row> = c.metrics.iter().filter(|r| !r.regression).collect();
+    if !rest.is_empty() {
+        let _ = writeln!(s, "\nAll other figures");
+        let mut rows = vec![head()];
+        rows.extend(rest.iter().map(|r| row(r)));
+        s.push_str(&grid(&rows, 1, "  "));
+    }
+    for (label, keys) in [
+        ("only in base", &c.only_in_base),
+        ("only in candidate", &c.only_in_candidate),
+    ] {
+        if !keys.is_empty() {
+            let shown: Vec<String> = keys.iter().take(10).map(|k| clean_path(k)).collect();
+            let more = keys.len().saturating_sub(10);
+            let _ = writeln!(
+                s,
+                "\n{label}: {}{}",
+                shown.join(", "),
+                if more > 0 {
+                    format!(" and {more} more")
+                } else {
+                    String::new()
+                }
+            );
+        }
+    }
+    s
+}

@@ -1,0 +1,156 @@
+//! The human table of `aggmetrics risk`: rates with their intervals, the
+//! per-day trend, and the verdict with the reason for each criterion.
+
+use std::fmt::Write as _;
+
+use super::table::{breakdown, clean, grid, ms, pct, skipped_line, thousands};
+use crate::check::gates::{Kind, Status};
+use crate::report::risk::RiskReport;
+
+pub fn render(r: &RiskReport) -> String {
+    let m = &r.metrics;
+    let mut s = String::new();
+    let _ = writeln!(
+        s,
+        "aggmetrics risk: {} input{}, {} records ({} sampled), {} .. {}, {} UTC day{}",
+        r.meta.inputs.len(),
+        if r.meta.inputs.len() == 1 { "" } else { "s" },
+        thousands(m.total_records),
+        thousands(m.sampled_records),
+        m.time_range
+            .first
+            .as_deref()
+            .map(clean)
+            .unwrap_or_else(|| "-".into()),
+        m.time_range
+            .last
+            .as_deref()
+            .map(clean)
+            .unwrap_or_else(|| "-".into()),
+        r.days_covered,
+        if r.days_covered == 1 { "" } else { "s" },
+    );
+    s.push('\n');
+    let mut rows = vec![vec![
+        "rate".to_string(),
+        "value".into(),
+        "95% interval".into(),
+        "count".into(),
+        "of".into(),
+    ]];
+    for (name, f) in &m.rates.0 {
+        rows.push(vec![
+            name.to_string(),
+            pct(f.value),
+            format!("[{}, {}]", pct(f.wilson_95[0]), pct(f.wilson_95[1])),
+            thousands(f.numerator),
+            thousands(f.denominator),
+        ]);
+    }
+    s.push_str(&grid(&rows, 1, "  "));
+    let _ = writeln!(
+        s,
+        "  latency_ms  p50 {}  p95 {}  p99 {}  (n={})",
+        ms(m.latency_p50),
+        ms(m.latency_p95),
+        ms(m.latency_p99),
+        thousands(m.latency_count)
+    );
+    if !m.status_breakdown.is_empty() {
+        let _ = writeln!(s, "  status: {}", breakdown(&m.status_breakdown));
+    }
+    if !m.reason_code_breakdown.is_empty() {
+        let _ = writeln!(s, "  reasons: {}", breakdown(&m.reason_code_breakdown));
+    }
+    if !m.sample_rates.is_empty() {
+        let _ = writeln!(s, "  sample rates: {}", breakdown(&m.sample_rates));
+    }
+    if let Some(g) = &r.longest_gap {
+        let _ = writeln!(
+            s,
+            "  longest silence: {} min ({} .. {})",
+            g.minutes, g.from, g.to
+        );
+    }
+
+    if let Some(days) = &r.by_day {
+        let _ = writeln!(s, "\nBy day (UTC)");
+        let mut rows = vec![[
+            "day",
+            "records",
+            "sampled",
+            "accept",
+            "error",
+            "intent mm",
+            "entity mm",
+            "p95 ms",
+        ]
+        .map(String::from)
+        .to_vec()];
+        for d in days {
+            let m = &d.metrics;
+            rows.push(vec![
+                d.day.clone(),
+                thousands(m.total_records),
+                thousands(m.sampled_records),
+                pct(m.acceptance_rate),
+                pct(m.error_rate),
+                pct(m.intent_mismatch_rate),
+                pct(m.entity_key_mismatch_rate),
+                ms(m.latency_p95),
+            ]);
+        }
+        s.push_str(&grid(&rows, 1, "  "));
+    }
+
+    if let Some(v) = &r.verdict {
+        let _ = writeln!(
+            s,
+            "\nVerdict for stage {}: {} (exit {})",
+            v.stage,
+            v.decision.name().to_uppercase(),
+            v.exit_code
+        );
+        for line in &v.summary {
+            let _ = writeln!(s, "  - {line}");
+        }
+        let _ = writeln!(s, "\nCriteria ({})", v.gates);
+        let mut rows = Vec::new();
+        for c in &v.criteria {
+            let status = match c.status {
+                Status::Met => "met",
+                Status::NotMet => "NOT MET",
+                Status::Breached => "BREACHED",
+                Status::Clear => "clear",
+                Status::NotEvaluated => "n/a",
+            };
+            let kind = match c.kind {
+                Kind::Evidence => "evidence",
+                Kind::Go => "go",
+                Kind::Rollback => "rollback",
+                Kind::Alarm => "alarm",
+            };
+            rows.push(vec![
+                kind.to_string(),
+                status.into(),
+                format!("{}{}", c.reason, if c.straddles { " (!)" } else { "" }),
+            ]);
+        }
+        s.push_str(&grid(&rows, 3, "  "));
+    }
+
+    s.push('\n');
+    s.push_str(&skipped_line(&r.skipped));
+    match r.meta.precision.significant_digits {
+        Some(d) => {
+            let _ = writeln!(s, "Precision: latency from HDR histograms, {d} significant digits (--exact for the analyzer's numbers); rates are exact counts");
+        }
+        None => {
+            let _ = writeln!(
+                s,
+                "Precision: exact; latency by the analyzer's lower nearest rank"
+            );
+        }
+    }
+    s
+}

@@ -1,0 +1,187 @@
+//! The `aggmetrics risk` report: the platform analyzer's keys at the top
+//! level (a superset, so its consumers keep working), each rate with its
+//! counts and 95% Wilson interval, the days the records cover, the longest
+//! silence, optional per-day figures and the rollout verdict.
+
+use std::collections::BTreeMap;
+
+use serde::Serialize;
+
+use super::{counts, risk_rates, Meta, Rates, Skipped, TimeRange};
+use crate::agg::{Acc, Metrics, Mode};
+use crate::parse::LogKind;
+use crate::read::ReadResult;
+
+/// The analyzer's figures (and ours) over one set of records.
+#[derive(Debug, Clone, Serialize)]
+pub struct RiskMetrics {
+    pub total_records: u64,
+    pub sampled_records: u64,
+    pub status_breakdown: BTreeMap<String, u64>,
+    pub reason_code_breakdown: BTreeMap<String, u64>,
+    pub acceptance_rate: f64,
+    pub intent_mismatch_rate: f64,
+    pub entity_key_mismatch_rate: f64,
+    pub error_rate: f64,
+    pub latency_p50: f64,
+    pub latency_p95: f64,
+    /// Damaged lines. Only for the whole run: a damaged line has no
+    /// timestamp to put it in a day.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub parse_errors: Option<u64>,
+    pub decision_type_mismatch_rate: f64,
+    pub action_count_mismatch_rate: f64,
+    pub latency_p99: f64,
+    /// Records whose `latency_ms` is a number (the percentiles' count).
+    pub latency_count: u64,
+    /// Every rate with numerator, denominator and 95% Wilson interval.
+    pub rates: Rates,
+    /// Configured `sample_rate` values seen -> records.
+    pub sample_rates: BTreeMap<String, u64>,
+    pub time_range: TimeRange,
+}
+
+impl RiskMetrics {
+    /// Rates unrounded, as the analyzer printed them; latency by the
+    /// analyzer's lower nearest rank under `--exact`, else from the HDR
+    /// histogram (nearest rank, within its precision).
+    pub fn of(m: &Metrics) -> RiskMetrics {
+        let r = &m.risk;
+        let rates = risk_rates(r);
+        let v = |name: &str| rates.get(name).map_or(0.0, |f| f.value);
+        RiskMetrics {
+            total_records: r.total,
+            sampled_records: r.sampled,
+            status_breakdown: counts(&r.status),
+            reason_code_breakdown: counts(&r.reason_codes),
+            acceptance_rate: v("acceptance_rate"),
+            intent_mismatch_rate: v("intent_mismatch_rate"),
+            entity_key_mismatch_rate: v("entity_key_mismatch_rate"),
+            error_rate: v("error_rate"),
+            latency_p50: r.latency.lower_rank(50.0),
+            latency_p95: r.latency.lower_rank(95.0),
+            parse_errors: None,
+            decision_type_mismatch_rate: v("decision_type_mismatch_rate"),
+            action_count_mismatch_rate: v("action_count_mismatch_rate"),
+            latency_p99: r.latency.lower_rank(99.0),
+            latency_count: r.latency.n,
+            rates,
+            sample_rates: counts(&r.sample_rates),
+            time_range: TimeRange::of(&m.time),
+        }
+    }
+}
+
+/// One UTC day's figures.
+#[derive(Debug, Clone, Serialize)]
+pub struct Day {
+    /// `2026-02-17`
+    pub day: String,
+    /// RFC 3339, half-open: [start, end).
+    pub start: String,
+    pub end: String,
+    #[serde(flatten)]
+    pub metrics: RiskMetrics,
+}
+
+/// The longest time between two consecutive risk records.
+#[derive(Debug, Clone, Serialize, PartialEq)]
+pub struct Gap {
+    pub minutes: f64,
+    pub from: String,
+    pub to: String,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct RiskReport {
+    #[serde(flatten)]
+    pub metrics: RiskMetrics,
+    /// Distinct UTC days holding at least one record.
+    pub days_covered: u64,
+    pub days: Vec<String>,
+    /// The longest silence between records (`null` if no silence was
+    /// longer than a minute).
+    pub longest_gap: Option<Gap>,
+    /// Present with `--by day`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub by_day: Option<Vec<Day>>,
+    /// Present with `--stage N`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub verdict: Option<crate::check::gates::Verdict>,
+    pub skipped: Skipped,
+    pub meta: Meta,
+}
+
+/// RFC 3339 (UTC, `Z`) for microseconds since the epoch.
+pub fn rfc3339(micros: i64) -> String {
+    match jiff::Timestamp::from_microsecond(micros) {
+        Ok(t) => t.to_string(),
+        Err(_) => micros.to_string(),
+    }
+}
+
+fn date(micros: i64) -> String {
+    match jiff::Timestamp::from_microsecond(micros) {
+        Ok(t) => t.to_zoned(jiff::tz::TimeZone::UTC).date().to_string(),
+        Err(_) => micros.to_string(),
+    }
+}
+
+impl RiskReport {
+    /// From a read made with day buckets (`Bucket::Day`); `by_day` keeps
+    /// the per-day figures in the report.
+    pub fn build(read: &ReadResult, by_day: bool) -> RiskReport {
+        let acc: &Acc = &read.acc;
+        let mut metrics = RiskMetrics::of(&acc.total);
+        metrics.parse_errors = Some(
+            read.inputs
+                .iter()
+                .filter(|i| i.kind == LogKind::Risk)
+                .map(|i| i.skipped)
+                .sum(),
+        );
+        let width = crate::agg::Bucket::Day.width_us();
+        let busy: Vec<&(i64, Metrics)> = acc
+            .buckets
+            .iter()
+            .filter(|(_, m)| m.risk.total > 0)
+            .collect();
+        let longest_gap = acc
+            .total
+            .risk
+            .activity
+            .longest_gap()
+            .filter(|(a, b)| b - a > 60_000_000)
+            .map(|(a, b)| Gap {
+                minutes: super::round_to((b - a) as f64 / 60e6, 3),
+                from: rfc3339(a),
+                to: rfc3339(b),
+            });
+        let r = &acc.total.risk;
+        let keys_dropped = r.status.overflow + r.reason_codes.overflow;
+        let ps = [50.0, 95.0, 99.0];
+        let mut meta = Meta::of(read, &ps, keys_dropped);
+        if matches!(acc.cfg.mode, Mode::Hdr { .. }) {
+            meta.precision.risk_quantile_rule = "nearest rank from the HDR histogram (as quantile_rule); --exact gives the analyzer's lower nearest rank";
+        }
+        RiskReport {
+            metrics,
+            days_covered: busy.len() as u64,
+            days: busy.iter().map(|(s, _)| date(*s)).collect(),
+            longest_gap,
+            by_day: by_day.then(|| {
+                busy.iter()
+                    .map(|(s, m)| Day {
+                        day: date(*s),
+                        start: rfc3339(*s),
+                        end: rfc3339(s + width),
+                        metrics: RiskMetrics::of(m),
+                    })
+                    .collect()
+            }),
+            verdict: None,
+            skipped: Skipped::of(read),
+            meta,
+        }
+    }
+}

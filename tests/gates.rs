@@ -1,0 +1,386 @@
+//! `aggmetrics risk --stage N`: each verdict with its exit code and reasons.
+
+mod common;
+
+use common::*;
+use serde_json::Value;
+
+/// A stage's worth of records: `days` days, `per_day` records a day
+/// spread evenly, every `sample_every`-th sampled; `error_every`-th
+/// sampled record an error; `mismatch_every`-th an intent mismatch.
+struct Plan {
+    days: u64,
+    per_day: u64,
+    sample_every: u64,
+    error_every: u64,
+    mismatch_every: u64,
+    accept_every: u64,
+    latency: f64,
+    rate: f64,
+}
+
+impl Default for Plan {
+    fn default() -> Self {
+        Plan {
+            days: 3,
+            per_day: 400,
+            sample_every: 5,
+            error_every: 0,
+            mismatch_every: 0,
+            accept_every: 1,
+            latency: 200.0,
+            rate: 0.01,
+        }
+    }
+}
+
+impl Plan {
+    fn text(&self) -> String {
+        let mut out = String::new();
+        let step = 86_400 / self.per_day;
+        let mut k = 0u64;
+        for i in 0..self.days * self.per_day {
+            let sampled = i % self.sample_every == 0;
+            let status = if !sampled {
+                "not_sampled"
+            } else {
+                k += 1;
+                if self.error_every > 0 && k % self.error_every == 0 {
+                    "error"
+                } else if k % self.accept_every == 0 {
+                    "accepted_llm"
+                } else {
+                    "fallback_deterministic"
+                }
+            };
+            out.push_str(
+                &Risk {
+                    secs: i * step,
+                    status,
+                    sampled,
+                    latency_ms: sampled.then_some(self.latency),
+                    intent_mismatch: sampled
+                        && self.mismatch_every > 0
+                        && k % self.mismatch_every == 0,
+                    sample_rate: self.rate,
+                }
+                .line(),
+            );
+        }
+        out
+    }
+
+    /// The end of the last day: the silence alarm's "now".
+    fn end(&self) -> String {
+        ts(self.days * 86_400 - 60).replace("+00:00", "Z")
+    }
+}
+
+fn judge(plan: &Plan, extra: &[&str]) -> (Value, i32, tempfile::TempDir) {
+    let d = risk_dir(&plan.text());
+    let dir = d.path().to_str().unwrap().to_string();
+    let end = plan.end();
+    let mut args = vec![dir.as_str(), "-q", "--as-of", end.as_str()];
+    args.extend_from_slice(extra);
+    let (v, code, _) = risk_json(&args);
+    (v, code, d)
+}
+
+fn summary(v: &Value) -> String {
+    v["verdict"]["summary"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|s| s.as_str().unwrap())
+        .collect::<Vec<_>>()
+        .join(" | ")
+}
+
+#[test]
+fn go_when_every_stage_1_criterion_is_met() {
+    let (v, code, _) = judge(&Plan::default(), &["--stage", "1"]);
+    assert_eq!(v["verdict"]["decision"], "go", "{}", summary(&v));
+    assert_eq!(code, 0);
+    assert_eq!(v["days_covered"], 3);
+    assert_eq!(v["sampled_records"], 240);
+}
+
+#[test]
+fn rollback_names_the_metric_value_and_threshold() {
+    // Every 3rd of 240 sampled records an error: 80 of 1,200 records,
+    // 0.0667: above the 0.05 alarm, below stage 1's 0.10 roll-back rule.
+    let plan = Plan {
+        error_every: 3,
+        ..Plan::default()
+    };
+    let (v, code, _) = judge(&plan, &["--stage", "1"]);
+    assert_eq!(code, 1);
+    assert_eq!(v["verdict"]["decision"], "rollback");
+    let s = summary(&v);
+    assert!(s.contains("error_rate = 0.0667"), "{s}");
+    assert!(s.contains("error_rate > 0.05"), "{s}");
+    let breached: Vec<&Value> = v["verdict"]["criteria"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|c| c["status"] == "breached")
+        .collect();
+    assert_eq!(breached.len(), 1, "only the 0.05 alarm: {s}");
+    assert_eq!(breached[0]["kind"], "alarm");
+    assert_eq!(breached[0]["bound"], 0.05);
+}
+
+#[test]
+fn rollback_on_the_stage_roll_back_rule() {
+    // Every 2nd of 300 sampled records an error: 150 of 1,200, 0.125:
+    // above both the alarm and stage 1's roll-back rule.
+    let plan = Plan {
+        error_every: 2,
+        sample_every: 4,
+        ..Plan::default()
+    };
+    let (v, code, _) = judge(&plan, &["--stage", "1"]);
+    assert_eq!(code, 1);
+    let kinds: Vec<&str> = v["verdict"]["criteria"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|c| c["status"] == "breached")
+        .map(|c| c["kind"].as_str().unwrap())
+        .collect();
+    assert_eq!(kinds, ["rollback", "alarm"], "{}", summary(&v));
+}
+
+#[test]
+fn hold_for_too_few_samples() {
+    let plan = Plan {
+        sample_every: 40, // 30 sampled over 3 days
+        ..Plan::default()
+    };
+    let (v, code, _) = judge(&plan, &["--stage", "1"]);
+    assert_eq!(code, 3);
+    assert_eq!(v["verdict"]["decision"], "hold");
+    let s = summary(&v);
+    assert!(s.contains("only 30 sampled records; 20 more needed"), "{s}");
+}
+
+#[test]
+fn hold_for_too_few_days() {
+    let plan = Plan {
+        days: 2,
+        ..Plan::default()
+    };
+    let (v, code, _) = judge(&plan, &["--stage", "1"]);
+    assert_eq!(code, 3);
+    let s = summary(&v);
+    assert!(s.contains("only 2 UTC day(s); stage 1 needs 3"), "{s}");
+}
+
+#[test]
+fn hold_when_a_go_criterion_is_not_met() {
+    // Latency p95 600 ms is above stage 1's go bound 500 but also above
+    // the 500 ms alarm, so use stage 2's 400 ms bound with 450 ms.
+    let plan = Plan {
+        days: 5,
+        latency: 450.0,
+        rate: 0.05,
+        ..Plan::default()
+    };
+    let (v, code, d) = judge(&plan, &["--stage", "2"]);
+    assert_eq!(code, 3);
+    let s = summary(&v);
+    assert!(
+        s.contains("latency_p95 = 450 (latency_p95 < 400: not met)"),
+        "{s}"
+    );
+    assert!(s.contains("needs a baseline"), "{s}");
+    // The verdict is in the table too.
+    let out = bin()
+        .args([
+            "risk",
+            d.path().to_str().unwrap(),
+            "-q",
+            "--stage",
+            "2",
+            "--as-of",
+            &plan.end(),
+        ])
+        .output()
+        .unwrap();
+    let t = String::from_utf8(out.stdout).unwrap();
+    assert!(t.contains("Verdict for stage 2: HOLD (exit 3)"), "{t}");
+}
+
+#[test]
+fn a_straddling_interval_is_named() {
+    // 3 errors in 75 records: 0.04 < 0.05, but the 95% interval
+    // [0.014, 0.111] reaches past the bound.
+    let plan = Plan {
+        per_day: 25,
+        sample_every: 1,
+        error_every: 25,
+        ..Plan::default()
+    };
+    let (v, code, _) = judge(&plan, &["--stage", "1"]);
+    assert_eq!(code, 0, "{}", summary(&v));
+    let s = summary(&v);
+    assert!(s.contains("straddles 0.05"), "{s}");
+}
+
+#[test]
+fn baseline_drives_stable_acceptance_and_regression() {
+    let stage1 = Plan {
+        accept_every: 1,
+        ..Plan::default()
+    };
+    let d1 = risk_dir(&stage1.text());
+    let base = d1.path().join("stage1.json");
+    bin()
+        .args([
+            "risk",
+            d1.path().to_str().unwrap(),
+            "-q",
+            "-f",
+            "json",
+            "-o",
+        ])
+        .arg(&base)
+        .assert()
+        .success();
+    let base = base.to_str().unwrap().to_string();
+
+    // Stage 2, same behaviour: go.
+    let same = Plan {
+        days: 5,
+        rate: 0.05,
+        ..Plan::default()
+    };
+    let (v, code, _) = judge(&same, &["--stage", "2", "--baseline", &base]);
+    assert_eq!(
+        (code, &v["verdict"]["decision"]),
+        (0, &serde_json::json!("go")),
+        "{}",
+        summary(&v)
+    );
+
+    // Acceptance falls from 100% to 50%: the 20% alarm fires.
+    let worse = Plan {
+        days: 5,
+        rate: 0.05,
+        accept_every: 2,
+        ..Plan::default()
+    };
+    let (v, code, _) = judge(&worse, &["--stage", "2", "--baseline", &base]);
+    assert_eq!(code, 1);
+    let s = summary(&v);
+    assert!(
+        s.contains("acceptance_rate 0.5 vs baseline 1: down 50%"),
+        "{s}"
+    );
+    assert!(
+        s.contains("regression against the baseline: acceptance_rate"),
+        "{s}"
+    );
+
+    // A baseline that is not a risk report is a usage error.
+    let out = bin()
+        .args([
+            "risk",
+            d1.path().to_str().unwrap(),
+            "--stage",
+            "2",
+            "--baseline",
+        ])
+        .arg(d1.path().join("partial_trust_risk.jsonl"))
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("not JSON"));
+}
+
+#[test]
+fn silence_is_an_alarm() {
+    // Judged a day after the logs end.
+    let plan = Plan::default();
+    let d = risk_dir(&plan.text());
+    let (v, code, _) = risk_json(&[
+        d.path().to_str().unwrap(),
+        "-q",
+        "--stage",
+        "1",
+        "--as-of",
+        "2026-02-14T00:00:00Z",
+    ]);
+    assert_eq!(code, 1);
+    let s = summary(&v);
+    assert!(
+        s.contains("risk log silent too long: last record 24.1 hours before 2026-02-14T00:00:00Z"),
+        "{s}"
+    );
+}
+
+#[test]
+fn a_gates_file_replaces_the_runbook() {
+    let plan = Plan {
+        sample_every: 40,
+        ..Plan::default()
+    };
+    let d = risk_dir(&plan.text());
+    let gates = d.path().join("gates.toml");
+    std::fs::write(
+        &gates,
+        "[stage.1]\nmin_days = 1\nmin_sampled_records = 10\ngo = [\"error_rate < 0.01\"]\n",
+    )
+    .unwrap();
+    let (v, code, _) = risk_json(&[
+        d.path().to_str().unwrap(),
+        "-q",
+        "--stage",
+        "1",
+        "--gates",
+        gates.to_str().unwrap(),
+    ]);
+    assert_eq!(code, 0, "{}", summary(&v));
+    assert_eq!(v["verdict"]["criteria"].as_array().unwrap().len(), 3);
+
+    std::fs::write(&gates, "[stage.1]\ngo = [\"error_rate = 0.01\"]\n").unwrap();
+    let out = bin()
+        .args([
+            "risk",
+            d.path().to_str().unwrap(),
+            "--stage",
+            "1",
+            "--gates",
+        ])
+        .arg(&gates)
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        err.contains("gates.toml") && err.contains("no comparison"),
+        "{err}"
+    );
+
+    // The shipped docs/gates.toml is the built-in runbook.
+    let docs = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("docs/gates.toml");
+    let (a, _, _) = risk_json(&[
+        d.path().to_str().unwrap(),
+        "-q",
+        "--stage",
+        "1",
+        "--as-of",
+        &plan.end(),
+    ]);
+    let (b, _, _) = risk_json(&[
+        d.path().to_str().unwrap(),
+        "-q",
+        "--stage",
+        "1",
+        "--as-of",
+        &plan.end(),
+        "--gates",
+        docs.to_str().unwrap(),
+    ]);
+    assert_eq!(a["verdict"]["criteria"], b["verdict"]["criteria"]);
+}
