@@ -36,6 +36,30 @@ fn help_documents_every_flag_with_an_example() {
 }
 
 #[test]
+fn every_subcommand_gives_every_option_an_example() {
+    for cmd in ["summarize", "risk", "compare"] {
+        let out = bin().args([cmd, "--help"]).output().unwrap();
+        let help = String::from_utf8_lossy(&out.stdout);
+        // Option and argument headings: `  -x, --name`, `      --name`, `  [PATH]...`.
+        let items = help
+            .lines()
+            .filter(|l| {
+                let t = l.trim_start();
+                let indent = l.len() - t.len();
+                (2..=6).contains(&indent)
+                    && (t.starts_with('-') || t.starts_with('[') || t.starts_with('<'))
+                    && !t.starts_with("-h, --help")
+                    && !t.starts_with("-V, --version")
+            })
+            .count();
+        let examples = help.matches("Example:").count();
+        assert!(items >= 3, "{cmd}: parsed {items} options");
+        // One example per option and argument, plus the command's own.
+        assert_eq!(examples, items + 1, "{cmd} --help:\n{help}");
+    }
+}
+
+#[test]
 fn custom_percentiles_and_sigfig() {
     let s = sample_logs();
     let (v, _) = summarize_json(&[

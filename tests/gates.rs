@@ -274,7 +274,7 @@ fn baseline_drives_stable_acceptance_and_regression() {
     assert_eq!(code, 1);
     let s = summary(&v);
     assert!(
-        s.contains("acceptance_rate 0.5 vs baseline 1: down 50%"),
+        s.contains("acceptance_rate 0.5 vs baseline 1: down 50.0%"),
         "{s}"
     );
     assert!(

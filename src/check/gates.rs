@@ -189,6 +189,11 @@ fn fmt(x: f64) -> String {
     format!("{r}")
 }
 
+/// 0.3125 -> "31.2%".
+fn percent(x: f64) -> String {
+    format!("{:.1}%", x * 100.0)
+}
+
 /// 75 -> "75.0 minutes", 4000 -> "66.7 hours", 400000 -> "277.8 days".
 fn minutes_text(m: f64) -> String {
     if m < 120.0 {
@@ -307,6 +312,65 @@ fn acceptance_drop(report: &Value, baseline: &Value) -> Option<(f64, f64, f64)> 
     Some(((base - now) / base, base, now))
 }
 
+/// "Stable acceptance rate" (a go criterion) and the acceptance-drop alarm:
+/// acceptance_rate at most `max` (a fraction of the baseline's) below the
+/// baseline's.
+fn acceptance(kind: Kind, report: &Value, baseline: Option<&Value>, max: f64) -> Criterion {
+    let rule = format!(
+        "acceptance_rate at most {} below the baseline's",
+        percent(max)
+    );
+    let (value, status, reason) = match baseline.map(|b| acceptance_drop(report, b)) {
+        None => (
+            None,
+            Status::NotEvaluated,
+            match kind {
+                Kind::Go => "stable acceptance_rate needs a baseline: pass --baseline with the previous stage's `risk --format json` report".to_string(),
+                _ => "the acceptance-drop alarm needs --baseline".to_string(),
+            },
+        ),
+        Some(None) => (
+            None,
+            Status::NotEvaluated,
+            "acceptance_rate has no accepted or fallback records here or in the baseline".into(),
+        ),
+        Some(Some((drop, base, now))) => {
+            let within = drop <= max;
+            let status = match (kind, within) {
+                (Kind::Go, true) => Status::Met,
+                (Kind::Go, false) => Status::NotMet,
+                (_, true) => Status::Clear,
+                (_, false) => Status::Breached,
+            };
+            let verdict = match status {
+                Status::Breached => format!(" (BREACHED: more than {})", percent(max)),
+                Status::NotMet => format!(" (at most {} allowed: not met)", percent(max)),
+                _ => format!(" (at most {} allowed)", percent(max)),
+            };
+            let dir = if drop >= 0.0 { "down" } else { "up" };
+            (
+                Some(drop),
+                status,
+                format!(
+                    "acceptance_rate {} vs baseline {}: {dir} {}{verdict}",
+                    fmt(now),
+                    fmt(base),
+                    percent(drop.abs())
+                ),
+            )
+        }
+    };
+    plain(
+        kind,
+        "acceptance_rate",
+        rule,
+        value,
+        Some(max),
+        status,
+        reason,
+    )
+}
+
 pub fn evaluate(gates: &Gates, report: &Value, cx: &Context<'_>) -> Result<Verdict, String> {
     let Some(stage) = gates.stage(cx.stage) else {
         let known: Vec<&str> = gates.stage.keys().map(|s| s.as_str()).collect();
@@ -398,23 +462,7 @@ pub fn evaluate(gates: &Gates, report: &Value, cx: &Context<'_>) -> Result<Verdi
         cs.push(cond(report, Kind::Go, c));
     }
     if let Some(max_drop) = stage.stable_acceptance_max_drop {
-        let rule = format!(
-            "acceptance_rate at most {}% below the baseline's",
-            fmt(max_drop * 100.0)
-        );
-        cs.push(match cx.baseline.map(|b| acceptance_drop(report, b)) {
-            None => plain(Kind::Go, "acceptance_rate", rule, None, Some(max_drop), Status::NotEvaluated,
-                "stable acceptance_rate needs a baseline: pass --baseline with the previous stage's `risk --format json` report".into()),
-            Some(None) => plain(Kind::Go, "acceptance_rate", rule, None, Some(max_drop), Status::NotEvaluated,
-                "acceptance_rate has no accepted or fallback records here or in the baseline".into()),
-            Some(Some((drop, base, now))) => {
-                let ok = drop <= max_drop;
-                plain(Kind::Go, "acceptance_rate", rule, Some(drop), Some(max_drop),
-                    if ok { Status::Met } else { Status::NotMet },
-                    format!("acceptance_rate {} vs baseline {}: {} {}% ({}% allowed)", fmt(now), fmt(base),
-                        if drop >= 0.0 { "down" } else { "up" }, fmt(drop.abs() * 100.0), fmt(max_drop * 100.0)))
-            }
-        });
+        cs.push(acceptance(Kind::Go, report, cx.baseline, max_drop));
     }
 
     // Roll-back criteria.
@@ -482,58 +530,7 @@ pub fn evaluate(gates: &Gates, report: &Value, cx: &Context<'_>) -> Result<Verdi
         cs.push(cond(report, Kind::Alarm, c));
     }
     if let Some(max) = gates.alarms.acceptance_drop {
-        let rule = format!(
-            "acceptance_rate not down more than {}% from the baseline",
-            fmt(max * 100.0)
-        );
-        cs.push(match cx.baseline.map(|b| acceptance_drop(report, b)) {
-            None => plain(
-                Kind::Alarm,
-                "acceptance_rate",
-                rule,
-                None,
-                Some(max),
-                Status::NotEvaluated,
-                "the acceptance-drop alarm needs --baseline".into(),
-            ),
-            Some(None) => plain(
-                Kind::Alarm,
-                "acceptance_rate",
-                rule,
-                None,
-                Some(max),
-                Status::NotEvaluated,
-                "acceptance_rate has no accepted or fallback records here or in the baseline"
-                    .into(),
-            ),
-            Some(Some((drop, base, now))) => {
-                let fired = drop > max;
-                plain(
-                    Kind::Alarm,
-                    "acceptance_rate",
-                    rule,
-                    Some(drop),
-                    Some(max),
-                    if fired {
-                        Status::Breached
-                    } else {
-                        Status::Clear
-                    },
-                    format!(
-                        "acceptance_rate {} vs baseline {}: {} {}%{}",
-                        fmt(now),
-                        fmt(base),
-                        if drop >= 0.0 { "down" } else { "up" },
-                        fmt(drop.abs() * 100.0),
-                        if fired {
-                            format!(" (BREACHED: more than {}%)", fmt(max * 100.0))
-                        } else {
-                            String::new()
-                        }
-                    ),
-                )
-            }
-        });
+        cs.push(acceptance(Kind::Alarm, report, cx.baseline, max));
     }
     if let Some(max) = gates.alarms.max_silence_minutes {
         let rule = format!("no silence over {max} minutes");
