@@ -48,6 +48,35 @@ mod tests {
     use super::*;
 
     #[test]
+    fn wilson_matches_newcombe_1998() {
+        // Table I, method 3 (score interval), 95%.
+        for (k, n, lo, hi) in [
+            (81, 263, 0.2553, 0.3662),
+            (15, 148, 0.0624, 0.1605),
+            (0, 20, 0.0, 0.1611),
+            (1, 29, 0.0061, 0.1718),
+        ] {
+            let (a, b) = wilson(k, n, Z95);
+            assert!(
+                (a - lo).abs() < 5e-5 && (b - hi).abs() < 5e-5,
+                "{k}/{n}: [{a}, {b}]"
+            );
+        }
+        assert_eq!(wilson(0, 0, Z95), (0.0, 1.0));
+        assert_eq!(wilson(5, 5, Z95).1, 1.0);
+    }
+
+    #[test]
+    fn two_proportion_test_known_value() {
+        // 10/100 vs 20/100: pooled 0.15, z = 1.9803, two-sided p = 0.0477.
+        let p = two_proportion_p(10, 100, 20, 100);
+        assert!((p - 0.047_67).abs() < 1e-4, "{p}");
+        assert_eq!(two_proportion_p(0, 10, 0, 10), 1.0);
+        assert_eq!(two_proportion_p(3, 0, 1, 10), 1.0);
+        assert_eq!(p, two_proportion_p(20, 100, 10, 100));
+    }
+
+    #[test]
     fn normal_tail_known_values() {
         assert!((normal_sf(1.959_963_984_540_054) - 0.025).abs() < 1e-12);
         assert!((normal_sf(0.0) - 0.5).abs() < 1e-15);

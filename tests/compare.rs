@@ -159,36 +159,9 @@ fn an_error_rate_jump_is_flagged_and_noise_is_not() {
 
 #[test]
 fn risk_reports_compare_and_kinds_must_match() {
-    let base = risk_dir(
-        &(0..500)
-            .map(|i| {
-                Risk {
-                    secs: i * 60,
-                    status: if i % 50 == 0 { "error" } else { "accepted_llm" },
-                    sampled: true,
-                    latency_ms: Some(100.0),
-                    intent_mismatch: false,
-                    sample_rate: 0.01,
-                }
-                .line()
-            })
-            .collect::<String>(),
-    );
-    let cand = risk_dir(
-        &(0..500)
-            .map(|i| {
-                Risk {
-                    secs: i * 60,
-                    status: if i % 5 == 0 { "error" } else { "accepted_llm" },
-                    sampled: true,
-                    latency_ms: Some(100.0),
-                    intent_mismatch: false,
-                    sample_rate: 0.01,
-                }
-                .line()
-            })
-            .collect::<String>(),
-    );
+    // 10 errors in 500 records, then 100.
+    let base = risk_dir(&risk_lines(500, 10));
+    let cand = risk_dir(&risk_lines(500, 100));
     let (a, b) = (base.path().join("r.json"), cand.path().join("r.json"));
     for (d, o) in [(&base, &a), (&cand, &b)] {
         bin()

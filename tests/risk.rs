@@ -213,22 +213,6 @@ fn default_hdr_mode_keeps_counts_and_rates_exact_and_latency_within_precision() 
     }
 }
 
-fn records(n_total: u64, errors: u64) -> String {
-    (0..n_total)
-        .map(|i| {
-            Risk {
-                secs: i * 60,
-                status: if i < errors { "error" } else { "accepted_llm" },
-                sampled: true,
-                latency_ms: Some(100.0),
-                intent_mismatch: false,
-                sample_rate: 0.01,
-            }
-            .line()
-        })
-        .collect()
-}
-
 #[test]
 fn wilson_intervals_match_known_values() {
     // Newcombe (1998), Table I, method 3 (score), and 3 in 40 vs 300 in 4000.
@@ -239,7 +223,7 @@ fn wilson_intervals_match_known_values() {
         (1, 29, 0.0061, 0.1718),
         (15, 148, 0.0624, 0.1605),
     ] {
-        let d = risk_dir(&records(n, k));
+        let d = risk_dir(&risk_lines(n, k));
         let (v, _, _) = risk_json(&[d.path().to_str().unwrap(), "-q"]);
         let r = at(&v, "rates.error_rate");
         assert_eq!(r["numerator"], k);
@@ -256,7 +240,7 @@ fn wilson_intervals_match_known_values() {
 #[test]
 fn by_day_splits_one_pass_into_utc_days() {
     // 3 days and a bit, one record a minute: 1440 a day, 100 on day 4.
-    let text = records(3 * 1440 + 100, 50);
+    let text = risk_lines(3 * 1440 + 100, 50);
     let d = risk_dir(&text);
     let (v, _, _) = risk_json(&[d.path().to_str().unwrap(), "-q", "--by", "day"]);
     let days = v["by_day"].as_array().unwrap();
@@ -313,7 +297,7 @@ fn empty_risk_logs_give_zeros_and_hold() {
 
 #[test]
 fn longest_gap_is_exact() {
-    let mut text = records(10, 0); // minutes 0..9
+    let mut text = risk_lines(10, 0); // minutes 0..9
     text.push_str(
         &Risk {
             secs: 9 * 60 + 95 * 60 + 17,

@@ -470,6 +470,20 @@ fn target<'m>(
     &mut buckets[i].1
 }
 
+/// [`target`] for a record, borrowing only the fields it needs (so the
+/// parse scratch stays usable).
+macro_rules! target {
+    ($acc:ident, $cfg:ident, $ts:expr) => {
+        target(
+            &mut $acc.total,
+            &mut $acc.buckets,
+            &mut $acc.hint,
+            &$cfg,
+            &$ts,
+        )
+    };
+}
+
 /// Everything one worker has seen.
 #[derive(Debug)]
 pub struct Acc {
@@ -579,13 +593,7 @@ impl Acc {
             LogKind::Latency => match latency::parse(line, &mut self.steps)? {
                 Line::Blank => Ok(false),
                 Line::Record(r) => {
-                    let m = target(
-                        &mut self.total,
-                        &mut self.buckets,
-                        &mut self.hint,
-                        &cfg,
-                        &r.ts,
-                    );
+                    let m = target!(self, cfg, r.ts);
                     m.time.see(&r.ts, line);
                     let g = if r.llm_enabled {
                         &mut m.with_llm
@@ -608,13 +616,7 @@ impl Acc {
             LogKind::Fallback => match fallback::parse(line, &mut self.comps)? {
                 Line::Blank => Ok(false),
                 Line::Record(r) => {
-                    let m = target(
-                        &mut self.total,
-                        &mut self.buckets,
-                        &mut self.hint,
-                        &cfg,
-                        &r.ts,
-                    );
+                    let m = target!(self, cfg, r.ts);
                     m.time.see(&r.ts, line);
                     let f = &mut m.fallback;
                     f.count += 1;
@@ -647,13 +649,7 @@ impl Acc {
             LogKind::Risk => match risk::parse(line, &mut self.risk_tpl)? {
                 Line::Blank => Ok(false),
                 Line::Record(r) => {
-                    let m = target(
-                        &mut self.total,
-                        &mut self.buckets,
-                        &mut self.hint,
-                        &cfg,
-                        &r.ts,
-                    );
+                    let m = target!(self, cfg, r.ts);
                     m.time.see(&r.ts, line);
                     let k = &mut m.risk;
                     k.total += 1;

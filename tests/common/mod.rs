@@ -23,8 +23,13 @@ pub fn sample_logs() -> PathBuf {
 
 /// Run `summarize ARGS --format json`; return the report and the output.
 pub fn summarize_json(args: &[&str]) -> (Value, Output) {
+    run_json("summarize", args)
+}
+
+/// Run `CMD ARGS --format json`; return the report and the output.
+pub fn run_json(cmd: &str, args: &[&str]) -> (Value, Output) {
     let out = bin()
-        .arg("summarize")
+        .arg(cmd)
         .args(args)
         .args(["--format", "json"])
         .output()
@@ -151,21 +156,28 @@ pub fn risk_dir(text: &str) -> tempfile::TempDir {
 
 /// Run `risk ARGS --format json`: (report, exit code, stderr).
 pub fn risk_json(args: &[&str]) -> (Value, i32, String) {
-    let out = bin()
-        .arg("risk")
-        .args(args)
-        .args(["--format", "json"])
-        .output()
-        .expect("runs");
-    let v: Value = serde_json::from_slice(&out.stdout).unwrap_or_else(|e| {
-        panic!(
-            "stdout is not JSON ({e}); stderr: {}",
-            String::from_utf8_lossy(&out.stderr)
-        )
-    });
+    let (v, out) = run_json("risk", args);
     (
         v,
         out.status.code().expect("exit code"),
         String::from_utf8_lossy(&out.stderr).into_owned(),
     )
+}
+
+/// `n` sampled risk records a minute apart, the first `errors` of them
+/// errors, the rest accepted, all with latency 100 ms.
+pub fn risk_lines(n: u64, errors: u64) -> String {
+    (0..n)
+        .map(|i| {
+            Risk {
+                secs: i * 60,
+                status: if i < errors { "error" } else { "accepted_llm" },
+                sampled: true,
+                latency_ms: Some(100.0),
+                intent_mismatch: false,
+                sample_rate: 0.01,
+            }
+            .line()
+        })
+        .collect()
 }
