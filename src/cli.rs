@@ -63,6 +63,46 @@ pub struct ReadOpts {
     /// Example: -q
     #[arg(long, short = 'q')]
     pub quiet: bool,
+
+    /// Follow symlinks in a folder that point outside it (by default they
+    /// are skipped with a warning).
+    ///
+    /// Example: --follow
+    #[arg(long)]
+    pub follow: bool,
+
+    /// Stop reading a .gz or .zst file once it has decompressed to this
+    /// many bytes (a per-file error; other files still count). Suffixes
+    /// K, M, G, T (powers of 1024).
+    ///
+    /// Example: --max-decompressed-bytes 64G
+    #[arg(long, value_name = "BYTES", default_value = "256G", value_parser = parse_size)]
+    pub max_decompressed_bytes: u64,
+}
+
+/// `1048576`, `512K`, `64M`, `256G`, `1T`.
+pub fn parse_size(s: &str) -> Result<u64, String> {
+    let t = s.trim();
+    let (num, mul) = match t.char_indices().last() {
+        Some((i, c)) if c.is_ascii_alphabetic() => {
+            let m: u64 = match c.to_ascii_uppercase() {
+                'K' => 1 << 10,
+                'M' => 1 << 20,
+                'G' => 1 << 30,
+                'T' => 1 << 40,
+                _ => return Err(format!("'{s}': the suffix must be K, M, G or T")),
+            };
+            (&t[..i], m)
+        }
+        _ => (t, 1),
+    };
+    let n: u64 = num
+        .trim()
+        .parse()
+        .map_err(|_| format!("'{s}' is not a size such as 1048576, 64M or 2G"))?;
+    n.checked_mul(mul)
+        .filter(|&b| b > 0)
+        .ok_or_else(|| format!("'{s}' must be above 0 and below 16 EiB"))
 }
 
 /// What counts as a regression (`compare`, and `risk --stage` against a
@@ -159,7 +199,8 @@ pub struct RiskArgs {
     #[arg(long, value_name = "TIME", requires = "stage")]
     pub as_of: Option<String>,
 
-    /// Exit with code 1 if any line was skipped as damaged.
+    /// Exit with code 1 if any line was skipped as damaged or an input
+    /// could not be read to its end.
     ///
     /// Example: aggmetrics risk logs/ --strict
     #[arg(long)]
@@ -267,7 +308,8 @@ pub struct SummarizeArgs {
     #[arg(long, value_name = "KIND", value_parser = parse_kind)]
     pub kind: Option<crate::parse::LogKind>,
 
-    /// Exit with code 1 if any line was skipped as damaged.
+    /// Exit with code 1 if any line was skipped as damaged or an input
+    /// could not be read to its end.
     ///
     /// Example: aggmetrics summarize logs/ --strict
     #[arg(long)]

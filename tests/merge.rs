@@ -36,6 +36,7 @@ fn report(acc: Acc, kinds: &[LogKind], lens: &[usize]) -> String {
             lines: acc.files[i].lines,
             records: acc.files[i].records,
             skipped: acc.files[i].skipped,
+            error: None,
         })
         .collect();
     let lines = vec![0; acc.skipped.examples.len()];

@@ -5,7 +5,7 @@ use std::path::Path;
 use anyhow::{Context as _, Result};
 use serde_json::Value;
 
-use super::{emit, exit, read_threads, thresholds, warn_read};
+use super::{emit, exit, thresholds};
 use crate::agg::{Config, Mode};
 use crate::check::compare::compare;
 use crate::cli::{CompareArgs, ReadOpts};
@@ -25,12 +25,11 @@ fn kind(v: &Value) -> &'static str {
 }
 
 /// A JSON report file, or a log folder summarized with the defaults.
-fn load(path: &Path, opts: &ReadOpts, threads: usize) -> Result<Value> {
+fn load(path: &Path, opts: &ReadOpts) -> Result<Value> {
     if path.is_dir() {
-        let sources = crate::input::discover(&[path.to_path_buf()], None)?;
         let cfg = Config::new(Mode::Hdr { sigfig: 3 }, opts.max_line_bytes);
-        let result = crate::read::read_all(&sources, cfg, threads)?;
-        warn_read(opts, &[path.to_path_buf()], &result);
+        let result = super::read_logs(&[path.to_path_buf()], None, opts, cfg)?;
+        super::warn_read(opts, &[path.to_path_buf()], &result);
         let report = Report::build(&result, &[50.0, 95.0, 99.0]);
         return serde_json::to_value(&report).context("serializing the report");
     }
@@ -55,10 +54,9 @@ fn load(path: &Path, opts: &ReadOpts, threads: usize) -> Result<Value> {
 }
 
 pub fn run(args: &CompareArgs) -> Result<i32> {
-    let threads = read_threads(&args.read)?;
     let t = thresholds(&args.regression)?;
-    let base = load(&args.base, &args.read, threads)?;
-    let cand = load(&args.candidate, &args.read, threads)?;
+    let base = load(&args.base, &args.read)?;
+    let cand = load(&args.candidate, &args.read)?;
     if kind(&base) != kind(&cand) {
         return Err(Error::Usage(format!(
             "cannot compare a {} report ({}) with a {} report ({}): compare like with like",

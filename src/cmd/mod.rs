@@ -105,6 +105,29 @@ pub fn thresholds(o: &RegressionOpts) -> Result<crate::check::compare::Threshold
     })
 }
 
+/// Find the logs under `paths` and read them: discovery warnings (unless
+/// `--quiet`), then one pass.
+pub fn read_logs(
+    paths: &[std::path::PathBuf],
+    kind: Option<crate::parse::LogKind>,
+    o: &ReadOpts,
+    cfg: crate::agg::Config,
+) -> anyhow::Result<ReadResult> {
+    let threads = read_threads(o)?;
+    let found = crate::input::discover(paths, kind, o.follow)?;
+    if !o.quiet {
+        for w in &found.warnings {
+            eprintln!("aggmetrics: warning: {w}");
+        }
+    }
+    Ok(crate::read::read_all(
+        &found.sources,
+        cfg,
+        threads,
+        o.max_decompressed_bytes,
+    )?)
+}
+
 /// Warnings about what a read could not use (unless `--quiet`).
 pub fn warn_read(o: &ReadOpts, paths: &[std::path::PathBuf], result: &ReadResult) {
     if o.quiet {
@@ -116,6 +139,14 @@ pub fn warn_read(o: &ReadOpts, paths: &[std::path::PathBuf], result: &ReadResult
             "aggmetrics: warning: no log files found in {}",
             p.join(", ")
         );
+    }
+    for i in &result.inputs {
+        if let Some(e) = &i.error {
+            eprintln!(
+                "aggmetrics: warning: {}: {e}; the report is incomplete",
+                i.path
+            );
+        }
     }
     let sk = &result.acc.skipped;
     if sk.total() > 0 {

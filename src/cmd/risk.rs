@@ -5,14 +5,12 @@ use std::path::Path;
 
 use anyhow::{Context as _, Result};
 
-use super::{emit, exit, read_threads, thresholds, warn_read};
+use super::{emit, exit, read_logs, thresholds, warn_read};
 use crate::agg::{Bucket, Config, Mode};
 use crate::check::gates::{self, Context, Gates};
 use crate::cli::RiskArgs;
 use crate::error::Error;
-use crate::input;
 use crate::parse::LogKind;
-use crate::read;
 use crate::render::Doc;
 use crate::report::risk::RiskReport;
 
@@ -39,7 +37,6 @@ pub fn read_doc(path: &Path, what: &str) -> Result<Vec<u8>> {
 }
 
 pub fn run(args: &RiskArgs) -> Result<i32> {
-    let threads = read_threads(&args.read)?;
     let t = thresholds(&args.regression)?;
     let mode = if args.exact {
         Mode::Exact
@@ -109,8 +106,7 @@ pub fn run(args: &RiskArgs) -> Result<i32> {
         }
     };
 
-    let sources = input::discover(&args.paths, Some(LogKind::Risk))?;
-    let result = read::read_all(&sources, cfg, threads)?;
+    let result = read_logs(&args.paths, Some(LogKind::Risk), &args.read, cfg)?;
     let mut report = RiskReport::build(&result, args.by.is_some());
 
     if let Some((stage, gates, label, baseline, now)) = &judge {
@@ -134,7 +130,7 @@ pub fn run(args: &RiskArgs) -> Result<i32> {
     if verdict == exit::CHECK_FAILED {
         return Ok(verdict);
     }
-    if args.strict && report.skipped.total > 0 {
+    if args.strict && (report.skipped.total > 0 || report.meta.incomplete) {
         return Ok(exit::CHECK_FAILED);
     }
     Ok(verdict)

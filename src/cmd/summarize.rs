@@ -2,12 +2,10 @@
 
 use anyhow::Result;
 
-use super::{emit, exit, read_threads, warn_read};
+use super::{emit, exit, read_logs, warn_read};
 use crate::agg::{Config, Mode};
 use crate::cli::SummarizeArgs;
 use crate::error::Error;
-use crate::input;
-use crate::read;
 use crate::render::Doc;
 use crate::report::Report;
 
@@ -17,7 +15,6 @@ pub fn run(args: &SummarizeArgs) -> Result<i32> {
             return Err(Error::Usage(format!("--percentiles: {p} is not in 0..=100")).into());
         }
     }
-    let threads = read_threads(&args.read)?;
     let mode = if args.exact {
         Mode::Exact
     } else {
@@ -27,8 +24,7 @@ pub fn run(args: &SummarizeArgs) -> Result<i32> {
     };
     let cfg = Config::new(mode, args.read.max_line_bytes);
 
-    let sources = input::discover(&args.paths, args.kind)?;
-    let result = read::read_all(&sources, cfg, threads)?;
+    let result = read_logs(&args.paths, args.kind, &args.read, cfg)?;
     let report = Report::build(&result, &args.percentiles);
     emit(args.format, Doc::Summary(&report), args.output.as_deref())?;
 
@@ -40,7 +36,7 @@ pub fn run(args: &SummarizeArgs) -> Result<i32> {
             report.meta.keys_dropped
         );
     }
-    if args.strict && report.skipped.total > 0 {
+    if args.strict && (report.skipped.total > 0 || report.meta.incomplete) {
         return Ok(exit::CHECK_FAILED);
     }
     Ok(exit::OK)

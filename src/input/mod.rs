@@ -1,10 +1,16 @@
 //! Paths on the command line -> the log sources to read.
 //!
-//! A folder contributes the files whose names announce a log kind
-//! (`pipeline_latency*.jsonl`, `fallback_metrics*.jsonl`,
-//! `partial_trust_risk*.jsonl`); other files in it are left alone. A file
-//! named by hand is read as the kind its name announces or as `--kind`
-//! says. `-` is standard input and needs `--kind`.
+//! A folder contributes the files whose names announce a log kind, as
+//! logrotate leaves them: `pipeline_latency.jsonl`, `.1`, `.2.gz`,
+//! `.3.zst`, dateext names such as `pipeline_latency.jsonl-20260217.gz`
+//! (any `<stem>*.jsonl`, then an optional `.N` or `-DATE`, then an optional
+//! `.gz` or `.zst`). Other files are left alone. A file named by hand is
+//! read as the kind its name announces or as `--kind` says; `-` is
+//! standard input and needs `--kind`.
+//!
+//! Symlinks inside a folder are read when they point inside it; one
+//! pointing elsewhere is skipped with a warning unless `--follow`. The same
+//! file reached twice (two names, a symlink, a hard link) is read once.
 
 use std::fs;
 use std::path::{Path, PathBuf};
@@ -14,40 +20,110 @@ use serde::Serialize;
 use crate::error::{Error, Result};
 use crate::parse::LogKind;
 
+/// How a file's bytes are stored.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Compression {
+    None,
+    Gzip,
+    Zstd,
+}
+
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct Source {
     /// As the user will recognise it (`-` for standard input).
     pub path: PathBuf,
     pub kind: LogKind,
+    pub compression: Compression,
     #[serde(skip)]
     pub stdin: bool,
 }
 
-pub fn discover(paths: &[PathBuf], kind: Option<LogKind>) -> Result<Vec<Source>> {
-    let mut out: Vec<Source> = Vec::new();
-    let mut seen = std::collections::HashSet::new();
+/// Sources, and what was passed over (for warnings).
+#[derive(Debug, Default)]
+pub struct Found {
+    pub sources: Vec<Source>,
+    pub warnings: Vec<String>,
+}
+
+/// `name` without a `.gz` / `.zst` suffix, and which it was.
+pub fn compression_of(name: &str) -> (&str, Compression) {
+    if let Some(base) = name.strip_suffix(".gz") {
+        (base, Compression::Gzip)
+    } else if let Some(base) = name.strip_suffix(".zst") {
+        (base, Compression::Zstd)
+    } else {
+        (name, Compression::None)
+    }
+}
+
+/// The kind and compression a (possibly rotated) file name announces.
+pub fn classify(name: &str) -> Option<(LogKind, Compression)> {
+    let (base, comp) = compression_of(name);
+    let at = base.rfind(".jsonl")?;
+    let (head, rot) = (&base[..at + ".jsonl".len()], &base[at + ".jsonl".len()..]);
+    let rotation_ok = match rot.as_bytes() {
+        [] => true,
+        [b'.', rest @ ..] => !rest.is_empty() && rest.iter().all(u8::is_ascii_digit),
+        [b'-', first, rest @ ..] => {
+            first.is_ascii_digit()
+                && rest
+                    .iter()
+                    .all(|c| c.is_ascii_digit() || *c == b'-' || *c == b'_')
+        }
+        _ => false,
+    };
+    if !rotation_ok {
+        return None;
+    }
+    LogKind::from_file_name(head).map(|k| (k, comp))
+}
+
+/// One identity per file, whatever name reached it.
+fn identity(path: &Path) -> Option<(u64, u64)> {
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::MetadataExt;
+        let m = fs::metadata(path).ok()?;
+        Some((m.dev(), m.ino()))
+    }
+    #[cfg(not(unix))]
+    {
+        let _ = path;
+        None
+    }
+}
+
+pub fn discover(paths: &[PathBuf], kind: Option<LogKind>, follow: bool) -> Result<Found> {
+    let mut found = Found::default();
+    let mut seen_ids = std::collections::HashSet::new();
+    let mut seen_paths = std::collections::HashSet::new();
+    let mut stdin_seen = false;
     let mut push = |s: Source, out: &mut Vec<Source>| {
-        // The same file named twice (or by two spellings) is read once.
-        let id = if s.stdin {
-            PathBuf::from("-")
+        let fresh = if s.stdin {
+            !std::mem::replace(&mut stdin_seen, true)
         } else {
-            fs::canonicalize(&s.path).unwrap_or_else(|_| s.path.clone())
+            match identity(&s.path) {
+                Some(id) => seen_ids.insert(id),
+                None => {
+                    seen_paths.insert(fs::canonicalize(&s.path).unwrap_or_else(|_| s.path.clone()))
+                }
+            }
         };
-        if seen.insert(id) {
+        if fresh {
             out.push(s);
         }
     };
     for p in paths {
         if p.as_os_str() == "-" {
             let kind = kind.ok_or(Error::StdinNeedsKind)?;
-            push(
-                Source {
-                    path: p.clone(),
-                    kind,
-                    stdin: true,
-                },
-                &mut out,
-            );
+            let s = Source {
+                path: p.clone(),
+                kind,
+                compression: Compression::None,
+                stdin: true,
+            };
+            push(s, &mut found.sources);
             continue;
         }
         let meta = fs::metadata(p).map_err(|e| match e.kind() {
@@ -55,56 +131,112 @@ pub fn discover(paths: &[PathBuf], kind: Option<LogKind>) -> Result<Vec<Source>>
             _ => Error::io(p, e),
         })?;
         if meta.is_dir() {
-            for s in scan_dir(p, kind)? {
-                push(s, &mut out);
+            for s in scan_dir(p, kind, follow, &mut found.warnings)? {
+                push(s, &mut found.sources);
             }
         } else {
-            let k = match kind {
-                Some(k) => k,
-                None => file_kind(p).ok_or_else(|| Error::UnknownKind(p.clone()))?,
+            let name = p.file_name().and_then(|n| n.to_str()).unwrap_or("");
+            let by_name = classify(name);
+            let (_, comp) = compression_of(name);
+            let k = match (kind, by_name) {
+                (Some(k), _) => k,
+                (None, Some((k, _))) => k,
+                (None, None) => return Err(Error::UnknownKind(p.clone())),
             };
-            push(
-                Source {
-                    path: p.clone(),
-                    kind: k,
-                    stdin: false,
-                },
-                &mut out,
-            );
+            let s = Source {
+                path: p.clone(),
+                kind: k,
+                compression: comp,
+                stdin: false,
+            };
+            push(s, &mut found.sources);
         }
     }
-    Ok(out)
-}
-
-fn file_kind(p: &Path) -> Option<LogKind> {
-    LogKind::from_file_name(p.file_name()?.to_str()?)
+    Ok(found)
 }
 
 /// The log files directly inside `dir`, sorted by name.
-fn scan_dir(dir: &Path, only: Option<LogKind>) -> Result<Vec<Source>> {
+fn scan_dir(
+    dir: &Path,
+    only: Option<LogKind>,
+    follow: bool,
+    warnings: &mut Vec<String>,
+) -> Result<Vec<Source>> {
     let rd = fs::read_dir(dir).map_err(|e| Error::io(dir, e))?;
+    let real_dir = fs::canonicalize(dir).map_err(|e| Error::io(dir, e))?;
     let mut found = Vec::new();
     for entry in rd {
         let entry = entry.map_err(|e| Error::io(dir, e))?;
         let path = entry.path();
-        let Some(kind) = file_kind(&path) else {
+        let Some(name) = path.file_name().and_then(|n| n.to_str()) else {
+            continue;
+        };
+        let Some((kind, compression)) = classify(name) else {
             continue;
         };
         if only.is_some_and(|k| k != kind) {
             continue;
         }
-        // Follows symlinks: a link to a log file is read like the file.
+        let is_link = fs::symlink_metadata(&path).is_ok_and(|m| m.file_type().is_symlink());
         match fs::metadata(&path) {
             Ok(m) if m.is_dir() => continue,
             Ok(_) => {}
-            Err(_) => continue,
+            Err(_) => {
+                warnings.push(format!(
+                    "{}: a broken symlink or an unreadable entry; skipped",
+                    path.display()
+                ));
+                continue;
+            }
+        }
+        if is_link && !follow {
+            let inside = fs::canonicalize(&path).is_ok_and(|t| t.starts_with(&real_dir));
+            if !inside {
+                warnings.push(format!(
+                    "{}: a symlink pointing outside {}; not followed (use --follow)",
+                    path.display(),
+                    dir.display()
+                ));
+                continue;
+            }
         }
         found.push(Source {
             path,
             kind,
+            compression,
             stdin: false,
         });
     }
+    // Oldest rotation first, then the live file: the order only shows in
+    // `meta.inputs`; the figures do not depend on it.
     found.sort_by(|a, b| a.path.cmp(&b.path));
     Ok(found)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn rotated_names() {
+        use Compression::*;
+        use LogKind::*;
+        for (name, want) in [
+            ("pipeline_latency.jsonl", Some((Latency, None))),
+            ("pipeline_latency.jsonl.1", Some((Latency, None))),
+            ("pipeline_latency.jsonl.2.gz", Some((Latency, Gzip))),
+            ("fallback_metrics.jsonl.3.zst", Some((Fallback, Zstd))),
+            ("partial_trust_risk.jsonl-20260217.gz", Some((Risk, Gzip))),
+            ("partial_trust_risk.jsonl-2026-02-17", Some((Risk, None))),
+            ("pipeline_latency-host2.jsonl", Some((Latency, None))),
+            ("pipeline_latency.jsonl.gz", Some((Latency, Gzip))),
+            ("pipeline_latency.jsonl.bak", Option::None),
+            ("pipeline_latency.jsonl.1.tmp", Option::None),
+            ("pipeline_latency.jsonl.", Option::None),
+            ("pipeline_latency.json", Option::None),
+            ("assist.jsonl", Option::None),
+        ] {
+            assert_eq!(classify(name), want, "{name}");
+        }
+    }
 }

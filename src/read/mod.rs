@@ -21,7 +21,7 @@ use serde::Serialize;
 
 use crate::agg::{Acc, Config};
 use crate::error::{Error, Result};
-use crate::input::Source;
+use crate::input::{Compression, Source};
 use crate::parse::LogKind;
 
 /// Target size of one parallel chunk.
@@ -39,6 +39,9 @@ pub struct InputInfo {
     pub lines: u64,
     pub records: u64,
     pub skipped: u64,
+    /// Why this input could not be read to its end (the figures hold what
+    /// was read before); `null` when it was.
+    pub error: Option<String>,
 }
 
 /// Everything the read produced: the merged accumulator, per-input
@@ -64,12 +67,56 @@ struct Task {
     end: usize,
 }
 
-fn open(src: &Source) -> Result<(Opened, &'static str)> {
+/// A reader that fails once more than `left` bytes came through it: the
+/// cap on what one compressed file may decompress to.
+struct Capped<R> {
+    inner: R,
+    left: u64,
+    cap: u64,
+}
+
+impl<R: Read> Read for Capped<R> {
+    fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
+        let n = self.inner.read(buf)?;
+        if n as u64 > self.left {
+            return Err(std::io::Error::other(format!(
+                "decompresses to more than {} bytes (--max-decompressed-bytes); the records before that point were counted",
+                self.cap
+            )));
+        }
+        self.left -= n as u64;
+        Ok(n)
+    }
+}
+
+fn open(src: &Source, max_decompressed: u64) -> std::io::Result<(Opened, &'static str)> {
     if src.stdin {
         return Ok((Opened::Stream(Box::new(std::io::stdin())), "stream"));
     }
-    let f = File::open(&src.path).map_err(|e| Error::io(&src.path, e))?;
-    let meta = f.metadata().map_err(|e| Error::io(&src.path, e))?;
+    let f = File::open(&src.path)?;
+    let capped = |r: Box<dyn Read + Send>| {
+        Opened::Stream(Box::new(Capped {
+            inner: r,
+            left: max_decompressed,
+            cap: max_decompressed,
+        }))
+    };
+    // Compressed files are streamed, never mapped.
+    match src.compression {
+        Compression::Gzip => {
+            // Several gzip members in one file (appended or concatenated
+            // rotations) are read as one stream.
+            let d =
+                flate2::read::MultiGzDecoder::new(std::io::BufReader::with_capacity(1 << 16, f));
+            return Ok((capped(Box::new(d)), "gzip"));
+        }
+        Compression::Zstd => {
+            let d = zstd::stream::read::Decoder::new(f)?;
+            return Ok((capped(Box::new(d)), "zstd"));
+        }
+        Compression::None => {}
+    }
+    let meta = f.metadata()?;
     if !meta.is_file() {
         return Ok((Opened::Stream(Box::new(f)), "stream"));
     }
@@ -80,7 +127,7 @@ fn open(src: &Source) -> Result<(Opened, &'static str)> {
     // process truncating the file while it is mapped makes later reads of
     // the lost pages raise SIGBUS (see the module docs); nothing here
     // assumes the bytes stay constant, only that they are readable.
-    let map = unsafe { MmapOptions::new().map(&f) }.map_err(|e| Error::io(&src.path, e))?;
+    let map = unsafe { MmapOptions::new().map(&f) }?;
     // No madvise: MADV_SEQUENTIAL and a per-chunk MADV_POPULATE_READ
     // were measured on the 2.1 GB benchmark (5 alternating runs each) and
     // neither beat plain faulting; MADV_SEQUENTIAL may also let the kernel
@@ -113,23 +160,37 @@ fn chunks(file: u32, kind: LogKind, map: &Arc<Mmap>, out: &mut Vec<Task>) {
 }
 
 /// Read every source into one merged accumulator, on `threads` threads.
-pub fn read_all(sources: &[Source], cfg: Config, threads: usize) -> Result<ReadResult> {
+/// A source that cannot be opened or read to its end is a per-input error
+/// (`InputInfo::error`): what was read before still counts, and the other
+/// inputs are read.
+pub fn read_all(
+    sources: &[Source],
+    cfg: Config,
+    threads: usize,
+    max_decompressed: u64,
+) -> Result<ReadResult> {
     let n = sources.len();
     let mut tasks = Vec::new();
     let mut streams = Vec::new();
     let mut maps: Vec<Option<Arc<Mmap>>> = vec![None; n];
     let mut infos = Vec::with_capacity(n);
     for (i, src) in sources.iter().enumerate() {
-        let (opened, how) = open(src)?;
         let mut bytes = 0;
-        match opened {
-            Opened::Mapped(m) => {
+        let mut error = None;
+        let mut how = "none";
+        match open(src, max_decompressed) {
+            Ok((Opened::Mapped(m), h)) => {
+                how = h;
                 bytes = m.len() as u64;
                 chunks(i as u32, src.kind, &m, &mut tasks);
                 maps[i] = Some(m);
             }
-            Opened::Empty => {}
-            Opened::Stream(r) => streams.push((i as u32, src.kind, r)),
+            Ok((Opened::Empty, h)) => how = h,
+            Ok((Opened::Stream(r), h)) => {
+                how = h;
+                streams.push((i as u32, src.kind, r));
+            }
+            Err(e) => error = Some(format!("cannot open: {e}")),
         }
         infos.push(InputInfo {
             path: src.path.display().to_string(),
@@ -139,6 +200,7 @@ pub fn read_all(sources: &[Source], cfg: Config, threads: usize) -> Result<ReadR
             lines: 0,
             records: 0,
             skipped: 0,
+            error,
         });
     }
 
@@ -165,11 +227,27 @@ pub fn read_all(sources: &[Source], cfg: Config, threads: usize) -> Result<ReadR
             .unwrap_or_else(|| Acc::new(cfg, n))
     });
 
-    for (file, kind, mut r) in streams {
-        let path = &sources[file as usize].path;
-        let bytes = stream(&mut acc, file, kind, &mut *r, &mut stream_lines)
-            .map_err(|e| Error::io(path, e))?;
-        infos[file as usize].bytes = bytes;
+    // Streams (compressed files, pipes) one per worker, each into its own
+    // accumulator, merged in input order.
+    let streamed: Vec<_> = pool.install(|| {
+        streams
+            .into_par_iter()
+            .map(|(file, kind, mut r)| {
+                let mut a = Acc::new(cfg, n);
+                let mut lines = std::collections::HashMap::new();
+                let (bytes, err) = stream(&mut a, file, kind, &mut *r, &mut lines);
+                (file, a, lines, bytes, err)
+            })
+            .collect()
+    });
+    for (file, a, lines, bytes, err) in streamed {
+        acc.merge(&a);
+        stream_lines.extend(lines);
+        let info = &mut infos[file as usize];
+        info.bytes = bytes;
+        if let Some(e) = err {
+            info.error = Some(format!("read stopped after {bytes} bytes: {e}"));
+        }
     }
     acc.finish();
 
@@ -208,14 +286,16 @@ pub fn read_all(sources: &[Source], cfg: Config, threads: usize) -> Result<ReadR
 
 /// Stream one non-seekable source through a fixed buffer. A line longer
 /// than `max_line_bytes` is counted once as too long and discarded up to
-/// its newline, so memory stays bounded whatever the input.
+/// its newline, so memory stays bounded whatever the input. Returns the
+/// bytes read and the error that stopped the read early, if any (then an
+/// unfinished last line is dropped, not counted as damaged).
 fn stream(
     acc: &mut Acc,
     file: u32,
     kind: LogKind,
     r: &mut dyn Read,
     lines_at: &mut std::collections::HashMap<(u32, u64), u64>,
-) -> std::io::Result<u64> {
+) -> (u64, Option<std::io::Error>) {
     let max = acc.cfg.max_line_bytes;
     let mut buf: Vec<u8> = Vec::with_capacity(STREAM_BUF);
     let mut base: u64 = 0; // offset of buf[0] in the input
@@ -228,7 +308,7 @@ fn stream(
             Ok(0) => break,
             Ok(k) => k,
             Err(e) if e.kind() == std::io::ErrorKind::Interrupted => continue,
-            Err(e) => return Err(e),
+            Err(e) => return (total, Some(e)),
         };
         total += got as u64;
         let mut data = &chunk[..got];
@@ -270,7 +350,7 @@ fn stream(
         acc.feed_line(kind, file, base, &buf);
         note_lines(acc, file, base, &buf, line_no, lines_at);
     }
-    Ok(total)
+    (total, None)
 }
 
 /// Record line numbers of skipped-line examples that fall in a streamed

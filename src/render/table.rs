@@ -153,6 +153,17 @@ impl Render for Table {
     }
 }
 
+/// `Incomplete:` lines for inputs that could not be read to the end.
+pub fn incomplete_lines(meta: &crate::report::Meta) -> String {
+    let mut s = String::new();
+    for i in &meta.inputs {
+        if let Some(e) = &i.error {
+            let _ = writeln!(s, "INCOMPLETE: {}: {e}", i.path);
+        }
+    }
+    s
+}
+
 /// The `Skipped:` line: how many lines, why, and the first location.
 pub fn skipped_line(sk: &Skipped) -> String {
     if sk.total == 0 {

@@ -141,6 +141,7 @@ pub fn render(r: &RiskReport) -> String {
 
     s.push('\n');
     s.push_str(&skipped_line(&r.skipped));
+    s.push_str(&super::table::incomplete_lines(&r.meta));
     match r.meta.precision.significant_digits {
         Some(d) => {
             let _ = writeln!(s, "Precision: latency from HDR histograms, {d} significant digits (--exact for the analyzer's numbers); rates are exact counts");

@@ -271,6 +271,9 @@ pub struct Meta {
     /// Observations whose categorical key was not kept (more than the
     /// per-map key limit); 0 normally.
     pub keys_dropped: u64,
+    /// Some input could not be read to its end (see `inputs[].error`):
+    /// the figures cover only what was read.
+    pub incomplete: bool,
     pub inputs: Vec<InputInfo>,
 }
 
@@ -473,6 +476,7 @@ impl Meta {
             },
             percentiles: ps.to_vec(),
             keys_dropped,
+            incomplete: read.inputs.iter().any(|i| i.error.is_some()),
             inputs: read.inputs.clone(),
         }
     }
