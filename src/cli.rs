@@ -105,6 +105,29 @@ pub fn parse_size(s: &str) -> Result<u64, String> {
         .ok_or_else(|| format!("'{s}' must be above 0 and below 16 EiB"))
 }
 
+/// Which records count, by their timestamp (UTC).
+#[derive(Debug, Args, Clone, Default)]
+pub struct WindowOpts {
+    /// Count only records at or after T: RFC 3339, a date (its 00:00 UTC),
+    /// `today` or `yesterday`.
+    ///
+    /// Example: --since 2026-02-17T06:00:00Z
+    #[arg(long, value_name = "T")]
+    pub since: Option<String>,
+
+    /// Count only records before T (same forms as --since).
+    ///
+    /// Example: --until 2026-02-18
+    #[arg(long, value_name = "T")]
+    pub until: Option<String>,
+
+    /// Count only records of one UTC day: a date, `today` or `yesterday`.
+    ///
+    /// Example: --day yesterday
+    #[arg(long, value_name = "DATE", conflicts_with_all = ["since", "until"])]
+    pub day: Option<String>,
+}
+
 /// What counts as a regression (`compare`, and `risk --stage` against a
 /// `--baseline`).
 #[derive(Debug, Args, Clone, Copy)]
@@ -208,6 +231,9 @@ pub struct RiskArgs {
 
     #[command(flatten)]
     pub regression: RegressionOpts,
+
+    #[command(flatten)]
+    pub window: WindowOpts,
 
     #[command(flatten)]
     pub read: ReadOpts,
@@ -315,8 +341,28 @@ pub struct SummarizeArgs {
     #[arg(long)]
     pub strict: bool,
 
+    /// Split the report into UTC hours or days, in the same single pass.
+    ///
+    /// Example: --by hour
+    #[arg(long, value_enum, value_name = "PERIOD")]
+    pub by: Option<crate::agg::Bucket>,
+
+    /// Exit 1 when a figure of the JSON report crosses a bound: KEY OP
+    /// NUMBER with OP one of > >= < <= (repeatable). Each breach is named.
+    ///
+    /// Example: --fail-on 'fallback.error_rate>0.05' --fail-on 'latency.with_llm.total_ms.p95>250'
+    #[arg(long, value_name = "EXPR", value_parser = parse_cond)]
+    pub fail_on: Vec<crate::check::expr::Cond>,
+
+    #[command(flatten)]
+    pub window: WindowOpts,
+
     #[command(flatten)]
     pub read: ReadOpts,
+}
+
+fn parse_cond(s: &str) -> Result<crate::check::expr::Cond, String> {
+    s.parse()
 }
 
 fn parse_kind(s: &str) -> Result<crate::parse::LogKind, String> {

@@ -32,6 +32,9 @@ pub struct Config {
     pub max_line_bytes: usize,
     /// Split the figures into UTC time buckets of this width.
     pub bucket: Option<Bucket>,
+    /// Count only records with `since <= timestamp < until` (microseconds
+    /// since the epoch).
+    pub window: Option<(i64, i64)>,
 }
 
 impl Config {
@@ -40,6 +43,7 @@ impl Config {
             mode,
             max_line_bytes,
             bucket: None,
+            window: None,
         }
     }
 }
@@ -443,7 +447,8 @@ impl Metrics {
 }
 
 /// The metrics a record with timestamp `ts` adds to: the run's, or its
-/// time bucket's (found from `hint` first: logs are in time order).
+/// time bucket's (found from `hint` first: logs are in time order); `None`
+/// when it falls outside the time window.
 #[inline]
 fn target<'m>(
     total: &'m mut Metrics,
@@ -451,9 +456,14 @@ fn target<'m>(
     hint: &mut usize,
     cfg: &Config,
     ts: &Timestamp,
-) -> &'m mut Metrics {
+) -> Option<&'m mut Metrics> {
+    if let Some((since, until)) = cfg.window {
+        if ts.micros < since || ts.micros >= until {
+            return None;
+        }
+    }
     let Some(b) = cfg.bucket else {
-        return total;
+        return Some(total);
     };
     let start = b.start_of(ts.micros);
     let i = match buckets.get(*hint) {
@@ -467,20 +477,27 @@ fn target<'m>(
         },
     };
     *hint = i;
-    &mut buckets[i].1
+    Some(&mut buckets[i].1)
 }
 
 /// [`target`] for a record, borrowing only the fields it needs (so the
 /// parse scratch stays usable).
 macro_rules! target {
     ($acc:ident, $cfg:ident, $ts:expr) => {
-        target(
+        match target(
             &mut $acc.total,
             &mut $acc.buckets,
             &mut $acc.hint,
             &$cfg,
             &$ts,
-        )
+        ) {
+            Some(m) => m,
+            None => {
+                // A good record, outside the time window.
+                $acc.outside_window += 1;
+                return Ok(true);
+            }
+        }
     };
 }
 
@@ -495,6 +512,8 @@ pub struct Acc {
     pub buckets: Vec<(i64, Metrics)>,
     pub skipped: Skipped,
     pub files: Vec<FileStats>,
+    /// Records outside `cfg.window`, not counted in the figures.
+    pub outside_window: u64,
     // Scratch, reused from line to line.
     hint: usize,
     steps: latency::Steps,
@@ -515,6 +534,7 @@ impl Acc {
             buckets: Vec::new(),
             skipped: Skipped::default(),
             files: vec![FileStats::default(); n_files],
+            outside_window: 0,
             hint: 0,
             steps: latency::Steps::default(),
             comps: fallback::Components::default(),
@@ -702,6 +722,7 @@ impl Acc {
             }
         }
         self.skipped.merge(&o.skipped);
+        self.outside_window += o.outside_window;
         for (a, b) in self.files.iter_mut().zip(o.files.iter()) {
             a.merge(b);
         }

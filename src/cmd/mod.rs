@@ -3,6 +3,7 @@
 pub mod compare;
 pub mod risk;
 pub mod summarize;
+pub mod window;
 
 use std::io::Write;
 use std::path::Path;
@@ -171,4 +172,25 @@ pub fn emit(format: Format, doc: Doc<'_>, output: Option<&Path>) -> anyhow::Resu
         Some(path) => write_atomic(path, &buf),
         None => write_stdout(&buf),
     }
+}
+
+/// `--fail-on` conditions that hold on the report (each a breach, named
+/// with its value); a key path with no number behind it is a usage error.
+pub fn fail_on(
+    conds: &[crate::check::expr::Cond],
+    report: &serde_json::Value,
+) -> Result<Vec<String>, Error> {
+    let mut out = Vec::new();
+    for c in conds {
+        let v = crate::check::expr::number(report, &c.path).ok_or_else(|| {
+            Error::Usage(format!(
+                "--fail-on '{c}': the report has no number at '{}' (see docs/report.md for the key paths; a step or outcome that never occurred has none)",
+                c.path
+            ))
+        })?;
+        if c.op.holds(v, c.bound) {
+            out.push(format!("{} = {v} ({c})", c.path));
+        }
+    }
+    Ok(out)
 }

@@ -22,11 +22,22 @@ pub fn run(args: &SummarizeArgs) -> Result<i32> {
             sigfig: args.sigfig,
         }
     };
-    let cfg = Config::new(mode, args.read.max_line_bytes);
+    let mut cfg = Config::new(mode, args.read.max_line_bytes);
+    cfg.window = super::window::window(&args.window, jiff::Timestamp::now())?;
+    cfg.bucket = args.by;
 
     let result = read_logs(&args.paths, args.kind, &args.read, cfg)?;
     let report = Report::build(&result, &args.percentiles);
-    emit(args.format, Doc::Summary(&report), args.output.as_deref())?;
+    // --fail-on judges the whole run, before anything is written: a key
+    // that is not in the report is a usage error.
+    let value = serde_json::to_value(&report)?;
+    let breaches = super::fail_on(&args.fail_on, &value)?;
+    if args.by.is_some() {
+        let b = crate::report::BucketReport::build(&result, &args.percentiles);
+        emit(args.format, Doc::Buckets(&b), args.output.as_deref())?;
+    } else {
+        emit(args.format, Doc::Summary(&report), args.output.as_deref())?;
+    }
 
     warn_read(&args.read, &args.paths, &result);
     if !args.read.quiet && report.meta.keys_dropped > 0 {
@@ -35,6 +46,12 @@ pub fn run(args: &SummarizeArgs) -> Result<i32> {
             crate::agg::MAX_KEYS,
             report.meta.keys_dropped
         );
+    }
+    for b in &breaches {
+        eprintln!("aggmetrics: threshold breached: {b}");
+    }
+    if !breaches.is_empty() {
+        return Ok(exit::CHECK_FAILED);
     }
     if args.strict && (report.skipped.total > 0 || report.meta.incomplete) {
         return Ok(exit::CHECK_FAILED);

@@ -11,12 +11,13 @@ use std::io::{self, Write};
 
 use crate::check::compare::Comparison;
 use crate::report::risk::RiskReport;
-use crate::report::Report;
+use crate::report::{BucketReport, Report};
 
 /// A document to render: what each subcommand produces.
 #[derive(Debug, Clone, Copy)]
 pub enum Doc<'a> {
     Summary(&'a Report),
+    Buckets(&'a BucketReport),
     Risk(&'a RiskReport),
     Compare(&'a Comparison),
 }

@@ -146,6 +146,18 @@ impl Render for Table {
     fn render(&self, doc: &Doc<'_>, out: &mut dyn Write) -> io::Result<()> {
         let s = match doc {
             Doc::Summary(r) => summary(r),
+            Doc::Buckets(b) => {
+                let mut s = String::new();
+                for e in &b.buckets {
+                    let _ = writeln!(s, "=== {} .. {} ===", e.start, e.end);
+                    s.push_str(&summary(&e.report));
+                    s.push('\n');
+                }
+                if b.buckets.is_empty() {
+                    s.push_str("No records in any bucket.\n");
+                }
+                s
+            }
             Doc::Risk(r) => super::table_risk::render(r),
             Doc::Compare(c) => super::table_compare::render(c),
         };

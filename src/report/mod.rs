@@ -10,7 +10,7 @@ use serde::ser::{SerializeMap, Serializer};
 use serde::Serialize;
 
 use crate::agg::keyed::split_pair;
-use crate::agg::{Acc, Dist, Keyed, LatencyGroup, Mode};
+use crate::agg::{Dist, Keyed, LatencyGroup, Mode};
 use crate::parse::Skip;
 use crate::read::{InputInfo, ReadResult};
 
@@ -264,6 +264,14 @@ pub struct Precision {
 }
 
 #[derive(Debug, Clone, Serialize)]
+pub struct Window {
+    pub since: Option<String>,
+    pub until: Option<String>,
+    /// Good records outside the window.
+    pub outside: u64,
+}
+
+#[derive(Debug, Clone, Serialize)]
 pub struct Meta {
     pub tool: String,
     pub precision: Precision,
@@ -274,6 +282,10 @@ pub struct Meta {
     /// Some input could not be read to its end (see `inputs[].error`):
     /// the figures cover only what was read.
     pub incomplete: bool,
+    /// With --since/--until/--day: the window, and how many good records
+    /// fell outside it (not counted).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub window: Option<Window>,
     pub inputs: Vec<InputInfo>,
 }
 
@@ -330,8 +342,11 @@ impl TimeRange {
 
 impl Report {
     pub fn build(read: &ReadResult, ps: &[f64]) -> Report {
-        let acc: &Acc = &read.acc;
-        let m = &acc.total;
+        Report::of(&read.acc.total, read, ps)
+    }
+
+    /// The report of one set of metrics (the run's, or one time bucket's).
+    pub fn of(m: &crate::agg::Metrics, read: &ReadResult, ps: &[f64]) -> Report {
         let all = m.all_group();
         let f = &m.fallback;
         let outcome = |k: &str| f.outcomes.get(k).copied().unwrap_or(0);
@@ -477,7 +492,64 @@ impl Meta {
             percentiles: ps.to_vec(),
             keys_dropped,
             incomplete: read.inputs.iter().any(|i| i.error.is_some()),
+            window: read.acc.cfg.window.map(|(since, until)| Window {
+                since: (since != i64::MIN).then(|| risk::rfc3339(since)),
+                until: (until != i64::MAX).then(|| risk::rfc3339(until)),
+                outside: read.acc.outside_window,
+            }),
             inputs: read.inputs.clone(),
+        }
+    }
+}
+
+/// `summarize --by hour|day`: one report per UTC bucket, from one pass.
+#[derive(Debug, Clone, Serialize)]
+pub struct BucketReport {
+    pub buckets: Vec<BucketEntry>,
+    /// Damaged lines have no timestamp to place them in a bucket: counted
+    /// here, for the whole run.
+    pub skipped: Skipped,
+    pub meta: Meta,
+}
+
+#[derive(Debug, Clone)]
+pub struct BucketEntry {
+    /// RFC 3339, half-open [start, end).
+    pub start: String,
+    pub end: String,
+    pub report: Report,
+}
+
+impl Serialize for BucketEntry {
+    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        let mut m = s.serialize_map(Some(6))?;
+        m.serialize_entry("start", &self.start)?;
+        m.serialize_entry("end", &self.end)?;
+        m.serialize_entry("latency", &self.report.latency)?;
+        m.serialize_entry("fallback", &self.report.fallback)?;
+        m.serialize_entry("risk", &self.report.risk)?;
+        m.serialize_entry("time_range", &self.report.time_range)?;
+        m.end()
+    }
+}
+
+impl BucketReport {
+    pub fn build(read: &ReadResult, ps: &[f64]) -> BucketReport {
+        let width = read.acc.cfg.bucket.map_or(0, |b| b.width_us());
+        let whole = Report::build(read, ps);
+        BucketReport {
+            buckets: read
+                .acc
+                .buckets
+                .iter()
+                .map(|(start, m)| BucketEntry {
+                    start: risk::rfc3339(*start),
+                    end: risk::rfc3339(start + width),
+                    report: Report::of(m, read, ps),
+                })
+                .collect(),
+            skipped: whole.skipped,
+            meta: whole.meta,
         }
     }
 }

@@ -1,0 +1,152 @@
+//! Time windows (--since, --until, --day), --by hour|day buckets, and
+//! --fail-on thresholds.
+
+mod common;
+
+use common::*;
+use serde_json::Value;
+
+/// A latency log with one record every 10 minutes over three days
+/// (2026-02-10 .. 2026-02-12), total_ms = minute of the day.
+fn three_days() -> tempfile::TempDir {
+    let mut text = String::new();
+    for i in 0..3 * 144u64 {
+        let secs = i * 600;
+        text.push_str(&format!(
+            "{{\"timestamp\": \"{}\", \"total_ms\": {}, \"steps\": {{}}, \"llm_enabled\": {}}}\n",
+            ts(secs),
+            (secs % 86_400) / 60,
+            i % 2 == 0
+        ));
+    }
+    let d = tempfile::tempdir().unwrap();
+    std::fs::write(d.path().join("pipeline_latency.jsonl"), text).unwrap();
+    d
+}
+
+fn count(v: &Value) -> u64 {
+    at(v, "latency.all.count").as_u64().unwrap()
+}
+
+#[test]
+fn day_and_by_day_count_what_the_log_holds() {
+    let d = three_days();
+    let dir = d.path().to_str().unwrap();
+    let (v, _) = summarize_json(&[dir, "--day", "2026-02-11"]);
+    assert_eq!(count(&v), 144);
+    assert_eq!(v["meta"]["window"]["outside"], 288);
+    assert_eq!(v["meta"]["window"]["since"], "2026-02-11T00:00:00Z");
+    assert_eq!(at(&v, "time_range.first"), "2026-02-11T00:00:00+00:00");
+    assert_eq!(at(&v, "time_range.last"), "2026-02-11T23:50:00+00:00");
+
+    let (b, _) = summarize_json(&[dir, "--by", "day"]);
+    let buckets = b["buckets"].as_array().unwrap();
+    assert_eq!(buckets.len(), 3);
+    for (i, e) in buckets.iter().enumerate() {
+        assert_eq!(count(e), 144);
+        assert_eq!(e["start"], format!("2026-02-{}T00:00:00Z", 10 + i));
+        assert_eq!(e["end"], format!("2026-02-{}T00:00:00Z", 11 + i));
+    }
+    // The second day's bucket is the --day report's figures.
+    assert_eq!(buckets[1]["latency"], v["latency"]);
+
+    let (h, _) = summarize_json(&[dir, "--by", "hour", "--day", "2026-02-12"]);
+    let hours = h["buckets"].as_array().unwrap();
+    assert_eq!(hours.len(), 24);
+    assert!(hours.iter().all(|e| count(e) == 6));
+    assert_eq!(hours[23]["start"], "2026-02-12T23:00:00Z");
+}
+
+#[test]
+fn since_until_is_half_open() {
+    let d = three_days();
+    let dir = d.path().to_str().unwrap();
+    // 00:00 is counted, 01:00 is not: 00:00, 00:10, ... 00:50.
+    let (v, _) = summarize_json(&[
+        dir,
+        "--since",
+        "2026-02-10T00:00:00Z",
+        "--until",
+        "2026-02-10T01:00:00Z",
+    ]);
+    assert_eq!(count(&v), 6);
+    assert_eq!(at(&v, "latency.all.total_ms.max"), 50.0);
+    // Offsets are honoured: 02:00+02:00 is 00:00Z.
+    let (v, _) = summarize_json(&[dir, "--since", "2026-02-12T02:00:00+02:00"]);
+    assert_eq!(count(&v), 144);
+    let (v, _) = summarize_json(&[dir, "--until", "2026-02-11"]);
+    assert_eq!(count(&v), 144);
+    // Nothing in the window: zeros, not an error.
+    let (v, out) = summarize_json(&[dir, "--day", "2025-01-01"]);
+    assert!(out.status.success());
+    assert_eq!(count(&v), 0);
+    // Bad windows are usage errors that say why.
+    for args in [
+        vec!["--since", "last week"],
+        vec!["--since", "2026-02-12", "--until", "2026-02-11"],
+        vec!["--day", "2026-02-11T05:00:00Z"],
+    ] {
+        let out = bin()
+            .arg("summarize")
+            .arg(dir)
+            .args(&args)
+            .output()
+            .unwrap();
+        assert_eq!(out.status.code(), Some(2), "{args:?}");
+    }
+}
+
+#[test]
+fn fail_on_both_ways() {
+    let d = three_days();
+    let dir = d.path().to_str().unwrap();
+    // p95 of minute-of-day is about 1368: breached at 1000, not at 2000.
+    let out = bin()
+        .args([
+            "summarize",
+            dir,
+            "-q",
+            "-f",
+            "json",
+            "--fail-on",
+            "latency.all.total_ms.p95>1000",
+            "--fail-on",
+            "latency.all.count < 10",
+        ])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(1));
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        err.contains("threshold breached: latency.all.total_ms.p95 = "),
+        "{err}"
+    );
+    assert!(err.contains("(latency.all.total_ms.p95 > 1000)"), "{err}");
+    assert!(!err.contains("latency.all.count"), "{err}");
+    // The report is still written.
+    let v: Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(count(&v), 432);
+    bin()
+        .args([
+            "summarize",
+            dir,
+            "-q",
+            "--fail-on",
+            "latency.all.total_ms.p95>=2000",
+        ])
+        .assert()
+        .success();
+    // Mistakes are usage errors that say why.
+    for (expr, why) in [
+        ("latency.all.total_ms.p95 = 3", "no comparison"),
+        ("latency.all.total_ms.p95 > fast", "not a number"),
+        ("latency.all.total_ms.p42 > 3", "no number at"),
+    ] {
+        let out = bin()
+            .args(["summarize", dir, "-q", "--fail-on", expr])
+            .output()
+            .unwrap();
+        assert_eq!(out.status.code(), Some(2), "{expr}");
+        assert!(String::from_utf8_lossy(&out.stderr).contains(why), "{expr}");
+    }
+}
