@@ -288,7 +288,7 @@ pub struct SummarizeArgs {
     #[arg(value_name = "PATH", default_value = "logs")]
     pub paths: Vec<PathBuf>,
 
-    /// Output format.
+    /// Output format: table, json, prometheus, csv or markdown.
     ///
     /// Example: --format json
     #[arg(long, short = 'f', value_enum, default_value_t = Format::Table)]

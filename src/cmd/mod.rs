@@ -167,7 +167,13 @@ pub fn warn_read(o: &ReadOpts, paths: &[std::path::PathBuf], result: &ReadResult
 /// Render a document and write it to `-o FILE` (atomically) or stdout.
 pub fn emit(format: Format, doc: Doc<'_>, output: Option<&Path>) -> anyhow::Result<()> {
     let mut buf = Vec::new();
-    renderer(format).render(&doc, &mut buf)?;
+    renderer(format).render(&doc, &mut buf).map_err(|e| {
+        if e.kind() == std::io::ErrorKind::InvalidInput {
+            anyhow::Error::new(Error::Usage(e.to_string()))
+        } else {
+            anyhow::Error::new(e)
+        }
+    })?;
     match output {
         Some(path) => write_atomic(path, &buf),
         None => write_stdout(&buf),

@@ -22,6 +22,13 @@ pub fn run(args: &SummarizeArgs) -> Result<i32> {
             sigfig: args.sigfig,
         }
     };
+    if args.by.is_some() && args.format == crate::render::Format::Prometheus {
+        return Err(Error::Usage(
+            "--format prometheus shows one whole run: drop --by, or use json, csv or markdown"
+                .into(),
+        )
+        .into());
+    }
     let mut cfg = Config::new(mode, args.read.max_line_bytes);
     cfg.window = super::window::window(&args.window, jiff::Timestamp::now())?;
     cfg.bucket = args.by;

@@ -2,7 +2,10 @@
 //! models. Adding a format: a file here and a line in [`Format`] /
 //! [`renderer`].
 
+mod csv;
 mod json;
+mod markdown;
+mod prometheus;
 mod table;
 mod table_compare;
 mod table_risk;
@@ -33,6 +36,12 @@ pub enum Format {
     Table,
     /// The JSON report (a superset of the platform scripts' keys).
     Json,
+    /// A node_exporter textfile (`*.prom`): gauges prefixed `aggmetrics_`.
+    Prometheus,
+    /// One row per figure: `key,value`, keys as in the JSON report.
+    Csv,
+    /// Markdown tables, for reports and chats.
+    Markdown,
 }
 
 /// The registry.
@@ -40,5 +49,8 @@ pub fn renderer(f: Format) -> Box<dyn Render> {
     match f {
         Format::Table => Box::new(table::Table),
         Format::Json => Box::new(json::Json),
+        Format::Prometheus => Box::new(prometheus::Prometheus),
+        Format::Csv => Box::new(csv::Csv),
+        Format::Markdown => Box::new(markdown::Markdown),
     }
 }

@@ -1,0 +1,186 @@
+//! Markdown for reports and chats: the main figures as pipe tables.
+//! Keys from the logs are escaped so they cannot break a table.
+
+use std::fmt::Write as _;
+use std::io::{self, Write};
+
+use super::{Doc, Render};
+use crate::report::{Rates, Report, Stats};
+
+pub struct Markdown;
+
+fn cell(s: &str) -> String {
+    super::table::clean(s).replace('|', "\\|")
+}
+
+fn table(s: &mut String, head: &[&str], rows: &[Vec<String>]) {
+    let _ = writeln!(s, "| {} |", head.join(" | "));
+    let _ = writeln!(s, "|{}", head.iter().map(|_| "---|").collect::<String>());
+    for r in rows {
+        let _ = writeln!(s, "| {} |", r.join(" | "));
+    }
+    s.push('\n');
+}
+
+fn stat_row(name: &str, st: &Stats) -> Vec<String> {
+    let mut r = vec![cell(name), st.count.to_string()];
+    r.extend(st.percentiles.iter().map(|(_, v)| format!("{v:.3}")));
+    r
+}
+
+fn rates(s: &mut String, rates: &Rates) {
+    let rows: Vec<Vec<String>> = rates
+        .0
+        .iter()
+        .map(|(k, f)| {
+            vec![
+                k.to_string(),
+                format!("{:.2}%", f.value * 100.0),
+                format!(
+                    "{:.2}% – {:.2}%",
+                    f.wilson_95[0] * 100.0,
+                    f.wilson_95[1] * 100.0
+                ),
+                format!("{} / {}", f.numerator, f.denominator),
+            ]
+        })
+        .collect();
+    table(s, &["rate", "value", "95% interval", "count"], &rows);
+}
+
+fn summary(s: &mut String, r: &Report) {
+    let _ = writeln!(
+        s,
+        "Records from {} to {}.\n",
+        r.time_range
+            .first
+            .as_deref()
+            .map(cell)
+            .unwrap_or_else(|| "-".into()),
+        r.time_range
+            .last
+            .as_deref()
+            .map(cell)
+            .unwrap_or_else(|| "-".into())
+    );
+    let ps: Vec<String> = r
+        .latency
+        .all
+        .total_ms
+        .percentiles
+        .iter()
+        .map(|(k, _)| k.clone())
+        .collect();
+    let mut head = vec!["latency (ms)", "n"];
+    head.extend(ps.iter().map(|p| p.as_str()));
+    let mut rows = Vec::new();
+    for (g, grp) in [
+        ("all", &r.latency.all),
+        ("with_llm", &r.latency.with_llm),
+        ("without_llm", &r.latency.without_llm),
+    ] {
+        rows.push(stat_row(&format!("{g} total_ms"), &grp.total_ms));
+    }
+    for (step, st) in &r.latency.all.steps {
+        rows.push(stat_row(&format!("all {step}"), st));
+    }
+    table(s, &head, &rows);
+    let _ = writeln!(s, "**Fallback** ({} records)\n", r.fallback.count);
+    rates(s, &r.fallback.rates);
+    let _ = writeln!(
+        s,
+        "**Partial-trust risk** ({} records, {} sampled)\n",
+        r.risk.total_records, r.risk.sampled_records
+    );
+    rates(s, &r.risk.rates);
+    let _ = writeln!(
+        s,
+        "Skipped lines: {}{}",
+        r.skipped.total,
+        if r.meta.incomplete {
+            "; **incomplete: an input could not be read to its end**"
+        } else {
+            ""
+        }
+    );
+}
+
+impl Render for Markdown {
+    fn render(&self, doc: &Doc<'_>, out: &mut dyn Write) -> io::Result<()> {
+        let mut s = String::new();
+        match doc {
+            Doc::Summary(r) => {
+                s.push_str("## aggmetrics summary\n\n");
+                summary(&mut s, r);
+            }
+            Doc::Buckets(b) => {
+                for e in &b.buckets {
+                    let _ = writeln!(s, "## {} – {}\n", e.start, e.end);
+                    summary(&mut s, &e.report);
+                    s.push('\n');
+                }
+            }
+            Doc::Risk(r) => {
+                let m = &r.metrics;
+                let _ = writeln!(
+                    s,
+                    "## aggmetrics risk\n\n{} records ({} sampled) over {} UTC days.\n",
+                    m.total_records, m.sampled_records, r.days_covered
+                );
+                rates(&mut s, &m.rates);
+                let _ = writeln!(
+                    s,
+                    "latency_ms p50 {:.3}, p95 {:.3}, p99 {:.3} (n={})\n",
+                    m.latency_p50, m.latency_p95, m.latency_p99, m.latency_count
+                );
+                if let Some(v) = &r.verdict {
+                    let _ = writeln!(
+                        s,
+                        "**Verdict for stage {}: {}** (exit {})\n",
+                        v.stage,
+                        v.decision.name().to_uppercase(),
+                        v.exit_code
+                    );
+                    for l in &v.summary {
+                        let _ = writeln!(s, "- {}", cell(l));
+                    }
+                    s.push('\n');
+                }
+            }
+            Doc::Compare(c) => {
+                let _ = writeln!(
+                    s,
+                    "## aggmetrics compare\n\n`{}` → `{}`: {} regression(s)\n",
+                    cell(&c.base),
+                    cell(&c.candidate),
+                    c.regressions.len()
+                );
+                let rows: Vec<Vec<String>> = c
+                    .metrics
+                    .iter()
+                    .map(|r| {
+                        vec![
+                            cell(&r.path),
+                            format!("{}", r.base),
+                            format!("{}", r.candidate),
+                            r.relative_change
+                                .map(|x| format!("{:+.1}%", x * 100.0))
+                                .unwrap_or_else(|| "-".into()),
+                            if r.regression {
+                                "**regression**".into()
+                            } else {
+                                String::new()
+                            },
+                        ]
+                    })
+                    .collect();
+                table(
+                    &mut s,
+                    &["metric", "base", "candidate", "change", ""],
+                    &rows,
+                );
+            }
+        }
+        out.write_all(s.as_bytes())
+    }
+}
