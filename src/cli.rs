@@ -12,7 +12,8 @@ use crate::render::Format;
 /// Exit codes: 0 ok (or verdict `go`); 1 a check failed (--strict and lines
 /// were skipped, verdict `rollback`, or a regression); 2 usage error;
 /// 3 verdict `hold`; 4 an input path does not exist or cannot be read;
-/// 5 the output could not be written.
+/// 5 the output could not be written; 6 another run holds the lock on
+/// the same -o FILE.
 #[derive(Debug, Parser)]
 #[command(name = "aggmetrics", version, about, propagate_version = true)]
 pub struct Cli {

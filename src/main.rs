@@ -3,7 +3,7 @@
 use std::process::ExitCode;
 
 use aggmetrics::cli::{Cli, Command};
-use aggmetrics::cmd::{self, exit, OutputError};
+use aggmetrics::cmd::{self, exit, LockedError, OutputError};
 use aggmetrics::error::Error;
 use clap::Parser;
 
@@ -25,7 +25,9 @@ fn main() -> ExitCode {
                 return ExitCode::from(exit::OK as u8);
             }
             eprintln!("aggmetrics: error: {e:#}");
-            let code = if e.downcast_ref::<OutputError>().is_some() {
+            let code = if e.downcast_ref::<LockedError>().is_some() {
+                exit::LOCKED
+            } else if e.downcast_ref::<OutputError>().is_some() {
                 exit::OUTPUT
             } else {
                 match e.downcast_ref::<Error>() {

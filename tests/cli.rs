@@ -107,11 +107,17 @@ fn output_file_is_replaced_whole() {
     let v: serde_json::Value =
         serde_json::from_str(&std::fs::read_to_string(&target).unwrap()).unwrap();
     assert!(v["latency"]["all"]["count"].as_u64().unwrap() > 0);
-    let left: Vec<_> = std::fs::read_dir(dir.path())
+    let mut left: Vec<_> = std::fs::read_dir(dir.path())
         .unwrap()
-        .map(|e| e.unwrap().file_name())
+        .map(|e| e.unwrap().file_name().into_string().unwrap())
         .collect();
-    assert_eq!(left.len(), 1, "no temporary files left behind: {left:?}");
+    left.sort();
+    // The report and its (documented, kept) lock file; no temporary file.
+    assert_eq!(
+        left,
+        ["summary.json", "summary.json.lock"],
+        "no temporary files left behind"
+    );
 }
 
 #[test]
@@ -185,4 +191,53 @@ fn closed_pipe_exits_quietly() {
     let out = child.wait_with_output().unwrap();
     assert!(!String::from_utf8_lossy(&out.stderr).contains("panicked"));
     assert!(out.status.code() == Some(0), "{:?}", out.status);
+}
+
+#[test]
+fn a_second_run_on_the_same_output_waits_for_no_one() {
+    let d = tempfile::tempdir().unwrap();
+    let out = d.path().join("daily.json");
+    std::fs::write(&out, "old report\n").unwrap();
+    // Another run (here: this test) holds the lock.
+    let lock = std::fs::OpenOptions::new()
+        .create(true)
+        .truncate(false)
+        .write(true)
+        .open(d.path().join("daily.json.lock"))
+        .unwrap();
+    lock.lock().unwrap();
+    let res = bin()
+        .args([
+            "summarize",
+            sample_logs().to_str().unwrap(),
+            "-q",
+            "-f",
+            "json",
+            "-o",
+        ])
+        .arg(&out)
+        .output()
+        .unwrap();
+    assert_eq!(res.status.code(), Some(6));
+    let err = String::from_utf8_lossy(&res.stderr);
+    assert!(
+        err.contains("another aggmetrics run is writing") && err.contains("daily.json.lock"),
+        "{err}"
+    );
+    assert_eq!(std::fs::read_to_string(&out).unwrap(), "old report\n");
+    // Released: the run goes through.
+    lock.unlock().unwrap();
+    bin()
+        .args([
+            "summarize",
+            sample_logs().to_str().unwrap(),
+            "-q",
+            "-f",
+            "json",
+            "-o",
+        ])
+        .arg(&out)
+        .assert()
+        .success();
+    assert!(std::fs::read_to_string(&out).unwrap().starts_with('{'));
 }

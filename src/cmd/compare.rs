@@ -55,6 +55,8 @@ fn load(path: &Path, opts: &ReadOpts) -> Result<Value> {
 
 pub fn run(args: &CompareArgs) -> Result<i32> {
     let t = thresholds(&args.regression)?;
+    // Held until the report is in place (dropped when run() returns).
+    let _lock = super::lock_output(args.output.as_deref())?;
     let base = load(&args.base, &args.read)?;
     let cand = load(&args.candidate, &args.read)?;
     if kind(&base) != kind(&cand) {

@@ -28,6 +28,53 @@ pub mod exit {
     pub const NO_INPUT: i32 = 4;
     /// The output could not be written.
     pub const OUTPUT: i32 = 5;
+    /// Another run holds the lock on the same `-o FILE`.
+    pub const LOCKED: i32 = 6;
+}
+
+/// Another run is writing the same output file.
+#[derive(Debug, thiserror::Error)]
+#[error("{0}")]
+pub struct LockedError(pub String);
+
+/// A lock on `FILE.lock`, held while one run reads and writes `-o FILE`,
+/// so two runs (a slow cron job and the next one) never interleave. The
+/// lock file stays in place: removing it would race with a third run.
+pub struct OutputLock {
+    _file: std::fs::File,
+}
+
+/// Take the lock for `-o FILE` (none without `-o`), or fail at once.
+pub fn lock_output(output: Option<&Path>) -> anyhow::Result<Option<OutputLock>> {
+    let Some(path) = output else {
+        return Ok(None);
+    };
+    let mut name = path.as_os_str().to_owned();
+    name.push(".lock");
+    let lock_path = std::path::PathBuf::from(name);
+    let file = std::fs::OpenOptions::new()
+        .create(true)
+        .truncate(false)
+        .write(true)
+        .open(&lock_path)
+        .map_err(|e| {
+            OutputError(format!(
+                "cannot create the lock file {}: {e}",
+                lock_path.display()
+            ))
+        })?;
+    match file.try_lock() {
+        Ok(()) => Ok(Some(OutputLock { _file: file })),
+        Err(std::fs::TryLockError::WouldBlock) => Err(LockedError(format!(
+            "another aggmetrics run is writing {} (it holds {}); not starting a second one",
+            path.display(),
+            lock_path.display()
+        ))
+        .into()),
+        Err(std::fs::TryLockError::Error(e)) => {
+            Err(OutputError(format!("cannot lock {}: {e}", lock_path.display())).into())
+        }
+    }
 }
 
 /// An output failure, so `main` can pick its exit code.

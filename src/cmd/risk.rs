@@ -45,6 +45,8 @@ pub fn run(args: &RiskArgs) -> Result<i32> {
             sigfig: args.sigfig,
         }
     };
+    // Held until the report is in place (dropped when run() returns).
+    let _lock = super::lock_output(args.output.as_deref())?;
     let mut cfg = Config::new(mode, args.read.max_line_bytes);
     // Always by day: the gates count the days covered.
     cfg.bucket = Some(Bucket::Day);

@@ -29,6 +29,8 @@ pub fn run(args: &SummarizeArgs) -> Result<i32> {
         )
         .into());
     }
+    // Held until the report is in place (dropped when run() returns).
+    let _lock = super::lock_output(args.output.as_deref())?;
     let mut cfg = Config::new(mode, args.read.max_line_bytes);
     cfg.window = super::window::window(&args.window, jiff::Timestamp::now())?;
     cfg.bucket = args.by;
