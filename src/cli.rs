@@ -39,6 +39,58 @@ pub enum Command {
     ///
     /// Example: aggmetrics compare monday.json tuesday.json
     Compare(CompareArgs),
+
+    /// Add up state files (from summarize --state-out) into the report of
+    /// all their logs at once: weekly from daily states, fleet-wide from
+    /// per-host states.
+    ///
+    /// Example: aggmetrics merge states/2026-02-1*.state -f json -o week.json
+    Merge(MergeArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct MergeArgs {
+    /// State files written by `summarize --state-out`.
+    ///
+    /// Example: aggmetrics merge host1.state host2.state
+    #[arg(value_name = "STATE", required = true)]
+    pub states: Vec<PathBuf>,
+
+    /// Output format: table, json, prometheus, csv or markdown.
+    ///
+    /// Example: --format json
+    #[arg(long, short = 'f', value_enum, default_value_t = Format::Table)]
+    pub format: Format,
+
+    /// Write the report to FILE atomically instead of standard output.
+    ///
+    /// Example: -o week.json
+    #[arg(long, short = 'o', value_name = "FILE")]
+    pub output: Option<PathBuf>,
+
+    /// Percentiles to report, comma-separated, each in 0..=100.
+    ///
+    /// Example: --percentiles 50,99,99.9
+    #[arg(
+        long,
+        value_name = "LIST",
+        value_delimiter = ',',
+        default_value = "50,95,99"
+    )]
+    pub percentiles: Vec<f64>,
+
+    /// Also save the merged state (to merge again later).
+    ///
+    /// Example: --state-out month.state
+    #[arg(long, value_name = "FILE")]
+    pub state_out: Option<PathBuf>,
+
+    /// Exit 1 when a figure of the merged report crosses a bound
+    /// (repeatable), as in summarize.
+    ///
+    /// Example: --fail-on 'fallback.error_rate>0.05'
+    #[arg(long, value_name = "EXPR", value_parser = parse_cond)]
+    pub fail_on: Vec<crate::check::expr::Cond>,
 }
 
 /// Reading options shared by the subcommands that read logs.
@@ -354,6 +406,14 @@ pub struct SummarizeArgs {
     /// Example: --fail-on 'fallback.error_rate>0.05' --fail-on 'latency.with_llm.total_ms.p95>250'
     #[arg(long, value_name = "EXPR", value_parser = parse_cond)]
     pub fail_on: Vec<crate::check::expr::Cond>,
+
+    /// Also save every histogram and counter of the run to FILE (HDR V2 +
+    /// DEFLATE, versioned), for `aggmetrics merge` (with --by: the whole
+    /// run).
+    ///
+    /// Example: --state-out /var/lib/aggmetrics/2026-02-17.state
+    #[arg(long, value_name = "FILE")]
+    pub state_out: Option<PathBuf>,
 
     #[command(flatten)]
     pub window: WindowOpts,

@@ -19,6 +19,9 @@ pub enum Error {
     },
     #[error("{0}")]
     Usage(String),
+    /// An input that exists but cannot be used (a corrupt state file).
+    #[error("{}: {message}", path.display())]
+    BadInput { path: PathBuf, message: String },
 }
 
 impl Error {

@@ -16,4 +16,5 @@ pub mod parse;
 pub mod read;
 pub mod render;
 pub mod report;
+pub mod state;
 pub mod stats;

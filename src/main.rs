@@ -13,6 +13,7 @@ fn main() -> ExitCode {
         Command::Summarize(a) => cmd::summarize::run(a),
         Command::Risk(a) => cmd::risk::run(a),
         Command::Compare(a) => cmd::compare::run(a),
+        Command::Merge(a) => cmd::merge::run(a),
     };
     match result {
         Ok(code) => ExitCode::from(code as u8),
@@ -34,7 +35,9 @@ fn main() -> ExitCode {
                     Some(Error::Usage(_) | Error::StdinNeedsKind | Error::UnknownKind(_)) => {
                         exit::USAGE
                     }
-                    Some(Error::NotFound(_) | Error::Io { .. }) => exit::NO_INPUT,
+                    Some(Error::NotFound(_) | Error::Io { .. } | Error::BadInput { .. }) => {
+                        exit::NO_INPUT
+                    }
                     None => exit::NO_INPUT,
                 }
             };

@@ -241,3 +241,60 @@ fn a_second_run_on_the_same_output_waits_for_no_one() {
         .success();
     assert!(std::fs::read_to_string(&out).unwrap().starts_with('{'));
 }
+
+#[cfg(unix)]
+#[test]
+fn output_to_a_device_fifo_or_symlink_writes_through_it() {
+    use std::os::unix::fs::FileTypeExt;
+    let d = tempfile::tempdir().unwrap();
+    // A symlink: the file it points to gets the report, the link stays.
+    let real = d.path().join("real.json");
+    std::fs::write(&real, "old\n").unwrap();
+    let link = d.path().join("link.json");
+    std::os::unix::fs::symlink(&real, &link).unwrap();
+    bin()
+        .args([
+            "summarize",
+            sample_logs().to_str().unwrap(),
+            "-q",
+            "-f",
+            "json",
+            "-o",
+        ])
+        .arg(&link)
+        .assert()
+        .success();
+    assert!(std::fs::symlink_metadata(&link)
+        .unwrap()
+        .file_type()
+        .is_symlink());
+    assert!(std::fs::read_to_string(&real).unwrap().starts_with('{'));
+    // A named pipe: written through, not replaced by a regular file.
+    let fifo = d.path().join("pipe");
+    assert!(std::process::Command::new("mkfifo")
+        .arg(&fifo)
+        .status()
+        .unwrap()
+        .success());
+    let reader = {
+        let fifo = fifo.clone();
+        std::thread::spawn(move || std::fs::read_to_string(fifo).unwrap())
+    };
+    bin()
+        .args([
+            "summarize",
+            sample_logs().to_str().unwrap(),
+            "-q",
+            "-f",
+            "json",
+            "-o",
+        ])
+        .arg(&fifo)
+        .assert()
+        .success();
+    assert!(
+        std::fs::metadata(&fifo).unwrap().file_type().is_fifo(),
+        "the FIFO was replaced"
+    );
+    assert!(reader.join().unwrap().starts_with('{'));
+}

@@ -67,6 +67,17 @@ impl Counts {
         self.counts[idx] += 1;
     }
 
+    /// Add `n` values equivalent to `v` (a value read back from a histogram).
+    pub fn record_n(&mut self, v: u64, n: u64) {
+        let bucket = self.lzc_base - (v | self.mask).leading_zeros();
+        let sub = v >> bucket;
+        let idx = ((((bucket + 1) as u64) << self.half_mag) + sub - self.half_count) as usize;
+        if idx >= self.counts.len() {
+            self.counts.resize(idx + 1, 0);
+        }
+        self.counts[idx] += n;
+    }
+
     pub fn merge(&mut self, o: &Counts) {
         if o.counts.len() > self.counts.len() {
             self.counts.resize(o.counts.len(), 0);
@@ -108,6 +119,18 @@ pub struct Dist {
     pub min: f64,
     pub max: f64,
     values: Values,
+}
+
+/// A distribution as a state file holds it.
+#[derive(Debug, Clone)]
+pub struct DistParts {
+    pub n: u64,
+    pub sum_us: u128,
+    pub min: f64,
+    pub max: f64,
+    /// HDR mode: the histogram; exact mode: every value.
+    pub hdr: Option<Histogram<u64>>,
+    pub values: Option<Vec<f64>>,
 }
 
 /// Milliseconds to whole microseconds (the HDR unit).
@@ -176,6 +199,61 @@ impl Dist {
             Values::Exact(v) => v.sort_by(f64::total_cmp),
             Values::Hdr(c, h) => *h = Some(c.histogram()),
         }
+    }
+
+    pub fn parts(&self) -> DistParts {
+        let (hdr, values) = match &self.values {
+            Values::Hdr(c, _) => (Some(c.histogram()), None),
+            Values::Exact(v) => (None, Some(v.clone())),
+        };
+        DistParts {
+            n: self.n,
+            sum_us: self.sum_us,
+            min: self.min,
+            max: self.max,
+            hdr,
+            values,
+        }
+    }
+
+    /// Rebuild from [`Dist::parts`]; the counts must agree with `n`.
+    pub fn restore(mode: Mode, p: DistParts) -> Result<Dist, String> {
+        let values = match (mode, p.hdr, p.values) {
+            (Mode::Hdr { sigfig }, Some(h), None) => {
+                if h.sigfig() != sigfig {
+                    return Err(format!(
+                        "a histogram of {} digits in a {sigfig}-digit state",
+                        h.sigfig()
+                    ));
+                }
+                if h.len() != p.n {
+                    return Err(format!(
+                        "a histogram of {} values for a count of {}",
+                        h.len(),
+                        p.n
+                    ));
+                }
+                let mut c = Counts::new(sigfig);
+                for v in h.iter_recorded() {
+                    c.record_n(v.value_iterated_to(), v.count_at_value());
+                }
+                Values::Hdr(c, None)
+            }
+            (Mode::Exact, None, Some(v)) => {
+                if v.len() as u64 != p.n || v.iter().any(|x| !x.is_finite() || *x < 0.0) {
+                    return Err("kept values that disagree with the count".into());
+                }
+                Values::Exact(v)
+            }
+            _ => return Err("values of the wrong kind for the state's precision".into()),
+        };
+        Ok(Dist {
+            n: p.n,
+            sum_us: p.sum_us,
+            min: if p.n == 0 { f64::INFINITY } else { p.min },
+            max: if p.n == 0 { f64::NEG_INFINITY } else { p.max },
+            values,
+        })
     }
 
     /// Percentile `p` in [0, 100].

@@ -247,6 +247,41 @@ impl<T: Merge + Clone> Keyed<T> {
         }
     }
 
+    /// The sketch's state: (cap, threshold, overflow, entries by key).
+    pub fn parts(&self) -> (usize, u64, u64, Vec<(&str, &T)>) {
+        (self.cap, self.threshold, self.overflow, self.sorted())
+    }
+
+    /// Rebuild from [`Keyed::parts`], checking what a state file could get
+    /// wrong: more entries than the cap, a repeated key, a key the
+    /// threshold would have dropped.
+    pub fn restore(
+        cap: usize,
+        threshold: u64,
+        overflow: u64,
+        entries: Vec<(String, T)>,
+    ) -> Result<Self, String> {
+        if cap == 0 || entries.len() > cap {
+            return Err(format!("{} entries for a cap of {cap}", entries.len()));
+        }
+        let mut k = Keyed::new(cap);
+        k.threshold = threshold;
+        k.overflow = overflow;
+        for (key, v) in entries {
+            let h = key_hash(&key);
+            if h >= threshold {
+                return Err("an entry the key limit would have dropped".into());
+            }
+            if k.find(&key).is_some() {
+                return Err("a repeated key".into());
+            }
+            k.items.push((key.into(), h, v));
+            k.index = None;
+        }
+        k.reindex();
+        Ok(k)
+    }
+
     /// Entries sorted by key.
     pub fn sorted(&self) -> Vec<(&str, &T)> {
         let mut v: Vec<_> = self.items.iter().map(|e| (&*e.0, &e.2)).collect();

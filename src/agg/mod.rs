@@ -210,6 +210,26 @@ impl Activity {
         }
     }
 
+    /// (minute, first, last) for each busy minute, in order.
+    pub fn parts(&self) -> Vec<(i64, i64, i64)> {
+        let mut me = self.clone();
+        me.flush();
+        me.minutes.iter().map(|(m, (a, b))| (*m, *a, *b)).collect()
+    }
+
+    pub fn restore(parts: &[(i64, i64, i64)]) -> Result<Activity, String> {
+        let mut a = Activity::default();
+        for &(m, lo, hi) in parts {
+            if lo > hi || lo.div_euclid(Self::MINUTE) != m || hi.div_euclid(Self::MINUTE) != m {
+                return Err("an activity minute whose times are not in it".into());
+            }
+            if a.minutes.insert(m, (lo, hi)).is_some() {
+                return Err("a repeated activity minute".into());
+            }
+        }
+        Ok(a)
+    }
+
     /// The longest time without a record between the first and the last
     /// one, in microseconds, with where it starts and ends; `None` with
     /// fewer than two busy minutes (then no gap exceeds a minute).

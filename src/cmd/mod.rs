@@ -1,6 +1,7 @@
 //! One module per subcommand, each a thin `run()`.
 
 pub mod compare;
+pub mod merge;
 pub mod risk;
 pub mod summarize;
 pub mod window;
@@ -49,6 +50,11 @@ pub fn lock_output(output: Option<&Path>) -> anyhow::Result<Option<OutputLock>> 
     let Some(path) = output else {
         return Ok(None);
     };
+    // `/dev/null`, `/dev/stdout`, a FIFO: nothing to tear, and no lock
+    // file belongs beside them.
+    if std::fs::metadata(path).is_ok_and(|m| !m.is_file()) {
+        return Ok(None);
+    }
     let mut name = path.as_os_str().to_owned();
     name.push(".lock");
     let lock_path = std::path::PathBuf::from(name);
@@ -85,7 +91,35 @@ pub struct OutputError(pub String);
 /// Write `bytes` to `path` atomically: a temporary file in the same folder,
 /// flushed and synced, then renamed over the target. On failure the old
 /// file is left as it was.
+///
+/// Only regular files are replaced that way. A device, FIFO or socket
+/// (`-o /dev/null`, `-o /dev/stdout`, a named pipe) is written in place:
+/// renaming over it would replace the device node itself. A symlink is
+/// followed, so the file it points to is replaced and the link stays.
 pub fn write_atomic(path: &Path, bytes: &[u8]) -> anyhow::Result<()> {
+    if let Ok(meta) = std::fs::metadata(path) {
+        if !meta.is_file() {
+            let fail =
+                |e: std::io::Error| OutputError(format!("cannot write {}: {e}", path.display()));
+            let mut f = std::fs::OpenOptions::new()
+                .write(true)
+                .open(path)
+                .map_err(fail)?;
+            return f
+                .write_all(bytes)
+                .and_then(|_| f.flush())
+                .map_err(|e| fail(e).into());
+        }
+        if std::fs::symlink_metadata(path).is_ok_and(|m| m.file_type().is_symlink()) {
+            if let Ok(real) = std::fs::canonicalize(path) {
+                return replace_file(&real, bytes);
+            }
+        }
+    }
+    replace_file(path, bytes)
+}
+
+fn replace_file(path: &Path, bytes: &[u8]) -> anyhow::Result<()> {
     let dir = match path.parent() {
         Some(d) if !d.as_os_str().is_empty() => d,
         _ => Path::new("."),
@@ -98,6 +132,19 @@ pub fn write_atomic(path: &Path, bytes: &[u8]) -> anyhow::Result<()> {
         .tempfile_in(dir)
         .map_err(|e| fail("creating a temporary file beside it", &e))?;
     tmp.write_all(bytes).map_err(|e| fail("writing", &e))?;
+    // The temporary file is private (0600); give the report the old
+    // file's permissions, or 0644 for a new one, so other readers (a
+    // node_exporter textfile collector) can read it.
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        let mode = std::fs::metadata(path)
+            .map(|m| m.permissions().mode() & 0o7777)
+            .unwrap_or(0o644);
+        tmp.as_file()
+            .set_permissions(std::fs::Permissions::from_mode(mode))
+            .map_err(|e| fail("setting permissions", &e))?;
+    }
     tmp.as_file().sync_all().map_err(|e| fail("syncing", &e))?;
     tmp.persist(path)
         .map_err(|e| fail("renaming into place", &e.error))?;
@@ -246,4 +293,15 @@ pub fn fail_on(
         }
     }
     Ok(out)
+}
+
+pub fn check_percentiles(ps: &[f64]) -> Result<(), Error> {
+    for &p in ps {
+        if !(0.0..=100.0).contains(&p) || !p.is_finite() {
+            return Err(Error::Usage(format!(
+                "--percentiles: {p} is not in 0..=100"
+            )));
+        }
+    }
+    Ok(())
 }

@@ -10,11 +10,7 @@ use crate::render::Doc;
 use crate::report::Report;
 
 pub fn run(args: &SummarizeArgs) -> Result<i32> {
-    for &p in &args.percentiles {
-        if !(0.0..=100.0).contains(&p) || !p.is_finite() {
-            return Err(Error::Usage(format!("--percentiles: {p} is not in 0..=100")).into());
-        }
-    }
+    super::check_percentiles(&args.percentiles)?;
     let mode = if args.exact {
         Mode::Exact
     } else {
@@ -37,6 +33,9 @@ pub fn run(args: &SummarizeArgs) -> Result<i32> {
 
     let result = read_logs(&args.paths, args.kind, &args.read, cfg)?;
     let report = Report::build(&result, &args.percentiles);
+    if let Some(p) = &args.state_out {
+        super::write_atomic(p, &crate::state::encode(&result))?;
+    }
     // --fail-on judges the whole run, before anything is written: a key
     // that is not in the report is a usage error.
     let value = serde_json::to_value(&report)?;

@@ -15,7 +15,9 @@ pub use timestamp::Timestamp;
 
 /// The log kinds aggmetrics reads. Adding one: a parser file here, an
 /// accumulator in `agg/`, and a line in [`LogKind::ALL`].
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize)]
+#[derive(
+    Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, serde::Deserialize,
+)]
 #[serde(rename_all = "snake_case")]
 pub enum LogKind {
     Latency,

@@ -1,0 +1,56 @@
+//! `aggmetrics merge STATE...`: add up state files into one report.
+
+use anyhow::Result;
+
+use super::{emit, exit, fail_on, write_atomic};
+use crate::cli::MergeArgs;
+use crate::error::Error;
+use crate::render::Doc;
+use crate::report::Report;
+use crate::state;
+
+pub fn run(args: &MergeArgs) -> Result<i32> {
+    super::check_percentiles(&args.percentiles)?;
+    let _lock = super::lock_output(args.output.as_deref())?;
+    let mut states = Vec::with_capacity(args.states.len());
+    for p in &args.states {
+        if !p.exists() {
+            return Err(Error::NotFound(p.clone()).into());
+        }
+        let bytes = read_capped(p)?;
+        let s = state::decode(&bytes).map_err(|e| Error::BadInput {
+            path: p.clone(),
+            message: e.to_string(),
+        })?;
+        states.push(s);
+    }
+    let merged = state::merge(states).map_err(|e| Error::BadInput {
+        path: args.states[0].clone(),
+        message: e.to_string(),
+    })?;
+    let report = Report::build(&merged, &args.percentiles);
+    let breaches = fail_on(&args.fail_on, &serde_json::to_value(&report)?)?;
+    if let Some(p) = &args.state_out {
+        write_atomic(p, &state::encode(&merged))?;
+    }
+    emit(args.format, Doc::Summary(&report), args.output.as_deref())?;
+    for b in &breaches {
+        eprintln!("aggmetrics: threshold breached: {b}");
+    }
+    Ok(if breaches.is_empty() {
+        exit::OK
+    } else {
+        exit::CHECK_FAILED
+    })
+}
+
+/// A state file, refusing one larger than any state aggmetrics writes.
+fn read_capped(p: &std::path::Path) -> Result<Vec<u8>> {
+    use std::io::Read;
+    let f = std::fs::File::open(p).map_err(|e| Error::io(p, e))?;
+    let mut buf = Vec::new();
+    f.take(state::MAX_STATE_BYTES + 1)
+        .read_to_end(&mut buf)
+        .map_err(|e| Error::io(p, e))?;
+    Ok(buf)
+}
