@@ -91,6 +91,12 @@ pub struct MergeArgs {
     /// Example: --fail-on 'fallback.error_rate>0.05'
     #[arg(long, value_name = "EXPR", value_parser = parse_cond)]
     pub fail_on: Vec<crate::check::expr::Cond>,
+
+    /// Do not print warnings (incomplete inputs recorded in the states).
+    ///
+    /// Example: -q
+    #[arg(long, short = 'q')]
+    pub quiet: bool,
 }
 
 /// Reading options shared by the subcommands that read logs.

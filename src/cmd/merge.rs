@@ -28,6 +28,14 @@ pub fn run(args: &MergeArgs) -> Result<i32> {
         path: args.states[0].clone(),
         message: e.to_string(),
     })?;
+    if !args.quiet {
+        for i in merged.inputs.iter().filter(|i| i.error.is_some()) {
+            eprintln!(
+                "aggmetrics: warning: {}: was not read to its end when its state was written; the report is incomplete",
+                i.path
+            );
+        }
+    }
     let report = Report::build(&merged, &args.percentiles);
     let breaches = fail_on(&args.fail_on, &serde_json::to_value(&report)?)?;
     if let Some(p) = &args.state_out {

@@ -1,0 +1,196 @@
+//! State files and `aggmetrics merge`: two halves merge to exactly the
+//! whole's report; mismatched and hostile states are rejected with a
+//! clear error.
+
+mod common;
+
+use std::path::{Path, PathBuf};
+
+use common::*;
+use serde_json::Value;
+
+const LOGS: [&str; 3] = ["pipeline_latency", "fallback_metrics", "partial_trust_risk"];
+
+/// Split the sample logs line by line into two folders.
+fn halves() -> (tempfile::TempDir, PathBuf, PathBuf) {
+    let d = tempfile::tempdir().unwrap();
+    let (a, b) = (d.path().join("a"), d.path().join("b"));
+    std::fs::create_dir(&a).unwrap();
+    std::fs::create_dir(&b).unwrap();
+    for name in LOGS {
+        let text = std::fs::read(sample_logs().join(format!("{name}.jsonl"))).unwrap();
+        let lines: Vec<&[u8]> = text.split_inclusive(|&c| c == b'\n').collect();
+        let h = lines.len() / 2;
+        std::fs::write(a.join(format!("{name}.jsonl")), lines[..h].concat()).unwrap();
+        std::fs::write(b.join(format!("{name}.jsonl")), lines[h..].concat()).unwrap();
+    }
+    (d, a, b)
+}
+
+fn state_of(dir: &Path, out: &Path, extra: &[&str]) {
+    bin()
+        .args(["summarize", "-q", "-o", "/dev/null", "--state-out"])
+        .arg(out)
+        .arg(dir)
+        .args(extra)
+        .assert()
+        .success();
+}
+
+fn merge_json(states: &[&Path], extra: &[&str]) -> (Value, i32, String) {
+    let out = bin()
+        .arg("merge")
+        .args(states)
+        .args(["-f", "json"])
+        .args(extra)
+        .output()
+        .unwrap();
+    let v = serde_json::from_slice(&out.stdout).unwrap_or(Value::Null);
+    (
+        v,
+        out.status.code().unwrap(),
+        String::from_utf8_lossy(&out.stderr).into_owned(),
+    )
+}
+
+/// The report without what says how it was read (`read_as`).
+fn comparable(mut v: Value) -> Value {
+    for i in v["meta"]["inputs"].as_array_mut().unwrap() {
+        i.as_object_mut().unwrap().remove("read_as");
+    }
+    v
+}
+
+#[test]
+fn two_halves_merge_to_exactly_the_whole() {
+    for extra in [&[][..], &["--exact"][..], &["--sigfig", "4"][..]] {
+        let (d, a, b) = halves();
+        let (sa, sb) = (d.path().join("a.state"), d.path().join("b.state"));
+        state_of(&a, &sa, extra);
+        state_of(&b, &sb, extra);
+        let (merged, code, err) = merge_json(&[&sa, &sb], &[]);
+        assert_eq!(code, 0, "{err}");
+        let mut args = vec![a.to_str().unwrap(), b.to_str().unwrap(), "-q"];
+        args.extend_from_slice(extra);
+        let (whole, _) = summarize_json(&args);
+        assert_eq!(comparable(merged), comparable(whole), "{extra:?}");
+    }
+}
+
+#[test]
+fn a_merged_state_merges_again() {
+    let (d, a, b) = halves();
+    let (sa, sb, sab) = (
+        d.path().join("a.state"),
+        d.path().join("b.state"),
+        d.path().join("ab.state"),
+    );
+    state_of(&a, &sa, &[]);
+    state_of(&b, &sb, &[]);
+    bin()
+        .arg("merge")
+        .arg(&sa)
+        .arg(&sb)
+        .args(["-q", "-o", "/dev/null", "--state-out"])
+        .arg(&sab)
+        .assert()
+        .success();
+    let (once, _, _) = merge_json(&[&sa, &sb], &[]);
+    let (again, _, _) = merge_json(&[&sab], &[]);
+    assert_eq!(once, again);
+    // --fail-on works on merged reports too.
+    let (_, code, err) = merge_json(&[&sab], &["--fail-on", "latency.all.count>10"]);
+    assert_eq!(code, 1, "{err}");
+}
+
+#[test]
+fn states_of_different_precision_do_not_merge() {
+    let (d, a, b) = halves();
+    let (sa, sb) = (d.path().join("a.state"), d.path().join("b.state"));
+    state_of(&a, &sa, &[]);
+    state_of(&b, &sb, &["--sigfig", "2"]);
+    let (_, code, err) = merge_json(&[&sa, &sb], &[]);
+    assert_eq!(code, 4);
+    assert!(
+        err.contains("different precision") && err.contains("--sigfig"),
+        "{err}"
+    );
+    state_of(&b, &sb, &["--exact"]);
+    let (_, code, err) = merge_json(&[&sa, &sb], &[]);
+    assert_eq!(code, 4);
+    assert!(err.contains("different precision"), "{err}");
+}
+
+#[test]
+fn hostile_state_files_are_rejected_with_a_reason() {
+    let (d, a, _) = halves();
+    let good = d.path().join("good.state");
+    state_of(&a, &good, &[]);
+    let text = std::fs::read_to_string(&good).unwrap();
+    let bad = d.path().join("bad.state");
+    let check = |bytes: &[u8], why: &str| {
+        std::fs::write(&bad, bytes).unwrap();
+        let (_, code, err) = merge_json(&[&bad], &[]);
+        assert_eq!(code, 4, "{why}: {err}");
+        assert!(err.contains(why), "want {why:?}: {err}");
+    };
+    check(b"PK\x03\x04 not a state", "not an aggmetrics state file");
+    check(b"", "not an aggmetrics state file");
+    check(
+        text.replace("\"version\":1", "\"version\":9").as_bytes(),
+        "version 9",
+    );
+    check(&text.as_bytes()[..text.len() / 2], "corrupt state file");
+    // A histogram whose header claims a 4 GiB payload: refused before
+    // anything is allocated for it.
+    let v: Value = serde_json::from_str(&text).unwrap();
+    let h64 = v["metrics"]["with_llm"]["total"]["hdr"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    use base64::Engine as _;
+    let mut raw = base64::engine::general_purpose::STANDARD
+        .decode(&h64)
+        .unwrap();
+    let mut inner = Vec::new();
+    std::io::Read::read_to_end(&mut flate2::read::ZlibDecoder::new(&raw[8..]), &mut inner).unwrap();
+    inner[4..8].copy_from_slice(&u32::MAX.to_be_bytes());
+    let mut z = flate2::write::ZlibEncoder::new(Vec::new(), flate2::Compression::default());
+    std::io::Write::write_all(&mut z, &inner).unwrap();
+    let z = z.finish().unwrap();
+    raw.truncate(4);
+    raw.extend_from_slice(&(z.len() as u32).to_be_bytes());
+    raw.extend_from_slice(&z);
+    let evil = base64::engine::general_purpose::STANDARD.encode(&raw);
+    check(
+        text.replace(&h64, &evil).as_bytes(),
+        "payload larger than any aggmetrics writes",
+    );
+    // A histogram length beyond its bytes.
+    let mut short = base64::engine::general_purpose::STANDARD
+        .decode(&h64)
+        .unwrap();
+    short[4..8].copy_from_slice(&u32::MAX.to_be_bytes());
+    let short = base64::engine::general_purpose::STANDARD.encode(&short);
+    check(
+        text.replace(&h64, &short).as_bytes(),
+        "longer than its bytes",
+    );
+    // Counts that disagree with the total.
+    let n = v["metrics"]["with_llm"]["total"]["n"].as_u64().unwrap();
+    check(
+        text.replacen(
+            &format!("\"total\":{{\"n\":{n},"),
+            &format!("\"total\":{{\"n\":{},", n + 1),
+            1,
+        )
+        .as_bytes(),
+        "for a count of",
+    );
+    // An unknown field (a newer writer, or tampering).
+    check(
+        text.replacen("\"outside_window\"", "\"surprise\":1,\"outside_window\"", 1)
+            .as_bytes(),
+        "unknown field",
+    );
+}
