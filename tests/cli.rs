@@ -37,7 +37,7 @@ fn help_documents_every_flag_with_an_example() {
 
 #[test]
 fn every_subcommand_gives_every_option_an_example() {
-    for cmd in ["summarize", "risk", "compare"] {
+    for cmd in ["summarize", "risk", "compare", "merge"] {
         let out = bin().args([cmd, "--help"]).output().unwrap();
         let help = String::from_utf8_lossy(&out.stdout);
         // Option and argument headings: `  -x, --name`, `      --name`, `  [PATH]...`.

@@ -215,12 +215,35 @@ pub fn read_logs(
             eprintln!("aggmetrics: warning: {w}");
         }
     }
-    Ok(crate::read::read_all(
-        &found.sources,
-        cfg,
-        threads,
-        o.max_decompressed_bytes,
-    )?)
+    let bar = progress_bar(&found.sources, o.quiet);
+    let result =
+        crate::read::read_all_with(&found.sources, cfg, threads, o.max_decompressed_bytes, &bar);
+    bar.finish_and_clear();
+    Ok(result?)
+}
+
+/// A progress bar on standard error when it is a terminal and the input is
+/// large enough to wait for; hidden in pipes, cron and with `--quiet`.
+fn progress_bar(sources: &[crate::input::Source], quiet: bool) -> indicatif::ProgressBar {
+    use std::io::IsTerminal;
+    let total: u64 = sources
+        .iter()
+        .filter(|s| !s.stdin)
+        .filter_map(|s| std::fs::metadata(&s.path).ok())
+        .filter(|m| m.is_file())
+        .map(|m| m.len())
+        .sum();
+    if quiet || !std::io::stderr().is_terminal() || total < 256 << 20 {
+        return indicatif::ProgressBar::hidden();
+    }
+    let bar = indicatif::ProgressBar::new(total);
+    bar.set_style(
+        indicatif::ProgressStyle::with_template(
+            "{spinner} reading {bytes}/{total_bytes} ({bytes_per_sec}, {eta} left) {wide_bar}",
+        )
+        .unwrap_or_else(|_| indicatif::ProgressStyle::default_bar()),
+    );
+    bar
 }
 
 /// Warnings about what a read could not use (unless `--quiet`).

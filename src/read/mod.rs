@@ -169,6 +169,25 @@ pub fn read_all(
     threads: usize,
     max_decompressed: u64,
 ) -> Result<ReadResult> {
+    read_all_with(
+        sources,
+        cfg,
+        threads,
+        max_decompressed,
+        &indicatif::ProgressBar::hidden(),
+    )
+}
+
+/// [`read_all`], advancing `progress` by the bytes of each input read
+/// (mapped files chunk by chunk; a stream when it is done, by its size on
+/// disk).
+pub fn read_all_with(
+    sources: &[Source],
+    cfg: Config,
+    threads: usize,
+    max_decompressed: u64,
+    progress: &indicatif::ProgressBar,
+) -> Result<ReadResult> {
     let n = sources.len();
     let mut tasks = Vec::new();
     let mut streams = Vec::new();
@@ -217,6 +236,7 @@ pub fn read_all(
                 || Acc::new(cfg, n),
                 |mut acc, t| {
                     acc.feed_block(t.kind, t.file, t.start as u64, &t.map[t.start..t.end]);
+                    progress.inc((t.end - t.start) as u64);
                     acc
                 },
             )
@@ -236,6 +256,9 @@ pub fn read_all(
                 let mut a = Acc::new(cfg, n);
                 let mut lines = std::collections::HashMap::new();
                 let (bytes, err) = stream(&mut a, file, kind, &mut *r, &mut lines);
+                let on_disk =
+                    std::fs::metadata(&sources[file as usize].path).map_or(0, |m| m.len());
+                progress.inc(on_disk);
                 (file, a, lines, bytes, err)
             })
             .collect()
