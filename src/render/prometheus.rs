@@ -97,6 +97,29 @@ impl Out {
     }
 }
 
+/// What every textfile ends with: skipped lines, the incomplete flag and
+/// the last record's time.
+fn run_state(
+    o: &mut Out,
+    skipped: &crate::report::Skipped,
+    meta: &crate::report::Meta,
+    last: Option<&str>,
+) {
+    o.put(
+        "skipped_lines_total",
+        "Lines skipped as damaged.",
+        &[],
+        skipped.total as f64,
+    );
+    o.put(
+        "incomplete",
+        "1 if an input could not be read to its end.",
+        &[],
+        meta.incomplete as u8 as f64,
+    );
+    last_record(o, last);
+}
+
 fn last_record(o: &mut Out, last: Option<&str>) {
     if let Some(t) = last.and_then(crate::parse::Timestamp::parse) {
         o.put(
@@ -180,19 +203,7 @@ fn summary(r: &Report) -> String {
             *n as f64,
         );
     }
-    o.put(
-        "skipped_lines_total",
-        "Lines skipped as damaged.",
-        &[],
-        r.skipped.total as f64,
-    );
-    o.put(
-        "incomplete",
-        "1 if an input could not be read to its end.",
-        &[],
-        r.meta.incomplete as u8 as f64,
-    );
-    last_record(&mut o, r.time_range.last.as_deref());
+    run_state(&mut o, &r.skipped, &r.meta, r.time_range.last.as_deref());
     o.finish()
 }
 
@@ -278,19 +289,7 @@ fn risk_report(r: &RiskReport) -> String {
             v.exit_code as f64,
         );
     }
-    o.put(
-        "skipped_lines_total",
-        "Lines skipped as damaged.",
-        &[],
-        r.skipped.total as f64,
-    );
-    o.put(
-        "incomplete",
-        "1 if an input could not be read to its end.",
-        &[],
-        r.meta.incomplete as u8 as f64,
-    );
-    last_record(&mut o, m.time_range.last.as_deref());
+    run_state(&mut o, &r.skipped, &r.meta, m.time_range.last.as_deref());
     o.finish()
 }
 
