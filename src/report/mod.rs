@@ -25,16 +25,6 @@ pub fn round_to(x: f64, digits: usize) -> f64 {
     format!("{x:.digits$}").parse().unwrap_or(x)
 }
 
-/// A share, rounded to 4 decimals as the platform script did; 0 when the
-/// denominator is 0.
-pub fn rate(num: u64, den: u64) -> f64 {
-    if den == 0 {
-        0.0
-    } else {
-        round_to(num as f64 / den as f64, 4)
-    }
-}
-
 /// One rate with what it was computed from and its 95% Wilson score
 /// interval (see docs/report.md): `value` is `numerator / denominator`
 /// unrounded, 0 when the denominator is 0 (then the interval is [0, 1]).
@@ -80,6 +70,15 @@ impl Serialize for Rates {
         }
         m.end()
     }
+}
+
+/// Damaged lines in risk logs: the analyzer's `parse_errors`.
+pub fn risk_parse_errors(read: &ReadResult) -> u64 {
+    read.inputs
+        .iter()
+        .filter(|i| i.kind == crate::parse::LogKind::Risk)
+        .map(|i| i.skipped)
+        .sum()
 }
 
 /// The risk log's rates, as the analyzer defined them.
@@ -349,17 +348,25 @@ impl Report {
     pub fn of(m: &crate::agg::Metrics, read: &ReadResult, ps: &[f64]) -> Report {
         let all = m.all_group();
         let f = &m.fallback;
-        let outcome = |k: &str| f.outcomes.get(k).copied().unwrap_or(0);
         let r = &m.risk;
-        let status = |k: &str| r.status.get(k).copied().unwrap_or(0);
-        let accepted = status("accepted_llm");
-        let acc_den = accepted + status("fallback_deterministic");
-        let risk_parse_errors = read
-            .inputs
-            .iter()
-            .filter(|i| i.kind == crate::parse::LogKind::Risk)
-            .map(|i| i.skipped)
-            .sum();
+        let fallback_rates = Rates(
+            [
+                ("fallback_rate", "fallback"),
+                ("error_rate", "error"),
+                ("success_rate", "success"),
+            ]
+            .into_iter()
+            .map(|(name, o)| {
+                let n = f.outcomes.get(o).copied().unwrap_or(0);
+                (name, RateFig::new(n, f.count))
+            })
+            .collect(),
+        );
+        let risk_rates = risk_rates(r);
+        // The top-level rates: the same figures, rounded to 4 decimals as
+        // the platform script printed them.
+        let rounded =
+            |rates: &Rates, name: &str| rates.get(name).map_or(0.0, |x| round_to(x.value, 4));
         let keys_dropped = [&m.with_llm, &m.without_llm]
             .iter()
             .map(|g| g.steps.overflow)
@@ -384,45 +391,38 @@ impl Report {
             fallback: Fallback {
                 count: f.count,
                 outcome_counts: counts(&f.outcomes),
-                fallback_rate: rate(outcome("fallback"), f.count),
-                error_rate: rate(outcome("error"), f.count),
-                success_rate: rate(outcome("success"), f.count),
+                fallback_rate: rounded(&fallback_rates, "fallback_rate"),
+                error_rate: rounded(&fallback_rates, "error_rate"),
+                success_rate: rounded(&fallback_rates, "success_rate"),
                 deterministic_used: f.deterministic_used,
                 fallback_reason_counts: counts(&f.reasons),
                 llm_latency_ms: Stats::of(&f.llm_latency, ps),
                 by_intent: pairs(&f.by_intent),
                 components: pairs(&f.components),
-                rates: Rates(
-                    [
-                        ("fallback_rate", "fallback"),
-                        ("error_rate", "error"),
-                        ("success_rate", "success"),
-                    ]
-                    .into_iter()
-                    .map(|(name, o)| (name, RateFig::new(outcome(o), f.count)))
-                    .collect(),
-                ),
+                rates: fallback_rates,
             },
             risk: Risk {
                 total_records: r.total,
                 sampled_records: r.sampled,
                 status_breakdown: counts(&r.status),
                 reason_code_breakdown: counts(&r.reason_codes),
-                acceptance_rate: rate(accepted, acc_den),
-                acceptance_denominator: acc_den,
-                intent_mismatch_rate: rate(r.intent_mismatch, r.with_diff),
-                entity_key_mismatch_rate: rate(r.entity_key_mismatch, r.with_diff),
-                decision_type_mismatch_rate: rate(r.decision_type_mismatch, r.with_diff),
-                action_count_mismatch_rate: rate(r.action_count_mismatch, r.with_diff),
+                acceptance_rate: rounded(&risk_rates, "acceptance_rate"),
+                acceptance_denominator: risk_rates
+                    .get("acceptance_rate")
+                    .map_or(0, |x| x.denominator),
+                intent_mismatch_rate: rounded(&risk_rates, "intent_mismatch_rate"),
+                entity_key_mismatch_rate: rounded(&risk_rates, "entity_key_mismatch_rate"),
+                decision_type_mismatch_rate: rounded(&risk_rates, "decision_type_mismatch_rate"),
+                action_count_mismatch_rate: rounded(&risk_rates, "action_count_mismatch_rate"),
                 diff_records: r.with_diff,
-                error_rate: rate(status("error"), r.total),
+                error_rate: rounded(&risk_rates, "error_rate"),
                 latency_p50: round_to(r.latency.lower_rank(50.0), 3),
                 latency_p95: round_to(r.latency.lower_rank(95.0), 3),
                 latency_p99: round_to(r.latency.lower_rank(99.0), 3),
                 latency_count: r.latency.n,
-                parse_errors: risk_parse_errors,
+                parse_errors: risk_parse_errors(read),
                 sample_rates: counts(&r.sample_rates),
-                rates: risk_rates(r),
+                rates: risk_rates,
             },
             time_range: TimeRange::of(&m.time),
             skipped: Skipped::of(read),

@@ -9,7 +9,6 @@ use serde::Serialize;
 
 use super::{counts, risk_rates, Meta, Rates, Skipped, TimeRange};
 use crate::agg::{Acc, Metrics, Mode};
-use crate::parse::LogKind;
 use crate::read::ReadResult;
 
 /// The analyzer's figures (and ours) over one set of records.
@@ -133,13 +132,7 @@ impl RiskReport {
     pub fn build(read: &ReadResult, by_day: bool) -> RiskReport {
         let acc: &Acc = &read.acc;
         let mut metrics = RiskMetrics::of(&acc.total);
-        metrics.parse_errors = Some(
-            read.inputs
-                .iter()
-                .filter(|i| i.kind == LogKind::Risk)
-                .map(|i| i.skipped)
-                .sum(),
-        );
+        metrics.parse_errors = Some(super::risk_parse_errors(read));
         let width = crate::agg::Bucket::Day.width_us();
         let busy: Vec<&(i64, Metrics)> = acc
             .buckets
