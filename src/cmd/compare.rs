@@ -36,7 +36,7 @@ fn load(path: &Path, opts: &ReadOpts) -> Result<Value> {
     if !path.exists() {
         return Err(Error::NotFound(path.to_path_buf()).into());
     }
-    let bytes = super::risk::read_doc(path, "report")?;
+    let bytes = super::read_doc(path, "report")?;
     let v: Value = serde_json::from_slice(&bytes).map_err(|e| {
         Error::Usage(format!(
             "{} is not a JSON report ({e}): pass files written by `summarize --format json` or `risk --format json`, or log folders",

@@ -17,11 +17,13 @@ pub fn run(args: &MergeArgs) -> Result<i32> {
         if !p.exists() {
             return Err(Error::NotFound(p.clone()).into());
         }
-        let bytes = read_capped(p)?;
-        let s = state::decode(&bytes).map_err(|e| Error::BadInput {
+        let bad = |e: state::StateError| Error::BadInput {
             path: p.clone(),
             message: e.to_string(),
-        })?;
+        };
+        let bytes = super::read_capped(p, state::MAX_STATE_BYTES)?
+            .ok_or_else(|| bad(state::StateError::TooLarge))?;
+        let s = state::decode(&bytes).map_err(bad)?;
         states.push(s);
     }
     let merged = state::merge(states).map_err(|e| Error::BadInput {
@@ -50,15 +52,4 @@ pub fn run(args: &MergeArgs) -> Result<i32> {
     } else {
         exit::CHECK_FAILED
     })
-}
-
-/// A state file, refusing one larger than any state aggmetrics writes.
-fn read_capped(p: &std::path::Path) -> Result<Vec<u8>> {
-    use std::io::Read;
-    let f = std::fs::File::open(p).map_err(|e| Error::io(p, e))?;
-    let mut buf = Vec::new();
-    f.take(state::MAX_STATE_BYTES + 1)
-        .read_to_end(&mut buf)
-        .map_err(|e| Error::io(p, e))?;
-    Ok(buf)
 }

@@ -328,3 +328,29 @@ pub fn check_percentiles(ps: &[f64]) -> Result<(), Error> {
     }
     Ok(())
 }
+
+/// Read a file whole, at most `max` bytes: `None` if it is larger (gates
+/// files, baselines, reports and states are documents, not logs).
+pub fn read_capped(path: &Path, max: u64) -> Result<Option<Vec<u8>>, Error> {
+    use std::io::Read;
+    let f = std::fs::File::open(path).map_err(|e| Error::io(path, e))?;
+    let mut buf = Vec::new();
+    f.take(max + 1)
+        .read_to_end(&mut buf)
+        .map_err(|e| Error::io(path, e))?;
+    Ok((buf.len() as u64 <= max).then_some(buf))
+}
+
+/// Largest gates file, baseline or report read.
+const MAX_DOC: u64 = 64 << 20;
+
+/// A small document (gates file, baseline, report), refusing huge ones.
+pub fn read_doc(path: &Path, what: &str) -> Result<Vec<u8>, Error> {
+    read_capped(path, MAX_DOC)?.ok_or_else(|| {
+        Error::Usage(format!(
+            "{what} {} is larger than {} MiB: is it the right file?",
+            path.display(),
+            MAX_DOC >> 20
+        ))
+    })
+}

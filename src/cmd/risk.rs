@@ -1,8 +1,6 @@
 //! `aggmetrics risk`: the partial-trust risk log, per day, and the
 //! rollout gates' verdict.
 
-use std::path::Path;
-
 use anyhow::{Context as _, Result};
 
 use super::{emit, exit, read_logs, thresholds, warn_read};
@@ -13,28 +11,6 @@ use crate::error::Error;
 use crate::parse::LogKind;
 use crate::render::Doc;
 use crate::report::risk::RiskReport;
-
-/// Largest gates or baseline file read (they are small documents).
-const MAX_DOC: u64 = 64 << 20;
-
-/// Read a small document whole, refusing huge ones.
-pub fn read_doc(path: &Path, what: &str) -> Result<Vec<u8>> {
-    use std::io::Read;
-    let f = std::fs::File::open(path).map_err(|e| Error::io(path, e))?;
-    let mut buf = Vec::new();
-    f.take(MAX_DOC + 1)
-        .read_to_end(&mut buf)
-        .map_err(|e| Error::io(path, e))?;
-    if buf.len() as u64 > MAX_DOC {
-        return Err(Error::Usage(format!(
-            "{what} {} is larger than {} MiB: is it the right file?",
-            path.display(),
-            MAX_DOC >> 20
-        ))
-        .into());
-    }
-    Ok(buf)
-}
 
 pub fn run(args: &RiskArgs) -> Result<i32> {
     let t = thresholds(&args.regression)?;
@@ -60,7 +36,7 @@ pub fn run(args: &RiskArgs) -> Result<i32> {
             let (gates, label) = match &args.gates {
                 None => (Gates::builtin(), "built-in runbook gates".to_string()),
                 Some(p) => {
-                    let text = read_doc(p, "gates file")?;
+                    let text = super::read_doc(p, "gates file")?;
                     let text = String::from_utf8(text).map_err(|_| {
                         Error::Usage(format!("gates file {} is not UTF-8 text", p.display()))
                     })?;
@@ -80,7 +56,7 @@ pub fn run(args: &RiskArgs) -> Result<i32> {
             let baseline = match &args.baseline {
                 None => None,
                 Some(p) => {
-                    let v: serde_json::Value = serde_json::from_slice(&read_doc(p, "baseline")?)
+                    let v: serde_json::Value = serde_json::from_slice(&super::read_doc(p, "baseline")?)
                         .map_err(|e| {
                             Error::Usage(format!(
                                 "--baseline {} is not JSON ({e}): pass an `aggmetrics risk --format json` report",
