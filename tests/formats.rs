@@ -194,6 +194,19 @@ fn prometheus_refuses_buckets_and_comparisons() {
         .unwrap();
     assert_eq!(out.status.code(), Some(2));
     assert!(String::from_utf8_lossy(&out.stderr).contains("drop --by"));
+    let out = bin()
+        .args([
+            "compare",
+            dir.to_str().unwrap(),
+            dir.to_str().unwrap(),
+            "-q",
+            "-f",
+            "prometheus",
+        ])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("does not show comparisons"));
 }
 
 /// RFC 4180 rows.

@@ -57,6 +57,7 @@ pub fn run(args: &CompareArgs) -> Result<i32> {
     let t = thresholds(&args.regression)?;
     // Held until the report is in place (dropped when run() returns).
     let _lock = super::lock_output(args.output.as_deref())?;
+    super::check_format(args.format, crate::render::DocKind::Compare)?;
     let base = load(&args.base, &args.read)?;
     let cand = load(&args.candidate, &args.read)?;
     if kind(&base) != kind(&cand) {

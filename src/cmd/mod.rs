@@ -281,16 +281,19 @@ pub fn warn_read(o: &ReadOpts, paths: &[std::path::PathBuf], result: &ReadResult
     }
 }
 
+/// A usage error if `format` cannot show this kind of document: checked
+/// before reading, so a long run does not end in it.
+pub fn check_format(format: Format, kind: crate::render::DocKind) -> Result<(), Error> {
+    renderer(format)
+        .supports(kind)
+        .map_err(|why| Error::Usage(why.to_string()))
+}
+
 /// Render a document and write it to `-o FILE` (atomically) or stdout.
 pub fn emit(format: Format, doc: Doc<'_>, output: Option<&Path>) -> anyhow::Result<()> {
+    check_format(format, doc.kind())?;
     let mut buf = Vec::new();
-    renderer(format).render(&doc, &mut buf).map_err(|e| {
-        if e.kind() == std::io::ErrorKind::InvalidInput {
-            anyhow::Error::new(Error::Usage(e.to_string()))
-        } else {
-            anyhow::Error::new(e)
-        }
-    })?;
+    renderer(format).render(&doc, &mut buf)?;
     match output {
         Some(path) => write_atomic(path, &buf),
         None => write_stdout(&buf),

@@ -5,8 +5,7 @@ use anyhow::Result;
 use super::{emit, exit, read_logs, warn_read};
 use crate::agg::{Config, Mode};
 use crate::cli::SummarizeArgs;
-use crate::error::Error;
-use crate::render::Doc;
+use crate::render::{Doc, DocKind};
 use crate::report::Report;
 
 pub fn run(args: &SummarizeArgs) -> Result<i32> {
@@ -18,13 +17,12 @@ pub fn run(args: &SummarizeArgs) -> Result<i32> {
             sigfig: args.sigfig,
         }
     };
-    if args.by.is_some() && args.format == crate::render::Format::Prometheus {
-        return Err(Error::Usage(
-            "--format prometheus shows one whole run: drop --by, or use json, csv or markdown"
-                .into(),
-        )
-        .into());
-    }
+    let kind = if args.by.is_some() {
+        DocKind::Buckets
+    } else {
+        DocKind::Summary
+    };
+    super::check_format(args.format, kind)?;
     // Held until the report is in place (dropped when run() returns).
     let _lock = super::lock_output(args.output.as_deref())?;
     let mut cfg = Config::new(mode, args.read.max_line_bytes);

@@ -25,8 +25,34 @@ pub enum Doc<'a> {
     Compare(&'a Comparison),
 }
 
+/// What kind of document a [`Doc`] is, to ask a renderer before the work.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum DocKind {
+    Summary,
+    Buckets,
+    Risk,
+    Compare,
+}
+
+impl Doc<'_> {
+    pub fn kind(&self) -> DocKind {
+        match self {
+            Doc::Summary(_) => DocKind::Summary,
+            Doc::Buckets(_) => DocKind::Buckets,
+            Doc::Risk(_) => DocKind::Risk,
+            Doc::Compare(_) => DocKind::Compare,
+        }
+    }
+}
+
 pub trait Render {
     fn render(&self, doc: &Doc<'_>, out: &mut dyn Write) -> io::Result<()>;
+
+    /// Whether this format can show that kind of document; `Err` says why
+    /// not and what to use instead.
+    fn supports(&self, _kind: DocKind) -> Result<(), &'static str> {
+        Ok(())
+    }
 }
 
 /// Output formats.

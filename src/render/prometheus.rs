@@ -7,7 +7,7 @@ use std::collections::BTreeMap;
 use std::fmt::Write as _;
 use std::io::{self, Write};
 
-use super::{Doc, Render};
+use super::{Doc, DocKind, Render};
 use crate::report::risk::RiskReport;
 use crate::report::{Report, Stats};
 
@@ -294,15 +294,25 @@ fn risk_report(r: &RiskReport) -> String {
 }
 
 impl Render for Prometheus {
+    fn supports(&self, kind: DocKind) -> Result<(), &'static str> {
+        match kind {
+            DocKind::Summary | DocKind::Risk => Ok(()),
+            DocKind::Buckets => Err(
+                "--format prometheus shows one whole run: drop --by, or use json, csv or markdown",
+            ),
+            DocKind::Compare => Err(
+                "--format prometheus does not show comparisons: use table, json, csv or markdown",
+            ),
+        }
+    }
+
     fn render(&self, doc: &Doc<'_>, out: &mut dyn Write) -> io::Result<()> {
         let s = match doc {
             Doc::Summary(r) => summary(r),
             Doc::Risk(r) => risk_report(r),
             Doc::Buckets(_) | Doc::Compare(_) => {
-                return Err(io::Error::new(
-                    io::ErrorKind::InvalidInput,
-                    "--format prometheus shows one whole run: drop --by (or use json), and use table or json for compare",
-                ))
+                let why = self.supports(doc.kind()).err().unwrap_or("unsupported");
+                return Err(io::Error::new(io::ErrorKind::InvalidInput, why));
             }
         };
         out.write_all(s.as_bytes())
