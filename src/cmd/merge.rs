@@ -39,7 +39,7 @@ pub fn run(args: &MergeArgs) -> Result<i32> {
         }
     }
     let report = Report::build(&merged, &args.percentiles);
-    let breaches = fail_on(&args.fail_on, &serde_json::to_value(&report)?)?;
+    let breaches = fail_on(&args.fail_on, &report)?;
     if let Some(p) = &args.state_out {
         write_atomic(p, &state::encode(&merged))?;
     }

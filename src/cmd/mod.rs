@@ -302,13 +302,18 @@ pub fn emit(format: Format, doc: Doc<'_>, output: Option<&Path>) -> anyhow::Resu
 
 /// `--fail-on` conditions that hold on the report (each a breach, named
 /// with its value); a key path with no number behind it is a usage error.
+/// The report is turned into JSON only when there is a condition.
 pub fn fail_on(
     conds: &[crate::check::expr::Cond],
-    report: &serde_json::Value,
-) -> Result<Vec<String>, Error> {
+    report: &crate::report::Report,
+) -> anyhow::Result<Vec<String>> {
+    if conds.is_empty() {
+        return Ok(Vec::new());
+    }
+    let report = serde_json::to_value(report)?;
     let mut out = Vec::new();
     for c in conds {
-        let v = crate::check::expr::number(report, &c.path).ok_or_else(|| {
+        let v = crate::check::expr::number(&report, &c.path).ok_or_else(|| {
             Error::Usage(format!(
                 "--fail-on '{c}': the report has no number at '{}' (see docs/report.md for the key paths; a step or outcome that never occurred has none)",
                 c.path

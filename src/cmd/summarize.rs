@@ -36,10 +36,9 @@ pub fn run(args: &SummarizeArgs) -> Result<i32> {
     }
     // --fail-on judges the whole run, before anything is written: a key
     // that is not in the report is a usage error.
-    let value = serde_json::to_value(&report)?;
-    let breaches = super::fail_on(&args.fail_on, &value)?;
+    let breaches = super::fail_on(&args.fail_on, &report)?;
     if args.by.is_some() {
-        let b = crate::report::BucketReport::build(&result, &args.percentiles);
+        let b = crate::report::BucketReport::build(&result, &args.percentiles, &report);
         emit(args.format, Doc::Buckets(&b), args.output.as_deref())?;
     } else {
         emit(args.format, Doc::Summary(&report), args.output.as_deref())?;

@@ -534,9 +534,10 @@ impl Serialize for BucketEntry {
 }
 
 impl BucketReport {
-    pub fn build(read: &ReadResult, ps: &[f64]) -> BucketReport {
+    /// The buckets of a read made with `cfg.bucket`, beside `whole`, the
+    /// run's report (whose skipped lines and meta it shares).
+    pub fn build(read: &ReadResult, ps: &[f64], whole: &Report) -> BucketReport {
         let width = read.acc.cfg.bucket.map_or(0, |b| b.width_us());
-        let whole = Report::build(read, ps);
         BucketReport {
             buckets: read
                 .acc
@@ -548,8 +549,8 @@ impl BucketReport {
                     report: Report::of(m, read, ps),
                 })
                 .collect(),
-            skipped: whole.skipped,
-            meta: whole.meta,
+            skipped: whole.skipped.clone(),
+            meta: whole.meta.clone(),
         }
     }
 }
