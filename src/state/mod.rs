@@ -392,16 +392,24 @@ pub fn decode(bytes: &[u8]) -> Result<ReadResult, StateError> {
     if !bytes.starts_with(magic.as_bytes()) {
         return Err(StateError::NotAState);
     }
-    // The version first, so a newer file says so rather than "corrupt".
-    #[derive(Deserialize)]
-    struct Head {
-        version: u32,
+    let f: File = match serde_json::from_slice(bytes) {
+        Ok(f) => f,
+        Err(e) => {
+            // A newer writer's file fails on its new fields: say it is
+            // newer rather than corrupt (the second parse only on failure).
+            #[derive(Deserialize)]
+            struct Head {
+                version: u32,
+            }
+            return Err(match serde_json::from_slice::<Head>(bytes) {
+                Ok(h) if h.version != VERSION => StateError::Version(h.version),
+                _ => corrupt(e),
+            });
+        }
+    };
+    if f.version != VERSION {
+        return Err(StateError::Version(f.version));
     }
-    let head: Head = serde_json::from_slice(bytes).map_err(|e| corrupt(e))?;
-    if head.version != VERSION {
-        return Err(StateError::Version(head.version));
-    }
-    let f: File = serde_json::from_slice(bytes).map_err(corrupt)?;
     let mode = match (f.mode.as_str(), f.sigfig) {
         ("hdr", Some(s @ 1..=5)) => Mode::Hdr { sigfig: s },
         ("exact", None) => Mode::Exact,
