@@ -79,6 +79,7 @@ proptest! {
     ) {
         let mut cfg = Config::new(if exact { Mode::Exact } else { Mode::Hdr { sigfig: 3 } }, 1 << 20);
         cfg.bucket = [None, Some(Bucket::Hour), Some(Bucket::Day)][by as usize];
+        cfg.activity = true;
         let kinds = [LogKind::Latency, LogKind::Fallback, LogKind::Risk];
         let data: Vec<Vec<u8>> = kinds.iter().map(|k| log(*k)).collect();
         let lens: Vec<usize> = data.iter().map(|d| d.len()).collect();

@@ -35,6 +35,9 @@ pub struct Config {
     /// Count only records with `since <= timestamp < until` (microseconds
     /// since the epoch).
     pub window: Option<(i64, i64)>,
+    /// Track when risk records were written (per-minute first and last,
+    /// for the silence alarm); only `aggmetrics risk` needs it.
+    pub activity: bool,
 }
 
 impl Config {
@@ -44,6 +47,7 @@ impl Config {
             max_line_bytes,
             bucket: None,
             window: None,
+            activity: false,
         }
     }
 }
@@ -694,7 +698,9 @@ impl Acc {
                     let k = &mut m.risk;
                     k.total += 1;
                     k.sampled += r.sampled as u64;
-                    k.activity.see(r.ts.micros);
+                    if cfg.activity {
+                        k.activity.see(r.ts.micros);
+                    }
                     match r.status {
                         // The analyzer's `status or 'unknown'`: an empty
                         // string is unknown too.

@@ -26,6 +26,7 @@ pub fn run(args: &RiskArgs) -> Result<i32> {
     let mut cfg = Config::new(mode, args.read.max_line_bytes);
     // Always by day: the gates count the days covered.
     cfg.bucket = Some(Bucket::Day);
+    cfg.activity = true;
     cfg.window = super::window::window(&args.window, jiff::Timestamp::now())?;
 
     // Read the gates and baseline before the logs: a typo should not cost
