@@ -12,6 +12,17 @@ pub enum Mode {
     Exact,
 }
 
+impl Mode {
+    /// `--exact`, else HDR with `--sigfig` digits.
+    pub fn of(exact: bool, sigfig: u8) -> Mode {
+        if exact {
+            Mode::Exact
+        } else {
+            Mode::Hdr { sigfig }
+        }
+    }
+}
+
 #[derive(Debug, Clone)]
 enum Values {
     /// Counts in HDR's bucket layout while reading; the histogram itself

@@ -14,13 +14,7 @@ use crate::report::risk::RiskReport;
 
 pub fn run(args: &RiskArgs) -> Result<i32> {
     let t = thresholds(&args.regression)?;
-    let mode = if args.exact {
-        Mode::Exact
-    } else {
-        Mode::Hdr {
-            sigfig: args.sigfig,
-        }
-    };
+    let mode = Mode::of(args.exact, args.sigfig);
     // Held until the report is in place (dropped when run() returns).
     let _lock = super::lock_output(args.output.as_deref())?;
     let mut cfg = Config::new(mode, args.read.max_line_bytes);

@@ -10,13 +10,7 @@ use crate::report::Report;
 
 pub fn run(args: &SummarizeArgs) -> Result<i32> {
     super::check_percentiles(&args.percentiles)?;
-    let mode = if args.exact {
-        Mode::Exact
-    } else {
-        Mode::Hdr {
-            sigfig: args.sigfig,
-        }
-    };
+    let mode = Mode::of(args.exact, args.sigfig);
     let kind = if args.by.is_some() {
         DocKind::Buckets
     } else {

@@ -256,9 +256,10 @@ pub fn read_all_with(
                 let mut a = Acc::new(cfg, n);
                 let mut lines = std::collections::HashMap::new();
                 let (bytes, err) = stream(&mut a, file, kind, &mut *r, &mut lines);
-                let on_disk =
-                    std::fs::metadata(&sources[file as usize].path).map_or(0, |m| m.len());
-                progress.inc(on_disk);
+                if !progress.is_hidden() {
+                    let path = &sources[file as usize].path;
+                    progress.inc(std::fs::metadata(path).map_or(0, |m| m.len()));
+                }
                 (file, a, lines, bytes, err)
             })
             .collect()
