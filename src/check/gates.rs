@@ -245,12 +245,12 @@ fn cond(report: &Value, kind: Kind, c: &Cond) -> Criterion {
         return out;
     }
     let holds = c.op.holds(v, c.bound);
-    out.status = match (kind, holds) {
-        (Kind::Go | Kind::Evidence, true) => Status::Met,
-        (Kind::Go | Kind::Evidence, false) => Status::NotMet,
-        (_, true) => Status::Breached,
-        (_, false) => Status::Clear,
+    // A go rule is met when it holds; a roll-back rule or alarm fires.
+    let fine = match kind {
+        Kind::Go | Kind::Evidence => holds,
+        Kind::Rollback | Kind::Alarm => !holds,
     };
+    out.status = judged(kind, fine);
     let verb = match out.status {
         Status::Met => "met",
         Status::NotMet => "not met",
@@ -298,6 +298,17 @@ fn plain(
     }
 }
 
+/// The status of a judged criterion of `kind`: `fine` means a go or
+/// evidence criterion is met, a roll-back criterion or alarm did not fire.
+fn judged(kind: Kind, fine: bool) -> Status {
+    match (kind, fine) {
+        (Kind::Go | Kind::Evidence, true) => Status::Met,
+        (Kind::Go | Kind::Evidence, false) => Status::NotMet,
+        (Kind::Rollback | Kind::Alarm, true) => Status::Clear,
+        (Kind::Rollback | Kind::Alarm, false) => Status::Breached,
+    }
+}
+
 /// acceptance_rate's fall relative to the baseline's: (base - now) / base.
 fn acceptance_drop(report: &Value, baseline: &Value) -> Option<(f64, f64, f64)> {
     let den = |v: &Value| number(v, "rates.acceptance_rate.denominator").unwrap_or(0.0);
@@ -335,13 +346,7 @@ fn acceptance(kind: Kind, report: &Value, baseline: Option<&Value>, max: f64) ->
             "acceptance_rate has no accepted or fallback records here or in the baseline".into(),
         ),
         Some(Some((drop, base, now))) => {
-            let within = drop <= max;
-            let status = match (kind, within) {
-                (Kind::Go, true) => Status::Met,
-                (Kind::Go, false) => Status::NotMet,
-                (_, true) => Status::Clear,
-                (_, false) => Status::Breached,
-            };
+            let status = judged(kind, drop <= max);
             let verdict = match status {
                 Status::Breached => format!(" (BREACHED: more than {})", percent(max)),
                 Status::NotMet => format!(" (at most {} allowed: not met)", percent(max)),
