@@ -140,6 +140,22 @@ fn a_gzip_bomb_is_capped_and_the_other_files_still_count() {
         stderr.contains("pipeline_latency.jsonl.1.gz") && stderr.contains("incomplete"),
         "{stderr}"
     );
+    // The table says so too.
+    let out = bin()
+        .args([
+            "summarize",
+            d.path().to_str().unwrap(),
+            "-q",
+            "--max-decompressed-bytes",
+            "8M",
+        ])
+        .output()
+        .unwrap();
+    let t = String::from_utf8(out.stdout).unwrap();
+    assert!(
+        t.contains("INCOMPLETE: ") && t.contains("pipeline_latency.jsonl.1.gz"),
+        "{t}"
+    );
     // --strict turns an incomplete read into a failed check.
     bin()
         .args([

@@ -50,6 +50,17 @@ fn day_and_by_day_count_what_the_log_holds() {
     // The second day's bucket is the --day report's figures.
     assert_eq!(buckets[1]["latency"], v["latency"]);
 
+    // The table: one block per bucket, the run's skipped lines once.
+    for fmt in ["table", "markdown"] {
+        let out = bin()
+            .args(["summarize", dir, "-q", "--by", "day", "-f", fmt])
+            .output()
+            .unwrap();
+        let t = String::from_utf8(out.stdout).unwrap();
+        assert_eq!(t.matches("2026-02-11T00:00:00Z").count(), 2, "{fmt}: {t}");
+        assert_eq!(t.matches("Skipped").count(), 1, "{fmt}: {t}");
+    }
+
     let (h, _) = summarize_json(&[dir, "--by", "hour", "--day", "2026-02-12"]);
     let hours = h["buckets"].as_array().unwrap();
     assert_eq!(hours.len(), 24);

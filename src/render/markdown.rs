@@ -49,6 +49,12 @@ fn rates(s: &mut String, rates: &Rates) {
 }
 
 fn summary(s: &mut String, r: &Report) {
+    figures(s, r);
+    skipped(s, &r.skipped, &r.meta);
+}
+
+/// Latency, fallback and risk tables of one report (or bucket).
+fn figures(s: &mut String, r: &Report) {
     let _ = writeln!(
         s,
         "Records from {} to {}.\n",
@@ -93,11 +99,15 @@ fn summary(s: &mut String, r: &Report) {
         r.risk.total_records, r.risk.sampled_records
     );
     rates(s, &r.risk.rates);
+}
+
+/// Skipped lines and the incomplete flag: once per run.
+fn skipped(s: &mut String, sk: &crate::report::Skipped, meta: &crate::report::Meta) {
     let _ = writeln!(
         s,
         "Skipped lines: {}{}",
-        r.skipped.total,
-        if r.meta.incomplete {
+        sk.total,
+        if meta.incomplete {
             "; **incomplete: an input could not be read to its end**"
         } else {
             ""
@@ -116,9 +126,9 @@ impl Render for Markdown {
             Doc::Buckets(b) => {
                 for e in &b.buckets {
                     let _ = writeln!(s, "## {} – {}\n", e.start, e.end);
-                    summary(&mut s, &e.report);
-                    s.push('\n');
+                    figures(&mut s, &e.report);
                 }
+                skipped(&mut s, &b.skipped, &b.meta);
             }
             Doc::Risk(r) => {
                 let m = &r.metrics;

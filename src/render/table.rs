@@ -147,15 +147,23 @@ impl Render for Table {
         let s = match doc {
             Doc::Summary(r) => summary(r),
             Doc::Buckets(b) => {
-                let mut s = String::new();
+                let records: u64 = b.meta.inputs.iter().map(|i| i.records).sum();
+                let mut s = format!(
+                    "aggmetrics summarize: {} input{}, {} records, {} bucket{}\n",
+                    b.meta.inputs.len(),
+                    if b.meta.inputs.len() == 1 { "" } else { "s" },
+                    thousands(records),
+                    b.buckets.len(),
+                    if b.buckets.len() == 1 { "" } else { "s" },
+                );
                 for e in &b.buckets {
-                    let _ = writeln!(s, "=== {} .. {} ===", e.start, e.end);
-                    s.push_str(&summary(&e.report));
-                    s.push('\n');
+                    let _ = writeln!(s, "\n=== {} .. {} ===", e.start, e.end);
+                    s.push_str(&body(&e.report));
                 }
                 if b.buckets.is_empty() {
                     s.push_str("No records in any bucket.\n");
                 }
+                s.push_str(&footer(&b.skipped, &b.meta));
                 s
             }
             Doc::Risk(r) => super::table_risk::render(r),
@@ -200,6 +208,14 @@ pub fn skipped_line(sk: &Skipped) -> String {
 }
 
 fn summary(r: &Report) -> String {
+    let mut s = header(r);
+    s.push_str(&body(r));
+    s.push_str(&footer(&r.skipped, &r.meta));
+    s
+}
+
+/// `aggmetrics summarize: N inputs, N records, first .. last`.
+fn header(r: &Report) -> String {
     let mut s = String::new();
     let records: u64 = r.meta.inputs.iter().map(|i| i.records).sum();
     let _ = writeln!(
@@ -219,7 +235,12 @@ fn summary(r: &Report) -> String {
             .map(clean)
             .unwrap_or_else(|| "-".into()),
     );
+    s
+}
 
+/// Latency, fallback and risk figures of one report (or bucket).
+fn body(r: &Report) -> String {
+    let mut s = String::new();
     // Latency: groups side by side.
     let l = &r.latency;
     let _ = writeln!(s, "\nLatency (ms)");
@@ -356,12 +377,15 @@ fn summary(r: &Report) -> String {
     if !k.reason_code_breakdown.is_empty() {
         let _ = writeln!(s, "  reasons: {}", breakdown(&k.reason_code_breakdown));
     }
+    s
+}
 
-    // Skipped and precision.
-    s.push('\n');
-    s.push_str(&skipped_line(&r.skipped));
-    let p = &r.meta.precision;
-    match p.significant_digits {
+/// Skipped lines, incomplete inputs and precision: once per run.
+fn footer(skipped: &Skipped, meta: &crate::report::Meta) -> String {
+    let mut s = String::from("\n");
+    s.push_str(&skipped_line(skipped));
+    s.push_str(&incomplete_lines(meta));
+    match meta.precision.significant_digits {
         Some(d) => {
             let _ = writeln!(s, "Precision: HDR histograms, {d} significant digits, 1 µs resolution; nearest-rank percentiles (--exact for the platform script's numbers)");
         }
