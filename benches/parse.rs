@@ -71,7 +71,7 @@ fn parsers(c: &mut Criterion) {
         g.bench_function(format!("latency/{name}"), |b| {
             b.iter_batched(
                 || Acc::new(cfg, 1),
-                |mut acc| acc.feed_block(LogKind::Latency, 0, 0, &block),
+                |mut acc| aggmetrics::read::lines::feed(&mut acc, LogKind::Latency, 0, 0, &block),
                 BatchSize::SmallInput,
             )
         });

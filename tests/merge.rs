@@ -36,6 +36,7 @@ fn report(acc: Acc, kinds: &[LogKind], lens: &[usize]) -> String {
             lines: acc.files[i].lines,
             records: acc.files[i].records,
             skipped: acc.files[i].skipped,
+            unfinished_line_bytes: acc.files[i].unfinished,
             error: None,
         })
         .collect();
@@ -86,7 +87,7 @@ proptest! {
 
         let mut one = Acc::new(cfg, 3);
         for (i, (k, d)) in kinds.iter().zip(&data).enumerate() {
-            one.feed_block(*k, i as u32, 0, d);
+            aggmetrics::read::lines::feed(&mut one, *k, i as u32, 0, d);
         }
         one.finish();
 
@@ -95,7 +96,7 @@ proptest! {
             let cuts = line_cuts(d, &picks);
             for w in cuts.windows(2) {
                 let mut a = Acc::new(cfg, 3);
-                a.feed_block(*k, i as u32, w[0] as u64, &d[w[0]..w[1]]);
+                aggmetrics::read::lines::feed(&mut a, *k, i as u32, w[0] as u64, &d[w[0]..w[1]]);
                 parts.push(a);
             }
         }
@@ -119,7 +120,7 @@ proptest! {
         if by > 0 {
             let mut flat = Acc::new(Config { bucket: None, ..cfg }, 3);
             for (i, (k, d)) in kinds.iter().zip(&data).enumerate() {
-                flat.feed_block(*k, i as u32, 0, d);
+                aggmetrics::read::lines::feed(&mut flat, *k, i as u32, 0, d);
             }
             flat.finish();
             let flat = report(flat, &kinds, &lens);

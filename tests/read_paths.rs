@@ -1,5 +1,6 @@
-//! One expectation, every way of reading: 1 thread and N threads, memory
-//! map and stream, give the same report byte for byte.
+//! One expectation, every way of reading: 1 thread and N threads,
+//! positioned reads cut at any size, and a stream give the same report
+//! byte for byte.
 
 mod common;
 use common::*;
@@ -68,20 +69,20 @@ fn thread_count_does_not_change_the_report() {
 }
 
 #[test]
-fn mmap_and_stream_agree() {
+fn positioned_reads_and_stream_agree() {
     let dir = tempfile::tempdir().unwrap();
     let p = big_log(dir.path());
-    let (mapped, _) = summarize_json(&[p.to_str().unwrap()]);
+    let (positioned, _) = summarize_json(&[p.to_str().unwrap()]);
     let out = bin()
         .args(["summarize", "-", "--kind", "latency", "--format", "json"])
         .write_stdin(std::fs::read(&p).unwrap())
         .output()
         .unwrap();
     let streamed: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
-    assert_eq!(mapped["meta"]["inputs"][0]["read_as"], "mmap");
+    assert_eq!(positioned["meta"]["inputs"][0]["read_as"], "read");
     assert_eq!(streamed["meta"]["inputs"][0]["read_as"], "stream");
     assert_eq!(
-        mapped["meta"]["inputs"][0]["lines"],
+        positioned["meta"]["inputs"][0]["lines"],
         streamed["meta"]["inputs"][0]["lines"]
     );
     // Skip locations name the input; compare them by line and reason.
@@ -91,7 +92,7 @@ fn mmap_and_stream_agree() {
         }
         without_meta(v)
     };
-    assert_eq!(strip(mapped), strip(streamed));
+    assert_eq!(strip(positioned), strip(streamed));
 }
 
 #[test]

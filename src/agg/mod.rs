@@ -375,6 +375,9 @@ pub struct FileStats {
     pub records: u64,
     pub skipped: u64,
     pub blank: u64,
+    /// Bytes of an unfinished last line (no `\n`, not a whole record):
+    /// neither counted nor damaged.
+    pub unfinished: u64,
 }
 
 impl FileStats {
@@ -383,6 +386,7 @@ impl FileStats {
         self.records += o.records;
         self.skipped += o.skipped;
         self.blank += o.blank;
+        self.unfinished += o.unfinished;
     }
 }
 
@@ -568,20 +572,8 @@ impl Acc {
         }
     }
 
-    /// Feed a block of whole lines (each ending in `\n`, except perhaps the
-    /// last one of a file) that starts at byte `base` of input `file`.
-    pub fn feed_block(&mut self, kind: LogKind, file: u32, base: u64, block: &[u8]) {
-        let mut start = 0;
-        for nl in memchr::memchr_iter(b'\n', block) {
-            self.feed_line(kind, file, base + start as u64, &block[start..nl]);
-            start = nl + 1;
-        }
-        if start < block.len() {
-            self.feed_line(kind, file, base + start as u64, &block[start..]);
-        }
-    }
-
-    /// Feed one line (without its `\n`) found at byte `offset` of `file`.
+    /// Feed one line (without its `\n`, and holding no NUL byte: see
+    /// [`crate::read::lines`]) found at byte `offset` of `file`.
     pub fn feed_line(&mut self, kind: LogKind, file: u32, offset: u64, line: &[u8]) {
         self.files[file as usize].lines += 1;
         if line.len() > self.cfg.max_line_bytes || line.len() >= parse::json::MAX_LINE {
@@ -591,36 +583,42 @@ impl Acc {
         match self.parse_and_add(kind, line) {
             Ok(true) => self.files[file as usize].records += 1,
             Ok(false) => self.files[file as usize].blank += 1,
-            Err(why) => {
-                // NUL bytes are never valid JSON, so this check costs
-                // nothing on good lines.
-                if let Some(first) = memchr::memchr(0, line) {
-                    self.nul_line(kind, file, offset, line, first);
-                } else {
-                    self.skip(file, offset, why);
-                }
-            }
+            Err(why) => self.skip(file, offset, why),
         }
     }
 
-    /// A line holding a run of NUL bytes (the hole `copytruncate` leaves,
-    /// often followed by a record the writer appended after it): the text
-    /// before the hole is a damaged fragment, the hole is one damaged
-    /// region, and the text after the last NUL is read as a line.
-    fn nul_line(&mut self, kind: LogKind, file: u32, offset: u64, line: &[u8], first: usize) {
-        let before = &line[..first];
-        match self.parse_and_add(kind, before) {
-            Ok(true) => self.files[file as usize].records += 1,
-            Ok(false) => {}
-            Err(why) => self.skip(file, offset, why),
+    /// A line longer than `--max-line-bytes`, at `offset`: counted once,
+    /// never kept.
+    pub fn too_long(&mut self, file: u32, offset: u64) {
+        self.files[file as usize].lines += 1;
+        self.skip(file, offset, Skip::LineTooLong);
+    }
+
+    /// A run of NUL bytes starting at `offset`: one damaged region.
+    pub fn hole(&mut self, file: u32, offset: u64) {
+        self.files[file as usize].lines += 1;
+        self.skip(file, offset, Skip::NulBytes);
+    }
+
+    /// The last line of an input, which has no `\n`: a whole record
+    /// counts; anything else is the unfinished line of a file still being
+    /// written, neither counted nor damaged, and its length is kept in
+    /// [`FileStats::unfinished`].
+    pub fn last_line(&mut self, kind: LogKind, file: u32, offset: u64, line: &[u8]) {
+        if line.len() > self.cfg.max_line_bytes || line.len() >= parse::json::MAX_LINE {
+            self.too_long(file, offset);
+            return;
         }
-        self.skip(file, offset + first as u64, Skip::NulBytes);
-        let last = memchr::memrchr(0, line).unwrap_or(first);
-        let after = &line[last + 1..];
-        match self.parse_and_add(kind, after) {
-            Ok(true) => self.files[file as usize].records += 1,
-            Ok(false) => {}
-            Err(why) => self.skip(file, offset + last as u64 + 1, why),
+        match self.parse_and_add(kind, line) {
+            Ok(true) => {
+                self.files[file as usize].lines += 1;
+                self.files[file as usize].records += 1;
+            }
+            Ok(false) => {
+                self.files[file as usize].lines += 1;
+                self.files[file as usize].blank += 1;
+            }
+            Err(_) => self.files[file as usize].unfinished += line.len() as u64,
         }
     }
 

@@ -216,8 +216,11 @@ pub fn read_logs(
         }
     }
     let bar = progress_bar(&found.sources, o.quiet);
-    let result =
-        crate::read::read_all_with(&found.sources, cfg, threads, o.max_decompressed_bytes, &bar);
+    let result = crate::read::Reader::new(threads, o.max_decompressed_bytes).read_with(
+        &found.sources,
+        cfg,
+        &|n| bar.inc(n),
+    );
     bar.finish_and_clear();
     Ok(result?)
 }

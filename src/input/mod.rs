@@ -37,6 +37,10 @@ pub struct Source {
     pub compression: Compression,
     #[serde(skip)]
     pub stdin: bool,
+    /// Named on the command line (not found in a folder): a FIFO or device
+    /// named is read as a stream; one found in a folder is not read.
+    #[serde(skip)]
+    pub named: bool,
 }
 
 /// Sources, and what was passed over (for warnings).
@@ -122,6 +126,7 @@ pub fn discover(paths: &[PathBuf], kind: Option<LogKind>, follow: bool) -> Resul
                 kind,
                 compression: Compression::None,
                 stdin: true,
+                named: true,
             };
             push(s, &mut found.sources);
             continue;
@@ -148,6 +153,7 @@ pub fn discover(paths: &[PathBuf], kind: Option<LogKind>, follow: bool) -> Resul
                 kind: k,
                 compression: comp,
                 stdin: false,
+                named: true,
             };
             push(s, &mut found.sources);
         }
@@ -205,6 +211,7 @@ fn scan_dir(
             kind,
             compression,
             stdin: false,
+            named: false,
         });
     }
     // Oldest rotation first, then the live file: the order only shows in

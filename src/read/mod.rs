@@ -1,21 +1,42 @@
-//! Sources -> newline-aligned blocks fed to accumulators.
+//! Sources -> tokens fed to accumulators.
 //!
-//! Regular files are memory-mapped and split into newline-aligned chunks
-//! that rayon workers parse in parallel, each into its own accumulator;
-//! the accumulators are merged at the end. Standard input, FIFOs and other
-//! non-regular files are streamed through a fixed buffer.
+//! # How files are read, and why not with mmap
 //!
-//! The mmap risk, as ripgrep documents it: if a mapped file is truncated
-//! while it is being read (logrotate's `copytruncate`), touching the lost
-//! pages raises SIGBUS and kills the process. Issue 5 (docs/reliability.md)
-//! owns the strategy for live files; until then, avoid running over a file
-//! that is being truncated at that moment.
+//! Logs are read while the service writes them and while logrotate works
+//! on them. A memory-mapped file that another process truncates
+//! (`copytruncate`, `truncate -s 0`) raises SIGBUS on the next touch of a
+//! lost page and kills the process (ripgrep documents the same risk for its
+//! `--mmap`). Catching SIGBUS soundly is not possible from safe Rust, and
+//! no check before mapping can rule out a truncation during the read. So
+//! aggmetrics never maps a log: regular files are read with positioned
+//! reads (`pread`), which return fewer bytes instead of a signal when the
+//! file shrinks. Measured on the 2.1 GB benchmark this is no slower than
+//! the mapping it replaced (docs/performance.md), and the resident memory
+//! is a few MiB instead of the whole mapped file.
+//!
+//! - A regular file is read up to its size when it was opened: lines
+//!   appended during the run are left to the next run, and the line that
+//!   crosses that size is the unfinished last line ([`lines`]).
+//! - It is cut into ranges of `chunk` bytes read in parallel; each range
+//!   owns the tokens that start in it ([`lines::first_start`]) and reads
+//!   past its end only to finish its last line. The tokens, and so the
+//!   report, do not depend on the cuts or on the thread count.
+//! - A read that comes back short (the file shrank), or a size at the end
+//!   below the size at open, marks the input as incomplete with a reason
+//!   naming the truncation; what was read still counts.
+//! - Compressed files, pipes, standard input and files that report size 0
+//!   (`/proc`) are streamed through a fixed buffer, one worker each.
+//! - A FIFO, device or socket found in a folder is not read (it may never
+//!   end): it is listed with an error. Named on the command line it is
+//!   streamed (`<(zcat old.gz)` is a pipe).
+
+pub mod lines;
 
 use std::fs::File;
 use std::io::Read;
-use std::sync::Arc;
+use std::os::unix::fs::FileExt;
+use std::sync::{Arc, Mutex};
 
-use memmap2::{Mmap, MmapOptions};
 use rayon::prelude::*;
 use serde::Serialize;
 
@@ -23,9 +44,8 @@ use crate::agg::{Acc, Config};
 use crate::error::{Error, Result};
 use crate::input::{Compression, Source};
 use crate::parse::LogKind;
+use lines::Lines;
 
-/// Target size of one parallel chunk.
-const CHUNK: usize = 4 << 20;
 /// Read size for streamed input.
 const STREAM_BUF: usize = 1 << 20;
 
@@ -39,6 +59,9 @@ pub struct InputInfo {
     pub lines: u64,
     pub records: u64,
     pub skipped: u64,
+    /// Bytes of an unfinished last line (no newline, not a whole record):
+    /// a file still being written. Neither counted nor damaged.
+    pub unfinished_line_bytes: u64,
     /// Why this input could not be read to its end (the figures hold what
     /// was read before); `null` when it was.
     pub error: Option<String>,
@@ -54,17 +77,18 @@ pub struct ReadResult {
 }
 
 enum Opened {
-    Mapped(Arc<Mmap>),
-    Empty,
+    /// A regular file and its size at open.
+    Positioned(Arc<File>, u64),
     Stream(Box<dyn Read + Send>),
 }
 
 struct Task {
     file: u32,
     kind: LogKind,
-    map: Arc<Mmap>,
-    start: usize,
-    end: usize,
+    handle: Arc<File>,
+    start: u64,
+    end: u64,
+    size: u64,
 }
 
 /// A reader that fails once more than `left` bytes came through it: the
@@ -93,7 +117,22 @@ fn open(src: &Source, max_decompressed: u64) -> std::io::Result<(Opened, &'stati
     if src.stdin {
         return Ok((Opened::Stream(Box::new(std::io::stdin())), "stream"));
     }
-    let f = File::open(&src.path)?;
+    let mut opts = std::fs::OpenOptions::new();
+    opts.read(true);
+    if !src.named {
+        // A FIFO found in a folder must not block the open: it is
+        // refused below without being read.
+        use std::os::unix::fs::OpenOptionsExt;
+        opts.custom_flags(libc::O_NONBLOCK);
+    }
+    let f = opts.open(&src.path)?;
+    let meta = f.metadata()?;
+    if !meta.is_file() && !src.named {
+        return Err(std::io::Error::other(format!(
+            "{}, not a regular file; not read (name it on the command line to read it as a stream)",
+            file_type(&meta)
+        )));
+    }
     let capped = |r: Box<dyn Read + Send>| {
         Opened::Stream(Box::new(Capped {
             inner: r,
@@ -101,7 +140,7 @@ fn open(src: &Source, max_decompressed: u64) -> std::io::Result<(Opened, &'stati
             cap: max_decompressed,
         }))
     };
-    // Compressed files are streamed, never mapped.
+    // Compressed files are streamed: their positions are not the text's.
     match src.compression {
         Compression::Gzip => {
             // Several gzip members in one file (appended or concatenated
@@ -116,287 +155,390 @@ fn open(src: &Source, max_decompressed: u64) -> std::io::Result<(Opened, &'stati
         }
         Compression::None => {}
     }
-    let meta = f.metadata()?;
-    if !meta.is_file() {
+    if !meta.is_file() || meta.len() == 0 {
+        // Pipes, devices, and files whose size says nothing (`/proc`).
         return Ok((Opened::Stream(Box::new(f)), "stream"));
     }
-    if meta.len() == 0 {
-        return Ok((Opened::Empty, "mmap"));
-    }
-    // SAFETY: the map is read-only and private to this process. Another
-    // process truncating the file while it is mapped makes later reads of
-    // the lost pages raise SIGBUS (see the module docs); nothing here
-    // assumes the bytes stay constant, only that they are readable.
-    let map = unsafe { MmapOptions::new().map(&f) }?;
-    // No madvise: MADV_SEQUENTIAL and a per-chunk MADV_POPULATE_READ
-    // were measured on the 2.1 GB benchmark (5 alternating runs each) and
-    // neither beat plain faulting; MADV_SEQUENTIAL may also let the kernel
-    // drop the logs from the page cache, which hurts the next cron run.
-    Ok((Opened::Mapped(Arc::new(map)), "mmap"))
+    Ok((Opened::Positioned(Arc::new(f), meta.len()), "read"))
 }
 
-/// Split a mapped file into chunks that end just after a newline (or at
-/// the end of the file).
-fn chunks(file: u32, kind: LogKind, map: &Arc<Mmap>, out: &mut Vec<Task>) {
-    let len = map.len();
-    let mut start = 0;
-    while start < len {
-        let mut end = (start + CHUNK).min(len);
-        if end < len {
-            end = match memchr::memchr(b'\n', &map[end..]) {
-                Some(i) => end + i + 1,
-                None => len,
-            };
+fn file_type(meta: &std::fs::Metadata) -> &'static str {
+    use std::os::unix::fs::FileTypeExt;
+    let t = meta.file_type();
+    if t.is_fifo() {
+        "a FIFO"
+    } else if t.is_socket() {
+        "a socket"
+    } else if t.is_char_device() {
+        "a character device"
+    } else if t.is_block_device() {
+        "a block device"
+    } else if t.is_dir() {
+        "a directory"
+    } else {
+        "a special file"
+    }
+}
+
+/// How reads are done: the thread count, the decompression cap, and the
+/// sizes the parallel reader cuts files into (small values in tests put
+/// range edges everywhere).
+#[derive(Debug, Clone, Copy)]
+pub struct Reader {
+    pub threads: usize,
+    pub max_decompressed: u64,
+    /// Bytes per parallel range of a regular file.
+    pub chunk: u64,
+    /// Bytes per read inside a range.
+    pub piece: usize,
+}
+
+impl Reader {
+    pub fn new(threads: usize, max_decompressed: u64) -> Reader {
+        Reader {
+            threads,
+            max_decompressed,
+            // 4 MiB ranges keep both cores busy to the end of a file;
+            // 64 KiB reads stay in L2 while they are parsed (measured:
+            // 32, 64, 128, 256 KiB, 1 and 4 MiB; 64 was fastest).
+            chunk: 4 << 20,
+            piece: 64 << 10,
         }
-        out.push(Task {
-            file,
-            kind,
-            map: Arc::clone(map),
-            start,
-            end,
-        });
-        start = end;
     }
 }
 
-/// Read every source into one merged accumulator, on `threads` threads.
-/// A source that cannot be opened or read to its end is a per-input error
-/// (`InputInfo::error`): what was read before still counts, and the other
-/// inputs are read.
+/// Read `buf.len()` bytes at `off`, fewer only at the end of the file.
+fn read_full_at(f: &File, buf: &mut [u8], off: u64) -> std::io::Result<usize> {
+    let mut got = 0;
+    while got < buf.len() {
+        match f.read_at(&mut buf[got..], off + got as u64) {
+            Ok(0) => break,
+            Ok(k) => got += k,
+            Err(e) if e.kind() == std::io::ErrorKind::Interrupted => {}
+            Err(e) => return Err(e),
+        }
+    }
+    Ok(got)
+}
+
+/// Why a range could not be read to its end.
+fn shrank(size: u64) -> String {
+    format!("truncated while being read (it had {size} bytes when opened; copytruncate or truncate -s 0?); the records read before were counted")
+}
+
+/// Read one range of a regular file: find the first token that starts in
+/// it, feed tokens until the next would start at or after its end, and
+/// read on past the end only to finish the last one.
+fn run_task(
+    acc: &mut Acc,
+    t: &Task,
+    buf: &mut Vec<u8>,
+    piece: usize,
+) -> std::result::Result<(), String> {
+    if buf.len() < piece {
+        buf.resize(piece, 0);
+    }
+    let (a, b, size) = (t.start, t.end, t.size);
+    // From the byte before the range: it says whether a token starts at a.
+    let mut pos = a.saturating_sub(1);
+    let mut prev: Option<u8> = (a == 0).then_some(b'\n');
+    let mut lines: Option<Lines> = None;
+    // Reads past the end of the range finish one line: start small.
+    let mut past = 8 << 10;
+    loop {
+        match &lines {
+            Some(l) if l.done(b) => return Ok(()),
+            None if pos >= b => return Ok(()),
+            _ => {}
+        }
+        if pos >= size {
+            if let Some(l) = &mut lines {
+                l.finish(acc);
+            }
+            return Ok(());
+        }
+        let mut want = piece.min((size - pos) as usize);
+        if pos < b {
+            want = want.min((b - pos) as usize);
+        } else {
+            want = want.min(past);
+            past = (past * 2).min(piece);
+        }
+        let got = read_full_at(&t.handle, &mut buf[..want], pos).map_err(|e| {
+            format!("read failed at byte {pos}: {e}; the records read before were counted")
+        })?;
+        if got < want {
+            return Err(shrank(size));
+        }
+        let data = &buf[..got];
+        match &mut lines {
+            Some(l) => {
+                l.push(acc, data, b);
+            }
+            None => {
+                let (p, rest, rest_at) = match prev {
+                    Some(p) => (p, data, pos),
+                    None => (data[0], &data[1..], pos + 1),
+                };
+                match lines::first_start(p, rest) {
+                    Some(k) => {
+                        let s = rest_at + k as u64;
+                        if s >= b {
+                            return Ok(());
+                        }
+                        let mut l = Lines::new(t.kind, t.file, s);
+                        l.push(acc, &rest[k..], b);
+                        lines = Some(l);
+                    }
+                    None => prev = Some(rest.last().copied().unwrap_or(p)),
+                }
+            }
+        }
+        pos += got as u64;
+    }
+}
+
+impl Reader {
+    /// Read every source into one merged accumulator. A source that
+    /// cannot be opened or read to its end is a per-input error
+    /// (`InputInfo::error`): what was read before still counts, and the
+    /// other inputs are read.
+    pub fn read(&self, sources: &[Source], cfg: Config) -> Result<ReadResult> {
+        self.read_with(sources, cfg, &|_| {})
+    }
+
+    /// [`Reader::read`], calling `progress` with the bytes of each range
+    /// read (a stream's when it is done, by its size on disk).
+    pub fn read_with(
+        &self,
+        sources: &[Source],
+        cfg: Config,
+        progress: &(dyn Fn(u64) + Sync),
+    ) -> Result<ReadResult> {
+        let n = sources.len();
+        let chunk = self.chunk.max(1);
+        let piece = self.piece.max(1);
+        let mut tasks = Vec::new();
+        let mut streams = Vec::new();
+        let mut handles: Vec<Option<(Arc<File>, u64)>> = vec![None; n];
+        let mut infos = Vec::with_capacity(n);
+        for (i, src) in sources.iter().enumerate() {
+            let mut bytes = 0;
+            let mut error = None;
+            let mut how = "none";
+            match open(src, self.max_decompressed) {
+                Ok((Opened::Positioned(f, size), h)) => {
+                    how = h;
+                    bytes = size;
+                    let mut start = 0;
+                    while start < size {
+                        let end = size.min(start + chunk);
+                        tasks.push(Task {
+                            file: i as u32,
+                            kind: src.kind,
+                            handle: Arc::clone(&f),
+                            start,
+                            end,
+                            size,
+                        });
+                        start = end;
+                    }
+                    handles[i] = Some((f, size));
+                }
+                Ok((Opened::Stream(r), h)) => {
+                    how = h;
+                    streams.push((i as u32, src.kind, r));
+                }
+                Err(e) => error = Some(format!("cannot open: {e}")),
+            }
+            infos.push(InputInfo {
+                path: src.path.display().to_string(),
+                kind: src.kind,
+                read_as: how,
+                bytes,
+                lines: 0,
+                records: 0,
+                skipped: 0,
+                unfinished_line_bytes: 0,
+                error,
+            });
+        }
+
+        let pool = rayon::ThreadPoolBuilder::new()
+            .num_threads(self.threads.max(1))
+            .build()
+            .map_err(|e| Error::Usage(format!("cannot start {} threads: {e}", self.threads)))?;
+
+        let errors: Mutex<Vec<Option<String>>> = Mutex::new(vec![None; n]);
+        thread_local! {
+            static BUF: std::cell::RefCell<Vec<u8>> = const { std::cell::RefCell::new(Vec::new()) };
+        }
+        let mut acc = pool.install(|| {
+            tasks
+                .par_iter()
+                .fold(
+                    || Acc::new(cfg, n),
+                    |mut acc, t| {
+                        let r = BUF.with(|b| run_task(&mut acc, t, &mut b.borrow_mut(), piece));
+                        if let Err(e) = r {
+                            let mut errs = errors.lock().unwrap_or_else(|p| p.into_inner());
+                            errs[t.file as usize].get_or_insert(e);
+                        }
+                        progress(t.end - t.start);
+                        acc
+                    },
+                )
+                .reduce_with(|mut a, b| {
+                    a.merge(&b);
+                    a
+                })
+                .unwrap_or_else(|| Acc::new(cfg, n))
+        });
+
+        // Streams (compressed files, pipes) one per worker, each into its
+        // own accumulator, merged in input order.
+        let streamed: Vec<_> = pool.install(|| {
+            streams
+                .into_par_iter()
+                .map(|(file, kind, mut r)| {
+                    let mut a = Acc::new(cfg, n);
+                    let (bytes, err, skips) = stream(&mut a, file, kind, &mut *r);
+                    progress(
+                        std::fs::metadata(&sources[file as usize].path).map_or(0, |m| m.len()),
+                    );
+                    (file, a, bytes, err, skips)
+                })
+                .collect()
+        });
+        let mut stream_lines = std::collections::HashMap::new();
+        for (file, a, bytes, err, skips) in streamed {
+            acc.merge(&a);
+            for (off, line) in skips {
+                stream_lines.insert((file, off), line);
+            }
+            let info = &mut infos[file as usize];
+            info.bytes = bytes;
+            if let Some(e) = err {
+                info.error = Some(format!("read stopped after {bytes} bytes: {e}"));
+            }
+        }
+        acc.finish();
+
+        let errors = errors.into_inner().unwrap_or_else(|p| p.into_inner());
+        for (i, e) in errors.into_iter().enumerate() {
+            if let Some(e) = e {
+                infos[i].error.get_or_insert(e);
+            }
+        }
+        // A file that shrank after its ranges were read may have been read
+        // partly before and partly after the truncation.
+        for (i, h) in handles.iter().enumerate() {
+            if let Some((f, size)) = h {
+                if infos[i].error.is_none() {
+                    if let Ok(now) = f.metadata().map(|m| m.len()) {
+                        if now < *size {
+                            infos[i].error = Some(format!(
+                                "truncated during the run (from {size} to {now} bytes; copytruncate or truncate -s 0?); the figures may miss records"
+                            ));
+                        }
+                    }
+                }
+            }
+        }
+        for (info, st) in infos.iter_mut().zip(acc.files.iter()) {
+            info.lines = st.lines;
+            info.records = st.records;
+            info.skipped = st.skipped;
+            info.unfinished_line_bytes = st.unfinished;
+        }
+        let example_lines = example_lines(&acc, &handles, &stream_lines, piece);
+        Ok(ReadResult {
+            acc,
+            inputs: infos,
+            example_lines,
+        })
+    }
+}
+
+/// Line numbers of the skipped-line examples. Streams noted them while
+/// they were read; regular files are read again up to the last example
+/// (only when something was skipped), counting newlines.
+fn example_lines(
+    acc: &Acc,
+    handles: &[Option<(Arc<File>, u64)>],
+    stream_lines: &std::collections::HashMap<(u32, u64), u64>,
+    piece: usize,
+) -> Vec<u64> {
+    let mut buf = Vec::new();
+    // Examples are sorted by (input, offset): count on from the previous
+    // example of the same input.
+    let mut counted: Option<(u32, u64, u64)> = None; // (input, offset, newlines before it)
+    acc.skipped
+        .examples
+        .iter()
+        .map(|&(file, off, _)| match &handles[file as usize] {
+            Some((f, size)) => {
+                let upto = off.min(*size);
+                let (mut from, mut nl) = match counted {
+                    Some((c, o, k)) if c == file && o <= upto => (o, k),
+                    _ => (0, 0),
+                };
+                buf.resize(piece.max(64 << 10), 0);
+                while from < upto {
+                    let want = buf.len().min((upto - from) as usize);
+                    match read_full_at(f, &mut buf[..want], from) {
+                        Ok(k) if k > 0 => {
+                            nl += memchr::memchr_iter(b'\n', &buf[..k]).count() as u64;
+                            from += k as u64;
+                        }
+                        // The file shrank since: the line is unknown.
+                        _ => return 0,
+                    }
+                }
+                counted = Some((file, upto, nl));
+                nl + 1
+            }
+            None => stream_lines.get(&(file, off)).copied().unwrap_or(0),
+        })
+        .collect()
+}
+
+/// Read every source with [`Reader::new`]'s sizes.
 pub fn read_all(
     sources: &[Source],
     cfg: Config,
     threads: usize,
     max_decompressed: u64,
 ) -> Result<ReadResult> {
-    read_all_with(
-        sources,
-        cfg,
-        threads,
-        max_decompressed,
-        &indicatif::ProgressBar::hidden(),
-    )
+    Reader::new(threads, max_decompressed).read(sources, cfg)
 }
 
-/// [`read_all`], advancing `progress` by the bytes of each input read
-/// (mapped files chunk by chunk; a stream when it is done, by its size on
-/// disk).
-pub fn read_all_with(
-    sources: &[Source],
-    cfg: Config,
-    threads: usize,
-    max_decompressed: u64,
-    progress: &indicatif::ProgressBar,
-) -> Result<ReadResult> {
-    let n = sources.len();
-    let mut tasks = Vec::new();
-    let mut streams = Vec::new();
-    let mut maps: Vec<Option<Arc<Mmap>>> = vec![None; n];
-    let mut infos = Vec::with_capacity(n);
-    for (i, src) in sources.iter().enumerate() {
-        let mut bytes = 0;
-        let mut error = None;
-        let mut how = "none";
-        match open(src, max_decompressed) {
-            Ok((Opened::Mapped(m), h)) => {
-                how = h;
-                bytes = m.len() as u64;
-                chunks(i as u32, src.kind, &m, &mut tasks);
-                maps[i] = Some(m);
-            }
-            Ok((Opened::Empty, h)) => how = h,
-            Ok((Opened::Stream(r), h)) => {
-                how = h;
-                streams.push((i as u32, src.kind, r));
-            }
-            Err(e) => error = Some(format!("cannot open: {e}")),
-        }
-        infos.push(InputInfo {
-            path: src.path.display().to_string(),
-            kind: src.kind,
-            read_as: how,
-            bytes,
-            lines: 0,
-            records: 0,
-            skipped: 0,
-            error,
-        });
-    }
-
-    let pool = rayon::ThreadPoolBuilder::new()
-        .num_threads(threads.max(1))
-        .build()
-        .map_err(|e| Error::Usage(format!("cannot start {threads} threads: {e}")))?;
-
-    let mut stream_lines = std::collections::HashMap::new();
-    let mut acc = pool.install(|| {
-        tasks
-            .par_iter()
-            .fold(
-                || Acc::new(cfg, n),
-                |mut acc, t| {
-                    acc.feed_block(t.kind, t.file, t.start as u64, &t.map[t.start..t.end]);
-                    progress.inc((t.end - t.start) as u64);
-                    acc
-                },
-            )
-            .reduce_with(|mut a, b| {
-                a.merge(&b);
-                a
-            })
-            .unwrap_or_else(|| Acc::new(cfg, n))
-    });
-
-    // Streams (compressed files, pipes) one per worker, each into its own
-    // accumulator, merged in input order.
-    let streamed: Vec<_> = pool.install(|| {
-        streams
-            .into_par_iter()
-            .map(|(file, kind, mut r)| {
-                let mut a = Acc::new(cfg, n);
-                let mut lines = std::collections::HashMap::new();
-                let (bytes, err) = stream(&mut a, file, kind, &mut *r, &mut lines);
-                if !progress.is_hidden() {
-                    let path = &sources[file as usize].path;
-                    progress.inc(std::fs::metadata(path).map_or(0, |m| m.len()));
-                }
-                (file, a, lines, bytes, err)
-            })
-            .collect()
-    });
-    for (file, a, lines, bytes, err) in streamed {
-        acc.merge(&a);
-        stream_lines.extend(lines);
-        let info = &mut infos[file as usize];
-        info.bytes = bytes;
-        if let Some(e) = err {
-            info.error = Some(format!("read stopped after {bytes} bytes: {e}"));
-        }
-    }
-    acc.finish();
-
-    for (info, st) in infos.iter_mut().zip(acc.files.iter()) {
-        info.lines = st.lines;
-        info.records = st.records;
-        info.skipped = st.skipped;
-    }
-    // Examples are sorted by (input, offset): count newlines onwards from
-    // the previous example of the same mapped input, one pass per input.
-    let mut counted: Option<(u32, usize, u64)> = None; // (input, offset, newlines before it)
-    let example_lines = acc
-        .skipped
-        .examples
-        .iter()
-        .map(|&(file, off, _)| match &maps[file as usize] {
-            Some(m) => {
-                let upto = (off as usize).min(m.len());
-                let (from, before) = match counted {
-                    Some((f, o, n)) if f == file && o <= upto => (o, n),
-                    _ => (0, 0),
-                };
-                let n = before + memchr::memchr_iter(b'\n', &m[from..upto]).count() as u64;
-                counted = Some((file, upto, n));
-                n + 1
-            }
-            None => stream_lines.get(&(file, off)).copied().unwrap_or(0),
-        })
-        .collect();
-    Ok(ReadResult {
-        acc,
-        inputs: infos,
-        example_lines,
-    })
-}
-
-/// Stream one non-seekable source through a fixed buffer. A line longer
-/// than `max_line_bytes` is counted once as too long and discarded up to
-/// its newline, so memory stays bounded whatever the input. Returns the
-/// bytes read and the error that stopped the read early, if any (then an
-/// unfinished last line is dropped, not counted as damaged).
+/// Stream one source through a fixed buffer. Returns the bytes read, the
+/// error that stopped the read early, if any, and the line numbers of the
+/// first skipped lines. Whether it ended or broke off, the last line
+/// without a newline is judged by [`Lines::finish`].
 fn stream(
     acc: &mut Acc,
     file: u32,
     kind: LogKind,
     r: &mut dyn Read,
-    lines_at: &mut std::collections::HashMap<(u32, u64), u64>,
-) -> (u64, Option<std::io::Error>) {
-    let max = acc.cfg.max_line_bytes;
-    let mut buf: Vec<u8> = Vec::with_capacity(STREAM_BUF);
-    let mut base: u64 = 0; // offset of buf[0] in the input
-    let mut total: u64 = 0;
-    let mut line_no: u64 = 0; // lines before buf[0]
-    let mut discarding = false;
+) -> (u64, Option<std::io::Error>, Vec<(u64, u64)>) {
+    let mut lines = Lines::new(kind, file, 0).tracking();
     let mut chunk = vec![0u8; STREAM_BUF];
+    let mut err = None;
     loop {
-        let got = match r.read(&mut chunk) {
+        match r.read(&mut chunk) {
             Ok(0) => break,
-            Ok(k) => k,
-            Err(e) if e.kind() == std::io::ErrorKind::Interrupted => continue,
-            Err(e) => return (total, Some(e)),
-        };
-        total += got as u64;
-        let mut data = &chunk[..got];
-        if discarding {
-            match memchr::memchr(b'\n', data) {
-                Some(i) => {
-                    discarding = false;
-                    line_no += 1;
-                    base += (buf.len() + i + 1) as u64;
-                    buf.clear();
-                    data = &data[i + 1..];
-                }
-                None => {
-                    base += got as u64;
-                    continue;
-                }
+            Ok(k) => {
+                lines.push(acc, &chunk[..k], u64::MAX);
+            }
+            Err(e) if e.kind() == std::io::ErrorKind::Interrupted => {}
+            Err(e) => {
+                err = Some(e);
+                break;
             }
         }
-        buf.extend_from_slice(data);
-        if let Some(last) = memchr::memrchr(b'\n', &buf) {
-            let block = &buf[..=last];
-            acc.feed_block(kind, file, base, block);
-            note_lines(acc, file, base, block, line_no, lines_at);
-            line_no += memchr::memchr_iter(b'\n', block).count() as u64;
-            base += (last + 1) as u64;
-            buf.drain(..=last);
-        }
-        if buf.len() > max {
-            // A runaway line: count it now, drop it through its newline.
-            acc.feed_line(kind, file, base, &buf);
-            note_lines(acc, file, base, &[], line_no, lines_at);
-            base += buf.len() as u64;
-            buf.clear();
-            discarding = true;
-        }
     }
-    if !buf.is_empty() && !discarding {
-        // A last line without a newline is still read.
-        acc.feed_line(kind, file, base, &buf);
-        note_lines(acc, file, base, &buf, line_no, lines_at);
-    }
-    (total, None)
-}
-
-/// Record line numbers of skipped-line examples that fall in a streamed
-/// block while the block is still in memory.
-fn note_lines(
-    acc: &Acc,
-    file: u32,
-    base: u64,
-    block: &[u8],
-    line_no: u64,
-    lines_at: &mut std::collections::HashMap<(u32, u64), u64>,
-) {
-    for &(f, off, _) in &acc.skipped.examples {
-        if f != file
-            || off < base
-            || off > base + block.len() as u64
-            || lines_at.contains_key(&(f, off))
-        {
-            continue;
-        }
-        let rel = (off - base) as usize;
-        let n = memchr::memchr_iter(b'\n', &block[..rel.min(block.len())]).count() as u64;
-        lines_at.insert((f, off), line_no + n + 1);
-    }
+    lines.finish(acc);
+    (lines.pos(), err, std::mem::take(&mut lines.skips))
 }

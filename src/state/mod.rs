@@ -78,6 +78,9 @@ struct InputState {
     records: u64,
     skipped: u64,
     blank: u64,
+    /// Added after version 1 was first written; absent means 0.
+    #[serde(default)]
+    unfinished: u64,
     error: Option<String>,
 }
 
@@ -223,6 +226,7 @@ pub fn encode(read: &ReadResult) -> Vec<u8> {
                 records: st.records,
                 skipped: st.skipped,
                 blank: st.blank,
+                unfinished: st.unfinished,
                 error: i.error.clone(),
             })
             .collect(),
@@ -485,6 +489,7 @@ pub fn decode(bytes: &[u8]) -> Result<ReadResult, StateError> {
             records: st.records,
             skipped: st.skipped,
             blank: st.blank,
+            unfinished: st.unfinished,
         };
         inputs.push(InputInfo {
             path: st.path,
@@ -494,6 +499,7 @@ pub fn decode(bytes: &[u8]) -> Result<ReadResult, StateError> {
             lines: st.lines,
             records: st.records,
             skipped: st.skipped,
+            unfinished_line_bytes: st.unfinished,
             error: st.error,
         });
     }

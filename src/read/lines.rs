@@ -1,0 +1,303 @@
+//! Bytes -> tokens, the one rule every read path shares.
+//!
+//! The input is a sequence of tokens:
+//! - a **line**: the bytes up to a `\n` (which it consumes) or up to a NUL
+//!   byte (which it does not);
+//! - a **hole**: a maximal run of NUL bytes. `copytruncate` leaves one when
+//!   the writer goes on at its old offset: the file reads as zeros up to
+//!   there, then the next record. A hole is one damaged region however long
+//!   it is, and the record after it is read as a line.
+//!
+//! A token starts at offset 0, after a `\n`, at the first NUL after a
+//! non-NUL byte, or at the first non-NUL after a NUL. That is decided by
+//! the byte before and the byte at an offset alone, so a reader that cuts
+//! a file into ranges finds the same tokens whatever the cuts: each range
+//! owns the tokens that *start* inside it ([`first_start`]) and reads past
+//! its end only to finish the last one.
+//!
+//! Memory is bounded: a line longer than `max_line_bytes` is counted as
+//! too long once and the rest of it is passed over without being kept, and
+//! a hole is never kept at all.
+//!
+//! The last line of an input may have no `\n`. If it is a whole record it
+//! counts; if not it is the unfinished line of a file still being written
+//! (or cut off), and it is neither counted nor called damaged: its length
+//! goes to [`FileStats::unfinished`](crate::agg::FileStats).
+
+use crate::agg::Acc;
+use crate::parse::LogKind;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum St {
+    /// At the start of a token.
+    Start,
+    /// Inside a line that fits; its bytes so far are in `carry` when it
+    /// spans pushes.
+    Line,
+    /// Inside a line already counted as too long.
+    Long,
+    /// Inside a hole, already counted.
+    Hole,
+}
+
+/// How many `(offset, line number)` pairs a tracking scanner keeps: the
+/// report shows the first few skipped lines; more than that are never
+/// looked up.
+const TRACKED: usize = 2 * crate::agg::MAX_EXAMPLES;
+
+/// A resumable tokenizer over one input, fed piece by piece.
+pub struct Lines {
+    kind: crate::parse::LogKind,
+    file: u32,
+    /// Offset of the next byte to be pushed.
+    pos: u64,
+    st: St,
+    /// Offset where the current token started.
+    at: u64,
+    carry: Vec<u8>,
+    /// `\n`-ended tokens consumed so far: with `track`, the line number of
+    /// each of the first skipped tokens is kept in `skips`.
+    newlines: u64,
+    track: bool,
+    pub skips: Vec<(u64, u64)>,
+}
+
+impl Lines {
+    /// A scanner whose first byte, at offset `pos`, starts a token.
+    pub fn new(kind: LogKind, file: u32, pos: u64) -> Lines {
+        Lines {
+            kind,
+            file,
+            pos,
+            st: St::Start,
+            at: pos,
+            carry: Vec::new(),
+            newlines: 0,
+            track: false,
+            skips: Vec::new(),
+        }
+    }
+
+    /// Also keep the line numbers (1-based, counted from where this
+    /// scanner started) of the first skipped lines, in `skips`.
+    pub fn tracking(mut self) -> Lines {
+        self.track = true;
+        self
+    }
+
+    /// Offset of the next byte to push.
+    pub fn pos(&self) -> u64 {
+        self.pos
+    }
+
+    /// True once nothing that starts before `end` is left unfinished: the
+    /// owner of the range ending at `end` may stop reading.
+    pub fn done(&self, end: u64) -> bool {
+        self.pos >= end && self.st != St::Line
+    }
+
+    /// Feed the bytes at `self.pos()`. Only tokens that start before `end`
+    /// are counted; returns true as soon as the next one would start at or
+    /// after it (the rest of `data` is then left alone).
+    pub fn push(&mut self, acc: &mut Acc, data: &[u8], end: u64) -> bool {
+        let max = acc.cfg.max_line_bytes;
+        let base = self.pos;
+        let n = data.len();
+        let mut i = 0;
+        while i < n {
+            let here = base + i as u64;
+            match self.st {
+                St::Start => {
+                    if here >= end {
+                        self.pos = here;
+                        return true;
+                    }
+                    self.at = here;
+                    if data[i] == 0 {
+                        self.emit(acc, Tok::Hole);
+                        self.st = St::Hole;
+                        i += 1;
+                    } else {
+                        self.st = St::Line;
+                    }
+                }
+                St::Line => match memchr::memchr2(b'\n', 0, &data[i..]) {
+                    Some(j) => {
+                        let t = i + j;
+                        if self.carry.is_empty() {
+                            self.emit(acc, Tok::Line(&data[i..t]));
+                        } else if self.carry.len() + j > max {
+                            self.carry.clear();
+                            self.emit(acc, Tok::TooLong);
+                        } else {
+                            let mut line = std::mem::take(&mut self.carry);
+                            line.extend_from_slice(&data[i..t]);
+                            self.emit(acc, Tok::Line(&line));
+                            line.clear();
+                            self.carry = line;
+                        }
+                        if data[t] == b'\n' {
+                            self.newlines += 1;
+                            i = t + 1;
+                        } else {
+                            i = t;
+                        }
+                        self.st = St::Start;
+                    }
+                    None => {
+                        if self.carry.len() + (n - i) > max {
+                            self.carry.clear();
+                            self.emit(acc, Tok::TooLong);
+                            self.st = St::Long;
+                        } else {
+                            self.carry.extend_from_slice(&data[i..]);
+                        }
+                        i = n;
+                    }
+                },
+                St::Long => {
+                    if here >= end {
+                        self.pos = here;
+                        return true;
+                    }
+                    match memchr::memchr2(b'\n', 0, &data[i..]) {
+                        Some(j) => {
+                            let t = i + j;
+                            if data[t] == b'\n' {
+                                self.newlines += 1;
+                                i = t + 1;
+                            } else {
+                                i = t;
+                            }
+                            self.st = St::Start;
+                        }
+                        None => i = n,
+                    }
+                }
+                St::Hole => {
+                    if here >= end {
+                        self.pos = here;
+                        return true;
+                    }
+                    match first_nonzero(&data[i..]) {
+                        Some(j) => {
+                            i += j;
+                            self.st = St::Start;
+                        }
+                        None => i = n,
+                    }
+                }
+            }
+        }
+        self.pos = base + n as u64;
+        false
+    }
+
+    /// The input ended: an unfinished line is counted if it is a whole
+    /// record and otherwise set aside as unfinished.
+    pub fn finish(&mut self, acc: &mut Acc) {
+        if self.st == St::Line {
+            let line = std::mem::take(&mut self.carry);
+            acc.last_line(self.kind, self.file, self.at, &line);
+            self.note_skip(acc, 0);
+        }
+        self.st = St::Start;
+    }
+
+    fn emit(&mut self, acc: &mut Acc, tok: Tok) {
+        let before = if self.track {
+            acc.files[self.file as usize].skipped
+        } else {
+            0
+        };
+        match tok {
+            Tok::Line(line) => acc.feed_line(self.kind, self.file, self.at, line),
+            Tok::TooLong => acc.too_long(self.file, self.at),
+            Tok::Hole => acc.hole(self.file, self.at),
+        }
+        self.note_skip(acc, before);
+    }
+
+    fn note_skip(&mut self, acc: &Acc, before: u64) {
+        if self.track
+            && self.skips.len() < TRACKED
+            && acc.files[self.file as usize].skipped > before
+        {
+            self.skips.push((self.at, self.newlines + 1));
+        }
+    }
+}
+
+enum Tok<'a> {
+    Line(&'a [u8]),
+    TooLong,
+    Hole,
+}
+
+/// Index of the first non-NUL byte.
+fn first_nonzero(data: &[u8]) -> Option<usize> {
+    // Holes can be gigabytes long: test 64 bytes at a time (the compiler
+    // vectorises the OR), then find the byte.
+    let mut i = 0;
+    for block in data.chunks_exact(64) {
+        if block.iter().fold(0u8, |a, &b| a | b) != 0 {
+            break;
+        }
+        i += 64;
+    }
+    data[i..].iter().position(|&b| b != 0).map(|j| i + j)
+}
+
+/// Where the first token starting in `data` begins, given the byte just
+/// before `data[0]` (see the module docs). `None`: no token starts in
+/// `data`; call again on the next bytes with `data`'s last byte as `prev`.
+pub fn first_start(prev: u8, data: &[u8]) -> Option<usize> {
+    let first = *data.first()?;
+    match prev {
+        b'\n' => Some(0),
+        0 => first_nonzero(data),
+        _ => {
+            if first == 0 {
+                return Some(0);
+            }
+            let t = memchr::memchr2(b'\n', 0, data)?;
+            if data[t] == 0 {
+                Some(t)
+            } else if t + 1 < data.len() {
+                Some(t + 1)
+            } else {
+                None
+            }
+        }
+    }
+}
+
+/// Feed bytes held in memory that start a token at offset `base` and run
+/// to the end of an input (tests, benchmarks, the fuzzer).
+pub fn feed(acc: &mut Acc, kind: LogKind, file: u32, base: u64, data: &[u8]) {
+    let mut l = Lines::new(kind, file, base);
+    l.push(acc, data, u64::MAX);
+    l.finish(acc);
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn starts() {
+        assert_eq!(first_start(b'\n', b"abc"), Some(0));
+        assert_eq!(first_start(b'x', b"abc\ndef"), Some(4));
+        assert_eq!(first_start(b'x', b"abc\0\0d"), Some(3));
+        assert_eq!(first_start(0, b"\0\0d"), Some(2));
+        assert_eq!(first_start(0, b"\0\0\0"), None);
+        assert_eq!(first_start(b'x', b"abc\n"), None);
+        assert_eq!(first_start(b'x', b"\0"), Some(0));
+        assert_eq!(first_start(b'x', b""), None);
+        let long = vec![0u8; 200];
+        assert_eq!(first_nonzero(&long), None);
+        let mut l = long.clone();
+        l[150] = 1;
+        assert_eq!(first_nonzero(&l), Some(150));
+    }
+}
