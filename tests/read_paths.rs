@@ -103,3 +103,69 @@ fn a_file_named_twice_is_read_once() {
     let (w, _) = summarize_json(&[s.to_str().unwrap()]);
     assert_eq!(without_meta(v), without_meta(w));
 }
+
+mod cuts {
+    use std::sync::Arc;
+
+    use aggmetrics::agg::{Acc, Config, Mode};
+    use aggmetrics::parse::LogKind;
+    use aggmetrics::read::{self, lines, ReadResult};
+    use aggmetrics::report::Report;
+    use proptest::prelude::*;
+
+    /// Pieces of a damaged live log: records, blank lines, NUL holes,
+    /// garbage, an unterminated record, long lines.
+    fn fragment() -> impl Strategy<Value = Vec<u8>> {
+        prop_oneof![
+            4 => (0u32..5000).prop_map(|ms| format!(
+                "{{\"timestamp\": \"2026-02-17T10:00:00Z\", \"total_ms\": {ms}.5, \"llm_enabled\": true, \"steps\": {{\"a\": 1}}}}\n"
+            ).into_bytes()),
+            1 => Just(b"\n".to_vec()),
+            1 => (1usize..40).prop_map(|n| vec![0u8; n]),
+            1 => proptest::collection::vec(any::<u8>(), 0..30),
+            1 => Just(b"{\"total_ms\": 1".to_vec()),
+            1 => (50usize..300).prop_map(|n| vec![b'x'; n]),
+        ]
+    }
+
+    fn report(acc: Acc, n: u64) -> serde_json::Value {
+        let r = ReadResult::of_memory(acc, &[(LogKind::Latency, n)]);
+        let st = r.acc.files[0];
+        assert_eq!(st.lines, st.records + st.skipped + st.blank);
+        serde_json::to_value(Report::build(&r, &[50.0, 99.0])).unwrap()
+    }
+
+    proptest! {
+        #![proptest_config(ProptestConfig::with_cases(300))]
+
+        /// Read whole, streamed in pieces of any size, or cut into ranges
+        /// of any size read a piece at a time: the same report.
+        #[test]
+        fn any_cut_gives_the_same_report(
+            frags in proptest::collection::vec(fragment(), 0..40),
+            chunk in 1u64..200,
+            piece in 1usize..70,
+            max in prop_oneof![Just(64usize), Just(4 << 20)],
+        ) {
+            let data: Vec<u8> = frags.concat();
+            let n = data.len() as u64;
+            let cfg = Config::new(Mode::Exact, max);
+
+            let mut whole = Acc::new(cfg, 1);
+            lines::feed(&mut whole, LogKind::Latency, 0, 0, &data);
+            let whole = report(whole, n);
+
+            let mut streamed = Acc::new(cfg, 1);
+            let mut l = lines::Lines::new(LogKind::Latency, 0, 0);
+            for p in data.chunks(piece) {
+                l.push(&mut streamed, p, u64::MAX);
+            }
+            l.finish(&mut streamed);
+            prop_assert_eq!(&whole, &report(streamed, n));
+
+            let mut ranged = Acc::new(cfg, 1);
+            read::feed_ranges(&mut ranged, LogKind::Latency, 0, Arc::from(data), chunk, piece);
+            prop_assert_eq!(&whole, &report(ranged, n));
+        }
+    }
+}

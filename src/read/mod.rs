@@ -82,10 +82,10 @@ enum Opened {
     Stream(Box<dyn Read + Send>),
 }
 
-struct Task {
+struct Task<R: ?Sized> {
     file: u32,
     kind: LogKind,
-    handle: Arc<File>,
+    handle: Arc<R>,
     start: u64,
     end: u64,
     size: u64,
@@ -117,6 +117,22 @@ fn open(src: &Source, max_decompressed: u64) -> std::io::Result<(Opened, &'stati
     if src.stdin {
         return Ok((Opened::Stream(Box::new(std::io::stdin())), "stream"));
     }
+    let special = |meta: &std::fs::Metadata| {
+        std::io::Error::new(
+            std::io::ErrorKind::Unsupported,
+            format!(
+                "not read: {}, not a regular file (name it on the command line to read it as a stream)",
+                file_type(meta)
+            ),
+        )
+    };
+    if !src.named {
+        // Sockets cannot be opened at all; say what it is instead.
+        let meta = std::fs::metadata(&src.path)?;
+        if !meta.is_file() {
+            return Err(special(&meta));
+        }
+    }
     let mut opts = std::fs::OpenOptions::new();
     opts.read(true);
     if !src.named {
@@ -128,10 +144,7 @@ fn open(src: &Source, max_decompressed: u64) -> std::io::Result<(Opened, &'stati
     let f = opts.open(&src.path)?;
     let meta = f.metadata()?;
     if !meta.is_file() && !src.named {
-        return Err(std::io::Error::other(format!(
-            "{}, not a regular file; not read (name it on the command line to read it as a stream)",
-            file_type(&meta)
-        )));
+        return Err(special(&meta));
     }
     let capped = |r: Box<dyn Read + Send>| {
         Opened::Stream(Box::new(Capped {
@@ -207,8 +220,29 @@ impl Reader {
     }
 }
 
+/// Something read by position: a file, or bytes in memory (tests, the
+/// fuzzer).
+pub trait ReadAt {
+    fn read_at(&self, buf: &mut [u8], off: u64) -> std::io::Result<usize>;
+}
+
+impl ReadAt for File {
+    fn read_at(&self, buf: &mut [u8], off: u64) -> std::io::Result<usize> {
+        FileExt::read_at(self, buf, off)
+    }
+}
+
+impl ReadAt for [u8] {
+    fn read_at(&self, buf: &mut [u8], off: u64) -> std::io::Result<usize> {
+        let from = (off as usize).min(self.len());
+        let n = buf.len().min(self.len() - from);
+        buf[..n].copy_from_slice(&self[from..from + n]);
+        Ok(n)
+    }
+}
+
 /// Read `buf.len()` bytes at `off`, fewer only at the end of the file.
-fn read_full_at(f: &File, buf: &mut [u8], off: u64) -> std::io::Result<usize> {
+fn read_full_at<R: ReadAt + ?Sized>(f: &R, buf: &mut [u8], off: u64) -> std::io::Result<usize> {
     let mut got = 0;
     while got < buf.len() {
         match f.read_at(&mut buf[got..], off + got as u64) {
@@ -229,9 +263,9 @@ fn shrank(size: u64) -> String {
 /// Read one range of a regular file: find the first token that starts in
 /// it, feed tokens until the next would start at or after its end, and
 /// read on past the end only to finish the last one.
-fn run_task(
+fn run_task<R: ReadAt + ?Sized>(
     acc: &mut Acc,
-    t: &Task,
+    t: &Task<R>,
     buf: &mut Vec<u8>,
     piece: usize,
 ) -> std::result::Result<(), String> {
@@ -264,7 +298,7 @@ fn run_task(
             want = want.min(past);
             past = (past * 2).min(piece);
         }
-        let got = read_full_at(&t.handle, &mut buf[..want], pos).map_err(|e| {
+        let got = read_full_at(&*t.handle, &mut buf[..want], pos).map_err(|e| {
             format!("read failed at byte {pos}: {e}; the records read before were counted")
         })?;
         if got < want {
@@ -348,6 +382,9 @@ impl Reader {
                 Ok((Opened::Stream(r), h)) => {
                     how = h;
                     streams.push((i as u32, src.kind, r));
+                }
+                Err(e) if e.kind() == std::io::ErrorKind::Unsupported => {
+                    error = Some(e.to_string())
                 }
                 Err(e) => error = Some(format!("cannot open: {e}")),
             }
@@ -486,7 +523,7 @@ fn example_lines(
                 buf.resize(piece.max(64 << 10), 0);
                 while from < upto {
                     let want = buf.len().min((upto - from) as usize);
-                    match read_full_at(f, &mut buf[..want], from) {
+                    match read_full_at(&**f, &mut buf[..want], from) {
                         Ok(k) if k > 0 => {
                             nl += memchr::memchr_iter(b'\n', &buf[..k]).count() as u64;
                             from += k as u64;
@@ -501,6 +538,36 @@ fn example_lines(
             None => stream_lines.get(&(file, off)).copied().unwrap_or(0),
         })
         .collect()
+}
+
+/// Read bytes held in memory the way a regular file is read: cut into
+/// ranges of `chunk` bytes, each read `piece` bytes at a time, in order on
+/// this thread. Tests and the fuzzer hold it to [`lines::feed`].
+pub fn feed_ranges(
+    acc: &mut Acc,
+    kind: LogKind,
+    file: u32,
+    data: Arc<[u8]>,
+    chunk: u64,
+    piece: usize,
+) {
+    let size = data.len() as u64;
+    let mut buf = Vec::new();
+    let mut start = 0;
+    while start < size {
+        let end = size.min(start + chunk.max(1));
+        let t = Task {
+            file,
+            kind,
+            handle: Arc::clone(&data),
+            start,
+            end,
+            size,
+        };
+        // Memory does not shrink: the reads cannot fail.
+        let _ = run_task(acc, &t, &mut buf, piece.max(1));
+        start = end;
+    }
 }
 
 /// Read every source with [`Reader::new`]'s sizes.
@@ -541,4 +608,37 @@ fn stream(
     }
     lines.finish(acc);
     (lines.pos(), err, std::mem::take(&mut lines.skips))
+}
+
+impl ReadResult {
+    /// The result of inputs held in memory (tests, the fuzzer): one per
+    /// `(kind, bytes)`, named `input0`, `input1`, ...; example line numbers
+    /// unknown (0). Calls [`Acc::finish`].
+    pub fn of_memory(mut acc: Acc, inputs: &[(LogKind, u64)]) -> ReadResult {
+        acc.finish();
+        let inputs = inputs
+            .iter()
+            .enumerate()
+            .map(|(i, &(kind, bytes))| {
+                let st = acc.files.get(i).copied().unwrap_or_default();
+                InputInfo {
+                    path: format!("input{i}"),
+                    kind,
+                    read_as: "memory",
+                    bytes,
+                    lines: st.lines,
+                    records: st.records,
+                    skipped: st.skipped,
+                    unfinished_line_bytes: st.unfinished,
+                    error: None,
+                }
+            })
+            .collect();
+        let example_lines = vec![0; acc.skipped.examples.len()];
+        ReadResult {
+            acc,
+            inputs,
+            example_lines,
+        }
+    }
 }

@@ -7,8 +7,27 @@ use std::process::Output;
 use assert_cmd::Command;
 use serde_json::Value;
 
+/// The binary under test; `AGGMETRICS_TEST_BIN=PATH` runs the suite
+/// against another build (to show a test failing on an older one).
 pub fn bin() -> Command {
-    Command::cargo_bin("aggmetrics").expect("binary built")
+    match std::env::var_os("AGGMETRICS_TEST_BIN") {
+        Some(p) => Command::new(p),
+        None => Command::cargo_bin("aggmetrics").expect("binary built"),
+    }
+}
+
+/// Path of the binary under test, for `std::process::Command`.
+pub fn bin_path() -> PathBuf {
+    match std::env::var_os("AGGMETRICS_TEST_BIN") {
+        Some(p) => PathBuf::from(p),
+        None => assert_cmd::cargo::cargo_bin("aggmetrics"),
+    }
+}
+
+/// A temporary folder on the disk under `target/` (not /tmp, which may be
+/// tmpfs): truncation and sparse-file tests need a real filesystem.
+pub fn disk_dir() -> tempfile::TempDir {
+    tempfile::tempdir_in(env!("CARGO_TARGET_TMPDIR")).unwrap()
 }
 
 pub fn fixture(name: &str) -> PathBuf {
