@@ -34,12 +34,12 @@ fn report(args: &[&str]) -> Value {
     v
 }
 
-#[test]
-fn a_rotated_set_is_counted_exactly_once() {
+/// A rotated set of 1000 lines in `d`: plain, .1, a two-member .gz, a
+/// .zst, a dateext .gz, and a .bak that is not read. Returns all lines.
+fn rotated_set(d: &Path) -> Vec<String> {
     let all = lines(1000);
     let part = |i: usize| all[i * 200..(i + 1) * 200].concat();
-    let d = tempfile::tempdir().unwrap();
-    let p = |n: &str| d.path().join(n);
+    let p = |n: &str| d.join(n);
     std::fs::write(p("pipeline_latency.jsonl"), part(0)).unwrap();
     std::fs::write(p("pipeline_latency.jsonl.1"), part(1)).unwrap();
     // Two gzip members in one file, as `cat a.gz b.gz` makes.
@@ -60,6 +60,13 @@ fn a_rotated_set_is_counted_exactly_once() {
     .unwrap();
     // Not logs: left alone.
     std::fs::write(p("pipeline_latency.jsonl.bak"), part(0)).unwrap();
+    all
+}
+
+#[test]
+fn a_rotated_set_is_counted_exactly_once() {
+    let d = tempfile::tempdir().unwrap();
+    let all = rotated_set(d.path());
 
     let whole = d.path().join("whole");
     std::fs::create_dir(&whole).unwrap();
@@ -233,4 +240,82 @@ fn symlinks_and_hard_links() {
     );
     let v = report(&[logs.to_str().unwrap(), "--follow", "-q"]);
     assert_eq!(at(&v, "latency.all.count"), 17);
+}
+
+/// Guarantee 3 of docs/reliability.md: two runs over the same rotated set
+/// give byte-identical output in every format, with any thread count, and
+/// byte-identical state files.
+#[test]
+fn reruns_are_byte_identical_in_every_format() {
+    let d = tempfile::tempdir().unwrap();
+    rotated_set(d.path());
+    let dir = d.path().to_str().unwrap();
+    for fmt in ["json", "table", "csv", "prometheus", "markdown"] {
+        let run = |j: &str| {
+            let out = bin()
+                .args(["summarize", dir, "-f", fmt, "-j", j])
+                .output()
+                .unwrap();
+            assert!(out.status.success());
+            out.stdout
+        };
+        let first = run("2");
+        assert!(!first.is_empty());
+        assert_eq!(first, run("2"), "{fmt}: second run");
+        assert_eq!(first, run("1"), "{fmt}: one thread");
+    }
+    let state = |name: &str| {
+        let p = d.path().join(name);
+        bin()
+            .args(["summarize", dir, "-q", "-o", "/dev/null", "--state-out"])
+            .arg(&p)
+            .assert()
+            .success();
+        std::fs::read(p).unwrap()
+    };
+    assert_eq!(state("a.state"), state("b.state"));
+}
+
+/// Guarantee 8: a corrupt .zst and a truncated .gz (logrotate still
+/// compressing) are errors of their own inputs; the other files count.
+#[test]
+fn a_corrupt_zstd_is_an_error_of_its_own() {
+    let d = tempfile::tempdir().unwrap();
+    let all = lines(600);
+    let mut z = zstd::encode_all(all[..300].concat().as_bytes(), 3).unwrap();
+    let mid = z.len() / 2;
+    for b in &mut z[mid..mid + 16] {
+        *b ^= 0x5a;
+    }
+    std::fs::write(d.path().join("pipeline_latency.jsonl.2.zst"), z).unwrap();
+    let gz = gzip(all[300..500].concat().as_bytes());
+    std::fs::write(
+        d.path().join("pipeline_latency.jsonl.1.gz"),
+        &gz[..gz.len() - 20],
+    )
+    .unwrap();
+    std::fs::write(d.path().join("pipeline_latency.jsonl"), all[500..].concat()).unwrap();
+    let (v, out) = summarize_json(&[d.path().to_str().unwrap()]);
+    assert!(out.status.success());
+    let n = at(&v, "latency.all.count").as_u64().unwrap();
+    assert!(n >= 100 && n < 600, "{n}");
+    assert_eq!(v["skipped"]["total"], 0, "cut lines are not damage");
+    assert_eq!(v["meta"]["incomplete"], true);
+    let inputs = v["meta"]["inputs"].as_array().unwrap();
+    let err = |name: &str| {
+        inputs
+            .iter()
+            .find(|i| i["path"].as_str().unwrap().ends_with(name))
+            .unwrap()["error"]
+            .clone()
+    };
+    assert!(err(".2.zst").is_string(), "{inputs:?}");
+    assert!(err(".1.gz").is_string(), "{inputs:?}");
+    assert!(err("latency.jsonl").is_null());
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(stderr.contains("pipeline_latency.jsonl.2.zst"), "{stderr}");
+    bin()
+        .args(["summarize", d.path().to_str().unwrap(), "--strict", "-q"])
+        .assert()
+        .code(1);
 }

@@ -1,0 +1,148 @@
+//! Guarantee 9 of docs/reliability.md: hostile state files are refused
+//! with a typed error, and what decoding allocates is bounded by the file,
+//! never by a length the file claims. A counting allocator measures the
+//! peak.
+
+use std::alloc::{GlobalAlloc, Layout, System};
+use std::sync::atomic::{AtomicUsize, Ordering};
+
+use aggmetrics::agg::{Config, Mode};
+use aggmetrics::input::discover;
+use aggmetrics::read::Reader;
+use aggmetrics::state::{self, StateError};
+use base64::Engine as _;
+
+struct Counting;
+static NOW: AtomicUsize = AtomicUsize::new(0);
+static PEAK: AtomicUsize = AtomicUsize::new(0);
+
+unsafe impl GlobalAlloc for Counting {
+    unsafe fn alloc(&self, l: Layout) -> *mut u8 {
+        let now = NOW.fetch_add(l.size(), Ordering::SeqCst) + l.size();
+        PEAK.fetch_max(now, Ordering::SeqCst);
+        unsafe { System.alloc(l) }
+    }
+    unsafe fn dealloc(&self, p: *mut u8, l: Layout) {
+        NOW.fetch_sub(l.size(), Ordering::SeqCst);
+        unsafe { System.dealloc(p, l) }
+    }
+}
+
+#[global_allocator]
+static A: Counting = Counting;
+
+/// Decode `bytes`; the error and the most memory decoding held at once
+/// beyond what was held before.
+fn decode_peak(bytes: &[u8]) -> (Result<(), StateError>, usize) {
+    let base = NOW.load(Ordering::SeqCst);
+    PEAK.store(base, Ordering::SeqCst);
+    let r = state::decode(bytes).map(|_| ());
+    (r, PEAK.load(Ordering::SeqCst) - base)
+}
+
+fn good_state() -> String {
+    let logs = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("sample-logs");
+    let found = discover(&[logs], None, false).unwrap();
+    let read = Reader::new(1, u64::MAX)
+        .read(
+            &found.sources,
+            Config::new(Mode::Hdr { sigfig: 3 }, 1 << 20),
+        )
+        .unwrap();
+    String::from_utf8(state::encode(&read)).unwrap()
+}
+
+/// One histogram of the state, base64-decoded: `[cookie u32][len u32][zlib]`.
+fn first_histogram(text: &str) -> String {
+    let v: serde_json::Value = serde_json::from_str(text).unwrap();
+    v["metrics"]["with_llm"]["total"]["hdr"]
+        .as_str()
+        .unwrap()
+        .to_string()
+}
+
+#[test]
+fn hostile_state_files_get_typed_errors_and_bounded_allocation() {
+    let text = good_state();
+    let (ok, good_peak) = decode_peak(text.as_bytes());
+    assert_eq!(ok, Ok(()));
+    let b64 = base64::engine::general_purpose::STANDARD;
+    let h64 = first_histogram(&text);
+    let raw = b64.decode(&h64).unwrap();
+
+    // A histogram whose zlib header is intact but whose inner header
+    // claims a 4 GiB payload.
+    let mut inner = Vec::new();
+    std::io::Read::read_to_end(&mut flate2::read::ZlibDecoder::new(&raw[8..]), &mut inner).unwrap();
+    inner[4..8].copy_from_slice(&u32::MAX.to_be_bytes());
+    let mut z = flate2::write::ZlibEncoder::new(Vec::new(), flate2::Compression::default());
+    std::io::Write::write_all(&mut z, &inner).unwrap();
+    let z = z.finish().unwrap();
+    let mut claim = raw[..4].to_vec();
+    claim.extend_from_slice(&(z.len() as u32).to_be_bytes());
+    claim.extend_from_slice(&z);
+    // A compressed length beyond the bytes there are.
+    let mut long = raw.clone();
+    long[4..8].copy_from_slice(&u32::MAX.to_be_bytes());
+    // The payload cut short.
+    let cut = raw[..raw.len() - 5].to_vec();
+    // A deflate bomb: 512 MiB of zeros in a few hundred KiB.
+    let mut bomb = raw[..4].to_vec();
+    let mut zb = flate2::write::ZlibEncoder::new(Vec::new(), flate2::Compression::best());
+    let zeros = vec![0u8; 1 << 20];
+    for _ in 0..512 {
+        std::io::Write::write_all(&mut zb, &zeros).unwrap();
+    }
+    let zb = zb.finish().unwrap();
+    bomb.extend_from_slice(&(zb.len() as u32).to_be_bytes());
+    bomb.extend_from_slice(&zb);
+
+    let swap = |h: &[u8]| text.replace(&h64, &b64.encode(h));
+    let cases: Vec<(&str, Vec<u8>, fn(&StateError) -> bool)> = vec![
+        ("bad magic", b"PK\x03\x04 a zip".to_vec(), |e| {
+            *e == StateError::NotAState
+        }),
+        ("empty", Vec::new(), |e| *e == StateError::NotAState),
+        (
+            "newer version",
+            text.replace("\"version\":1", "\"version\":9").into_bytes(),
+            |e| *e == StateError::Version(9),
+        ),
+        (
+            "truncated file",
+            text.as_bytes()[..text.len() * 2 / 3].to_vec(),
+            |e| matches!(e, StateError::Corrupt(_)),
+        ),
+        (
+            "4 GiB payload claim",
+            swap(&claim).into_bytes(),
+            |e| matches!(e, StateError::Corrupt(m) if m.contains("payload larger")),
+        ),
+        (
+            "length past the bytes",
+            swap(&long).into_bytes(),
+            |e| matches!(e, StateError::Corrupt(m) if m.contains("longer than its bytes")),
+        ),
+        ("truncated payload", swap(&cut).into_bytes(), |e| {
+            matches!(e, StateError::Corrupt(_))
+        }),
+        ("deflate bomb", swap(&bomb).into_bytes(), |e| {
+            matches!(e, StateError::Corrupt(_))
+        }),
+        ("not base64", text.replace(&h64, "!!!!").into_bytes(), |e| {
+            matches!(e, StateError::Corrupt(_))
+        }),
+    ];
+    for (name, bytes, want) in cases {
+        let (r, peak) = decode_peak(&bytes);
+        let e = r.expect_err(name);
+        assert!(want(&e), "{name}: {e:?}");
+        // Bounded by the input, not by any claim inside it: never more
+        // than a valid state needs plus a few times the file.
+        let bound = good_peak + 8 * bytes.len() + (1 << 20);
+        assert!(
+            peak <= bound,
+            "{name}: {peak} bytes allocated (bound {bound})"
+        );
+    }
+}
