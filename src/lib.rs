@@ -11,6 +11,8 @@ pub mod check;
 pub mod cli;
 pub mod cmd;
 pub mod error;
+#[doc(hidden)]
+pub mod fuzzing;
 pub mod input;
 pub mod parse;
 pub mod read;

@@ -1,0 +1,88 @@
+//! The properties the fuzz targets (fuzz/) check, as functions, so that
+//! tests/fuzz_regressions.rs replays every input the fuzzers ever found
+//! against exactly the same checks. Each panics if a property fails.
+
+use std::sync::Arc;
+
+use crate::agg::{Acc, Config, Mode};
+use crate::parse::LogKind;
+use crate::read::{self, lines, ReadResult};
+use crate::report::Report;
+use crate::state;
+
+fn report(acc: Acc, kind: LogKind, n: u64) -> String {
+    let r = ReadResult::of_memory(acc, &[(kind, n)]);
+    let st = r.acc.files[0];
+    assert_eq!(
+        st.lines,
+        st.records + st.skipped + st.blank,
+        "every token is counted once"
+    );
+    serde_json::to_string(&Report::build(&r, &[50.0, 99.0, 99.9])).expect("a report serialises")
+}
+
+/// The tokenizer and line parsers on any bytes: no panic, and whole,
+/// streamed and ranged reads give one report. The first two bytes choose
+/// the kind, the mode, the line cap and the cut sizes.
+pub fn lines(input: &[u8]) {
+    if input.len() < 2 {
+        return;
+    }
+    let (a, b) = (input[0], input[1]);
+    let data = &input[2..];
+    let kind = [LogKind::Latency, LogKind::Fallback, LogKind::Risk][(a % 3) as usize];
+    let mode = if a & 4 == 0 {
+        Mode::Hdr { sigfig: 3 }
+    } else {
+        Mode::Exact
+    };
+    let max = [16, 200, 4 << 20][((a >> 3) % 3) as usize];
+    let mut cfg = Config::new(mode, max);
+    cfg.activity = a & 64 != 0;
+    let chunk = (b % 32) as u64 + 1;
+    let piece = (b / 32) as usize + 1;
+    let n = data.len() as u64;
+
+    let mut whole = Acc::new(cfg, 1);
+    lines::feed(&mut whole, kind, 0, 0, data);
+    let whole = report(whole, kind, n);
+
+    let mut streamed = Acc::new(cfg, 1);
+    let mut l = lines::Lines::new(kind, 0, 0);
+    for p in data.chunks(piece) {
+        l.push(&mut streamed, p, u64::MAX);
+    }
+    l.finish(&mut streamed);
+    assert_eq!(
+        whole,
+        report(streamed, kind, n),
+        "streamed in {piece}-byte pieces"
+    );
+
+    let mut ranged = Acc::new(cfg, 1);
+    read::feed_ranges(&mut ranged, kind, 0, Arc::from(data), chunk, piece);
+    assert_eq!(
+        whole,
+        report(ranged, kind, n),
+        "ranges of {chunk}, pieces of {piece}"
+    );
+}
+
+/// The state decoder on any bytes: a typed error or a state. A state that
+/// decodes reports, survives encode/decode unchanged, and merges with
+/// itself.
+pub fn state(data: &[u8]) {
+    let Ok(one) = state::decode(data) else {
+        return;
+    };
+    let ps = [50.0, 99.0];
+    let before = serde_json::to_string(&Report::build(&one, &ps)).expect("serialises");
+    let again = state::decode(&state::encode(&one)).expect("an encoded state decodes");
+    let after = serde_json::to_string(&Report::build(&again, &ps)).expect("serialises");
+    assert_eq!(before, after, "encode/decode round trip");
+    let two = state::decode(data).expect("decoded once already");
+    if let Ok(m) = state::merge(vec![one, two]) {
+        let _ = Report::build(&m, &ps);
+        let _ = state::encode(&m);
+    }
+}
