@@ -33,6 +33,16 @@ fn read_with_hook(paths: &[&Path], hook: &(dyn Fn(u64) + Sync)) -> ReadResult {
     r.read_with(&found.sources, cfg(), hook).unwrap()
 }
 
+/// `truncate -s 0`, as logrotate's copytruncate does.
+fn truncate(p: &Path) {
+    std::fs::OpenOptions::new()
+        .write(true)
+        .open(p)
+        .unwrap()
+        .set_len(0)
+        .unwrap();
+}
+
 fn total(r: &ReadResult) -> u64 {
     r.acc.files.iter().map(|f| f.records).sum()
 }
@@ -49,12 +59,7 @@ fn a_file_truncated_while_read_finishes_with_a_warning() {
     let done = AtomicBool::new(false);
     let r = read_with_hook(&[&p], &|_| {
         if !done.swap(true, Ordering::SeqCst) {
-            std::fs::OpenOptions::new()
-                .write(true)
-                .open(&p)
-                .unwrap()
-                .set_len(0)
-                .unwrap();
+            truncate(&p);
         }
     });
     let info = &r.inputs[0];
@@ -88,12 +93,7 @@ fn the_binary_survives_truncation_at_any_moment() {
             .spawn()
             .unwrap();
         std::thread::sleep(std::time::Duration::from_millis(delay_ms));
-        std::fs::OpenOptions::new()
-            .write(true)
-            .open(&p)
-            .unwrap()
-            .set_len(0)
-            .unwrap();
+        truncate(&p);
         let out = child.wait_with_output().unwrap();
         use std::os::unix::process::ExitStatusExt;
         assert_eq!(

@@ -136,13 +136,7 @@ impl Lines {
                             line.clear();
                             self.carry = line;
                         }
-                        if data[t] == b'\n' {
-                            self.newlines += 1;
-                            i = t + 1;
-                        } else {
-                            i = t;
-                        }
-                        self.st = St::Start;
+                        i = self.past(data, t);
                     }
                     None => {
                         if self.carry.len() + (n - i) > max {
@@ -161,16 +155,7 @@ impl Lines {
                         return true;
                     }
                     match memchr::memchr2(b'\n', 0, &data[i..]) {
-                        Some(j) => {
-                            let t = i + j;
-                            if data[t] == b'\n' {
-                                self.newlines += 1;
-                                i = t + 1;
-                            } else {
-                                i = t;
-                            }
-                            self.st = St::Start;
-                        }
+                        Some(j) => i = self.past(data, i + j),
                         None => i = n,
                     }
                 }
@@ -191,6 +176,18 @@ impl Lines {
         }
         self.pos = base + n as u64;
         false
+    }
+
+    /// A line ended at `data[t]`: a newline is consumed, a NUL starts the
+    /// hole that follows. Where the next token starts.
+    fn past(&mut self, data: &[u8], t: usize) -> usize {
+        self.st = St::Start;
+        if data[t] == b'\n' {
+            self.newlines += 1;
+            t + 1
+        } else {
+            t
+        }
     }
 
     /// The input ended: an unfinished line is counted if it is a whole
