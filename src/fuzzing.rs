@@ -47,6 +47,10 @@ pub fn lines(input: &[u8]) {
     lines::feed(&mut whole, kind, 0, 0, data);
     let whole = report(whole, kind, n);
 
+    let mut plain = Acc::new(cfg, 1);
+    lines::feed_reference(&mut plain, kind, 0, data);
+    assert_eq!(whole, report(plain, kind, n), "the plain token rule");
+
     let mut streamed = Acc::new(cfg, 1);
     let mut l = lines::Lines::new(kind, 0, 0);
     for p in data.chunks(piece) {

@@ -155,6 +155,10 @@ mod cuts {
             lines::feed(&mut whole, LogKind::Latency, 0, 0, &data);
             let whole = report(whole, n);
 
+            let mut plain = Acc::new(cfg, 1);
+            lines::feed_reference(&mut plain, LogKind::Latency, 0, &data);
+            prop_assert_eq!(&whole, &report(plain, n));
+
             let mut streamed = Acc::new(cfg, 1);
             let mut l = lines::Lines::new(LogKind::Latency, 0, 0);
             for p in data.chunks(piece) {

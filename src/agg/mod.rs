@@ -587,6 +587,36 @@ impl Acc {
         }
     }
 
+    /// [`Acc::feed_line`] for a line cut at a newline that may still hold a
+    /// NUL byte: returns false, counting nothing, when it does (then the
+    /// NUL ends a line and starts a hole: the caller splits it). A line
+    /// that parses holds no NUL (JSON allows none outside strings and no
+    /// control byte inside), so good lines are never searched for one.
+    #[inline]
+    pub fn feed_line_unless_nul(
+        &mut self,
+        kind: LogKind,
+        file: u32,
+        offset: u64,
+        line: &[u8],
+    ) -> bool {
+        if line.len() > self.cfg.max_line_bytes || line.len() >= parse::json::MAX_LINE {
+            return false;
+        }
+        match self.parse_and_add(kind, line) {
+            Ok(true) => self.files[file as usize].records += 1,
+            Ok(false) => self.files[file as usize].blank += 1,
+            Err(why) => {
+                if memchr::memchr(0, line).is_some() {
+                    return false;
+                }
+                self.skip(file, offset, why);
+            }
+        }
+        self.files[file as usize].lines += 1;
+        true
+    }
+
     /// A line longer than `--max-line-bytes`, at `offset`: counted once,
     /// never kept.
     pub fn too_long(&mut self, file: u32, offset: u64) {

@@ -60,6 +60,8 @@ pub struct Lines {
     newlines: u64,
     track: bool,
     pub skips: Vec<(u64, u64)>,
+    /// Length of the line the hot path just fed.
+    len: usize,
 }
 
 impl Lines {
@@ -75,6 +77,7 @@ impl Lines {
             newlines: 0,
             track: false,
             skips: Vec::new(),
+            len: 0,
         }
     }
 
@@ -121,34 +124,13 @@ impl Lines {
                         self.st = St::Line;
                     }
                 }
-                St::Line => match memchr::memchr2(b'\n', 0, &data[i..]) {
-                    Some(j) => {
-                        let t = i + j;
-                        if self.carry.is_empty() {
-                            self.emit(acc, Tok::Line(&data[i..t]));
-                        } else if self.carry.len() + j > max {
-                            self.carry.clear();
-                            self.emit(acc, Tok::TooLong);
-                        } else {
-                            let mut line = std::mem::take(&mut self.carry);
-                            line.extend_from_slice(&data[i..t]);
-                            self.emit(acc, Tok::Line(&line));
-                            line.clear();
-                            self.carry = line;
-                        }
-                        i = self.past(data, t);
+                St::Line => {
+                    if self.carry.is_empty() && self.whole_line(acc, data, i) {
+                        i = self.past(data, i + self.len);
+                        continue;
                     }
-                    None => {
-                        if self.carry.len() + (n - i) > max {
-                            self.carry.clear();
-                            self.emit(acc, Tok::TooLong);
-                            self.st = St::Long;
-                        } else {
-                            self.carry.extend_from_slice(&data[i..]);
-                        }
-                        i = n;
-                    }
-                },
+                    self.split_line(acc, data, &mut i, max);
+                }
                 St::Long => {
                     if here >= end {
                         self.pos = here;
@@ -178,6 +160,67 @@ impl Lines {
         false
     }
 
+    /// The NUL-aware path for the line at `data[*i]`: it ends at a newline
+    /// or a NUL, or goes on past `data` (kept in `carry`, or counted as
+    /// too long once it cannot fit).
+    fn split_line(&mut self, acc: &mut Acc, data: &[u8], i: &mut usize, max: usize) {
+        let n = data.len();
+        match memchr::memchr2(b'\n', 0, &data[*i..]) {
+            Some(j) => {
+                let t = *i + j;
+                if self.carry.is_empty() {
+                    self.emit(acc, Tok::Line(&data[*i..t]));
+                } else if self.carry.len() + j > max {
+                    self.carry.clear();
+                    self.emit(acc, Tok::TooLong);
+                } else {
+                    let mut line = std::mem::take(&mut self.carry);
+                    line.extend_from_slice(&data[*i..t]);
+                    self.emit(acc, Tok::Line(&line));
+                    line.clear();
+                    self.carry = line;
+                }
+                *i = self.past(data, t);
+            }
+            None => {
+                if self.carry.len() + (n - *i) > max {
+                    self.carry.clear();
+                    self.emit(acc, Tok::TooLong);
+                    self.st = St::Long;
+                } else {
+                    self.carry.extend_from_slice(&data[*i..]);
+                }
+                *i = n;
+            }
+        }
+    }
+
+    /// The hot path: a line that ends at a newline inside `data` and holds
+    /// no NUL is fed as it stands (its length left in `self.len`). False
+    /// when that is not so; nothing was counted, and the NUL-aware path
+    /// takes over.
+    #[inline(always)]
+    fn whole_line(&mut self, acc: &mut Acc, data: &[u8], i: usize) -> bool {
+        let Some(j) = memchr::memchr(b'\n', &data[i..]) else {
+            return false;
+        };
+        let before = self.skipped(acc);
+        if !acc.feed_line_unless_nul(self.kind, self.file, self.at, &data[i..i + j]) {
+            return false;
+        }
+        self.note_skip(acc, before);
+        self.len = j;
+        true
+    }
+
+    fn skipped(&self, acc: &Acc) -> u64 {
+        if self.track {
+            acc.files[self.file as usize].skipped
+        } else {
+            0
+        }
+    }
+
     /// A line ended at `data[t]`: a newline is consumed, a NUL starts the
     /// hole that follows. Where the next token starts.
     fn past(&mut self, data: &[u8], t: usize) -> usize {
@@ -202,11 +245,7 @@ impl Lines {
     }
 
     fn emit(&mut self, acc: &mut Acc, tok: Tok) {
-        let before = if self.track {
-            acc.files[self.file as usize].skipped
-        } else {
-            0
-        };
+        let before = self.skipped(acc);
         match tok {
             Tok::Line(line) => acc.feed_line(self.kind, self.file, self.at, line),
             Tok::TooLong => acc.too_long(self.file, self.at),
@@ -275,6 +314,30 @@ pub fn feed(acc: &mut Acc, kind: LogKind, file: u32, base: u64, data: &[u8]) {
     let mut l = Lines::new(kind, file, base);
     l.push(acc, data, u64::MAX);
     l.finish(acc);
+}
+
+/// The token rule written as plainly as possible, over a whole input in
+/// memory: the oracle [`Lines`] is held to (tests, the fuzzer).
+pub fn feed_reference(acc: &mut Acc, kind: LogKind, file: u32, data: &[u8]) {
+    let mut i = 0;
+    while i < data.len() {
+        if data[i] == 0 {
+            acc.hole(file, i as u64);
+            while i < data.len() && data[i] == 0 {
+                i += 1;
+            }
+            continue;
+        }
+        let t = (i..data.len())
+            .find(|&k| data[k] == b'\n' || data[k] == 0)
+            .unwrap_or(data.len());
+        if t == data.len() {
+            acc.last_line(kind, file, i as u64, &data[i..]);
+            return;
+        }
+        acc.feed_line(kind, file, i as u64, &data[i..t]);
+        i = if data[t] == b'\n' { t + 1 } else { t };
+    }
 }
 
 #[cfg(test)]
