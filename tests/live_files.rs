@@ -274,3 +274,18 @@ fn a_named_fifo_is_read_as_a_stream() {
     assert_eq!(v["meta"]["inputs"][0]["read_as"], "stream");
     assert_eq!(v["meta"]["incomplete"], false);
 }
+
+/// A file whose size says 0 but that has content (`/proc`) is streamed,
+/// not taken for empty.
+#[test]
+fn a_zero_size_proc_file_is_streamed() {
+    assert_eq!(std::fs::metadata("/proc/self/status").unwrap().len(), 0);
+    let (v, out) = summarize_json(&["/proc/self/status", "--kind", "latency", "-q"]);
+    assert!(out.status.success());
+    let input = &v["meta"]["inputs"][0];
+    assert_eq!(input["read_as"], "stream");
+    assert!(input["lines"].as_u64().unwrap() > 10, "{input}");
+    assert_eq!(input["lines"], input["skipped"], "no record in it");
+    // Never its text in the report.
+    assert!(!String::from_utf8_lossy(&out.stdout).contains("VmRSS"));
+}
