@@ -10,10 +10,10 @@
 //! no check before mapping can rule out a truncation during the read. So
 //! aggmetrics never maps a log: regular files are read with positioned
 //! reads (`pread`), which return fewer bytes instead of a signal when the
-//! file shrinks. It costs the copy out of the page cache: on the 2.1 GB
-//! benchmark about 15% more CPU time and 10% more wall time than the
-//! mapping it replaced (docs/performance.md); the resident memory is a few
-//! MiB instead of the whole mapped file.
+//! file shrinks (and an I/O error, instead of SIGBUS). It costs the copy
+//! out of the page cache: on the 2.1 GB benchmark about 8% more wall time
+//! than the mapping it replaced (docs/performance.md); the resident memory
+//! is a few MiB instead of the whole mapped file.
 //!
 //! - A regular file is read up to its size when it was opened: lines
 //!   appended during the run are left to the next run, and the line that
