@@ -78,8 +78,9 @@ struct InputState {
     records: u64,
     skipped: u64,
     blank: u64,
-    /// Added after version 1 was first written; absent means 0.
-    #[serde(default)]
+    /// Added after version 1 was first written: absent means 0, and 0 is
+    /// not written, so earlier readers still read those states.
+    #[serde(default, skip_serializing_if = "is_zero")]
     unfinished: u64,
     error: Option<String>,
 }
@@ -380,6 +381,10 @@ fn ungroup(g: GroupState, mode: Mode) -> Result<LatencyGroup, StateError> {
         total: undist(g.total, mode)?,
         steps: unkeyed(g.steps, |d| undist(d, mode))?,
     })
+}
+
+fn is_zero(n: &u64) -> bool {
+    *n == 0
 }
 
 fn ok(n: u64) -> Result<u64, StateError> {
