@@ -571,16 +571,6 @@ pub fn feed_ranges(
     }
 }
 
-/// Read every source with [`Reader::new`]'s sizes.
-pub fn read_all(
-    sources: &[Source],
-    cfg: Config,
-    threads: usize,
-    max_decompressed: u64,
-) -> Result<ReadResult> {
-    Reader::new(threads, max_decompressed).read(sources, cfg)
-}
-
 /// Stream one source through a fixed buffer. Returns the bytes read, the
 /// error that stopped the read early, if any, and the line numbers of the
 /// first skipped lines. Whether it ended or broke off, the last line
