@@ -75,6 +75,44 @@ fn a_file_truncated_while_read_finishes_with_a_warning() {
     assert_eq!(info.skipped, 0);
 }
 
+/// Guarantee 1, the harder case: truncated and at once written again past
+/// the old size, so no read comes back short. Either way the writer goes
+/// on (at offset 0 with O_APPEND, or at its old offset, leaving zeros),
+/// the changed first bytes give it away.
+#[test]
+fn a_file_truncated_and_refilled_while_read_is_flagged() {
+    let dir = disk_dir();
+    let p = dir.path().join("pipeline_latency.jsonl");
+    let text = records(5000);
+    for append in [true, false] {
+        std::fs::write(&p, &text).unwrap();
+        let size = text.len() as u64;
+        let done = AtomicBool::new(false);
+        let r = read_with_hook(&[&p], &|_| {
+            if !done.swap(true, Ordering::SeqCst) {
+                truncate(&p);
+                let f = std::fs::OpenOptions::new().write(true).open(&p).unwrap();
+                use std::os::unix::fs::FileExt;
+                // New records, not a copy of the old ones.
+                let fresh = latency_lines(&[7.25; 6000]);
+                if append {
+                    f.write_all_at(fresh.as_bytes(), 0).unwrap();
+                } else {
+                    f.write_all_at(&fresh.as_bytes()[..300], size + 100)
+                        .unwrap();
+                }
+            }
+        });
+        let err = r.inputs[0].error.as_deref().unwrap_or("");
+        assert!(err.contains("written again"), "append={append}: {err:?}");
+    }
+    // Untouched, the same check stays quiet.
+    std::fs::write(&p, &text).unwrap();
+    let r = read_with_hook(&[&p], &|_| {});
+    assert_eq!(r.inputs[0].error, None);
+    assert_eq!(total(&r), 5000);
+}
+
 /// Guarantee 1, through the binary: a file truncated after the run read it
 /// is still reported (the figures may mix old and new data), and a run
 /// racing a truncation is never killed by a signal.

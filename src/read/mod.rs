@@ -22,9 +22,10 @@
 //!   owns the tokens that start in it ([`lines::first_start`]) and reads
 //!   past its end only to finish its last line. The tokens, and so the
 //!   report, do not depend on the cuts or on the thread count.
-//! - A read that comes back short (the file shrank), or a size at the end
-//!   below the size at open, marks the input as incomplete with a reason
-//!   naming the truncation; what was read still counts.
+//! - A read that comes back short (the file shrank), a size at the end
+//!   below the size at open, or first 4 KiB that changed during the run
+//!   (truncated and written again) mark the input as incomplete with a
+//!   reason naming the truncation; what was read still counts.
 //! - Compressed files, pipes, standard input and files that report size 0
 //!   (`/proc`) are streamed through a fixed buffer, one worker each.
 //! - A FIFO, device or socket found in a folder is not read (it may never
@@ -256,6 +257,27 @@ fn read_full_at<R: ReadAt + ?Sized>(f: &R, buf: &mut [u8], off: u64) -> std::io:
     Ok(got)
 }
 
+/// How many first bytes of a file are read again at the end of the run.
+const HEAD: u64 = 4096;
+
+/// Whether a file read from `size` bytes at open changed under the run in
+/// a way that makes its figures unsure: it is smaller now, or its first
+/// bytes differ from `head` (truncated and written again; a writer going
+/// on at its old offset leaves zeros there).
+fn changed(f: &File, size: u64, head: &[u8]) -> Option<String> {
+    let now = f.metadata().map(|m| m.len()).unwrap_or(0);
+    if now < size {
+        return Some(format!(
+            "truncated during the run (from {size} to {now} bytes; copytruncate or truncate -s 0?); the figures may miss records"
+        ));
+    }
+    let mut again = vec![0; head.len()];
+    let same = read_full_at(f, &mut again, 0).is_ok_and(|k| k == head.len()) && again == head;
+    (!same).then(|| {
+        "truncated and written again during the run (its first bytes changed; copytruncate?); the figures may mix old and new records".to_string()
+    })
+}
+
 /// Why a range could not be read to its end.
 fn shrank(size: u64) -> String {
     format!("truncated while being read (it had {size} bytes when opened; copytruncate or truncate -s 0?); the records read before were counted")
@@ -356,6 +378,7 @@ impl Reader {
         let mut tasks = Vec::new();
         let mut streams = Vec::new();
         let mut handles: Vec<Option<(Arc<File>, u64)>> = vec![None; n];
+        let mut heads: Vec<Vec<u8>> = vec![Vec::new(); n];
         let mut infos = Vec::with_capacity(n);
         for (i, src) in sources.iter().enumerate() {
             let mut bytes = 0;
@@ -378,6 +401,14 @@ impl Reader {
                         });
                         start = end;
                     }
+                    // The first bytes, to tell at the end whether the file
+                    // was truncated and written again meanwhile.
+                    let mut head = vec![0; size.min(HEAD) as usize];
+                    let head_ok = read_full_at(&*f, &mut head, 0).is_ok_and(|k| k == head.len());
+                    if !head_ok {
+                        error = Some(shrank(size));
+                    }
+                    heads[i] = head;
                     handles[i] = Some((f, size));
                 }
                 Ok((Opened::Stream(r), h)) => {
@@ -468,18 +499,14 @@ impl Reader {
                 infos[i].error.get_or_insert(e);
             }
         }
-        // A file that shrank after its ranges were read may have been read
-        // partly before and partly after the truncation.
+        // A file that shrank after its ranges were read, or whose first
+        // bytes changed (truncated, then written again past where the
+        // reads looked), may have been read partly before and partly
+        // after the truncation.
         for (i, h) in handles.iter().enumerate() {
             if let Some((f, size)) = h {
                 if infos[i].error.is_none() {
-                    if let Ok(now) = f.metadata().map(|m| m.len()) {
-                        if now < *size {
-                            infos[i].error = Some(format!(
-                                "truncated during the run (from {size} to {now} bytes; copytruncate or truncate -s 0?); the figures may miss records"
-                            ));
-                        }
-                    }
+                    infos[i].error = changed(f, *size, &heads[i]);
                 }
             }
         }
