@@ -149,19 +149,10 @@ fn hostile_state_files_are_rejected_with_a_reason() {
         .unwrap()
         .to_string();
     use base64::Engine as _;
-    let mut raw = base64::engine::general_purpose::STANDARD
+    let raw = base64::engine::general_purpose::STANDARD
         .decode(&h64)
         .unwrap();
-    let mut inner = Vec::new();
-    std::io::Read::read_to_end(&mut flate2::read::ZlibDecoder::new(&raw[8..]), &mut inner).unwrap();
-    inner[4..8].copy_from_slice(&u32::MAX.to_be_bytes());
-    let mut z = flate2::write::ZlibEncoder::new(Vec::new(), flate2::Compression::default());
-    std::io::Write::write_all(&mut z, &inner).unwrap();
-    let z = z.finish().unwrap();
-    raw.truncate(4);
-    raw.extend_from_slice(&(z.len() as u32).to_be_bytes());
-    raw.extend_from_slice(&z);
-    let evil = base64::engine::general_purpose::STANDARD.encode(&raw);
+    let evil = base64::engine::general_purpose::STANDARD.encode(claiming_payload(&raw, u32::MAX));
     check(
         text.replace(&h64, &evil).as_bytes(),
         "payload larger than any aggmetrics writes",

@@ -3,6 +3,9 @@
 //! never by a length the file claims. A counting allocator measures the
 //! peak.
 
+mod common;
+use common::*;
+
 use std::alloc::{GlobalAlloc, Layout, System};
 use std::sync::atomic::{AtomicUsize, Ordering};
 
@@ -72,30 +75,14 @@ fn hostile_state_files_get_typed_errors_and_bounded_allocation() {
 
     // A histogram whose zlib header is intact but whose inner header
     // claims a 4 GiB payload.
-    let mut inner = Vec::new();
-    std::io::Read::read_to_end(&mut flate2::read::ZlibDecoder::new(&raw[8..]), &mut inner).unwrap();
-    inner[4..8].copy_from_slice(&u32::MAX.to_be_bytes());
-    let mut z = flate2::write::ZlibEncoder::new(Vec::new(), flate2::Compression::default());
-    std::io::Write::write_all(&mut z, &inner).unwrap();
-    let z = z.finish().unwrap();
-    let mut claim = raw[..4].to_vec();
-    claim.extend_from_slice(&(z.len() as u32).to_be_bytes());
-    claim.extend_from_slice(&z);
+    let claim = claiming_payload(&raw, u32::MAX);
     // A compressed length beyond the bytes there are.
     let mut long = raw.clone();
     long[4..8].copy_from_slice(&u32::MAX.to_be_bytes());
     // The payload cut short.
     let cut = raw[..raw.len() - 5].to_vec();
     // A deflate bomb: 512 MiB of zeros in a few hundred KiB.
-    let mut bomb = raw[..4].to_vec();
-    let mut zb = flate2::write::ZlibEncoder::new(Vec::new(), flate2::Compression::best());
-    let zeros = vec![0u8; 1 << 20];
-    for _ in 0..512 {
-        std::io::Write::write_all(&mut zb, &zeros).unwrap();
-    }
-    let zb = zb.finish().unwrap();
-    bomb.extend_from_slice(&(zb.len() as u32).to_be_bytes());
-    bomb.extend_from_slice(&zb);
+    let bomb = with_payload(&raw, &vec![0u8; 512 << 20]);
 
     let swap = |h: &[u8]| text.replace(&h64, &b64.encode(h));
     let cases: Vec<(&str, Vec<u8>, fn(&StateError) -> bool)> = vec![

@@ -200,3 +200,24 @@ pub fn risk_lines(n: u64, errors: u64) -> String {
         })
         .collect()
 }
+
+/// A state file's histogram (`[cookie u32][length u32][zlib]`) with its
+/// zlib stream replaced by `payload`, compressed.
+pub fn with_payload(raw: &[u8], payload: &[u8]) -> Vec<u8> {
+    let mut z = flate2::write::ZlibEncoder::new(Vec::new(), flate2::Compression::best());
+    std::io::Write::write_all(&mut z, payload).unwrap();
+    let z = z.finish().unwrap();
+    let mut out = raw[..4].to_vec();
+    out.extend_from_slice(&(z.len() as u32).to_be_bytes());
+    out.extend_from_slice(&z);
+    out
+}
+
+/// The same histogram, intact but for its inner header, which claims a
+/// payload of `claim` bytes.
+pub fn claiming_payload(raw: &[u8], claim: u32) -> Vec<u8> {
+    let mut inner = Vec::new();
+    std::io::Read::read_to_end(&mut flate2::read::ZlibDecoder::new(&raw[8..]), &mut inner).unwrap();
+    inner[4..8].copy_from_slice(&claim.to_be_bytes());
+    with_payload(raw, &inner)
+}
