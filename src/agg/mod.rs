@@ -575,21 +575,18 @@ impl Acc {
     /// Feed one line (without its `\n`, and holding no NUL byte: see
     /// [`crate::read::lines`]) found at byte `offset` of `file`.
     pub fn feed_line(&mut self, kind: LogKind, file: u32, offset: u64, line: &[u8]) {
-        self.files[file as usize].lines += 1;
-        if line.len() > self.cfg.max_line_bytes || line.len() >= parse::json::MAX_LINE {
-            self.skip(file, offset, Skip::LineTooLong);
-            return;
+        if self.too_big(line) {
+            return self.damaged(file, offset, Skip::LineTooLong);
         }
-        match self.parse_and_add(kind, line) {
-            Ok(true) => self.files[file as usize].records += 1,
-            Ok(false) => self.files[file as usize].blank += 1,
-            Err(why) => self.skip(file, offset, why),
+        if let Err(why) = self.take(kind, file, line) {
+            self.damaged(file, offset, why);
         }
     }
 
     /// [`Acc::feed_line`] for a line cut at a newline that may still hold a
     /// NUL byte: returns false, counting nothing, when it does (then the
-    /// NUL ends a line and starts a hole: the caller splits it). A line
+    /// NUL ends a line and starts a hole: the caller splits it) or when it
+    /// is too long (the caller may find a NUL before the limit). A line
     /// that parses holds no NUL (JSON allows none outside strings and no
     /// control byte inside), so good lines are never searched for one.
     #[inline]
@@ -600,34 +597,28 @@ impl Acc {
         offset: u64,
         line: &[u8],
     ) -> bool {
-        if line.len() > self.cfg.max_line_bytes || line.len() >= parse::json::MAX_LINE {
+        if self.too_big(line) {
             return false;
         }
-        match self.parse_and_add(kind, line) {
-            Ok(true) => self.files[file as usize].records += 1,
-            Ok(false) => self.files[file as usize].blank += 1,
+        match self.take(kind, file, line) {
+            Ok(()) => true,
+            Err(_) if memchr::memchr(0, line).is_some() => false,
             Err(why) => {
-                if memchr::memchr(0, line).is_some() {
-                    return false;
-                }
-                self.skip(file, offset, why);
+                self.damaged(file, offset, why);
+                true
             }
         }
-        self.files[file as usize].lines += 1;
-        true
     }
 
     /// A line longer than `--max-line-bytes`, at `offset`: counted once,
     /// never kept.
     pub fn too_long(&mut self, file: u32, offset: u64) {
-        self.files[file as usize].lines += 1;
-        self.skip(file, offset, Skip::LineTooLong);
+        self.damaged(file, offset, Skip::LineTooLong);
     }
 
     /// A run of NUL bytes starting at `offset`: one damaged region.
     pub fn hole(&mut self, file: u32, offset: u64) {
-        self.files[file as usize].lines += 1;
-        self.skip(file, offset, Skip::NulBytes);
+        self.damaged(file, offset, Skip::NulBytes);
     }
 
     /// The last line of an input, which has no `\n`: a whole record
@@ -635,25 +626,39 @@ impl Acc {
     /// written, neither counted nor damaged, and its length is kept in
     /// [`FileStats::unfinished`].
     pub fn last_line(&mut self, kind: LogKind, file: u32, offset: u64, line: &[u8]) {
-        if line.len() > self.cfg.max_line_bytes || line.len() >= parse::json::MAX_LINE {
-            self.too_long(file, offset);
-            return;
+        if self.too_big(line) {
+            return self.damaged(file, offset, Skip::LineTooLong);
         }
-        match self.parse_and_add(kind, line) {
-            Ok(true) => {
-                self.files[file as usize].lines += 1;
-                self.files[file as usize].records += 1;
-            }
-            Ok(false) => {
-                self.files[file as usize].lines += 1;
-                self.files[file as usize].blank += 1;
-            }
-            Err(_) => self.files[file as usize].unfinished += line.len() as u64,
+        if self.take(kind, file, line).is_err() {
+            self.files[file as usize].unfinished += line.len() as u64;
         }
     }
 
-    fn skip(&mut self, file: u32, offset: u64, why: Skip) {
-        self.files[file as usize].skipped += 1;
+    #[inline(always)]
+    fn too_big(&self, line: &[u8]) -> bool {
+        line.len() > self.cfg.max_line_bytes || line.len() >= parse::json::MAX_LINE
+    }
+
+    /// Parse a line and count it as a record or a blank line; when it does
+    /// not parse, nothing is counted and the reason is returned.
+    #[inline(always)]
+    fn take(&mut self, kind: LogKind, file: u32, line: &[u8]) -> Result<(), Skip> {
+        let record = self.parse_and_add(kind, line)?;
+        let st = &mut self.files[file as usize];
+        st.lines += 1;
+        if record {
+            st.records += 1;
+        } else {
+            st.blank += 1;
+        }
+        Ok(())
+    }
+
+    /// One damaged line (or region) at `offset`.
+    fn damaged(&mut self, file: u32, offset: u64, why: Skip) {
+        let st = &mut self.files[file as usize];
+        st.lines += 1;
+        st.skipped += 1;
         self.skipped.add(file, offset, why);
     }
 
