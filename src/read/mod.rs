@@ -81,7 +81,8 @@ pub struct ReadResult {
 enum Opened {
     /// A regular file and its size at open.
     Positioned(Arc<File>, u64),
-    Stream(Box<dyn Read + Send>),
+    /// A stream and its size on disk (0 for standard input), for progress.
+    Stream(Box<dyn Read + Send>, u64),
 }
 
 struct Task<R: ?Sized> {
@@ -117,7 +118,7 @@ impl<R: Read> Read for Capped<R> {
 
 fn open(src: &Source, max_decompressed: u64) -> std::io::Result<(Opened, &'static str)> {
     if src.stdin {
-        return Ok((Opened::Stream(Box::new(std::io::stdin())), "stream"));
+        return Ok((Opened::Stream(Box::new(std::io::stdin()), 0), "stream"));
     }
     let special = |meta: &std::fs::Metadata| {
         std::io::Error::new(
@@ -149,11 +150,14 @@ fn open(src: &Source, max_decompressed: u64) -> std::io::Result<(Opened, &'stati
         return Err(special(&meta));
     }
     let capped = |r: Box<dyn Read + Send>| {
-        Opened::Stream(Box::new(Capped {
-            inner: r,
-            left: max_decompressed,
-            cap: max_decompressed,
-        }))
+        Opened::Stream(
+            Box::new(Capped {
+                inner: r,
+                left: max_decompressed,
+                cap: max_decompressed,
+            }),
+            meta.len(),
+        )
     };
     // Compressed files are streamed: their positions are not the text's.
     match src.compression {
@@ -172,7 +176,7 @@ fn open(src: &Source, max_decompressed: u64) -> std::io::Result<(Opened, &'stati
     }
     if !meta.is_file() || meta.len() == 0 {
         // Pipes, devices, and files whose size says nothing (`/proc`).
-        return Ok((Opened::Stream(Box::new(f)), "stream"));
+        return Ok((Opened::Stream(Box::new(f), meta.len()), "stream"));
     }
     Ok((Opened::Positioned(Arc::new(f), meta.len()), "read"))
 }
@@ -411,9 +415,9 @@ impl Reader {
                     heads[i] = head;
                     handles[i] = Some((f, size));
                 }
-                Ok((Opened::Stream(r), h)) => {
+                Ok((Opened::Stream(r, on_disk), h)) => {
                     how = h;
-                    streams.push((i as u32, src.kind, r));
+                    streams.push((i as u32, src.kind, r, on_disk));
                 }
                 Err(e) if e.kind() == std::io::ErrorKind::Unsupported => {
                     error = Some(e.to_string())
@@ -469,12 +473,10 @@ impl Reader {
         let streamed: Vec<_> = pool.install(|| {
             streams
                 .into_par_iter()
-                .map(|(file, kind, mut r)| {
+                .map(|(file, kind, mut r, on_disk)| {
                     let mut a = Acc::new(cfg, n);
                     let (bytes, err, skips) = stream(&mut a, file, kind, &mut *r);
-                    progress(
-                        std::fs::metadata(&sources[file as usize].path).map_or(0, |m| m.len()),
-                    );
+                    progress(on_disk);
                     (file, a, bytes, err, skips)
                 })
                 .collect()
