@@ -60,8 +60,6 @@ pub struct Lines {
     newlines: u64,
     track: bool,
     pub skips: Vec<(u64, u64)>,
-    /// Length of the line the hot path just fed.
-    len: usize,
 }
 
 impl Lines {
@@ -77,7 +75,6 @@ impl Lines {
             newlines: 0,
             track: false,
             skips: Vec::new(),
-            len: 0,
         }
     }
 
@@ -110,11 +107,23 @@ impl Lines {
         while i < n {
             let here = base + i as u64;
             match self.st {
-                St::Start => {
-                    if here >= end {
-                        self.pos = here;
-                        return true;
+                St::Line => {
+                    if self.carry.is_empty() {
+                        if let Some(j) = self.whole_line(acc, data, i) {
+                            i = self.past(data, i + j);
+                            continue;
+                        }
                     }
+                    self.split_line(acc, data, &mut i, max);
+                }
+                // Past `end`, only a line begun before it is finished: the
+                // next token, or the rest of a hole or an over-long line, is
+                // not ours.
+                _ if here >= end => {
+                    self.pos = here;
+                    return true;
+                }
+                St::Start => {
                     self.at = here;
                     if data[i] == 0 {
                         self.emit(acc, Tok::Hole);
@@ -124,36 +133,17 @@ impl Lines {
                         self.st = St::Line;
                     }
                 }
-                St::Line => {
-                    if self.carry.is_empty() && self.whole_line(acc, data, i) {
-                        i = self.past(data, i + self.len);
-                        continue;
+                St::Long => match memchr::memchr2(b'\n', 0, &data[i..]) {
+                    Some(j) => i = self.past(data, i + j),
+                    None => i = n,
+                },
+                St::Hole => match first_nonzero(&data[i..]) {
+                    Some(j) => {
+                        i += j;
+                        self.st = St::Start;
                     }
-                    self.split_line(acc, data, &mut i, max);
-                }
-                St::Long => {
-                    if here >= end {
-                        self.pos = here;
-                        return true;
-                    }
-                    match memchr::memchr2(b'\n', 0, &data[i..]) {
-                        Some(j) => i = self.past(data, i + j),
-                        None => i = n,
-                    }
-                }
-                St::Hole => {
-                    if here >= end {
-                        self.pos = here;
-                        return true;
-                    }
-                    match first_nonzero(&data[i..]) {
-                        Some(j) => {
-                            i += j;
-                            self.st = St::Start;
-                        }
-                        None => i = n,
-                    }
-                }
+                    None => i = n,
+                },
             }
         }
         self.pos = base + n as u64;
@@ -196,21 +186,17 @@ impl Lines {
     }
 
     /// The hot path: a line that ends at a newline inside `data` and holds
-    /// no NUL is fed as it stands (its length left in `self.len`). False
-    /// when that is not so; nothing was counted, and the NUL-aware path
-    /// takes over.
+    /// no NUL is fed as it stands; its length. None when that is not so:
+    /// nothing was counted, and the NUL-aware path takes over.
     #[inline(always)]
-    fn whole_line(&mut self, acc: &mut Acc, data: &[u8], i: usize) -> bool {
-        let Some(j) = memchr::memchr(b'\n', &data[i..]) else {
-            return false;
-        };
+    fn whole_line(&mut self, acc: &mut Acc, data: &[u8], i: usize) -> Option<usize> {
+        let j = memchr::memchr(b'\n', &data[i..])?;
         let before = self.skipped(acc);
         if !acc.feed_line_unless_nul(self.kind, self.file, self.at, &data[i..i + j]) {
-            return false;
+            return None;
         }
         self.note_skip(acc, before);
-        self.len = j;
-        true
+        Some(j)
     }
 
     fn skipped(&self, acc: &Acc) -> u64 {
