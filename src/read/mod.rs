@@ -287,6 +287,24 @@ fn shrank(size: u64) -> String {
     format!("truncated while being read (it had {size} bytes when opened; copytruncate or truncate -s 0?); the records read before were counted")
 }
 
+/// A file of `size` bytes cut into ranges of `chunk` bytes (`chunk > 0`).
+fn ranges<R: ?Sized>(
+    file: u32,
+    kind: LogKind,
+    handle: &Arc<R>,
+    size: u64,
+    chunk: u64,
+) -> impl Iterator<Item = Task<R>> + '_ {
+    (0..size.div_ceil(chunk)).map(move |k| Task {
+        file,
+        kind,
+        handle: Arc::clone(handle),
+        start: k * chunk,
+        end: size.min((k + 1) * chunk),
+        size,
+    })
+}
+
 /// Read one range of a regular file: find the first token that starts in
 /// it, feed tokens until the next would start at or after its end, and
 /// read on past the end only to finish the last one.
@@ -392,19 +410,7 @@ impl Reader {
                 Ok((Opened::Positioned(f, size), h)) => {
                     how = h;
                     bytes = size;
-                    let mut start = 0;
-                    while start < size {
-                        let end = size.min(start + chunk);
-                        tasks.push(Task {
-                            file: i as u32,
-                            kind: src.kind,
-                            handle: Arc::clone(&f),
-                            start,
-                            end,
-                            size,
-                        });
-                        start = end;
-                    }
+                    tasks.extend(ranges(i as u32, src.kind, &f, size, chunk));
                     // The first bytes, to tell at the end whether the file
                     // was truncated and written again meanwhile.
                     let mut head = vec![0; size.min(HEAD) as usize];
@@ -581,22 +587,10 @@ pub fn feed_ranges(
     chunk: u64,
     piece: usize,
 ) {
-    let size = data.len() as u64;
     let mut buf = Vec::new();
-    let mut start = 0;
-    while start < size {
-        let end = size.min(start + chunk.max(1));
-        let t = Task {
-            file,
-            kind,
-            handle: Arc::clone(&data),
-            start,
-            end,
-            size,
-        };
+    for t in ranges(file, kind, &data, data.len() as u64, chunk.max(1)) {
         // Memory does not shrink: the reads cannot fail.
         let _ = run_task(acc, &t, &mut buf, piece.max(1));
-        start = end;
     }
 }
 
