@@ -41,8 +41,14 @@ pub fn lines(input: &[u8]) {
     cfg.activity = a & 64 != 0;
     let chunk = (b % 32) as u64 + 1;
     let piece = (b / 32) as usize + 1;
-    let n = data.len() as u64;
+    every_read_path_agrees(cfg, kind, data, chunk, piece);
+}
 
+/// Whole, by the plain reference rule, streamed in `piece`-byte pieces,
+/// and cut into `chunk`-byte ranges read `piece` bytes at a time: one
+/// report, with every token counted once. Panics otherwise.
+pub fn every_read_path_agrees(cfg: Config, kind: LogKind, data: &[u8], chunk: u64, piece: usize) {
+    let n = data.len() as u64;
     let mut whole = Acc::new(cfg, 1);
     lines::feed(&mut whole, kind, 0, 0, data);
     let whole = report(whole, kind, n);
@@ -53,7 +59,7 @@ pub fn lines(input: &[u8]) {
 
     let mut streamed = Acc::new(cfg, 1);
     let mut l = lines::Lines::new(kind, 0, 0);
-    for p in data.chunks(piece) {
+    for p in data.chunks(piece.max(1)) {
         l.push(&mut streamed, p, u64::MAX);
     }
     l.finish(&mut streamed);
