@@ -399,8 +399,8 @@ impl Reader {
         let piece = self.piece.max(1);
         let mut tasks = Vec::new();
         let mut streams = Vec::new();
-        let mut handles: Vec<Option<(Arc<File>, u64)>> = vec![None; n];
-        let mut heads: Vec<Vec<u8>> = vec![Vec::new(); n];
+        // Regular files: the open file, its size at open, its first bytes.
+        let mut handles: Vec<Option<(Arc<File>, u64, Vec<u8>)>> = vec![None; n];
         let mut infos = Vec::with_capacity(n);
         for (i, src) in sources.iter().enumerate() {
             let mut bytes = 0;
@@ -418,8 +418,7 @@ impl Reader {
                     if !head_ok {
                         error = Some(shrank(size));
                     }
-                    heads[i] = head;
-                    handles[i] = Some((f, size));
+                    handles[i] = Some((f, size, head));
                 }
                 Ok((Opened::Stream(r, on_disk), h)) => {
                     how = h;
@@ -512,9 +511,9 @@ impl Reader {
         // reads looked), may have been read partly before and partly
         // after the truncation.
         for (i, h) in handles.iter().enumerate() {
-            if let Some((f, size)) = h {
+            if let Some((f, size, head)) = h {
                 if infos[i].error.is_none() {
-                    infos[i].error = changed(f, *size, &heads[i]);
+                    infos[i].error = changed(f, *size, head);
                 }
             }
         }
@@ -538,7 +537,7 @@ impl Reader {
 /// (only when something was skipped), counting newlines.
 fn example_lines(
     acc: &Acc,
-    handles: &[Option<(Arc<File>, u64)>],
+    handles: &[Option<(Arc<File>, u64, Vec<u8>)>],
     stream_lines: &std::collections::HashMap<(u32, u64), u64>,
     piece: usize,
 ) -> Vec<u64> {
@@ -550,7 +549,7 @@ fn example_lines(
         .examples
         .iter()
         .map(|&(file, off, _)| match &handles[file as usize] {
-            Some((f, size)) => {
+            Some((f, size, _)) => {
                 let upto = off.min(*size);
                 let (mut from, mut nl) = match counted {
                     Some((c, o, k)) if c == file && o <= upto => (o, k),
