@@ -1,5 +1,5 @@
-//! Library errors. The binary adds context with `anyhow` and maps each kind
-//! to an exit code (see `docs/cli.md`).
+//! Library errors. Each variant is one class of failure; the binary maps
+//! each class to one exit code (the table in `docs/cli.md`), in one place.
 
 use std::path::PathBuf;
 
@@ -11,24 +11,29 @@ pub enum Error {
     UnknownKind(PathBuf),
     #[error("reading standard input needs --kind latency|fallback|risk")]
     StdinNeedsKind,
-    #[error("{}: {source}", path.display())]
-    Io {
-        path: PathBuf,
-        #[source]
-        source: std::io::Error,
-    },
+    /// An input that cannot be read. The OS error is part of the message
+    /// and deliberately not a `source`, so it is printed once.
+    #[error("{}: {err}", path.display())]
+    Io { path: PathBuf, err: std::io::Error },
     #[error("{0}")]
     Usage(String),
     /// An input that exists but cannot be used (a corrupt state file).
     #[error("{}: {message}", path.display())]
     BadInput { path: PathBuf, message: String },
+    /// The output (`-o FILE`, `--state-out`, standard output) could not be
+    /// written.
+    #[error("{0}")]
+    Output(String),
+    /// Another run holds the lock on the same output file.
+    #[error("{0}")]
+    Locked(String),
 }
 
 impl Error {
-    pub fn io(path: impl Into<PathBuf>, source: std::io::Error) -> Self {
+    pub fn io(path: impl Into<PathBuf>, err: std::io::Error) -> Self {
         Error::Io {
             path: path.into(),
-            source,
+            err,
         }
     }
 }

@@ -1,11 +1,25 @@
-//! Parse the command line, dispatch, and map errors to exit codes.
+//! Parse the command line, dispatch, and map failures to exit codes: the
+//! one place where an error class becomes a code (docs/cli.md).
 
 use std::process::ExitCode;
 
 use aggmetrics::cli::{Cli, Command};
-use aggmetrics::cmd::{self, exit, LockedError, OutputError};
+use aggmetrics::cmd::{self, exit};
 use aggmetrics::error::Error;
 use clap::Parser;
+
+/// The exit code of a failure, by its class.
+fn code_of(e: &anyhow::Error) -> i32 {
+    match e.downcast_ref::<Error>() {
+        Some(Error::Usage(_) | Error::StdinNeedsKind | Error::UnknownKind(_)) => exit::USAGE,
+        Some(Error::NotFound(_) | Error::Io { .. } | Error::BadInput { .. }) => exit::NO_INPUT,
+        Some(Error::Output(_)) => exit::OUTPUT,
+        Some(Error::Locked(_)) => exit::LOCKED,
+        // Every failure the library expects has a class above; anything
+        // else is a bug, and must not pass for "input cannot be read".
+        None => exit::INTERNAL,
+    }
+}
 
 fn main() -> ExitCode {
     let cli = Cli::parse();
@@ -25,22 +39,12 @@ fn main() -> ExitCode {
             }) {
                 return ExitCode::from(exit::OK as u8);
             }
-            eprintln!("aggmetrics: error: {e:#}");
-            let code = if e.downcast_ref::<LockedError>().is_some() {
-                exit::LOCKED
-            } else if e.downcast_ref::<OutputError>().is_some() {
-                exit::OUTPUT
+            let code = code_of(&e);
+            if code == exit::INTERNAL {
+                eprintln!("aggmetrics: internal error (please report it): {e:#}");
             } else {
-                match e.downcast_ref::<Error>() {
-                    Some(Error::Usage(_) | Error::StdinNeedsKind | Error::UnknownKind(_)) => {
-                        exit::USAGE
-                    }
-                    Some(Error::NotFound(_) | Error::Io { .. } | Error::BadInput { .. }) => {
-                        exit::NO_INPUT
-                    }
-                    None => exit::NO_INPUT,
-                }
-            };
+                eprintln!("aggmetrics: error: {e:#}");
+            }
             ExitCode::from(code as u8)
         }
     }

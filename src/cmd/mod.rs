@@ -9,8 +9,6 @@ pub mod window;
 use std::io::Write;
 use std::path::Path;
 
-use anyhow::Context;
-
 use crate::cli::{ReadOpts, RegressionOpts};
 use crate::error::Error;
 use crate::read::ReadResult;
@@ -31,18 +29,53 @@ pub mod exit {
     pub const OUTPUT: i32 = 5;
     /// Another run holds the lock on the same `-o FILE`.
     pub const LOCKED: i32 = 6;
+    /// A failure of aggmetrics itself (a bug), never an expected outcome
+    /// (sysexits' EX_SOFTWARE).
+    pub const INTERNAL: i32 = 70;
 }
-
-/// Another run is writing the same output file.
-#[derive(Debug, thiserror::Error)]
-#[error("{0}")]
-pub struct LockedError(pub String);
 
 /// A lock on `FILE.lock`, held while one run reads and writes `-o FILE`,
 /// so two runs (a slow cron job and the next one) never interleave. The
-/// lock file stays in place: removing it would race with a third run.
+/// lock file is removed when the run ends (still holding the lock), so
+/// dated outputs leave nothing behind; a run that opened the file just
+/// before it was removed sees that the path no longer names its file and
+/// starts again on a new one (see [`lock_output`]).
 pub struct OutputLock {
-    _file: std::fs::File,
+    file: std::fs::File,
+    path: std::path::PathBuf,
+}
+
+impl Drop for OutputLock {
+    fn drop(&mut self) {
+        // Unlink first, unlock (close) second: a run waiting on the old
+        // inode then finds the path gone and retries.
+        let _ = std::fs::remove_file(&self.path);
+        let _ = self.file.unlock();
+    }
+}
+
+/// The folder an output file goes in, which must exist: aggmetrics
+/// creates files, never folders (a typo in a path should fail, not
+/// scatter folders).
+pub fn check_output_dir(path: &Path) -> Result<(), Error> {
+    let dir = match path.parent() {
+        Some(d) if !d.as_os_str().is_empty() => d,
+        _ => return Ok(()),
+    };
+    match std::fs::metadata(dir) {
+        Ok(m) if m.is_dir() => Ok(()),
+        Ok(_) => Err(Error::Output(format!(
+            "cannot write {}: {} is not a folder",
+            path.display(),
+            dir.display()
+        ))),
+        Err(_) => Err(Error::Output(format!(
+            "cannot write {}: the folder {} does not exist (create it first: mkdir -p {})",
+            path.display(),
+            dir.display(),
+            dir.display()
+        ))),
+    }
 }
 
 /// Take the lock for `-o FILE` (none without `-o`), or fail at once.
@@ -50,6 +83,7 @@ pub fn lock_output(output: Option<&Path>) -> anyhow::Result<Option<OutputLock>> 
     let Some(path) = output else {
         return Ok(None);
     };
+    check_output_dir(path)?;
     // `/dev/null`, `/dev/stdout`, a FIFO: nothing to tear, and no lock
     // file belongs beside them.
     if std::fs::metadata(path).is_ok_and(|m| !m.is_file()) {
@@ -58,35 +92,66 @@ pub fn lock_output(output: Option<&Path>) -> anyhow::Result<Option<OutputLock>> 
     let mut name = path.as_os_str().to_owned();
     name.push(".lock");
     let lock_path = std::path::PathBuf::from(name);
-    let file = std::fs::OpenOptions::new()
-        .create(true)
-        .truncate(false)
-        .write(true)
-        .open(&lock_path)
-        .map_err(|e| {
-            OutputError(format!(
-                "cannot create the lock file {}: {e}",
-                lock_path.display()
-            ))
-        })?;
-    match file.try_lock() {
-        Ok(()) => Ok(Some(OutputLock { _file: file })),
-        Err(std::fs::TryLockError::WouldBlock) => Err(LockedError(format!(
-            "another aggmetrics run is writing {} (it holds {}); not starting a second one",
-            path.display(),
-            lock_path.display()
-        ))
-        .into()),
-        Err(std::fs::TryLockError::Error(e)) => {
-            Err(OutputError(format!("cannot lock {}: {e}", lock_path.display())).into())
+    // A few tries: each retry means another run removed the lock file
+    // between our open and our lock, i.e. it just finished.
+    for _ in 0..16 {
+        let file = std::fs::OpenOptions::new()
+            .create(true)
+            .truncate(false)
+            .write(true)
+            .open(&lock_path)
+            .map_err(|e| {
+                Error::Output(format!(
+                    "cannot create the lock file {}: {e}",
+                    lock_path.display()
+                ))
+            })?;
+        match file.try_lock() {
+            Ok(()) => {}
+            Err(std::fs::TryLockError::WouldBlock) => {
+                return Err(Error::Locked(format!(
+                    "another aggmetrics run is writing {} (it holds {}); not starting a second one",
+                    path.display(),
+                    lock_path.display()
+                ))
+                .into())
+            }
+            Err(std::fs::TryLockError::Error(e)) => {
+                return Err(
+                    Error::Output(format!("cannot lock {}: {e}", lock_path.display())).into(),
+                )
+            }
+        }
+        if same_file(&file, &lock_path) {
+            return Ok(Some(OutputLock {
+                file,
+                path: lock_path,
+            }));
         }
     }
+    Err(Error::Locked(format!(
+        "{} keeps being replaced by other runs; not starting",
+        lock_path.display()
+    ))
+    .into())
 }
 
-/// An output failure, so `main` can pick its exit code.
-#[derive(Debug, thiserror::Error)]
-#[error("{0}")]
-pub struct OutputError(pub String);
+/// Whether `path` still names the open `file`.
+fn same_file(file: &std::fs::File, path: &Path) -> bool {
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::MetadataExt;
+        match (file.metadata(), std::fs::metadata(path)) {
+            (Ok(a), Ok(b)) => a.dev() == b.dev() && a.ino() == b.ino(),
+            _ => false,
+        }
+    }
+    #[cfg(not(unix))]
+    {
+        let _ = (file, path);
+        true
+    }
+}
 
 /// Write `bytes` to `path` atomically: a temporary file in the same folder,
 /// flushed and synced, then renamed over the target. On failure the old
@@ -100,7 +165,7 @@ pub fn write_atomic(path: &Path, bytes: &[u8]) -> anyhow::Result<()> {
     if let Ok(meta) = std::fs::metadata(path) {
         if !meta.is_file() {
             let fail =
-                |e: std::io::Error| OutputError(format!("cannot write {}: {e}", path.display()));
+                |e: std::io::Error| Error::Output(format!("cannot write {}: {e}", path.display()));
             let mut f = std::fs::OpenOptions::new()
                 .write(true)
                 .open(path)
@@ -120,12 +185,13 @@ pub fn write_atomic(path: &Path, bytes: &[u8]) -> anyhow::Result<()> {
 }
 
 fn replace_file(path: &Path, bytes: &[u8]) -> anyhow::Result<()> {
+    check_output_dir(path)?;
     let dir = match path.parent() {
         Some(d) if !d.as_os_str().is_empty() => d,
         _ => Path::new("."),
     };
     let fail = |what: &str, e: &dyn std::fmt::Display| {
-        OutputError(format!("cannot write {}: {what}: {e}", path.display()))
+        Error::Output(format!("cannot write {}: {what}: {e}", path.display()))
     };
     let mut tmp = tempfile::Builder::new()
         .prefix(".aggmetrics-")
@@ -160,7 +226,7 @@ pub fn write_stdout(bytes: &[u8]) -> anyhow::Result<()> {
     let mut out = std::io::stdout().lock();
     match out.write_all(bytes).and_then(|_| out.flush()) {
         Err(e) if e.kind() == std::io::ErrorKind::BrokenPipe => Ok(()),
-        r => r.context("writing to standard output"),
+        r => r.map_err(|e| Error::Output(format!("cannot write to standard output: {e}")).into()),
     }
 }
 
@@ -344,7 +410,10 @@ pub fn check_percentiles(ps: &[f64]) -> Result<(), Error> {
 /// files, baselines, reports and states are documents, not logs).
 pub fn read_capped(path: &Path, max: u64) -> Result<Option<Vec<u8>>, Error> {
     use std::io::Read;
-    let f = std::fs::File::open(path).map_err(|e| Error::io(path, e))?;
+    let f = std::fs::File::open(path).map_err(|e| match e.kind() {
+        std::io::ErrorKind::NotFound => Error::NotFound(path.to_path_buf()),
+        _ => Error::io(path, e),
+    })?;
     let mut buf = Vec::new();
     f.take(max + 1)
         .read_to_end(&mut buf)
@@ -354,6 +423,16 @@ pub fn read_capped(path: &Path, max: u64) -> Result<Option<Vec<u8>>, Error> {
 
 /// Largest gates file, baseline or report read.
 const MAX_DOC: u64 = 64 << 20;
+
+/// A setting given as a file (gates file, baseline): any failure to read
+/// it is a usage error, named with its flag.
+pub fn read_setting(path: &Path, flag: &str) -> Result<Vec<u8>, Error> {
+    read_doc(path, flag).map_err(|e| match e {
+        Error::NotFound(_) => Error::Usage(format!("{flag} {}: no such file", path.display())),
+        Error::Io { err, .. } => Error::Usage(format!("{flag} {}: {err}", path.display())),
+        other => other,
+    })
+}
 
 /// A small document (gates file, baseline, report), refusing huge ones.
 pub fn read_doc(path: &Path, what: &str) -> Result<Vec<u8>, Error> {

@@ -31,7 +31,7 @@ pub fn run(args: &RiskArgs) -> Result<i32> {
             let (gates, label) = match &args.gates {
                 None => (Gates::builtin(), "built-in runbook gates".to_string()),
                 Some(p) => {
-                    let text = super::read_doc(p, "gates file")?;
+                    let text = super::read_setting(p, "--gates")?;
                     let text = String::from_utf8(text).map_err(|_| {
                         Error::Usage(format!("gates file {} is not UTF-8 text", p.display()))
                     })?;
@@ -51,7 +51,7 @@ pub fn run(args: &RiskArgs) -> Result<i32> {
             let baseline = match &args.baseline {
                 None => None,
                 Some(p) => {
-                    let v: serde_json::Value = serde_json::from_slice(&super::read_doc(p, "baseline")?)
+                    let v: serde_json::Value = serde_json::from_slice(&super::read_setting(p, "--baseline")?)
                         .map_err(|e| {
                             Error::Usage(format!(
                                 "--baseline {} is not JSON ({e}): pass an `aggmetrics risk --format json` report",

@@ -19,6 +19,9 @@ pub fn run(args: &SummarizeArgs) -> Result<i32> {
     super::check_format(args.format, kind)?;
     // Held until the report is in place (dropped when run() returns).
     let _lock = super::lock_output(args.output.as_deref())?;
+    if let Some(p) = &args.state_out {
+        super::check_output_dir(p)?;
+    }
     let mut cfg = Config::new(mode, args.read.max_line_bytes);
     cfg.window = super::window::window(&args.window, jiff::Timestamp::now())?;
     cfg.bucket = args.by;

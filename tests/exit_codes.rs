@@ -1,0 +1,168 @@
+//! Every row of the exit-code table in docs/cli.md, each reached the way a
+//! user reaches it, and the messages those paths print.
+
+mod common;
+
+use common::{bin, risk_dir, risk_lines, sample_logs};
+
+fn run(args: &[&str]) -> (i32, String) {
+    let out = bin().args(args).output().expect("runs");
+    (
+        out.status.code().expect("exit code"),
+        String::from_utf8_lossy(&out.stderr).into_owned(),
+    )
+}
+
+fn logs() -> String {
+    sample_logs().display().to_string()
+}
+
+#[test]
+fn zero_success() {
+    assert_eq!(run(&["summarize", &logs(), "-q", "-f", "json"]).0, 0);
+}
+
+#[test]
+fn one_check_failed() {
+    let (code, err) = run(&[
+        "summarize",
+        &logs(),
+        "-q",
+        "--fail-on",
+        "fallback.error_rate>0.01",
+    ]);
+    assert_eq!(code, 1, "{err}");
+    assert!(err.contains("threshold breached"), "{err}");
+    // The sample logs hold damaged lines.
+    assert_eq!(run(&["summarize", &logs(), "-q", "--strict"]).0, 1);
+}
+
+#[test]
+fn two_usage_errors() {
+    assert_eq!(run(&["summarize", "--no-such-flag"]).0, 2);
+    assert_eq!(run(&["summarize", &logs(), "--fail-on", "x=1"]).0, 2);
+    assert_eq!(run(&["summarize", &logs(), "--day", "someday"]).0, 2);
+}
+
+#[test]
+fn a_missing_baseline_or_gates_file_is_a_usage_error_said_once() {
+    let d = risk_dir(&risk_lines(60, 0));
+    let dir = d.path().to_str().unwrap();
+    for flag in ["--baseline", "--gates"] {
+        let (code, err) = run(&["risk", dir, "--stage", "1", flag, "/no/such/file.json"]);
+        assert_eq!(code, 2, "{flag}: {err}");
+        assert!(
+            err.contains(flag) && err.contains("/no/such/file.json"),
+            "{err}"
+        );
+        // The OS error once, not repeated by the error chain.
+        assert_eq!(
+            err.matches("No such file").count() + err.matches("no such file").count(),
+            1,
+            "{err}"
+        );
+    }
+}
+
+#[test]
+fn three_hold() {
+    let d = risk_dir(&risk_lines(10, 0));
+    let (code, err) = run(&[
+        "risk",
+        d.path().to_str().unwrap(),
+        "--stage",
+        "1",
+        "--as-of",
+        "2026-02-10T00:10:00Z",
+    ]);
+    assert_eq!(code, 3, "{err}");
+}
+
+#[test]
+fn four_missing_input() {
+    let (code, err) = run(&["summarize", "/no/such/logs"]);
+    assert_eq!(code, 4, "{err}");
+    assert!(err.contains("/no/such/logs"), "{err}");
+    let (code, _) = run(&["compare", "/no/such/a.json", "/no/such/b.json"]);
+    assert_eq!(code, 4);
+}
+
+#[cfg(target_os = "linux")]
+#[test]
+fn five_standard_output_full() {
+    let full = std::fs::OpenOptions::new()
+        .write(true)
+        .open("/dev/full")
+        .unwrap();
+    let out = std::process::Command::new(common::bin_path())
+        .args(["summarize", &logs(), "-q", "-f", "json"])
+        .stdout(full)
+        .output()
+        .unwrap();
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(5), "{err}");
+    assert!(err.contains("standard output"), "{err}");
+}
+
+#[test]
+fn five_missing_output_folder_is_named() {
+    let d = tempfile::tempdir().unwrap();
+    let out = d.path().join("daily/2026-02-17.json");
+    let (code, err) = run(&["summarize", &logs(), "-q", "-o", out.to_str().unwrap()]);
+    assert_eq!(code, 5, "{err}");
+    assert!(
+        err.contains("does not exist")
+            && err.contains(&d.path().join("daily").display().to_string()),
+        "{err}"
+    );
+    assert!(
+        !err.contains(".lock"),
+        "the message names the folder, not the lock: {err}"
+    );
+    // The same for --state-out, before any log is read.
+    let st = d.path().join("state/x.state");
+    let (code, err) = run(&[
+        "summarize",
+        &logs(),
+        "-q",
+        "-f",
+        "json",
+        "--state-out",
+        st.to_str().unwrap(),
+    ]);
+    assert_eq!(code, 5, "{err}");
+    assert!(err.contains("does not exist"), "{err}");
+}
+
+#[test]
+fn six_locked_and_no_lock_file_left_behind() {
+    let d = tempfile::tempdir().unwrap();
+    let out = d.path().join("today.json");
+    let lock_path = d.path().join("today.json.lock");
+    let lock = std::fs::File::create(&lock_path).unwrap();
+    lock.lock().unwrap();
+    let (code, err) = run(&["summarize", &logs(), "-q", "-o", out.to_str().unwrap()]);
+    assert_eq!(code, 6, "{err}");
+    drop(lock);
+    std::fs::remove_file(&lock_path).unwrap();
+    // Dated outputs, as cron writes them: no .lock file piles up.
+    for day in ["2026-02-10", "2026-02-11"] {
+        let out = d.path().join(format!("{day}.json"));
+        let (code, err) = run(&[
+            "summarize",
+            &logs(),
+            "-q",
+            "-f",
+            "json",
+            "-o",
+            out.to_str().unwrap(),
+        ]);
+        assert_eq!(code, 0, "{err}");
+    }
+    let mut names: Vec<String> = std::fs::read_dir(d.path())
+        .unwrap()
+        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+        .collect();
+    names.sort();
+    assert_eq!(names, ["2026-02-10.json", "2026-02-11.json"]);
+}
