@@ -129,6 +129,47 @@ pub fn number(v: &Value, path: &str) -> Option<f64> {
     lookup(v, path)?.as_f64()
 }
 
+/// How many records (or values) a figure at `path` was computed from,
+/// when it is a percentile, min, max or mean (its group's `count`), or a
+/// rate (its `denominator`); `None` for a plain count. A figure with a
+/// support of 0 is "no data", not a 0 to compare with a bound.
+pub fn support(v: &Value, path: &str) -> Option<u64> {
+    let (parent, leaf) = match path.rsplit_once('.') {
+        Some((p, l)) => (lookup(v, p)?, l),
+        None => (v, path),
+    };
+    let u = |x: &Value| x.as_u64();
+    // A distribution's figure: `{p50, ..., min, max, mean, count}`.
+    let stat = leaf == "min"
+        || leaf == "max"
+        || leaf == "mean"
+        || (leaf.starts_with('p') && leaf[1..].parse::<f64>().is_ok());
+    if stat {
+        if let Some(n) = parent.get("count").and_then(u) {
+            return Some(n);
+        }
+    }
+    // A rate's own figure: `rates.<name>.value`.
+    if let (Some(d), true) = (parent.get("denominator"), leaf != "numerator") {
+        if leaf != "denominator" {
+            return u(d);
+        }
+    }
+    // A rounded top-level rate beside its `rates.<name>`.
+    if let Some(d) = parent
+        .get("rates")
+        .and_then(|r| r.get(leaf))
+        .and_then(|r| r.get("denominator"))
+    {
+        return u(d);
+    }
+    // The risk analyzer's `latency_p95` beside `latency_count`.
+    if leaf.starts_with("latency_p") {
+        return parent.get("latency_count").and_then(u);
+    }
+    None
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -158,6 +199,21 @@ mod tests {
             .unwrap_err()
             .contains("not a key path"));
         assert!("a > inf".parse::<Cond>().unwrap_err().contains("finite"));
+    }
+
+    #[test]
+    fn support_of_figures() {
+        let v: Value = serde_json::json!({
+            "g": {"count": 0, "t": {"p95": 0.0, "count": 0}},
+            "f": {"count": 7, "error_rate": 0.0, "rates": {"error_rate": {"value": 0.0, "numerator": 0, "denominator": 7}}},
+            "latency_p95": 1.0, "latency_count": 3
+        });
+        assert_eq!(support(&v, "g.t.p95"), Some(0));
+        assert_eq!(support(&v, "f.error_rate"), Some(7));
+        assert_eq!(support(&v, "f.rates.error_rate.value"), Some(7));
+        assert_eq!(support(&v, "f.rates.error_rate.numerator"), None);
+        assert_eq!(support(&v, "latency_p95"), Some(3));
+        assert_eq!(support(&v, "f.count"), None);
     }
 
     #[test]

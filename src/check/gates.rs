@@ -90,7 +90,37 @@ impl Gates {
         if g.alarms.max_silence_minutes.is_some_and(|x| !(x > 0.0)) {
             return Err("[alarms] max_silence_minutes must be above 0".into());
         }
+        g.check_keys()?;
         Ok(g)
+    }
+
+    /// Every condition of the file whose key no risk report can hold,
+    /// each with the nearest key that exists: a typo must not turn a
+    /// safety rule off.
+    pub fn check_keys(&self) -> Result<(), String> {
+        let schema = super::schema::risk();
+        let mut bad = Vec::new();
+        let mut see = |place: String, c: &Cond| {
+            if let Some(why) = super::schema::check(&schema, &c.path) {
+                bad.push(format!("{place} '{c}': {why}"));
+            }
+        };
+        for c in &self.alarms.rules {
+            see("[alarms] rules".into(), c);
+        }
+        for (name, st) in &self.stage {
+            for c in &st.go {
+                see(format!("[stage.{name}] go"), c);
+            }
+            for c in &st.rollback {
+                see(format!("[stage.{name}] rollback"), c);
+            }
+        }
+        if bad.is_empty() {
+            Ok(())
+        } else {
+            Err(bad.join("\n  "))
+        }
     }
 
     pub fn stage(&self, n: u8) -> Option<&Stage> {
@@ -205,17 +235,6 @@ fn minutes_text(m: f64) -> String {
     }
 }
 
-/// Denominator behind a metric, if it is a rate or a percentile.
-fn support(report: &Value, metric: &str) -> Option<u64> {
-    if let Some(d) = lookup(report, &format!("rates.{metric}.denominator")) {
-        return d.as_u64();
-    }
-    if metric.starts_with("latency_p") {
-        return number(report, "latency_count").map(|x| x as u64);
-    }
-    None
-}
-
 fn interval(report: &Value, metric: &str) -> Option<[f64; 2]> {
     let w = lookup(report, &format!("rates.{metric}.wilson_95"))?;
     Some([w.get(0)?.as_f64()?, w.get(1)?.as_f64()?])
@@ -236,12 +255,14 @@ fn cond(report: &Value, kind: Kind, c: &Cond) -> Criterion {
         straddles,
         reason: String::new(),
     };
+    // The key is known (checked when the gates were read): no value here
+    // means no data, e.g. a breakdown key that never occurred.
     let Some(v) = value else {
-        out.reason = format!("{} is not a number in the report", c.path);
+        out.reason = format!("{}: no data in this report", c.path);
         return out;
     };
-    if support(report, &c.path) == Some(0) {
-        out.reason = format!("{}: no records to compute it from", c.path);
+    if super::expr::support(report, &c.path) == Some(0) {
+        out.reason = format!("{}: no data (no records to compute it from)", c.path);
         return out;
     }
     let holds = c.op.holds(v, c.bound);

@@ -6,3 +6,4 @@
 pub mod compare;
 pub mod expr;
 pub mod gates;
+pub mod schema;

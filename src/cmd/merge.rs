@@ -11,6 +11,7 @@ use crate::state;
 
 pub fn run(args: &MergeArgs) -> Result<i32> {
     super::check_percentiles(&args.percentiles)?;
+    super::check_fail_on(&args.fail_on, &args.percentiles)?;
     let _lock = super::lock_output(args.output.as_deref())?;
     let mut states = Vec::with_capacity(args.states.len());
     for p in &args.states {
@@ -39,15 +40,13 @@ pub fn run(args: &MergeArgs) -> Result<i32> {
         }
     }
     let report = Report::build(&merged, &args.percentiles);
-    let breaches = fail_on(&args.fail_on, &report)?;
+    let checks = fail_on(&args.fail_on, &report)?;
     if let Some(p) = &args.state_out {
         write_atomic(p, &state::encode(&merged))?;
     }
     emit(args.format, Doc::Summary(&report), args.output.as_deref())?;
-    for b in &breaches {
-        eprintln!("aggmetrics: threshold breached: {b}");
-    }
-    Ok(if breaches.is_empty() {
+    checks.print(args.quiet);
+    Ok(if checks.breaches.is_empty() {
         exit::OK
     } else {
         exit::CHECK_FAILED

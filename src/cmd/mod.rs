@@ -369,27 +369,77 @@ pub fn emit(format: Format, doc: Doc<'_>, output: Option<&Path>) -> anyhow::Resu
     }
 }
 
-/// `--fail-on` conditions that hold on the report (each a breach, named
-/// with its value); a key path with no number behind it is a usage error.
-/// The report is turned into JSON only when there is a condition.
+/// A usage error for any `--fail-on` key that no summary report with these
+/// percentiles can hold: checked before reading, so a typo fails at once
+/// instead of turning an alert off.
+pub fn check_fail_on(conds: &[crate::check::expr::Cond], ps: &[f64]) -> Result<(), Error> {
+    if conds.is_empty() {
+        return Ok(());
+    }
+    let schema = crate::check::schema::summary(ps);
+    let bad: Vec<String> = conds
+        .iter()
+        .filter_map(|c| {
+            crate::check::schema::check(&schema, &c.path)
+                .map(|why| format!("--fail-on '{c}': {why}"))
+        })
+        .collect();
+    if bad.is_empty() {
+        Ok(())
+    } else {
+        Err(Error::Usage(bad.join("\n  ")))
+    }
+}
+
+/// What `--fail-on` found: conditions that hold (breaches, each named with
+/// its value), and conditions with no data in this run (a step absent from
+/// a quiet window, a rate over no records): neither breached nor met.
+#[derive(Debug, Default)]
+pub struct Checks {
+    pub breaches: Vec<String>,
+    pub no_data: Vec<String>,
+}
+
+impl Checks {
+    /// Print them on standard error (breaches always; no data unless
+    /// `--quiet`).
+    pub fn print(&self, quiet: bool) {
+        for b in &self.breaches {
+            eprintln!("aggmetrics: threshold breached: {b}");
+        }
+        if !quiet {
+            for n in &self.no_data {
+                eprintln!("aggmetrics: no data: {n}");
+            }
+        }
+    }
+}
+
+/// Judge `--fail-on` conditions (their keys already checked by
+/// [`check_fail_on`]) on the report. The report is turned into JSON only
+/// when there is a condition.
 pub fn fail_on(
     conds: &[crate::check::expr::Cond],
     report: &crate::report::Report,
-) -> anyhow::Result<Vec<String>> {
+) -> anyhow::Result<Checks> {
+    let mut out = Checks::default();
     if conds.is_empty() {
-        return Ok(Vec::new());
+        return Ok(out);
     }
     let report = serde_json::to_value(report)?;
-    let mut out = Vec::new();
     for c in conds {
-        let v = crate::check::expr::number(&report, &c.path).ok_or_else(|| {
-            Error::Usage(format!(
-                "--fail-on '{c}': the report has no number at '{}' (see docs/report.md for the key paths; a step or outcome that never occurred has none)",
+        let value = crate::check::expr::number(&report, &c.path);
+        let support = crate::check::expr::support(&report, &c.path);
+        match value {
+            Some(v) if support != Some(0) => {
+                if c.op.holds(v, c.bound) {
+                    out.breaches.push(format!("{} = {v} ({c})", c.path));
+                }
+            }
+            _ => out.no_data.push(format!(
+                "--fail-on '{c}' not judged: {} has no records in this run",
                 c.path
-            ))
-        })?;
-        if c.op.holds(v, c.bound) {
-            out.push(format!("{} = {v} ({c})", c.path));
+            )),
         }
     }
     Ok(out)

@@ -17,6 +17,7 @@ pub fn run(args: &SummarizeArgs) -> Result<i32> {
         DocKind::Summary
     };
     super::check_format(args.format, kind)?;
+    super::check_fail_on(&args.fail_on, &args.percentiles)?;
     // Held until the report is in place (dropped when run() returns).
     let _lock = super::lock_output(args.output.as_deref())?;
     if let Some(p) = &args.state_out {
@@ -31,9 +32,8 @@ pub fn run(args: &SummarizeArgs) -> Result<i32> {
     if let Some(p) = &args.state_out {
         super::write_atomic(p, &crate::state::encode(&result))?;
     }
-    // --fail-on judges the whole run, before anything is written: a key
-    // that is not in the report is a usage error.
-    let breaches = super::fail_on(&args.fail_on, &report)?;
+    // --fail-on judges the whole run; the report is written either way.
+    let checks = super::fail_on(&args.fail_on, &report)?;
     if args.by.is_some() {
         let b = crate::report::BucketReport::build(&result, &args.percentiles, &report);
         emit(args.format, Doc::Buckets(&b), args.output.as_deref())?;
@@ -49,10 +49,8 @@ pub fn run(args: &SummarizeArgs) -> Result<i32> {
             report.meta.keys_dropped
         );
     }
-    for b in &breaches {
-        eprintln!("aggmetrics: threshold breached: {b}");
-    }
-    if !breaches.is_empty() {
+    checks.print(args.read.quiet);
+    if !checks.breaches.is_empty() {
         return Ok(exit::CHECK_FAILED);
     }
     if args.strict && (report.skipped.total > 0 || report.meta.incomplete) {

@@ -1,0 +1,179 @@
+//! Conditions that never silently turn off: a key no report can hold is a
+//! usage error before any log is read (with the nearest key); a key with no
+//! value in this run is "no data", shown, and the report is still written.
+
+mod common;
+
+use common::{bin, risk_dir, risk_lines};
+
+#[test]
+fn a_typo_in_a_gates_file_is_a_usage_error_before_reading() {
+    let d = tempfile::tempdir().unwrap();
+    let gates = d.path().join("g.toml");
+    std::fs::write(
+        &gates,
+        "[alarms]\nrules = [\"error_rate_ > 0.05\"]\n[stage.1]\nmin_days = 0\ngo = [\"error_rate < 0.05\"]\n",
+    )
+    .unwrap();
+    // The logs do not even exist: the gates are checked first.
+    let out = bin()
+        .args(["risk", "/no/such/logs", "--stage", "1", "--gates"])
+        .arg(&gates)
+        .output()
+        .unwrap();
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(2), "{err}");
+    assert!(err.contains("error_rate_ > 0.05"), "{err}");
+    assert!(err.contains("nearest key is 'error_rate'"), "{err}");
+    // And with logs that would otherwise give GO.
+    let logs = risk_dir(&risk_lines(60, 0));
+    let out = bin()
+        .arg("risk")
+        .arg(logs.path())
+        .args(["--stage", "1", "--as-of", "2026-02-10T01:00:00Z", "--gates"])
+        .arg(&gates)
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    // Fixed, the same file judges.
+    std::fs::write(
+        &gates,
+        "[alarms]\nrules = [\"error_rate > 0.05\"]\n[stage.1]\nmin_days = 0\ngo = [\"error_rate < 0.05\"]\n",
+    )
+    .unwrap();
+    let out = bin()
+        .arg("risk")
+        .arg(logs.path())
+        .args(["--stage", "1", "--as-of", "2026-02-10T01:00:00Z", "--gates"])
+        .arg(&gates)
+        .output()
+        .unwrap();
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&out.stdout)
+    );
+}
+
+#[test]
+fn a_gates_rule_on_a_breakdown_key_that_never_occurred_is_no_data() {
+    let d = tempfile::tempdir().unwrap();
+    let gates = d.path().join("g.toml");
+    std::fs::write(
+        &gates,
+        "[alarms]\nrules = [\"status_breakdown.timeout > 3\"]\n[stage.1]\nmin_days = 0\ngo = [\"error_rate < 0.05\"]\n",
+    )
+    .unwrap();
+    let logs = risk_dir(&risk_lines(60, 0));
+    let out = bin()
+        .arg("risk")
+        .arg(logs.path())
+        .args([
+            "--stage",
+            "1",
+            "--as-of",
+            "2026-02-10T01:00:00Z",
+            "-f",
+            "json",
+            "--gates",
+        ])
+        .arg(&gates)
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(0));
+    let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    let c = v["verdict"]["criteria"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|c| c["metric"] == "status_breakdown.timeout")
+        .unwrap()
+        .clone();
+    assert!(c["reason"].as_str().unwrap().contains("no data"), "{c}");
+}
+
+#[test]
+fn fail_on_typo_is_a_usage_error_before_reading_with_the_nearest_key() {
+    let out = bin()
+        .args([
+            "summarize",
+            "/no/such/logs",
+            "--fail-on",
+            "fallback.eror_rate>0.05",
+        ])
+        .output()
+        .unwrap();
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(2), "{err}");
+    assert!(
+        err.contains("nearest key is 'fallback.error_rate'"),
+        "{err}"
+    );
+}
+
+/// A quiet window: a step that did not occur, rates over no records.
+#[test]
+fn fail_on_a_figure_with_no_data_still_writes_the_report() {
+    let d = tempfile::tempdir().unwrap();
+    let logs = d.path().join("logs");
+    std::fs::create_dir(&logs).unwrap();
+    std::fs::write(
+        logs.join("pipeline_latency.jsonl"),
+        common::latency_lines(&[10.0, 20.0, 30.0]),
+    )
+    .unwrap();
+    let prom = d.path().join("aggmetrics.prom");
+    let out = bin()
+        .arg("summarize")
+        .arg(&logs)
+        .args([
+            "--since",
+            "2026-02-10T12:00:00Z",
+            "-f",
+            "prometheus",
+            "--fail-on",
+            "latency.all.steps.rerank_ms.p95>20",
+            "--fail-on",
+            "fallback.success_rate<0.5",
+            "--fail-on",
+            "latency.all.total_ms.p95>25",
+            "-o",
+        ])
+        .arg(&prom)
+        .output()
+        .unwrap();
+    let err = String::from_utf8_lossy(&out.stderr);
+    // p95 of total_ms (30) is a real breach; the other two have no data.
+    assert_eq!(out.status.code(), Some(1), "{err}");
+    assert!(
+        err.contains("threshold breached: latency.all.total_ms.p95"),
+        "{err}"
+    );
+    assert!(
+        err.contains("no data: --fail-on 'latency.all.steps.rerank_ms.p95 > 20'"),
+        "{err}"
+    );
+    assert!(
+        err.contains("no data: --fail-on 'fallback.success_rate < 0.5'"),
+        "{err}"
+    );
+    assert!(!err.contains("breached: fallback"), "{err}");
+    assert!(std::fs::read_to_string(&prom)
+        .unwrap()
+        .contains("aggmetrics_"));
+    // Without the real breach: exit 0.
+    let out = bin()
+        .arg("summarize")
+        .arg(&logs)
+        .args([
+            "-q",
+            "--fail-on",
+            "latency.all.steps.rerank_ms.p95>20",
+            "--fail-on",
+            "fallback.success_rate<0.5",
+        ])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(0));
+}
