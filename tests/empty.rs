@@ -98,3 +98,61 @@ fn stdin_and_unknown_files_need_a_kind() {
         .assert()
         .success();
 }
+
+#[test]
+fn a_folder_of_wrong_names_is_not_a_quiet_day_under_strict() {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(
+        dir.path().join("pipeline_latency.json"),
+        latency_lines(&[1.0, 2.0]),
+    )
+    .unwrap();
+    std::fs::write(dir.path().join("README.md"), "notes\n").unwrap();
+    let d = dir.path().to_str().unwrap();
+    // Without --strict: zeros and exit 0, with a warning naming the file
+    // that nearly matched (and not README.md).
+    let (v, out) = summarize_json(&[d]);
+    assert_eq!(out.status.code(), Some(0));
+    assert_zeros(&v);
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(err.contains("pipeline_latency.json"), "{err}");
+    assert!(!err.contains("README.md"), "{err}");
+    // With --strict: exit 1, for summarize and risk.
+    let (_, out) = summarize_json(&[d, "--strict"]);
+    assert_eq!(out.status.code(), Some(1));
+    let (_, code, _) = risk_json(&[d, "--strict"]);
+    assert_eq!(code, 1);
+    // Empty logs found are still a quiet day under --strict.
+    std::fs::write(dir.path().join("pipeline_latency.jsonl"), "").unwrap();
+    let (_, out) = summarize_json(&[d, "--strict"]);
+    assert_eq!(out.status.code(), Some(0));
+}
+
+#[test]
+fn stdin_of_another_kind_says_the_kind_looks_wrong() {
+    // Latency records read as fallback: they parse (only timestamp is
+    // required) but none has an llm_outcome.
+    let out = bin()
+        .args(["summarize", "-", "--kind", "fallback", "-f", "json"])
+        .write_stdin(latency_lines(&[1.0, 2.0, 3.0]))
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(0));
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        err.contains("none of the 3 fallback records has an llm_outcome"),
+        "{err}"
+    );
+    // Fallback records read as latency: every line damaged.
+    let fb = "{\"timestamp\": \"2026-02-10T12:00:00+00:00\", \"llm_outcome\": \"success\"}\n";
+    let out = bin()
+        .args(["summarize", "-", "--kind", "latency", "-f", "json"])
+        .write_stdin(fb.repeat(4))
+        .output()
+        .unwrap();
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        err.contains("none of its 4 lines is a latency record"),
+        "{err}"
+    );
+}

@@ -29,7 +29,7 @@ fn load(path: &Path, opts: &ReadOpts) -> Result<Value> {
     if path.is_dir() {
         let cfg = Config::new(Mode::Hdr { sigfig: 3 }, opts.max_line_bytes);
         let result = super::read_logs(&[path.to_path_buf()], None, opts, cfg)?;
-        super::warn_read(opts, &[path.to_path_buf()], &result);
+        super::warn_read(opts, &result);
         let report = Report::build(&result, &[50.0, 95.0, 99.0]);
         return serde_json::to_value(&report).context("serializing the report");
     }

@@ -280,6 +280,9 @@ pub fn read_logs(
         for w in &found.warnings {
             eprintln!("aggmetrics: warning: {w}");
         }
+        if found.sources.is_empty() {
+            no_logs_warning(paths, &found.near_misses);
+        }
     }
     let bar = progress_bar(&found.sources, o.quiet);
     let result = crate::read::Reader::new(threads, o.max_decompressed_bytes).read_with(
@@ -315,18 +318,67 @@ fn progress_bar(sources: &[crate::input::Source], quiet: bool) -> indicatif::Pro
     bar
 }
 
+/// No log file in `paths`: say which names are recognised, and which
+/// files nearly matched.
+fn no_logs_warning(paths: &[std::path::PathBuf], near: &[std::path::PathBuf]) {
+    let p: Vec<String> = paths.iter().map(|p| p.display().to_string()).collect();
+    let mut msg = format!(
+        "no log files found in {} (recognised names: pipeline_latency*.jsonl, fallback_metrics*.jsonl, partial_trust_risk*.jsonl, with rotation suffixes); the report is empty and --strict exits 1",
+        p.join(", ")
+    );
+    if !near.is_empty() {
+        let names: Vec<String> = near
+            .iter()
+            .take(5)
+            .map(|p| p.display().to_string())
+            .collect();
+        msg.push_str(&format!(
+            "; not read, as their names do not say which log they are: {}{} (rename them, or name each with --kind)",
+            names.join(", "),
+            if near.len() > 5 { ", ..." } else { "" }
+        ));
+    }
+    eprintln!("aggmetrics: warning: {msg}");
+}
+
+/// Inputs read as a kind their records do not look like: every line
+/// damaged, or no record carrying the field that defines the kind.
+fn kind_looks_wrong(result: &ReadResult) {
+    use crate::parse::LogKind;
+    for i in &result.inputs {
+        if i.records == 0 && i.skipped > 0 {
+            eprintln!(
+                "aggmetrics: warning: {}: none of its {} lines is a {} record: is it that kind of log (--kind)?",
+                i.path,
+                i.skipped,
+                i.kind.name()
+            );
+        }
+    }
+    let m = &result.acc.total;
+    let read = |k: LogKind| result.inputs.iter().any(|i| i.kind == k);
+    let all_unknown =
+        |k: &crate::agg::Keyed<u64>, n: u64| n > 0 && k.get("unknown").copied() == Some(n);
+    if read(LogKind::Fallback) && all_unknown(&m.fallback.outcomes, m.fallback.count) {
+        eprintln!(
+            "aggmetrics: warning: none of the {} fallback records has an llm_outcome: is this a fallback log (--kind fallback)?",
+            m.fallback.count
+        );
+    }
+    if read(LogKind::Risk) && all_unknown(&m.risk.status, m.risk.total) {
+        eprintln!(
+            "aggmetrics: warning: none of the {} risk records has a status: is this a partial-trust risk log (--kind risk)?",
+            m.risk.total
+        );
+    }
+}
+
 /// Warnings about what a read could not use (unless `--quiet`).
-pub fn warn_read(o: &ReadOpts, paths: &[std::path::PathBuf], result: &ReadResult) {
+pub fn warn_read(o: &ReadOpts, result: &ReadResult) {
     if o.quiet {
         return;
     }
-    if result.inputs.is_empty() {
-        let p: Vec<String> = paths.iter().map(|p| p.display().to_string()).collect();
-        eprintln!(
-            "aggmetrics: warning: no log files found in {}",
-            p.join(", ")
-        );
-    }
+    kind_looks_wrong(result);
     for i in &result.inputs {
         if let Some(e) = &i.error {
             eprintln!(

@@ -98,13 +98,17 @@ pub fn run(args: &RiskArgs) -> Result<i32> {
     }
 
     emit(args.format, Doc::Risk(&report), args.output.as_deref())?;
-    warn_read(&args.read, &args.paths, &result);
+    warn_read(&args.read, &result);
 
     let verdict = report.verdict.as_ref().map_or(exit::OK, |v| v.exit_code);
     if verdict == exit::CHECK_FAILED {
         return Ok(verdict);
     }
-    if args.strict && (report.skipped.total > 0 || report.meta.incomplete) {
+    // --strict: anything that makes the figures less than the logs hold,
+    // including finding no log at all.
+    if args.strict
+        && (report.skipped.total > 0 || report.meta.incomplete || result.inputs.is_empty())
+    {
         return Ok(exit::CHECK_FAILED);
     }
     Ok(verdict)

@@ -41,7 +41,7 @@ pub fn run(args: &SummarizeArgs) -> Result<i32> {
         emit(args.format, Doc::Summary(&report), args.output.as_deref())?;
     }
 
-    warn_read(&args.read, &args.paths, &result);
+    warn_read(&args.read, &result);
     if !args.read.quiet && report.meta.keys_dropped > 0 {
         eprintln!(
             "aggmetrics: warning: more than {} distinct keys in a breakdown; {} observations folded out (see meta.keys_dropped)",
@@ -53,7 +53,11 @@ pub fn run(args: &SummarizeArgs) -> Result<i32> {
     if !checks.breaches.is_empty() {
         return Ok(exit::CHECK_FAILED);
     }
-    if args.strict && (report.skipped.total > 0 || report.meta.incomplete) {
+    // --strict: anything that makes the figures less than the logs hold,
+    // including finding no log at all.
+    if args.strict
+        && (report.skipped.total > 0 || report.meta.incomplete || result.inputs.is_empty())
+    {
         return Ok(exit::CHECK_FAILED);
     }
     Ok(exit::OK)

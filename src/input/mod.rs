@@ -48,6 +48,22 @@ pub struct Source {
 pub struct Found {
     pub sources: Vec<Source>,
     pub warnings: Vec<String>,
+    /// Files in a folder whose names nearly match a log's (a `.json`
+    /// instead of `.jsonl`, other case, an unknown suffix): not read, named
+    /// when nothing was found.
+    pub near_misses: Vec<PathBuf>,
+}
+
+/// A name that looks meant for a log but is not recognised.
+fn near_miss(name: &str) -> bool {
+    let lower = name.to_ascii_lowercase();
+    let stems = ["pipeline_latency", "fallback_metrics", "partial_trust_risk"];
+    stems
+        .iter()
+        .any(|s| lower.contains(s) || lower.contains(&s.replace('_', "-")))
+        || [".jsonl", ".json", ".ndjson", ".log"]
+            .iter()
+            .any(|e| compression_of(&lower).0.ends_with(e))
 }
 
 /// `name` without a `.gz` / `.zst` suffix, and which it was.
@@ -136,7 +152,7 @@ pub fn discover(paths: &[PathBuf], kind: Option<LogKind>, follow: bool) -> Resul
             _ => Error::io(p, e),
         })?;
         if meta.is_dir() {
-            for s in scan_dir(p, kind, follow, &mut found.warnings)? {
+            for s in scan_dir(p, kind, follow, &mut found.warnings, &mut found.near_misses)? {
                 push(s, &mut found.sources);
             }
         } else {
@@ -167,6 +183,7 @@ fn scan_dir(
     only: Option<LogKind>,
     follow: bool,
     warnings: &mut Vec<String>,
+    near: &mut Vec<PathBuf>,
 ) -> Result<Vec<Source>> {
     let rd = fs::read_dir(dir).map_err(|e| Error::io(dir, e))?;
     let real_dir = fs::canonicalize(dir).map_err(|e| Error::io(dir, e))?;
@@ -178,6 +195,9 @@ fn scan_dir(
             continue;
         };
         let Some((kind, compression)) = classify(name) else {
+            if near_miss(name) {
+                near.push(path.clone());
+            }
             continue;
         };
         if only.is_some_and(|k| k != kind) {
@@ -244,6 +264,23 @@ mod tests {
             ("assist.jsonl", Option::None),
         ] {
             assert_eq!(classify(name), want, "{name}");
+        }
+    }
+
+    #[test]
+    fn near_misses() {
+        for name in [
+            "pipeline_latency.json",
+            "Pipeline_Latency.JSONL",
+            "fallback-metrics.jsonl",
+            "partial_trust_risk.jsonl.bak",
+            "assist.jsonl",
+            "today.ndjson.gz",
+        ] {
+            assert!(near_miss(name), "{name}");
+        }
+        for name in ["README.md", "notes.txt", "core"] {
+            assert!(!near_miss(name), "{name}");
         }
     }
 }
