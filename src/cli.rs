@@ -168,7 +168,8 @@ pub fn parse_size(s: &str) -> Result<u64, String> {
 #[derive(Debug, Args, Clone, Default)]
 pub struct WindowOpts {
     /// Count only records at or after T: RFC 3339, a date (its 00:00 UTC),
-    /// `today` or `yesterday`.
+    /// `today`, `yesterday`, `now`, or a time ago (`90m ago`, `1h ago`,
+    /// `2 days ago`).
     ///
     /// Example: --since 2026-02-17T06:00:00Z
     #[arg(long, value_name = "T")]
@@ -274,8 +275,10 @@ pub struct RiskArgs {
     #[arg(long, value_name = "FILE", requires = "stage")]
     pub baseline: Option<PathBuf>,
 
-    /// The time the silence alarm measures "since the last record" to
-    /// (RFC 3339; default: now).
+    /// The time the verdict is judged at: the silence alarm measures "since
+    /// the last record" to it, and relative window times (today, 1h ago)
+    /// count from it. Same forms as --since; default: now. Before the
+    /// newest record is a usage error.
     ///
     /// Example: --as-of 2026-02-20T00:00:00Z
     #[arg(long, value_name = "TIME", requires = "stage")]

@@ -161,3 +161,52 @@ fn fail_on_both_ways() {
         assert!(String::from_utf8_lossy(&out.stderr).contains(why), "{expr}");
     }
 }
+
+#[test]
+fn as_of_takes_every_time_form_and_refuses_a_time_before_the_data() {
+    // 60 records a minute apart from 2026-02-10T00:00Z.
+    let d = risk_dir(&risk_lines(60, 0));
+    let dir = d.path().to_str().unwrap();
+    // A plain date, as --since takes it: the day after is 23 hours after
+    // the last record, so the silence alarm fires (rollback), named to the
+    // second, without nanoseconds.
+    let (v, code, err) = risk_json(&[dir, "--stage", "1", "--as-of", "2026-02-11"]);
+    assert_eq!(code, 1, "{err}");
+    let as_of = v["verdict"]["as_of"].as_str().unwrap();
+    assert_eq!(as_of, "2026-02-11T00:00:00Z");
+    // A time before the newest record: usage error, no verdict.
+    let (code, err) = {
+        let out = bin()
+            .args([
+                "risk",
+                dir,
+                "--stage",
+                "1",
+                "--as-of",
+                "2026-02-10T00:30:00Z",
+            ])
+            .output()
+            .unwrap();
+        (
+            out.status.code(),
+            String::from_utf8_lossy(&out.stderr).into_owned(),
+        )
+    };
+    assert_eq!(code, Some(2), "{err}");
+    assert!(
+        err.contains("before the newest record read (2026-02-10T00:59:00Z)"),
+        "{err}"
+    );
+    // Relative forms count from --as-of.
+    let (v, code, err) = risk_json(&[
+        dir,
+        "--stage",
+        "1",
+        "--as-of",
+        "2026-02-10T01:00:00Z",
+        "--since",
+        "30m ago",
+    ]);
+    assert_eq!(code, 3, "{err}");
+    assert_eq!(v["total_records"], 30);
+}

@@ -21,7 +21,18 @@ pub fn run(args: &RiskArgs) -> Result<i32> {
     // Always by day: the gates count the days covered.
     cfg.bucket = Some(Bucket::Day);
     cfg.activity = true;
-    cfg.window = super::window::window(&args.window, jiff::Timestamp::now())?;
+    // "Now" for the silence alarm and for relative times (`today`, `1h
+    // ago`) in the window: --as-of, so a past day can be judged as it was.
+    let now = match &args.as_of {
+        Some(s) => {
+            let us = super::window::instant(s, jiff::Timestamp::now())
+                .map_err(|e| Error::Usage(format!("--as-of: {e}")))?;
+            jiff::Timestamp::from_microsecond(us)
+                .map_err(|e| Error::Usage(format!("--as-of '{s}': {e}")))?
+        }
+        None => jiff::Timestamp::now(),
+    };
+    cfg.window = super::window::window(&args.window, now)?;
 
     // Read the gates and baseline before the logs: a typo should not cost
     // a long read.
@@ -68,14 +79,6 @@ pub fn run(args: &RiskArgs) -> Result<i32> {
                     Some((v, p.display().to_string()))
                 }
             };
-            let now = match &args.as_of {
-                Some(s) => s.parse::<jiff::Timestamp>().map_err(|e| {
-                    Error::Usage(format!(
-                        "--as-of '{s}' is not an RFC 3339 time such as 2026-02-20T00:00:00Z ({e})"
-                    ))
-                })?,
-                None => jiff::Timestamp::now(),
-            };
             Some((stage, gates, label, baseline, now))
         }
     };
@@ -84,13 +87,25 @@ pub fn run(args: &RiskArgs) -> Result<i32> {
     let mut report = RiskReport::build(&result, args.by.is_some());
 
     if let Some((stage, gates, label, baseline, now)) = &judge {
+        // A "now" before the newest record would measure silence
+        // backwards and call any gap fine.
+        if let Some((last_us, _, _)) = &result.acc.total.time.last {
+            if now.as_microsecond() < *last_us {
+                return Err(Error::Usage(format!(
+                    "--as-of {} is before the newest record read ({}): judge as of a time after the logs end, or window the stage with --until",
+                    super::window::show(now.as_microsecond()),
+                    super::window::show(*last_us)
+                ))
+                .into());
+            }
+        }
         let value = serde_json::to_value(&report).context("serializing the report")?;
         let cx = Context {
             stage: *stage,
             baseline: baseline.as_ref().map(|(v, _)| v),
             baseline_label: baseline.as_ref().map(|(_, l)| l.clone()),
             as_of_us: now.as_microsecond(),
-            as_of: now.to_string(),
+            as_of: super::window::show(now.as_microsecond()),
             gates_label: label.clone(),
             thresholds: t,
         };

@@ -23,9 +23,34 @@ fn day_start(s: &str, now: Timestamp) -> Option<i64> {
     Some(ts.as_microsecond())
 }
 
-/// An instant: RFC 3339, or a day's start.
+/// `90m ago`, `1h ago`, `2 days ago`, `1 week ago`: microseconds before
+/// `now`.
+fn ago(s: &str, now: Timestamp) -> Option<i64> {
+    let t = s.trim().strip_suffix("ago")?.trim();
+    let split = t.find(|c: char| !c.is_ascii_digit())?;
+    let n: i64 = t[..split].parse().ok()?;
+    let unit_us: i64 = match t[split..].trim() {
+        "s" | "sec" | "secs" | "second" | "seconds" => 1_000_000,
+        "m" | "min" | "mins" | "minute" | "minutes" => 60_000_000,
+        "h" | "hour" | "hours" => 3_600_000_000,
+        "d" | "day" | "days" => DAY_US,
+        "w" | "week" | "weeks" => 7 * DAY_US,
+        _ => return None,
+    };
+    now.as_microsecond().checked_sub(n.checked_mul(unit_us)?)
+}
+
+/// An instant, the one parser behind every time flag (`--since`,
+/// `--until`, `--as-of`): RFC 3339 (`2026-02-17T06:00:00Z`), a date (its
+/// 00:00 UTC), `today`, `yesterday`, `now`, or `N{s,m,h,d,w} ago`.
 pub fn instant(s: &str, now: Timestamp) -> Result<i64, String> {
     if let Some(us) = day_start(s, now) {
+        return Ok(us);
+    }
+    if s.trim() == "now" {
+        return Ok(now.as_microsecond());
+    }
+    if let Some(us) = ago(s, now) {
         return Ok(us);
     }
     s.trim()
@@ -33,9 +58,23 @@ pub fn instant(s: &str, now: Timestamp) -> Result<i64, String> {
         .map(|t| t.as_microsecond())
         .map_err(|_| {
             format!(
-                "'{s}' is not a time: use RFC 3339 (2026-02-17T06:00:00Z), a date (2026-02-17), today or yesterday"
+                "'{s}' is not a time: use RFC 3339 (2026-02-17T06:00:00Z), a date (2026-02-17), today, yesterday, now, or a time ago (90m ago, 1h ago, 2 days ago)"
             )
         })
+}
+
+/// RFC 3339 in UTC to the second (`2026-02-17T06:00:00Z`), or to the
+/// millisecond when the instant has a fraction of a second.
+pub fn show(us: i64) -> String {
+    let Ok(t) = Timestamp::from_microsecond(us) else {
+        return us.to_string();
+    };
+    let z = t.to_zoned(TimeZone::UTC);
+    if us.rem_euclid(1_000_000) == 0 {
+        z.strftime("%Y-%m-%dT%H:%M:%SZ").to_string()
+    } else {
+        z.strftime("%Y-%m-%dT%H:%M:%S%.3fZ").to_string()
+    }
 }
 
 /// The window the options ask for; `None` when they ask for none.
@@ -83,6 +122,18 @@ mod tests {
             Ok(us("2026-02-17T04:00:00Z"))
         );
         assert!(instant("last week", now).unwrap_err().contains("RFC 3339"));
+        assert_eq!(instant("now", now), Ok(us("2026-02-18T10:30:00Z")));
+        assert_eq!(instant("1h ago", now), Ok(us("2026-02-18T09:30:00Z")));
+        assert_eq!(instant("90m ago", now), Ok(us("2026-02-18T09:00:00Z")));
+        assert_eq!(instant("2 days ago", now), Ok(us("2026-02-16T10:30:00Z")));
+        assert_eq!(instant("1 week ago", now), Ok(us("2026-02-11T10:30:00Z")));
+        assert!(instant("1 fortnight ago", now).is_err());
+        assert!(instant("h ago", now).is_err());
+        assert_eq!(show(us("2026-02-18T10:30:00Z")), "2026-02-18T10:30:00Z");
+        assert_eq!(
+            show(us("2026-02-18T10:30:00.123456Z")),
+            "2026-02-18T10:30:00.123Z"
+        );
         let o = WindowOpts {
             day: Some("yesterday".into()),
             ..Default::default()
