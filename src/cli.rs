@@ -92,11 +92,20 @@ pub struct MergeArgs {
     #[arg(long, value_name = "EXPR", value_parser = parse_cond)]
     pub fail_on: Vec<crate::check::expr::Cond>,
 
-    /// Do not print warnings (incomplete inputs recorded in the states).
+    /// Do not print warnings (missing, unreadable or repeated states,
+    /// incomplete inputs recorded in the states, days no state covers).
     ///
     /// Example: -q
     #[arg(long, short = 'q')]
     pub quiet: bool,
+
+    /// Exit with code 1 if the merged report is incomplete (a state was
+    /// missing or unreadable, a day of the window has no state, an input
+    /// was not read to its end) or holds damaged lines.
+    ///
+    /// Example: aggmetrics merge states/*.state --strict
+    #[arg(long)]
+    pub strict: bool,
 }
 
 /// Reading options shared by the subcommands that read logs.

@@ -18,7 +18,21 @@ fn report(acc: Acc, kind: LogKind, n: u64) -> String {
         st.records + st.skipped + st.blank,
         "every token is counted once"
     );
-    serde_json::to_string(&Report::build(&r, &[50.0, 99.0, 99.9])).expect("a report serialises")
+    let mut out = serde_json::to_string(&Report::build(&r, &[50.0, 99.0, 99.9]))
+        .expect("a report serialises");
+    // Where damaged lines were charged: each bucket, outside, undated.
+    for (start, m) in &r.acc.buckets {
+        out.push_str(&format!(
+            "\nbucket {start}: {} records, skipped {:?}",
+            m.with_llm.count + m.without_llm.count + m.fallback.count + m.risk.total,
+            m.skipped.by_reason
+        ));
+    }
+    out.push_str(&format!(
+        "\noutside {} + {} damaged; undated {:?}",
+        r.acc.outside_window, r.acc.outside_skipped, r.acc.undated.by_reason
+    ));
+    out
 }
 
 /// The tokenizer and line parsers on any bytes: no panic, and whole,
@@ -39,6 +53,10 @@ pub fn lines(input: &[u8]) {
     let max = [16, 200, 4 << 20][((a >> 3) % 3) as usize];
     let mut cfg = Config::new(mode, max);
     cfg.activity = a & 64 != 0;
+    // Buckets date damaged lines by the records around them.
+    if a & 128 != 0 {
+        cfg.bucket = Some(crate::agg::Bucket::Hour);
+    }
     let chunk = (b % 32) as u64 + 1;
     let piece = (b / 32) as usize + 1;
     every_read_path_agrees(cfg, kind, data, chunk, piece);
@@ -86,13 +104,14 @@ pub fn state(data: &[u8]) {
         return;
     };
     let ps = [50.0, 99.0];
-    let before = serde_json::to_string(&Report::build(&one, &ps)).expect("serialises");
-    let again = state::decode(&state::encode(&one)).expect("an encoded state decodes");
-    let after = serde_json::to_string(&Report::build(&again, &ps)).expect("serialises");
+    let before = serde_json::to_string(&Report::build(&one.read, &ps)).expect("serialises");
+    let again =
+        state::decode(&state::encode(&one.read, &one.covers)).expect("an encoded state decodes");
+    let after = serde_json::to_string(&Report::build(&again.read, &ps)).expect("serialises");
     assert_eq!(before, after, "encode/decode round trip");
     let two = state::decode(data).expect("decoded once already");
     if let Ok(m) = state::merge(vec![one, two]) {
-        let _ = Report::build(&m, &ps);
-        let _ = state::encode(&m);
+        let _ = Report::build(&m.read, &ps);
+        let _ = state::encode(&m.read, &m.covers);
     }
 }

@@ -112,12 +112,8 @@ fn output_file_is_replaced_whole() {
         .map(|e| e.unwrap().file_name().into_string().unwrap())
         .collect();
     left.sort();
-    // The report and its (documented, kept) lock file; no temporary file.
-    assert_eq!(
-        left,
-        ["summary.json", "summary.json.lock"],
-        "no temporary files left behind"
-    );
+    // The report alone: no temporary file, and the lock file is removed.
+    assert_eq!(left, ["summary.json"], "nothing left behind");
 }
 
 #[test]

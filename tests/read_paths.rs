@@ -105,7 +105,7 @@ fn a_file_named_twice_is_read_once() {
 }
 
 mod cuts {
-    use aggmetrics::agg::{Config, Mode};
+    use aggmetrics::agg::{Bucket, Config, Mode};
     use aggmetrics::fuzzing::every_read_path_agrees;
     use aggmetrics::parse::LogKind;
     use proptest::prelude::*;
@@ -114,8 +114,12 @@ mod cuts {
     /// garbage, an unterminated record, long lines.
     fn fragment() -> impl Strategy<Value = Vec<u8>> {
         prop_oneof![
-            4 => (0u32..5000).prop_map(|ms| format!(
-                "{{\"timestamp\": \"2026-02-17T10:00:00Z\", \"total_ms\": {ms}.5, \"llm_enabled\": true, \"steps\": {{\"a\": 1}}}}\n"
+            4 => (0u32..5000, 8u32..15).prop_map(|(ms, h)| format!(
+                "{{\"timestamp\": \"2026-02-17T{h:02}:00:00Z\", \"total_ms\": {ms}.5, \"llm_enabled\": true, \"steps\": {{\"a\": 1}}}}\n"
+            ).into_bytes()),
+            // Damaged, with a time of its own.
+            1 => (8u32..15).prop_map(|h| format!(
+                "{{\"timestamp\": \"2026-02-17T{h:02}:30:00Z\", \"total_ms\": \n"
             ).into_bytes()),
             1 => Just(b"\n".to_vec()),
             1 => (1usize..40).prop_map(|n| vec![0u8; n]),
@@ -138,9 +142,20 @@ mod cuts {
             chunk in 1u64..200,
             piece in 1usize..70,
             max in prop_oneof![Just(64usize), Just(4 << 20)],
+            dated in 0u8..4,
         ) {
             let data: Vec<u8> = frags.concat();
-            every_read_path_agrees(Config::new(Mode::Exact, max), LogKind::Latency, &data, chunk, piece);
+            // Damaged lines are charged to windows and buckets by the
+            // records around them: that too must not depend on the cuts.
+            let mut cfg = Config::new(Mode::Exact, max);
+            let hour = |h: i64| 1_771_286_400_000_000 + h * 3_600_000_000; // 2026-02-17Thh
+            if dated & 1 != 0 {
+                cfg.bucket = Some(Bucket::Hour);
+            }
+            if dated & 2 != 0 {
+                cfg.window = Some((hour(10), hour(13)));
+            }
+            every_read_path_agrees(cfg, LogKind::Latency, &data, chunk, piece);
         }
     }
 }

@@ -109,15 +109,18 @@ fn states_of_different_precision_do_not_merge() {
     let (sa, sb) = (d.path().join("a.state"), d.path().join("b.state"));
     state_of(&a, &sa, &[]);
     state_of(&b, &sb, &["--sigfig", "2"]);
+    // A usage error (2): the set of states is wrong, not one of them.
     let (_, code, err) = merge_json(&[&sa, &sb], &[]);
-    assert_eq!(code, 4);
+    assert_eq!(code, 2);
     assert!(
-        err.contains("different precision") && err.contains("--sigfig"),
+        err.contains("different precision")
+            && err.contains("--sigfig")
+            && err.contains("3 significant digits"),
         "{err}"
     );
     state_of(&b, &sb, &["--exact"]);
     let (_, code, err) = merge_json(&[&sa, &sb], &[]);
-    assert_eq!(code, 4);
+    assert_eq!(code, 2);
     assert!(err.contains("different precision"), "{err}");
 }
 
@@ -137,7 +140,7 @@ fn hostile_state_files_are_rejected_with_a_reason() {
     check(b"PK\x03\x04 not a state", "not an aggmetrics state file");
     check(b"", "not an aggmetrics state file");
     check(
-        text.replace("\"version\":1", "\"version\":9").as_bytes(),
+        text.replace("\"version\":2", "\"version\":9").as_bytes(),
         "version 9",
     );
     check(&text.as_bytes()[..text.len() / 2], "corrupt state file");
@@ -184,4 +187,145 @@ fn hostile_state_files_are_rejected_with_a_reason() {
             .as_bytes(),
         "unknown field",
     );
+}
+
+fn daily_state(logs: &Path, day: &str, out: &Path) {
+    bin()
+        .arg("summarize")
+        .arg(logs)
+        .args([
+            "-q",
+            "-f",
+            "json",
+            "-o",
+            "/dev/null",
+            "--day",
+            day,
+            "--state-out",
+        ])
+        .arg(out)
+        .assert()
+        .success();
+}
+
+#[test]
+fn daily_states_merge_to_one_pass_over_their_days() {
+    let logs = days_logs(4);
+    let d = tempfile::tempdir().unwrap();
+    let days = ["2026-02-10", "2026-02-11", "2026-02-12", "2026-02-13"];
+    let states: Vec<PathBuf> = days
+        .iter()
+        .map(|day| d.path().join(format!("{day}.state")))
+        .collect();
+    for (day, st) in days.iter().zip(&states) {
+        daily_state(logs.path(), day, st);
+    }
+    let refs: Vec<&Path> = states.iter().map(|p| p.as_path()).collect();
+    let (merged, code, err) = merge_json(&refs, &[]);
+    assert_eq!(code, 0, "{err}");
+    assert!(!err.contains("warning"), "{err}");
+    let (whole, _) = summarize_json(&[
+        logs.path().to_str().unwrap(),
+        "--since",
+        "2026-02-10",
+        "--until",
+        "2026-02-14",
+    ]);
+    assert!(whole["skipped"]["total"].as_u64().unwrap() > 0);
+    assert_eq!(figures(&merged), figures(&whole));
+    assert_eq!(merged["meta"]["incomplete"], false);
+    // The same state twice: counted once, with a warning.
+    let mut twice = refs.clone();
+    twice.push(refs[1]);
+    let (again, code, err) = merge_json(&twice, &[]);
+    assert_eq!(code, 0, "{err}");
+    assert!(err.contains("the same run as"), "{err}");
+    assert_eq!(figures(&again), figures(&merged));
+    // A copy under another name is the same run too.
+    let copy = d.path().join("copy.state");
+    std::fs::copy(&states[2], &copy).unwrap();
+    let mut with_copy = refs.clone();
+    with_copy.push(&copy);
+    let (again, _, err) = merge_json(&with_copy, &[]);
+    assert!(err.contains("copy.state: the same run as"), "{err}");
+    assert_eq!(figures(&again), figures(&merged));
+}
+
+#[test]
+fn a_missing_daily_state_is_a_warning_and_an_incomplete_report() {
+    let logs = days_logs(3);
+    let d = tempfile::tempdir().unwrap();
+    let a = d.path().join("a.state");
+    let c = d.path().join("c.state");
+    daily_state(logs.path(), "2026-02-10", &a);
+    daily_state(logs.path(), "2026-02-12", &c);
+    let missing = d.path().join("b.state");
+    let corrupt = d.path().join("corrupt.state");
+    std::fs::write(&corrupt, "{\"format\":\"aggmetrics-state\", oops").unwrap();
+    let (v, code, err) = merge_json(&[&a, &missing, &corrupt, &c], &[]);
+    assert_eq!(code, 0, "{err}");
+    assert!(err.contains("b.state: no such file"), "{err}");
+    assert!(err.contains("corrupt.state: corrupt state file"), "{err}");
+    // The day between the two states is named as not covered.
+    assert!(
+        err.contains("no state covers 2026-02-11T00:00:00Z to 2026-02-12T00:00:00Z"),
+        "{err}"
+    );
+    assert_eq!(v["meta"]["incomplete"], true);
+    assert_eq!(v["meta"]["unread"].as_array().unwrap().len(), 2);
+    assert_eq!(
+        v["meta"]["window"]["gaps"][0]["since"],
+        "2026-02-11T00:00:00Z"
+    );
+    let one_day = at(
+        &summarize_json(&[logs.path().to_str().unwrap(), "--day", "2026-02-10"]).0,
+        "latency.all.count",
+    )
+    .as_u64()
+    .unwrap();
+    assert_eq!(at(&v, "latency.all.count").as_u64().unwrap(), 2 * one_day);
+    let (_, code, _) = merge_json(&[&a, &missing, &c], &["--strict"]);
+    assert_eq!(code, 1);
+    // Nothing readable at all: exit 4.
+    let (_, code, err) = merge_json(&[&missing], &[]);
+    assert_eq!(code, 4, "{err}");
+}
+
+#[test]
+fn overlapping_states_are_refused() {
+    let logs = days_logs(2);
+    let d = tempfile::tempdir().unwrap();
+    let day = d.path().join("day.state");
+    let both = d.path().join("both.state");
+    daily_state(logs.path(), "2026-02-10", &day);
+    bin()
+        .arg("summarize")
+        .arg(logs.path())
+        .args([
+            "-q",
+            "-o",
+            "/dev/null",
+            "--since",
+            "2026-02-10",
+            "--state-out",
+        ])
+        .arg(&both)
+        .assert()
+        .success();
+    let (_, code, err) = merge_json(&[&day, &both], &[]);
+    assert_eq!(code, 2, "{err}");
+    assert!(err.contains("count those records twice"), "{err}");
+}
+
+#[test]
+fn version_1_states_are_still_read() {
+    let v1 = fixture("state/v1-sample-logs.state");
+    let (merged, code, err) = merge_json(&[&v1], &[]);
+    assert_eq!(code, 0, "{err}");
+    assert!(err.contains("version 1"), "{err}");
+    let (whole, _) = summarize_json(&[sample_logs().to_str().unwrap()]);
+    for k in ["latency", "fallback", "risk", "time_range"] {
+        assert_eq!(merged[k], whole[k], "{k}");
+    }
+    assert_eq!(merged["skipped"]["total"], whole["skipped"]["total"]);
 }

@@ -210,3 +210,111 @@ fn as_of_takes_every_time_form_and_refuses_a_time_before_the_data() {
     assert_eq!(code, 3, "{err}");
     assert_eq!(v["total_records"], 30);
 }
+
+/// Three days of records, damage on two of them, and a rotated file of
+/// nothing but damage.
+fn damaged_days() -> tempfile::TempDir {
+    let rec = |secs: u64| {
+        format!(
+            "{{\"timestamp\": \"{}\", \"total_ms\": 5, \"steps\": {{}}, \"llm_enabled\": false}}\n",
+            ts(secs)
+        )
+    };
+    let mut text = String::new();
+    // Before any record: dated by the first record after it (day 1).
+    text.push_str("not json at all\n");
+    for i in 0..3 * 24u64 {
+        let secs = i * 3600;
+        text.push_str(&rec(secs));
+        if i == 5 {
+            // Cut off, with a time of its own on day 3.
+            text.push_str(&format!(
+                "{{\"timestamp\": \"{}\", \"total_ms\": \n",
+                ts(2 * 86_400 + 60)
+            ));
+        }
+        if i == 30 {
+            // Day 2: a hole and garbage after a day-2 record.
+            text.push_str("\0\0\0\0{\"x\": tru\n");
+        }
+    }
+    let d = tempfile::tempdir().unwrap();
+    std::fs::write(d.path().join("pipeline_latency.jsonl"), text).unwrap();
+    d
+}
+
+#[test]
+fn damaged_lines_are_charged_to_their_own_window() {
+    let d = damaged_days();
+    let dir = d.path().to_str().unwrap();
+    let skipped = |v: &Value| v["skipped"]["total"].as_u64().unwrap();
+    let (all, _) = summarize_json(&[dir]);
+    assert_eq!(skipped(&all), 4);
+    let mut sum = 0;
+    for (day, want, outside) in [
+        ("2026-02-10", 1, 3),
+        ("2026-02-11", 2, 2),
+        ("2026-02-12", 1, 3),
+    ] {
+        let (v, out) = summarize_json(&[dir, "--day", day, "--strict"]);
+        assert_eq!(skipped(&v), want, "{day}");
+        assert_eq!(v["meta"]["window"]["outside_skipped"], outside, "{day}");
+        assert_eq!(out.status.code(), Some(1), "{day}");
+        sum += skipped(&v);
+    }
+    assert_eq!(sum, skipped(&all));
+    // A day with records and no damage passes --strict.
+    let clean = {
+        let mut text = std::fs::read_to_string(d.path().join("pipeline_latency.jsonl")).unwrap();
+        text.push_str(&format!(
+            "{{\"timestamp\": \"{}\", \"total_ms\": 5, \"steps\": {{}}, \"llm_enabled\": false}}\n",
+            ts(3 * 86_400)
+        ));
+        std::fs::write(d.path().join("pipeline_latency.jsonl"), text).unwrap();
+        "2026-02-13"
+    };
+    let (v, out) = summarize_json(&[dir, "--day", clean, "--strict"]);
+    assert_eq!((skipped(&v), out.status.code()), (0, Some(0)));
+    assert_eq!(count(&v), 1);
+    // --by day: each bucket carries its own damage.
+    let (b, _) = summarize_json(&[dir, "--by", "day"]);
+    let per: Vec<u64> = b["buckets"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| e["skipped"]["total"].as_u64().unwrap())
+        .collect();
+    assert_eq!(per, [1, 2, 1, 0]);
+    assert_eq!(b["skipped"]["total"], 4);
+    // The table header counts the window's records and those outside it.
+    let t = bin()
+        .args(["summarize", dir, "--day", "2026-02-11", "-q"])
+        .output()
+        .unwrap();
+    let t = String::from_utf8(t.stdout).unwrap();
+    assert!(
+        t.lines()
+            .next()
+            .unwrap()
+            .contains("24 records in 2026-02-11T00:00:00Z .. 2026-02-12T00:00:00Z (49 outside)"),
+        "{t}"
+    );
+}
+
+#[test]
+fn damage_that_cannot_be_dated_is_charged_to_no_window_but_fails_strict() {
+    let d = damaged_days();
+    let dir = d.path().to_str().unwrap();
+    std::fs::write(
+        d.path().join("pipeline_latency.jsonl.1"),
+        "garbage\n{\"also\": \n",
+    )
+    .unwrap();
+    let (v, out) = summarize_json(&[dir, "--day", "2026-02-11", "--strict"]);
+    assert_eq!(v["skipped"]["total"], 2);
+    assert_eq!(v["meta"]["window"]["undated_skipped"], 2);
+    assert_eq!(out.status.code(), Some(1));
+    // Without a window every damaged line counts.
+    let (v, _) = summarize_json(&[dir]);
+    assert_eq!(v["skipped"]["total"], 6);
+}

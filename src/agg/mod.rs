@@ -390,10 +390,14 @@ impl FileStats {
     }
 }
 
-/// Skipped lines: a count per reason and the first few locations.
+/// Skipped lines: a count per reason and per log kind, and the first few
+/// locations.
 #[derive(Debug, Clone, Default)]
 pub struct Skipped {
     pub by_reason: [u64; Skip::ALL.len()],
+    /// Per [`LogKind`] (by `LogKind::index`): a risk log's damaged lines are
+    /// the analyzer's `parse_errors`.
+    pub by_kind: [u64; LogKind::ALL.len()],
     /// (input index, byte offset of the line, reason), smallest first.
     pub examples: Vec<(u32, u64, Skip)>,
 }
@@ -403,8 +407,9 @@ impl Skipped {
         self.by_reason.iter().sum()
     }
 
-    fn add(&mut self, file: u32, offset: u64, why: Skip) {
+    fn add(&mut self, kind: LogKind, file: u32, offset: u64, why: Skip) {
         self.by_reason[why.index()] += 1;
+        self.by_kind[kind.index()] += 1;
         let e = (file, offset, why);
         if self.examples.len() < MAX_EXAMPLES {
             self.examples.push(e);
@@ -415,8 +420,11 @@ impl Skipped {
         }
     }
 
-    fn merge(&mut self, o: &Skipped) {
+    pub fn merge(&mut self, o: &Skipped) {
         for (a, b) in self.by_reason.iter_mut().zip(o.by_reason.iter()) {
+            *a += *b;
+        }
+        for (a, b) in self.by_kind.iter_mut().zip(o.by_kind.iter()) {
             *a += *b;
         }
         self.examples.extend_from_slice(&o.examples);
@@ -435,6 +443,8 @@ pub struct Metrics {
     pub fallback: FallbackAcc,
     pub risk: RiskAcc,
     pub time: TimeRange,
+    /// Damaged lines charged to these figures (see [`Acc::damaged`]).
+    pub skipped: Skipped,
 }
 
 impl Metrics {
@@ -445,6 +455,7 @@ impl Metrics {
             fallback: FallbackAcc::new(mode),
             risk: RiskAcc::new(mode),
             time: TimeRange::default(),
+            skipped: Skipped::default(),
         }
     }
 
@@ -454,6 +465,7 @@ impl Metrics {
         self.fallback.merge(&o.fallback);
         self.risk.merge(&o.risk);
         self.time.merge(&o.time);
+        self.skipped.merge(&o.skipped);
     }
 
     /// Put kept values in a canonical order (exact mode); build histograms.
@@ -483,17 +495,17 @@ fn target<'m>(
     buckets: &'m mut Vec<(i64, Metrics)>,
     hint: &mut usize,
     cfg: &Config,
-    ts: &Timestamp,
+    micros: i64,
 ) -> Option<&'m mut Metrics> {
     if let Some((since, until)) = cfg.window {
-        if ts.micros < since || ts.micros >= until {
+        if micros < since || micros >= until {
             return None;
         }
     }
     let Some(b) = cfg.bucket else {
         return Some(total);
     };
-    let start = b.start_of(ts.micros);
+    let start = b.start_of(micros);
     let i = match buckets.get(*hint) {
         Some((s, _)) if *s == start => *hint,
         _ => match buckets.iter().position(|(s, _)| *s == start) {
@@ -511,13 +523,16 @@ fn target<'m>(
 /// [`target`] for a record, borrowing only the fields it needs (so the
 /// parse scratch stays usable).
 macro_rules! target {
-    ($acc:ident, $cfg:ident, $ts:expr) => {
+    ($acc:ident, $cfg:ident, $file:ident, $ts:expr) => {{
+        if $acc.dated {
+            $acc.saw_record($file, $ts.micros);
+        }
         match target(
             &mut $acc.total,
             &mut $acc.buckets,
             &mut $acc.hint,
             &$cfg,
-            &$ts,
+            $ts.micros,
         ) {
             Some(m) => m,
             None => {
@@ -526,7 +541,49 @@ macro_rules! target {
                 return Ok(true);
             }
         }
-    };
+    }};
+}
+
+/// A stretch of one input read in order by one scanner (a range of a
+/// regular file, or a whole stream): when its records were written, and
+/// the damaged lines met before its first record, which only the
+/// stretches before or after it can date.
+#[derive(Debug, Clone)]
+struct Segment {
+    file: u32,
+    start: u64,
+    /// Times of its first and last record (inside the window or not).
+    first: Option<i64>,
+    last: Option<i64>,
+    /// Damaged lines before its first record, without a time of their own.
+    pending: Skipped,
+}
+
+impl Segment {
+    fn new(file: u32, start: u64) -> Segment {
+        Segment {
+            file,
+            start,
+            first: None,
+            last: None,
+            pending: Skipped::default(),
+        }
+    }
+}
+
+/// The time written in a damaged line, if one can be read: the string
+/// after its first `"timestamp":`. Only damaged lines are searched.
+pub fn damaged_line_time(line: &[u8]) -> Option<i64> {
+    const KEY: &[u8] = b"\"timestamp\"";
+    let at = memchr::memmem::find(line, KEY)? + KEY.len();
+    let rest = &line[at..];
+    let ws = |b: &u8| matches!(b, b' ' | b'\t' | b'\r');
+    let i = rest.iter().position(|b| !ws(b))?;
+    let rest = rest[i..].strip_prefix(b":")?;
+    let i = rest.iter().position(|b| !ws(b))?;
+    let rest = rest[i..].strip_prefix(b"\"")?;
+    let end = memchr::memchr(b'"', rest)?;
+    Some(Timestamp::parse_bytes(&rest[..end])?.micros)
 }
 
 /// Everything one worker has seen.
@@ -538,10 +595,22 @@ pub struct Acc {
     /// (bucket start in microseconds, its metrics); sorted by
     /// [`Acc::finish`]. Empty unless `cfg.bucket` is set.
     pub buckets: Vec<(i64, Metrics)>,
-    pub skipped: Skipped,
     pub files: Vec<FileStats>,
     /// Records outside `cfg.window`, not counted in the figures.
     pub outside_window: u64,
+    /// Damaged lines dated outside `cfg.window`, not charged to it.
+    pub outside_skipped: u64,
+    /// Damaged lines that cannot be dated (no time in them, no record in
+    /// their input): with a window, charged to no window; without one,
+    /// charged to the run (but to no `--by` bucket).
+    pub undated: Skipped,
+    /// Damaged lines are dated (a window or buckets): only then are
+    /// segments tracked.
+    dated: bool,
+    seg: Option<Segment>,
+    segs: Vec<Segment>,
+    /// The time of the last record of the current segment.
+    cur_ts: Option<i64>,
     // Scratch, reused from line to line.
     hint: usize,
     steps: latency::Steps,
@@ -560,9 +629,14 @@ impl Acc {
             cfg,
             total: Metrics::new(cfg.mode),
             buckets: Vec::new(),
-            skipped: Skipped::default(),
             files: vec![FileStats::default(); n_files],
             outside_window: 0,
+            outside_skipped: 0,
+            undated: Skipped::default(),
+            dated: cfg.window.is_some() || cfg.bucket.is_some(),
+            seg: None,
+            segs: Vec::new(),
+            cur_ts: None,
             hint: 0,
             steps: latency::Steps::default(),
             comps: fallback::Components::default(),
@@ -576,10 +650,10 @@ impl Acc {
     /// [`crate::read::lines`]) found at byte `offset` of `file`.
     pub fn feed_line(&mut self, kind: LogKind, file: u32, offset: u64, line: &[u8]) {
         if self.too_big(line) {
-            return self.damaged(file, offset, Skip::LineTooLong);
+            return self.damaged(kind, file, offset, Skip::LineTooLong, None);
         }
         if let Err(why) = self.take(kind, file, line) {
-            self.damaged(file, offset, why);
+            self.damaged(kind, file, offset, why, Some(line));
         }
     }
 
@@ -604,7 +678,7 @@ impl Acc {
             Ok(()) => true,
             Err(_) if memchr::memchr(0, line).is_some() => false,
             Err(why) => {
-                self.damaged(file, offset, why);
+                self.damaged(kind, file, offset, why, Some(line));
                 true
             }
         }
@@ -612,13 +686,60 @@ impl Acc {
 
     /// A line longer than `--max-line-bytes`, at `offset`: counted once,
     /// never kept.
-    pub fn too_long(&mut self, file: u32, offset: u64) {
-        self.damaged(file, offset, Skip::LineTooLong);
+    pub fn too_long(&mut self, kind: LogKind, file: u32, offset: u64) {
+        self.damaged(kind, file, offset, Skip::LineTooLong, None);
     }
 
     /// A run of NUL bytes starting at `offset`: one damaged region.
-    pub fn hole(&mut self, file: u32, offset: u64) {
-        self.damaged(file, offset, Skip::NulBytes);
+    pub fn hole(&mut self, kind: LogKind, file: u32, offset: u64) {
+        self.damaged(kind, file, offset, Skip::NulBytes, None);
+    }
+
+    /// A scanner starts reading `file` in order at `start` (a range, or a
+    /// whole stream): the damaged lines it meets before its first record
+    /// are dated from the records around it when the read is finished.
+    pub fn begin_segment(&mut self, file: u32, start: u64) {
+        if !self.dated {
+            return;
+        }
+        if let Some(s) = self.seg.take() {
+            self.segs.push(s);
+        }
+        self.seg = Some(Segment::new(file, start));
+        self.cur_ts = None;
+    }
+
+    /// The segment `file`'s lines belong to (one is begun at offset 0 for
+    /// callers that feed lines without [`Acc::begin_segment`]).
+    fn segment(&mut self, file: u32) -> &mut Segment {
+        if self.seg.as_ref().is_none_or(|s| s.file != file) {
+            self.begin_segment(file, 0);
+        }
+        self.seg.get_or_insert_with(|| Segment::new(file, 0))
+    }
+
+    #[inline]
+    fn saw_record(&mut self, file: u32, micros: i64) {
+        let seg = self.segment(file);
+        seg.first.get_or_insert(micros);
+        seg.last = Some(micros);
+        self.cur_ts = Some(micros);
+    }
+
+    /// Charge damaged lines to the figures of time `micros`: its window
+    /// and bucket, or the count of those outside the window.
+    fn charge(&mut self, micros: i64, lines: &Skipped) {
+        let cfg = self.cfg;
+        match target(
+            &mut self.total,
+            &mut self.buckets,
+            &mut self.hint,
+            &cfg,
+            micros,
+        ) {
+            Some(m) => m.skipped.merge(lines),
+            None => self.outside_skipped += lines.total(),
+        }
     }
 
     /// The last line of an input, which has no `\n`: a whole record
@@ -627,7 +748,7 @@ impl Acc {
     /// [`FileStats::unfinished`].
     pub fn last_line(&mut self, kind: LogKind, file: u32, offset: u64, line: &[u8]) {
         if self.too_big(line) {
-            return self.damaged(file, offset, Skip::LineTooLong);
+            return self.damaged(kind, file, offset, Skip::LineTooLong, None);
         }
         if self.take(kind, file, line).is_err() {
             self.files[file as usize].unfinished += line.len() as u64;
@@ -643,7 +764,7 @@ impl Acc {
     /// not parse, nothing is counted and the reason is returned.
     #[inline(always)]
     fn take(&mut self, kind: LogKind, file: u32, line: &[u8]) -> Result<(), Skip> {
-        let record = self.parse_and_add(kind, line)?;
+        let record = self.parse_and_add(kind, file, line)?;
         let st = &mut self.files[file as usize];
         st.lines += 1;
         if record {
@@ -654,23 +775,39 @@ impl Acc {
         Ok(())
     }
 
-    /// One damaged line (or region) at `offset`.
-    fn damaged(&mut self, file: u32, offset: u64, why: Skip) {
+    /// One damaged line (or region) at `offset`. With a window or
+    /// buckets it is charged to the time written in it when one can be
+    /// read (never for a line over `--max-line-bytes`, which a reader may
+    /// not hold whole), else to the time of the nearest record before it in the same
+    /// input (or, when none precedes it, the nearest after it): see
+    /// docs/semantics.md.
+    fn damaged(&mut self, kind: LogKind, file: u32, offset: u64, why: Skip, line: Option<&[u8]>) {
         let st = &mut self.files[file as usize];
         st.lines += 1;
         st.skipped += 1;
-        self.skipped.add(file, offset, why);
+        if !self.dated {
+            return self.total.skipped.add(kind, file, offset, why);
+        }
+        let mut one = Skipped::default();
+        one.add(kind, file, offset, why);
+        let own = line.and_then(damaged_line_time);
+        // The segment is begun here too, so `cur_ts` is this input's.
+        self.segment(file);
+        match own.or(self.cur_ts) {
+            Some(t) => self.charge(t, &one),
+            None => self.segment(file).pending.merge(&one),
+        }
     }
 
     /// Ok(true): a record was added; Ok(false): blank line.
     #[inline]
-    fn parse_and_add(&mut self, kind: LogKind, line: &[u8]) -> Result<bool, Skip> {
+    fn parse_and_add(&mut self, kind: LogKind, file: u32, line: &[u8]) -> Result<bool, Skip> {
         let cfg = self.cfg;
         match kind {
             LogKind::Latency => match latency::parse(line, &mut self.steps)? {
                 Line::Blank => Ok(false),
                 Line::Record(r) => {
-                    let m = target!(self, cfg, r.ts);
+                    let m = target!(self, cfg, file, r.ts);
                     m.time.see(&r.ts, line);
                     let g = if r.llm_enabled {
                         &mut m.with_llm
@@ -693,7 +830,7 @@ impl Acc {
             LogKind::Fallback => match fallback::parse(line, &mut self.comps)? {
                 Line::Blank => Ok(false),
                 Line::Record(r) => {
-                    let m = target!(self, cfg, r.ts);
+                    let m = target!(self, cfg, file, r.ts);
                     m.time.see(&r.ts, line);
                     let f = &mut m.fallback;
                     f.count += 1;
@@ -726,7 +863,7 @@ impl Acc {
             LogKind::Risk => match risk::parse(line, &mut self.risk_tpl)? {
                 Line::Blank => Ok(false),
                 Line::Record(r) => {
-                    let m = target!(self, cfg, r.ts);
+                    let m = target!(self, cfg, file, r.ts);
                     m.time.see(&r.ts, line);
                     let k = &mut m.risk;
                     k.total += 1;
@@ -780,16 +917,46 @@ impl Acc {
                 None => self.buckets.push((*start, m.clone())),
             }
         }
-        self.skipped.merge(&o.skipped);
         self.outside_window += o.outside_window;
+        self.outside_skipped += o.outside_skipped;
+        self.undated.merge(&o.undated);
+        self.segs.extend(o.segs.iter().cloned());
+        self.segs.extend(o.seg.iter().cloned());
         for (a, b) in self.files.iter_mut().zip(o.files.iter()) {
             a.merge(b);
+        }
+    }
+
+    /// Date the damaged lines met before any record of their segment: by
+    /// the last record of the nearest earlier segment of the same input,
+    /// else the first record of this or the nearest later one; lines of an
+    /// input with no record at all are undated.
+    fn date_pending(&mut self) {
+        self.segs.extend(self.seg.take());
+        let mut segs = std::mem::take(&mut self.segs);
+        segs.sort_by_key(|s| (s.file, s.start));
+        for i in 0..segs.len() {
+            if segs[i].pending.total() == 0 {
+                continue;
+            }
+            let file = segs[i].file;
+            let same = |s: &&Segment| s.file == file;
+            let before = segs[..i].iter().rev().filter(same).find_map(|s| s.last);
+            let when = before.or_else(|| segs[i..].iter().filter(same).find_map(|s| s.first));
+            let pending = std::mem::take(&mut segs[i].pending);
+            match when {
+                Some(t) => self.charge(t, &pending),
+                None => self.undated.merge(&pending),
+            }
         }
     }
 
     /// Sort the buckets, fill the run's totals from them, and put kept
     /// values in a canonical order.
     pub fn finish(&mut self) {
+        if self.dated {
+            self.date_pending();
+        }
         if self.cfg.bucket.is_some() {
             self.buckets.sort_by_key(|(s, _)| *s);
             let mut total = Metrics::new(self.cfg.mode);
@@ -798,6 +965,12 @@ impl Acc {
                 m.finish();
             }
             self.total = total;
+        }
+        // Without a window every damaged line counts in the run, dated or
+        // not (undated ones in no bucket).
+        if self.cfg.window.is_none() {
+            let undated = std::mem::take(&mut self.undated);
+            self.total.skipped.merge(&undated);
         }
         self.total.finish();
     }

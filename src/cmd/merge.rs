@@ -1,4 +1,10 @@
 //! `aggmetrics merge STATE...`: add up state files into one report.
+//!
+//! Unattended weekly and fleet-wide merges must not mislead: a missing or
+//! unreadable state is a warning and the report is marked incomplete (the
+//! rest is merged); the same state given twice is counted once; two states
+//! whose runs overlap (same host and paths, windows sharing time) are
+//! refused, since they would count records twice.
 
 use anyhow::Result;
 
@@ -7,48 +13,158 @@ use crate::cli::MergeArgs;
 use crate::error::Error;
 use crate::render::Doc;
 use crate::report::Report;
-use crate::state;
+use crate::state::{self, Decoded, Part};
+
+/// Read and decode one state file; why not, as text.
+fn load(p: &std::path::Path) -> Result<Decoded, String> {
+    let bytes = match super::read_capped(p, state::MAX_STATE_BYTES) {
+        Ok(Some(b)) => b,
+        Ok(None) => return Err(state::StateError::TooLarge.to_string()),
+        Err(Error::NotFound(_)) => return Err("no such file".into()),
+        Err(Error::Io { err, .. }) => return Err(err.to_string()),
+        Err(e) => return Err(e.to_string()),
+    };
+    state::decode(&bytes).map_err(|e| e.to_string())
+}
+
+fn window_text(p: &Part) -> String {
+    let t = |x: Option<i64>, open: &str| x.map_or(open.to_string(), super::window::show);
+    format!(
+        "[{}, {})",
+        t(p.since, "the beginning"),
+        t(p.until, "the end")
+    )
+}
 
 pub fn run(args: &MergeArgs) -> Result<i32> {
     super::check_percentiles(&args.percentiles)?;
     super::check_fail_on(&args.fail_on, &args.percentiles)?;
+    super::check_format(args.format, crate::render::DocKind::Summary)?;
     let _lock = super::lock_output(args.output.as_deref())?;
-    let mut states = Vec::with_capacity(args.states.len());
-    for p in &args.states {
-        if !p.exists() {
-            return Err(Error::NotFound(p.clone()).into());
-        }
-        let bad = |e: state::StateError| Error::BadInput {
-            path: p.clone(),
-            message: e.to_string(),
-        };
-        let bytes = super::read_capped(p, state::MAX_STATE_BYTES)?
-            .ok_or_else(|| bad(state::StateError::TooLarge))?;
-        let s = state::decode(&bytes).map_err(bad)?;
-        states.push(s);
+    if let Some(p) = &args.state_out {
+        super::check_output_dir(p)?;
     }
-    let merged = state::merge(states).map_err(|e| Error::BadInput {
+    let warn = |msg: String| {
+        if !args.quiet {
+            eprintln!("aggmetrics: warning: {msg}");
+        }
+    };
+    let mut states = Vec::with_capacity(args.states.len());
+    let mut unread = Vec::new();
+    // Every part taken so far, with the state that brought it.
+    let mut taken: Vec<(Part, usize)> = Vec::new();
+    let mut precision: Option<(crate::agg::Mode, usize)> = None;
+    for (i, p) in args.states.iter().enumerate() {
+        let d = match load(p) {
+            Ok(d) => d,
+            Err(why) => {
+                warn(format!(
+                    "{}: {why}; merged without it, the report is incomplete",
+                    p.display()
+                ));
+                unread.push((p.display().to_string(), why));
+                continue;
+            }
+        };
+        let mode = d.read.acc.cfg.mode;
+        if let Some((m, j)) = precision {
+            if m != mode {
+                return Err(Error::Usage(format!(
+                    "{} and {}: {}",
+                    args.states[j].display(),
+                    p.display(),
+                    state::StateError::Precision(
+                        state::precision_name(m),
+                        state::precision_name(mode)
+                    )
+                ))
+                .into());
+            }
+        } else {
+            precision = Some((mode, i));
+        }
+        if d.covers.is_empty() {
+            warn(format!(
+                "{}: a version 1 state, which does not say what it covers: it cannot be checked for duplicates",
+                p.display()
+            ));
+        } else if let Some(j) = d
+            .covers
+            .iter()
+            .map(|c| taken.iter().find(|(t, _)| t == c).map(|(_, j)| *j))
+            .collect::<Option<Vec<usize>>>()
+            .and_then(|js| js.first().copied())
+        {
+            warn(format!(
+                "{}: the same run as {} (same host, paths, window and figures); counted once",
+                p.display(),
+                args.states[j].display()
+            ));
+            continue;
+        } else if let Some((c, (t, j))) = d
+            .covers
+            .iter()
+            .find_map(|c| taken.iter().find(|(t, _)| t.overlaps(c)).map(|tj| (c, tj)))
+        {
+            return Err(Error::Usage(format!(
+                "{} and {} both cover {} on {} for {}, with different figures: merging them would count those records twice; merge states of separate windows (e.g. one per day)",
+                args.states[*j].display(),
+                p.display(),
+                window_text(if t.start_key() > c.start_key() { t } else { c }),
+                c.host,
+                c.paths.join(", ")
+            ))
+            .into());
+        }
+        taken.extend(d.covers.iter().cloned().map(|c| (c, i)));
+        states.push(d);
+    }
+    if states.is_empty() {
+        return Err(Error::NotFound(args.states[0].clone()))
+            .map_err(|_| Error::BadInput {
+                path: args.states[0].clone(),
+                message: format!(
+                    "no state could be read ({})",
+                    unread
+                        .iter()
+                        .map(|(p, w)| format!("{p}: {w}"))
+                        .collect::<Vec<_>>()
+                        .join("; ")
+                ),
+            })
+            .map_err(Into::into);
+    }
+    let mut merged = state::merge(states).map_err(|e| Error::BadInput {
         path: args.states[0].clone(),
         message: e.to_string(),
     })?;
-    if !args.quiet {
-        for i in merged.inputs.iter().filter(|i| i.error.is_some()) {
-            eprintln!(
-                "aggmetrics: warning: {}: was not read to its end when its state was written; the report is incomplete",
-                i.path
-            );
-        }
+    merged.read.unread = unread;
+    let read = &merged.read;
+    for i in read.inputs.iter().filter(|i| i.error.is_some()) {
+        warn(format!(
+            "{}: was not read to its end when its state was written; the report is incomplete",
+            i.path
+        ));
     }
-    let report = Report::build(&merged, &args.percentiles);
+    for (a, b) in &read.gaps {
+        warn(format!(
+            "no state covers {} to {}; the report is incomplete",
+            super::window::show(*a),
+            super::window::show(*b)
+        ));
+    }
+    let report = Report::build(read, &args.percentiles);
     let checks = fail_on(&args.fail_on, &report)?;
     if let Some(p) = &args.state_out {
-        write_atomic(p, &state::encode(&merged))?;
+        write_atomic(p, &state::encode(read, &merged.covers))?;
     }
     emit(args.format, Doc::Summary(&report), args.output.as_deref())?;
     checks.print(args.quiet);
-    Ok(if checks.breaches.is_empty() {
-        exit::OK
-    } else {
-        exit::CHECK_FAILED
-    })
+    if !checks.breaches.is_empty() {
+        return Ok(exit::CHECK_FAILED);
+    }
+    if args.strict && super::strict_fails(&report.skipped, &report.meta, &merged.read) {
+        return Ok(exit::CHECK_FAILED);
+    }
+    Ok(exit::OK)
 }

@@ -387,7 +387,7 @@ pub fn warn_read(o: &ReadOpts, result: &ReadResult) {
             );
         }
     }
-    let sk = &result.acc.skipped;
+    let sk = &result.acc.total.skipped;
     if sk.total() > 0 {
         let why: Vec<String> = crate::parse::Skip::ALL
             .iter()
@@ -495,6 +495,21 @@ pub fn fail_on(
         }
     }
     Ok(out)
+}
+
+/// `--strict`: anything that makes the figures less than the logs hold
+/// fails: damaged lines charged to them, damaged lines that could not be
+/// dated (they may belong to the window), an input not read to its end, or
+/// no log found at all.
+pub fn strict_fails(
+    skipped: &crate::report::Skipped,
+    meta: &crate::report::Meta,
+    read: &ReadResult,
+) -> bool {
+    skipped.total > 0
+        || meta.incomplete
+        || read.inputs.is_empty()
+        || meta.window.as_ref().is_some_and(|w| w.undated_skipped > 0)
 }
 
 pub fn check_percentiles(ps: &[f64]) -> Result<(), Error> {

@@ -119,11 +119,7 @@ pub fn run(args: &RiskArgs) -> Result<i32> {
     if verdict == exit::CHECK_FAILED {
         return Ok(verdict);
     }
-    // --strict: anything that makes the figures less than the logs hold,
-    // including finding no log at all.
-    if args.strict
-        && (report.skipped.total > 0 || report.meta.incomplete || result.inputs.is_empty())
-    {
+    if args.strict && super::strict_fails(&report.skipped, &report.meta, &result) {
         return Ok(exit::CHECK_FAILED);
     }
     Ok(verdict)

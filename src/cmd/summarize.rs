@@ -30,7 +30,8 @@ pub fn run(args: &SummarizeArgs) -> Result<i32> {
     let result = read_logs(&args.paths, args.kind, &args.read, cfg)?;
     let report = Report::build(&result, &args.percentiles);
     if let Some(p) = &args.state_out {
-        super::write_atomic(p, &crate::state::encode(&result))?;
+        let part = crate::state::part_of_run(&args.paths, &result);
+        super::write_atomic(p, &crate::state::encode(&result, &[part]))?;
     }
     // --fail-on judges the whole run; the report is written either way.
     let checks = super::fail_on(&args.fail_on, &report)?;
@@ -53,11 +54,7 @@ pub fn run(args: &SummarizeArgs) -> Result<i32> {
     if !checks.breaches.is_empty() {
         return Ok(exit::CHECK_FAILED);
     }
-    // --strict: anything that makes the figures less than the logs hold,
-    // including finding no log at all.
-    if args.strict
-        && (report.skipped.total > 0 || report.meta.incomplete || result.inputs.is_empty())
-    {
+    if args.strict && super::strict_fails(&report.skipped, &report.meta, &result) {
         return Ok(exit::CHECK_FAILED);
     }
     Ok(exit::OK)

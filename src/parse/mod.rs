@@ -43,6 +43,11 @@ impl LogKind {
             .map(|(k, _)| *k)
     }
 
+    /// Position in [`LogKind::ALL`].
+    pub const fn index(self) -> usize {
+        self as usize
+    }
+
     pub fn name(self) -> &'static str {
         match self {
             LogKind::Latency => "latency",

@@ -60,6 +60,8 @@ pub struct Lines {
     newlines: u64,
     track: bool,
     pub skips: Vec<(u64, u64)>,
+    /// Whether the accumulator was told this scanner's segment began.
+    begun: bool,
 }
 
 impl Lines {
@@ -75,6 +77,7 @@ impl Lines {
             newlines: 0,
             track: false,
             skips: Vec::new(),
+            begun: false,
         }
     }
 
@@ -83,6 +86,15 @@ impl Lines {
     pub fn tracking(mut self) -> Lines {
         self.track = true;
         self
+    }
+
+    /// Tell `acc` a segment starts (once, before the first token).
+    #[inline]
+    fn begin(&mut self, acc: &mut Acc) {
+        if !self.begun {
+            self.begun = true;
+            acc.begin_segment(self.file, self.at);
+        }
     }
 
     /// Offset of the next byte to push.
@@ -100,6 +112,7 @@ impl Lines {
     /// are counted; returns true as soon as the next one would start at or
     /// after it (the rest of `data` is then left alone).
     pub fn push(&mut self, acc: &mut Acc, data: &[u8], end: u64) -> bool {
+        self.begin(acc);
         let max = acc.cfg.max_line_bytes;
         let base = self.pos;
         let n = data.len();
@@ -222,6 +235,7 @@ impl Lines {
     /// The input ended: an unfinished line is counted if it is a whole
     /// record and otherwise set aside as unfinished.
     pub fn finish(&mut self, acc: &mut Acc) {
+        self.begin(acc);
         if self.st == St::Line {
             let line = std::mem::take(&mut self.carry);
             acc.last_line(self.kind, self.file, self.at, &line);
@@ -234,8 +248,8 @@ impl Lines {
         let before = self.skipped(acc);
         match tok {
             Tok::Line(line) => acc.feed_line(self.kind, self.file, self.at, line),
-            Tok::TooLong => acc.too_long(self.file, self.at),
-            Tok::Hole => acc.hole(self.file, self.at),
+            Tok::TooLong => acc.too_long(self.kind, self.file, self.at),
+            Tok::Hole => acc.hole(self.kind, self.file, self.at),
         }
         self.note_skip(acc, before);
     }
@@ -308,7 +322,7 @@ pub fn feed_reference(acc: &mut Acc, kind: LogKind, file: u32, data: &[u8]) {
     let mut i = 0;
     while i < data.len() {
         if data[i] == 0 {
-            acc.hole(file, i as u64);
+            acc.hole(kind, file, i as u64);
             while i < data.len() && data[i] == 0 {
                 i += 1;
             }

@@ -74,8 +74,16 @@ pub struct InputInfo {
 pub struct ReadResult {
     pub acc: Acc,
     pub inputs: Vec<InputInfo>,
-    /// Line number (1-based) for each of `acc.skipped.examples`.
+    /// Line number (1-based) for each of `acc.total.skipped.examples`.
     pub example_lines: Vec<u64>,
+    /// Added up from state files (`aggmetrics merge`) rather than read.
+    pub merged: bool,
+    /// Stretches of the window no merged state covers (microseconds,
+    /// half-open).
+    pub gaps: Vec<(i64, i64)>,
+    /// Inputs that could not be used at all (a missing or corrupt state
+    /// file): (path, why). The figures leave them out.
+    pub unread: Vec<(String, String)>,
 }
 
 enum Opened {
@@ -528,6 +536,9 @@ impl Reader {
             acc,
             inputs: infos,
             example_lines,
+            merged: false,
+            gaps: Vec::new(),
+            unread: Vec::new(),
         })
     }
 }
@@ -545,7 +556,8 @@ fn example_lines(
     // Examples are sorted by (input, offset): count on from the previous
     // example of the same input.
     let mut counted: Option<(u32, u64, u64)> = None; // (input, offset, newlines before it)
-    acc.skipped
+    acc.total
+        .skipped
         .examples
         .iter()
         .map(|&(file, off, _)| match &handles[file as usize] {
@@ -647,11 +659,14 @@ impl ReadResult {
                 }
             })
             .collect();
-        let example_lines = vec![0; acc.skipped.examples.len()];
+        let example_lines = vec![0; acc.total.skipped.examples.len()];
         ReadResult {
             acc,
             inputs,
             example_lines,
+            merged: false,
+            gaps: Vec::new(),
+            unread: Vec::new(),
         }
     }
 }

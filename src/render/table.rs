@@ -214,16 +214,36 @@ fn summary(r: &Report) -> String {
     s
 }
 
+/// ` in SINCE .. UNTIL (N outside)` for a windowed report.
+pub fn window_note(meta: &crate::report::Meta) -> String {
+    let Some(w) = &meta.window else {
+        return String::new();
+    };
+    let end =
+        |t: &Option<String>, open: &str| t.as_deref().map(clean).unwrap_or_else(|| open.into());
+    let mut s = format!(
+        " in {} .. {}",
+        end(&w.since, "the beginning"),
+        end(&w.until, "the end")
+    );
+    if let Some(n) = w.outside {
+        let _ = write!(s, " ({} outside)", thousands(n));
+    }
+    s
+}
+
 /// `aggmetrics summarize: N inputs, N records, first .. last`.
 fn header(r: &Report) -> String {
     let mut s = String::new();
-    let records: u64 = r.meta.inputs.iter().map(|i| i.records).sum();
+    // The records the figures count (in the window, when there is one).
+    let records = r.latency.all.count + r.fallback.count + r.risk.total_records;
     let _ = writeln!(
         s,
-        "aggmetrics summarize: {} input{}, {} records, {} .. {}",
+        "aggmetrics summarize: {} input{}, {} records{}, {} .. {}",
         r.meta.inputs.len(),
         if r.meta.inputs.len() == 1 { "" } else { "s" },
         thousands(records),
+        window_note(&r.meta),
         r.time_range
             .first
             .as_deref()

@@ -72,13 +72,10 @@ impl Serialize for Rates {
     }
 }
 
-/// Damaged lines in risk logs: the analyzer's `parse_errors`.
-pub fn risk_parse_errors(read: &ReadResult) -> u64 {
-    read.inputs
-        .iter()
-        .filter(|i| i.kind == crate::parse::LogKind::Risk)
-        .map(|i| i.skipped)
-        .sum()
+/// Damaged lines in risk logs charged to these figures: the analyzer's
+/// `parse_errors`.
+pub fn risk_parse_errors(m: &crate::agg::Metrics) -> u64 {
+    m.skipped.by_kind[crate::parse::LogKind::Risk.index()]
 }
 
 /// The risk log's rates, as the analyzer defined them.
@@ -266,8 +263,33 @@ pub struct Precision {
 pub struct Window {
     pub since: Option<String>,
     pub until: Option<String>,
-    /// Good records outside the window.
-    pub outside: u64,
+    /// Good records outside the window, read and not counted (`null` for a
+    /// merge of states: each state's runs saw other windows' records).
+    pub outside: Option<u64>,
+    /// Damaged lines dated outside the window, not charged to it (`null`
+    /// for a merge).
+    pub outside_skipped: Option<u64>,
+    /// Damaged lines that could not be dated (no time in them and no
+    /// record in their input): charged to no window.
+    pub undated_skipped: u64,
+    /// Stretches of the window that no merged state covers (a missed
+    /// day); the report is then incomplete.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub gaps: Vec<Span>,
+}
+
+/// A half-open stretch of time.
+#[derive(Debug, Clone, Serialize)]
+pub struct Span {
+    pub since: String,
+    pub until: String,
+}
+
+/// An input that could not be used at all.
+#[derive(Debug, Clone, Serialize)]
+pub struct Unread {
+    pub path: String,
+    pub error: String,
 }
 
 #[derive(Debug, Clone, Serialize)]
@@ -286,6 +308,10 @@ pub struct Meta {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub window: Option<Window>,
     pub inputs: Vec<InputInfo>,
+    /// Inputs that could not be used at all (a missing or corrupt state
+    /// in a merge); the figures leave them out.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub unread: Vec<Unread>,
 }
 
 #[derive(Debug, Clone, Serialize)]
@@ -420,36 +446,39 @@ impl Report {
                 latency_p95: round_to(r.latency.lower_rank(95.0), 3),
                 latency_p99: round_to(r.latency.lower_rank(99.0), 3),
                 latency_count: r.latency.n,
-                parse_errors: risk_parse_errors(read),
+                parse_errors: risk_parse_errors(m),
                 sample_rates: counts(&r.sample_rates),
                 rates: risk_rates,
             },
             time_range: TimeRange::of(&m.time),
-            skipped: Skipped::of(read),
+            skipped: Skipped::of(&m.skipped, read),
             meta: Meta::of(read, ps, keys_dropped),
         }
     }
 }
 
 impl Skipped {
-    pub fn of(read: &ReadResult) -> Skipped {
-        let acc = &read.acc;
+    /// Damaged lines charged to some figures (the run's, a bucket's), with
+    /// the locations among the run's first ones.
+    pub fn of(sk: &crate::agg::Skipped, read: &ReadResult) -> Skipped {
+        let run = &read.acc.total.skipped.examples;
         Skipped {
-            total: acc.skipped.total(),
+            total: sk.total(),
             by_reason: Skip::ALL
                 .iter()
-                .filter(|s| acc.skipped.by_reason[s.index()] > 0)
-                .map(|s| (s.name(), acc.skipped.by_reason[s.index()]))
+                .filter(|s| sk.by_reason[s.index()] > 0)
+                .map(|s| (s.name(), sk.by_reason[s.index()]))
                 .collect(),
-            locations: acc
-                .skipped
+            locations: sk
                 .examples
                 .iter()
-                .zip(read.example_lines.iter())
-                .map(|(&(file, _, why), &line)| SkipLocation {
-                    path: read.inputs[file as usize].path.clone(),
-                    line,
-                    reason: why.name(),
+                .filter_map(|e| {
+                    let i = run.iter().position(|r| r == e)?;
+                    Some(SkipLocation {
+                        path: read.inputs[e.0 as usize].path.clone(),
+                        line: read.example_lines.get(i).copied().unwrap_or(0),
+                        reason: e.2.name(),
+                    })
                 })
                 .collect(),
         }
@@ -491,13 +520,33 @@ impl Meta {
             },
             percentiles: ps.to_vec(),
             keys_dropped,
-            incomplete: read.inputs.iter().any(|i| i.error.is_some()),
+            incomplete: read.inputs.iter().any(|i| i.error.is_some())
+                || !read.unread.is_empty()
+                || !read.gaps.is_empty(),
             window: read.acc.cfg.window.map(|(since, until)| Window {
                 since: (since != i64::MIN).then(|| risk::rfc3339(since)),
                 until: (until != i64::MAX).then(|| risk::rfc3339(until)),
-                outside: read.acc.outside_window,
+                outside: (!read.merged).then_some(read.acc.outside_window),
+                outside_skipped: (!read.merged).then_some(read.acc.outside_skipped),
+                undated_skipped: read.acc.undated.total(),
+                gaps: read
+                    .gaps
+                    .iter()
+                    .map(|(a, b)| Span {
+                        since: risk::rfc3339(*a),
+                        until: risk::rfc3339(*b),
+                    })
+                    .collect(),
             }),
             inputs: read.inputs.clone(),
+            unread: read
+                .unread
+                .iter()
+                .map(|(path, error)| Unread {
+                    path: path.clone(),
+                    error: error.clone(),
+                })
+                .collect(),
         }
     }
 }
@@ -506,8 +555,8 @@ impl Meta {
 #[derive(Debug, Clone, Serialize)]
 pub struct BucketReport {
     pub buckets: Vec<BucketEntry>,
-    /// Damaged lines have no timestamp to place them in a bucket: counted
-    /// here, for the whole run.
+    /// The whole run's damaged lines: each bucket's, and those that could
+    /// not be dated (in no bucket).
     pub skipped: Skipped,
     pub meta: Meta,
 }
@@ -522,13 +571,14 @@ pub struct BucketEntry {
 
 impl Serialize for BucketEntry {
     fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
-        let mut m = s.serialize_map(Some(6))?;
+        let mut m = s.serialize_map(Some(7))?;
         m.serialize_entry("start", &self.start)?;
         m.serialize_entry("end", &self.end)?;
         m.serialize_entry("latency", &self.report.latency)?;
         m.serialize_entry("fallback", &self.report.fallback)?;
         m.serialize_entry("risk", &self.report.risk)?;
         m.serialize_entry("time_range", &self.report.time_range)?;
+        m.serialize_entry("skipped", &self.report.skipped)?;
         m.end()
     }
 }

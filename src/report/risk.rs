@@ -132,7 +132,7 @@ impl RiskReport {
     pub fn build(read: &ReadResult, by_day: bool) -> RiskReport {
         let acc: &Acc = &read.acc;
         let mut metrics = RiskMetrics::of(&acc.total);
-        metrics.parse_errors = Some(super::risk_parse_errors(read));
+        metrics.parse_errors = Some(super::risk_parse_errors(&acc.total));
         let width = crate::agg::Bucket::Day.width_us();
         let busy: Vec<&(i64, Metrics)> = acc
             .buckets
@@ -173,7 +173,7 @@ impl RiskReport {
                     .collect()
             }),
             verdict: None,
-            skipped: Skipped::of(read),
+            skipped: Skipped::of(&acc.total.skipped, read),
             meta,
         }
     }

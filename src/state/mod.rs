@@ -25,7 +25,9 @@ use crate::parse::{LogKind, Skip};
 use crate::read::{InputInfo, ReadResult};
 
 pub const FORMAT: &str = "aggmetrics-state";
-pub const VERSION: u32 = 1;
+/// Version 2 adds what a state covers (`covers`), damaged lines per kind,
+/// outside the window and undated; version 1 files are still read.
+pub const VERSION: u32 = 2;
 /// Largest state file read.
 pub const MAX_STATE_BYTES: u64 = 1 << 30;
 /// Largest decoded histogram payload accepted (a 5-digit histogram over
@@ -36,7 +38,7 @@ const MAX_PAYLOAD: u32 = 64 << 20;
 pub enum StateError {
     #[error("not an aggmetrics state file (it should start with {{\"format\": \"{FORMAT}\"); was it written by --state-out?")]
     NotAState,
-    #[error("state file version {0}; this aggmetrics reads version {VERSION}: write the states again with this version")]
+    #[error("state file version {0}; this aggmetrics reads versions 1 to {VERSION}: write the states again with this version")]
     Version(u32),
     #[error("states of different precision cannot be merged ({0} vs {1}): write them with the same --sigfig (or all with --exact)")]
     Precision(String, String),
@@ -59,12 +61,89 @@ struct File {
     /// `hdr` or `exact`.
     mode: String,
     sigfig: Option<u8>,
+    /// What the state covers: one part per run it adds up (version 2).
+    #[serde(default)]
+    covers: Vec<Part>,
     inputs: Vec<InputState>,
     skipped: BTreeMap<String, u64>,
+    /// Damaged lines per log kind (version 2; for version 1, the inputs'
+    /// counts).
+    #[serde(default)]
+    skipped_by_kind: BTreeMap<LogKind, u64>,
     /// (input, line, reason) of the first skipped lines.
     skipped_examples: Vec<(u32, u64, String)>,
     outside_window: u64,
+    /// Damaged lines dated outside the window (version 2).
+    #[serde(default)]
+    outside_skipped: u64,
+    /// Damaged lines that could not be dated, by reason (version 2).
+    #[serde(default)]
+    undated: BTreeMap<String, u64>,
     metrics: MetricsState,
+}
+
+/// One run a state adds up: where it ran, what it read, its window, and a
+/// digest of its figures. Two states holding the same part are the same
+/// run given twice; parts of one host and paths whose windows overlap
+/// would count records twice.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Part {
+    pub host: String,
+    /// The paths the run was given, made absolute (`-` for standard input).
+    pub paths: Vec<String>,
+    /// The window, microseconds since the epoch, half-open; `null` for an
+    /// open end.
+    pub since: Option<i64>,
+    pub until: Option<i64>,
+    /// FNV-1a of the figures' JSON (hex).
+    pub digest: String,
+}
+
+impl Part {
+    fn start(&self) -> i64 {
+        self.since.unwrap_or(i64::MIN)
+    }
+    fn end(&self) -> i64 {
+        self.until.unwrap_or(i64::MAX)
+    }
+    /// Where the window starts, for ordering messages.
+    pub fn start_key(&self) -> i64 {
+        self.start()
+    }
+
+    /// Same host and paths, windows that share an instant.
+    pub fn overlaps(&self, o: &Part) -> bool {
+        self.host == o.host
+            && self.paths == o.paths
+            && self.paths != ["-"]
+            && self.start() < o.end()
+            && o.start() < self.end()
+    }
+}
+
+/// FNV-1a, 64 bits: a stable digest (std's hashers may change between
+/// Rust releases, and states outlive builds).
+fn fnv1a(bytes: &[u8]) -> String {
+    let mut h: u64 = 0xcbf2_9ce4_8422_2325;
+    for b in bytes {
+        h ^= *b as u64;
+        h = h.wrapping_mul(0x0000_0100_0000_01b3);
+    }
+    format!("{h:016x}")
+}
+
+/// This machine's name, for [`Part::host`].
+pub fn host_name() -> String {
+    let mut buf = [0u8; 256];
+    // SAFETY: the buffer is valid for its length; gethostname writes at
+    // most that many bytes.
+    let rc = unsafe { libc::gethostname(buf.as_mut_ptr().cast(), buf.len()) };
+    if rc != 0 {
+        return "unknown".into();
+    }
+    let end = buf.iter().position(|b| *b == 0).unwrap_or(buf.len());
+    String::from_utf8_lossy(&buf[..end]).into_owned()
 }
 
 #[derive(Serialize, Deserialize)]
@@ -198,8 +277,58 @@ fn group(g: &LatencyGroup) -> GroupState {
     }
 }
 
-/// The state of a finished read.
-pub fn encode(read: &ReadResult) -> Vec<u8> {
+/// What a fresh run covers: `paths` as given on the command line.
+pub fn part_of_run(paths: &[std::path::PathBuf], read: &ReadResult) -> Part {
+    let paths = paths
+        .iter()
+        .map(|p| {
+            if p.as_os_str() == "-" {
+                "-".to_string()
+            } else {
+                std::fs::canonicalize(p)
+                    .unwrap_or_else(|_| p.clone())
+                    .display()
+                    .to_string()
+            }
+        })
+        .collect();
+    let (since, until) = match read.acc.cfg.window {
+        Some((a, b)) => ((a != i64::MIN).then_some(a), (b != i64::MAX).then_some(b)),
+        None => (None, None),
+    };
+    Part {
+        host: host_name(),
+        paths,
+        since,
+        until,
+        digest: String::new(),
+    }
+}
+
+/// The state of a finished read. `covers`: the parts it adds up (one for a
+/// fresh run, see [`part_of_run`]; a fresh part's digest is filled in
+/// here).
+pub fn encode(read: &ReadResult, covers: &[Part]) -> Vec<u8> {
+    let mut file = to_file(read, covers.to_vec());
+    if let [only] = file.covers.as_mut_slice() {
+        if only.digest.is_empty() {
+            only.digest = fnv1a(&serde_json::to_vec(&file.metrics).unwrap_or_default());
+        }
+    }
+    let mut out = serde_json::to_vec(&file).unwrap_or_default();
+    out.push(b'\n');
+    out
+}
+
+fn reason_counts(sk: &crate::agg::Skipped) -> BTreeMap<String, u64> {
+    Skip::ALL
+        .iter()
+        .filter(|s| sk.by_reason[s.index()] > 0)
+        .map(|s| (s.name().to_string(), sk.by_reason[s.index()]))
+        .collect()
+}
+
+fn to_file(read: &ReadResult, covers: Vec<Part>) -> File {
     let acc = &read.acc;
     let m = &acc.total;
     let (mode, sigfig) = match acc.cfg.mode {
@@ -208,12 +337,13 @@ pub fn encode(read: &ReadResult) -> Vec<u8> {
     };
     let f = &m.fallback;
     let r = &m.risk;
-    let file = File {
+    File {
         format: FORMAT.into(),
         version: VERSION,
         tool: format!("aggmetrics {}", env!("CARGO_PKG_VERSION")),
         mode: mode.into(),
         sigfig,
+        covers,
         inputs: read
             .inputs
             .iter()
@@ -231,12 +361,13 @@ pub fn encode(read: &ReadResult) -> Vec<u8> {
                 error: i.error.clone(),
             })
             .collect(),
-        skipped: Skip::ALL
+        skipped: reason_counts(&m.skipped),
+        skipped_by_kind: LogKind::ALL
             .iter()
-            .filter(|s| acc.skipped.by_reason[s.index()] > 0)
-            .map(|s| (s.name().to_string(), acc.skipped.by_reason[s.index()]))
+            .map(|(k, _)| (*k, m.skipped.by_kind[k.index()]))
+            .filter(|(_, n)| *n > 0)
             .collect(),
-        skipped_examples: acc
+        skipped_examples: m
             .skipped
             .examples
             .iter()
@@ -244,6 +375,8 @@ pub fn encode(read: &ReadResult) -> Vec<u8> {
             .map(|(&(file, _, why), &line)| (file, line, why.name().to_string()))
             .collect(),
         outside_window: acc.outside_window,
+        outside_skipped: acc.outside_skipped,
+        undated: reason_counts(&acc.undated),
         metrics: MetricsState {
             with_llm: group(&m.with_llm),
             without_llm: group(&m.without_llm),
@@ -273,10 +406,7 @@ pub fn encode(read: &ReadResult) -> Vec<u8> {
             first: m.time.first.clone(),
             last: m.time.last.clone(),
         },
-    };
-    let mut out = serde_json::to_vec(&file).unwrap_or_default();
-    out.push(b'\n');
-    out
+    }
 }
 
 // ---- decoding ----
@@ -391,9 +521,23 @@ fn ok(n: u64) -> Result<u64, StateError> {
     Ok(n)
 }
 
-/// A state file's contents as a finished read (one input per input the
-/// state was made from).
-pub fn decode(bytes: &[u8]) -> Result<ReadResult, StateError> {
+/// A decoded state: its contents as a finished read (one input per input
+/// the state was made from), and what it covers (empty for version 1).
+pub struct Decoded {
+    pub read: ReadResult,
+    pub covers: Vec<Part>,
+}
+
+fn skip_named(reason: &str) -> Result<Skip, StateError> {
+    Skip::ALL
+        .iter()
+        .find(|s| s.name() == reason)
+        .copied()
+        .ok_or_else(|| corrupt("an unknown skip reason"))
+}
+
+/// A state file's contents.
+pub fn decode(bytes: &[u8]) -> Result<Decoded, StateError> {
     if bytes.len() as u64 > MAX_STATE_BYTES {
         return Err(StateError::TooLarge);
     }
@@ -411,12 +555,12 @@ pub fn decode(bytes: &[u8]) -> Result<ReadResult, StateError> {
                 version: u32,
             }
             return Err(match serde_json::from_slice::<Head>(bytes) {
-                Ok(h) if h.version != VERSION => StateError::Version(h.version),
+                Ok(h) if !(1..=VERSION).contains(&h.version) => StateError::Version(h.version),
                 _ => corrupt(e),
             });
         }
     };
-    if f.version != VERSION {
+    if !(1..=VERSION).contains(&f.version) {
         return Err(StateError::Version(f.version));
     }
     let mode = match (f.mode.as_str(), f.sigfig) {
@@ -459,31 +603,43 @@ pub fn decode(bytes: &[u8]) -> Result<ReadResult, StateError> {
             first: m.first,
             last: m.last,
         },
+        skipped: Default::default(),
     };
+    let sk = &mut acc.total.skipped;
     for (reason, count) in f.skipped {
-        let s = Skip::ALL
-            .iter()
-            .find(|s| s.name() == reason)
-            .ok_or_else(|| corrupt("an unknown skip reason"))?;
-        acc.skipped.by_reason[s.index()] = count;
+        sk.by_reason[skip_named(&reason)?.index()] = count;
     }
+    if f.version == 1 {
+        // Version 1 charged every damaged line of every input to the run.
+        for i in &f.inputs {
+            sk.by_kind[i.kind.index()] += i.skipped;
+        }
+    } else {
+        for (kind, count) in f.skipped_by_kind {
+            sk.by_kind[kind.index()] = count;
+        }
+    }
+    if sk.by_kind.iter().sum::<u64>() != sk.total() {
+        return Err(corrupt("damaged lines per kind that do not add up"));
+    }
+    for (reason, count) in f.undated {
+        acc.undated.by_reason[skip_named(&reason)?.index()] = count;
+    }
+    acc.outside_skipped = f.outside_skipped;
     let mut lines = Vec::new();
     for (file, line, reason) in f
         .skipped_examples
         .into_iter()
         .take(crate::agg::MAX_EXAMPLES)
     {
-        let s = Skip::ALL
-            .iter()
-            .find(|s| s.name() == reason)
-            .ok_or_else(|| corrupt("an unknown skip reason"))?;
+        let s = skip_named(&reason)?;
         if file as usize >= n {
             return Err(corrupt(
                 "a skipped line in an input the state does not list",
             ));
         }
         // Lines stand in for offsets: they order the same way.
-        acc.skipped.examples.push((file, line, *s));
+        acc.total.skipped.examples.push((file, line, s));
         lines.push(line);
     }
     acc.outside_window = f.outside_window;
@@ -508,44 +664,61 @@ pub fn decode(bytes: &[u8]) -> Result<ReadResult, StateError> {
             error: st.error,
         });
     }
-    Ok(ReadResult {
-        acc,
-        inputs,
-        example_lines: lines,
+    Ok(Decoded {
+        read: ReadResult {
+            acc,
+            inputs,
+            example_lines: lines,
+            merged: false,
+            gaps: Vec::new(),
+            unread: Vec::new(),
+        },
+        covers: f.covers,
     })
+}
+
+/// `3 significant digits`, `exact`.
+pub fn precision_name(m: Mode) -> String {
+    match m {
+        Mode::Hdr { sigfig } => format!("{sigfig} significant digits"),
+        Mode::Exact => "exact".to_string(),
+    }
 }
 
 /// Add up decoded states, in order: the inputs are listed one state after
 /// the other, as if all their logs had been named on one command line.
-pub fn merge(states: Vec<ReadResult>) -> Result<ReadResult, StateError> {
+/// The merged state covers every part of every state; its window is the
+/// hull of theirs (when every part has one), and the stretches of that
+/// hull no part covers are in `gaps`.
+pub fn merge(states: Vec<Decoded>) -> Result<Decoded, StateError> {
     let Some(first) = states.first() else {
         return Err(corrupt("no state to merge"));
     };
-    let mode = first.acc.cfg.mode;
-    let name = |m: Mode| match m {
-        Mode::Hdr { sigfig } => format!("{sigfig} significant digits"),
-        Mode::Exact => "exact".to_string(),
-    };
-    let n: usize = states.iter().map(|s| s.inputs.len()).sum();
+    let mode = first.read.acc.cfg.mode;
+    let name = precision_name;
+    let n: usize = states.iter().map(|s| s.read.inputs.len()).sum();
     let mut acc = Acc::new(Config::new(mode, 1), n);
     let mut inputs = Vec::with_capacity(n);
     let mut examples: Vec<((u32, u64, Skip), u64)> = Vec::new();
-    for s in states {
+    let mut covers = Vec::new();
+    let mut all_windowed = true;
+    for d in states {
+        let s = d.read;
         if s.acc.cfg.mode != mode {
             return Err(StateError::Precision(name(mode), name(s.acc.cfg.mode)));
         }
+        all_windowed &= !d.covers.is_empty()
+            && d.covers
+                .iter()
+                .all(|p| p.since.is_some() && p.until.is_some());
+        covers.extend(d.covers);
         let base = inputs.len();
         acc.total.merge(&s.acc.total);
         acc.outside_window += s.acc.outside_window;
-        for (a, b) in acc
-            .skipped
-            .by_reason
-            .iter_mut()
-            .zip(s.acc.skipped.by_reason)
+        acc.outside_skipped += s.acc.outside_skipped;
+        acc.undated.merge(&s.acc.undated);
+        for (&(file, off, why), &line) in s.acc.total.skipped.examples.iter().zip(&s.example_lines)
         {
-            *a += b;
-        }
-        for (&(file, off, why), &line) in s.acc.skipped.examples.iter().zip(&s.example_lines) {
             examples.push(((file + base as u32, off, why), line));
         }
         for (i, st) in s.acc.files.iter().enumerate() {
@@ -555,11 +728,34 @@ pub fn merge(states: Vec<ReadResult>) -> Result<ReadResult, StateError> {
     }
     examples.sort();
     examples.truncate(crate::agg::MAX_EXAMPLES);
-    acc.skipped.examples = examples.iter().map(|(e, _)| *e).collect();
+    acc.total.skipped.examples = examples.iter().map(|(e, _)| *e).collect();
+    let mut gaps = Vec::new();
+    if all_windowed {
+        let mut spans: Vec<(i64, i64)> = covers.iter().map(|p| (p.start(), p.end())).collect();
+        spans.sort();
+        let hull = (
+            spans[0].0,
+            spans.iter().map(|s| s.1).max().unwrap_or(i64::MAX),
+        );
+        let mut reach = hull.0;
+        for (a, b) in spans {
+            if a > reach {
+                gaps.push((reach, a));
+            }
+            reach = reach.max(b);
+        }
+        acc.cfg.window = Some(hull);
+    }
     acc.total.finish();
-    Ok(ReadResult {
-        acc,
-        inputs,
-        example_lines: examples.iter().map(|(_, l)| *l).collect(),
+    Ok(Decoded {
+        read: ReadResult {
+            acc,
+            inputs,
+            example_lines: examples.iter().map(|(_, l)| *l).collect(),
+            merged: true,
+            gaps,
+            unread: Vec::new(),
+        },
+        covers,
     })
 }

@@ -221,3 +221,65 @@ pub fn claiming_payload(raw: &[u8], claim: u32) -> Vec<u8> {
     inner[4..8].copy_from_slice(&claim.to_be_bytes());
     with_payload(raw, &inner)
 }
+
+/// `days` days of latency and risk logs from 2026-02-10, a record every 20
+/// minutes in each, with damaged lines on some days (one with a time of
+/// its own, one without, a NUL hole), in a fresh folder.
+pub fn days_logs(days: u64) -> tempfile::TempDir {
+    let d = tempfile::tempdir().expect("tempdir");
+    let mut lat = String::new();
+    let mut risk = String::new();
+    for i in 0..days * 72 {
+        let secs = i * 1200;
+        lat.push_str(&format!(
+            "{{\"timestamp\": \"{}\", \"total_ms\": {}.25, \"steps\": {{\"core_logic_ms\": {}}}, \"llm_enabled\": {}}}\n",
+            ts(secs),
+            (i * 37) % 500,
+            (i * 11) % 90,
+            i % 3 == 0
+        ));
+        risk.push_str(
+            &Risk {
+                secs,
+                status: [
+                    "accepted_llm",
+                    "fallback_deterministic",
+                    "error",
+                    "not_sampled",
+                ][(i % 4) as usize],
+                sampled: i % 4 != 3,
+                latency_ms: Some(((i * 13) % 400) as f64),
+                intent_mismatch: i % 7 == 0,
+                sample_rate: 0.01,
+            }
+            .line(),
+        );
+        match i % 50 {
+            7 => lat.push_str(&format!(
+                "{{\"timestamp\": \"{}\", \"total_ms\": \n",
+                ts(secs + 5)
+            )),
+            19 => risk.push_str("{\"status\": \"error\", trailing\n"),
+            33 => lat.push_str("\0\0\0"),
+            _ => {}
+        }
+    }
+    std::fs::write(d.path().join("pipeline_latency.jsonl"), lat).expect("write");
+    std::fs::write(d.path().join("partial_trust_risk.jsonl"), risk).expect("write");
+    d
+}
+
+/// The parts of a summary report that are the figures: what states merged
+/// must reproduce of a one-pass run (not how inputs were listed).
+pub fn figures(v: &Value) -> Value {
+    serde_json::json!({
+        "latency": v["latency"],
+        "fallback": v["fallback"],
+        "risk": v["risk"],
+        "time_range": v["time_range"],
+        "skipped_total": v["skipped"]["total"],
+        "skipped_by_reason": v["skipped"]["by_reason"],
+        "since": v["meta"]["window"]["since"],
+        "until": v["meta"]["window"]["until"],
+    })
+}
