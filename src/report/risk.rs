@@ -24,8 +24,7 @@ pub struct RiskMetrics {
     pub error_rate: f64,
     pub latency_p50: f64,
     pub latency_p95: f64,
-    /// Damaged lines. Only for the whole run: a damaged line has no
-    /// timestamp to put it in a day.
+    /// Damaged lines charged to these figures (see docs/semantics.md).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub parse_errors: Option<u64>,
     pub decision_type_mismatch_rate: f64,
@@ -168,7 +167,10 @@ impl RiskReport {
                         day: date(*s),
                         start: rfc3339(*s),
                         end: rfc3339(s + width),
-                        metrics: RiskMetrics::of(m),
+                        metrics: RiskMetrics {
+                            parse_errors: Some(super::risk_parse_errors(m)),
+                            ..RiskMetrics::of(m)
+                        },
                     })
                     .collect()
             }),
