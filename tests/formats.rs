@@ -330,3 +330,69 @@ fn markdown_tables() {
         }
     }
 }
+
+/// The staleness alert of docs/operations.md must be able to fire: a run
+/// over an hour with no record still says when the logs were last
+/// written, writes no healthy-looking zeros, and says when it ran.
+#[test]
+fn prometheus_over_a_quiet_window_is_honest() {
+    let d = tempfile::tempdir().unwrap();
+    // Records up to 2026-02-10T12:00:01Z, then silence.
+    std::fs::write(d.path().join("partial_trust_risk.jsonl"), risk_lines(60, 3)).unwrap();
+    std::fs::write(
+        d.path().join("pipeline_latency.jsonl"),
+        latency_lines(&[1.0, 2.0]),
+    )
+    .unwrap();
+    let before = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap()
+        .as_secs_f64();
+    let out = bin()
+        .arg("summarize")
+        .arg(d.path())
+        .args(["-q", "-f", "prometheus", "--since", "2026-02-10T14:00:00Z"])
+        .output()
+        .unwrap();
+    assert!(out.status.success());
+    let text = String::from_utf8(out.stdout).unwrap();
+    let m = parse_prom(&text);
+    // The newest record read, though it lies before the window.
+    let last = m["aggmetrics_last_record_timestamp_seconds"];
+    assert_eq!(last, 1_770_681_600.0 + 12.0 * 3600.0 + 1.0, "{text}");
+    // Counts are true zeros; figures over nothing are absent.
+    assert_eq!(m["aggmetrics_latency_records{group=\"all\"}"], 0.0);
+    assert_eq!(m["aggmetrics_risk_records"], 0.0);
+    for absent in [
+        "aggmetrics_latency_total_ms",
+        "aggmetrics_fallback_rate",
+        "aggmetrics_risk_rate{",
+        "aggmetrics_risk_latency_ms",
+        "aggmetrics_fallback_llm_latency_ms",
+    ] {
+        assert!(
+            !text.contains(&format!("\n{absent}")),
+            "{absent} in:\n{text}"
+        );
+    }
+    // The run itself: when it finished, and that it succeeded.
+    let finished = m["aggmetrics_run_finished_timestamp_seconds"];
+    assert!(
+        finished >= before.floor() && finished < before + 120.0,
+        "{finished}"
+    );
+    assert_eq!(m["aggmetrics_run_success"], 1.0);
+    // The documented alert condition holds.
+    assert!(finished - last > 3600.0);
+    // A run that finds no log says so.
+    let empty = tempfile::tempdir().unwrap();
+    let out = bin()
+        .arg("summarize")
+        .arg(empty.path())
+        .args(["-q", "-f", "prometheus"])
+        .output()
+        .unwrap();
+    let m = parse_prom(&String::from_utf8(out.stdout).unwrap());
+    assert_eq!(m["aggmetrics_run_success"], 0.0);
+    assert_eq!(m["aggmetrics_inputs"], 0.0);
+}

@@ -604,6 +604,9 @@ pub struct Acc {
     /// their input): with a window, charged to no window; without one,
     /// charged to the run (but to no `--by` bucket).
     pub undated: Skipped,
+    /// The newest record read, in the window or not (microseconds): when
+    /// the logs were last written, even if the window is empty.
+    pub newest: Option<i64>,
     /// Damaged lines are dated (a window or buckets): only then are
     /// segments tracked.
     dated: bool,
@@ -633,6 +636,7 @@ impl Acc {
             outside_window: 0,
             outside_skipped: 0,
             undated: Skipped::default(),
+            newest: None,
             dated: cfg.window.is_some() || cfg.bucket.is_some(),
             seg: None,
             segs: Vec::new(),
@@ -724,6 +728,7 @@ impl Acc {
         seg.first.get_or_insert(micros);
         seg.last = Some(micros);
         self.cur_ts = Some(micros);
+        self.newest = self.newest.max(Some(micros));
     }
 
     /// Charge damaged lines to the figures of time `micros`: its window
@@ -920,6 +925,7 @@ impl Acc {
         self.outside_window += o.outside_window;
         self.outside_skipped += o.outside_skipped;
         self.undated.merge(&o.undated);
+        self.newest = self.newest.max(o.newest);
         self.segs.extend(o.segs.iter().cloned());
         self.segs.extend(o.seg.iter().cloned());
         for (a, b) in self.files.iter_mut().zip(o.files.iter()) {
@@ -971,6 +977,10 @@ impl Acc {
         if self.cfg.window.is_none() {
             let undated = std::mem::take(&mut self.undated);
             self.total.skipped.merge(&undated);
+        }
+        if !self.dated {
+            // Every record was counted: the newest is the last one.
+            self.newest = self.total.time.last.as_ref().map(|t| t.0);
         }
         self.total.finish();
     }

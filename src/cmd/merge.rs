@@ -153,7 +153,8 @@ pub fn run(args: &MergeArgs) -> Result<i32> {
             super::window::show(*b)
         ));
     }
-    let report = Report::build(read, &args.percentiles);
+    let mut report = Report::build(read, &args.percentiles);
+    report.meta.finished_us = Some(jiff::Timestamp::now().as_microsecond());
     let checks = fail_on(&args.fail_on, &report)?;
     if let Some(p) = &args.state_out {
         write_atomic(p, &state::encode(read, &merged.covers))?;

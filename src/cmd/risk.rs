@@ -112,6 +112,7 @@ pub fn run(args: &RiskArgs) -> Result<i32> {
         report.verdict = Some(gates::evaluate(gates, &value, &cx).map_err(Error::Usage)?);
     }
 
+    report.meta.finished_us = Some(jiff::Timestamp::now().as_microsecond());
     emit(args.format, Doc::Risk(&report), args.output.as_deref())?;
     warn_read(&args.read, &result);
 

@@ -28,7 +28,7 @@ pub fn run(args: &SummarizeArgs) -> Result<i32> {
     cfg.bucket = args.by;
 
     let result = read_logs(&args.paths, args.kind, &args.read, cfg)?;
-    let report = Report::build(&result, &args.percentiles);
+    let mut report = Report::build(&result, &args.percentiles);
     if let Some(p) = &args.state_out {
         let part = crate::state::part_of_run(&args.paths, &result);
         super::write_atomic(p, &crate::state::encode(&result, &[part]))?;
@@ -39,6 +39,7 @@ pub fn run(args: &SummarizeArgs) -> Result<i32> {
         let b = crate::report::BucketReport::build(&result, &args.percentiles, &report);
         emit(args.format, Doc::Buckets(&b), args.output.as_deref())?;
     } else {
+        report.meta.finished_us = Some(jiff::Timestamp::now().as_microsecond());
         emit(args.format, Doc::Summary(&report), args.output.as_deref())?;
     }
 

@@ -1,6 +1,9 @@
 //! node_exporter textfile (`*.prom`): every figure of the whole run as a
 //! gauge prefixed `aggmetrics_`, with HELP and TYPE lines; latency as
-//! quantile gauges by group and step. Label values (step names, outcomes,
+//! quantile gauges by group and step. A figure over no values (a
+//! percentile of an empty group, a rate over no records) is left out rather
+//! than written as 0, so a quiet window never looks healthy; counts, the
+//! newest record's time and the run's own state are always written. Label values (step names, outcomes,
 //! statuses from the logs) are escaped as the exposition format requires.
 
 use std::collections::BTreeMap;
@@ -72,6 +75,10 @@ impl Out {
         labels: &[(&str, &str)],
         st: &Stats,
     ) {
+        // A percentile of nothing is not 0: leave it out.
+        if st.count == 0 {
+            return;
+        }
         for (k, v) in &st.percentiles {
             let q = k.trim_start_matches('p').parse::<f64>().unwrap_or(0.0) / 100.0;
             // p99.9 -> 0.999, not 0.9990000000000001.
@@ -97,14 +104,9 @@ impl Out {
     }
 }
 
-/// What every textfile ends with: skipped lines, the incomplete flag and
-/// the last record's time.
-fn run_state(
-    o: &mut Out,
-    skipped: &crate::report::Skipped,
-    meta: &crate::report::Meta,
-    last: Option<&str>,
-) {
+/// What every textfile ends with: skipped lines, the incomplete flag, the
+/// newest record's time, and how and when this run ended.
+fn run_state(o: &mut Out, skipped: &crate::report::Skipped, meta: &crate::report::Meta) {
     o.put(
         "skipped_lines_total",
         "Lines skipped as damaged.",
@@ -117,16 +119,36 @@ fn run_state(
         &[],
         meta.incomplete as u8 as f64,
     );
-    last_record(o, last);
-}
-
-fn last_record(o: &mut Out, last: Option<&str>) {
-    if let Some(t) = last.and_then(crate::parse::Timestamp::parse) {
+    o.put(
+        "inputs",
+        "Log files (or states) this run read; 0 when none was found.",
+        &[],
+        meta.inputs.len() as f64,
+    );
+    if let Some(t) = meta
+        .newest_record
+        .as_deref()
+        .and_then(crate::parse::Timestamp::parse)
+    {
         o.put(
             "last_record_timestamp_seconds",
-            "Unix time of the latest record read.",
+            "Unix time of the newest record read, inside the time window or before it: when the logs were last written, even when the window holds no record.",
             &[],
             t.micros as f64 / 1e6,
+        );
+    }
+    o.put(
+        "run_success",
+        "1 if this run found its logs and read every one to its end; 0 if it found none or an input was incomplete.",
+        &[],
+        (!meta.incomplete && !meta.inputs.is_empty()) as u8 as f64,
+    );
+    if let Some(us) = meta.finished_us {
+        o.put(
+            "run_finished_timestamp_seconds",
+            "Unix time this run finished: a stale value means the runs stopped.",
+            &[],
+            (us / 1_000_000) as f64,
         );
     }
 }
@@ -169,7 +191,7 @@ fn summary(r: &Report) -> String {
             *n as f64,
         );
     }
-    for (name, rate) in &f.rates.0 {
+    for (name, rate) in f.rates.0.iter().filter(|(_, r)| r.denominator > 0) {
         o.put(
             "fallback_rate",
             "Fallback rates (fallback_rate, error_rate, success_rate), 0..1.",
@@ -189,6 +211,7 @@ fn summary(r: &Report) -> String {
         r.risk.sampled_records,
         &r.risk.status_breakdown,
         &r.risk.rates,
+        r.risk.latency_count,
         &[
             ("0.5", r.risk.latency_p50),
             ("0.95", r.risk.latency_p95),
@@ -203,7 +226,7 @@ fn summary(r: &Report) -> String {
             *n as f64,
         );
     }
-    run_state(&mut o, &r.skipped, &r.meta, r.time_range.last.as_deref());
+    run_state(&mut o, &r.skipped, &r.meta);
     o.finish()
 }
 
@@ -213,6 +236,7 @@ fn risk(
     sampled: u64,
     status: &BTreeMap<String, u64>,
     rates: &crate::report::Rates,
+    latency_count: u64,
     latency: &[(&str, f64)],
 ) {
     o.put(
@@ -235,7 +259,8 @@ fn risk(
             *n as f64,
         );
     }
-    for (name, f) in &rates.0 {
+    // A rate over no records is not 0: leave it out.
+    for (name, f) in rates.0.iter().filter(|(_, r)| r.denominator > 0) {
         o.put("risk_rate", "Risk rates, 0..1.", &[("rate", name)], f.value);
         o.put(
             "risk_rate_wilson_low",
@@ -250,7 +275,7 @@ fn risk(
             f.wilson_95[1],
         );
     }
-    for (q, v) in latency {
+    for (q, v) in latency.iter().filter(|_| latency_count > 0) {
         o.put(
             "risk_latency_ms",
             "Risk latency_ms percentiles, milliseconds.",
@@ -269,6 +294,7 @@ fn risk_report(r: &RiskReport) -> String {
         m.sampled_records,
         &m.status_breakdown,
         &m.rates,
+        m.latency_count,
         &[
             ("0.5", m.latency_p50),
             ("0.95", m.latency_p95),
@@ -289,7 +315,7 @@ fn risk_report(r: &RiskReport) -> String {
             v.exit_code as f64,
         );
     }
-    run_state(&mut o, &r.skipped, &r.meta, m.time_range.last.as_deref());
+    run_state(&mut o, &r.skipped, &r.meta);
     o.finish()
 }
 

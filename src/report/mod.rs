@@ -308,6 +308,14 @@ pub struct Meta {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub window: Option<Window>,
     pub inputs: Vec<InputInfo>,
+    /// The newest record read, inside the window or not (RFC 3339, UTC):
+    /// when the logs were last written, even when the window is empty.
+    pub newest_record: Option<String>,
+    /// When this run finished (microseconds since the epoch), set by the
+    /// command for formats that show it (Prometheus); not in JSON, so
+    /// reports of the same logs stay byte-identical.
+    #[serde(skip)]
+    pub finished_us: Option<i64>,
     /// Inputs that could not be used at all (a missing or corrupt state
     /// in a merge); the figures leave them out.
     #[serde(skip_serializing_if = "Vec::is_empty")]
@@ -539,6 +547,8 @@ impl Meta {
                     .collect(),
             }),
             inputs: read.inputs.clone(),
+            newest_record: read.acc.newest.map(risk::rfc3339),
+            finished_us: None,
             unread: read
                 .unread
                 .iter()

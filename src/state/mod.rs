@@ -79,6 +79,9 @@ struct File {
     /// Damaged lines that could not be dated, by reason (version 2).
     #[serde(default)]
     undated: BTreeMap<String, u64>,
+    /// The newest record read, in the window or not (version 2).
+    #[serde(default)]
+    newest: Option<i64>,
     metrics: MetricsState,
 }
 
@@ -377,6 +380,7 @@ fn to_file(read: &ReadResult, covers: Vec<Part>) -> File {
         outside_window: acc.outside_window,
         outside_skipped: acc.outside_skipped,
         undated: reason_counts(&acc.undated),
+        newest: acc.newest,
         metrics: MetricsState {
             with_llm: group(&m.with_llm),
             without_llm: group(&m.without_llm),
@@ -626,6 +630,9 @@ pub fn decode(bytes: &[u8]) -> Result<Decoded, StateError> {
         acc.undated.by_reason[skip_named(&reason)?.index()] = count;
     }
     acc.outside_skipped = f.outside_skipped;
+    acc.newest = f
+        .newest
+        .or_else(|| acc.total.time.last.as_ref().map(|t| t.0));
     let mut lines = Vec::new();
     for (file, line, reason) in f
         .skipped_examples
@@ -717,6 +724,7 @@ pub fn merge(states: Vec<Decoded>) -> Result<Decoded, StateError> {
         acc.outside_window += s.acc.outside_window;
         acc.outside_skipped += s.acc.outside_skipped;
         acc.undated.merge(&s.acc.undated);
+        acc.newest = acc.newest.max(s.acc.newest);
         for (&(file, off, why), &line) in s.acc.total.skipped.examples.iter().zip(&s.example_lines)
         {
             examples.push(((file + base as u32, off, why), line));
