@@ -50,16 +50,63 @@ fn day_and_by_day_count_what_the_log_holds() {
     // The second day's bucket is the --day report's figures.
     assert_eq!(buckets[1]["latency"], v["latency"]);
 
-    // The table: one block per bucket, the run's skipped lines once.
+    // The table and Markdown: one row per bucket (with its p95, from the
+    // JSON), the run's skipped lines once.
     for fmt in ["table", "markdown"] {
         let out = bin()
             .args(["summarize", dir, "-q", "--by", "day", "-f", fmt])
             .output()
             .unwrap();
         let t = String::from_utf8(out.stdout).unwrap();
-        assert_eq!(t.matches("2026-02-11T00:00:00Z").count(), 2, "{fmt}: {t}");
+        let rows: Vec<&str> = t.lines().filter(|l| l.contains("2026-02-1")).collect();
+        assert_eq!(rows.len(), 3, "{fmt}: {t}");
+        for (row, e) in rows.iter().zip(buckets) {
+            let p95 = format!(
+                "{:.3}",
+                e["latency"]["all"]["total_ms"]["p95"].as_f64().unwrap()
+            );
+            assert!(
+                row.contains(&p95) && row.contains("144"),
+                "{fmt}: {row} lacks {p95}"
+            );
+        }
+        assert!(rows[1].contains("2026-02-11"), "{fmt}: {t}");
         assert_eq!(t.matches("Skipped").count(), 1, "{fmt}: {t}");
+        assert!(
+            t.lines().count() < 20,
+            "{fmt}: one row per bucket, not a report each:\n{t}"
+        );
     }
+    // --by hour over a window starting mid-hour: the first bucket is
+    // labelled from the window's start, in JSON and in the table.
+    let (h, _) = summarize_json(&[
+        dir,
+        "--by",
+        "hour",
+        "--since",
+        "2026-02-12T05:30:00Z",
+        "--until",
+        "2026-02-12T08:00:00Z",
+    ]);
+    assert_eq!(h["buckets"][0]["start"], "2026-02-12T05:30:00Z");
+    assert_eq!(h["buckets"][0]["end"], "2026-02-12T06:00:00Z");
+    assert_eq!(count(&h["buckets"][0]), 3);
+    let out = bin()
+        .args([
+            "summarize",
+            dir,
+            "-q",
+            "--by",
+            "hour",
+            "--since",
+            "2026-02-12T05:30:00Z",
+            "--until",
+            "2026-02-12T08:00:00Z",
+        ])
+        .output()
+        .unwrap();
+    let t = String::from_utf8(out.stdout).unwrap();
+    assert!(t.contains("\n2026-02-12 05:30 "), "{t}");
 
     let (h, _) = summarize_json(&[dir, "--by", "hour", "--day", "2026-02-12"]);
     let hours = h["buckets"].as_array().unwrap();

@@ -80,3 +80,50 @@ pub fn renderer(f: Format) -> Box<dyn Render> {
         Format::Markdown => Box::new(markdown::Markdown),
     }
 }
+
+/// One `--by` bucket as a row of the table and Markdown: the few figures
+/// that show where a spike is; the detail is in JSON.
+pub struct BucketRow {
+    /// `2026-02-10 12:00` (to the second when the window starts inside
+    /// the bucket).
+    pub start: String,
+    pub records: u64,
+    /// `total_ms` percentiles of all latency records, as asked
+    /// (`--percentiles`); `None` without records.
+    pub total_ms: Vec<(String, Option<f64>)>,
+    pub error_rate: Option<f64>,
+    pub fallback_rate: Option<f64>,
+    pub risk_error_rate: Option<f64>,
+    pub skipped: u64,
+}
+
+/// The rows of a `--by` report, in time order.
+pub fn bucket_rows(b: &crate::report::BucketReport) -> Vec<BucketRow> {
+    b.buckets
+        .iter()
+        .map(|e| {
+            let r = &e.report;
+            let t = &r.latency.all.total_ms;
+            let rate = |f: &crate::report::Rates, name: &str| {
+                f.get(name).filter(|x| x.denominator > 0).map(|x| x.value)
+            };
+            let start = e.start.trim_end_matches('Z').replacen('T', " ", 1);
+            BucketRow {
+                start: start
+                    .strip_suffix(":00")
+                    .map(str::to_string)
+                    .unwrap_or(start),
+                records: r.latency.all.count + r.fallback.count + r.risk.total_records,
+                total_ms: t
+                    .percentiles
+                    .iter()
+                    .map(|(k, v)| (k.clone(), (t.count > 0).then_some(*v)))
+                    .collect(),
+                error_rate: rate(&r.fallback.rates, "error_rate"),
+                fallback_rate: rate(&r.fallback.rates, "fallback_rate"),
+                risk_error_rate: rate(&r.risk.rates, "error_rate"),
+                skipped: r.skipped.total,
+            }
+        })
+        .collect()
+}

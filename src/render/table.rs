@@ -146,26 +146,7 @@ impl Render for Table {
     fn render(&self, doc: &Doc<'_>, out: &mut dyn Write) -> io::Result<()> {
         let s = match doc {
             Doc::Summary(r) => summary(r),
-            Doc::Buckets(b) => {
-                let records: u64 = b.meta.inputs.iter().map(|i| i.records).sum();
-                let mut s = format!(
-                    "aggmetrics summarize: {} input{}, {} records, {} bucket{}\n",
-                    b.meta.inputs.len(),
-                    if b.meta.inputs.len() == 1 { "" } else { "s" },
-                    thousands(records),
-                    b.buckets.len(),
-                    if b.buckets.len() == 1 { "" } else { "s" },
-                );
-                for e in &b.buckets {
-                    let _ = writeln!(s, "\n=== {} .. {} ===", e.start, e.end);
-                    s.push_str(&body(&e.report));
-                }
-                if b.buckets.is_empty() {
-                    s.push_str("No records in any bucket.\n");
-                }
-                s.push_str(&footer(&b.skipped, &b.meta));
-                s
-            }
+            Doc::Buckets(b) => buckets(b),
             Doc::Risk(r) => super::table_risk::render(r),
             Doc::Compare(c) => super::table_compare::render(c),
         };
@@ -211,6 +192,49 @@ fn summary(r: &Report) -> String {
     let mut s = header(r);
     s.push_str(&body(r));
     s.push_str(&footer(&r.skipped, &r.meta));
+    s
+}
+
+/// `--by hour|day`: the run's header, one row per bucket, the run's
+/// skipped lines once.
+fn buckets(b: &crate::report::BucketReport) -> String {
+    let rows = super::bucket_rows(b);
+    let records: u64 = rows.iter().map(|r| r.records).sum();
+    let mut s = format!(
+        "aggmetrics summarize: {} input{}, {} records{}, {} bucket{}\n\n",
+        b.meta.inputs.len(),
+        if b.meta.inputs.len() == 1 { "" } else { "s" },
+        thousands(records),
+        window_note(&b.meta),
+        rows.len(),
+        if rows.len() == 1 { "" } else { "s" },
+    );
+    if rows.is_empty() {
+        s.push_str("No records in any bucket.\n");
+    } else {
+        let opt = |x: Option<f64>, f: fn(f64) -> String| x.map(f).unwrap_or_else(|| "-".into());
+        let mut head = vec!["start (UTC)".to_string(), "records".into()];
+        head.extend(rows[0].total_ms.iter().map(|(k, _)| k.clone()));
+        head.extend([
+            "error".into(),
+            "fallback".into(),
+            "risk error".into(),
+            "skipped".into(),
+        ]);
+        let mut grid_rows = vec![head];
+        for r in &rows {
+            let mut row = vec![r.start.clone(), thousands(r.records)];
+            row.extend(r.total_ms.iter().map(|(_, v)| opt(*v, ms)));
+            row.push(opt(r.error_rate, pct));
+            row.push(opt(r.fallback_rate, pct));
+            row.push(opt(r.risk_error_rate, pct));
+            row.push(thousands(r.skipped));
+            grid_rows.push(row);
+        }
+        s.push_str(&grid(&grid_rows, 1, ""));
+        s.push_str("\npNN: total_ms of all latency records (ms); error, fallback: the fallback log's rates; risk error: the risk log's error rate; -: no records. Every figure per bucket: --format json.\n");
+    }
+    s.push_str(&footer(&b.skipped, &b.meta));
     s
 }
 

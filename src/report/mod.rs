@@ -598,14 +598,17 @@ impl BucketReport {
     /// run's report (whose skipped lines and meta it shares).
     pub fn build(read: &ReadResult, ps: &[f64], whole: &Report) -> BucketReport {
         let width = read.acc.cfg.bucket.map_or(0, |b| b.width_us());
+        // Buckets cut by the window are labelled by what they hold: the
+        // first starts at the window's start, the last ends at its end.
+        let (since, until) = read.acc.cfg.window.unwrap_or((i64::MIN, i64::MAX));
         BucketReport {
             buckets: read
                 .acc
                 .buckets
                 .iter()
                 .map(|(start, m)| BucketEntry {
-                    start: risk::rfc3339(*start),
-                    end: risk::rfc3339(start + width),
+                    start: risk::rfc3339((*start).max(since)),
+                    end: risk::rfc3339((start + width).min(until)),
                     report: Report::of(m, read, ps),
                 })
                 .collect(),
