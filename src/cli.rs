@@ -230,7 +230,7 @@ pub struct RiskArgs {
     #[arg(value_name = "PATH", default_value = "logs")]
     pub paths: Vec<PathBuf>,
 
-    /// Output format: table or json.
+    /// Output format: table, json, prometheus, csv or markdown.
     ///
     /// Example: --format json
     #[arg(long, short = 'f', value_enum, default_value_t = Format::Table)]
@@ -330,10 +330,10 @@ pub struct CompareArgs {
     #[arg(value_name = "CANDIDATE")]
     pub candidate: PathBuf,
 
-    /// Output format: table or json.
+    /// Output format: table, json, csv or markdown.
     ///
     /// Example: --format json
-    #[arg(long, short = 'f', value_enum, default_value_t = Format::Table)]
+    #[arg(long, short = 'f', default_value = "table", value_parser = compare_format())]
     pub format: Format,
 
     /// Write the comparison to FILE atomically instead of standard output.
@@ -438,6 +438,14 @@ pub struct SummarizeArgs {
 
     #[command(flatten)]
     pub read: ReadOpts,
+}
+
+/// The formats a comparison can be shown in (not a Prometheus textfile).
+fn compare_format() -> impl clap::builder::TypedValueParser<Value = Format> {
+    use clap::builder::TypedValueParser as _;
+    use clap::ValueEnum as _;
+    clap::builder::PossibleValuesParser::new(["table", "json", "csv", "markdown"])
+        .map(|s| Format::from_str(&s, true).unwrap_or(Format::Table))
 }
 
 fn parse_cond(s: &str) -> Result<crate::check::expr::Cond, String> {

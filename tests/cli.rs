@@ -294,3 +294,58 @@ fn output_to_a_device_fifo_or_symlink_writes_through_it() {
     );
     assert!(reader.join().unwrap().starts_with('{'));
 }
+
+/// The formats each command's help offers are exactly those its documents
+/// can be rendered in, and the one-line help names them all.
+#[test]
+fn help_lists_the_formats_each_command_accepts() {
+    use aggmetrics::render::{renderer, DocKind, Format};
+    use clap::ValueEnum;
+    for (cmd, kinds) in [
+        ("summarize", &[DocKind::Summary][..]),
+        ("risk", &[DocKind::Risk][..]),
+        ("compare", &[DocKind::Compare][..]),
+        ("merge", &[DocKind::Summary][..]),
+    ] {
+        let out = bin().args([cmd, "--help"]).output().unwrap();
+        let help = String::from_utf8(out.stdout).unwrap();
+        let at = help.find("--format <FORMAT>").expect("a --format flag");
+        // This option's block: up to the next option.
+        let section: String = help[at..]
+            .lines()
+            .enumerate()
+            .take_while(|(i, l)| {
+                *i == 0 || !l.trim_start().starts_with('-') || l.trim_start().starts_with("- ")
+            })
+            .map(|(_, l)| format!("{l}\n"))
+            .collect();
+        // Either "[possible values: a, b]" or a "- a: ..." list.
+        let offered: Vec<String> = match section.split("[possible values: ").nth(1) {
+            Some(v) => v
+                .split(']')
+                .next()
+                .unwrap()
+                .split(", ")
+                .map(String::from)
+                .collect(),
+            None => section
+                .lines()
+                .filter_map(|l| l.trim_start().strip_prefix("- "))
+                .map(|l| l.split(':').next().unwrap().to_string())
+                .collect(),
+        };
+        let accepted: Vec<String> = Format::value_variants()
+            .iter()
+            .filter(|f| kinds.iter().all(|k| renderer(**f).supports(*k).is_ok()))
+            .map(|f| f.to_possible_value().unwrap().get_name().to_string())
+            .collect();
+        assert_eq!(offered, accepted, "{cmd}");
+        let first_line = section.lines().nth(1).unwrap();
+        for f in &accepted {
+            assert!(
+                first_line.contains(f.as_str()),
+                "{cmd}: '{first_line}' lacks {f}"
+            );
+        }
+    }
+}
