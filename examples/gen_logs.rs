@@ -2,9 +2,12 @@
 //! the tests and the benchmark.
 //!
 //!     cargo run --release --example gen_logs -- OUT --records N [--seed S] [--damaged RATE]
+//!         [--start DATE] [--days N]
 //!
 //! Writes OUT/pipeline_latency.jsonl, OUT/fallback_metrics.jsonl and
-//! OUT/partial_trust_risk.jsonl with N records each, in the shapes of
+//! OUT/partial_trust_risk.jsonl with N records each, spread over `--days`
+//! days (default: about one) from `--start` (a UTC date, default
+//! 2026-02-10 at 12:00), in the shapes of
 //! ../shared/log-schemas.md (keys in varying order, nulls, open step and
 //! component sets, user text with non-ASCII characters, Python-style
 //! timestamps). With --damaged, about that fraction of lines is replaced by
@@ -65,6 +68,12 @@ const TEXTS: &[&str] = &[
     "what's the weather in Zürich?",
     "add \\\"oat milk\\\" to groceries",
 ];
+
+fn stamp(micros: i64) -> String {
+    let mut s = String::new();
+    ts(&mut s, micros);
+    s
+}
 
 /// Python's isoformat: microseconds omitted when zero.
 fn ts(out: &mut String, micros: i64) {
@@ -285,7 +294,7 @@ impl Gen {
     }
 
     /// Replace a good line with one kind of damage.
-    fn damage(&mut self, line: &mut Vec<u8>) {
+    fn damage(&mut self, line: &mut Vec<u8>, t: i64) {
         match self.rng.below(10) {
             0 => line.truncate(line.len() / 2),                       // partial write
             1 => line.extend_from_slice(b" garbage"),                 // trailing garbage
@@ -303,8 +312,9 @@ impl Gen {
                 v.extend_from_slice(line);
                 *line = v;
             }
-            7 => *line = br#"{"timestamp": "2026-02-10T12:00:00+00:00", "total_ms": NaN, "llm_outcome": 7, "latency_ms": -5, "status": 3}"#.to_vec(),
-            8 => *line = br#"{"timestamp": "2026-02-10T12:00:00+00:00", "total_ms": -1.5, "llm_outcome": [], "latency_ms": -1, "status": false}"#.to_vec(),
+            // Bad values after the record's own timestamp.
+            7 => *line = format!(r#"{{"timestamp": "{}", "total_ms": NaN, "llm_outcome": 7, "latency_ms": -5, "status": 3}}"#, stamp(t)).into_bytes(),
+            8 => *line = format!(r#"{{"timestamp": "{}", "total_ms": -1.5, "llm_outcome": [], "latency_ms": -1, "status": false}}"#, stamp(t)).into_bytes(),
             _ => *line = br#"{"total_ms": 1.0, "llm_outcome": "success", "status": "ok"}"#.to_vec(), // missing timestamp
         }
     }
@@ -316,6 +326,8 @@ fn main() {
     let mut records: u64 = 1000;
     let mut seed: u64 = 1;
     let mut damaged = 0.0;
+    let mut start = None;
+    let mut days: Option<u64> = None;
     while let Some(a) = args.next() {
         let mut val = |name: &str| {
             args.next()
@@ -337,16 +349,33 @@ fn main() {
                     .parse()
                     .unwrap_or_else(|_| die("--damaged takes a fraction"))
             }
-            "-h" | "--help" => die("usage: gen_logs OUT --records N [--seed S] [--damaged RATE]"),
+            "--start" => {
+                let d = val("--start");
+                start = Some(day_micros(&d).unwrap_or_else(|| {
+                    die(&format!("--start {d}: a UTC date such as 2026-02-10"))
+                }));
+            }
+            "--days" => {
+                days = Some(
+                    val("--days")
+                        .parse()
+                        .ok()
+                        .filter(|&n: &u64| n > 0)
+                        .unwrap_or_else(|| die("--days takes a number above 0")),
+                )
+            }
+            "-h" | "--help" => die(USAGE),
             _ if out_dir.is_none() => out_dir = Some(PathBuf::from(a)),
             _ => die(&format!("unexpected argument {a}")),
         }
     }
-    let out_dir = out_dir
-        .unwrap_or_else(|| die("usage: gen_logs OUT --records N [--seed S] [--damaged RATE]"));
+    let out_dir = out_dir.unwrap_or_else(|| die(USAGE));
     std::fs::create_dir_all(&out_dir)
         .unwrap_or_else(|e| die(&format!("{}: {e}", out_dir.display())));
-    let start: i64 = 1_770_724_800_000_000; // 2026-02-10T12:00:00Z
+    // Without --start/--days: about one day from 2026-02-10T12:00:00Z (the
+    // sample logs and the benchmark data, byte for byte as before).
+    let start: i64 = start.unwrap_or(1_770_724_800_000_000);
+    let span: i64 = 86_400_000_000 * days.unwrap_or(1) as i64;
     for (k, name) in [
         "pipeline_latency.jsonl",
         "fallback_metrics.jsonl",
@@ -367,7 +396,7 @@ fn main() {
         for i in 0..records {
             // Spread over about one day; whole seconds now and then (no
             // microseconds, as Python's isoformat writes them).
-            t += 1 + g.rng.below(2 * 86_400_000_000 / records.max(1)) as i64;
+            t += 1 + g.rng.below(2 * span as u64 / records.max(1)) as i64;
             if g.rng.chance(0.01) {
                 t -= t % 1_000_000;
             }
@@ -379,7 +408,7 @@ fn main() {
             }
             let mut bytes = line.as_bytes().to_vec();
             if g.damaged > 0.0 && g.rng.chance(g.damaged) {
-                g.damage(&mut bytes);
+                g.damage(&mut bytes, t);
             }
             bytes.push(b'\n');
             w.write_all(&bytes)
@@ -388,6 +417,21 @@ fn main() {
         w.flush()
             .unwrap_or_else(|e| die(&format!("{}: {e}", path.display())));
     }
+}
+
+const USAGE: &str =
+    "usage: gen_logs OUT --records N [--seed S] [--damaged RATE] [--start DATE] [--days N]";
+
+/// 00:00 UTC of `2026-02-10`, in microseconds since the epoch.
+fn day_micros(s: &str) -> Option<i64> {
+    let mut it = s.trim().splitn(3, '-');
+    let y: i64 = it.next()?.parse().ok()?;
+    let m: i64 = it.next()?.parse().ok()?;
+    let d: i64 = it.next()?.parse().ok()?;
+    if !(1..=12).contains(&m) || !(1..=31).contains(&d) {
+        return None;
+    }
+    Some(aggmetrics::parse::timestamp::days_from_civil(y, m, d) * 86_400_000_000)
 }
 
 fn die(msg: &str) -> ! {

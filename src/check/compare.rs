@@ -3,9 +3,11 @@
 //! that carries its counts (`rates.NAME.{numerator,denominator}`).
 //!
 //! A latency percentile regresses when it grew by more than
-//! `max_latency_regression` (relative). A rate regresses when it moved the
+//! `max_latency_regression` (relative), judged only when both sides hold
+//! enough values for it ([`min_values`]: 10 beyond the percentile). A rate regresses when it moved the
 //! bad way by more than `max_rate_increase` (absolute) and the move is
-//! significant by a two-sided pooled two-proportion z-test at `alpha`.
+//! significant by a two-sided pooled two-proportion z-test at `alpha`
+//! divided by the number of rates compared (Bonferroni).
 //! For `success_rate` and `acceptance_rate` the bad way is down; for every
 //! other rate it is up.
 
@@ -173,10 +175,23 @@ pub fn compare(
 ) -> Comparison {
     let a = metrics(base);
     let b = metrics(candidate);
+    // Many rates are tested at once: each at alpha / m (Bonferroni), so
+    // the chance that noise alone flags any of them stays at alpha. A
+    // daily gate that compared six rates at 0.05 each would cry wolf about
+    // one day in four.
+    let has = |m: Option<&Metric>| matches!(m, Some(Metric::Rate { denominator, .. }) if *denominator > 0);
+    let m = a
+        .iter()
+        .filter(|(p, ma)| has(Some(ma)) && has(b.get(*p)))
+        .count();
+    let per_test = Thresholds {
+        alpha: t.alpha / m.max(1) as f64,
+        ..*t
+    };
     let mut rows = Vec::new();
     for (path, ma) in &a {
         let Some(mb) = b.get(path) else { continue };
-        if let Some(row) = judge(path, ma, mb, t) {
+        if let Some(row) = judge(path, ma, mb, &per_test) {
             rows.push(row);
         }
     }
@@ -212,6 +227,34 @@ pub fn compare(
     }
 }
 
+/// Values a percentile needs beyond it, on each side, before a change in
+/// it is judged: p99 over 50 values is the largest of them, and a 10% move
+/// in it is noise, not a regression.
+pub const MIN_TAIL: u64 = 10;
+/// And at least this many values in all: a median of 50 values moves
+/// 10% from sample to sample.
+pub const MIN_VALUES: u64 = 100;
+
+/// How many values a percentile named by `path`'s last key (`p99`,
+/// `latency_p95`, `p99.9`) needs: `MIN_TAIL / (1 - q)` and at least
+/// `MIN_VALUES`, so p50 needs 100, p95 200, p99 1,000. 1 for anything
+/// else.
+pub fn min_values(path: &str) -> u64 {
+    // The number after the last `p` that starts a key or follows `_`
+    // (`...total_ms.p99.9`, `latency_p95`).
+    let q = path
+        .char_indices()
+        .filter(|&(i, c)| c == 'p' && (i == 0 || matches!(path.as_bytes()[i - 1], b'.' | b'_')))
+        .last()
+        .and_then(|(i, _)| path[i + 1..].parse::<f64>().ok())
+        .filter(|p| (0.0..100.0).contains(p));
+    match q {
+        // Less a hair, so 10 / 0.001 is 10,000 and not 10,001.
+        Some(p) => MIN_VALUES.max((MIN_TAIL as f64 * 100.0 / (100.0 - p) - 1e-9).ceil() as u64),
+        None => 1,
+    }
+}
+
 /// Compare one figure; `None` when neither side has data for it.
 pub fn judge(path: &str, a: &Metric, b: &Metric, t: &Thresholds) -> Option<Row> {
     match (*a, *b) {
@@ -229,8 +272,17 @@ pub fn judge(path: &str, a: &Metric, b: &Metric, t: &Thresholds) -> Option<Row> 
                 return None;
             }
             let rel = (x > 0.0).then(|| (y - x) / x);
+            let need = min_values(path);
             let (regression, note) = if na == 0 || nb == 0 {
                 (false, "no values on one side: not judged".to_string())
+            } else if na.min(nb) < need {
+                (
+                    false,
+                    format!(
+                        "too few values to judge this percentile (n = {}; {need} needed on each side)",
+                        na.min(nb)
+                    ),
+                )
             } else {
                 match rel {
                     Some(r) if r > t.max_latency_regression => (
@@ -284,7 +336,7 @@ pub fn judge(path: &str, a: &Metric, b: &Metric, t: &Thresholds) -> Option<Row> 
                     (
                         true,
                         format!(
-                            "{} by {:.4} (> {} allowed), p = {:.2e} < alpha {}",
+                            "{} by {:.4} (> {} allowed), p = {:.2e} < {:.4} (alpha over the rates compared)",
                             if higher_is_better(path) {
                                 "fell"
                             } else {
@@ -300,7 +352,7 @@ pub fn judge(path: &str, a: &Metric, b: &Metric, t: &Thresholds) -> Option<Row> 
                     (
                         false,
                         format!(
-                            "moved {:.4} the bad way but p = {p:.3} >= alpha {}: may be noise",
+                            "moved {:.4} the bad way but p = {p:.3} >= {:.4} (alpha over the rates compared): may be noise",
                             worse, t.alpha
                         ),
                     )
@@ -357,6 +409,51 @@ mod tests {
                 denominator: 10
             }
         );
+    }
+
+    #[test]
+    fn many_rates_share_one_alpha() {
+        let t = Thresholds::default();
+        let rate = |k: u64, n: u64| json!({"value": k as f64 / n as f64, "numerator": k, "denominator": n});
+        // error_rate 10/400 -> 23/400: p about 0.02.
+        let report = |errors: u64, others: usize| {
+            let mut rates = serde_json::Map::new();
+            rates.insert("error_rate".into(), rate(errors, 400));
+            for i in 0..others {
+                rates.insert(format!("other_{i}_rate"), rate(40, 400));
+            }
+            json!({"rates": Value::Object(rates)})
+        };
+        let alone = compare(&report(10, 0), &report(23, 0), "a", "b", &t);
+        assert_eq!(alone.regressions, ["error_rate"], "{:?}", alone.metrics);
+        // Among six rates the same move could be noise in one of six.
+        let among = compare(&report(10, 5), &report(23, 5), "a", "b", &t);
+        assert!(among.regressions.is_empty(), "{:?}", among.metrics[0]);
+        assert!(among
+            .metrics
+            .iter()
+            .any(|r| r.note.contains("may be noise")));
+    }
+
+    #[test]
+    fn percentiles_need_values_beyond_them() {
+        assert_eq!(min_values("latency.all.total_ms.p50"), 100);
+        assert_eq!(min_values("latency_p95"), 200);
+        assert_eq!(min_values("latency.all.steps.rerank_ms.p99"), 1000);
+        assert_eq!(min_values("latency.all.total_ms.p99.9"), 10000);
+        assert_eq!(min_values("fallback.error_rate"), 1);
+        let t = Thresholds::default();
+        let lat = |v, n| Metric::Latency { value: v, count: n };
+        // p99 up 40% over 57 values: noise, not judged.
+        let r = judge("latency_p99", &lat(560.0, 400), &lat(799.0, 57), &t).unwrap();
+        assert!(
+            !r.regression && r.note.contains("too few values"),
+            "{}",
+            r.note
+        );
+        // The same move over enough values is a regression.
+        let r = judge("latency_p99", &lat(560.0, 4000), &lat(799.0, 1200), &t).unwrap();
+        assert!(r.regression, "{}", r.note);
     }
 
     #[test]

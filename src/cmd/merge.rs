@@ -154,7 +154,7 @@ pub fn run(args: &MergeArgs) -> Result<i32> {
         ));
     }
     let mut report = Report::build(read, &args.percentiles);
-    report.meta.finished_us = Some(jiff::Timestamp::now().as_microsecond());
+    report.meta.finished_us = Some(super::window::now()?.as_microsecond());
     let checks = fail_on(&args.fail_on, &report)?;
     if let Some(p) = &args.state_out {
         write_atomic(p, &state::encode(read, &merged.covers))?;

@@ -25,12 +25,12 @@ pub fn run(args: &RiskArgs) -> Result<i32> {
     // ago`) in the window: --as-of, so a past day can be judged as it was.
     let now = match &args.as_of {
         Some(s) => {
-            let us = super::window::instant(s, jiff::Timestamp::now())
+            let us = super::window::instant(s, super::window::now()?)
                 .map_err(|e| Error::Usage(format!("--as-of: {e}")))?;
             jiff::Timestamp::from_microsecond(us)
                 .map_err(|e| Error::Usage(format!("--as-of '{s}': {e}")))?
         }
-        None => jiff::Timestamp::now(),
+        None => super::window::now()?,
     };
     cfg.window = super::window::window(&args.window, now)?;
 
@@ -112,7 +112,7 @@ pub fn run(args: &RiskArgs) -> Result<i32> {
         report.verdict = Some(gates::evaluate(gates, &value, &cx).map_err(Error::Usage)?);
     }
 
-    report.meta.finished_us = Some(jiff::Timestamp::now().as_microsecond());
+    report.meta.finished_us = Some(super::window::now()?.as_microsecond());
     emit(args.format, Doc::Risk(&report), args.output.as_deref())?;
     warn_read(&args.read, &result);
 

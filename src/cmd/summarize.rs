@@ -24,7 +24,7 @@ pub fn run(args: &SummarizeArgs) -> Result<i32> {
         super::check_output_dir(p)?;
     }
     let mut cfg = Config::new(mode, args.read.max_line_bytes);
-    cfg.window = super::window::window(&args.window, jiff::Timestamp::now())?;
+    cfg.window = super::window::window(&args.window, super::window::now()?)?;
     cfg.bucket = args.by;
 
     let result = read_logs(&args.paths, args.kind, &args.read, cfg)?;
@@ -39,7 +39,7 @@ pub fn run(args: &SummarizeArgs) -> Result<i32> {
         let b = crate::report::BucketReport::build(&result, &args.percentiles, &report);
         emit(args.format, Doc::Buckets(&b), args.output.as_deref())?;
     } else {
-        report.meta.finished_us = Some(jiff::Timestamp::now().as_microsecond());
+        report.meta.finished_us = Some(super::window::now()?.as_microsecond());
         emit(args.format, Doc::Summary(&report), args.output.as_deref())?;
     }
 

@@ -8,6 +8,22 @@ use crate::error::Error;
 
 const DAY_US: i64 = 86_400_000_000;
 
+/// "Now": the current time, or `AGGMETRICS_NOW` (an RFC 3339 time) when it
+/// is set, to re-run a missed cron job as it would have run (a backfill)
+/// or to replay operation in tests. Every relative time (`today`,
+/// `yesterday`, `1h ago`, the silence alarm's default "as of") counts from
+/// it.
+pub fn now() -> Result<Timestamp, Error> {
+    match std::env::var("AGGMETRICS_NOW") {
+        Ok(s) if !s.trim().is_empty() => s.trim().parse::<Timestamp>().map_err(|_| {
+            Error::Usage(format!(
+                "AGGMETRICS_NOW='{s}' is not an RFC 3339 time such as 2026-02-18T00:10:00Z"
+            ))
+        }),
+        _ => Ok(Timestamp::now()),
+    }
+}
+
 /// 00:00 UTC of a date given as `2026-02-17`, `today` or `yesterday`.
 fn day_start(s: &str, now: Timestamp) -> Option<i64> {
     let today = now.to_zoned(TimeZone::UTC).date();
