@@ -208,7 +208,10 @@ fn prometheus_refuses_buckets_and_comparisons() {
     // Refused as a value of --format, with the formats that work.
     assert_eq!(out.status.code(), Some(2));
     let err = String::from_utf8_lossy(&out.stderr);
-    assert!(err.contains("possible values: table, json, csv, markdown"), "{err}");
+    assert!(
+        err.contains("possible values: table, json, csv, markdown"),
+        "{err}"
+    );
 }
 
 /// RFC 4180 rows.
