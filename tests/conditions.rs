@@ -6,15 +6,21 @@ mod common;
 
 use common::{bin, risk_dir, risk_lines};
 
+/// A gates file with one alarm rule and a stage 1 that needs no days.
+fn gates_file(dir: &std::path::Path, alarm: &str) -> std::path::PathBuf {
+    let p = dir.join("g.toml");
+    std::fs::write(
+        &p,
+        format!("[alarms]\nrules = [\"{alarm}\"]\n[stage.1]\nmin_days = 0\ngo = [\"error_rate < 0.05\"]\n"),
+    )
+    .unwrap();
+    p
+}
+
 #[test]
 fn a_typo_in_a_gates_file_is_a_usage_error_before_reading() {
     let d = tempfile::tempdir().unwrap();
-    let gates = d.path().join("g.toml");
-    std::fs::write(
-        &gates,
-        "[alarms]\nrules = [\"error_rate_ > 0.05\"]\n[stage.1]\nmin_days = 0\ngo = [\"error_rate < 0.05\"]\n",
-    )
-    .unwrap();
+    let gates = gates_file(d.path(), "error_rate_ > 0.05");
     // The logs do not even exist: the gates are checked first.
     let out = bin()
         .args(["risk", "/no/such/logs", "--stage", "1", "--gates"])
@@ -36,11 +42,7 @@ fn a_typo_in_a_gates_file_is_a_usage_error_before_reading() {
         .unwrap();
     assert_eq!(out.status.code(), Some(2));
     // Fixed, the same file judges.
-    std::fs::write(
-        &gates,
-        "[alarms]\nrules = [\"error_rate > 0.05\"]\n[stage.1]\nmin_days = 0\ngo = [\"error_rate < 0.05\"]\n",
-    )
-    .unwrap();
+    gates_file(d.path(), "error_rate > 0.05");
     let out = bin()
         .arg("risk")
         .arg(logs.path())
@@ -59,12 +61,7 @@ fn a_typo_in_a_gates_file_is_a_usage_error_before_reading() {
 #[test]
 fn a_gates_rule_on_a_breakdown_key_that_never_occurred_is_no_data() {
     let d = tempfile::tempdir().unwrap();
-    let gates = d.path().join("g.toml");
-    std::fs::write(
-        &gates,
-        "[alarms]\nrules = [\"status_breakdown.timeout > 3\"]\n[stage.1]\nmin_days = 0\ngo = [\"error_rate < 0.05\"]\n",
-    )
-    .unwrap();
+    let gates = gates_file(d.path(), "status_breakdown.timeout > 3");
     let logs = risk_dir(&risk_lines(60, 0));
     let out = bin()
         .arg("risk")

@@ -11,7 +11,7 @@ mod common;
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
-use common::{bin_path, sample_logs};
+use common::{bin_path, executable, sample_logs};
 
 /// (file, line number, command) for every command line in a code block.
 fn documented_commands() -> Vec<(String, usize, String)> {
@@ -175,21 +175,16 @@ fn every_documented_command_runs_as_written() {
     let bin = w.join("bin");
     std::fs::create_dir_all(&bin).unwrap();
     let codes = w.join("codes.log");
-    let script = |name: &str, body: String| {
-        let p = bin.join(name);
-        std::fs::write(&p, body).unwrap();
-        use std::os::unix::fs::PermissionsExt;
-        std::fs::set_permissions(&p, std::fs::Permissions::from_mode(0o755)).unwrap();
-    };
-    script(
+    executable(
+        &bin,
         "aggmetrics",
-        format!(
+        &format!(
             "#!/bin/sh\n{} \"$@\"\nc=$?\necho $c >> {}\nexit $c\n",
             bin_path().display(),
             codes.display()
         ),
     );
-    script("mail", "#!/bin/sh\ncat > /dev/null\n".into());
+    executable(&bin, "mail", "#!/bin/sh\ncat > /dev/null\n");
     for (file, line, cmd) in &cmds {
         let mut c = cmd.clone();
         for (doc, here) in [

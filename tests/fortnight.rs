@@ -21,7 +21,7 @@ use std::io::Write as _;
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
-use common::{bin_path, figures};
+use common::{bin_path, executable, figures};
 use serde_json::Value;
 
 const DAY: i64 = 86_400;
@@ -235,12 +235,7 @@ impl Host {
             .into_iter()
             .find(|p| Path::new(p).exists())
             .expect("GNU date");
-        let script = |name: &str, body: String| {
-            let p = bin.join(name);
-            std::fs::write(&p, body).unwrap();
-            use std::os::unix::fs::PermissionsExt;
-            std::fs::set_permissions(&p, std::fs::Permissions::from_mode(0o755)).unwrap();
-        };
+        let script = |name: &str, body: String| executable(&bin, name, &body);
         // GNU date reads "BASE RELATIVE" (`2026-02-18 00:10 UTC yesterday`).
         script(
             "date",

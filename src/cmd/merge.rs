@@ -120,19 +120,12 @@ pub fn run(args: &MergeArgs) -> Result<i32> {
         states.push(d);
     }
     if states.is_empty() {
-        return Err(Error::NotFound(args.states[0].clone()))
-            .map_err(|_| Error::BadInput {
-                path: args.states[0].clone(),
-                message: format!(
-                    "no state could be read ({})",
-                    unread
-                        .iter()
-                        .map(|(p, w)| format!("{p}: {w}"))
-                        .collect::<Vec<_>>()
-                        .join("; ")
-                ),
-            })
-            .map_err(Into::into);
+        let why: Vec<String> = unread.iter().map(|(p, w)| format!("{p}: {w}")).collect();
+        return Err(Error::BadInput {
+            path: args.states[0].clone(),
+            message: format!("no state could be read ({})", why.join("; ")),
+        }
+        .into());
     }
     let mut merged = state::merge(states).map_err(|e| Error::BadInput {
         path: args.states[0].clone(),

@@ -387,6 +387,12 @@ pub fn warn_read(o: &ReadOpts, result: &ReadResult) {
             );
         }
     }
+    let undated = result.acc.undated.total();
+    if undated > 0 && result.acc.cfg.window.is_some() {
+        eprintln!(
+            "aggmetrics: warning: {undated} damaged line(s) could not be dated (no time in them, no record in their input): not charged to the window; --strict exits 1 (see meta.window.undated_skipped)"
+        );
+    }
     let sk = &result.acc.total.skipped;
     if sk.total() > 0 {
         let why: Vec<String> = crate::parse::Skip::ALL

@@ -283,3 +283,13 @@ pub fn figures(v: &Value) -> Value {
         "until": v["meta"]["window"]["until"],
     })
 }
+
+/// Write an executable script `dir/name` (a stand-in command on a test's
+/// PATH).
+pub fn executable(dir: &Path, name: &str, body: &str) -> PathBuf {
+    use std::os::unix::fs::PermissionsExt;
+    let p = dir.join(name);
+    std::fs::write(&p, body).expect("write script");
+    std::fs::set_permissions(&p, std::fs::Permissions::from_mode(0o755)).expect("chmod");
+    p
+}
