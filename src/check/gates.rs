@@ -16,6 +16,7 @@ use serde_json::Value;
 
 use super::compare::{self, Thresholds};
 use super::expr::{lookup, number, Cond};
+pub use crate::report::verdict::{Criterion, Decision, Kind, Status, Verdict};
 
 /// The runbook's gates, as shipped.
 pub const BUILTIN: &str = include_str!("../../docs/gates.toml");
@@ -126,80 +127,6 @@ impl Gates {
     pub fn stage(&self, n: u8) -> Option<&Stage> {
         self.stage.get(&n.to_string())
     }
-}
-
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
-#[serde(rename_all = "lowercase")]
-pub enum Decision {
-    Go,
-    Hold,
-    Rollback,
-}
-
-impl Decision {
-    pub fn name(self) -> &'static str {
-        match self {
-            Decision::Go => "go",
-            Decision::Hold => "hold",
-            Decision::Rollback => "rollback",
-        }
-    }
-}
-
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
-#[serde(rename_all = "lowercase")]
-pub enum Kind {
-    Evidence,
-    Go,
-    Rollback,
-    Alarm,
-}
-
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
-#[serde(rename_all = "snake_case")]
-pub enum Status {
-    /// A go or evidence criterion holds.
-    Met,
-    /// A go or evidence criterion does not hold.
-    NotMet,
-    /// A roll-back criterion or alarm fired.
-    Breached,
-    /// A roll-back criterion or alarm did not fire.
-    Clear,
-    /// No data, or it needs `--baseline`.
-    NotEvaluated,
-}
-
-#[derive(Debug, Clone, Serialize)]
-pub struct Criterion {
-    pub kind: Kind,
-    /// The metric's key path in the report.
-    pub metric: String,
-    /// The criterion as written, e.g. `error_rate < 0.05`.
-    pub rule: String,
-    pub value: Option<f64>,
-    pub bound: Option<f64>,
-    pub status: Status,
-    /// The rate's 95% Wilson interval, when it has one.
-    pub interval: Option<[f64; 2]>,
-    /// The interval reaches both sides of the bound: the data cannot yet
-    /// tell whether the criterion truly holds.
-    pub straddles: bool,
-    pub reason: String,
-}
-
-#[derive(Debug, Clone, Serialize)]
-pub struct Verdict {
-    pub stage: u8,
-    pub decision: Decision,
-    pub exit_code: i32,
-    /// One line per deciding criterion.
-    pub summary: Vec<String>,
-    pub criteria: Vec<Criterion>,
-    /// `built-in runbook` or the gates file's path.
-    pub gates: String,
-    pub baseline: Option<String>,
-    pub as_of: String,
 }
 
 /// What the evaluation needs besides the gates and the report.
@@ -655,11 +582,7 @@ pub fn evaluate(gates: &Gates, report: &Value, cx: &Context<'_>) -> Result<Verdi
     Ok(Verdict {
         stage: cx.stage,
         decision,
-        exit_code: match decision {
-            Decision::Go => crate::cmd::exit::OK,
-            Decision::Rollback => crate::cmd::exit::CHECK_FAILED,
-            Decision::Hold => crate::cmd::exit::HOLD,
-        },
+        exit_code: decision.exit_code(),
         summary,
         criteria: cs,
         gates: cx.gates_label.clone(),

@@ -14,25 +14,7 @@ use crate::error::Error;
 use crate::read::ReadResult;
 use crate::render::{renderer, Doc, Format};
 
-/// Exit codes, one table for every subcommand (docs/cli.md).
-pub mod exit {
-    pub const OK: i32 = 0;
-    /// A check failed: `--strict` with skipped lines, a `rollback`
-    /// verdict, or a regression found by `compare`.
-    pub const CHECK_FAILED: i32 = 1;
-    pub const USAGE: i32 = 2;
-    /// A rollout verdict of `hold`: no breach, not enough evidence yet.
-    pub const HOLD: i32 = 3;
-    /// An input path does not exist or cannot be read.
-    pub const NO_INPUT: i32 = 4;
-    /// The output could not be written.
-    pub const OUTPUT: i32 = 5;
-    /// Another run holds the lock on the same `-o FILE`.
-    pub const LOCKED: i32 = 6;
-    /// A failure of aggmetrics itself (a bug), never an expected outcome
-    /// (sysexits' EX_SOFTWARE).
-    pub const INTERNAL: i32 = 70;
-}
+pub use crate::exit;
 
 /// A lock on `FILE.lock`, held while one run reads and writes `-o FILE`,
 /// so two runs (a slow cron job and the next one) never interleave. The

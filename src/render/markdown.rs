@@ -10,7 +10,7 @@ use crate::report::{Rates, Report, Stats};
 pub struct Markdown;
 
 fn cell(s: &str) -> String {
-    super::table::clean(s).replace('|', "\\|")
+    super::text::clean(s).replace('|', "\\|")
 }
 
 fn table(s: &mut String, head: &[&str], rows: &[Vec<String>]) {

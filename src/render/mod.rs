@@ -9,6 +9,7 @@ mod prometheus;
 mod table;
 mod table_compare;
 mod table_risk;
+mod text;
 
 use std::io::{self, Write};
 

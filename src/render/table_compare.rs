@@ -2,7 +2,7 @@
 
 use std::fmt::Write as _;
 
-use super::table::{clean, grid};
+use super::text::{clean, grid};
 use crate::check::compare::{Comparison, Row};
 
 fn num(kind: &str, x: f64) -> String {

@@ -3,9 +3,9 @@
 
 use std::fmt::Write as _;
 
-use super::table::{breakdown, clean, grid, ms, pct, skipped_line, thousands};
-use crate::check::gates::{Kind, Status};
+use super::text::{breakdown, clean, grid, incomplete_lines, ms, pct, skipped_line, thousands};
 use crate::report::risk::RiskReport;
+use crate::report::verdict::{Kind, Status};
 
 pub fn render(r: &RiskReport) -> String {
     let m = &r.metrics;
@@ -141,7 +141,7 @@ pub fn render(r: &RiskReport) -> String {
 
     s.push('\n');
     s.push_str(&skipped_line(&r.skipped));
-    s.push_str(&super::table::incomplete_lines(&r.meta));
+    s.push_str(&incomplete_lines(&r.meta));
     match r.meta.precision.significant_digits {
         Some(d) => {
             let _ = writeln!(s, "Precision: latency from HDR histograms, {d} significant digits (--exact for the analyzer's numbers); rates are exact counts");

@@ -15,6 +15,7 @@ use crate::parse::Skip;
 use crate::read::{InputInfo, ReadResult};
 
 pub mod risk;
+pub mod verdict;
 
 /// Round like Python's `round(x, digits)`: the exact binary value,
 /// correctly rounded, ties to even.

@@ -105,7 +105,7 @@ pub struct RiskReport {
     pub by_day: Option<Vec<Day>>,
     /// Present with `--stage N`.
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub verdict: Option<crate::check::gates::Verdict>,
+    pub verdict: Option<super::verdict::Verdict>,
     pub skipped: Skipped,
     pub meta: Meta,
 }
