@@ -28,9 +28,13 @@ fn analyzer(text: &str) -> Value {
         m.insert(k.to_string(), json!(n + 1));
     };
     for r in &records {
+        // `rec.get("status", "unknown")`: only a missing key is unknown;
+        // `None` is written `null` in the analyzer's JSON.
         let s = match r.get("status") {
-            Some(Value::String(s)) if !s.is_empty() => s.as_str(),
-            _ => "unknown",
+            Some(Value::String(s)) => s.as_str(),
+            Some(Value::Null) => "null",
+            Some(_) => unreachable!("the generator writes strings or null"),
+            None => "unknown",
         };
         bump(&mut status, s);
         if let Some(Value::String(rc)) = r.get("reason_code") {

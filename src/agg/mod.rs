@@ -876,11 +876,11 @@ impl Acc {
                     if cfg.activity {
                         k.activity.see(r.ts.micros);
                     }
+                    // The analyzer's `rec.get("status", "unknown")`.
                     match r.status {
-                        // The analyzer's `status or 'unknown'`: an empty
-                        // string is unknown too.
-                        Some(s) if !s.is_empty() => count_span(&mut k.status, s, line),
-                        _ => k.status.count("unknown", 1),
+                        risk::Status::Text(s) => count_span(&mut k.status, s, line),
+                        risk::Status::Null => k.status.count("null", 1),
+                        risk::Status::Missing => k.status.count("unknown", 1),
                     }
                     if let Some(rc) = r.reason_code {
                         count_span(&mut k.reason_codes, rc, line);

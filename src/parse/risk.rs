@@ -1,7 +1,9 @@
 //! `partial_trust_risk*.jsonl`: the partial-trust corridor's decisions.
 //!
 //! Needs `timestamp`. Follows the platform's analyzer: `sampled` counts only
-//! when JSON `true`; `status` missing or null is `unknown`; only non-empty
+//! when JSON `true`; `status` is counted as written, except that a missing
+//! one is `unknown` (`rec.get("status", "unknown")`: `""` stays `""`, and
+//! `null` is the analyzer's `None`, written `null` in its JSON); only non-empty
 //! string `reason_code`s are broken down; `latency_ms` counts only when it
 //! is a number (a negative or out-of-range one makes the line damaged);
 //! mismatch flags count only inside a `diff_summary` object and only when
@@ -20,11 +22,22 @@ pub struct Diff {
     pub entity_key_mismatch: bool,
 }
 
+/// A record's `status`, as the analyzer tells them apart.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub enum Status {
+    /// No `status` key: the analyzer's default, `unknown`.
+    Missing,
+    /// `"status": null`: the analyzer's `None`.
+    Null,
+    /// A string, empty or not.
+    Text(Span),
+}
+
 #[derive(Debug, Clone, Copy)]
 pub struct RiskRecord {
     pub ts: Timestamp,
     pub sampled: bool,
-    pub status: Option<Span>,
+    pub status: Status,
     pub reason_code: Option<Span>,
     pub latency_ms: Option<f64>,
     pub diff: Option<Diff>,
@@ -95,7 +108,12 @@ pub fn parse(line: &[u8], tpl: &mut super::Template) -> Result<Line<RiskRecord>,
     Ok(Line::Record(RiskRecord {
         ts: required(ts)?,
         sampled,
-        status: optional(status)?,
+        status: match status {
+            Slot::Missing => Status::Missing,
+            Slot::Null => Status::Null,
+            Slot::Val(s) => Status::Text(s),
+            Slot::Bad(e) => return Err(e),
+        },
         reason_code: reason,
         latency_ms: optional(lat)?,
         diff,
@@ -136,7 +154,7 @@ mod tests {
             panic!()
         };
         assert!(r.sampled);
-        assert_eq!(r.status.unwrap().text(l), "accepted_llm");
+        assert!(matches!(r.status, Status::Text(s) if s.text(l) == "accepted_llm"));
         assert!(
             r.reason_code.is_none(),
             "empty reason codes are not counted"

@@ -92,7 +92,10 @@ def risk_report(d):
                 records.append(r)
     status, reasons = {}, {}
     for r in records:
-        s = r.get('status') or 'unknown'
+        # The analyzer's rec.get("status", "unknown"): "" stays "", and
+        # None is written null by json.dumps.
+        s = r.get('status', 'unknown')
+        s = 'null' if s is None else s
         status[s] = status.get(s, 0) + 1
         rc = r.get('reason_code')
         if isinstance(rc, str) and rc:
