@@ -49,9 +49,17 @@ fn matches_platform_script_on_generated_logs() {
     assert!(out.status.success());
     assert_same(&expected["latency"], &v["latency"], "latency");
     assert_same(&expected["fallback"], &v["fallback"], "fallback");
-    // The platform script's range covered latency and fallback; ours covers
-    // every log, so it is checked against the same rule over all three.
-    assert_same(&expected["time_range_all"], &v["time_range"], "time_range");
+    // The platform script's range: latency and fallback records only.
+    assert_same(&expected["time_range"], &v["time_range"], "time_range");
+    // The risk section has its own, over the risk log.
+    let stamps: Vec<String> = std::fs::read_to_string(dir.join("partial_trust_risk.jsonl"))
+        .unwrap()
+        .lines()
+        .filter_map(|l| serde_json::from_str::<Value>(l).ok())
+        .filter_map(|r| r.get("timestamp")?.as_str().map(String::from))
+        .collect();
+    assert_eq!(v["risk"]["time_range"]["first"], *stamps.iter().min().unwrap());
+    assert_eq!(v["risk"]["time_range"]["last"], *stamps.iter().max().unwrap());
     // The risk analyzer's figures (its rates were not rounded; ours are
     // rounded to 4 decimals like the latency report's).
     let r = &expected["risk"];
@@ -149,4 +157,23 @@ fn exact_and_hdr_agree_on_counts_maxima_and_rates() {
             })
             .unwrap()
     );
+}
+
+/// The summary's time_range is the platform script's: latency and fallback
+/// records only; a risk record outside it shows in the risk section's own.
+#[test]
+fn time_range_covers_latency_and_fallback_only() {
+    let d = tempfile::tempdir().unwrap();
+    std::fs::write(d.path().join("pipeline_latency.jsonl"), latency_lines(&[1.0, 2.0])).unwrap();
+    std::fs::write(
+        d.path().join("partial_trust_risk.jsonl"),
+        "{\"timestamp\": \"2026-02-09T08:00:00+00:00\", \"status\": \"error\"}\n",
+    )
+    .unwrap();
+    let (v, _) = summarize_json(&[d.path().to_str().unwrap()]);
+    assert_eq!(v["time_range"]["first"], "2026-02-10T12:00:00+00:00");
+    assert_eq!(v["time_range"]["last"], "2026-02-10T12:00:01+00:00");
+    assert_eq!(v["risk"]["time_range"]["first"], "2026-02-09T08:00:00+00:00");
+    // The newest record read is over every log.
+    assert_eq!(v["meta"]["newest_record"], "2026-02-10T12:00:01Z");
 }

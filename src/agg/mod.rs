@@ -130,6 +130,10 @@ pub struct RiskAcc {
     pub sample_rates: Keyed<u64>,
     /// When records were written, for the silence alarm.
     pub activity: Activity,
+    /// The earliest and latest risk record (the summary's `time_range`
+    /// covers the latency and fallback logs only, as the platform's script
+    /// did).
+    pub time: TimeRange,
 }
 
 impl RiskAcc {
@@ -147,6 +151,7 @@ impl RiskAcc {
             latency: Dist::new(mode),
             sample_rates: Keyed::new(64),
             activity: Activity::default(),
+            time: TimeRange::default(),
         }
     }
 
@@ -163,6 +168,7 @@ impl RiskAcc {
         self.latency.merge(&s.latency);
         self.sample_rates.merge(&s.sample_rates);
         self.activity.merge(&s.activity);
+        self.time.merge(&s.time);
     }
 }
 
@@ -442,6 +448,8 @@ pub struct Metrics {
     pub without_llm: LatencyGroup,
     pub fallback: FallbackAcc,
     pub risk: RiskAcc,
+    /// The earliest and latest latency and fallback record (the platform
+    /// script's `time_range`); risk records have their own.
     pub time: TimeRange,
     /// Damaged lines charged to these figures (see [`Acc::damaged`]).
     pub skipped: Skipped,
@@ -869,8 +877,8 @@ impl Acc {
                 Line::Blank => Ok(false),
                 Line::Record(r) => {
                     let m = target!(self, cfg, file, r.ts);
-                    m.time.see(&r.ts, line);
                     let k = &mut m.risk;
+                    k.time.see(&r.ts, line);
                     k.total += 1;
                     k.sampled += r.sampled as u64;
                     if cfg.activity {
@@ -980,7 +988,11 @@ impl Acc {
         }
         if !self.dated {
             // Every record was counted: the newest is the last one.
-            self.newest = self.total.time.last.as_ref().map(|t| t.0);
+            let t = &self.total;
+            self.newest = [&t.time, &t.risk.time]
+                .iter()
+                .filter_map(|r| r.last.as_ref().map(|l| l.0))
+                .max();
         }
         self.total.finish();
     }

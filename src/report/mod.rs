@@ -224,6 +224,8 @@ pub struct Risk {
     pub sample_rates: BTreeMap<String, u64>,
     /// Every rate unrounded, with counts and Wilson intervals.
     pub rates: Rates,
+    /// The earliest and latest risk record.
+    pub time_range: TimeRange,
 }
 
 #[derive(Debug, Clone, Serialize)]
@@ -458,6 +460,7 @@ impl Report {
                 parse_errors: risk_parse_errors(m),
                 sample_rates: counts(&r.sample_rates),
                 rates: risk_rates,
+                time_range: TimeRange::of(&r.time),
             },
             time_range: TimeRange::of(&m.time),
             skipped: Skipped::of(&m.skipped, read),

@@ -65,7 +65,7 @@ impl RiskMetrics {
             latency_count: r.latency.n,
             rates,
             sample_rates: counts(&r.sample_rates),
-            time_range: TimeRange::of(&m.time),
+            time_range: TimeRange::of(&m.risk.time),
         }
     }
 }

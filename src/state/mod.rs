@@ -225,6 +225,12 @@ struct RiskState {
     latency: DistState,
     sample_rates: KeyedState<u64>,
     activity: Vec<(i64, i64, i64)>,
+    /// The earliest and latest risk record (version 2; version 1's
+    /// `first`/`last` covered every kind).
+    #[serde(default)]
+    first: Stamp,
+    #[serde(default)]
+    last: Stamp,
 }
 
 type Stamp = Option<(i64, u32, String)>;
@@ -406,6 +412,8 @@ fn to_file(read: &ReadResult, covers: Vec<Part>) -> File {
                 latency: dist(&r.latency),
                 sample_rates: keyed(&r.sample_rates, |n| *n),
                 activity: r.activity.parts(),
+                first: r.time.first.clone(),
+                last: r.time.last.clone(),
             },
             first: m.time.first.clone(),
             last: m.time.last.clone(),
@@ -602,6 +610,19 @@ pub fn decode(bytes: &[u8]) -> Result<Decoded, StateError> {
             latency: undist(rk.latency, mode)?,
             sample_rates: unkeyed(rk.sample_rates, ok)?,
             activity: Activity::restore(&rk.activity).map_err(corrupt)?,
+            // Version 1 kept one range for every kind: the risk records
+            // lie within it.
+            time: if f.version == 1 {
+                TimeRange {
+                    first: m.first.clone(),
+                    last: m.last.clone(),
+                }
+            } else {
+                TimeRange {
+                    first: rk.first,
+                    last: rk.last,
+                }
+            },
         },
         time: TimeRange {
             first: m.first,
@@ -630,9 +651,12 @@ pub fn decode(bytes: &[u8]) -> Result<Decoded, StateError> {
         acc.undated.by_reason[skip_named(&reason)?.index()] = count;
     }
     acc.outside_skipped = f.outside_skipped;
-    acc.newest = f
-        .newest
-        .or_else(|| acc.total.time.last.as_ref().map(|t| t.0));
+    acc.newest = f.newest.or_else(|| {
+        [&acc.total.time, &acc.total.risk.time]
+            .iter()
+            .filter_map(|r| r.last.as_ref().map(|l| l.0))
+            .max()
+    });
     let mut lines = Vec::new();
     for (file, line, reason) in f
         .skipped_examples

@@ -125,10 +125,5 @@ if __name__ == '__main__':
     d = sys.argv[1]
     out = latency_report(d)
     out['risk'] = risk_report(d)
-    # aggmetrics' time_range covers all three logs (the platform script's
-    # covered latency and fallback only): the same rule over all of them.
-    stamps = [r['timestamp'] for name in ('pipeline_latency.jsonl', 'fallback_metrics.jsonl', 'partial_trust_risk.jsonl')
-              for r in load(os.path.join(d, name)) if isinstance(r.get('timestamp'), str)]
-    out['time_range_all'] = {'first': min(stamps) if stamps else None, 'last': max(stamps) if stamps else None}
     json.dump(out, sys.stdout, indent=2, sort_keys=True, ensure_ascii=False)
     sys.stdout.write('\n')
