@@ -21,7 +21,7 @@ use std::io::Write as _;
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
-use common::{bin_path, executable, figures};
+use common::{bin_path, executable, figures, gen_logs};
 use serde_json::Value;
 
 const DAY: i64 = 86_400;
@@ -53,24 +53,6 @@ fn date(secs: i64) -> String {
         .unwrap()
         .strftime("%Y-%m-%d")
         .to_string()
-}
-
-/// The generator, built beside the tests (`cargo test` builds examples);
-/// built here when a single test target was asked for.
-fn gen_logs() -> PathBuf {
-    let exe = std::env::current_exe().unwrap();
-    let debug = exe.parent().unwrap().parent().unwrap();
-    let p = debug.join("examples/gen_logs");
-    if !p.exists() {
-        let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".into());
-        let st = Command::new(cargo)
-            .args(["build", "--example", "gen_logs"])
-            .current_dir(env!("CARGO_MANIFEST_DIR"))
-            .status()
-            .unwrap();
-        assert!(st.success());
-    }
-    p
 }
 
 /// One log's lines, each with the time it belongs to (a damaged line

@@ -267,53 +267,87 @@ impl Dist {
         })
     }
 
-    /// Percentile `p` in [0, 100].
+    /// Percentile `p` in [0, 100], by the platform script's rule in both
+    /// modes: linear interpolation between closest ranks, k = (n-1)*p/100,
+    /// f = floor(k), c = min(f+1, n-1), v[f] + (k-f)*(v[c]-v[f]).
     ///
-    /// HDR: the nearest-rank value (rank `ceil(p/100 * n)`), reported as
-    /// the highest value equivalent to it at the histogram's precision,
-    /// clamped to the exact minimum and maximum; within 10^-sigfig relative of the
-    /// exact nearest-rank value (plus half a microsecond of rounding).
-    ///
-    /// Exact: linear interpolation between closest ranks as the platform's
-    /// script did: k = (n-1)*p/100, f = floor(k), c = min(f+1, n-1),
-    /// v[f] + (k-f)*(v[c]-v[f]).
+    /// Exact: over every value, as the script did (to the last bit).
+    /// HDR: the same, with v[f] and v[c] read from the histogram as the
+    /// highest value equivalent to the value of that rank, clamped to the
+    /// exact minimum and maximum. Each is at most 10^-sigfig relative above
+    /// the exact one (plus half a microsecond of rounding) and never below,
+    /// so the result is too: `--exact` refines it, never contradicts it.
     pub fn percentile(&self, p: f64) -> f64 {
         if self.n == 0 {
             return 0.0;
         }
         match &self.values {
-            Values::Hdr(c, h) => {
-                let built;
-                let h = match h {
-                    Some(h) => h,
-                    None => {
-                        built = c.histogram();
-                        &built
-                    }
-                };
-                // Clamped to the exact extremes, which are tracked anyway.
-                let us = h
-                    .value_at_quantile(p / 100.0)
-                    .clamp(to_us(self.min), to_us(self.max));
-                us as f64 / 1000.0
+            Values::Hdr(..) => {
+                let k = (self.n - 1) as f64 * p / 100.0;
+                let f = k.floor();
+                let fi = (f as u64).min(self.n - 1);
+                let c = (fi + 1).min(self.n - 1);
+                let ranks = self.hdr_ranks(&[fi, c]);
+                ranks[0] + (k - f) * (ranks[1] - ranks[0])
             }
             Values::Exact(v) => linear(v, p),
         }
     }
 
     /// The risk analyzer's rule: the lower nearest rank,
-    /// `sorted[int((n-1)*q)]`. HDR mode falls back to [`Dist::percentile`].
+    /// `sorted[int((n-1)*q)]` (HDR: that rank read from the histogram, as in
+    /// [`Dist::percentile`]).
     pub fn lower_rank(&self, p: f64) -> f64 {
         if self.n == 0 {
             return 0.0;
         }
+        let k = (((self.n - 1) as f64 * (p / 100.0)) as u64).min(self.n - 1);
         match &self.values {
-            Values::Exact(v) => {
-                let k = ((v.len() - 1) as f64 * (p / 100.0)) as usize;
-                v[k.min(v.len() - 1)]
-            }
-            Values::Hdr(..) => self.percentile(p),
+            Values::Exact(v) => v[k as usize],
+            Values::Hdr(..) => self.hdr_ranks(&[k])[0],
         }
+    }
+
+    /// The values of 0-based ranks `ranks` (ascending) in milliseconds:
+    /// the highest value equivalent to the rank's bucket, clamped to the
+    /// exact minimum and maximum; the first and last rank are those.
+    fn hdr_ranks(&self, ranks: &[u64]) -> Vec<f64> {
+        let Values::Hdr(c, h) = &self.values else {
+            return Vec::new();
+        };
+        let built;
+        let h = match h {
+            Some(h) => h,
+            None => {
+                built = c.histogram();
+                &built
+            }
+        };
+        let (lo, hi) = (to_us(self.min), to_us(self.max));
+        let mut out = Vec::with_capacity(ranks.len());
+        let mut seen = 0u64;
+        let mut want = ranks.iter().peekable();
+        for v in h.iter_recorded() {
+            seen += v.count_at_value();
+            while let Some(&&r) = want.peek() {
+                if r >= seen {
+                    break;
+                }
+                // The first and last ranks are the exact extremes.
+                let ms = if r == 0 {
+                    self.min
+                } else if r + 1 == self.n {
+                    self.max
+                } else {
+                    h.highest_equivalent(v.value_iterated_to()).clamp(lo, hi) as f64 / 1000.0
+                };
+                out.push(ms);
+                want.next();
+            }
+        }
+        // Ranks past the count (cannot happen: n is the histogram's count).
+        out.resize(ranks.len(), self.max);
+        out
     }
 
     pub fn mean(&self) -> f64 {
@@ -385,7 +419,12 @@ mod tests {
             "upper edge of the 30 ms bucket"
         );
         assert_eq!(h.percentile(100.0), 50.0, "never above the max");
+        // Interpolated like --exact: 40 and 50 ms, 80% of the way.
+        assert!((h.percentile(95.0) - (40.031 + 0.8 * (50.0 - 40.031))).abs() < 1e-9);
+        assert!((e.percentile(95.0) - 48.0).abs() < 1e-9);
         assert_eq!(e.lower_rank(95.0), 40.0);
+        assert_eq!(h.lower_rank(95.0), 40.031, "upper edge of the 40 ms bucket");
+        assert_eq!(h.percentile(0.0), 10.0, "never below the min");
         assert_eq!(h.mean(), 30.0);
         let mut m = Dist::new(Mode::Hdr { sigfig: 3 });
         m.merge(&h);

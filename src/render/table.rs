@@ -315,7 +315,7 @@ fn footer(skipped: &Skipped, meta: &crate::report::Meta) -> String {
     s.push_str(&incomplete_lines(meta));
     match meta.precision.significant_digits {
         Some(d) => {
-            let _ = writeln!(s, "Precision: HDR histograms, {d} significant digits, 1 µs resolution; nearest-rank percentiles (--exact for the platform script's numbers)");
+            let _ = writeln!(s, "Precision: HDR histograms, {d} significant digits, 1 µs resolution; percentiles interpolated as the platform script did, each at most 1e-{d} above --exact's");
         }
         None => {
             let _ = writeln!(s, "Precision: exact values; linear-interpolation percentiles as the platform script computed them");

@@ -502,7 +502,7 @@ impl Meta {
         let mode = read.acc.cfg.mode;
         let (quantile_rule, resolution_ms, significant_digits) = match mode {
             Mode::Hdr { sigfig } => (
-                "nearest rank (rank ceil(p/100*n)) read from an HDR histogram: the upper edge of the value's bucket, at most the exact maximum",
+                "linear interpolation between closest ranks as in exact mode, k=(n-1)*p/100, v[f]+(k-f)*(v[c]-v[f]), with v[f] and v[c] read from an HDR histogram (the upper edge of their bucket; the exact min and max for the first and last rank): never below the exact value, at most 10^-significant_digits relative above it",
                 Some(0.001),
                 Some(sigfig),
             ),
@@ -513,7 +513,7 @@ impl Meta {
             ),
         };
         let risk_quantile_rule = match mode {
-            Mode::Hdr { .. } => "as quantile_rule",
+            Mode::Hdr { .. } => "lower nearest rank: sorted[int((n-1)*q)] (the risk analyzer's rule), the rank read from the HDR histogram as in quantile_rule",
             Mode::Exact => "lower nearest rank: sorted[int((n-1)*q)] (the risk analyzer's rule)",
         };
         Meta {

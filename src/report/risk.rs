@@ -41,8 +41,8 @@ pub struct RiskMetrics {
 
 impl RiskMetrics {
     /// Rates unrounded, as the analyzer printed them; latency by the
-    /// analyzer's lower nearest rank under `--exact`, else from the HDR
-    /// histogram (nearest rank, within its precision).
+    /// analyzer's lower nearest rank, over every value under `--exact`,
+    /// else read from the HDR histogram (within its precision).
     pub fn of(m: &Metrics) -> RiskMetrics {
         let r = &m.risk;
         let rates = risk_rates(r);
@@ -154,7 +154,7 @@ impl RiskReport {
         let ps = [50.0, 95.0, 99.0];
         let mut meta = Meta::of(read, &ps, keys_dropped);
         if matches!(acc.cfg.mode, Mode::Hdr { .. }) {
-            meta.precision.risk_quantile_rule = "nearest rank from the HDR histogram (as quantile_rule); --exact gives the analyzer's lower nearest rank";
+            meta.precision.risk_quantile_rule = "the analyzer's lower nearest rank, sorted[int((n-1)*q)], the rank read from the HDR histogram (the upper edge of its bucket): within 10^-significant_digits above what --exact gives";
         }
         RiskReport {
             metrics,
