@@ -242,7 +242,7 @@ impl Gen {
 
     fn risk(&mut self, out: &mut String, i: u64, t: i64) {
         let r = &mut self.rng;
-        let rate = if i % 2 == 0 { 0.01 } else { 0.05 };
+        let rate = if i.is_multiple_of(2) { 0.01 } else { 0.05 };
         let sampled = r.chance(rate * 3.0);
         let (status, reason) = if !sampled {
             ("not_sampled", "not_sampled")

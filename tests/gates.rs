@@ -45,9 +45,9 @@ impl Plan {
                 "not_sampled"
             } else {
                 k += 1;
-                if self.error_every > 0 && k % self.error_every == 0 {
+                if self.error_every > 0 && k.is_multiple_of(self.error_every) {
                     "error"
-                } else if k % self.accept_every == 0 {
+                } else if k.is_multiple_of(self.accept_every) {
                     "accepted_llm"
                 } else {
                     "fallback_deterministic"
@@ -61,7 +61,7 @@ impl Plan {
                     latency_ms: sampled.then_some(self.latency),
                     intent_mismatch: sampled
                         && self.mismatch_every > 0
-                        && k % self.mismatch_every == 0,
+                        && k.is_multiple_of(self.mismatch_every),
                     sample_rate: self.rate,
                 }
                 .line(),

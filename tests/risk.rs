@@ -171,7 +171,7 @@ fn generated(seed: u64, n: usize) -> String {
             out.push_str("{\"timestamp\": \"2026-02-10T00:00:00+00:00\", \"status\": \n");
         }
         if rng.below(60) == 0 {
-            out.push_str("\n");
+            out.push('\n');
         }
     }
     out

@@ -85,7 +85,8 @@ fn hostile_state_files_get_typed_errors_and_bounded_allocation() {
     let bomb = with_payload(&raw, &vec![0u8; 512 << 20]);
 
     let swap = |h: &[u8]| text.replace(&h64, &b64.encode(h));
-    let cases: Vec<(&str, Vec<u8>, fn(&StateError) -> bool)> = vec![
+    type Case<'a> = (&'a str, Vec<u8>, fn(&StateError) -> bool);
+    let cases: Vec<Case> = vec![
         ("bad magic", b"PK\x03\x04 a zip".to_vec(), |e| {
             *e == StateError::NotAState
         }),

@@ -244,8 +244,7 @@ pub fn min_values(path: &str) -> u64 {
     // (`...total_ms.p99.9`, `latency_p95`).
     let q = path
         .char_indices()
-        .filter(|&(i, c)| c == 'p' && (i == 0 || matches!(path.as_bytes()[i - 1], b'.' | b'_')))
-        .last()
+        .rfind(|&(i, c)| c == 'p' && (i == 0 || matches!(path.as_bytes()[i - 1], b'.' | b'_')))
         .and_then(|(i, _)| path[i + 1..].parse::<f64>().ok())
         .filter(|p| (0.0..100.0).contains(p));
     match q {

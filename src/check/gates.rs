@@ -88,7 +88,11 @@ impl Gates {
         {
             return Err("[alarms] acceptance_drop must be between 0 and 1".into());
         }
-        if g.alarms.max_silence_minutes.is_some_and(|x| !(x > 0.0)) {
+        // NaN is refused too.
+        if g.alarms
+            .max_silence_minutes
+            .is_some_and(|x| x.is_nan() || x <= 0.0)
+        {
             return Err("[alarms] max_silence_minutes must be above 0".into());
         }
         g.check_keys()?;

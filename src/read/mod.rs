@@ -290,6 +290,11 @@ fn changed(f: &File, size: u64, head: &[u8]) -> Option<String> {
     })
 }
 
+/// A regular file being read: the open file, its size at open, and its
+/// first bytes (to tell at the end whether it was truncated and written
+/// again meanwhile).
+type Handle = (Arc<File>, u64, Vec<u8>);
+
 /// Why a range could not be read to its end.
 fn shrank(size: u64) -> String {
     format!("truncated while being read (it had {size} bytes when opened; copytruncate or truncate -s 0?); the records read before were counted")
@@ -408,7 +413,7 @@ impl Reader {
         let mut tasks = Vec::new();
         let mut streams = Vec::new();
         // Regular files: the open file, its size at open, its first bytes.
-        let mut handles: Vec<Option<(Arc<File>, u64, Vec<u8>)>> = vec![None; n];
+        let mut handles: Vec<Option<Handle>> = vec![None; n];
         let mut infos = Vec::with_capacity(n);
         for (i, src) in sources.iter().enumerate() {
             let mut bytes = 0;
@@ -548,7 +553,7 @@ impl Reader {
 /// (only when something was skipped), counting newlines.
 fn example_lines(
     acc: &Acc,
-    handles: &[Option<(Arc<File>, u64, Vec<u8>)>],
+    handles: &[Option<Handle>],
     stream_lines: &std::collections::HashMap<(u32, u64), u64>,
     piece: usize,
 ) -> Vec<u64> {

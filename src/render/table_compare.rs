@@ -42,9 +42,8 @@ pub fn render(c: &Comparison) -> String {
     let _ = writeln!(s, "aggmetrics compare: {} -> {}", c.base, c.candidate);
     let _ = writeln!(
         s,
-        "  regression: a latency percentile up more than {}%, or a rate {} the bad way by more than {} with p < {}",
+        "  regression: a latency percentile up more than {}%, or a rate moved the bad way by more than {} with p < {}",
         c.thresholds.max_latency_regression * 100.0,
-        "moved",
         c.thresholds.max_rate_increase,
         c.thresholds.alpha
     );
