@@ -1,0 +1,150 @@
+//! Reading the logs a command names, and telling the user (on standard
+//! error) what could not be used: discovery warnings, a progress bar,
+//! skipped lines, inputs that look like another kind.
+
+use crate::cli::ReadOpts;
+use crate::read::ReadResult;
+
+use super::options::read_threads;
+
+/// Find the logs under `paths` and read them: discovery warnings (unless
+/// `--quiet`), then one pass.
+pub fn read_logs(
+    paths: &[std::path::PathBuf],
+    kind: Option<crate::parse::LogKind>,
+    o: &ReadOpts,
+    cfg: crate::agg::Config,
+) -> anyhow::Result<ReadResult> {
+    let threads = read_threads(o)?;
+    let found = crate::input::discover(paths, kind, o.follow)?;
+    if !o.quiet {
+        for w in &found.warnings {
+            eprintln!("aggmetrics: warning: {w}");
+        }
+        if found.sources.is_empty() {
+            no_logs_warning(paths, &found.near_misses);
+        }
+    }
+    let bar = progress_bar(&found.sources, o.quiet);
+    let result = crate::read::Reader::new(threads, o.max_decompressed_bytes).read_with(
+        &found.sources,
+        cfg,
+        &|n| bar.inc(n),
+    );
+    bar.finish_and_clear();
+    Ok(result?)
+}
+
+/// A progress bar on standard error when it is a terminal and the input is
+/// large enough to wait for; hidden in pipes, cron and with `--quiet`.
+fn progress_bar(sources: &[crate::input::Source], quiet: bool) -> indicatif::ProgressBar {
+    use std::io::IsTerminal;
+    let total: u64 = sources
+        .iter()
+        .filter(|s| !s.stdin)
+        .filter_map(|s| std::fs::metadata(&s.path).ok())
+        .filter(|m| m.is_file())
+        .map(|m| m.len())
+        .sum();
+    if quiet || !std::io::stderr().is_terminal() || total < 256 << 20 {
+        return indicatif::ProgressBar::hidden();
+    }
+    let bar = indicatif::ProgressBar::new(total);
+    bar.set_style(
+        indicatif::ProgressStyle::with_template(
+            "{spinner} reading {bytes}/{total_bytes} ({bytes_per_sec}, {eta} left) {wide_bar}",
+        )
+        .unwrap_or_else(|_| indicatif::ProgressStyle::default_bar()),
+    );
+    bar
+}
+
+/// No log file in `paths`: say which names are recognised, and which
+/// files nearly matched.
+fn no_logs_warning(paths: &[std::path::PathBuf], near: &[std::path::PathBuf]) {
+    let p: Vec<String> = paths.iter().map(|p| p.display().to_string()).collect();
+    let mut msg = format!(
+        "no log files found in {} (recognised names: pipeline_latency*.jsonl, fallback_metrics*.jsonl, partial_trust_risk*.jsonl, with rotation suffixes); the report is empty and --strict exits 1",
+        p.join(", ")
+    );
+    if !near.is_empty() {
+        let names: Vec<String> = near
+            .iter()
+            .take(5)
+            .map(|p| p.display().to_string())
+            .collect();
+        msg.push_str(&format!(
+            "; not read, as their names do not say which log they are: {}{} (rename them, or name each with --kind)",
+            names.join(", "),
+            if near.len() > 5 { ", ..." } else { "" }
+        ));
+    }
+    eprintln!("aggmetrics: warning: {msg}");
+}
+
+/// Inputs read as a kind their records do not look like: every line
+/// damaged, or no record carrying the field that defines the kind.
+fn kind_looks_wrong(result: &ReadResult) {
+    use crate::parse::LogKind;
+    for i in &result.inputs {
+        if i.records == 0 && i.skipped > 0 {
+            eprintln!(
+                "aggmetrics: warning: {}: none of its {} lines is a {} record: is it that kind of log (--kind)?",
+                i.path,
+                i.skipped,
+                i.kind.name()
+            );
+        }
+    }
+    let m = &result.acc.total;
+    let read = |k: LogKind| result.inputs.iter().any(|i| i.kind == k);
+    let all_unknown =
+        |k: &crate::agg::Keyed<u64>, n: u64| n > 0 && k.get("unknown").copied() == Some(n);
+    if read(LogKind::Fallback) && all_unknown(&m.fallback.outcomes, m.fallback.count) {
+        eprintln!(
+            "aggmetrics: warning: none of the {} fallback records has an llm_outcome: is this a fallback log (--kind fallback)?",
+            m.fallback.count
+        );
+    }
+    if read(LogKind::Risk) && all_unknown(&m.risk.status, m.risk.total) {
+        eprintln!(
+            "aggmetrics: warning: none of the {} risk records has a status: is this a partial-trust risk log (--kind risk)?",
+            m.risk.total
+        );
+    }
+}
+
+/// Warnings about what a read could not use (unless `--quiet`).
+pub fn warn_read(o: &ReadOpts, result: &ReadResult) {
+    if o.quiet {
+        return;
+    }
+    kind_looks_wrong(result);
+    for i in &result.inputs {
+        if let Some(e) = &i.error {
+            eprintln!(
+                "aggmetrics: warning: {}: {e}; the report is incomplete",
+                i.path
+            );
+        }
+    }
+    let undated = result.acc.undated.total();
+    if undated > 0 && result.acc.cfg.window.is_some() {
+        eprintln!(
+            "aggmetrics: warning: {undated} damaged line(s) could not be dated (no time in them, no record in their input): not charged to the window; --strict exits 1 (see meta.window.undated_skipped)"
+        );
+    }
+    let sk = &result.acc.total.skipped;
+    if sk.total() > 0 {
+        let why: Vec<String> = crate::parse::Skip::ALL
+            .iter()
+            .filter(|s| sk.by_reason[s.index()] > 0)
+            .map(|s| format!("{} {}", s.name(), sk.by_reason[s.index()]))
+            .collect();
+        eprintln!(
+            "aggmetrics: warning: skipped {} damaged line(s): {}",
+            sk.total(),
+            why.join(", ")
+        );
+    }
+}

@@ -1,0 +1,45 @@
+//! Reading the small documents a command is given besides logs: gates
+//! files, baselines, reports, states; capped, with errors that say which.
+
+use std::path::Path;
+
+use crate::error::Error;
+
+/// Read a file whole, at most `max` bytes: `None` if it is larger (gates
+/// files, baselines, reports and states are documents, not logs).
+pub fn read_capped(path: &Path, max: u64) -> Result<Option<Vec<u8>>, Error> {
+    use std::io::Read;
+    let f = std::fs::File::open(path).map_err(|e| match e.kind() {
+        std::io::ErrorKind::NotFound => Error::NotFound(path.to_path_buf()),
+        _ => Error::io(path, e),
+    })?;
+    let mut buf = Vec::new();
+    f.take(max + 1)
+        .read_to_end(&mut buf)
+        .map_err(|e| Error::io(path, e))?;
+    Ok((buf.len() as u64 <= max).then_some(buf))
+}
+
+/// Largest gates file, baseline or report read.
+const MAX_DOC: u64 = 64 << 20;
+
+/// A setting given as a file (gates file, baseline): any failure to read
+/// it is a usage error, named with its flag.
+pub fn read_setting(path: &Path, flag: &str) -> Result<Vec<u8>, Error> {
+    read_doc(path, flag).map_err(|e| match e {
+        Error::NotFound(_) => Error::Usage(format!("{flag} {}: no such file", path.display())),
+        Error::Io { err, .. } => Error::Usage(format!("{flag} {}: {err}", path.display())),
+        other => other,
+    })
+}
+
+/// A small document (gates file, baseline, report), refusing huge ones.
+pub fn read_doc(path: &Path, what: &str) -> Result<Vec<u8>, Error> {
+    read_capped(path, MAX_DOC)?.ok_or_else(|| {
+        Error::Usage(format!(
+            "{what} {} is larger than {} MiB: is it the right file?",
+            path.display(),
+            MAX_DOC >> 20
+        ))
+    })
+}

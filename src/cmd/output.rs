@@ -1,0 +1,223 @@
+//! Writing what a command produces: the lock on `-o FILE`, atomic writes,
+//! standard output, and rendering a document in the format asked for.
+
+use std::io::Write;
+use std::path::Path;
+
+use crate::error::Error;
+use crate::render::{renderer, Doc, Format};
+
+/// A lock on `FILE.lock`, held while one run reads and writes `-o FILE`,
+/// so two runs (a slow cron job and the next one) never interleave. The
+/// lock file is removed when the run ends (still holding the lock), so
+/// dated outputs leave nothing behind; a run that opened the file just
+/// before it was removed sees that the path no longer names its file and
+/// starts again on a new one (see [`lock_output`]).
+pub struct OutputLock {
+    file: std::fs::File,
+    path: std::path::PathBuf,
+}
+
+impl Drop for OutputLock {
+    fn drop(&mut self) {
+        // Unlink first, unlock (close) second: a run waiting on the old
+        // inode then finds the path gone and retries.
+        let _ = std::fs::remove_file(&self.path);
+        let _ = self.file.unlock();
+    }
+}
+
+/// The folder an output file goes in, which must exist: aggmetrics
+/// creates files, never folders (a typo in a path should fail, not
+/// scatter folders).
+pub fn check_output_dir(path: &Path) -> Result<(), Error> {
+    let dir = match path.parent() {
+        Some(d) if !d.as_os_str().is_empty() => d,
+        _ => return Ok(()),
+    };
+    match std::fs::metadata(dir) {
+        Ok(m) if m.is_dir() => Ok(()),
+        Ok(_) => Err(Error::Output(format!(
+            "cannot write {}: {} is not a folder",
+            path.display(),
+            dir.display()
+        ))),
+        Err(_) => Err(Error::Output(format!(
+            "cannot write {}: the folder {} does not exist (create it first: mkdir -p {})",
+            path.display(),
+            dir.display(),
+            dir.display()
+        ))),
+    }
+}
+
+/// Take the lock for `-o FILE` (none without `-o`), or fail at once.
+pub fn lock_output(output: Option<&Path>) -> anyhow::Result<Option<OutputLock>> {
+    let Some(path) = output else {
+        return Ok(None);
+    };
+    check_output_dir(path)?;
+    // `/dev/null`, `/dev/stdout`, a FIFO: nothing to tear, and no lock
+    // file belongs beside them.
+    if std::fs::metadata(path).is_ok_and(|m| !m.is_file()) {
+        return Ok(None);
+    }
+    let mut name = path.as_os_str().to_owned();
+    name.push(".lock");
+    let lock_path = std::path::PathBuf::from(name);
+    // A few tries: each retry means another run removed the lock file
+    // between our open and our lock, i.e. it just finished.
+    for _ in 0..16 {
+        let file = std::fs::OpenOptions::new()
+            .create(true)
+            .truncate(false)
+            .write(true)
+            .open(&lock_path)
+            .map_err(|e| {
+                Error::Output(format!(
+                    "cannot create the lock file {}: {e}",
+                    lock_path.display()
+                ))
+            })?;
+        match file.try_lock() {
+            Ok(()) => {}
+            Err(std::fs::TryLockError::WouldBlock) => {
+                return Err(Error::Locked(format!(
+                    "another aggmetrics run is writing {} (it holds {}); not starting a second one",
+                    path.display(),
+                    lock_path.display()
+                ))
+                .into())
+            }
+            Err(std::fs::TryLockError::Error(e)) => {
+                return Err(
+                    Error::Output(format!("cannot lock {}: {e}", lock_path.display())).into(),
+                )
+            }
+        }
+        if same_file(&file, &lock_path) {
+            return Ok(Some(OutputLock {
+                file,
+                path: lock_path,
+            }));
+        }
+    }
+    Err(Error::Locked(format!(
+        "{} keeps being replaced by other runs; not starting",
+        lock_path.display()
+    ))
+    .into())
+}
+
+/// Whether `path` still names the open `file`.
+fn same_file(file: &std::fs::File, path: &Path) -> bool {
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::MetadataExt;
+        match (file.metadata(), std::fs::metadata(path)) {
+            (Ok(a), Ok(b)) => a.dev() == b.dev() && a.ino() == b.ino(),
+            _ => false,
+        }
+    }
+    #[cfg(not(unix))]
+    {
+        let _ = (file, path);
+        true
+    }
+}
+
+/// Write `bytes` to `path` atomically: a temporary file in the same folder,
+/// flushed and synced, then renamed over the target. On failure the old
+/// file is left as it was.
+///
+/// Only regular files are replaced that way. A device, FIFO or socket
+/// (`-o /dev/null`, `-o /dev/stdout`, a named pipe) is written in place:
+/// renaming over it would replace the device node itself. A symlink is
+/// followed, so the file it points to is replaced and the link stays.
+pub fn write_atomic(path: &Path, bytes: &[u8]) -> anyhow::Result<()> {
+    if let Ok(meta) = std::fs::metadata(path) {
+        if !meta.is_file() {
+            let fail =
+                |e: std::io::Error| Error::Output(format!("cannot write {}: {e}", path.display()));
+            let mut f = std::fs::OpenOptions::new()
+                .write(true)
+                .open(path)
+                .map_err(fail)?;
+            return f
+                .write_all(bytes)
+                .and_then(|_| f.flush())
+                .map_err(|e| fail(e).into());
+        }
+        if std::fs::symlink_metadata(path).is_ok_and(|m| m.file_type().is_symlink()) {
+            if let Ok(real) = std::fs::canonicalize(path) {
+                return replace_file(&real, bytes);
+            }
+        }
+    }
+    replace_file(path, bytes)
+}
+
+fn replace_file(path: &Path, bytes: &[u8]) -> anyhow::Result<()> {
+    check_output_dir(path)?;
+    let dir = match path.parent() {
+        Some(d) if !d.as_os_str().is_empty() => d,
+        _ => Path::new("."),
+    };
+    let fail = |what: &str, e: &dyn std::fmt::Display| {
+        Error::Output(format!("cannot write {}: {what}: {e}", path.display()))
+    };
+    let mut tmp = tempfile::Builder::new()
+        .prefix(".aggmetrics-")
+        .tempfile_in(dir)
+        .map_err(|e| fail("creating a temporary file beside it", &e))?;
+    tmp.write_all(bytes).map_err(|e| fail("writing", &e))?;
+    // The temporary file is private (0600); give the report the old
+    // file's permissions, or 0644 for a new one, so other readers (a
+    // node_exporter textfile collector) can read it.
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        let mode = std::fs::metadata(path)
+            .map(|m| m.permissions().mode() & 0o7777)
+            .unwrap_or(0o644);
+        tmp.as_file()
+            .set_permissions(std::fs::Permissions::from_mode(mode))
+            .map_err(|e| fail("setting permissions", &e))?;
+    }
+    tmp.as_file().sync_all().map_err(|e| fail("syncing", &e))?;
+    tmp.persist(path)
+        .map_err(|e| fail("renaming into place", &e.error))?;
+    // Make the rename itself durable.
+    if let Ok(d) = std::fs::File::open(dir) {
+        let _ = d.sync_all();
+    }
+    Ok(())
+}
+
+/// Print to stdout; a closed pipe (`| head`) is not an error.
+pub fn write_stdout(bytes: &[u8]) -> anyhow::Result<()> {
+    let mut out = std::io::stdout().lock();
+    match out.write_all(bytes).and_then(|_| out.flush()) {
+        Err(e) if e.kind() == std::io::ErrorKind::BrokenPipe => Ok(()),
+        r => r.map_err(|e| Error::Output(format!("cannot write to standard output: {e}")).into()),
+    }
+}
+
+/// A usage error if `format` cannot show this kind of document: checked
+/// before reading, so a long run does not end in it.
+pub fn check_format(format: Format, kind: crate::render::DocKind) -> Result<(), Error> {
+    renderer(format)
+        .supports(kind)
+        .map_err(|why| Error::Usage(why.to_string()))
+}
+
+/// Render a document and write it to `-o FILE` (atomically) or stdout.
+pub fn emit(format: Format, doc: Doc<'_>, output: Option<&Path>) -> anyhow::Result<()> {
+    check_format(format, doc.kind())?;
+    let mut buf = Vec::new();
+    renderer(format).render(&doc, &mut buf)?;
+    match output {
+        Some(path) => write_atomic(path, &buf),
+        None => write_stdout(&buf),
+    }
+}
