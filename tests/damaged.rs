@@ -139,27 +139,43 @@ fn stdin_keeps_memory_bounded_on_a_huge_line() {
 }
 
 #[test]
-fn fallback_and_risk_damage_is_counted_per_kind() {
+fn outside_the_core_a_bad_value_voids_its_field_and_the_record_counts() {
+    // As the platform's scripts read them (Python's json reads NaN and
+    // Infinity): only the timestamp (and a latency record's total_ms) can
+    // make a record damaged; any other bad value voids its field alone.
     let dir = tempfile::tempdir().unwrap();
     std::fs::write(
         dir.path().join("fallback_metrics.jsonl"),
-        format!("{{{TS}, \"llm_outcome\": 5}}\n{{{TS}, \"llm_outcome\": \"error\", \"llm_latency_ms\": -1}}\n{{{TS}, \"llm_outcome\": \"error\"}}\n"),
+        format!("{{{TS}, \"llm_outcome\": 5}}\n{{{TS}, \"llm_outcome\": \"error\", \"llm_latency_ms\": -1}}\n{{{TS}, \"llm_outcome\": \"error\", \"llm_latency_ms\": NaN}}\n"),
     )
     .unwrap();
     std::fs::write(
         dir.path().join("partial_trust_risk.jsonl"),
-        format!("{{{TS}, \"status\": \"error\"}}\nnot json\n{{{TS}, \"status\": 3}}\n"),
+        format!("{{{TS}, \"status\": \"error\", \"sample_rate\": NaN, \"latency_ms\": Infinity}}\nnot json\n{{{TS}, \"status\": 3}}\n"),
+    )
+    .unwrap();
+    std::fs::write(
+        dir.path().join("pipeline_latency.jsonl"),
+        format!("{{{TS}, \"total_ms\": NaN}}\n{{{TS}, \"total_ms\": 4, \"steps\": {{\"a\": NaN, \"b\": 2}}}}\n"),
     )
     .unwrap();
     let (v, _) = summarize_json(&[dir.path().to_str().unwrap()]);
-    assert_eq!(v["fallback"]["count"], 1);
-    assert_eq!(v["fallback"]["error_rate"], 1.0);
-    assert_eq!(v["risk"]["total_records"], 1);
+    assert_eq!(v["fallback"]["count"], 3);
+    assert_eq!(v["fallback"]["outcome_counts"]["unknown"], 1);
+    assert_eq!(v["fallback"]["llm_latency_ms"]["count"], 0);
+    assert_eq!(v["risk"]["total_records"], 2);
+    assert_eq!(v["risk"]["status_breakdown"]["unknown"], 1);
+    assert_eq!(v["risk"]["latency_count"], 0);
+    assert!(v["risk"]["sample_rates"].as_object().unwrap().is_empty());
     assert_eq!(
-        v["risk"]["parse_errors"], 2,
+        v["risk"]["parse_errors"], 1,
         "the analyzer's name for damaged risk lines"
     );
-    assert_eq!(v["skipped"]["by_reason"]["wrong_type"], 2);
-    assert_eq!(v["skipped"]["by_reason"]["negative_value"], 1);
+    // total_ms is a latency record's core: NaN there is damage.
+    assert_eq!(v["latency"]["all"]["count"], 1);
+    assert_eq!(v["latency"]["all"]["steps"]["b"]["count"], 1);
+    assert!(v["latency"]["all"]["steps"].get("a").is_none());
+    assert_eq!(v["skipped"]["by_reason"]["non_finite"], 1);
     assert_eq!(v["skipped"]["by_reason"]["invalid_json"], 1);
+    assert_eq!(v["skipped"]["total"], 2);
 }

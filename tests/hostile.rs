@@ -130,10 +130,14 @@ fn values_beyond_the_trackable_range_are_rejected_and_counted() {
         args.extend_from_slice(extra);
         let (v, out) = summarize_json(&args);
         assert!(out.status.success());
-        assert_eq!(v["skipped"]["by_reason"]["out_of_range"], 4, "{extra:?}");
-        assert_eq!(at(&v, "latency.all.count"), 2);
+        // In total_ms (the core) an out-of-range value is damage; in a step
+        // or llm_latency_ms it voids that value and the record counts.
+        assert_eq!(v["skipped"]["by_reason"]["out_of_range"], 2, "{extra:?}");
+        assert_eq!(at(&v, "latency.all.count"), 3);
+        assert!(v["latency"]["all"]["steps"].get("a").is_none());
         let max = at(&v, "latency.all.total_ms.max").as_f64().unwrap();
         assert!((max - 1e12).abs() / 1e12 < 1e-3, "{max}");
-        assert_eq!(at(&v, "fallback.count"), 1);
+        assert_eq!(at(&v, "fallback.count"), 2);
+        assert_eq!(at(&v, "fallback.llm_latency_ms.count"), 1);
     }
 }

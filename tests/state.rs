@@ -319,21 +319,35 @@ fn overlapping_states_are_refused() {
 
 #[test]
 fn version_1_states_are_still_read() {
+    // A state written by the last version 1 build (063487b) from
+    // sample-logs/, and the report that build printed from the same logs.
     let v1 = fixture("state/v1-sample-logs.state");
+    let then: Value = serde_json::from_str(
+        &std::fs::read_to_string(fixture("state/v1-sample-logs.report.json")).unwrap(),
+    )
+    .unwrap();
     let (merged, code, err) = merge_json(&[&v1], &[]);
     assert_eq!(code, 0, "{err}");
     assert!(err.contains("version 1"), "{err}");
-    let (whole, _) = summarize_json(&[sample_logs().to_str().unwrap()]);
-    for k in ["latency", "fallback", "time_range"] {
-        assert_eq!(merged[k], whole[k], "{k}");
+    // Counts, breakdowns and rates are what that build reported (its
+    // percentiles were read by another rule: see docs/semantics.md).
+    for k in [
+        "latency.all.count",
+        "latency.with_llm.total_ms.count",
+        "latency.all.total_ms.max",
+        "fallback.outcome_counts",
+        "fallback.rates",
+        "fallback.by_intent",
+        "risk.status_breakdown",
+        "risk.rates",
+        "risk.sampled_records",
+        "skipped.total",
+        "skipped.by_reason",
+        "time_range",
+    ] {
+        assert_eq!(at(&merged, k), at(&then, k), "{k}");
     }
     // Version 1 kept one time range for all kinds: the risk section's own
-    // range is that one (it holds the risk records); the rest is exact.
-    let mut risk = merged["risk"].clone();
-    let mut want = whole["risk"].clone();
-    assert_eq!(risk["time_range"], merged["time_range"]);
-    risk.as_object_mut().unwrap().remove("time_range");
-    want.as_object_mut().unwrap().remove("time_range");
-    assert_eq!(risk, want);
-    assert_eq!(merged["skipped"]["total"], whole["skipped"]["total"]);
+    // range is that one.
+    assert_eq!(merged["risk"]["time_range"], merged["time_range"]);
 }

@@ -7,8 +7,8 @@
 //! makes the line `wrong_type`.
 
 use super::{
-    begin, category, duration, key_name, map_entries, open_map, optional, required,
-    timestamp_field, Line, Parser, Skip, Slot, Span, Timestamp, Val,
+    begin, category, duration, good_entries, key_name, open_map, required, timestamp_field, void,
+    Line, Parser, Skip, Slot, Span, Timestamp, Val,
 };
 
 #[derive(Debug, Clone, Copy)]
@@ -60,16 +60,16 @@ pub fn parse(line: &[u8], comps: &mut Components) -> Result<Line<FallbackRecord>
     }
     p.finish()?;
     let ts = required(ts)?;
-    if let Some(e) = comps_bad {
-        return Err(e);
-    }
-    map_entries(&comps.raw, &mut comps.items)?;
+    // Only the timestamp is the core: any other field with a bad value is
+    // voided alone, and the record counts (as the platform's script did).
+    let _ = comps_bad;
+    good_entries(&comps.raw, &mut comps.items);
     Ok(Line::Record(FallbackRecord {
         ts,
-        outcome: optional(outcome)?,
-        intent: optional(intent)?,
-        reason: optional(reason)?,
-        llm_latency_ms: optional(lat)?,
+        outcome: void(outcome),
+        intent: void(intent),
+        reason: void(reason),
+        llm_latency_ms: void(lat),
         deterministic_used: det,
     }))
 }
@@ -113,9 +113,17 @@ mod tests {
         assert_eq!(r.llm_latency_ms, None);
         assert!(r.deterministic_used);
         assert_eq!(c.items.len(), 2);
-        let bad = br#"{"timestamp": "2026-02-10T12:00:00+00:00", "llm_outcome": 5}"#;
-        assert_eq!(parse(bad, &mut c).unwrap_err(), Skip::WrongType);
-        let bad = br#"{"timestamp": "2026-02-10T12:00:00+00:00", "components": []}"#;
+        // Bad values outside the timestamp void their field alone.
+        let odd = br#"{"timestamp": "2026-02-10T12:00:00+00:00", "llm_outcome": 5, "intent": [], "llm_latency_ms": NaN, "components": {"a": 1, "b": "ok"}}"#;
+        let Line::Record(r) = parse(odd, &mut c).unwrap() else {
+            panic!()
+        };
+        assert_eq!((r.outcome, r.intent, r.llm_latency_ms), (None, None, None));
+        assert_eq!(c.items.len(), 1, "the good component stays");
+        let odd = br#"{"timestamp": "2026-02-10T12:00:00+00:00", "components": [], "llm_latency_ms": -Infinity}"#;
+        assert!(matches!(parse(odd, &mut c), Ok(Line::Record(_))));
+        // The timestamp is the core.
+        let bad = br#"{"timestamp": NaN, "llm_outcome": "success"}"#;
         assert_eq!(parse(bad, &mut c).unwrap_err(), Skip::WrongType);
     }
 }

@@ -496,10 +496,10 @@ impl<'a, 't> Parser<'a, 't> {
         }
     }
 
-    /// A number at the cursor, validated against the JSON grammar.
+    /// A number at the cursor, validated against the JSON grammar, or
     /// `NaN`, `Infinity` and `-Infinity` (which Python writes for non-finite
-    /// floats) are reported as [`Skip::NonFinite`]; a number too large for
-    /// an f64 (`1e400`) as [`Skip::OutOfRange`].
+    /// floats), returned as such; a number too large for an f64 (`1e400`)
+    /// is [`Skip::OutOfRange`].
     #[inline]
     pub fn number(&mut self) -> Result<f64, Skip> {
         self.number_impl::<true>()
@@ -535,7 +535,7 @@ impl<'a, 't> Parser<'a, 't> {
             }
             Some(b'I') if neg => {
                 self.i = i;
-                return Err(self.non_finite_literal());
+                return self.non_finite_literal().map(|x| -x);
             }
             None => return Err(Skip::Truncated),
             _ => return Err(Skip::InvalidJson),
@@ -593,17 +593,22 @@ impl<'a, 't> Parser<'a, 't> {
         Ok(if neg { -v } else { v })
     }
 
-    fn non_finite_literal(&mut self) -> Skip {
+    /// `NaN` or `Infinity` at the cursor: Python's `json.dumps` writes
+    /// them for non-finite floats and its `json.loads` reads them back, so
+    /// the line is a record as the platform's scripts saw it. Whether the
+    /// field it sits in may be non-finite is the kind's call.
+    fn non_finite_literal(&mut self) -> Result<f64, Skip> {
         let rest = &self.b[self.i..];
-        for lit in [&b"NaN"[..], b"Infinity"] {
+        for (lit, x) in [(&b"NaN"[..], f64::NAN), (b"Infinity", f64::INFINITY)] {
             if rest.starts_with(lit) {
-                return Skip::NonFinite;
+                self.i += lit.len();
+                return Ok(x);
             }
             if lit.starts_with(rest) {
-                return Skip::Truncated;
+                return Err(Skip::Truncated);
             }
         }
-        Skip::InvalidJson
+        Err(Skip::InvalidJson)
     }
 
     fn literal(&mut self, lit: &[u8]) -> Result<(), Skip> {
@@ -628,7 +633,7 @@ impl<'a, 't> Parser<'a, 't> {
             Some(b't') => self.literal(b"true").map(|_| Val::Bool(true)),
             Some(b'f') => self.literal(b"false").map(|_| Val::Bool(false)),
             Some(b'{' | b'[') => self.skip_value().map(|_| Val::Container),
-            Some(b'N' | b'I') => Err(self.non_finite_literal()),
+            Some(b'N' | b'I') => self.non_finite_literal().map(Val::Num),
             None => Err(Skip::Truncated),
             Some(_) => Err(Skip::InvalidJson),
         }
@@ -689,7 +694,9 @@ impl<'a, 't> Parser<'a, 't> {
                 Some(b'n') => self.literal(b"null")?,
                 Some(b't') => self.literal(b"true")?,
                 Some(b'f') => self.literal(b"false")?,
-                Some(b'N' | b'I') => return Err(self.non_finite_literal()),
+                Some(b'N' | b'I') => {
+                    self.non_finite_literal()?;
+                }
                 None => return Err(Skip::Truncated),
                 Some(_) => return Err(Skip::InvalidJson),
             }
@@ -836,7 +843,13 @@ mod tests {
             assert_eq!(num(s).unwrap(), s.parse::<f64>().unwrap(), "{s}");
         }
         assert_eq!(num("1e400"), Err(Skip::OutOfRange));
-        assert_eq!(num("-Infinity"), Err(Skip::NonFinite));
+        // Python's literals for non-finite floats are numbers to it.
+        assert_eq!(num("-Infinity"), Ok(f64::NEG_INFINITY));
+        assert!(
+            num("NaN").is_err(),
+            "only after a value position, not in number()"
+        );
+        assert_eq!(num("-Inf"), Err(Skip::Truncated));
         assert_eq!(num("01").unwrap(), 0.0); // the caller sees the trailing 1
         assert_eq!(num("1."), Err(Skip::Truncated));
         assert_eq!(num("1.x"), Err(Skip::InvalidJson));

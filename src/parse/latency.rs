@@ -7,7 +7,7 @@
 //! `without_llm`, as the platform's script did.
 
 use super::{
-    begin, duration, key_name, map_entries, open_map, optional, required, timestamp_field, Line,
+    begin, duration, good_entries, key_name, open_map, optional, required, timestamp_field, Line,
     Parser, Skip, Slot, Span, Timestamp, Val,
 };
 
@@ -56,10 +56,10 @@ pub fn parse(line: &[u8], steps: &mut Steps) -> Result<Line<LatencyRecord>, Skip
         Slot::Missing => return Err(Skip::MissingField),
         other => optional(other)?,
     };
-    if let Some(e) = steps_bad {
-        return Err(e);
-    }
-    map_entries(&steps.raw, &mut steps.items)?;
+    // `steps` is not the core: a step with a bad value, or a `steps` that
+    // is not an object, is left out and the record counts.
+    let _ = steps_bad;
+    good_entries(&steps.raw, &mut steps.items);
     Ok(Line::Record(LatencyRecord {
         ts,
         total_ms,
@@ -133,9 +133,18 @@ mod tests {
             Skip::NonFinite
         );
         assert_eq!(
-            rec(&format!(r#"{{{TS}, "total_ms": 1, "steps": 3}}"#)).unwrap_err(),
-            Skip::WrongType
+            rec(&format!(r#"{{{TS}, "total_ms": Infinity}}"#)).unwrap_err(),
+            Skip::NonFinite
         );
+        // Steps are not the core: a bad one, or a `steps` that is not an
+        // object, is left out and the record counts.
+        let (r, s) = rec(&format!(
+            r#"{{{TS}, "total_ms": 1, "steps": {{"a": NaN, "b": "x", "c": -1, "d": 2}}}}"#
+        ))
+        .unwrap();
+        assert_eq!((r.total_ms, s.len()), (Some(1.0), 1));
+        let (_, s) = rec(&format!(r#"{{{TS}, "total_ms": 1, "steps": 3}}"#)).unwrap();
+        assert!(s.is_empty());
         assert_eq!(rec(r#"{"total_ms": 1}"#).unwrap_err(), Skip::MissingField);
         assert_eq!(
             rec(r#"{"total_ms": 1, "timestamp": "noon"}"#).unwrap_err(),

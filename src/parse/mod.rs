@@ -177,7 +177,9 @@ pub fn duration(v: Val) -> Slot<f64> {
 
 #[inline]
 pub fn check_duration(x: f64) -> Result<f64, Skip> {
-    if x < 0.0 {
+    if !x.is_finite() {
+        Err(Skip::NonFinite)
+    } else if x < 0.0 {
         Err(Skip::NegativeValue)
     } else if x > MAX_DURATION_MS {
         Err(Skip::OutOfRange)
@@ -276,15 +278,25 @@ pub fn open_map<T: Copy>(
     })
 }
 
-/// The entries of an [`open_map`] that hold a value; a bad one fails the line.
+/// A field outside the record's core: a bad value (wrong type,
+/// non-finite, negative, out of range) voids the field alone, as the
+/// platform's scripts read it, and the record still counts.
 #[inline]
-pub fn map_entries<T: Copy>(raw: &[(Span, Slot<T>)], out: &mut Vec<(Span, T)>) -> Result<(), Skip> {
-    for (name, v) in raw {
-        if let Some(v) = optional(*v)? {
-            out.push((*name, v));
-        }
+pub fn void<T>(s: Slot<T>) -> Option<T> {
+    match s {
+        Slot::Val(v) => Some(v),
+        _ => None,
     }
-    Ok(())
+}
+
+/// The entries of an [`open_map`] that hold a good value; bad ones are
+/// voided (the map is not the record's core).
+#[inline]
+pub fn good_entries<T: Copy>(raw: &[(Span, Slot<T>)], out: &mut Vec<(Span, T)>) {
+    out.extend(
+        raw.iter()
+            .filter_map(|(name, v)| void(*v).map(|v| (*name, v))),
+    );
 }
 
 /// Outcome of one line.

@@ -10,8 +10,8 @@
 //! JSON `true`.
 
 use super::{
-    begin, category, check_duration, key_name, optional, required, timestamp_field, Line, Parser,
-    Skip, Slot, Span, Timestamp, Val,
+    begin, category, check_duration, key_name, required, timestamp_field, Line, Parser, Skip, Slot,
+    Span, Timestamp, Val,
 };
 
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
@@ -71,7 +71,7 @@ pub fn parse(line: &[u8], tpl: &mut super::Template) -> Result<Line<RiskRecord>,
             4 /* sampled */ => sampled = p.value()? == Val::Bool(true),
             5 /* sample_rate */ => {
                 rate = match p.value()? {
-                    Val::Num(x) => Some(x),
+                    Val::Num(x) if x.is_finite() => Some(x),
                     _ => None,
                 }
             }
@@ -108,14 +108,17 @@ pub fn parse(line: &[u8], tpl: &mut super::Template) -> Result<Line<RiskRecord>,
     Ok(Line::Record(RiskRecord {
         ts: required(ts)?,
         sampled,
+        // Only the timestamp is the core: a status that is not a string or
+        // null is voided (`unknown`).
         status: match status {
-            Slot::Missing => Status::Missing,
+            Slot::Missing | Slot::Bad(_) => Status::Missing,
             Slot::Null => Status::Null,
             Slot::Val(s) => Status::Text(s),
-            Slot::Bad(e) => return Err(e),
         },
         reason_code: reason,
-        latency_ms: optional(lat)?,
+        // A latency_ms that is negative, too large or non-finite is voided:
+        // the record counts, without a latency.
+        latency_ms: super::void(lat),
         diff,
         sample_rate: rate,
     }))
