@@ -75,6 +75,19 @@ proptest! {
         for q in [0.0, 0.5, 0.95, 0.99, 0.999, 1.0] {
             prop_assert_eq!(ours.value_at_quantile(q), direct.value_at_quantile(q));
         }
+        // The rank lookup percentiles use: the histogram's highest value
+        // equivalent to the value of each rank.
+        let n = values.len() as u64;
+        let ranks: Vec<u64> = [0, n / 3, n / 2, n.saturating_sub(2), n.saturating_sub(1)]
+            .into_iter()
+            .filter(|&r| r < n)
+            .collect::<std::collections::BTreeSet<_>>()
+            .into_iter()
+            .collect();
+        let mut sorted = values.clone();
+        sorted.sort_unstable();
+        let want: Vec<u64> = ranks.iter().map(|&r| direct.highest_equivalent(sorted[r as usize])).collect();
+        prop_assert_eq!(a.rank_values(&ranks), want);
     }
 }
 

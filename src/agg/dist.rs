@@ -109,6 +109,35 @@ impl Counts {
         sub << bucket
     }
 
+    /// For each 0-based rank in `ranks` (ascending), the highest value
+    /// equivalent to that rank's value (hdrhistogram's
+    /// `highest_equivalent`: the next bucket's lowest value less one,
+    /// buckets being contiguous). One pass over the counts, no histogram
+    /// built. Ranks past the count get `u64::MAX`.
+    pub fn rank_values(&self, ranks: &[u64]) -> Vec<u64> {
+        let mut out = Vec::with_capacity(ranks.len());
+        let mut want = ranks.iter().peekable();
+        let mut seen = 0u64;
+        for (idx, &c) in self.counts.iter().enumerate() {
+            if c == 0 {
+                continue;
+            }
+            seen += c;
+            while let Some(&&r) = want.peek() {
+                if r >= seen {
+                    break;
+                }
+                out.push(self.value_for(idx + 1) - 1);
+                want.next();
+            }
+            if want.peek().is_none() {
+                break;
+            }
+        }
+        out.resize(ranks.len(), u64::MAX);
+        out
+    }
+
     pub fn histogram(&self) -> Histogram<u64> {
         let mut h = Histogram::new(self.sigfig).expect("sigfig is validated to 1..=5");
         for (i, &c) in self.counts.iter().enumerate() {
@@ -294,6 +323,31 @@ impl Dist {
         }
     }
 
+    /// [`Dist::percentile`] for each of `ps`, reading the histogram once.
+    pub fn percentiles(&self, ps: &[f64]) -> Vec<f64> {
+        if self.n == 0 || !matches!(self.values, Values::Hdr(..)) {
+            return ps.iter().map(|&p| self.percentile(p)).collect();
+        }
+        // Every rank any percentile needs, ascending and once.
+        let last = self.n - 1;
+        let at: Vec<(f64, u64, u64)> = ps
+            .iter()
+            .map(|&p| {
+                let k = last as f64 * p / 100.0;
+                let f = (k.floor() as u64).min(last);
+                (k - k.floor(), f, (f + 1).min(last))
+            })
+            .collect();
+        let mut ranks: Vec<u64> = at.iter().flat_map(|&(_, f, c)| [f, c]).collect();
+        ranks.sort_unstable();
+        ranks.dedup();
+        let vals = self.hdr_ranks(&ranks);
+        let of = |r: u64| vals[ranks.binary_search(&r).unwrap_or(0)];
+        at.iter()
+            .map(|&(w, f, c)| of(f) + w * (of(c) - of(f)))
+            .collect()
+    }
+
     /// The risk analyzer's rule: the lower nearest rank,
     /// `sorted[int((n-1)*q)]` (HDR: that rank read from the histogram, as in
     /// [`Dist::percentile`]).
@@ -312,42 +366,24 @@ impl Dist {
     /// the highest value equivalent to the rank's bucket, clamped to the
     /// exact minimum and maximum; the first and last rank are those.
     fn hdr_ranks(&self, ranks: &[u64]) -> Vec<f64> {
-        let Values::Hdr(c, h) = &self.values else {
+        let Values::Hdr(c, _) = &self.values else {
             return Vec::new();
         };
-        let built;
-        let h = match h {
-            Some(h) => h,
-            None => {
-                built = c.histogram();
-                &built
-            }
-        };
         let (lo, hi) = (to_us(self.min), to_us(self.max));
-        let mut out = Vec::with_capacity(ranks.len());
-        let mut seen = 0u64;
-        let mut want = ranks.iter().peekable();
-        for v in h.iter_recorded() {
-            seen += v.count_at_value();
-            while let Some(&&r) = want.peek() {
-                if r >= seen {
-                    break;
-                }
+        c.rank_values(ranks)
+            .into_iter()
+            .zip(ranks)
+            .map(|(us, &r)| {
                 // The first and last ranks are the exact extremes.
-                let ms = if r == 0 {
+                if r == 0 {
                     self.min
-                } else if r + 1 == self.n {
+                } else if r + 1 >= self.n {
                     self.max
                 } else {
-                    h.highest_equivalent(v.value_iterated_to()).clamp(lo, hi) as f64 / 1000.0
-                };
-                out.push(ms);
-                want.next();
-            }
-        }
-        // Ranks past the count (cannot happen: n is the histogram's count).
-        out.resize(ranks.len(), self.max);
-        out
+                    us.clamp(lo, hi) as f64 / 1000.0
+                }
+            })
+            .collect()
     }
 
     pub fn mean(&self) -> f64 {
@@ -425,6 +461,9 @@ mod tests {
         assert_eq!(e.lower_rank(95.0), 40.0);
         assert_eq!(h.lower_rank(95.0), 40.031, "upper edge of the 40 ms bucket");
         assert_eq!(h.percentile(0.0), 10.0, "never below the min");
+        let ps = [0.0, 12.5, 50.0, 95.0, 99.0, 99.9, 100.0];
+        let one_by_one: Vec<f64> = ps.iter().map(|&p| h.percentile(p)).collect();
+        assert_eq!(h.percentiles(&ps), one_by_one, "one pass, the same numbers");
         assert_eq!(h.mean(), 30.0);
         let mut m = Dist::new(Mode::Hdr { sigfig: 3 });
         m.merge(&h);

@@ -128,7 +128,8 @@ impl Stats {
         Stats {
             percentiles: ps
                 .iter()
-                .map(|&p| (percentile_key(p), round_to(d.percentile(p), 3)))
+                .zip(d.percentiles(ps))
+                .map(|(&p, v)| (percentile_key(p), round_to(v, 3)))
                 .collect(),
             count: d.n,
             min: round_to(d.min(), 3),
