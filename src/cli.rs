@@ -56,21 +56,69 @@ pub struct MergeArgs {
     #[arg(value_name = "STATE", required = true)]
     pub states: Vec<PathBuf>,
 
+    #[command(flatten)]
+    pub out: OutputOpts,
+
+    #[command(flatten)]
+    pub summary: SummaryOpts,
+
+    #[command(flatten)]
+    pub strict: StrictOpts,
+
     /// Output format: table, json, prometheus, csv or markdown.
     ///
     /// Example: --format json
     #[arg(long, short = 'f', value_enum, default_value_t = Format::Table)]
     pub format: Format,
 
-    /// Write the report to FILE atomically instead of standard output.
+    /// Do not print warnings (missing, unreadable or repeated states,
+    /// incomplete inputs recorded in the states, days no state covers).
     ///
-    /// Example: -o week.json
+    /// Example: -q
+    #[arg(long, short = 'q')]
+    pub quiet: bool,
+}
+
+/// Where the report goes (every subcommand).
+#[derive(Debug, Args)]
+pub struct OutputOpts {
+    /// Write to FILE instead of standard output, atomically (a temporary
+    /// file beside it, synced, renamed over it: a reader never sees a
+    /// partial file, and a failed run leaves the old one). The folder must
+    /// exist; FILE.lock keeps two runs from writing FILE at once.
+    ///
+    /// Example: -o /var/lib/aggmetrics/daily.json
     #[arg(long, short = 'o', value_name = "FILE")]
     pub output: Option<PathBuf>,
+}
 
+/// How latencies are kept (summarize, risk).
+#[derive(Debug, Args)]
+pub struct PrecisionOpts {
+    /// Keep every value and reproduce the platform scripts' numbers to the
+    /// last digit (summarize: linear interpolation, 3 decimals, rates 4;
+    /// risk: the analyzer's lower nearest rank, sorted[int((n-1)*q)]).
+    /// Memory grows with the input.
+    ///
+    /// Example: aggmetrics summarize logs/ --exact --format json
+    #[arg(long)]
+    pub exact: bool,
+
+    /// Significant decimal digits the HDR histograms keep (1..=5); more
+    /// digits, more memory. Ignored with --exact.
+    ///
+    /// Example: --sigfig 4
+    #[arg(long, value_name = "N", default_value_t = 3, value_parser = clap::value_parser!(u8).range(1..=5))]
+    pub sigfig: u8,
+}
+
+/// The figures a summary report holds and what is checked on them
+/// (summarize, merge).
+#[derive(Debug, Args)]
+pub struct SummaryOpts {
     /// Percentiles to report, comma-separated, each in 0..=100.
     ///
-    /// Example: --percentiles 50,99,99.9
+    /// Example: --percentiles 50,90,99,99.9
     #[arg(
         long,
         value_name = "LIST",
@@ -79,31 +127,33 @@ pub struct MergeArgs {
     )]
     pub percentiles: Vec<f64>,
 
-    /// Also save the merged state (to merge again later).
+    /// Exit 1 when a figure of the JSON report crosses a bound: KEY OP
+    /// NUMBER with OP one of > >= < <= (repeatable). Each breach is named;
+    /// a key no report has is a usage error, a key without data here is
+    /// "no data".
     ///
-    /// Example: --state-out month.state
-    #[arg(long, value_name = "FILE")]
-    pub state_out: Option<PathBuf>,
-
-    /// Exit 1 when a figure of the merged report crosses a bound
-    /// (repeatable), as in summarize.
-    ///
-    /// Example: --fail-on 'fallback.error_rate>0.05'
+    /// Example: --fail-on 'fallback.error_rate>0.05' --fail-on 'latency.with_llm.total_ms.p95>250'
     #[arg(long, value_name = "EXPR", value_parser = parse_cond)]
     pub fail_on: Vec<crate::check::expr::Cond>,
 
-    /// Do not print warnings (missing, unreadable or repeated states,
-    /// incomplete inputs recorded in the states, days no state covers).
+    /// Also save every histogram and counter to FILE (HDR V2 + DEFLATE,
+    /// versioned, saying what it covers), for `aggmetrics merge` (with
+    /// --by: the whole run).
     ///
-    /// Example: -q
-    #[arg(long, short = 'q')]
-    pub quiet: bool,
+    /// Example: --state-out /var/lib/aggmetrics/2026-02-17.state
+    #[arg(long, value_name = "FILE")]
+    pub state_out: Option<PathBuf>,
+}
 
-    /// Exit with code 1 if the merged report is incomplete (a state was
-    /// missing or unreadable, a day of the window has no state, an input
-    /// was not read to its end) or holds damaged lines.
+/// `--strict` (summarize, risk, merge).
+#[derive(Debug, Args)]
+pub struct StrictOpts {
+    /// Exit with code 1 if the figures hold less than the logs: a line was
+    /// skipped as damaged (or could not be dated), an input could not be
+    /// read to its end, no log file was found, or (merge) a state was
+    /// missing or a day has no state. A rollback verdict keeps its code.
     ///
-    /// Example: aggmetrics merge states/*.state --strict
+    /// Example: aggmetrics summarize logs/ --strict
     #[arg(long)]
     pub strict: bool,
 }
@@ -223,6 +273,15 @@ pub struct RegressionOpts {
 
 #[derive(Debug, Args)]
 pub struct RiskArgs {
+    #[command(flatten)]
+    pub out: OutputOpts,
+
+    #[command(flatten)]
+    pub precision: PrecisionOpts,
+
+    #[command(flatten)]
+    pub strict: StrictOpts,
+
     /// Folders or files to read. In a folder, partial_trust_risk*.jsonl;
     /// files named here are read as risk logs whatever their name.
     ///
@@ -235,26 +294,6 @@ pub struct RiskArgs {
     /// Example: --format json
     #[arg(long, short = 'f', value_enum, default_value_t = Format::Table)]
     pub format: Format,
-
-    /// Write the report to FILE atomically instead of standard output.
-    ///
-    /// Example: -o risk-2026-02-17.json
-    #[arg(long, short = 'o', value_name = "FILE")]
-    pub output: Option<PathBuf>,
-
-    /// Keep every latency and reproduce the analyzer's numbers exactly
-    /// (its lower nearest rank, sorted[int((n-1)*q)]).
-    ///
-    /// Example: aggmetrics risk logs/ --exact --format json
-    #[arg(long)]
-    pub exact: bool,
-
-    /// Significant digits of the HDR histograms (1..=5); ignored with
-    /// --exact.
-    ///
-    /// Example: --sigfig 4
-    #[arg(long, value_name = "N", default_value_t = 3, value_parser = clap::value_parser!(u8).range(1..=5))]
-    pub sigfig: u8,
 
     /// Also show the figures per UTC day, to see a trend across a stage.
     ///
@@ -293,13 +332,6 @@ pub struct RiskArgs {
     #[arg(long, value_name = "TIME", requires = "stage")]
     pub as_of: Option<String>,
 
-    /// Exit with code 1 if any line was skipped as damaged or an input
-    /// could not be read to its end.
-    ///
-    /// Example: aggmetrics risk logs/ --strict
-    #[arg(long)]
-    pub strict: bool,
-
     #[command(flatten)]
     pub regression: RegressionOpts,
 
@@ -317,6 +349,9 @@ pub enum RiskBy {
 
 #[derive(Debug, Args)]
 pub struct CompareArgs {
+    #[command(flatten)]
+    pub out: OutputOpts,
+
     /// The base: a JSON report (`summarize` or `risk --format json`) or a
     /// log folder, which is summarized.
     ///
@@ -336,12 +371,6 @@ pub struct CompareArgs {
     #[arg(long, short = 'f', default_value = "table", value_parser = compare_format())]
     pub format: Format,
 
-    /// Write the comparison to FILE atomically instead of standard output.
-    ///
-    /// Example: -o comparison.json
-    #[arg(long, short = 'o', value_name = "FILE")]
-    pub output: Option<PathBuf>,
-
     #[command(flatten)]
     pub regression: RegressionOpts,
 
@@ -351,6 +380,18 @@ pub struct CompareArgs {
 
 #[derive(Debug, Args)]
 pub struct SummarizeArgs {
+    #[command(flatten)]
+    pub out: OutputOpts,
+
+    #[command(flatten)]
+    pub precision: PrecisionOpts,
+
+    #[command(flatten)]
+    pub summary: SummaryOpts,
+
+    #[command(flatten)]
+    pub strict: StrictOpts,
+
     /// Folders or files to read; `-` reads standard input (with --kind).
     /// In a folder, files are recognised by name: pipeline_latency*.jsonl,
     /// fallback_metrics*.jsonl, partial_trust_risk*.jsonl.
@@ -365,39 +406,6 @@ pub struct SummarizeArgs {
     #[arg(long, short = 'f', value_enum, default_value_t = Format::Table)]
     pub format: Format,
 
-    /// Write the report to FILE (atomically: a reader never sees a partial
-    /// file) instead of standard output.
-    ///
-    /// Example: -o /var/lib/aggmetrics/daily.json
-    #[arg(long, short = 'o', value_name = "FILE")]
-    pub output: Option<PathBuf>,
-
-    /// Keep every value and reproduce the platform script's numbers to the
-    /// last digit (linear interpolation, 3 decimals; rates 4 decimals).
-    /// Memory grows with the input.
-    ///
-    /// Example: aggmetrics summarize logs/ --exact --format json
-    #[arg(long)]
-    pub exact: bool,
-
-    /// Percentiles to report, comma-separated, each in 0..=100.
-    ///
-    /// Example: --percentiles 50,90,99,99.9
-    #[arg(
-        long,
-        value_name = "LIST",
-        value_delimiter = ',',
-        default_value = "50,95,99"
-    )]
-    pub percentiles: Vec<f64>,
-
-    /// Significant decimal digits the HDR histograms keep (1..=5); more
-    /// digits, more memory. Ignored with --exact.
-    ///
-    /// Example: --sigfig 4
-    #[arg(long, value_name = "N", default_value_t = 3, value_parser = clap::value_parser!(u8).range(1..=5))]
-    pub sigfig: u8,
-
     /// The log kind of files whose names do not say it, and of `-`:
     /// latency, fallback or risk. With a folder, reads only that kind.
     ///
@@ -405,33 +413,11 @@ pub struct SummarizeArgs {
     #[arg(long, value_name = "KIND", value_parser = parse_kind)]
     pub kind: Option<crate::parse::LogKind>,
 
-    /// Exit with code 1 if any line was skipped as damaged or an input
-    /// could not be read to its end.
-    ///
-    /// Example: aggmetrics summarize logs/ --strict
-    #[arg(long)]
-    pub strict: bool,
-
     /// Split the report into UTC hours or days, in the same single pass.
     ///
     /// Example: --by hour
     #[arg(long, value_enum, value_name = "PERIOD")]
     pub by: Option<crate::agg::Bucket>,
-
-    /// Exit 1 when a figure of the JSON report crosses a bound: KEY OP
-    /// NUMBER with OP one of > >= < <= (repeatable). Each breach is named.
-    ///
-    /// Example: --fail-on 'fallback.error_rate>0.05' --fail-on 'latency.with_llm.total_ms.p95>250'
-    #[arg(long, value_name = "EXPR", value_parser = parse_cond)]
-    pub fail_on: Vec<crate::check::expr::Cond>,
-
-    /// Also save every histogram and counter of the run to FILE (HDR V2 +
-    /// DEFLATE, versioned), for `aggmetrics merge` (with --by: the whole
-    /// run).
-    ///
-    /// Example: --state-out /var/lib/aggmetrics/2026-02-17.state
-    #[arg(long, value_name = "FILE")]
-    pub state_out: Option<PathBuf>,
 
     #[command(flatten)]
     pub window: WindowOpts,

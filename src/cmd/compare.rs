@@ -56,7 +56,7 @@ fn load(path: &Path, opts: &ReadOpts) -> Result<Value> {
 pub fn run(args: &CompareArgs) -> Result<i32> {
     let t = thresholds(&args.regression)?;
     // Held until the report is in place (dropped when run() returns).
-    let _lock = super::lock_output(args.output.as_deref())?;
+    let _lock = super::lock_output(args.out.output.as_deref())?;
     super::check_format(args.format, crate::render::DocKind::Compare)?;
     let base = load(&args.base, &args.read)?;
     let cand = load(&args.candidate, &args.read)?;
@@ -77,7 +77,7 @@ pub fn run(args: &CompareArgs) -> Result<i32> {
         &args.candidate.display().to_string(),
         &t,
     );
-    emit(args.format, Doc::Compare(&c), args.output.as_deref())?;
+    emit(args.format, Doc::Compare(&c), args.out.output.as_deref())?;
     Ok(if c.regressions.is_empty() {
         exit::OK
     } else {

@@ -37,11 +37,11 @@ fn window_text(p: &Part) -> String {
 }
 
 pub fn run(args: &MergeArgs) -> Result<i32> {
-    super::check_percentiles(&args.percentiles)?;
-    super::check_fail_on(&args.fail_on, &args.percentiles)?;
+    super::check_percentiles(&args.summary.percentiles)?;
+    super::check_fail_on(&args.summary.fail_on, &args.summary.percentiles)?;
     super::check_format(args.format, crate::render::DocKind::Summary)?;
-    let _lock = super::lock_output(args.output.as_deref())?;
-    if let Some(p) = &args.state_out {
+    let _lock = super::lock_output(args.out.output.as_deref())?;
+    if let Some(p) = &args.summary.state_out {
         super::check_output_dir(p)?;
     }
     let warn = |msg: String| {
@@ -146,18 +146,22 @@ pub fn run(args: &MergeArgs) -> Result<i32> {
             super::window::show(*b)
         ));
     }
-    let mut report = Report::build(read, &args.percentiles);
+    let mut report = Report::build(read, &args.summary.percentiles);
     report.meta.finished_us = Some(super::window::now()?.as_microsecond());
-    let checks = fail_on(&args.fail_on, &report)?;
-    if let Some(p) = &args.state_out {
+    let checks = fail_on(&args.summary.fail_on, &report)?;
+    if let Some(p) = &args.summary.state_out {
         write_atomic(p, &state::encode(read, &merged.covers))?;
     }
-    emit(args.format, Doc::Summary(&report), args.output.as_deref())?;
+    emit(
+        args.format,
+        Doc::Summary(&report),
+        args.out.output.as_deref(),
+    )?;
     checks.print(args.quiet);
     if !checks.breaches.is_empty() {
         return Ok(exit::CHECK_FAILED);
     }
-    if args.strict && super::strict_fails(&report.skipped, &report.meta, &merged.read) {
+    if args.strict.strict && super::strict_fails(&report.skipped, &report.meta, &merged.read) {
         return Ok(exit::CHECK_FAILED);
     }
     Ok(exit::OK)

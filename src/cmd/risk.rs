@@ -14,9 +14,9 @@ use crate::report::risk::RiskReport;
 
 pub fn run(args: &RiskArgs) -> Result<i32> {
     let t = thresholds(&args.regression)?;
-    let mode = Mode::of(args.exact, args.sigfig);
+    let mode = Mode::of(args.precision.exact, args.precision.sigfig);
     // Held until the report is in place (dropped when run() returns).
-    let _lock = super::lock_output(args.output.as_deref())?;
+    let _lock = super::lock_output(args.out.output.as_deref())?;
     let mut cfg = Config::new(mode, args.read.max_line_bytes);
     // Always by day: the gates count the days covered.
     cfg.bucket = Some(Bucket::Day);
@@ -113,14 +113,14 @@ pub fn run(args: &RiskArgs) -> Result<i32> {
     }
 
     report.meta.finished_us = Some(super::window::now()?.as_microsecond());
-    emit(args.format, Doc::Risk(&report), args.output.as_deref())?;
+    emit(args.format, Doc::Risk(&report), args.out.output.as_deref())?;
     warn_read(&args.read, &result);
 
     let verdict = report.verdict.as_ref().map_or(exit::OK, |v| v.exit_code);
     if verdict == exit::CHECK_FAILED {
         return Ok(verdict);
     }
-    if args.strict && super::strict_fails(&report.skipped, &report.meta, &result) {
+    if args.strict.strict && super::strict_fails(&report.skipped, &report.meta, &result) {
         return Ok(exit::CHECK_FAILED);
     }
     Ok(verdict)

@@ -9,18 +9,18 @@ use crate::render::{Doc, DocKind};
 use crate::report::Report;
 
 pub fn run(args: &SummarizeArgs) -> Result<i32> {
-    super::check_percentiles(&args.percentiles)?;
-    let mode = Mode::of(args.exact, args.sigfig);
+    super::check_percentiles(&args.summary.percentiles)?;
+    let mode = Mode::of(args.precision.exact, args.precision.sigfig);
     let kind = if args.by.is_some() {
         DocKind::Buckets
     } else {
         DocKind::Summary
     };
     super::check_format(args.format, kind)?;
-    super::check_fail_on(&args.fail_on, &args.percentiles)?;
+    super::check_fail_on(&args.summary.fail_on, &args.summary.percentiles)?;
     // Held until the report is in place (dropped when run() returns).
-    let _lock = super::lock_output(args.output.as_deref())?;
-    if let Some(p) = &args.state_out {
+    let _lock = super::lock_output(args.out.output.as_deref())?;
+    if let Some(p) = &args.summary.state_out {
         super::check_output_dir(p)?;
     }
     let mut cfg = Config::new(mode, args.read.max_line_bytes);
@@ -28,19 +28,23 @@ pub fn run(args: &SummarizeArgs) -> Result<i32> {
     cfg.bucket = args.by;
 
     let result = read_logs(&args.paths, args.kind, &args.read, cfg)?;
-    let mut report = Report::build(&result, &args.percentiles);
-    if let Some(p) = &args.state_out {
+    let mut report = Report::build(&result, &args.summary.percentiles);
+    if let Some(p) = &args.summary.state_out {
         let part = crate::state::part_of_run(&args.paths, &result);
         super::write_atomic(p, &crate::state::encode(&result, &[part]))?;
     }
     // --fail-on judges the whole run; the report is written either way.
-    let checks = super::fail_on(&args.fail_on, &report)?;
+    let checks = super::fail_on(&args.summary.fail_on, &report)?;
     if args.by.is_some() {
-        let b = crate::report::BucketReport::build(&result, &args.percentiles, &report);
-        emit(args.format, Doc::Buckets(&b), args.output.as_deref())?;
+        let b = crate::report::BucketReport::build(&result, &args.summary.percentiles, &report);
+        emit(args.format, Doc::Buckets(&b), args.out.output.as_deref())?;
     } else {
         report.meta.finished_us = Some(super::window::now()?.as_microsecond());
-        emit(args.format, Doc::Summary(&report), args.output.as_deref())?;
+        emit(
+            args.format,
+            Doc::Summary(&report),
+            args.out.output.as_deref(),
+        )?;
     }
 
     warn_read(&args.read, &result);
@@ -55,7 +59,7 @@ pub fn run(args: &SummarizeArgs) -> Result<i32> {
     if !checks.breaches.is_empty() {
         return Ok(exit::CHECK_FAILED);
     }
-    if args.strict && super::strict_fails(&report.skipped, &report.meta, &result) {
+    if args.strict.strict && super::strict_fails(&report.skipped, &report.meta, &result) {
         return Ok(exit::CHECK_FAILED);
     }
     Ok(exit::OK)
