@@ -337,12 +337,44 @@ pub fn evaluate(gates: &Gates, report: &Value, cx: &Context<'_>) -> Result<Verdi
             known.join(", ")
         ));
     };
-    let mut cs = Vec::new();
+    let mut cs = evidence(stage, report, cx);
 
-    // Evidence.
+    // Go criteria.
+    for c in &stage.go {
+        cs.push(cond(report, Kind::Go, c));
+    }
+    if let Some(max_drop) = stage.stable_acceptance_max_drop {
+        cs.push(acceptance(Kind::Go, report, cx.baseline, max_drop));
+    }
+
+    // Roll-back criteria.
+    for c in &stage.rollback {
+        cs.push(cond(report, Kind::Rollback, c));
+    }
+    if stage.rollback_on_regression {
+        cs.push(regression(report, cx));
+    }
+
+    // Alarms.
+    for c in &gates.alarms.rules {
+        cs.push(cond(report, Kind::Alarm, c));
+    }
+    if let Some(max) = gates.alarms.acceptance_drop {
+        cs.push(acceptance(Kind::Alarm, report, cx.baseline, max));
+    }
+    if let Some(max) = gates.alarms.max_silence_minutes {
+        cs.push(silence(max, report, cx));
+    }
+    Ok(decide(cs, cx))
+}
+
+/// The evidence criteria: enough sampled records, days, and records at
+/// the stage's sample rate.
+fn evidence(stage: &Stage, report: &Value, cx: &Context<'_>) -> Vec<Criterion> {
+    let mut out = Vec::new();
     let sampled = number(report, "sampled_records").unwrap_or(0.0);
     let need = stage.min_sampled_records as f64;
-    cs.push(plain(
+    out.push(plain(
         Kind::Evidence,
         "sampled_records",
         format!("sampled_records >= {}", stage.min_sampled_records),
@@ -364,7 +396,7 @@ pub fn evaluate(gates: &Gates, report: &Value, cx: &Context<'_>) -> Result<Verdi
     ));
     let days = number(report, "days_covered").unwrap_or(0.0);
     let need_days = stage.min_days as f64;
-    cs.push(plain(
+    out.push(plain(
         Kind::Evidence,
         "days_covered",
         format!("days_covered >= {}", stage.min_days),
@@ -393,7 +425,7 @@ pub fn evaluate(gates: &Gates, report: &Value, cx: &Context<'_>) -> Result<Verdi
                     .filter_map(|(_, n)| n.as_f64())
                     .sum();
                 let seen: Vec<&str> = rates.keys().map(|k| k.as_str()).collect();
-                cs.push(plain(
+                out.push(plain(
                     Kind::Evidence,
                     "sample_rates",
                     format!("records at sample_rate {rate}"),
@@ -414,145 +446,136 @@ pub fn evaluate(gates: &Gates, report: &Value, cx: &Context<'_>) -> Result<Verdi
         }
     }
 
-    // Go criteria.
-    for c in &stage.go {
-        cs.push(cond(report, Kind::Go, c));
-    }
-    if let Some(max_drop) = stage.stable_acceptance_max_drop {
-        cs.push(acceptance(Kind::Go, report, cx.baseline, max_drop));
-    }
+    out
+}
 
-    // Roll-back criteria.
-    for c in &stage.rollback {
-        cs.push(cond(report, Kind::Rollback, c));
-    }
-    if stage.rollback_on_regression {
-        let rule = "no regression against the baseline (aggmetrics compare)".to_string();
-        cs.push(match cx.baseline {
-            None => plain(
-                Kind::Rollback,
-                "regression",
-                rule,
-                None,
-                None,
-                Status::NotEvaluated,
-                "regression against the previous stage needs --baseline".into(),
-            ),
-            Some(b) => {
-                let cmp = compare::compare(b, report, "baseline", "current", &cx.thresholds);
-                let regs: Vec<String> = cmp
-                    .metrics
-                    .iter()
-                    .filter(|r| r.regression)
-                    .map(|r| {
-                        format!(
-                            "{} {} -> {} ({})",
-                            r.path,
-                            fmt(r.base),
-                            fmt(r.candidate),
-                            r.note
-                        )
-                    })
-                    .collect();
-                if regs.is_empty() {
-                    plain(
-                        Kind::Rollback,
-                        "regression",
-                        rule,
-                        None,
-                        None,
-                        Status::Clear,
-                        format!(
-                            "no regression against the baseline ({} figures compared)",
-                            cmp.metrics.len()
-                        ),
+/// "No regression against the previous stage": what `compare` finds
+/// between the baseline and this report.
+fn regression(report: &Value, cx: &Context<'_>) -> Criterion {
+    let rule = "no regression against the baseline (aggmetrics compare)".to_string();
+    match cx.baseline {
+        None => plain(
+            Kind::Rollback,
+            "regression",
+            rule,
+            None,
+            None,
+            Status::NotEvaluated,
+            "regression against the previous stage needs --baseline".into(),
+        ),
+        Some(b) => {
+            let cmp = compare::compare(b, report, "baseline", "current", &cx.thresholds);
+            let regs: Vec<String> = cmp
+                .metrics
+                .iter()
+                .filter(|r| r.regression)
+                .map(|r| {
+                    format!(
+                        "{} {} -> {} ({})",
+                        r.path,
+                        fmt(r.base),
+                        fmt(r.candidate),
+                        r.note
                     )
-                } else {
-                    plain(
-                        Kind::Rollback,
-                        "regression",
-                        rule,
-                        Some(regs.len() as f64),
-                        None,
-                        Status::Breached,
-                        format!("regression against the baseline: {}", regs.join("; ")),
-                    )
-                }
+                })
+                .collect();
+            if regs.is_empty() {
+                plain(
+                    Kind::Rollback,
+                    "regression",
+                    rule,
+                    None,
+                    None,
+                    Status::Clear,
+                    format!(
+                        "no regression against the baseline ({} figures compared)",
+                        cmp.metrics.len()
+                    ),
+                )
+            } else {
+                plain(
+                    Kind::Rollback,
+                    "regression",
+                    rule,
+                    Some(regs.len() as f64),
+                    None,
+                    Status::Breached,
+                    format!("regression against the baseline: {}", regs.join("; ")),
+                )
             }
-        });
+        }
     }
+}
 
-    // Alarms.
-    for c in &gates.alarms.rules {
-        cs.push(cond(report, Kind::Alarm, c));
-    }
-    if let Some(max) = gates.alarms.acceptance_drop {
-        cs.push(acceptance(Kind::Alarm, report, cx.baseline, max));
-    }
-    if let Some(max) = gates.alarms.max_silence_minutes {
-        let rule = format!("no silence over {max} minutes");
-        let last = lookup(report, "time_range.last")
-            .and_then(Value::as_str)
-            .and_then(crate::parse::Timestamp::parse);
-        let gap = number(report, "longest_gap.minutes").unwrap_or(0.0);
-        cs.push(match last {
-            None => plain(
+/// The silence alarm: the longest gap between records, and the time from
+/// the last record to `--as-of`, against `max` minutes.
+fn silence(max: f64, report: &Value, cx: &Context<'_>) -> Criterion {
+    let rule = format!("no silence over {max} minutes");
+    let last = lookup(report, "time_range.last")
+        .and_then(Value::as_str)
+        .and_then(crate::parse::Timestamp::parse);
+    let gap = number(report, "longest_gap.minutes").unwrap_or(0.0);
+    match last {
+        None => plain(
+            Kind::Alarm,
+            "longest_gap.minutes",
+            rule,
+            None,
+            Some(max),
+            Status::NotEvaluated,
+            "no risk records: nothing to measure silence from".into(),
+        ),
+        Some(t) => {
+            let since = (cx.as_of_us - t.micros) as f64 / 60e6;
+            let worst = gap.max(since);
+            let fired = worst > max;
+            let reason = if since >= gap {
+                format!(
+                    "last record {} before {}{}",
+                    minutes_text(since),
+                    cx.as_of,
+                    if since > max {
+                        " (judging archived logs? pass --as-of with the time they end)"
+                    } else {
+                        ""
+                    }
+                )
+            } else {
+                format!(
+                    "longest silence between records {} (from {} to {})",
+                    minutes_text(gap),
+                    lookup(report, "longest_gap.from")
+                        .and_then(Value::as_str)
+                        .unwrap_or("?"),
+                    lookup(report, "longest_gap.to")
+                        .and_then(Value::as_str)
+                        .unwrap_or("?")
+                )
+            };
+            plain(
                 Kind::Alarm,
                 "longest_gap.minutes",
                 rule,
-                None,
+                Some(worst),
                 Some(max),
-                Status::NotEvaluated,
-                "no risk records: nothing to measure silence from".into(),
-            ),
-            Some(t) => {
-                let since = (cx.as_of_us - t.micros) as f64 / 60e6;
-                let worst = gap.max(since);
-                let fired = worst > max;
-                let reason = if since >= gap {
-                    format!(
-                        "last record {} before {}{}",
-                        minutes_text(since),
-                        cx.as_of,
-                        if since > max {
-                            " (judging archived logs? pass --as-of with the time they end)"
-                        } else {
-                            ""
-                        }
-                    )
+                if fired {
+                    Status::Breached
                 } else {
-                    format!(
-                        "longest silence between records {} (from {} to {})",
-                        minutes_text(gap),
-                        lookup(report, "longest_gap.from")
-                            .and_then(Value::as_str)
-                            .unwrap_or("?"),
-                        lookup(report, "longest_gap.to")
-                            .and_then(Value::as_str)
-                            .unwrap_or("?")
-                    )
-                };
-                plain(
-                    Kind::Alarm,
-                    "longest_gap.minutes",
-                    rule,
-                    Some(worst),
-                    Some(max),
-                    if fired {
-                        Status::Breached
-                    } else {
-                        Status::Clear
-                    },
-                    if fired {
-                        format!("risk log silent too long: {reason}; the alarm is {max} minutes")
-                    } else {
-                        reason
-                    },
-                )
-            }
-        });
+                    Status::Clear
+                },
+                if fired {
+                    format!("risk log silent too long: {reason}; the alarm is {max} minutes")
+                } else {
+                    reason
+                },
+            )
+        }
     }
+}
 
+/// The verdict from the criteria: any breach is rollback; else anything
+/// missing or not met is hold; else go.
+fn decide(cs: Vec<Criterion>, cx: &Context<'_>) -> Verdict {
     let breached: Vec<&Criterion> = cs.iter().filter(|c| c.status == Status::Breached).collect();
     let missing: Vec<&Criterion> = cs
         .iter()
@@ -583,7 +606,7 @@ pub fn evaluate(gates: &Gates, report: &Value, cx: &Context<'_>) -> Result<Verdi
         );
         (Decision::Go, s)
     };
-    Ok(Verdict {
+    Verdict {
         stage: cx.stage,
         decision,
         exit_code: decision.exit_code(),
@@ -592,7 +615,7 @@ pub fn evaluate(gates: &Gates, report: &Value, cx: &Context<'_>) -> Result<Verdi
         gates: cx.gates_label.clone(),
         baseline: cx.baseline_label.clone(),
         as_of: cx.as_of.clone(),
-    })
+    }
 }
 
 #[cfg(test)]
