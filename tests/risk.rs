@@ -318,3 +318,28 @@ fn longest_gap_is_exact() {
     assert_eq!(v["longest_gap"]["minutes"], 95.283);
     assert_eq!(v["longest_gap"]["from"], "2026-02-10T00:09:00Z");
 }
+
+/// sample_rates keeps at most 64 distinct rates; what it folds out is
+/// reported in meta.keys_dropped like every other breakdown's.
+#[test]
+fn sample_rates_past_the_key_limit_are_reported_as_dropped() {
+    let text: String = (0..100u64)
+        .map(|i| {
+            Risk {
+                secs: i,
+                status: "not_sampled",
+                sampled: false,
+                latency_ms: None,
+                intent_mismatch: false,
+                sample_rate: 0.001 * (i + 1) as f64,
+            }
+            .line()
+        })
+        .collect();
+    let d = risk_dir(&text);
+    let (v, out) = summarize_json(&[d.path().to_str().unwrap()]);
+    assert!(out.status.success());
+    let kept = v["risk"]["sample_rates"].as_object().unwrap().len() as u64;
+    assert!(kept <= 64, "{kept}");
+    assert_eq!(v["meta"]["keys_dropped"], 100 - kept);
+}

@@ -416,6 +416,7 @@ impl Report {
                 &f.components,
                 &r.status,
                 &r.reason_codes,
+                &r.sample_rates,
             ]
             .iter()
             .map(|k| k.overflow)
@@ -585,15 +586,21 @@ pub struct BucketEntry {
 }
 
 impl Serialize for BucketEntry {
+    /// `start`, `end`, then every section of the bucket's report in the
+    /// report's own order, less `meta` (the run's, at the top): a section
+    /// added to the report appears here without a second list to update.
     fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
-        let mut m = s.serialize_map(Some(7))?;
+        use serde::ser::Error as _;
+        let v = serde_json::to_value(&self.report).map_err(S::Error::custom)?;
+        let serde_json::Value::Object(sections) = v else {
+            return Err(S::Error::custom("a report is an object"));
+        };
+        let mut m = s.serialize_map(Some(sections.len() + 1))?;
         m.serialize_entry("start", &self.start)?;
         m.serialize_entry("end", &self.end)?;
-        m.serialize_entry("latency", &self.report.latency)?;
-        m.serialize_entry("fallback", &self.report.fallback)?;
-        m.serialize_entry("risk", &self.report.risk)?;
-        m.serialize_entry("time_range", &self.report.time_range)?;
-        m.serialize_entry("skipped", &self.report.skipped)?;
+        for (k, v) in sections.iter().filter(|(k, _)| *k != "meta") {
+            m.serialize_entry(k, v)?;
+        }
         m.end()
     }
 }
