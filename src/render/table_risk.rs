@@ -7,7 +7,23 @@ use super::text::{breakdown, clean, grid, incomplete_lines, ms, pct, skipped_lin
 use crate::report::risk::RiskReport;
 use crate::report::verdict::{Kind, Status};
 
+/// The risk report as a table: what the records show, per day if asked,
+/// the verdict if judged, and what was skipped.
 pub fn render(r: &RiskReport) -> String {
+    let mut s = header(r);
+    s.push_str(&figures(&r.metrics, r));
+    if let Some(days) = &r.by_day {
+        s.push_str(&by_day(days));
+    }
+    if let Some(v) = &r.verdict {
+        s.push_str(&verdict(v));
+    }
+    s.push_str(&footer(r));
+    s
+}
+
+/// `aggmetrics risk: N inputs, N records (N sampled), first .. last, N UTC days`.
+fn header(r: &RiskReport) -> String {
     let m = &r.metrics;
     let mut s = String::new();
     let _ = writeln!(
@@ -31,6 +47,13 @@ pub fn render(r: &RiskReport) -> String {
         if r.days_covered == 1 { "" } else { "s" },
     );
     s.push('\n');
+    s
+}
+
+/// Every rate with its interval, the latency, the breakdowns, the longest
+/// silence.
+fn figures(m: &crate::report::risk::RiskMetrics, r: &RiskReport) -> String {
+    let mut s = String::new();
     let mut rows = vec![vec![
         "rate".to_string(),
         "value".into(),
@@ -73,72 +96,81 @@ pub fn render(r: &RiskReport) -> String {
         );
     }
 
-    if let Some(days) = &r.by_day {
-        let _ = writeln!(s, "\nBy day (UTC)");
-        let mut rows = vec![[
-            "day",
-            "records",
-            "sampled",
-            "accept",
-            "error",
-            "intent mm",
-            "entity mm",
-            "p95 ms",
-        ]
-        .map(String::from)
-        .to_vec()];
-        for d in days {
-            let m = &d.metrics;
-            rows.push(vec![
-                d.day.clone(),
-                thousands(m.total_records),
-                thousands(m.sampled_records),
-                pct(m.acceptance_rate),
-                pct(m.error_rate),
-                pct(m.intent_mismatch_rate),
-                pct(m.entity_key_mismatch_rate),
-                ms(m.latency_p95),
-            ]);
-        }
-        s.push_str(&grid(&rows, 1, "  "));
-    }
+    s
+}
 
-    if let Some(v) = &r.verdict {
-        let _ = writeln!(
-            s,
-            "\nVerdict for stage {}: {} (exit {})",
-            v.stage,
-            v.decision.name().to_uppercase(),
-            v.exit_code
-        );
-        for line in &v.summary {
-            let _ = writeln!(s, "  - {line}");
-        }
-        let _ = writeln!(s, "\nCriteria ({})", v.gates);
-        let mut rows = Vec::new();
-        for c in &v.criteria {
-            let status = match c.status {
-                Status::Met => "met",
-                Status::NotMet => "NOT MET",
-                Status::Breached => "BREACHED",
-                Status::Clear => "clear",
-                Status::NotEvaluated => "n/a",
-            };
-            let kind = match c.kind {
-                Kind::Evidence => "evidence",
-                Kind::Go => "go",
-                Kind::Rollback => "rollback",
-                Kind::Alarm => "alarm",
-            };
-            rows.push(vec![
-                kind.to_string(),
-                status.into(),
-                format!("{}{}", c.reason, if c.straddles { " (!)" } else { "" }),
-            ]);
-        }
-        s.push_str(&grid(&rows, 3, "  "));
+fn by_day(days: &[crate::report::risk::Day]) -> String {
+    let mut s = String::new();
+    let _ = writeln!(s, "\nBy day (UTC)");
+    let mut rows = vec![[
+        "day",
+        "records",
+        "sampled",
+        "accept",
+        "error",
+        "intent mm",
+        "entity mm",
+        "p95 ms",
+    ]
+    .map(String::from)
+    .to_vec()];
+    for d in days {
+        let m = &d.metrics;
+        rows.push(vec![
+            d.day.clone(),
+            thousands(m.total_records),
+            thousands(m.sampled_records),
+            pct(m.acceptance_rate),
+            pct(m.error_rate),
+            pct(m.intent_mismatch_rate),
+            pct(m.entity_key_mismatch_rate),
+            ms(m.latency_p95),
+        ]);
     }
+    s.push_str(&grid(&rows, 1, "  "));
+    s
+}
 
+fn verdict(v: &crate::report::verdict::Verdict) -> String {
+    let mut s = String::new();
+    let _ = writeln!(
+        s,
+        "\nVerdict for stage {}: {} (exit {})",
+        v.stage,
+        v.decision.name().to_uppercase(),
+        v.exit_code
+    );
+    for line in &v.summary {
+        let _ = writeln!(s, "  - {line}");
+    }
+    let _ = writeln!(s, "\nCriteria ({})", v.gates);
+    let mut rows = Vec::new();
+    for c in &v.criteria {
+        let status = match c.status {
+            Status::Met => "met",
+            Status::NotMet => "NOT MET",
+            Status::Breached => "BREACHED",
+            Status::Clear => "clear",
+            Status::NotEvaluated => "n/a",
+        };
+        let kind = match c.kind {
+            Kind::Evidence => "evidence",
+            Kind::Go => "go",
+            Kind::Rollback => "rollback",
+            Kind::Alarm => "alarm",
+        };
+        rows.push(vec![
+            kind.to_string(),
+            status.into(),
+            format!("{}{}", c.reason, if c.straddles { " (!)" } else { "" }),
+        ]);
+    }
+    s.push_str(&grid(&rows, 3, "  "));
+    s
+}
+
+fn footer(r: &RiskReport) -> String {
+    let mut s = String::new();
     s.push('\n');
     s.push_str(&skipped_line(&r.skipped));
     s.push_str(&incomplete_lines(&r.meta));
