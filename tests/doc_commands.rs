@@ -242,3 +242,60 @@ fn the_readme_table_is_the_real_output() {
         shown.trim_end()
     );
 }
+
+/// The example transcripts of docs/rollout.md are what the commands print
+/// on the logs the doc says to make (`docs/examples/rollout_logs.py`; the
+/// test needs python3, which CI machines have).
+#[test]
+fn rollout_examples_are_the_real_output() {
+    let root = Path::new(env!("CARGO_MANIFEST_DIR"));
+    let doc = std::fs::read_to_string(root.join("docs/rollout.md")).unwrap();
+    let tmp = tempfile::tempdir().unwrap();
+    let w = tmp.path();
+    for args in [
+        ["r1", "1", "4"].as_slice(),
+        &["r2", "2", "3", "0.012", "0.55"],
+    ] {
+        let st = Command::new("python3")
+            .arg(root.join("docs/examples/rollout_logs.py"))
+            .arg(w.join(args[0]))
+            .args(&args[1..])
+            .status()
+            .expect("python3 runs");
+        assert!(st.success());
+    }
+    let run = |args: &[&str]| {
+        let out = Command::new(bin_path())
+            .args(args)
+            .current_dir(w)
+            .output()
+            .unwrap();
+        String::from_utf8(out.stdout).unwrap()
+    };
+    run(&["risk", "r1", "-f", "json", "-o", "stage1.json"]);
+    for (cmd, from) in [
+        (
+            "aggmetrics risk /tmp/r1 --stage 1 --as-of 2026-02-14T00:00:00Z --by day",
+            "",
+        ),
+        (
+            "aggmetrics risk /tmp/r2 --stage 2 --baseline stage1.json --as-of 2026-02-13T00:00:00Z",
+            "Verdict for stage 2",
+        ),
+    ] {
+        let at = doc
+            .find(&format!("$ {cmd}\n"))
+            .expect("the example is in the doc");
+        let start = at + cmd.len() + 3;
+        let shown = &doc[start..start + doc[start..].find("```").unwrap()];
+        let args: Vec<String> = cmd
+            .split_whitespace()
+            .skip(1)
+            .map(|a| a.replace("/tmp/", ""))
+            .collect();
+        let args: Vec<&str> = args.iter().map(|s| s.as_str()).collect();
+        let out = run(&args);
+        let out = &out[out.find(from).unwrap()..];
+        assert_eq!(out.trim_end(), shown.trim_end(), "{cmd}");
+    }
+}
