@@ -408,88 +408,18 @@ impl Reader {
         progress: &(dyn Fn(u64) + Sync),
     ) -> Result<ReadResult> {
         let n = sources.len();
-        let chunk = self.chunk.max(1);
         let piece = self.piece.max(1);
-        let mut tasks = Vec::new();
-        let mut streams = Vec::new();
-        // Regular files: the open file, its size at open, its first bytes.
-        let mut handles: Vec<Option<Handle>> = vec![None; n];
-        let mut infos = Vec::with_capacity(n);
-        for (i, src) in sources.iter().enumerate() {
-            let mut bytes = 0;
-            let mut error = None;
-            let mut how = "none";
-            match open(src, self.max_decompressed) {
-                Ok((Opened::Positioned(f, size), h)) => {
-                    how = h;
-                    bytes = size;
-                    tasks.extend(ranges(i as u32, src.kind, &f, size, chunk));
-                    // The first bytes, to tell at the end whether the file
-                    // was truncated and written again meanwhile.
-                    let mut head = vec![0; size.min(HEAD) as usize];
-                    let head_ok = read_full_at(&*f, &mut head, 0).is_ok_and(|k| k == head.len());
-                    if !head_ok {
-                        error = Some(shrank(size));
-                    }
-                    handles[i] = Some((f, size, head));
-                }
-                Ok((Opened::Stream(r, on_disk), h)) => {
-                    how = h;
-                    streams.push((i as u32, src.kind, r, on_disk));
-                }
-                Err(e) if e.kind() == std::io::ErrorKind::Unsupported => {
-                    error = Some(e.to_string())
-                }
-                Err(e) => error = Some(format!("cannot open: {e}")),
-            }
-            infos.push(InputInfo {
-                path: src.path.display().to_string(),
-                kind: src.kind,
-                read_as: how,
-                bytes,
-                lines: 0,
-                records: 0,
-                skipped: 0,
-                unfinished_line_bytes: 0,
-                error,
-            });
-        }
-
+        let mut opened = self.open_all(sources);
         let pool = rayon::ThreadPoolBuilder::new()
             .num_threads(self.threads.max(1))
             .build()
             .map_err(|e| Error::Usage(format!("cannot start {} threads: {e}", self.threads)))?;
 
-        let errors: Mutex<Vec<Option<String>>> = Mutex::new(vec![None; n]);
-        thread_local! {
-            static BUF: std::cell::RefCell<Vec<u8>> = const { std::cell::RefCell::new(Vec::new()) };
-        }
-        let mut acc = pool.install(|| {
-            tasks
-                .par_iter()
-                .fold(
-                    || Acc::new(cfg, n),
-                    |mut acc, t| {
-                        let r = BUF.with(|b| run_task(&mut acc, t, &mut b.borrow_mut(), piece));
-                        if let Err(e) = r {
-                            let mut errs = errors.lock().unwrap_or_else(|p| p.into_inner());
-                            errs[t.file as usize].get_or_insert(e);
-                        }
-                        progress(t.end - t.start);
-                        acc
-                    },
-                )
-                .reduce_with(|mut a, b| {
-                    a.merge(&b);
-                    a
-                })
-                .unwrap_or_else(|| Acc::new(cfg, n))
-        });
-
+        let (mut acc, errors) = read_ranges(&pool, &opened.tasks, cfg, n, piece, progress);
         // Streams (compressed files, pipes) one per worker, each into its
         // own accumulator, merged in input order.
         let streamed: Vec<_> = pool.install(|| {
-            streams
+            std::mem::take(&mut opened.streams)
                 .into_par_iter()
                 .map(|(file, kind, mut r, on_disk)| {
                     let mut a = Acc::new(cfg, n);
@@ -505,7 +435,7 @@ impl Reader {
             for (off, line) in skips {
                 stream_lines.insert((file, off), line);
             }
-            let info = &mut infos[file as usize];
+            let info = &mut opened.infos[file as usize];
             info.bytes = bytes;
             if let Some(e) = err {
                 info.error = Some(format!("read stopped after {bytes} bytes: {e}"));
@@ -513,30 +443,9 @@ impl Reader {
         }
         acc.finish();
 
-        let errors = errors.into_inner().unwrap_or_else(|p| p.into_inner());
-        for (i, e) in errors.into_iter().enumerate() {
-            if let Some(e) = e {
-                infos[i].error.get_or_insert(e);
-            }
-        }
-        // A file that shrank after its ranges were read, or whose first
-        // bytes changed (truncated, then written again past where the
-        // reads looked), may have been read partly before and partly
-        // after the truncation.
-        for (i, h) in handles.iter().enumerate() {
-            if let Some((f, size, head)) = h {
-                if infos[i].error.is_none() {
-                    infos[i].error = changed(f, *size, head);
-                }
-            }
-        }
-        for (info, st) in infos.iter_mut().zip(acc.files.iter()) {
-            info.lines = st.lines;
-            info.records = st.records;
-            info.skipped = st.skipped;
-            info.unfinished_line_bytes = st.unfinished;
-        }
-        let example_lines = example_lines(&acc, &handles, &stream_lines, piece);
+        let mut infos = opened.infos;
+        settle(&mut infos, &opened.handles, errors, &acc);
+        let example_lines = example_lines(&acc, &opened.handles, &stream_lines, piece);
         Ok(ReadResult {
             acc,
             inputs: infos,
@@ -545,6 +454,140 @@ impl Reader {
             gaps: Vec::new(),
             unread: Vec::new(),
         })
+    }
+
+    /// Open every source: regular files are cut into ranges (tasks) and
+    /// keep their handle, size and first bytes; the rest are streams. An
+    /// input that cannot be opened gets its error here.
+    fn open_all(&self, sources: &[Source]) -> OpenedAll {
+        let n = sources.len();
+        let chunk = self.chunk.max(1);
+        let mut out = OpenedAll {
+            tasks: Vec::new(),
+            streams: Vec::new(),
+            handles: vec![None; n],
+            infos: Vec::with_capacity(n),
+        };
+        for (i, src) in sources.iter().enumerate() {
+            let mut bytes = 0;
+            let mut error = None;
+            let mut how = "none";
+            match open(src, self.max_decompressed) {
+                Ok((Opened::Positioned(f, size), h)) => {
+                    how = h;
+                    bytes = size;
+                    out.tasks
+                        .extend(ranges(i as u32, src.kind, &f, size, chunk));
+                    // The first bytes, to tell at the end whether the file
+                    // was truncated and written again meanwhile.
+                    let mut head = vec![0; size.min(HEAD) as usize];
+                    let head_ok = read_full_at(&*f, &mut head, 0).is_ok_and(|k| k == head.len());
+                    if !head_ok {
+                        error = Some(shrank(size));
+                    }
+                    out.handles[i] = Some((f, size, head));
+                }
+                Ok((Opened::Stream(r, on_disk), h)) => {
+                    how = h;
+                    out.streams.push((i as u32, src.kind, r, on_disk));
+                }
+                Err(e) if e.kind() == std::io::ErrorKind::Unsupported => {
+                    error = Some(e.to_string())
+                }
+                Err(e) => error = Some(format!("cannot open: {e}")),
+            }
+            out.infos.push(InputInfo {
+                path: src.path.display().to_string(),
+                kind: src.kind,
+                read_as: how,
+                bytes,
+                lines: 0,
+                records: 0,
+                skipped: 0,
+                unfinished_line_bytes: 0,
+                error,
+            });
+        }
+        out
+    }
+}
+
+/// Every source opened: the ranges of regular files, the streams, each
+/// regular file's handle, and what is known of each input so far.
+struct OpenedAll {
+    tasks: Vec<Task<File>>,
+    streams: Vec<(u32, LogKind, Box<dyn Read + Send>, u64)>,
+    handles: Vec<Option<Handle>>,
+    infos: Vec<InputInfo>,
+}
+
+/// Read every range on the pool, each worker into its own accumulator,
+/// merged; the first error of each input.
+fn read_ranges(
+    pool: &rayon::ThreadPool,
+    tasks: &[Task<File>],
+    cfg: Config,
+    n: usize,
+    piece: usize,
+    progress: &(dyn Fn(u64) + Sync),
+) -> (Acc, Vec<Option<String>>) {
+    let errors: Mutex<Vec<Option<String>>> = Mutex::new(vec![None; n]);
+    thread_local! {
+        static BUF: std::cell::RefCell<Vec<u8>> = const { std::cell::RefCell::new(Vec::new()) };
+    }
+    let acc = pool.install(|| {
+        tasks
+            .par_iter()
+            .fold(
+                || Acc::new(cfg, n),
+                |mut acc, t| {
+                    let r = BUF.with(|b| run_task(&mut acc, t, &mut b.borrow_mut(), piece));
+                    if let Err(e) = r {
+                        let mut errs = errors.lock().unwrap_or_else(|p| p.into_inner());
+                        errs[t.file as usize].get_or_insert(e);
+                    }
+                    progress(t.end - t.start);
+                    acc
+                },
+            )
+            .reduce_with(|mut a, b| {
+                a.merge(&b);
+                a
+            })
+            .unwrap_or_else(|| Acc::new(cfg, n))
+    });
+    (acc, errors.into_inner().unwrap_or_else(|p| p.into_inner()))
+}
+
+/// Each input's final state: its read errors, a file that shrank or was
+/// written again during the run, and its counts.
+fn settle(
+    infos: &mut [InputInfo],
+    handles: &[Option<Handle>],
+    errors: Vec<Option<String>>,
+    acc: &Acc,
+) {
+    for (i, e) in errors.into_iter().enumerate() {
+        if let Some(e) = e {
+            infos[i].error.get_or_insert(e);
+        }
+    }
+    // A file that shrank after its ranges were read, or whose first
+    // bytes changed (truncated, then written again past where the
+    // reads looked), may have been read partly before and partly
+    // after the truncation.
+    for (i, h) in handles.iter().enumerate() {
+        if let Some((f, size, head)) = h {
+            if infos[i].error.is_none() {
+                infos[i].error = changed(f, *size, head);
+            }
+        }
+    }
+    for (info, st) in infos.iter_mut().zip(acc.files.iter()) {
+        info.lines = st.lines;
+        info.records = st.records;
+        info.skipped = st.skipped;
+        info.unfinished_line_bytes = st.unfinished;
     }
 }
 
