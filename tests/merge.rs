@@ -41,14 +41,7 @@ fn report(acc: Acc, kinds: &[LogKind], lens: &[usize]) -> String {
         })
         .collect();
     let lines = vec![0; acc.total.skipped.examples.len()];
-    let r = ReadResult {
-        acc,
-        inputs,
-        example_lines: lines,
-        merged: false,
-        gaps: Vec::new(),
-        unread: Vec::new(),
-    };
+    let r = ReadResult::new(acc, inputs, lines);
     let summary = serde_json::to_string(&Report::build(&r, &[50.0, 95.0, 99.0, 99.9])).unwrap();
     // With buckets: the per-day risk figures too.
     let risk = serde_json::to_string(&RiskReport::build(&r, true)).unwrap();

@@ -36,6 +36,17 @@ fn window_text(p: &Part) -> String {
     )
 }
 
+/// The state that already brought every part of `covers`, when one did:
+/// the same run given again.
+fn repeats(taken: &[(Part, usize)], covers: &[Part]) -> Option<usize> {
+    let by = |c: &Part| taken.iter().find(|(t, _)| t == c).map(|(_, j)| *j);
+    if covers.iter().all(|c| by(c).is_some()) {
+        covers.first().and_then(by)
+    } else {
+        None
+    }
+}
+
 pub fn run(args: &MergeArgs) -> Result<i32> {
     super::check_percentiles(&args.summary.percentiles)?;
     super::check_fail_on(&args.summary.fail_on, &args.summary.percentiles)?;
@@ -88,13 +99,7 @@ pub fn run(args: &MergeArgs) -> Result<i32> {
                 "{}: a version 1 state, which does not say what it covers: it cannot be checked for duplicates",
                 p.display()
             ));
-        } else if let Some(j) = d
-            .covers
-            .iter()
-            .map(|c| taken.iter().find(|(t, _)| t == c).map(|(_, j)| *j))
-            .collect::<Option<Vec<usize>>>()
-            .and_then(|js| js.first().copied())
-        {
+        } else if let Some(j) = repeats(&taken, &d.covers) {
             warn(format!(
                 "{}: the same run as {} (same host, paths, window and figures); counted once",
                 p.display(),
@@ -110,7 +115,7 @@ pub fn run(args: &MergeArgs) -> Result<i32> {
                 "{} and {} both cover {} on {} for {}, with different figures: merging them would count those records twice; merge states of separate windows (e.g. one per day)",
                 args.states[*j].display(),
                 p.display(),
-                window_text(if t.start_key() > c.start_key() { t } else { c }),
+                window_text(if t.start() > c.start() { t } else { c }),
                 c.host,
                 c.paths.join(", ")
             ))

@@ -446,14 +446,7 @@ impl Reader {
         let mut infos = opened.infos;
         settle(&mut infos, &opened.handles, errors, &acc);
         let example_lines = example_lines(&acc, &opened.handles, &stream_lines, piece);
-        Ok(ReadResult {
-            acc,
-            inputs: infos,
-            example_lines,
-            merged: false,
-            gaps: Vec::new(),
-            unread: Vec::new(),
-        })
+        Ok(ReadResult::new(acc, infos, example_lines))
     }
 
     /// Open every source: regular files are cut into ranges (tasks) and
@@ -684,6 +677,19 @@ fn stream(
 }
 
 impl ReadResult {
+    /// What a read produced (not a merge of states: no gaps, nothing
+    /// unread).
+    pub fn new(acc: Acc, inputs: Vec<InputInfo>, example_lines: Vec<u64>) -> ReadResult {
+        ReadResult {
+            acc,
+            inputs,
+            example_lines,
+            merged: false,
+            gaps: Vec::new(),
+            unread: Vec::new(),
+        }
+    }
+
     /// The result of inputs held in memory (tests, the fuzzer): one per
     /// `(kind, bytes)`, named `input0`, `input1`, ...; example line numbers
     /// unknown (0). Calls [`Acc::finish`].
@@ -708,13 +714,6 @@ impl ReadResult {
             })
             .collect();
         let example_lines = vec![0; acc.total.skipped.examples.len()];
-        ReadResult {
-            acc,
-            inputs,
-            example_lines,
-            merged: false,
-            gaps: Vec::new(),
-            unread: Vec::new(),
-        }
+        ReadResult::new(acc, inputs, example_lines)
     }
 }

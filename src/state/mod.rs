@@ -104,15 +104,13 @@ pub struct Part {
 }
 
 impl Part {
-    fn start(&self) -> i64 {
+    /// Where the window starts (the beginning of time when open).
+    pub fn start(&self) -> i64 {
         self.since.unwrap_or(i64::MIN)
     }
-    fn end(&self) -> i64 {
+    /// Where the window ends (the end of time when open).
+    pub fn end(&self) -> i64 {
         self.until.unwrap_or(i64::MAX)
-    }
-    /// Where the window starts, for ordering messages.
-    pub fn start_key(&self) -> i64 {
-        self.start()
     }
 
     /// Same host and paths, windows that share an instant.
@@ -696,14 +694,7 @@ pub fn decode(bytes: &[u8]) -> Result<Decoded, StateError> {
         });
     }
     Ok(Decoded {
-        read: ReadResult {
-            acc,
-            inputs,
-            example_lines: lines,
-            merged: false,
-            gaps: Vec::new(),
-            unread: Vec::new(),
-        },
+        read: ReadResult::new(acc, inputs, lines),
         covers: f.covers,
     })
 }
