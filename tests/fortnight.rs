@@ -426,7 +426,9 @@ fn a_fortnight_of_cron_merges_and_gates_as_documented() {
             let alert = staleness_rule();
             for (now, stale) in [(OUTAGE.0 - 3600, false), (OUTAGE.0 + 3900, true)] {
                 rotate_to(&logs, &log_dir, now);
+                let logged = host.sent().matches("logger ").count();
                 let (code, _, err) = host.run(&prom, now);
+                let logged_now = host.sent().matches("logger ").count() - logged;
                 let text = std::fs::read_to_string(
                     host.path("/var/lib/node_exporter/textfile/aggmetrics.prom"),
                 )
@@ -443,11 +445,13 @@ fn a_fortnight_of_cron_merges_and_gates_as_documented() {
                     // and nothing logged.
                     assert_eq!(code, 0, "{err}");
                     assert!(!text.contains("aggmetrics_latency_total_ms{"), "{text}");
+                    assert_eq!(logged_now, 0, "{}", host.sent());
                 } else {
                     // The with-LLM p95 is above the documented 250 ms: the
                     // breach is logged.
                     assert_eq!(code, 0, "the `|| logger` keeps cron quiet: {err}");
-                    assert!(host.sent().contains("logger"), "{}", host.sent());
+                    assert_eq!(logged_now, 1, "{}", host.sent());
+                    assert!(host.sent().contains("exit 1"), "{}", host.sent());
                 }
             }
         }

@@ -351,3 +351,41 @@ fn version_1_states_are_still_read() {
     // range is that one.
     assert_eq!(merged["risk"]["time_range"], merged["time_range"]);
 }
+
+/// Fleet-wide: two hosts' states for the same day, paths and window are
+/// two runs, not one run twice and not an overlap: both count. (The second
+/// host's state is the first's with its host renamed, as a state from
+/// another machine would say.)
+#[test]
+fn states_of_two_hosts_for_the_same_day_add_up() {
+    let logs = days_logs(2);
+    let d = tempfile::tempdir().unwrap();
+    let a = d.path().join("host-a.state");
+    let b = d.path().join("host-b.state");
+    daily_state(logs.path(), "2026-02-10", &a);
+    let text = std::fs::read_to_string(&a).unwrap();
+    let v: Value = serde_json::from_str(&text).unwrap();
+    let host = v["covers"][0]["host"].as_str().unwrap().to_string();
+    std::fs::write(
+        &b,
+        text.replacen(&format!("\"host\":\"{host}\""), "\"host\":\"host-b\"", 1),
+    )
+    .unwrap();
+    let (one, _, _) = merge_json(&[&a], &[]);
+    let (both, code, err) = merge_json(&[&a, &b], &[]);
+    assert_eq!(code, 0, "{err}");
+    assert!(!err.contains("same run") && !err.contains("twice"), "{err}");
+    for k in [
+        "latency.all.count",
+        "fallback.count",
+        "risk.total_records",
+        "skipped.total",
+    ] {
+        assert_eq!(
+            at(&both, k).as_u64().unwrap(),
+            2 * at(&one, k).as_u64().unwrap(),
+            "{k}"
+        );
+    }
+    assert_eq!(both["meta"]["incomplete"], false);
+}
