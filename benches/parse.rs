@@ -6,7 +6,8 @@
 use criterion::{criterion_group, criterion_main, BatchSize, Criterion, Throughput};
 
 use aggmetrics::agg::{Acc, Config, Mode};
-use aggmetrics::parse::{fallback, json, latency, risk, LogKind};
+use aggmetrics::kinds::{fallback, latency, risk, LogKind};
+use aggmetrics::parse::json;
 
 fn lines(file: &str) -> Vec<Vec<u8>> {
     let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))

@@ -2,7 +2,7 @@
 //! the tests and the benchmark.
 //!
 //!     cargo run --release --example gen_logs -- OUT --records N [--seed S] [--damaged RATE]
-//!         [--start DATE] [--days N]
+//!         [--start DATE] [--days N] [--shadow]
 //!
 //! Writes OUT/pipeline_latency.jsonl, OUT/fallback_metrics.jsonl and
 //! OUT/partial_trust_risk.jsonl with N records each, spread over `--days`
@@ -12,6 +12,9 @@
 //! component sets, user text with non-ASCII characters, Python-style
 //! timestamps). With --damaged, about that fraction of lines is replaced by
 //! one of the damaged-line kinds aggmetrics must count and skip.
+//! With --shadow, also OUT/shadow_router.jsonl (the shadow router's runs)
+//! and OUT/shadow_golden.json (a golden dataset for a third of its
+//! command ids, with free text the reports must never print).
 //! The same arguments always give the same bytes.
 
 use std::fmt::Write as _;
@@ -112,6 +115,28 @@ fn num(out: &mut String, x: f64) {
     } else {
         let _ = write!(out, "{x}");
     }
+}
+
+const ENTITY_KEYS: &[&[&str]] = &[&[], &["item"], &["item", "list_id"], &["date", "title"]];
+
+/// A golden dataset for the shadow log's command ids `cmd-wp000-NNN`:
+/// expected intents and entity keys, with free text besides.
+fn golden(seed: u64) -> String {
+    let mut r = Rng(seed.wrapping_mul(1000).wrapping_add(99));
+    let mut out = String::from("[\n");
+    for n in 0..200u64 {
+        let intent = r.pick(INTENTS);
+        let keys = ENTITY_KEYS[r.below(ENTITY_KEYS.len() as u64) as usize];
+        let keys: Vec<String> = keys.iter().rev().map(|k| format!("\"{k}\"")).collect();
+        let _ = writeln!(
+            out,
+            "  {{\"command_id\": \"cmd-wp000-{n:03}\", \"text\": \"GOLDEN-SECRET {n} купи хлеб\", \"expected_intent\": \"{intent}\", \"expected_entity_keys\": [{}]}}{}",
+            keys.join(", "),
+            if n < 199 { "," } else { "" }
+        );
+    }
+    out.push_str("]\n");
+    out
 }
 
 struct Gen {
@@ -293,6 +318,94 @@ impl Gen {
         out.push('}');
     }
 
+    fn shadow(&mut self, out: &mut String, i: u64, t: i64) {
+        let r = &mut self.rng;
+        let intent = r.pick(INTENTS);
+        let x = r.unit();
+        let status = if x < 0.84 {
+            "ok"
+        } else if x < 0.93 {
+            "error"
+        } else if x < 0.97 {
+            "skipped"
+        } else if x < 0.985 {
+            ""
+        } else {
+            "timeout"
+        };
+        let _ = write!(out, "{{\"timestamp\": \"");
+        ts(out, t);
+        let _ = write!(
+            out,
+            "\", \"trace_id\": \"trace-{:016x}\", \"command_id\": \"cmd-wp{:03}-{:03}\", \"router_version\": \"shadow-router-0.1\", \"router_strategy\": \"{}\", \"status\": \"{status}\", \"latency_ms\": ",
+            r.next(),
+            i % 3,
+            (i / 3) % 200,
+            r.pick(&["v1", "v2"])
+        );
+        if status == "skipped" || r.chance(0.03) {
+            out.push_str("null");
+        } else if r.chance(0.2) {
+            // Some writers time with perf_counter: a float.
+            num(out, (r.lat(180.0, 0.5) * 1000.0).round() / 1000.0);
+        } else {
+            let _ = write!(out, "{}", r.lat(180.0, 0.5).round() as u64);
+        }
+        out.push_str(", \"error_type\": ");
+        if status == "error" {
+            let e = r.pick(&[
+                "timeout",
+                "invalid_schema",
+                "llm_unavailable",
+                "ValueError",
+                "",
+            ]);
+            let _ = write!(out, "\"{e}\"");
+        } else {
+            out.push_str("null");
+        }
+        let suggested = if status == "ok" {
+            if r.chance(0.88) {
+                intent
+            } else {
+                r.pick(INTENTS)
+            }
+        } else {
+            ""
+        };
+        if status == "ok" {
+            let _ = write!(out, ", \"suggested_intent\": \"{suggested}\"");
+        } else {
+            out.push_str(", \"suggested_intent\": null");
+        }
+        let _ = write!(out, ", \"baseline_intent\": \"{intent}\"");
+        if status == "ok" {
+            let keys = ENTITY_KEYS[(r.below(ENTITY_KEYS.len() as u64)) as usize];
+            out.push_str(", \"entities_summary\": {\"keys\": [");
+            for (j, k) in keys.iter().enumerate() {
+                let _ = write!(out, "{}\"{k}\"", if j > 0 { ", " } else { "" });
+            }
+            out.push_str("], \"counts\": {");
+            for (j, k) in keys.iter().enumerate() {
+                let _ = write!(out, "{}\"{k}\": 1", if j > 0 { ", " } else { "" });
+            }
+            out.push_str("}}");
+            out.push_str(", \"confidence\": ");
+            if r.chance(0.02) {
+                // Python's json writes float('nan') as NaN.
+                out.push_str("NaN");
+            } else {
+                num(out, (r.unit() * 1000.0).round() / 1000.0);
+            }
+        } else {
+            out.push_str(", \"entities_summary\": null, \"confidence\": null");
+        }
+        let _ = write!(
+            out,
+            ", \"missing_fields\": [\"date\"], \"clarify_question\": \"SECRET-{i} Какой список?\", \"model_meta\": {{\"provider\": \"local\", \"tokens\": [1, 2]}}, \"baseline_action\": \"ask: купить молоко {i}\", \"baseline_job_type\": null}}"
+        );
+    }
+
     /// Replace a good line with one kind of damage.
     fn damage(&mut self, line: &mut Vec<u8>, t: i64) {
         match self.rng.below(10) {
@@ -328,6 +441,7 @@ fn main() {
     let mut damaged = 0.0;
     let mut start = None;
     let mut days: Option<u64> = None;
+    let mut shadow = false;
     while let Some(a) = args.next() {
         let mut val = |name: &str| {
             args.next()
@@ -364,6 +478,7 @@ fn main() {
                         .unwrap_or_else(|| die("--days takes a number above 0")),
                 )
             }
+            "--shadow" => shadow = true,
             "-h" | "--help" => die(USAGE),
             _ if out_dir.is_none() => out_dir = Some(PathBuf::from(a)),
             _ => die(&format!("unexpected argument {a}")),
@@ -376,14 +491,18 @@ fn main() {
     // sample logs and the benchmark data, byte for byte as before).
     let start: i64 = start.unwrap_or(1_770_724_800_000_000);
     let span: i64 = 86_400_000_000 * days.unwrap_or(1) as i64;
-    for (k, name) in [
+    let mut names = vec![
         "pipeline_latency.jsonl",
         "fallback_metrics.jsonl",
         "partial_trust_risk.jsonl",
-    ]
-    .iter()
-    .enumerate()
-    {
+    ];
+    if shadow {
+        names.push("shadow_router.jsonl");
+        let path = out_dir.join("shadow_golden.json");
+        std::fs::write(&path, golden(seed))
+            .unwrap_or_else(|e| die(&format!("{}: {e}", path.display())));
+    }
+    for (k, name) in names.iter().enumerate() {
         let mut g = Gen {
             rng: Rng(seed.wrapping_mul(1000).wrapping_add(k as u64)),
             damaged,
@@ -404,7 +523,8 @@ fn main() {
             match k {
                 0 => g.latency(&mut line, i, t),
                 1 => g.fallback(&mut line, i, t),
-                _ => g.risk(&mut line, i, t),
+                2 => g.risk(&mut line, i, t),
+                _ => g.shadow(&mut line, i, t),
             }
             let mut bytes = line.as_bytes().to_vec();
             if g.damaged > 0.0 && g.rng.chance(g.damaged) {
@@ -420,7 +540,7 @@ fn main() {
 }
 
 const USAGE: &str =
-    "usage: gen_logs OUT --records N [--seed S] [--damaged RATE] [--start DATE] [--days N]";
+    "usage: gen_logs OUT --records N [--seed S] [--damaged RATE] [--start DATE] [--days N] [--shadow]";
 
 /// 00:00 UTC of `2026-02-10`, in microseconds since the epoch.
 fn day_micros(s: &str) -> Option<i64> {

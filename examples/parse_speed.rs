@@ -11,8 +11,8 @@ fn main() {
         .split(|&c| c == b'\n')
         .filter(|l| !l.is_empty())
         .collect();
-    let mut st = aggmetrics::parse::latency::Steps::default();
-    let mut co = aggmetrics::parse::fallback::Components::default();
+    let mut st = aggmetrics::kinds::latency::Steps::default();
+    let mut co = aggmetrics::kinds::fallback::Components::default();
     let mut tpl = aggmetrics::parse::Template::default();
     let t = Instant::now();
     let mut ok = 0;
@@ -20,9 +20,9 @@ fn main() {
         for l in &lines {
             let good = match what.as_str() {
                 "validate" => aggmetrics::parse::json::validate(l).is_ok(),
-                "latency" => aggmetrics::parse::latency::parse(l, &mut st).is_ok(),
-                "fallback" => aggmetrics::parse::fallback::parse(l, &mut co).is_ok(),
-                _ => aggmetrics::parse::risk::parse(l, &mut tpl).is_ok(),
+                "latency" => aggmetrics::kinds::latency::parse(l, &mut st).is_ok(),
+                "fallback" => aggmetrics::kinds::fallback::parse(l, &mut co).is_ok(),
+                _ => aggmetrics::kinds::risk::parse(l, &mut tpl).is_ok(),
             };
             ok += good as usize;
         }

@@ -411,7 +411,7 @@ pub struct SummarizeArgs {
     ///
     /// Example: cat today.jsonl | aggmetrics summarize - --kind latency
     #[arg(long, value_name = "KIND", value_parser = parse_kind)]
-    pub kind: Option<crate::parse::LogKind>,
+    pub kind: Option<crate::kinds::LogKind>,
 
     /// Split the report into UTC hours or days, in the same single pass.
     ///
@@ -438,7 +438,7 @@ fn parse_cond(s: &str) -> Result<crate::check::expr::Cond, String> {
     s.parse()
 }
 
-fn parse_kind(s: &str) -> Result<crate::parse::LogKind, String> {
-    crate::parse::LogKind::from_name(s)
+fn parse_kind(s: &str) -> Result<crate::kinds::LogKind, String> {
+    crate::kinds::LogKind::from_name(s)
         .ok_or_else(|| format!("unknown kind '{s}': use latency, fallback or risk"))
 }

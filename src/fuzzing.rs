@@ -5,7 +5,7 @@
 use std::sync::Arc;
 
 use crate::agg::{Acc, Config, Mode};
-use crate::parse::LogKind;
+use crate::kinds::LogKind;
 use crate::read::{self, lines, ReadResult};
 use crate::report::Report;
 use crate::state;
@@ -24,7 +24,7 @@ fn report(acc: Acc, kind: LogKind, n: u64) -> String {
     for (start, m) in &r.acc.buckets {
         out.push_str(&format!(
             "\nbucket {start}: {} records, skipped {:?}",
-            m.with_llm.count + m.without_llm.count + m.fallback.count + m.risk.total,
+            m.kinds.records(),
             m.skipped.by_reason
         ));
     }

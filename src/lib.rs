@@ -15,6 +15,7 @@ pub mod exit;
 #[doc(hidden)]
 pub mod fuzzing;
 pub mod input;
+pub mod kinds;
 pub mod parse;
 pub mod read;
 pub mod render;

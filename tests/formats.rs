@@ -319,7 +319,7 @@ fn markdown_tables() {
         .output()
         .unwrap();
     let t = String::from_utf8(out.stdout).unwrap();
-    assert!(t.contains("| latency (ms) | n | p50 | p95 | p99 |"), "{t}");
+    assert!(t.contains("| distribution | n | p50 | p95 | p99 |"), "{t}");
     assert!(t.contains("| error_rate |"), "{t}");
     // Every table row has as many cells as its header.
     let mut cols = 0;

@@ -3,18 +3,15 @@
 //! report of one pass. (What makes 1 and N threads byte-identical.)
 
 use aggmetrics::agg::{Acc, Bucket, Config, Mode};
-use aggmetrics::parse::LogKind;
+use aggmetrics::kinds::LogKind;
 use aggmetrics::read::{InputInfo, ReadResult};
 use aggmetrics::report::risk::RiskReport;
 use aggmetrics::report::Report;
 use proptest::prelude::*;
 
 fn log(kind: LogKind) -> Vec<u8> {
-    let name = match kind {
-        LogKind::Latency => "pipeline_latency.jsonl",
-        LogKind::Fallback => "fallback_metrics.jsonl",
-        LogKind::Risk => "partial_trust_risk.jsonl",
-    };
+    let stem = LogKind::ALL.iter().find(|(k, _)| *k == kind).unwrap().1;
+    let name = format!("{stem}.jsonl");
     std::fs::read(
         std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
             .join("sample-logs")

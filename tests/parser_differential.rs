@@ -3,7 +3,8 @@
 //! field values. Nesting stays below the shared depth limit of 128 here;
 //! depth is tested on its own in the unit tests.
 
-use aggmetrics::parse::{json, latency, risk, Line, Skip};
+use aggmetrics::kinds::{latency, risk};
+use aggmetrics::parse::{json, Line, Skip};
 use proptest::prelude::*;
 use serde_json::Value;
 

@@ -107,7 +107,7 @@ fn a_file_named_twice_is_read_once() {
 mod cuts {
     use aggmetrics::agg::{Bucket, Config, Mode};
     use aggmetrics::fuzzing::every_read_path_agrees;
-    use aggmetrics::parse::LogKind;
+    use aggmetrics::kinds::LogKind;
     use proptest::prelude::*;
 
     /// Pieces of a damaged live log: records, blank lines, NUL holes,

@@ -140,14 +140,14 @@ fn hostile_state_files_are_rejected_with_a_reason() {
     check(b"PK\x03\x04 not a state", "not an aggmetrics state file");
     check(b"", "not an aggmetrics state file");
     check(
-        text.replace("\"version\":2", "\"version\":9").as_bytes(),
+        text.replace("\"version\":3", "\"version\":9").as_bytes(),
         "version 9",
     );
     check(&text.as_bytes()[..text.len() / 2], "corrupt state file");
     // A histogram whose header claims a 4 GiB payload: refused before
     // anything is allocated for it.
     let v: Value = serde_json::from_str(&text).unwrap();
-    let h64 = v["metrics"]["with_llm"]["total"]["hdr"]
+    let h64 = v["metrics"]["kinds"]["latency"]["with_llm"]["total"]["hdr"]
         .as_str()
         .unwrap()
         .to_string();
@@ -171,7 +171,9 @@ fn hostile_state_files_are_rejected_with_a_reason() {
         "longer than its bytes",
     );
     // Counts that disagree with the total.
-    let n = v["metrics"]["with_llm"]["total"]["n"].as_u64().unwrap();
+    let n = v["metrics"]["kinds"]["latency"]["with_llm"]["total"]["n"]
+        .as_u64()
+        .unwrap();
     check(
         text.replacen(
             &format!("\"total\":{{\"n\":{n},"),

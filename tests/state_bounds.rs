@@ -58,7 +58,7 @@ fn good_state() -> String {
 /// One histogram of the state, base64-decoded: `[cookie u32][len u32][zlib]`.
 fn first_histogram(text: &str) -> String {
     let v: serde_json::Value = serde_json::from_str(text).unwrap();
-    v["metrics"]["with_llm"]["total"]["hdr"]
+    v["metrics"]["kinds"]["latency"]["with_llm"]["total"]["hdr"]
         .as_str()
         .unwrap()
         .to_string()
@@ -93,7 +93,7 @@ fn hostile_state_files_get_typed_errors_and_bounded_allocation() {
         ("empty", Vec::new(), |e| *e == StateError::NotAState),
         (
             "newer version",
-            text.replace("\"version\":2", "\"version\":9").into_bytes(),
+            text.replace("\"version\":3", "\"version\":9").into_bytes(),
             |e| *e == StateError::Version(9),
         ),
         (

@@ -427,6 +427,15 @@ pub fn linear(v: &[f64], p: f64) -> f64 {
     v[fi] + (k - f) * (v[c] - v[fi])
 }
 
+impl super::keyed::Merge for Dist {
+    fn merge(&mut self, o: &Dist) {
+        Dist::merge(self, o)
+    }
+    fn weight(&self) -> u64 {
+        self.n
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -346,6 +346,34 @@ pub fn split_pair(k: &str) -> (&str, &str) {
     }
 }
 
+/// How many distinct step names, intents, outcomes, ... are kept per map.
+pub const MAX_KEYS: usize = 1000;
+
+/// The entry for a key read from the line: straight from its bytes when it
+/// has no escapes (the scanner validated them as UTF-8), decoded otherwise.
+#[inline(always)]
+pub fn entry_span<'k, T: Merge + Clone>(
+    k: &'k mut Keyed<T>,
+    s: crate::parse::Span,
+    line: &[u8],
+    make: impl FnOnce() -> T,
+) -> Option<&'k mut T> {
+    if s.escaped() {
+        k.entry(&s.text(line), make)
+    } else {
+        k.entry_bytes(s.raw(line), make)
+    }
+}
+
+/// Count a categorical value read from the line.
+#[inline]
+pub fn count_span(k: &mut Keyed<u64>, s: crate::parse::Span, line: &[u8]) {
+    match entry_span(k, s, line, || 0) {
+        Some(c) => *c += 1,
+        None => k.overflow += 1,
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

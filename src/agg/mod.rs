@@ -4,375 +4,21 @@
 //! result does not depend on how the input was split or on thread count.
 //! No I/O and no formatting here.
 
+pub mod config;
 pub mod dist;
 pub mod keyed;
+pub mod time;
 
+pub use config::{Bucket, Config};
 pub use dist::{Dist, Mode};
-pub use keyed::{Keyed, Merge};
+pub use keyed::{Keyed, Merge, MAX_KEYS};
+pub use time::{Activity, TimeRange};
 
-use crate::parse::{self, fallback, latency, risk, Line, LogKind, Skip, Timestamp};
+use crate::kinds::{self, Accs, LogKind, Registered, Scratch, Visitor};
+use crate::parse::{self, Skip};
 
-/// How many distinct step names, intents, outcomes, ... are kept per map.
-pub const MAX_KEYS: usize = 1000;
 /// How many skipped-line locations are kept for the report.
 pub const MAX_EXAMPLES: usize = 5;
-
-impl Merge for Dist {
-    fn merge(&mut self, o: &Dist) {
-        Dist::merge(self, o)
-    }
-    fn weight(&self) -> u64 {
-        self.n
-    }
-}
-
-#[derive(Debug, Clone, Copy)]
-pub struct Config {
-    pub mode: Mode,
-    pub max_line_bytes: usize,
-    /// Split the figures into UTC time buckets of this width.
-    pub bucket: Option<Bucket>,
-    /// Count only records with `since <= timestamp < until` (microseconds
-    /// since the epoch).
-    pub window: Option<(i64, i64)>,
-    /// Track when risk records were written (per-minute first and last,
-    /// for the silence alarm); only `aggmetrics risk` needs it.
-    pub activity: bool,
-}
-
-impl Config {
-    pub fn new(mode: Mode, max_line_bytes: usize) -> Config {
-        Config {
-            mode,
-            max_line_bytes,
-            bucket: None,
-            window: None,
-            activity: false,
-        }
-    }
-}
-
-/// A UTC time bucket width.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
-pub enum Bucket {
-    Hour,
-    Day,
-}
-
-impl Bucket {
-    pub const fn width_us(self) -> i64 {
-        match self {
-            Bucket::Hour => 3_600_000_000,
-            Bucket::Day => 86_400_000_000,
-        }
-    }
-
-    /// Start of the bucket holding `micros` (microseconds since the epoch).
-    pub fn start_of(self, micros: i64) -> i64 {
-        micros - micros.rem_euclid(self.width_us())
-    }
-}
-
-#[derive(Debug, Clone)]
-pub struct LatencyGroup {
-    pub count: u64,
-    pub total: Dist,
-    pub steps: Keyed<Dist>,
-}
-
-impl LatencyGroup {
-    fn new(mode: Mode) -> Self {
-        LatencyGroup {
-            count: 0,
-            total: Dist::new(mode),
-            steps: Keyed::new(MAX_KEYS),
-        }
-    }
-    pub fn merge(&mut self, o: &LatencyGroup) {
-        self.count += o.count;
-        self.total.merge(&o.total);
-        self.steps.merge(&o.steps);
-    }
-    pub fn finish(&mut self) {
-        self.total.finish();
-        for (_, d) in self.steps.sorted_mut() {
-            d.finish();
-        }
-    }
-}
-
-#[derive(Debug, Clone)]
-pub struct FallbackAcc {
-    pub count: u64,
-    pub outcomes: Keyed<u64>,
-    pub reasons: Keyed<u64>,
-    pub llm_latency: Dist,
-    pub deterministic_used: u64,
-    /// `intent` x `outcome` (see [`keyed::pair_key`]).
-    pub by_intent: Keyed<u64>,
-    /// component name x status.
-    pub components: Keyed<u64>,
-}
-
-#[derive(Debug, Clone)]
-pub struct RiskAcc {
-    pub total: u64,
-    pub sampled: u64,
-    pub status: Keyed<u64>,
-    pub reason_codes: Keyed<u64>,
-    pub with_diff: u64,
-    pub intent_mismatch: u64,
-    pub decision_type_mismatch: u64,
-    pub action_count_mismatch: u64,
-    pub entity_key_mismatch: u64,
-    pub latency: Dist,
-    /// Configured sample rates seen (as text, e.g. `0.01`).
-    pub sample_rates: Keyed<u64>,
-    /// When records were written, for the silence alarm.
-    pub activity: Activity,
-    /// The earliest and latest risk record (the summary's `time_range`
-    /// covers the latency and fallback logs only, as the platform's script
-    /// did).
-    pub time: TimeRange,
-}
-
-impl RiskAcc {
-    fn new(mode: Mode) -> RiskAcc {
-        RiskAcc {
-            total: 0,
-            sampled: 0,
-            status: Keyed::new(MAX_KEYS),
-            reason_codes: Keyed::new(MAX_KEYS),
-            with_diff: 0,
-            intent_mismatch: 0,
-            decision_type_mismatch: 0,
-            action_count_mismatch: 0,
-            entity_key_mismatch: 0,
-            latency: Dist::new(mode),
-            sample_rates: Keyed::new(64),
-            activity: Activity::default(),
-            time: TimeRange::default(),
-        }
-    }
-
-    fn merge(&mut self, s: &RiskAcc) {
-        self.total += s.total;
-        self.sampled += s.sampled;
-        self.status.merge(&s.status);
-        self.reason_codes.merge(&s.reason_codes);
-        self.with_diff += s.with_diff;
-        self.intent_mismatch += s.intent_mismatch;
-        self.decision_type_mismatch += s.decision_type_mismatch;
-        self.action_count_mismatch += s.action_count_mismatch;
-        self.entity_key_mismatch += s.entity_key_mismatch;
-        self.latency.merge(&s.latency);
-        self.sample_rates.merge(&s.sample_rates);
-        self.activity.merge(&s.activity);
-        self.time.merge(&s.time);
-    }
-}
-
-/// The earliest and latest record of each UTC minute that has any. Enough
-/// to find, exactly, every silence longer than a minute (the gap between
-/// one minute's last record and the next busy minute's first), at a few
-/// kilobytes per day; merges in any order.
-#[derive(Debug, Clone, Default)]
-pub struct Activity {
-    minutes: std::collections::BTreeMap<i64, (i64, i64)>,
-    /// The minute being filled (records come in time order, so most
-    /// records only touch this).
-    cur: Option<(i64, i64, i64)>,
-}
-
-impl Activity {
-    const MINUTE: i64 = 60_000_000;
-
-    #[inline]
-    pub fn see(&mut self, micros: i64) {
-        let m = micros.div_euclid(Self::MINUTE);
-        match &mut self.cur {
-            Some((cm, lo, hi)) if *cm == m => {
-                *lo = (*lo).min(micros);
-                *hi = (*hi).max(micros);
-            }
-            _ => {
-                self.flush();
-                self.cur = Some((m, micros, micros));
-            }
-        }
-    }
-
-    fn flush(&mut self) {
-        if let Some((m, lo, hi)) = self.cur.take() {
-            let e = self.minutes.entry(m).or_insert((lo, hi));
-            e.0 = e.0.min(lo);
-            e.1 = e.1.max(hi);
-        }
-    }
-
-    fn merge(&mut self, o: &Activity) {
-        self.flush();
-        let theirs = o.minutes.iter().map(|(m, r)| (*m, *r));
-        for (m, (lo, hi)) in theirs.chain(o.cur.map(|(m, lo, hi)| (m, (lo, hi)))) {
-            let e = self.minutes.entry(m).or_insert((lo, hi));
-            e.0 = e.0.min(lo);
-            e.1 = e.1.max(hi);
-        }
-    }
-
-    /// (minute, first, last) for each busy minute, in order.
-    pub fn parts(&self) -> Vec<(i64, i64, i64)> {
-        let mut me = self.clone();
-        me.flush();
-        me.minutes.iter().map(|(m, (a, b))| (*m, *a, *b)).collect()
-    }
-
-    pub fn restore(parts: &[(i64, i64, i64)]) -> Result<Activity, String> {
-        let mut a = Activity::default();
-        for &(m, lo, hi) in parts {
-            if lo > hi || lo.div_euclid(Self::MINUTE) != m || hi.div_euclid(Self::MINUTE) != m {
-                return Err("an activity minute whose times are not in it".into());
-            }
-            if a.minutes.insert(m, (lo, hi)).is_some() {
-                return Err("a repeated activity minute".into());
-            }
-        }
-        Ok(a)
-    }
-
-    /// The longest time without a record between the first and the last
-    /// one, in microseconds, with where it starts and ends; `None` with
-    /// fewer than two busy minutes (then no gap exceeds a minute).
-    pub fn longest_gap(&self) -> Option<(i64, i64)> {
-        let mut me = self.clone();
-        me.flush();
-        let mut best: Option<(i64, i64)> = None;
-        let mut prev_hi: Option<i64> = None;
-        for (lo, hi) in me.minutes.values() {
-            if let Some(p) = prev_hi {
-                if best.is_none_or(|(a, b)| lo - p > b - a) {
-                    best = Some((p, *lo));
-                }
-            }
-            prev_hi = Some(*hi);
-        }
-        best
-    }
-}
-
-impl FallbackAcc {
-    fn new(mode: Mode) -> FallbackAcc {
-        FallbackAcc {
-            count: 0,
-            outcomes: Keyed::new(MAX_KEYS),
-            reasons: Keyed::new(MAX_KEYS),
-            llm_latency: Dist::new(mode),
-            deterministic_used: 0,
-            by_intent: Keyed::new(MAX_KEYS),
-            components: Keyed::new(MAX_KEYS),
-        }
-    }
-
-    fn merge(&mut self, g: &FallbackAcc) {
-        self.count += g.count;
-        self.outcomes.merge(&g.outcomes);
-        self.reasons.merge(&g.reasons);
-        self.llm_latency.merge(&g.llm_latency);
-        self.deterministic_used += g.deterministic_used;
-        self.by_intent.merge(&g.by_intent);
-        self.components.merge(&g.components);
-    }
-}
-
-/// The earliest and latest record, with the timestamp text as written.
-#[derive(Debug, Clone, Default)]
-pub struct TimeRange {
-    pub first: Option<(i64, u32, String)>,
-    pub last: Option<(i64, u32, String)>,
-}
-
-impl TimeRange {
-    #[inline]
-    pub fn see(&mut self, ts: &Timestamp, line: &[u8]) {
-        let key = (ts.micros, ts.nanos);
-        let raw = ts.span.raw(line);
-        let earlier = match &self.first {
-            None => true,
-            Some((m, n, s)) => key < (*m, *n) || (key == (*m, *n) && raw < s.as_bytes()),
-        };
-        if earlier {
-            set(&mut self.first, ts, line);
-        }
-        let later = match &self.last {
-            None => true,
-            Some((m, n, s)) => key > (*m, *n) || (key == (*m, *n) && raw > s.as_bytes()),
-        };
-        if later {
-            set(&mut self.last, ts, line);
-        }
-    }
-
-    pub fn merge(&mut self, o: &TimeRange) {
-        if let Some(f) = &o.first {
-            if self
-                .first
-                .as_ref()
-                .is_none_or(|s| (f.0, f.1, &f.2) < (s.0, s.1, &s.2))
-            {
-                self.first = Some(f.clone());
-            }
-        }
-        if let Some(l) = &o.last {
-            if self
-                .last
-                .as_ref()
-                .is_none_or(|s| (l.0, l.1, &l.2) > (s.0, s.1, &s.2))
-            {
-                self.last = Some(l.clone());
-            }
-        }
-    }
-}
-
-/// The entry for a key read from the line: straight from its bytes when it
-/// has no escapes (the scanner validated them as UTF-8), decoded otherwise.
-#[inline(always)]
-fn entry_span<'k, T: Merge + Clone>(
-    k: &'k mut Keyed<T>,
-    s: parse::Span,
-    line: &[u8],
-    make: impl FnOnce() -> T,
-) -> Option<&'k mut T> {
-    if s.escaped() {
-        k.entry(&s.text(line), make)
-    } else {
-        k.entry_bytes(s.raw(line), make)
-    }
-}
-
-/// Count a categorical value read from the line.
-#[inline]
-fn count_span(k: &mut Keyed<u64>, s: parse::Span, line: &[u8]) {
-    match entry_span(k, s, line, || 0) {
-        Some(c) => *c += 1,
-        None => k.overflow += 1,
-    }
-}
-
-/// Reuse the String's buffer: in time-ordered logs `last` changes on
-/// nearly every line.
-fn set(slot: &mut Option<(i64, u32, String)>, ts: &Timestamp, line: &[u8]) {
-    let text = ts.span.text(line);
-    match slot {
-        Some((m, n, s)) => {
-            *m = ts.micros;
-            *n = ts.nanos;
-            s.clear();
-            s.push_str(&text);
-        }
-        None => *slot = Some((ts.micros, ts.nanos, text.into_owned())),
-    }
-}
 
 /// Counts for one input.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
@@ -444,12 +90,11 @@ impl Skipped {
 /// time bucket.
 #[derive(Debug, Clone)]
 pub struct Metrics {
-    pub with_llm: LatencyGroup,
-    pub without_llm: LatencyGroup,
-    pub fallback: FallbackAcc,
-    pub risk: RiskAcc,
-    /// The earliest and latest latency and fallback record (the platform
-    /// script's `time_range`); risk records have their own.
+    /// One accumulator per log kind (see `crate::kinds`).
+    pub kinds: Accs,
+    /// The earliest and latest record of the kinds that count in the
+    /// summary's `time_range` (latency and fallback: the platform
+    /// script's); other kinds keep their own.
     pub time: TimeRange,
     /// Damaged lines charged to these figures (see [`Acc::damaged`]).
     pub skipped: Skipped,
@@ -458,39 +103,30 @@ pub struct Metrics {
 impl Metrics {
     pub fn new(mode: Mode) -> Metrics {
         Metrics {
-            with_llm: LatencyGroup::new(mode),
-            without_llm: LatencyGroup::new(mode),
-            fallback: FallbackAcc::new(mode),
-            risk: RiskAcc::new(mode),
+            kinds: Accs::new(mode),
             time: TimeRange::default(),
             skipped: Skipped::default(),
         }
     }
 
     pub fn merge(&mut self, o: &Metrics) {
-        self.with_llm.merge(&o.with_llm);
-        self.without_llm.merge(&o.without_llm);
-        self.fallback.merge(&o.fallback);
-        self.risk.merge(&o.risk);
+        self.kinds.merge(&o.kinds);
         self.time.merge(&o.time);
         self.skipped.merge(&o.skipped);
     }
 
     /// Put kept values in a canonical order (exact mode); build histograms.
     pub fn finish(&mut self) {
-        self.with_llm.finish();
-        self.without_llm.finish();
-        self.fallback.llm_latency.finish();
-        self.risk.latency.finish();
+        self.kinds.finish();
     }
 
-    /// The `all` group: merged from the two groups at the end, so each
-    /// value is recorded once while reading.
-    pub fn all_group(&self) -> LatencyGroup {
-        let mut all = self.with_llm.clone();
-        all.merge(&self.without_llm);
-        all.finish();
-        all
+    /// The newest record counted in these figures.
+    pub fn newest(&self) -> Option<i64> {
+        self.time
+            .last
+            .as_ref()
+            .map(|l| l.0)
+            .max(self.kinds.newest())
     }
 }
 
@@ -526,30 +162,6 @@ fn target<'m>(
     };
     *hint = i;
     Some(&mut buckets[i].1)
-}
-
-/// [`target`] for a record, borrowing only the fields it needs (so the
-/// parse scratch stays usable).
-macro_rules! target {
-    ($acc:ident, $cfg:ident, $file:ident, $ts:expr) => {{
-        if $acc.dated {
-            $acc.saw_record($file, $ts.micros);
-        }
-        match target(
-            &mut $acc.total,
-            &mut $acc.buckets,
-            &mut $acc.hint,
-            &$cfg,
-            $ts.micros,
-        ) {
-            Some(m) => m,
-            None => {
-                // A good record, outside the time window.
-                $acc.outside_window += 1;
-                return Ok(true);
-            }
-        }
-    }};
 }
 
 /// A stretch of one input read in order by one scanner (a range of a
@@ -591,7 +203,7 @@ pub fn damaged_line_time(line: &[u8]) -> Option<i64> {
     let i = rest.iter().position(|b| !ws(b))?;
     let rest = rest[i..].strip_prefix(b"\"")?;
     let end = memchr::memchr(b'"', rest)?;
-    Some(Timestamp::parse_bytes(&rest[..end])?.micros)
+    Some(parse::Timestamp::parse_bytes(&rest[..end])?.micros)
 }
 
 /// Everything one worker has seen.
@@ -622,16 +234,10 @@ pub struct Acc {
     segs: Vec<Segment>,
     /// The time of the last record of the current segment.
     cur_ts: Option<i64>,
-    // Scratch, reused from line to line.
+    /// The bucket the last record went to (logs are in time order).
     hint: usize,
-    steps: latency::Steps,
-    comps: fallback::Components,
-    risk_tpl: parse::Template,
-    key: String,
-    /// `sample_rate` values already formatted (bit pattern -> text): a log
-    /// holds a handful of configured rates, so formatting an f64 on every
-    /// record is wasted work.
-    rate_text: Vec<(u64, String)>,
+    /// Each kind's parse scratch, reused from line to line.
+    scratch: Scratch,
 }
 
 impl Acc {
@@ -650,11 +256,7 @@ impl Acc {
             segs: Vec::new(),
             cur_ts: None,
             hint: 0,
-            steps: latency::Steps::default(),
-            comps: fallback::Components::default(),
-            risk_tpl: parse::Template::default(),
-            key: String::new(),
-            rate_text: Vec::new(),
+            scratch: Scratch::default(),
         }
     }
 
@@ -813,113 +415,51 @@ impl Acc {
     }
 
     /// Ok(true): a record was added; Ok(false): blank line.
-    #[inline]
+    #[inline(always)]
     fn parse_and_add(&mut self, kind: LogKind, file: u32, line: &[u8]) -> Result<bool, Skip> {
-        let cfg = self.cfg;
-        match kind {
-            LogKind::Latency => match latency::parse(line, &mut self.steps)? {
-                Line::Blank => Ok(false),
-                Line::Record(r) => {
-                    let m = target!(self, cfg, file, r.ts);
-                    m.time.see(&r.ts, line);
-                    let g = if r.llm_enabled {
-                        &mut m.with_llm
-                    } else {
-                        &mut m.without_llm
-                    };
-                    g.count += 1;
-                    if let Some(ms) = r.total_ms {
-                        g.total.record(ms);
-                    }
-                    for (name, ms) in &self.steps.items {
-                        match entry_span(&mut g.steps, *name, line, || Dist::new(cfg.mode)) {
-                            Some(d) => d.record(*ms),
-                            None => g.steps.overflow += 1,
-                        }
-                    }
-                    Ok(true)
-                }
+        kinds::visit(
+            kind,
+            Add {
+                acc: self,
+                file,
+                line,
             },
-            LogKind::Fallback => match fallback::parse(line, &mut self.comps)? {
-                Line::Blank => Ok(false),
-                Line::Record(r) => {
-                    let m = target!(self, cfg, file, r.ts);
-                    m.time.see(&r.ts, line);
-                    let f = &mut m.fallback;
-                    f.count += 1;
-                    let outcome = r.outcome.map(|s| s.text(line));
-                    let outcome = outcome.as_deref().unwrap_or("unknown");
-                    f.outcomes.count(outcome, 1);
-                    if let Some(reason) = r.reason {
-                        count_span(&mut f.reasons, reason, line);
-                    }
-                    if let Some(ms) = r.llm_latency_ms {
-                        f.llm_latency.record(ms);
-                    }
-                    if r.deterministic_used {
-                        f.deterministic_used += 1;
-                    }
-                    let intent = r.intent.map(|s| s.text(line));
-                    keyed::pair_key(
-                        &mut self.key,
-                        intent.as_deref().unwrap_or("(none)"),
-                        outcome,
-                    );
-                    f.by_intent.count(&self.key, 1);
-                    for (name, status) in &self.comps.items {
-                        keyed::pair_key(&mut self.key, &name.text(line), &status.text(line));
-                        f.components.count(&self.key, 1);
-                    }
-                    Ok(true)
-                }
-            },
-            LogKind::Risk => match risk::parse(line, &mut self.risk_tpl)? {
-                Line::Blank => Ok(false),
-                Line::Record(r) => {
-                    let m = target!(self, cfg, file, r.ts);
-                    let k = &mut m.risk;
-                    k.time.see(&r.ts, line);
-                    k.total += 1;
-                    k.sampled += r.sampled as u64;
-                    if cfg.activity {
-                        k.activity.see(r.ts.micros);
-                    }
-                    // The analyzer's `rec.get("status", "unknown")`.
-                    match r.status {
-                        risk::Status::Text(s) => count_span(&mut k.status, s, line),
-                        risk::Status::Null => k.status.count("null", 1),
-                        risk::Status::Missing => k.status.count("unknown", 1),
-                    }
-                    if let Some(rc) = r.reason_code {
-                        count_span(&mut k.reason_codes, rc, line);
-                    }
-                    if let Some(d) = r.diff {
-                        k.with_diff += 1;
-                        k.intent_mismatch += d.intent_mismatch as u64;
-                        k.decision_type_mismatch += d.decision_type_mismatch as u64;
-                        k.action_count_mismatch += d.action_count_mismatch as u64;
-                        k.entity_key_mismatch += d.entity_key_mismatch as u64;
-                    }
-                    if let Some(ms) = r.latency_ms {
-                        k.latency.record(ms);
-                    }
-                    if let Some(rate) = r.sample_rate {
-                        let bits = rate.to_bits();
-                        match self.rate_text.iter().find(|(b, _)| *b == bits) {
-                            Some((_, text)) => k.sample_rates.count(text, 1),
-                            None => {
-                                let text = format!("{rate}");
-                                k.sample_rates.count(&text, 1);
-                                if self.rate_text.len() < 16 {
-                                    self.rate_text.push((bits, text));
-                                }
-                            }
-                        }
-                    }
-                    Ok(true)
-                }
-            },
+        )
+    }
+
+    /// One record of kind `K`: parsed into its scratch, then added to the
+    /// figures of its time (or counted outside the window).
+    #[inline(always)]
+    fn add<K: Registered>(&mut self, file: u32, line: &[u8]) -> Result<bool, Skip> {
+        let Some(ts) = K::parse(K::scratch(&mut self.scratch), line)? else {
+            return Ok(false);
+        };
+        if self.dated {
+            self.saw_record(file, ts.micros);
         }
+        let cfg = self.cfg;
+        let Some(m) = target(
+            &mut self.total,
+            &mut self.buckets,
+            &mut self.hint,
+            &cfg,
+            ts.micros,
+        ) else {
+            // A good record, outside the time window.
+            self.outside_window += 1;
+            return Ok(true);
+        };
+        if K::IN_TIME_RANGE {
+            m.time.see(&ts, line);
+        }
+        K::add(
+            K::acc_mut(&mut m.kinds),
+            K::scratch(&mut self.scratch),
+            &ts,
+            line,
+            &cfg,
+        );
+        Ok(true)
     }
 
     pub fn merge(&mut self, o: &Acc) {
@@ -988,12 +528,23 @@ impl Acc {
         }
         if !self.dated {
             // Every record was counted: the newest is the last one.
-            let t = &self.total;
-            self.newest = [&t.time, &t.risk.time]
-                .iter()
-                .filter_map(|r| r.last.as_ref().map(|l| l.0))
-                .max();
+            self.newest = self.total.newest();
         }
         self.total.finish();
+    }
+}
+
+/// [`Acc::add`] for the kind chosen at run time.
+struct Add<'a, 'l> {
+    acc: &'a mut Acc,
+    file: u32,
+    line: &'l [u8],
+}
+
+impl Visitor for Add<'_, '_> {
+    type Out = Result<bool, Skip>;
+    #[inline(always)]
+    fn visit<K: Registered>(self) -> Self::Out {
+        self.acc.add::<K>(self.file, self.line)
     }
 }

@@ -10,7 +10,8 @@
 use serde_json::{json, Map, Value};
 
 use crate::agg::{Acc, Config, Mode};
-use crate::parse::{LogKind, Skip};
+use crate::kinds::LogKind;
+use crate::parse::Skip;
 use crate::read::ReadResult;
 use crate::report::risk::RiskReport;
 use crate::report::Report;

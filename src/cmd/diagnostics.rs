@@ -11,7 +11,7 @@ use super::options::read_threads;
 /// `--quiet`), then one pass.
 pub fn read_logs(
     paths: &[std::path::PathBuf],
-    kind: Option<crate::parse::LogKind>,
+    kind: Option<crate::kinds::LogKind>,
     o: &ReadOpts,
     cfg: crate::agg::Config,
 ) -> anyhow::Result<ReadResult> {
@@ -85,7 +85,7 @@ fn no_logs_warning(paths: &[std::path::PathBuf], near: &[std::path::PathBuf]) {
 /// Inputs read as a kind their records do not look like: every line
 /// damaged, or no record carrying the field that defines the kind.
 fn kind_looks_wrong(result: &ReadResult) {
-    use crate::parse::LogKind;
+    use crate::kinds::LogKind;
     for i in &result.inputs {
         if i.records == 0 && i.skipped > 0 {
             eprintln!(
@@ -100,16 +100,16 @@ fn kind_looks_wrong(result: &ReadResult) {
     let read = |k: LogKind| result.inputs.iter().any(|i| i.kind == k);
     let all_unknown =
         |k: &crate::agg::Keyed<u64>, n: u64| n > 0 && k.get("unknown").copied() == Some(n);
-    if read(LogKind::Fallback) && all_unknown(&m.fallback.outcomes, m.fallback.count) {
+    if read(LogKind::Fallback) && all_unknown(&m.kinds.fallback.outcomes, m.kinds.fallback.count) {
         eprintln!(
             "aggmetrics: warning: none of the {} fallback records has an llm_outcome: is this a fallback log (--kind fallback)?",
-            m.fallback.count
+            m.kinds.fallback.count
         );
     }
-    if read(LogKind::Risk) && all_unknown(&m.risk.status, m.risk.total) {
+    if read(LogKind::Risk) && all_unknown(&m.kinds.risk.status, m.kinds.risk.total) {
         eprintln!(
             "aggmetrics: warning: none of the {} risk records has a status: is this a partial-trust risk log (--kind risk)?",
-            m.risk.total
+            m.kinds.risk.total
         );
     }
 }

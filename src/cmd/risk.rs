@@ -8,7 +8,7 @@ use crate::agg::{Bucket, Config, Mode};
 use crate::check::gates::{self, Context, Gates};
 use crate::cli::RiskArgs;
 use crate::error::Error;
-use crate::parse::LogKind;
+use crate::kinds::LogKind;
 use crate::render::Doc;
 use crate::report::risk::RiskReport;
 
@@ -89,7 +89,7 @@ pub fn run(args: &RiskArgs) -> Result<i32> {
     if let Some((stage, gates, label, baseline, now)) = &judge {
         // A "now" before the newest record would measure silence
         // backwards and call any gap fine.
-        if let Some((last_us, _, _)) = &result.acc.total.risk.time.last {
+        if let Some((last_us, _, _)) = &result.acc.total.kinds.risk.time.last {
             if now.as_microsecond() < *last_us {
                 return Err(Error::Usage(format!(
                     "--as-of {} is before the newest record read ({}): judge as of a time after the logs end, or window the stage with --until",

@@ -752,6 +752,37 @@ impl<'a, 't> Parser<'a, 't> {
         }
         Ok(true)
     }
+
+    /// Walk an array value at the cursor element by element, calling `f`
+    /// at each; `f` must consume the element (for example with
+    /// [`Parser::value`]). A non-array value is validated and reported as
+    /// `Ok(false)`.
+    #[inline]
+    pub fn array<F>(&mut self, mut f: F) -> Result<bool, Skip>
+    where
+        F: FnMut(&mut Self) -> Result<(), Skip>,
+    {
+        if self.peek() != Some(b'[') {
+            self.value()?;
+            return Ok(false);
+        }
+        self.i += 1;
+        if self.peek() == Some(b']') {
+            self.i += 1;
+            return Ok(true);
+        }
+        loop {
+            f(self)?;
+            match self.peek() {
+                Some(b',') => self.i += 1,
+                Some(b']') => {
+                    self.i += 1;
+                    return Ok(true);
+                }
+                _ => return Err(self.unexpected()),
+            }
+        }
+    }
 }
 
 fn hex4(b: &[u8], i: usize) -> Result<u32, Skip> {

@@ -1,72 +1,12 @@
-//! Line bytes -> borrowed records, one log kind per file. No I/O, no
-//! formatting: a parser sees one line and says what it holds or why it was
-//! skipped.
+//! The parsing primitives every log kind's parser is made of (see
+//! `crate::kinds`): the validating JSON scanner, timestamps, field
+//! judgements, and why a line was skipped. No I/O, no formatting.
 
-pub mod fallback;
 pub mod json;
-pub mod latency;
-pub mod risk;
 pub mod timestamp;
-
-use serde::Serialize;
 
 pub use json::{bytes_eq, Parser, Span, Template, Val};
 pub use timestamp::Timestamp;
-
-/// The log kinds aggmetrics reads. Adding one: a parser file here, an
-/// accumulator in `agg/`, and a line in [`LogKind::ALL`].
-#[derive(
-    Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, serde::Deserialize,
-)]
-#[serde(rename_all = "snake_case")]
-pub enum LogKind {
-    Latency,
-    Fallback,
-    Risk,
-}
-
-impl LogKind {
-    /// The registry: every kind with the file-name stem that identifies it.
-    pub const ALL: [(LogKind, &'static str); 3] = [
-        (LogKind::Latency, "pipeline_latency"),
-        (LogKind::Fallback, "fallback_metrics"),
-        (LogKind::Risk, "partial_trust_risk"),
-    ];
-
-    /// The kind named on the command line (`latency`, `fallback`, `risk`,
-    /// or a file stem such as `pipeline_latency`).
-    pub fn from_name(name: &str) -> Option<LogKind> {
-        let n = name.trim().to_ascii_lowercase();
-        Self::ALL
-            .iter()
-            .find(|(k, stem)| n == *stem || n == k.name())
-            .map(|(k, _)| *k)
-    }
-
-    /// Position in [`LogKind::ALL`].
-    pub const fn index(self) -> usize {
-        self as usize
-    }
-
-    pub fn name(self) -> &'static str {
-        match self {
-            LogKind::Latency => "latency",
-            LogKind::Fallback => "fallback",
-            LogKind::Risk => "risk",
-        }
-    }
-
-    /// The kind a file name announces: `<stem>*.jsonl`.
-    pub fn from_file_name(file_name: &str) -> Option<LogKind> {
-        if !file_name.ends_with(".jsonl") {
-            return None;
-        }
-        Self::ALL
-            .iter()
-            .find(|(_, stem)| file_name.starts_with(stem))
-            .map(|(k, _)| *k)
-    }
-}
 
 /// Why a line was not counted. Every variant is counted and reported; none
 /// carries any of the line's content.

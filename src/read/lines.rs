@@ -25,7 +25,7 @@
 //! goes to [`FileStats::unfinished`](crate::agg::FileStats).
 
 use crate::agg::Acc;
-use crate::parse::LogKind;
+use crate::kinds::LogKind;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 enum St {
@@ -47,7 +47,7 @@ const TRACKED: usize = 2 * crate::agg::MAX_EXAMPLES;
 
 /// A resumable tokenizer over one input, fed piece by piece.
 pub struct Lines {
-    kind: crate::parse::LogKind,
+    kind: crate::kinds::LogKind,
     file: u32,
     /// Offset of the next byte to be pushed.
     pos: u64,

@@ -45,7 +45,7 @@ use serde::Serialize;
 use crate::agg::{Acc, Config};
 use crate::error::{Error, Result};
 use crate::input::{Compression, Source};
-use crate::parse::LogKind;
+use crate::kinds::LogKind;
 use lines::Lines;
 
 /// Read size for streamed input.

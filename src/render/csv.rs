@@ -84,6 +84,7 @@ impl Render for Csv {
                     Doc::Summary(r) => value(serde_json::to_value(r))?,
                     Doc::Risk(r) => value(serde_json::to_value(r))?,
                     Doc::Compare(c) => value(serde_json::to_value(c))?,
+                    Doc::Kind(d) => d.body.clone(),
                     Doc::Buckets(_) => unreachable!(),
                 };
                 s.push_str("key,value\n");

@@ -13,6 +13,7 @@ impl Render for Json {
             Doc::Buckets(b) => serde_json::to_writer_pretty(&mut *out, b),
             Doc::Risk(r) => serde_json::to_writer_pretty(&mut *out, r),
             Doc::Compare(c) => serde_json::to_writer_pretty(&mut *out, c),
+            Doc::Kind(d) => serde_json::to_writer_pretty(&mut *out, &d.body),
         };
         r.map_err(io::Error::other)?;
         out.write_all(b"\n")

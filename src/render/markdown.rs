@@ -5,7 +5,7 @@ use std::fmt::Write as _;
 use std::io::{self, Write};
 
 use super::{Doc, Render};
-use crate::report::{Rates, Report, Stats};
+use crate::report::{Block, RateFig, Report, Stats, View};
 
 pub struct Markdown;
 
@@ -28,9 +28,8 @@ fn stat_row(name: &str, st: &Stats) -> Vec<String> {
     r
 }
 
-fn rates(s: &mut String, rates: &Rates) {
+fn rates(s: &mut String, rates: &[(&str, RateFig)]) {
     let rows: Vec<Vec<String>> = rates
-        .0
         .iter()
         .map(|(k, f)| {
             vec![
@@ -69,36 +68,72 @@ fn figures(s: &mut String, r: &Report) {
             .map(cell)
             .unwrap_or_else(|| "-".into())
     );
-    let ps: Vec<String> = r
-        .latency
-        .all
-        .total_ms
-        .percentiles
-        .iter()
-        .map(|(k, _)| k.clone())
-        .collect();
-    let mut head = vec!["latency (ms)", "n"];
-    head.extend(ps.iter().map(|p| p.as_str()));
+    let inputs: Vec<&str> = r.meta.inputs.iter().map(|i| i.kind.name()).collect();
+    for v in r.kinds.views() {
+        if v.records > 0 || inputs.contains(&v.key) {
+            section(s, &v);
+        }
+    }
+}
+
+/// One section from its view: distributions as a table (a grid's detailed
+/// row for every column, its other rows for the first), then the rates.
+pub(super) fn section(s: &mut String, v: &View) {
+    let _ = writeln!(s, "**{}**\n", cell(&v.title));
+    let mut head: Vec<String> = Vec::new();
     let mut rows = Vec::new();
-    for (g, grp) in [
-        ("all", &r.latency.all),
-        ("with_llm", &r.latency.with_llm),
-        ("without_llm", &r.latency.without_llm),
-    ] {
-        rows.push(stat_row(&format!("{g} total_ms"), &grp.total_ms));
+    let heading = |head: &mut Vec<String>, ps: &[(String, f64)]| {
+        if head.is_empty() {
+            head.extend(["distribution".to_string(), "n".to_string()]);
+            head.extend(ps.iter().map(|(k, _)| k.clone()));
+        }
+    };
+    for b in &v.blocks {
+        match b {
+            Block::Grid {
+                columns,
+                rows: grid,
+                ..
+            } => {
+                for r in grid {
+                    for (c, st) in columns.iter().zip(&r.cells) {
+                        if let Some(st) = st.as_ref().filter(|st| st.count > 0) {
+                            heading(&mut head, &st.percentiles);
+                            rows.push(stat_row(&format!("{c} {}", r.name), st));
+                        }
+                        if !r.detail {
+                            break;
+                        }
+                    }
+                }
+            }
+            Block::Dist {
+                name,
+                points,
+                count,
+            } if *count > 0 => {
+                heading(&mut head, points);
+                let mut row = vec![cell(name), count.to_string()];
+                row.extend(points.iter().map(|(_, v)| format!("{v:.3}")));
+                rows.push(row);
+            }
+            _ => {}
+        }
     }
-    for (step, st) in &r.latency.all.steps {
-        rows.push(stat_row(&format!("all {step}"), st));
+    if !rows.is_empty() {
+        // Rows as wide as the heading (a kind's rank percentiles may be
+        // fewer than --percentiles).
+        let width = head.len();
+        for r in &mut rows {
+            r.resize(width, "-".into());
+        }
+        let head: Vec<&str> = head.iter().map(String::as_str).collect();
+        table(s, &head, &rows);
     }
-    table(s, &head, &rows);
-    let _ = writeln!(s, "**Fallback** ({} records)\n", r.fallback.count);
-    rates(s, &r.fallback.rates);
-    let _ = writeln!(
-        s,
-        "**Partial-trust risk** ({} records, {} sampled)\n",
-        r.risk.total_records, r.risk.sampled_records
-    );
-    rates(s, &r.risk.rates);
+    let rates_of = v.rates();
+    if !rates_of.is_empty() {
+        rates(s, &rates_of);
+    }
 }
 
 /// Skipped lines and the incomplete flag: once per run.
@@ -173,7 +208,7 @@ impl Render for Markdown {
                     "## aggmetrics risk\n\n{} records ({} sampled) over {} UTC days.\n",
                     m.total_records, m.sampled_records, r.days_covered
                 );
-                rates(&mut s, &m.rates);
+                rates(&mut s, &m.rates.0);
                 let _ = writeln!(
                     s,
                     "latency_ms p50 {:.3}, p95 {:.3}, p99 {:.3} (n={})\n",
@@ -192,6 +227,11 @@ impl Render for Markdown {
                     }
                     s.push('\n');
                 }
+            }
+            Doc::Kind(d) => {
+                let _ = writeln!(s, "## aggmetrics {}\n", d.command);
+                section(&mut s, &d.view);
+                skipped(&mut s, d.skipped, d.meta);
             }
             Doc::Compare(c) => {
                 let _ = writeln!(

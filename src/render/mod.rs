@@ -24,6 +24,22 @@ pub enum Doc<'a> {
     Buckets(&'a BucketReport),
     Risk(&'a RiskReport),
     Compare(&'a Comparison),
+    /// A log kind's own report (`aggmetrics shadow`).
+    Kind(&'a KindDoc<'a>),
+}
+
+/// A log kind's own report, drawn without knowing the kind: its JSON body
+/// (what `-f json` writes and CSV flattens), its section's view (what the
+/// table, Markdown and Prometheus draw), and the run's skipped lines and
+/// meta.
+#[derive(Debug, Clone)]
+pub struct KindDoc<'a> {
+    /// The subcommand, for headings: `shadow`.
+    pub command: &'static str,
+    pub body: serde_json::Value,
+    pub view: crate::report::View,
+    pub skipped: &'a crate::report::Skipped,
+    pub meta: &'a crate::report::Meta,
 }
 
 /// What kind of document a [`Doc`] is, to ask a renderer before the work.
@@ -33,6 +49,7 @@ pub enum DocKind {
     Buckets,
     Risk,
     Compare,
+    Kind,
 }
 
 impl Doc<'_> {
@@ -42,6 +59,7 @@ impl Doc<'_> {
             Doc::Buckets(_) => DocKind::Buckets,
             Doc::Risk(_) => DocKind::Risk,
             Doc::Compare(_) => DocKind::Compare,
+            Doc::Kind(_) => DocKind::Kind,
         }
     }
 }
@@ -104,7 +122,7 @@ pub fn bucket_rows(b: &crate::report::BucketReport) -> Vec<BucketRow> {
         .iter()
         .map(|e| {
             let r = &e.report;
-            let t = &r.latency.all.total_ms;
+            let t = &r.kinds.latency.all.total_ms;
             let rate = |f: &crate::report::Rates, name: &str| {
                 f.get(name).filter(|x| x.denominator > 0).map(|x| x.value)
             };
@@ -114,15 +132,15 @@ pub fn bucket_rows(b: &crate::report::BucketReport) -> Vec<BucketRow> {
                     .strip_suffix(":00")
                     .map(str::to_string)
                     .unwrap_or(start),
-                records: r.latency.all.count + r.fallback.count + r.risk.total_records,
+                records: r.records(),
                 total_ms: t
                     .percentiles
                     .iter()
                     .map(|(k, v)| (k.clone(), (t.count > 0).then_some(*v)))
                     .collect(),
-                error_rate: rate(&r.fallback.rates, "error_rate"),
-                fallback_rate: rate(&r.fallback.rates, "fallback_rate"),
-                risk_error_rate: rate(&r.risk.rates, "error_rate"),
+                error_rate: rate(&r.kinds.fallback.rates, "error_rate"),
+                fallback_rate: rate(&r.kinds.fallback.rates, "fallback_rate"),
+                risk_error_rate: rate(&r.kinds.risk.rates, "error_rate"),
                 skipped: r.skipped.total,
             }
         })

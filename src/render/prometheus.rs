@@ -10,9 +10,9 @@ use std::collections::BTreeMap;
 use std::fmt::Write as _;
 use std::io::{self, Write};
 
-use super::{Doc, DocKind, Render};
+use super::{Doc, DocKind, KindDoc, Render};
 use crate::report::risk::RiskReport;
-use crate::report::{Report, Stats};
+use crate::report::{Block, RateFig, Report, Stats, View};
 
 pub struct Prometheus;
 
@@ -20,8 +20,8 @@ pub struct Prometheus;
 /// help text and samples.
 #[derive(Default)]
 struct Out {
-    order: Vec<&'static str>,
-    families: BTreeMap<&'static str, (&'static str, Vec<String>)>,
+    order: Vec<String>,
+    families: BTreeMap<String, (String, Vec<String>)>,
 }
 
 fn escape(v: &str) -> String {
@@ -48,10 +48,10 @@ fn num(x: f64) -> String {
 }
 
 impl Out {
-    fn put(&mut self, name: &'static str, help: &'static str, labels: &[(&str, &str)], value: f64) {
-        let fam = self.families.entry(name).or_insert_with(|| {
-            self.order.push(name);
-            (help, Vec::new())
+    fn put(&mut self, name: &str, help: &str, labels: &[(&str, &str)], value: f64) {
+        let fam = self.families.entry(name.to_string()).or_insert_with(|| {
+            self.order.push(name.to_string());
+            (help.to_string(), Vec::new())
         });
         let mut line = format!("aggmetrics_{name}");
         if !labels.is_empty() {
@@ -68,18 +68,24 @@ impl Out {
         fam.1.push(line);
     }
 
-    fn stats(
+    fn stats(&mut self, name: &str, help: &str, labels: &[(&str, &str)], st: &Stats) {
+        self.points(name, help, labels, &st.percentiles, st.count);
+    }
+
+    /// Percentiles (`p50`, `p99.9`) as `quantile` gauges; none over no
+    /// values (a percentile of nothing is not 0).
+    fn points(
         &mut self,
-        name: &'static str,
-        help: &'static str,
+        name: &str,
+        help: &str,
         labels: &[(&str, &str)],
-        st: &Stats,
+        points: &[(String, f64)],
+        count: u64,
     ) {
-        // A percentile of nothing is not 0: leave it out.
-        if st.count == 0 {
+        if count == 0 {
             return;
         }
-        for (k, v) in &st.percentiles {
+        for (k, v) in points {
             let q = k.trim_start_matches('p').parse::<f64>().unwrap_or(0.0) / 100.0;
             // p99.9 -> 0.999, not 0.9990000000000001.
             let q = format!("{}", crate::report::round_to(q, 9));
@@ -153,71 +159,148 @@ fn run_state(o: &mut Out, skipped: &crate::report::Skipped, meta: &crate::report
     }
 }
 
-fn summary(r: &Report) -> String {
-    let mut o = Out::default();
-    for (group, g) in [
-        ("all", &r.latency.all),
-        ("with_llm", &r.latency.with_llm),
-        ("without_llm", &r.latency.without_llm),
-    ] {
-        o.put(
-            "latency_records",
-            "Pipeline latency records per group.",
-            &[("group", group)],
-            g.count as f64,
-        );
-        o.stats(
-            "latency_total_ms",
-            "Pipeline total_ms percentiles per group, milliseconds.",
-            &[("group", group)],
-            &g.total_ms,
-        );
-        for (step, st) in &g.steps {
-            o.stats(
-                "latency_step_ms",
-                "Pipeline step percentiles per group and step, milliseconds.",
-                &[("group", group), ("step", step)],
-                st,
-            );
+/// One report section, from its view: records (per group for a grid),
+/// counts, percentiles, shares, rates with their Wilson intervals, and the
+/// breakdowns a view exports. Series are `aggmetrics_<section>_<name>`.
+fn section(o: &mut Out, v: &View) {
+    let k = v.key;
+    let title = v.name().to_string();
+    let grid_records = v.blocks.iter().find_map(|b| match b {
+        Block::Grid {
+            label,
+            columns,
+            records,
+            ..
+        } => Some((label, columns, records)),
+        _ => None,
+    });
+    match grid_records {
+        Some((label, columns, records)) => {
+            for (c, n) in columns.iter().zip(records) {
+                o.put(
+                    &format!("{k}_records"),
+                    &format!("{title} records per {label}."),
+                    &[(label, c)],
+                    *n as f64,
+                );
+            }
+        }
+        None => o.put(
+            &format!("{k}_records"),
+            &format!("{title} records."),
+            &[],
+            v.records as f64,
+        ),
+    }
+    for (name, help, n) in &v.counts {
+        o.put(&format!("{k}_{name}"), help, &[], *n as f64);
+    }
+    for b in &v.blocks {
+        match b {
+            Block::Grid {
+                label,
+                columns,
+                rows,
+                ..
+            } => {
+                // Column by column, as a group's figures belong together.
+                for (i, c) in columns.iter().enumerate() {
+                    for r in rows {
+                        let Some(st) = r.cells.get(i).and_then(Option::as_ref) else {
+                            continue;
+                        };
+                        let mut labels = vec![(*label, c.as_str())];
+                        let help = match r.label {
+                            Some(l) => {
+                                labels.push((l, r.name.as_str()));
+                                format!(
+                                    "{title} {l} percentiles per {label} and {l}, milliseconds."
+                                )
+                            }
+                            None => {
+                                format!("{title} {} percentiles per {label}, milliseconds.", r.name)
+                            }
+                        };
+                        o.stats(&format!("{k}_{}", r.series), &help, &labels, st);
+                    }
+                }
+            }
+            Block::Dist {
+                name,
+                points,
+                count,
+            } => o.points(
+                &format!("{k}_{name}"),
+                &format!("{title} {name} percentiles."),
+                &[],
+                points,
+                *count,
+            ),
+            Block::Shares {
+                label,
+                series,
+                counts,
+                ..
+            } => {
+                for (key, n) in counts {
+                    o.put(
+                        &format!("{k}_{series}"),
+                        &format!("{title} records per {label}."),
+                        &[(label, key)],
+                        *n as f64,
+                    );
+                }
+            }
+            Block::RateLine(rates) | Block::RateRows(rates) => rate_series(o, k, &title, rates),
+            Block::Breakdown {
+                series: Some((series, label)),
+                counts,
+                ..
+            } => {
+                for (key, n) in counts {
+                    o.put(
+                        &format!("{k}_{series}"),
+                        &format!("{title} records per {label}."),
+                        &[(label, key)],
+                        *n as f64,
+                    );
+                }
+            }
+            Block::Breakdown { series: None, .. } | Block::Cross { .. } => {}
         }
     }
-    let f = &r.fallback;
-    o.put("fallback_records", "Fallback records.", &[], f.count as f64);
-    for (outcome, n) in &f.outcome_counts {
+}
+
+/// Rates, 0..1, with their 95% Wilson interval; a rate over no records is
+/// not 0: left out.
+fn rate_series(o: &mut Out, k: &str, title: &str, rates: &[(&str, RateFig)]) {
+    for (name, f) in rates.iter().filter(|(_, r)| r.denominator > 0) {
         o.put(
-            "fallback_outcome_records",
-            "Fallback records per llm_outcome.",
-            &[("outcome", outcome)],
-            *n as f64,
-        );
-    }
-    for (name, rate) in f.rates.0.iter().filter(|(_, r)| r.denominator > 0) {
-        o.put(
-            "fallback_rate",
-            "Fallback rates (fallback_rate, error_rate, success_rate), 0..1.",
+            &format!("{k}_rate"),
+            &format!("{title} rates, 0..1."),
             &[("rate", name)],
-            rate.value,
+            f.value,
+        );
+        o.put(
+            &format!("{k}_rate_wilson_low"),
+            "Lower end of the rate's 95% Wilson interval.",
+            &[("rate", name)],
+            f.wilson_95[0],
+        );
+        o.put(
+            &format!("{k}_rate_wilson_high"),
+            "Upper end of the rate's 95% Wilson interval.",
+            &[("rate", name)],
+            f.wilson_95[1],
         );
     }
-    o.stats(
-        "fallback_llm_latency_ms",
-        "llm_latency_ms percentiles, milliseconds.",
-        &[],
-        &f.llm_latency_ms,
-    );
-    risk(
-        &mut o,
-        r.risk.total_records,
-        r.risk.sampled_records,
-        &r.risk.status_breakdown,
-        &r.risk.rates,
-        r.risk.latency_count,
-        &[
-            ("0.5", r.risk.latency_p50),
-            ("0.95", r.risk.latency_p95),
-            ("0.99", r.risk.latency_p99),
-        ],
-    );
+}
+
+fn summary(r: &Report) -> String {
+    let mut o = Out::default();
+    for v in r.kinds.views() {
+        section(&mut o, &v);
+    }
     for (reason, n) in &r.skipped.by_reason {
         o.put(
             "skipped_lines",
@@ -227,6 +310,14 @@ fn summary(r: &Report) -> String {
         );
     }
     run_state(&mut o, &r.skipped, &r.meta);
+    o.finish()
+}
+
+/// A kind's own document (`aggmetrics shadow`): its section and the run.
+fn kind_doc(d: &KindDoc) -> String {
+    let mut o = Out::default();
+    section(&mut o, &d.view);
+    run_state(&mut o, d.skipped, d.meta);
     o.finish()
 }
 
@@ -259,22 +350,7 @@ fn risk(
             *n as f64,
         );
     }
-    // A rate over no records is not 0: leave it out.
-    for (name, f) in rates.0.iter().filter(|(_, r)| r.denominator > 0) {
-        o.put("risk_rate", "Risk rates, 0..1.", &[("rate", name)], f.value);
-        o.put(
-            "risk_rate_wilson_low",
-            "Lower end of the rate's 95% Wilson interval.",
-            &[("rate", name)],
-            f.wilson_95[0],
-        );
-        o.put(
-            "risk_rate_wilson_high",
-            "Upper end of the rate's 95% Wilson interval.",
-            &[("rate", name)],
-            f.wilson_95[1],
-        );
-    }
+    rate_series(o, "risk", "Partial-trust risk", &rates.0);
     for (q, v) in latency.iter().filter(|_| latency_count > 0) {
         o.put(
             "risk_latency_ms",
@@ -322,7 +398,7 @@ fn risk_report(r: &RiskReport) -> String {
 impl Render for Prometheus {
     fn supports(&self, kind: DocKind) -> Result<(), &'static str> {
         match kind {
-            DocKind::Summary | DocKind::Risk => Ok(()),
+            DocKind::Summary | DocKind::Risk | DocKind::Kind => Ok(()),
             DocKind::Buckets => Err(
                 "--format prometheus shows one whole run: drop --by, or use json, csv or markdown",
             ),
@@ -336,6 +412,7 @@ impl Render for Prometheus {
         let s = match doc {
             Doc::Summary(r) => summary(r),
             Doc::Risk(r) => risk_report(r),
+            Doc::Kind(d) => kind_doc(d),
             Doc::Buckets(_) | Doc::Compare(_) => {
                 let why = self.supports(doc.kind()).err().unwrap_or("unsupported");
                 return Err(io::Error::new(io::ErrorKind::InvalidInput, why));

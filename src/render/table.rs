@@ -7,7 +7,7 @@ use std::io::{self, Write};
 
 use super::text::{breakdown, clean, grid, incomplete_lines, ms, pct, skipped_line, thousands};
 use super::{Doc, Render};
-use crate::report::{Report, Skipped, Stats};
+use crate::report::{Block, Report, Skipped, Stats, View};
 
 pub struct Table;
 
@@ -67,6 +67,7 @@ impl Render for Table {
             Doc::Buckets(b) => buckets(b),
             Doc::Risk(r) => super::table_risk::render(r),
             Doc::Compare(c) => super::table_compare::render(c),
+            Doc::Kind(d) => kind_doc(d),
         };
         out.write_all(s.as_bytes())
     }
@@ -76,6 +77,22 @@ fn summary(r: &Report) -> String {
     let mut s = header(r);
     s.push_str(&body(r));
     s.push_str(&footer(&r.skipped, &r.meta));
+    s
+}
+
+/// A kind's own document (`aggmetrics shadow`): a header, its section,
+/// the run's footer.
+fn kind_doc(d: &super::KindDoc) -> String {
+    let mut s = format!(
+        "aggmetrics {}: {} input{}, {} records{}\n",
+        d.command,
+        d.meta.inputs.len(),
+        if d.meta.inputs.len() == 1 { "" } else { "s" },
+        thousands(d.view.records),
+        window_note(d.meta),
+    );
+    s.push_str(&section(&d.view));
+    s.push_str(&footer(d.skipped, d.meta));
     s
 }
 
@@ -144,7 +161,7 @@ pub fn window_note(meta: &crate::report::Meta) -> String {
 fn header(r: &Report) -> String {
     let mut s = String::new();
     // The records the figures count (in the window, when there is one).
-    let records = r.latency.all.count + r.fallback.count + r.risk.total_records;
+    let records = r.records();
     let _ = writeln!(
         s,
         "aggmetrics summarize: {} input{}, {} records{}, {} .. {}",
@@ -166,150 +183,116 @@ fn header(r: &Report) -> String {
     s
 }
 
-/// Latency, fallback and risk figures of one report (or bucket).
+/// Every section of one report (or bucket), drawn from its view.
 fn body(r: &Report) -> String {
+    let inputs: Vec<&str> = r.meta.inputs.iter().map(|i| i.kind.name()).collect();
+    r.kinds
+        .views()
+        .iter()
+        // A kind with no records and no input is not news.
+        .filter(|v| v.records > 0 || inputs.contains(&v.key))
+        .map(section)
+        .collect()
+}
+
+/// `error_rate` -> `error rate`.
+fn rate_label(name: &str) -> String {
+    name.replace('_', " ")
+}
+
+/// One section: its title, then each block.
+pub fn section(v: &View) -> String {
     let mut s = String::new();
-    // Latency: groups side by side.
-    let l = &r.latency;
-    let _ = writeln!(s, "\nLatency (ms)");
-    let mut rows = vec![
-        vec![
-            "".into(),
-            "".into(),
-            "all".into(),
-            "with_llm".into(),
-            "without_llm".into(),
-        ],
-        vec![
-            "records".into(),
-            "".into(),
-            thousands(l.all.count),
-            thousands(l.with_llm.count),
-            thousands(l.without_llm.count),
-        ],
-    ];
-    stat_rows(
-        &mut rows,
-        "total_ms",
-        &[
-            Some(&l.all.total_ms),
-            Some(&l.with_llm.total_ms),
-            Some(&l.without_llm.total_ms),
-        ],
-        true,
-    );
-    for (name, st) in &l.all.steps {
-        stat_rows(
-            &mut rows,
-            name,
-            &[
-                Some(st),
-                l.with_llm.steps.get(name),
-                l.without_llm.steps.get(name),
-            ],
-            false,
-        );
-    }
-    s.push_str(&grid(&rows, 2, "  "));
-
-    // Fallback.
-    let f = &r.fallback;
-    let _ = writeln!(s, "\nFallback ({} records)", thousands(f.count));
-    let mut rows = vec![vec!["outcome".into(), "records".into(), "share".into()]];
-    let mut oc: Vec<_> = f.outcome_counts.iter().collect();
-    oc.sort_by(|a, b| b.1.cmp(a.1).then(a.0.cmp(b.0)));
-    for (k, n) in oc {
-        let share = if f.count == 0 {
-            0.0
-        } else {
-            *n as f64 / f.count as f64
-        };
-        rows.push(vec![clean(k), thousands(*n), pct(share)]);
-    }
-    s.push_str(&grid(&rows, 1, "  "));
-    let _ = writeln!(
-        s,
-        "  fallback rate {}   error rate {}   success rate {}",
-        pct(f.fallback_rate),
-        pct(f.error_rate),
-        pct(f.success_rate)
-    );
-    if f.llm_latency_ms.count > 0 {
-        let ps: Vec<String> = f
-            .llm_latency_ms
-            .percentiles
-            .iter()
-            .map(|(k, v)| format!("{k} {}", ms(*v)))
-            .collect();
-        let _ = writeln!(
-            s,
-            "  llm_latency_ms  {}  (n={})",
-            ps.join("  "),
-            thousands(f.llm_latency_ms.count)
-        );
-    }
-    if !f.fallback_reason_counts.is_empty() {
-        let _ = writeln!(s, "  reasons: {}", breakdown(&f.fallback_reason_counts));
-    }
-    if !f.by_intent.is_empty() {
-        s.push('\n');
-        s.push_str(&cross("by intent", &f.by_intent));
-    }
-    if !f.components.is_empty() {
-        s.push('\n');
-        s.push_str(&cross("components", &f.components));
-    }
-
-    // Risk.
-    let k = &r.risk;
-    let _ = writeln!(
-        s,
-        "\nPartial-trust risk ({} records, {} sampled)",
-        thousands(k.total_records),
-        thousands(k.sampled_records)
-    );
-    let rows = vec![
-        vec![
-            "acceptance rate".into(),
-            pct(k.acceptance_rate),
-            format!("of {}", thousands(k.acceptance_denominator)),
-        ],
-        vec![
-            "error rate".into(),
-            pct(k.error_rate),
-            format!("of {}", thousands(k.total_records)),
-        ],
-        vec![
-            "intent mismatch".into(),
-            pct(k.intent_mismatch_rate),
-            format!("of {}", thousands(k.diff_records)),
-        ],
-        vec![
-            "entity key mismatch".into(),
-            pct(k.entity_key_mismatch_rate),
-            format!("of {}", thousands(k.diff_records)),
-        ],
-    ];
-    s.push_str(&grid(&rows, 1, "  "));
-    let _ = writeln!(
-        s,
-        "  latency_ms  p50 {}  p95 {}  p99 {}  (n={})",
-        ms(k.latency_p50),
-        ms(k.latency_p95),
-        ms(k.latency_p99),
-        thousands(k.latency_count)
-    );
-    if !k.status_breakdown.is_empty() {
-        let _ = writeln!(s, "  status: {}", breakdown(&k.status_breakdown));
-    }
-    if !k.reason_code_breakdown.is_empty() {
-        let _ = writeln!(s, "  reasons: {}", breakdown(&k.reason_code_breakdown));
+    let _ = writeln!(s, "\n{}", v.title);
+    for b in &v.blocks {
+        match b {
+            Block::Grid {
+                columns,
+                records,
+                rows,
+                ..
+            } => {
+                let mut head = vec![String::new(), String::new()];
+                head.extend(columns.iter().map(|c| clean(c)));
+                let mut count = vec!["records".to_string(), String::new()];
+                count.extend(records.iter().map(|n| thousands(*n)));
+                let mut grid_rows = vec![head, count];
+                for r in rows {
+                    let cells: Vec<Option<&Stats>> = r.cells.iter().map(Option::as_ref).collect();
+                    stat_rows(&mut grid_rows, &r.name, &cells, r.detail);
+                }
+                s.push_str(&grid(&grid_rows, 2, "  "));
+            }
+            Block::Shares {
+                label,
+                counts,
+                total,
+                ..
+            } => {
+                let mut rows = vec![vec![label.to_string(), "records".into(), "share".into()]];
+                let mut oc: Vec<_> = counts.iter().collect();
+                oc.sort_by(|a, b| b.1.cmp(a.1).then(a.0.cmp(b.0)));
+                for (k, n) in oc {
+                    let share = if *total == 0 {
+                        0.0
+                    } else {
+                        *n as f64 / *total as f64
+                    };
+                    rows.push(vec![clean(k), thousands(*n), pct(share)]);
+                }
+                s.push_str(&grid(&rows, 1, "  "));
+            }
+            Block::RateLine(rates) => {
+                let parts: Vec<String> = rates
+                    .iter()
+                    .map(|(k, f)| format!("{} {}", rate_label(k), pct(f.value)))
+                    .collect();
+                let _ = writeln!(s, "  {}", parts.join("   "));
+            }
+            Block::RateRows(rates) => {
+                let rows: Vec<Vec<String>> = rates
+                    .iter()
+                    .map(|(k, f)| {
+                        vec![
+                            rate_label(k),
+                            pct(f.value),
+                            format!("of {}", thousands(f.denominator)),
+                        ]
+                    })
+                    .collect();
+                s.push_str(&grid(&rows, 1, "  "));
+            }
+            Block::Dist {
+                name,
+                points,
+                count,
+            } => {
+                if *count > 0 {
+                    let ps: Vec<String> = points
+                        .iter()
+                        .map(|(k, v)| format!("{k} {}", ms(*v)))
+                        .collect();
+                    let _ = writeln!(s, "  {name}  {}  (n={})", ps.join("  "), thousands(*count));
+                }
+            }
+            Block::Breakdown { title, counts, .. } => {
+                if !counts.is_empty() {
+                    let _ = writeln!(s, "  {title}: {}", breakdown(counts));
+                }
+            }
+            Block::Cross { title, cells } => {
+                if !cells.is_empty() {
+                    s.push('\n');
+                    s.push_str(&cross(title, cells));
+                }
+            }
+        }
     }
     s
 }
 
 /// Skipped lines, incomplete inputs and precision: once per run.
-fn footer(skipped: &Skipped, meta: &crate::report::Meta) -> String {
+pub fn footer(skipped: &Skipped, meta: &crate::report::Meta) -> String {
     let mut s = String::from("\n");
     s.push_str(&skipped_line(skipped));
     s.push_str(&incomplete_lines(meta));

@@ -28,18 +28,7 @@ pub fn clean(s: &str) -> String {
     }
 }
 
-/// 1234567 -> "1,234,567".
-pub fn thousands(n: u64) -> String {
-    let s = n.to_string();
-    let mut out = String::new();
-    for (i, c) in s.chars().enumerate() {
-        if i > 0 && (s.len() - i).is_multiple_of(3) {
-            out.push(',');
-        }
-        out.push(c);
-    }
-    out
-}
+pub use crate::report::view::thousands;
 
 pub fn ms(x: f64) -> String {
     format!("{x:.3}")

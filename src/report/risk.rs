@@ -7,8 +7,9 @@ use std::collections::BTreeMap;
 
 use serde::Serialize;
 
-use super::{counts, risk_rates, Meta, Rates, Skipped, TimeRange};
+use super::{counts, Meta, Rates, Skipped, TimeRange};
 use crate::agg::{Acc, Metrics, Mode};
+use crate::kinds::{risk, LogKind};
 use crate::read::ReadResult;
 
 /// The analyzer's figures (and ours) over one set of records.
@@ -44,8 +45,8 @@ impl RiskMetrics {
     /// analyzer's lower nearest rank, over every value under `--exact`,
     /// else read from the HDR histogram (within its precision).
     pub fn of(m: &Metrics) -> RiskMetrics {
-        let r = &m.risk;
-        let rates = risk_rates(r);
+        let r = &m.kinds.risk;
+        let rates = risk::rates(r);
         let v = |name: &str| rates.get(name).map_or(0.0, |f| f.value);
         RiskMetrics {
             total_records: r.total,
@@ -65,7 +66,7 @@ impl RiskMetrics {
             latency_count: r.latency.n,
             rates,
             sample_rates: counts(&r.sample_rates),
-            time_range: TimeRange::of(&m.risk.time),
+            time_range: TimeRange::of(&m.kinds.risk.time),
         }
     }
 }
@@ -110,6 +111,12 @@ pub struct RiskReport {
     pub meta: Meta,
 }
 
+/// Damaged lines in risk logs charged to these figures: the analyzer's
+/// `parse_errors`.
+fn parse_errors(m: &Metrics) -> u64 {
+    m.skipped.by_kind[LogKind::Risk.index()]
+}
+
 /// RFC 3339 (UTC, `Z`) for microseconds since the epoch.
 pub fn rfc3339(micros: i64) -> String {
     match jiff::Timestamp::from_microsecond(micros) {
@@ -131,15 +138,16 @@ impl RiskReport {
     pub fn build(read: &ReadResult, by_day: bool) -> RiskReport {
         let acc: &Acc = &read.acc;
         let mut metrics = RiskMetrics::of(&acc.total);
-        metrics.parse_errors = Some(super::risk_parse_errors(&acc.total));
+        metrics.parse_errors = Some(parse_errors(&acc.total));
         let width = crate::agg::Bucket::Day.width_us();
         let busy: Vec<&(i64, Metrics)> = acc
             .buckets
             .iter()
-            .filter(|(_, m)| m.risk.total > 0)
+            .filter(|(_, m)| m.kinds.risk.total > 0)
             .collect();
         let longest_gap = acc
             .total
+            .kinds
             .risk
             .activity
             .longest_gap()
@@ -149,7 +157,7 @@ impl RiskReport {
                 from: rfc3339(a),
                 to: rfc3339(b),
             });
-        let r = &acc.total.risk;
+        let r = &acc.total.kinds.risk;
         let keys_dropped = r.status.overflow + r.reason_codes.overflow;
         let ps = [50.0, 95.0, 99.0];
         let mut meta = Meta::of(read, &ps, keys_dropped);
@@ -168,7 +176,7 @@ impl RiskReport {
                         start: rfc3339(*s),
                         end: rfc3339(s + width),
                         metrics: RiskMetrics {
-                            parse_errors: Some(super::risk_parse_errors(m)),
+                            parse_errors: Some(parse_errors(m)),
                             ..RiskMetrics::of(m)
                         },
                     })

@@ -9,25 +9,25 @@
 //! format and version, the precision, every histogram header (digits,
 //! range, payload length), counts against totals. No I/O here.
 
-use std::collections::BTreeMap;
-use std::io::Read;
+mod codec;
+mod legacy;
 
-use base64::Engine as _;
-use hdrhistogram::serialization::{Deserializer, Serializer as _, V2DeflateSerializer};
+use std::collections::BTreeMap;
+
 use serde::{Deserialize, Serialize};
 
-use crate::agg::dist::DistParts;
-use crate::agg::{
-    Acc, Activity, Config, Dist, FallbackAcc, Keyed, LatencyGroup, Metrics, Mode, RiskAcc,
-    TimeRange,
-};
-use crate::parse::{LogKind, Skip};
+use crate::agg::{Acc, Config, Metrics, Mode, TimeRange};
+use crate::kinds::{Accs, AccsState, LogKind};
+use crate::parse::Skip;
 use crate::read::{InputInfo, ReadResult};
 
 pub const FORMAT: &str = "aggmetrics-state";
-/// Version 2 adds what a state covers (`covers`), damaged lines per kind,
-/// outside the window and undated; version 1 files are still read.
-pub const VERSION: u32 = 2;
+/// Version 2 added what a state covers (`covers`), damaged lines per kind,
+/// outside the window and undated. Version 3 writes each kind's
+/// accumulator under its name (`metrics.kinds.<kind>`), so a kind added
+/// later reads as empty from older states. Versions 1 and 2 are still
+/// read (see `legacy`).
+pub const VERSION: u32 = 3;
 /// Largest state file read.
 pub const MAX_STATE_BYTES: u64 = 1 << 30;
 /// Largest decoded histogram payload accepted (a 5-digit histogram over
@@ -82,8 +82,24 @@ struct File {
     /// The newest record read, in the window or not (version 2).
     #[serde(default)]
     newest: Option<i64>,
-    metrics: MetricsState,
+    /// The figures: [`Metrics3`] from version 3, `legacy::MetricsState`
+    /// before (decoded once the version is known).
+    metrics: serde_json::Value,
 }
+
+/// The figures of a version 3 state.
+#[derive(Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct Metrics3 {
+    /// The first and last latency and fallback record (the summary's
+    /// `time_range`).
+    first: Stamp,
+    last: Stamp,
+    /// Each kind's accumulator, by name.
+    kinds: AccsState,
+}
+
+type Stamp = Option<(i64, u32, String)>;
 
 /// One run a state adds up: where it ran, what it read, its window, and a
 /// digest of its figures. Two states holding the same part are the same
@@ -125,7 +141,7 @@ impl Part {
 
 /// FNV-1a, 64 bits: a stable digest (std's hashers may change between
 /// Rust releases, and states outlive builds).
-fn fnv1a(bytes: &[u8]) -> String {
+pub fn fnv1a(bytes: &[u8]) -> String {
     let mut h: u64 = 0xcbf2_9ce4_8422_2325;
     for b in bytes {
         h ^= *b as u64;
@@ -165,124 +181,7 @@ struct InputState {
     error: Option<String>,
 }
 
-#[derive(Serialize, Deserialize)]
-#[serde(deny_unknown_fields)]
-struct DistState {
-    n: u64,
-    /// u128 as decimal text (JSON numbers stop at u64 in many readers).
-    sum_us: String,
-    min: f64,
-    max: f64,
-    /// base64 of the V2 + DEFLATE histogram (HDR mode).
-    hdr: Option<String>,
-    /// Every value (exact mode).
-    values: Option<Vec<f64>>,
-}
-
-#[derive(Serialize, Deserialize)]
-#[serde(deny_unknown_fields)]
-struct KeyedState<T> {
-    cap: usize,
-    threshold: u64,
-    overflow: u64,
-    entries: Vec<(String, T)>,
-}
-
-#[derive(Serialize, Deserialize)]
-#[serde(deny_unknown_fields)]
-struct GroupState {
-    count: u64,
-    total: DistState,
-    steps: KeyedState<DistState>,
-}
-
-#[derive(Serialize, Deserialize)]
-#[serde(deny_unknown_fields)]
-struct FallbackState {
-    count: u64,
-    outcomes: KeyedState<u64>,
-    reasons: KeyedState<u64>,
-    llm_latency: DistState,
-    deterministic_used: u64,
-    by_intent: KeyedState<u64>,
-    components: KeyedState<u64>,
-}
-
-#[derive(Serialize, Deserialize)]
-#[serde(deny_unknown_fields)]
-struct RiskState {
-    total: u64,
-    sampled: u64,
-    status: KeyedState<u64>,
-    reason_codes: KeyedState<u64>,
-    with_diff: u64,
-    intent_mismatch: u64,
-    decision_type_mismatch: u64,
-    action_count_mismatch: u64,
-    entity_key_mismatch: u64,
-    latency: DistState,
-    sample_rates: KeyedState<u64>,
-    activity: Vec<(i64, i64, i64)>,
-    /// The earliest and latest risk record (version 2; version 1's
-    /// `first`/`last` covered every kind).
-    #[serde(default)]
-    first: Stamp,
-    #[serde(default)]
-    last: Stamp,
-}
-
-type Stamp = Option<(i64, u32, String)>;
-
-#[derive(Serialize, Deserialize)]
-#[serde(deny_unknown_fields)]
-struct MetricsState {
-    with_llm: GroupState,
-    without_llm: GroupState,
-    fallback: FallbackState,
-    risk: RiskState,
-    first: Stamp,
-    last: Stamp,
-}
-
 // ---- encoding ----
-
-fn dist(d: &Dist) -> DistState {
-    let p = d.parts();
-    DistState {
-        n: p.n,
-        sum_us: p.sum_us.to_string(),
-        min: if p.n == 0 { 0.0 } else { p.min },
-        max: if p.n == 0 { 0.0 } else { p.max },
-        hdr: p.hdr.map(|h| {
-            let mut buf = Vec::new();
-            // Serializing a histogram into memory cannot fail.
-            let _ = V2DeflateSerializer::new().serialize(&h, &mut buf);
-            base64::engine::general_purpose::STANDARD.encode(buf)
-        }),
-        values: p.values,
-    }
-}
-
-fn keyed<T: crate::agg::Merge + Clone, S>(k: &Keyed<T>, f: impl Fn(&T) -> S) -> KeyedState<S> {
-    let (cap, threshold, overflow, entries) = k.parts();
-    KeyedState {
-        cap,
-        threshold,
-        overflow,
-        entries: entries
-            .into_iter()
-            .map(|(k, v)| (k.to_string(), f(v)))
-            .collect(),
-    }
-}
-
-fn group(g: &LatencyGroup) -> GroupState {
-    GroupState {
-        count: g.count,
-        total: dist(&g.total),
-        steps: keyed(&g.steps, dist),
-    }
-}
 
 /// What a fresh run covers: `paths` as given on the command line.
 pub fn part_of_run(paths: &[std::path::PathBuf], read: &ReadResult) -> Part {
@@ -342,8 +241,6 @@ fn to_file(read: &ReadResult, covers: Vec<Part>) -> File {
         Mode::Hdr { sigfig } => ("hdr", Some(sigfig)),
         Mode::Exact => ("exact", None),
     };
-    let f = &m.fallback;
-    let r = &m.risk;
     File {
         format: FORMAT.into(),
         version: VERSION,
@@ -385,150 +282,19 @@ fn to_file(read: &ReadResult, covers: Vec<Part>) -> File {
         outside_skipped: acc.outside_skipped,
         undated: reason_counts(&acc.undated),
         newest: acc.newest,
-        metrics: MetricsState {
-            with_llm: group(&m.with_llm),
-            without_llm: group(&m.without_llm),
-            fallback: FallbackState {
-                count: f.count,
-                outcomes: keyed(&f.outcomes, |n| *n),
-                reasons: keyed(&f.reasons, |n| *n),
-                llm_latency: dist(&f.llm_latency),
-                deterministic_used: f.deterministic_used,
-                by_intent: keyed(&f.by_intent, |n| *n),
-                components: keyed(&f.components, |n| *n),
-            },
-            risk: RiskState {
-                total: r.total,
-                sampled: r.sampled,
-                status: keyed(&r.status, |n| *n),
-                reason_codes: keyed(&r.reason_codes, |n| *n),
-                with_diff: r.with_diff,
-                intent_mismatch: r.intent_mismatch,
-                decision_type_mismatch: r.decision_type_mismatch,
-                action_count_mismatch: r.action_count_mismatch,
-                entity_key_mismatch: r.entity_key_mismatch,
-                latency: dist(&r.latency),
-                sample_rates: keyed(&r.sample_rates, |n| *n),
-                activity: r.activity.parts(),
-                first: r.time.first.clone(),
-                last: r.time.last.clone(),
-            },
+        metrics: serde_json::to_value(Metrics3 {
             first: m.time.first.clone(),
             last: m.time.last.clone(),
-        },
+            kinds: m.kinds.to_state(),
+        })
+        .unwrap_or_default(),
     }
 }
 
 // ---- decoding ----
 
-/// Check a V2 + DEFLATE histogram's header before the decoder allocates
-/// for it (it sizes a buffer from the header's payload length).
-fn check_histogram(bytes: &[u8], sigfig: u8) -> Result<(), StateError> {
-    const V2_COMPRESSED: u32 = 0x1c84_9314;
-    const V2: u32 = 0x1c84_9313;
-    if bytes.len() < 8
-        || u32::from_be_bytes(bytes[0..4].try_into().unwrap_or_default()) != V2_COMPRESSED
-    {
-        return Err(corrupt("a histogram without the V2 + DEFLATE cookie"));
-    }
-    let len = u32::from_be_bytes(bytes[4..8].try_into().unwrap_or_default());
-    if len as usize > bytes.len() - 8 {
-        return Err(corrupt("a histogram longer than its bytes"));
-    }
-    let mut head = [0u8; 40];
-    flate2::read::ZlibDecoder::new(&bytes[8..])
-        .read_exact(&mut head)
-        .map_err(|_| corrupt("a histogram whose header does not inflate"))?;
-    let be32 = |i: usize| u32::from_be_bytes(head[i..i + 4].try_into().unwrap_or_default());
-    let be64 = |i: usize| u64::from_be_bytes(head[i..i + 8].try_into().unwrap_or_default());
-    if be32(0) != V2 {
-        return Err(corrupt("a histogram with a bad inner cookie"));
-    }
-    if be32(4) > MAX_PAYLOAD {
-        return Err(corrupt(
-            "a histogram payload larger than any aggmetrics writes",
-        ));
-    }
-    if be32(12) != sigfig as u32 {
-        return Err(StateError::Precision(
-            format!("{} digits", be32(12)),
-            format!("{sigfig} digits"),
-        ));
-    }
-    if be64(16) != 1 || be64(24) < 2 || be64(24) > 1 << 62 {
-        return Err(corrupt("a histogram range aggmetrics does not write"));
-    }
-    Ok(())
-}
-
-fn undist(s: DistState, mode: Mode) -> Result<Dist, StateError> {
-    let sum_us: u128 = s
-        .sum_us
-        .parse()
-        .map_err(|_| corrupt("a sum that is not a number"))?;
-    if s.n > 0 && !(s.min.is_finite() && s.max.is_finite() && 0.0 <= s.min && s.min <= s.max) {
-        return Err(corrupt("a minimum above its maximum"));
-    }
-    let hdr = match (s.hdr, mode) {
-        (Some(b64), Mode::Hdr { sigfig }) => {
-            let bytes = base64::engine::general_purpose::STANDARD
-                .decode(b64)
-                .map_err(|_| corrupt("a histogram that is not base64"))?;
-            check_histogram(&bytes, sigfig)?;
-            let h: hdrhistogram::Histogram<u64> = Deserializer::new()
-                .deserialize(&mut bytes.as_slice())
-                .map_err(|e| corrupt(format!("a histogram that does not decode ({e:?})")))?;
-            Some(h)
-        }
-        (Some(_), Mode::Exact) => return Err(StateError::Precision("hdr".into(), "exact".into())),
-        (None, _) => None,
-    };
-    if s.values.is_some() && matches!(mode, Mode::Hdr { .. }) {
-        return Err(StateError::Precision("exact".into(), "hdr".into()));
-    }
-    Dist::restore(
-        mode,
-        DistParts {
-            n: s.n,
-            sum_us,
-            min: s.min,
-            max: s.max,
-            hdr,
-            values: s.values,
-        },
-    )
-    .map_err(corrupt)
-}
-
-fn unkeyed<S, T: crate::agg::Merge + Clone>(
-    s: KeyedState<S>,
-    f: impl Fn(S) -> Result<T, StateError>,
-) -> Result<Keyed<T>, StateError> {
-    if s.cap > 100_000 {
-        return Err(corrupt("a key limit larger than any aggmetrics uses"));
-    }
-    let entries = s
-        .entries
-        .into_iter()
-        .map(|(k, v)| Ok((k, f(v)?)))
-        .collect::<Result<Vec<_>, StateError>>()?;
-    Keyed::restore(s.cap, s.threshold, s.overflow, entries).map_err(corrupt)
-}
-
-fn ungroup(g: GroupState, mode: Mode) -> Result<LatencyGroup, StateError> {
-    Ok(LatencyGroup {
-        count: g.count,
-        total: undist(g.total, mode)?,
-        steps: unkeyed(g.steps, |d| undist(d, mode))?,
-    })
-}
-
 fn is_zero(n: &u64) -> bool {
     *n == 0
-}
-
-fn ok(n: u64) -> Result<u64, StateError> {
-    Ok(n)
 }
 
 /// A decoded state: its contents as a finished read (one input per input
@@ -580,53 +346,18 @@ pub fn decode(bytes: &[u8]) -> Result<Decoded, StateError> {
     };
     let n = f.inputs.len();
     let mut acc = Acc::new(Config::new(mode, 1), n);
-    let m = f.metrics;
-    let fb = m.fallback;
-    let rk = m.risk;
-    acc.total = Metrics {
-        with_llm: ungroup(m.with_llm, mode)?,
-        without_llm: ungroup(m.without_llm, mode)?,
-        fallback: FallbackAcc {
-            count: fb.count,
-            outcomes: unkeyed(fb.outcomes, ok)?,
-            reasons: unkeyed(fb.reasons, ok)?,
-            llm_latency: undist(fb.llm_latency, mode)?,
-            deterministic_used: fb.deterministic_used,
-            by_intent: unkeyed(fb.by_intent, ok)?,
-            components: unkeyed(fb.components, ok)?,
-        },
-        risk: RiskAcc {
-            total: rk.total,
-            sampled: rk.sampled,
-            status: unkeyed(rk.status, ok)?,
-            reason_codes: unkeyed(rk.reason_codes, ok)?,
-            with_diff: rk.with_diff,
-            intent_mismatch: rk.intent_mismatch,
-            decision_type_mismatch: rk.decision_type_mismatch,
-            action_count_mismatch: rk.action_count_mismatch,
-            entity_key_mismatch: rk.entity_key_mismatch,
-            latency: undist(rk.latency, mode)?,
-            sample_rates: unkeyed(rk.sample_rates, ok)?,
-            activity: Activity::restore(&rk.activity).map_err(corrupt)?,
-            // Version 1 kept one range for every kind: the risk records
-            // lie within it.
-            time: if f.version == 1 {
-                TimeRange {
-                    first: m.first.clone(),
-                    last: m.last.clone(),
-                }
-            } else {
-                TimeRange {
-                    first: rk.first,
-                    last: rk.last,
-                }
-            },
-        },
-        time: TimeRange {
+    acc.total = if f.version >= 3 {
+        let m: Metrics3 = codec::with_mode(mode, || serde_json::from_value(f.metrics))?;
+        let mut out = Metrics::new(mode);
+        out.kinds = Accs::from_state(m.kinds, mode);
+        out.time = TimeRange {
             first: m.first,
             last: m.last,
-        },
-        skipped: Default::default(),
+        };
+        out
+    } else {
+        let m: legacy::MetricsState = codec::with_mode(mode, || serde_json::from_value(f.metrics))?;
+        legacy::metrics(m, f.version, mode)?
     };
     let sk = &mut acc.total.skipped;
     for (reason, count) in f.skipped {
@@ -649,12 +380,7 @@ pub fn decode(bytes: &[u8]) -> Result<Decoded, StateError> {
         acc.undated.by_reason[skip_named(&reason)?.index()] = count;
     }
     acc.outside_skipped = f.outside_skipped;
-    acc.newest = f.newest.or_else(|| {
-        [&acc.total.time, &acc.total.risk.time]
-            .iter()
-            .filter_map(|r| r.last.as_ref().map(|l| l.0))
-            .max()
-    });
+    acc.newest = f.newest.or_else(|| acc.total.newest());
     let mut lines = Vec::new();
     for (file, line, reason) in f
         .skipped_examples

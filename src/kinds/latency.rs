@@ -1,4 +1,6 @@
-//! `pipeline_latency*.jsonl`: one record per processed command.
+//! `pipeline_latency*.jsonl`: one record per processed command, reported
+//! as latency percentiles per group (`all`, `with_llm`, `without_llm`) and
+//! per step.
 //!
 //! Needs `timestamp` (RFC 3339) and `total_ms` (a duration, or null: the
 //! record then counts but adds no total). `steps` is an open map of step
@@ -6,10 +8,20 @@
 //! record in the `with_llm` group; every other value, or none, is
 //! `without_llm`, as the platform's script did.
 
-use super::{
+use std::collections::BTreeMap;
+
+use serde::{Deserialize, Serialize};
+
+use super::Kind;
+use crate::agg::config::Config;
+use crate::agg::dist::{Dist, Mode};
+use crate::agg::keyed::{entry_span, Keyed, MAX_KEYS};
+use crate::parse::{
     begin, duration, good_entries, key_name, open_map, optional, required, timestamp_field, Line,
     Parser, Skip, Slot, Span, Timestamp, Val,
 };
+use crate::report::figures::Stats;
+use crate::report::view::{Block, GridRow, View};
 
 #[derive(Debug, Clone, Copy)]
 pub struct LatencyRecord {
@@ -24,7 +36,7 @@ pub struct LatencyRecord {
 pub struct Steps {
     pub items: Vec<(Span, f64)>,
     raw: Vec<(Span, Slot<f64>)>,
-    tpl: super::Template,
+    tpl: crate::parse::Template,
 }
 
 pub fn parse(line: &[u8], steps: &mut Steps) -> Result<Line<LatencyRecord>, Skip> {
@@ -70,16 +82,218 @@ pub fn parse(line: &[u8], steps: &mut Steps) -> Result<Line<LatencyRecord>, Skip
 /// Which field a top-level key names (0 = none we read).
 #[inline(always)]
 fn field(name: &[u8]) -> u8 {
-    if super::bytes_eq(name, b"total_ms") {
+    if crate::parse::bytes_eq(name, b"total_ms") {
         1
-    } else if super::bytes_eq(name, b"timestamp") {
+    } else if crate::parse::bytes_eq(name, b"timestamp") {
         2
-    } else if super::bytes_eq(name, b"llm_enabled") {
+    } else if crate::parse::bytes_eq(name, b"llm_enabled") {
         3
-    } else if super::bytes_eq(name, b"steps") {
+    } else if crate::parse::bytes_eq(name, b"steps") {
         4
     } else {
         0
+    }
+}
+
+// ---- accumulator ----
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct LatencyGroup {
+    pub count: u64,
+    pub total: Dist,
+    pub steps: Keyed<Dist>,
+}
+
+impl LatencyGroup {
+    pub fn new(mode: Mode) -> Self {
+        LatencyGroup {
+            count: 0,
+            total: Dist::new(mode),
+            steps: Keyed::new(MAX_KEYS),
+        }
+    }
+    pub fn merge(&mut self, o: &LatencyGroup) {
+        self.count += o.count;
+        self.total.merge(&o.total);
+        self.steps.merge(&o.steps);
+    }
+    pub fn finish(&mut self) {
+        self.total.finish();
+        for (_, d) in self.steps.sorted_mut() {
+            d.finish();
+        }
+    }
+}
+
+/// The two groups records are split into; `all` is merged from them when
+/// the section is built, so each value is recorded once.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct LatencyAcc {
+    pub with_llm: LatencyGroup,
+    pub without_llm: LatencyGroup,
+}
+
+impl LatencyAcc {
+    /// The `all` group.
+    pub fn all(&self) -> LatencyGroup {
+        let mut all = self.with_llm.clone();
+        all.merge(&self.without_llm);
+        all.finish();
+        all
+    }
+}
+
+/// The last parsed record and its steps.
+#[derive(Debug, Default)]
+pub struct Scratch {
+    steps: Steps,
+    total_ms: Option<f64>,
+    llm_enabled: bool,
+}
+
+// ---- report section ----
+
+#[derive(Debug, Clone, Serialize)]
+pub struct Group {
+    /// Records in the group.
+    pub count: u64,
+    pub total_ms: Stats,
+    /// Step name -> stats over the records that have that step.
+    pub steps: BTreeMap<String, Stats>,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct LatencySection {
+    pub all: Group,
+    pub with_llm: Group,
+    pub without_llm: Group,
+}
+
+fn group(g: &LatencyGroup, ps: &[f64]) -> Group {
+    Group {
+        count: g.count,
+        total_ms: Stats::of(&g.total, ps),
+        steps: g
+            .steps
+            .sorted()
+            .into_iter()
+            .map(|(k, d)| (k.to_string(), Stats::of(d, ps)))
+            .collect(),
+    }
+}
+
+// ---- the kind ----
+
+pub struct Latency;
+
+impl Kind for Latency {
+    const NAME: &'static str = "latency";
+    const STEM: &'static str = "pipeline_latency";
+    const IN_TIME_RANGE: bool = true;
+    type Scratch = Scratch;
+    type Acc = LatencyAcc;
+    type Section = LatencySection;
+
+    fn new(mode: Mode) -> LatencyAcc {
+        LatencyAcc {
+            with_llm: LatencyGroup::new(mode),
+            without_llm: LatencyGroup::new(mode),
+        }
+    }
+
+    fn merge(acc: &mut LatencyAcc, o: &LatencyAcc) {
+        acc.with_llm.merge(&o.with_llm);
+        acc.without_llm.merge(&o.without_llm);
+    }
+
+    fn finish(acc: &mut LatencyAcc) {
+        acc.with_llm.finish();
+        acc.without_llm.finish();
+    }
+
+    #[inline(always)]
+    fn parse(s: &mut Scratch, line: &[u8]) -> Result<Option<Timestamp>, Skip> {
+        match parse(line, &mut s.steps)? {
+            Line::Blank => Ok(None),
+            Line::Record(r) => {
+                s.total_ms = r.total_ms;
+                s.llm_enabled = r.llm_enabled;
+                Ok(Some(r.ts))
+            }
+        }
+    }
+
+    #[inline(always)]
+    fn add(acc: &mut LatencyAcc, s: &mut Scratch, _ts: &Timestamp, line: &[u8], cfg: &Config) {
+        let g = if s.llm_enabled {
+            &mut acc.with_llm
+        } else {
+            &mut acc.without_llm
+        };
+        g.count += 1;
+        if let Some(ms) = s.total_ms {
+            g.total.record(ms);
+        }
+        for (name, ms) in &s.steps.items {
+            match entry_span(&mut g.steps, *name, line, || Dist::new(cfg.mode)) {
+                Some(d) => d.record(*ms),
+                None => g.steps.overflow += 1,
+            }
+        }
+    }
+
+    fn records(acc: &LatencyAcc) -> u64 {
+        acc.with_llm.count + acc.without_llm.count
+    }
+
+    fn keys_dropped(acc: &LatencyAcc) -> u64 {
+        acc.with_llm.steps.overflow + acc.without_llm.steps.overflow
+    }
+
+    fn section(acc: &LatencyAcc, ps: &[f64], _parse_errors: u64) -> LatencySection {
+        LatencySection {
+            all: group(&acc.all(), ps),
+            with_llm: group(&acc.with_llm, ps),
+            without_llm: group(&acc.without_llm, ps),
+        }
+    }
+
+    /// Groups side by side: `total_ms` with its mean and max, then each
+    /// step seen in any group.
+    fn view(l: &LatencySection) -> View {
+        let groups = [&l.all, &l.with_llm, &l.without_llm];
+        let mut rows = vec![GridRow {
+            name: "total_ms".into(),
+            series: "total_ms",
+            label: None,
+            cells: groups.iter().map(|g| Some(g.total_ms.clone())).collect(),
+            detail: true,
+        }];
+        for name in l.all.steps.keys() {
+            rows.push(GridRow {
+                name: name.clone(),
+                series: "step_ms",
+                label: Some("step"),
+                cells: groups.iter().map(|g| g.steps.get(name).cloned()).collect(),
+                detail: false,
+            });
+        }
+        View {
+            key: "latency",
+            title: "Latency (ms)".into(),
+            records: l.all.count,
+            counts: Vec::new(),
+            blocks: vec![Block::Grid {
+                label: "group",
+                columns: ["all", "with_llm", "without_llm"]
+                    .map(String::from)
+                    .to_vec(),
+                records: groups.iter().map(|g| g.count).collect(),
+                rows,
+            }],
+        }
     }
 }
 

@@ -1,0 +1,54 @@
+//! How a read accumulates: precision, the time window, buckets.
+
+use super::dist::Mode;
+
+#[derive(Debug, Clone, Copy)]
+pub struct Config {
+    pub mode: Mode,
+    pub max_line_bytes: usize,
+    /// Split the figures into UTC time buckets of this width.
+    pub bucket: Option<Bucket>,
+    /// Count only records with `since <= timestamp < until` (microseconds
+    /// since the epoch).
+    pub window: Option<(i64, i64)>,
+    /// Track when risk records were written (per-minute first and last,
+    /// for the silence alarm); only `aggmetrics risk` needs it.
+    pub activity: bool,
+    /// Options a kind reads while adding records, for the life of the
+    /// process (the shadow kind's golden dataset).
+    pub options: Option<&'static (dyn std::any::Any + Send + Sync)>,
+}
+
+impl Config {
+    pub fn new(mode: Mode, max_line_bytes: usize) -> Config {
+        Config {
+            mode,
+            max_line_bytes,
+            bucket: None,
+            window: None,
+            activity: false,
+            options: None,
+        }
+    }
+}
+
+/// A UTC time bucket width.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum Bucket {
+    Hour,
+    Day,
+}
+
+impl Bucket {
+    pub const fn width_us(self) -> i64 {
+        match self {
+            Bucket::Hour => 3_600_000_000,
+            Bucket::Day => 86_400_000_000,
+        }
+    }
+
+    /// Start of the bucket holding `micros` (microseconds since the epoch).
+    pub fn start_of(self, micros: i64) -> i64 {
+        micros - micros.rem_euclid(self.width_us())
+    }
+}

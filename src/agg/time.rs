@@ -1,0 +1,158 @@
+//! When records were written: the earliest and latest record, and the
+//! busy minutes (for the silence alarm). Both merge in any order.
+
+use crate::parse::Timestamp;
+
+/// The earliest and latest record of each UTC minute that has any. Enough
+/// to find, exactly, every silence longer than a minute (the gap between
+/// one minute's last record and the next busy minute's first), at a few
+/// kilobytes per day; merges in any order.
+#[derive(Debug, Clone, Default)]
+pub struct Activity {
+    minutes: std::collections::BTreeMap<i64, (i64, i64)>,
+    /// The minute being filled (records come in time order, so most
+    /// records only touch this).
+    cur: Option<(i64, i64, i64)>,
+}
+
+impl Activity {
+    const MINUTE: i64 = 60_000_000;
+
+    #[inline]
+    pub fn see(&mut self, micros: i64) {
+        let m = micros.div_euclid(Self::MINUTE);
+        match &mut self.cur {
+            Some((cm, lo, hi)) if *cm == m => {
+                *lo = (*lo).min(micros);
+                *hi = (*hi).max(micros);
+            }
+            _ => {
+                self.flush();
+                self.cur = Some((m, micros, micros));
+            }
+        }
+    }
+
+    fn flush(&mut self) {
+        if let Some((m, lo, hi)) = self.cur.take() {
+            let e = self.minutes.entry(m).or_insert((lo, hi));
+            e.0 = e.0.min(lo);
+            e.1 = e.1.max(hi);
+        }
+    }
+
+    pub fn merge(&mut self, o: &Activity) {
+        self.flush();
+        let theirs = o.minutes.iter().map(|(m, r)| (*m, *r));
+        for (m, (lo, hi)) in theirs.chain(o.cur.map(|(m, lo, hi)| (m, (lo, hi)))) {
+            let e = self.minutes.entry(m).or_insert((lo, hi));
+            e.0 = e.0.min(lo);
+            e.1 = e.1.max(hi);
+        }
+    }
+
+    /// (minute, first, last) for each busy minute, in order.
+    pub fn parts(&self) -> Vec<(i64, i64, i64)> {
+        let mut me = self.clone();
+        me.flush();
+        me.minutes.iter().map(|(m, (a, b))| (*m, *a, *b)).collect()
+    }
+
+    pub fn restore(parts: &[(i64, i64, i64)]) -> Result<Activity, String> {
+        let mut a = Activity::default();
+        for &(m, lo, hi) in parts {
+            if lo > hi || lo.div_euclid(Self::MINUTE) != m || hi.div_euclid(Self::MINUTE) != m {
+                return Err("an activity minute whose times are not in it".into());
+            }
+            if a.minutes.insert(m, (lo, hi)).is_some() {
+                return Err("a repeated activity minute".into());
+            }
+        }
+        Ok(a)
+    }
+
+    /// The longest time without a record between the first and the last
+    /// one, in microseconds, with where it starts and ends; `None` with
+    /// fewer than two busy minutes (then no gap exceeds a minute).
+    pub fn longest_gap(&self) -> Option<(i64, i64)> {
+        let mut me = self.clone();
+        me.flush();
+        let mut best: Option<(i64, i64)> = None;
+        let mut prev_hi: Option<i64> = None;
+        for (lo, hi) in me.minutes.values() {
+            if let Some(p) = prev_hi {
+                if best.is_none_or(|(a, b)| lo - p > b - a) {
+                    best = Some((p, *lo));
+                }
+            }
+            prev_hi = Some(*hi);
+        }
+        best
+    }
+}
+
+/// The earliest and latest record, with the timestamp text as written.
+#[derive(Debug, Clone, Default, serde::Serialize, serde::Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct TimeRange {
+    pub first: Option<(i64, u32, String)>,
+    pub last: Option<(i64, u32, String)>,
+}
+
+impl TimeRange {
+    #[inline]
+    pub fn see(&mut self, ts: &Timestamp, line: &[u8]) {
+        let key = (ts.micros, ts.nanos);
+        let raw = ts.span.raw(line);
+        let earlier = match &self.first {
+            None => true,
+            Some((m, n, s)) => key < (*m, *n) || (key == (*m, *n) && raw < s.as_bytes()),
+        };
+        if earlier {
+            set(&mut self.first, ts, line);
+        }
+        let later = match &self.last {
+            None => true,
+            Some((m, n, s)) => key > (*m, *n) || (key == (*m, *n) && raw > s.as_bytes()),
+        };
+        if later {
+            set(&mut self.last, ts, line);
+        }
+    }
+
+    pub fn merge(&mut self, o: &TimeRange) {
+        if let Some(f) = &o.first {
+            if self
+                .first
+                .as_ref()
+                .is_none_or(|s| (f.0, f.1, &f.2) < (s.0, s.1, &s.2))
+            {
+                self.first = Some(f.clone());
+            }
+        }
+        if let Some(l) = &o.last {
+            if self
+                .last
+                .as_ref()
+                .is_none_or(|s| (l.0, l.1, &l.2) > (s.0, s.1, &s.2))
+            {
+                self.last = Some(l.clone());
+            }
+        }
+    }
+}
+
+/// Reuse the String's buffer: in time-ordered logs `last` changes on
+/// nearly every line.
+fn set(slot: &mut Option<(i64, u32, String)>, ts: &Timestamp, line: &[u8]) {
+    let text = ts.span.text(line);
+    match slot {
+        Some((m, n, s)) => {
+            *m = ts.micros;
+            *n = ts.nanos;
+            s.clear();
+            s.push_str(&text);
+        }
+        None => *slot = Some((ts.micros, ts.nanos, text.into_owned())),
+    }
+}

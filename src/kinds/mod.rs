@@ -1,0 +1,278 @@
+//! One module per log kind. A kind owns everything that knows its fields:
+//! the record parser, the accumulator (mergeable, and serde-encoded for
+//! state files), the report section (serde model), and the section's
+//! [`View`] that every renderer draws. The registry at the bottom of this
+//! file lists the kinds; agg, report, state and render iterate over it and
+//! hold no per-kind code.
+//!
+//! Adding a kind: a module here implementing [`Kind`], and one line in
+//! `registry!`. See docs/architecture.md.
+
+pub mod fallback;
+pub mod latency;
+pub mod risk;
+pub mod shadow;
+
+use serde::de::DeserializeOwned;
+use serde::{Deserialize, Serialize};
+
+use crate::agg::config::Config;
+use crate::agg::dist::Mode;
+use crate::agg::time::TimeRange;
+use crate::parse::{Skip, Timestamp};
+use crate::report::view::View;
+
+/// A log kind: what one kind of JSONL file holds and what is computed from
+/// it.
+pub trait Kind: 'static {
+    /// The kind's name: on the command line (`--kind`), as the section's
+    /// key in reports and state files.
+    const NAME: &'static str;
+    /// The file-name stem that identifies it: `<STEM>*.jsonl`.
+    const STEM: &'static str;
+    /// Whether its records count in the summary's `time_range` (the
+    /// platform script's first and last record over the latency and
+    /// fallback logs only); every kind may state its own range in its
+    /// section.
+    const IN_TIME_RANGE: bool;
+    /// Reused from line to line so that parsing allocates nothing per
+    /// record: the last parsed record lives here between `parse` and `add`.
+    type Scratch: Default + std::fmt::Debug + Send;
+    /// The mergeable accumulator: merging is exact and order-free, so any
+    /// split of the input and any thread count give the same figures.
+    type Acc: Clone + std::fmt::Debug + Send + Serialize + DeserializeOwned;
+    /// The report section (its JSON shape is documented in docs/report.md).
+    type Section: Clone + std::fmt::Debug + Serialize;
+
+    fn new(mode: Mode) -> Self::Acc;
+    fn merge(acc: &mut Self::Acc, other: &Self::Acc);
+    /// Put kept values in a canonical order (exact mode), build histograms.
+    fn finish(acc: &mut Self::Acc);
+    /// Parse one line (no `\n`). `Ok(None)`: a blank line; `Ok(Some(ts))`:
+    /// a record written at `ts`, kept in `s` for [`Kind::add`]; `Err`: a
+    /// damaged line and why (no content of the line is kept).
+    fn parse(s: &mut Self::Scratch, line: &[u8]) -> Result<Option<Timestamp>, Skip>;
+    /// Add the record last parsed into `s` (from `line`) to `acc`.
+    fn add(acc: &mut Self::Acc, s: &mut Self::Scratch, ts: &Timestamp, line: &[u8], cfg: &Config);
+    /// Records counted.
+    fn records(acc: &Self::Acc) -> u64;
+    /// Observations whose categorical key was not kept (over the per-map
+    /// key limit).
+    fn keys_dropped(acc: &Self::Acc) -> u64;
+    /// The kind's own first and last record, when it keeps them.
+    fn time(_acc: &Self::Acc) -> Option<&TimeRange> {
+        None
+    }
+    /// The section of the report. `parse_errors`: damaged lines of this
+    /// kind charged to these figures.
+    fn section(acc: &Self::Acc, ps: &[f64], parse_errors: u64) -> Self::Section;
+    /// The section as every renderer draws it.
+    fn view(section: &Self::Section) -> View;
+}
+
+/// Something to do with one kind's type, chosen by a [`LogKind`] value
+/// at run time (see [`visit`]): the way generic code reaches a kind's
+/// parser and accumulator without a `match` per kind.
+pub trait Visitor {
+    type Out;
+    fn visit<K: Registered>(self) -> Self::Out;
+}
+
+/// A kind in the registry: where its accumulator and scratch live.
+pub trait Registered: Kind {
+    const KIND: LogKind;
+    fn acc(accs: &Accs) -> &Self::Acc;
+    fn acc_mut(accs: &mut Accs) -> &mut Self::Acc;
+    fn scratch(s: &mut Scratch) -> &mut Self::Scratch;
+}
+
+macro_rules! registry {
+    ($($variant:ident => $module:ident :: $kind:ident),+ $(,)?) => {
+        /// The log kinds aggmetrics reads, in report order.
+        #[derive(
+            Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize,
+        )]
+        #[serde(rename_all = "snake_case")]
+        pub enum LogKind {
+            $($variant),+
+        }
+
+        impl LogKind {
+            /// Every kind with the file-name stem that identifies it.
+            pub const ALL: [(LogKind, &'static str); [$(stringify!($variant)),+].len()] =
+                [$((LogKind::$variant, <$module::$kind as Kind>::STEM)),+];
+
+            pub fn name(self) -> &'static str {
+                match self {
+                    $(LogKind::$variant => <$module::$kind as Kind>::NAME),+
+                }
+            }
+        }
+
+        $(
+            impl Registered for $module::$kind {
+                const KIND: LogKind = LogKind::$variant;
+                #[inline(always)]
+                fn acc(accs: &Accs) -> &Self::Acc {
+                    &accs.$module
+                }
+                #[inline(always)]
+                fn acc_mut(accs: &mut Accs) -> &mut Self::Acc {
+                    &mut accs.$module
+                }
+                #[inline(always)]
+                fn scratch(s: &mut Scratch) -> &mut Self::Scratch {
+                    &mut s.$module
+                }
+            }
+        )+
+
+        /// Run `v` with the type of `kind`.
+        #[inline(always)]
+        pub fn visit<V: Visitor>(kind: LogKind, v: V) -> V::Out {
+            match kind {
+                $(LogKind::$variant => v.visit::<$module::$kind>()),+
+            }
+        }
+
+        /// One accumulator per kind.
+        #[derive(Debug, Clone)]
+        pub struct Accs {
+            $(pub $module: <$module::$kind as Kind>::Acc),+
+        }
+
+        impl Accs {
+            pub fn new(mode: Mode) -> Accs {
+                Accs {
+                    $($module: <$module::$kind as Kind>::new(mode)),+
+                }
+            }
+
+            pub fn merge(&mut self, o: &Accs) {
+                $(<$module::$kind as Kind>::merge(&mut self.$module, &o.$module);)+
+            }
+
+            pub fn finish(&mut self) {
+                $(<$module::$kind as Kind>::finish(&mut self.$module);)+
+            }
+
+            pub fn records(&self) -> u64 {
+                0 $(+ <$module::$kind as Kind>::records(&self.$module))+
+            }
+
+            pub fn keys_dropped(&self) -> u64 {
+                0 $(+ <$module::$kind as Kind>::keys_dropped(&self.$module))+
+            }
+
+            /// The newest record of the kinds that keep their own range.
+            pub fn newest(&self) -> Option<i64> {
+                [$(<$module::$kind as Kind>::time(&self.$module)),+]
+                    .into_iter()
+                    .flatten()
+                    .filter_map(|t| t.last.as_ref().map(|l| l.0))
+                    .max()
+            }
+
+            /// The state-file form: every kind by name.
+            pub fn to_state(&self) -> AccsState {
+                AccsState {
+                    $($module: Some(self.$module.clone())),+
+                }
+            }
+
+            /// From a state: a kind the state does not hold (written before
+            /// the kind was added) is empty.
+            pub fn from_state(s: AccsState, mode: Mode) -> Accs {
+                Accs {
+                    $($module: s.$module.unwrap_or_else(|| <$module::$kind as Kind>::new(mode))),+
+                }
+            }
+        }
+
+        /// Per-kind parse scratch.
+        #[derive(Debug, Default)]
+        pub struct Scratch {
+            $($module: <$module::$kind as Kind>::Scratch),+
+        }
+
+        /// The accumulators as a state file holds them.
+        #[derive(Serialize, Deserialize)]
+        #[serde(deny_unknown_fields)]
+        pub struct AccsState {
+            $(
+                #[serde(default)]
+                pub $module: Option<<$module::$kind as Kind>::Acc>,
+            )+
+        }
+
+        /// One report section per kind.
+        #[derive(Debug, Clone, Serialize)]
+        pub struct Sections {
+            $(pub $module: <$module::$kind as Kind>::Section),+
+        }
+
+        impl Sections {
+            /// `parse_errors`: damaged lines per kind (by [`LogKind`]
+            /// order) charged to these figures.
+            pub fn of(accs: &Accs, ps: &[f64], parse_errors: &[u64]) -> Sections {
+                Sections {
+                    $($module: <$module::$kind as Kind>::section(
+                        &accs.$module,
+                        ps,
+                        parse_errors[LogKind::$variant.index()],
+                    )),+
+                }
+            }
+
+            /// Every section as renderers draw it, in report order.
+            pub fn views(&self) -> Vec<View> {
+                vec![$(<$module::$kind as Kind>::view(&self.$module)),+]
+            }
+        }
+    };
+}
+
+// The registry: one line per kind, in report order.
+registry! {
+    Latency => latency::Latency,
+    Fallback => fallback::Fallback,
+    Risk => risk::Risk,
+    Shadow => shadow::Shadow,
+}
+
+impl LogKind {
+    /// The kind named on the command line (`latency`, `fallback`, `risk`,
+    /// or a file stem such as `pipeline_latency`).
+    pub fn from_name(name: &str) -> Option<LogKind> {
+        let n = name.trim().to_ascii_lowercase();
+        Self::ALL
+            .iter()
+            .find(|(k, stem)| n == *stem || n == k.name())
+            .map(|(k, _)| *k)
+    }
+
+    /// Position in [`LogKind::ALL`].
+    pub const fn index(self) -> usize {
+        self as usize
+    }
+
+    /// The kind a file name announces: `<stem>*.jsonl`.
+    pub fn from_file_name(file_name: &str) -> Option<LogKind> {
+        if !file_name.ends_with(".jsonl") {
+            return None;
+        }
+        Self::ALL
+            .iter()
+            .find(|(_, stem)| file_name.starts_with(stem))
+            .map(|(k, _)| *k)
+    }
+
+    /// Every kind's name, for messages: `latency, fallback, risk, shadow`.
+    pub fn names() -> String {
+        Self::ALL
+            .iter()
+            .map(|(k, _)| k.name())
+            .collect::<Vec<_>>()
+            .join(", ")
+    }
+}

@@ -1,0 +1,487 @@
+//! `partial_trust_risk*.jsonl`: the partial-trust corridor's decisions.
+//!
+//! Needs `timestamp`. Follows the platform's analyzer: `sampled` counts only
+//! when JSON `true`; `status` is counted as written, except that a missing
+//! one is `unknown` (`rec.get("status", "unknown")`: `""` stays `""`, and
+//! `null` is the analyzer's `None`, written `null` in its JSON); only non-empty
+//! string `reason_code`s are broken down; `latency_ms` counts only when it
+//! is a number (a negative or out-of-range one makes the line damaged);
+//! mismatch flags count only inside a `diff_summary` object and only when
+//! JSON `true`.
+
+use std::collections::BTreeMap;
+
+use serde::{Deserialize, Serialize};
+
+use super::Kind;
+use crate::agg::config::Config;
+use crate::agg::dist::{Dist, Mode};
+use crate::agg::keyed::{count_span, Keyed, MAX_KEYS};
+use crate::agg::time::{Activity, TimeRange};
+use crate::parse::{
+    begin, category, check_duration, key_name, required, timestamp_field, Line, Parser, Skip, Slot,
+    Span, Timestamp, Val,
+};
+use crate::report::figures::{self, counts, round_to, RateFig, Rates};
+use crate::report::view::{thousands, Block, View};
+
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct Diff {
+    pub intent_mismatch: bool,
+    pub decision_type_mismatch: bool,
+    pub action_count_mismatch: bool,
+    pub entity_key_mismatch: bool,
+}
+
+/// A record's `status`, as the analyzer tells them apart.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub enum Status {
+    /// No `status` key: the analyzer's default, `unknown`.
+    Missing,
+    /// `"status": null`: the analyzer's `None`.
+    Null,
+    /// A string, empty or not.
+    Text(Span),
+}
+
+#[derive(Debug, Clone, Copy)]
+pub struct RiskRecord {
+    pub ts: Timestamp,
+    pub sampled: bool,
+    pub status: Status,
+    pub reason_code: Option<Span>,
+    pub latency_ms: Option<f64>,
+    pub diff: Option<Diff>,
+    pub sample_rate: Option<f64>,
+}
+
+pub fn parse(line: &[u8], tpl: &mut crate::parse::Template) -> Result<Line<RiskRecord>, Skip> {
+    let mut p = Parser::with_template(line, tpl);
+    if !begin(&mut p)? {
+        return Ok(Line::Blank);
+    }
+    let mut ts = Slot::Missing;
+    let mut status = Slot::Missing;
+    let mut reason = None;
+    let mut sampled = false;
+    let mut lat: Slot<f64> = Slot::Missing;
+    let mut diff = None;
+    let mut rate = None;
+    let classify = |k: Span, line: &[u8]| field(&key_name(k, line));
+    let mut key = p.first_field(classify)?;
+    while let Some((_, f)) = key {
+        match f {
+            1 /* timestamp */ => ts = timestamp_field(line, p.value()?),
+            2 /* status */ => status = category(p.value()?),
+            3 /* reason_code */ => {
+                reason = match p.value()? {
+                    Val::Str(s) if !s.is_empty() => Some(s),
+                    _ => None,
+                }
+            }
+            4 /* sampled */ => sampled = p.value()? == Val::Bool(true),
+            5 /* sample_rate */ => {
+                rate = match p.value()? {
+                    Val::Num(x) if x.is_finite() => Some(x),
+                    _ => None,
+                }
+            }
+            6 /* latency_ms */ => {
+                lat = match p.value()? {
+                    Val::Num(x) => match check_duration(x) {
+                        Ok(x) => Slot::Val(x),
+                        Err(e) => Slot::Bad(e),
+                    },
+                    _ => Slot::Missing,
+                }
+            }
+            7 /* diff_summary */ => {
+                let mut d = Diff::default();
+                let is_obj = p.object(|p, flag| {
+                    let t = p.value()? == Val::Bool(true);
+                    let slot = match flag.raw(line) {
+                        b"intent_mismatch" => &mut d.intent_mismatch,
+                        b"decision_type_mismatch" => &mut d.decision_type_mismatch,
+                        b"action_count_mismatch" => &mut d.action_count_mismatch,
+                        b"entity_key_mismatch" => &mut d.entity_key_mismatch,
+                        _ => return Ok(()),
+                    };
+                    *slot = t;
+                    Ok(())
+                })?;
+                diff = is_obj.then_some(d);
+            }
+            _ => p.skip_value()?,
+        }
+        key = p.next_field(classify)?;
+    }
+    p.finish()?;
+    Ok(Line::Record(RiskRecord {
+        ts: required(ts)?,
+        sampled,
+        // Only the timestamp is the core: a status that is not a string or
+        // null is voided (`unknown`).
+        status: match status {
+            Slot::Missing | Slot::Bad(_) => Status::Missing,
+            Slot::Null => Status::Null,
+            Slot::Val(s) => Status::Text(s),
+        },
+        reason_code: reason,
+        // A latency_ms that is negative, too large or non-finite is voided:
+        // the record counts, without a latency.
+        latency_ms: crate::parse::void(lat),
+        diff,
+        sample_rate: rate,
+    }))
+}
+
+/// Which field a top-level key names (0 = none we read).
+#[inline(always)]
+fn field(name: &[u8]) -> u8 {
+    if crate::parse::bytes_eq(name, b"timestamp") {
+        1
+    } else if crate::parse::bytes_eq(name, b"status") {
+        2
+    } else if crate::parse::bytes_eq(name, b"reason_code") {
+        3
+    } else if crate::parse::bytes_eq(name, b"sampled") {
+        4
+    } else if crate::parse::bytes_eq(name, b"sample_rate") {
+        5
+    } else if crate::parse::bytes_eq(name, b"latency_ms") {
+        6
+    } else if crate::parse::bytes_eq(name, b"diff_summary") {
+        7
+    } else {
+        0
+    }
+}
+
+// ---- accumulator ----
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RiskAcc {
+    pub total: u64,
+    pub sampled: u64,
+    pub status: Keyed<u64>,
+    pub reason_codes: Keyed<u64>,
+    pub with_diff: u64,
+    pub intent_mismatch: u64,
+    pub decision_type_mismatch: u64,
+    pub action_count_mismatch: u64,
+    pub entity_key_mismatch: u64,
+    pub latency: Dist,
+    /// Configured sample rates seen (as text, e.g. `0.01`).
+    pub sample_rates: Keyed<u64>,
+    /// When records were written, for the silence alarm.
+    pub activity: Activity,
+    /// The earliest and latest risk record (the summary's `time_range`
+    /// covers the latency and fallback logs only, as the platform's script
+    /// did).
+    pub time: TimeRange,
+}
+
+impl RiskAcc {
+    pub fn new(mode: Mode) -> RiskAcc {
+        RiskAcc {
+            total: 0,
+            sampled: 0,
+            status: Keyed::new(MAX_KEYS),
+            reason_codes: Keyed::new(MAX_KEYS),
+            with_diff: 0,
+            intent_mismatch: 0,
+            decision_type_mismatch: 0,
+            action_count_mismatch: 0,
+            entity_key_mismatch: 0,
+            latency: Dist::new(mode),
+            sample_rates: Keyed::new(64),
+            activity: Activity::default(),
+            time: TimeRange::default(),
+        }
+    }
+
+    pub fn merge(&mut self, s: &RiskAcc) {
+        self.total += s.total;
+        self.sampled += s.sampled;
+        self.status.merge(&s.status);
+        self.reason_codes.merge(&s.reason_codes);
+        self.with_diff += s.with_diff;
+        self.intent_mismatch += s.intent_mismatch;
+        self.decision_type_mismatch += s.decision_type_mismatch;
+        self.action_count_mismatch += s.action_count_mismatch;
+        self.entity_key_mismatch += s.entity_key_mismatch;
+        self.latency.merge(&s.latency);
+        self.sample_rates.merge(&s.sample_rates);
+        self.activity.merge(&s.activity);
+        self.time.merge(&s.time);
+    }
+}
+
+/// The last parsed record, and the `sample_rate` values already formatted
+/// (bit pattern -> text): a log holds a handful of configured rates, so
+/// formatting an f64 on every record is wasted work.
+#[derive(Debug, Default)]
+pub struct Scratch {
+    tpl: crate::parse::Template,
+    rec: Option<RiskRecord>,
+    rate_text: Vec<(u64, String)>,
+}
+
+// ---- report section ----
+
+/// The risk log's rates, as the analyzer defined them.
+pub fn rates(r: &RiskAcc) -> Rates {
+    let status = |k: &str| r.status.get(k).copied().unwrap_or(0);
+    let accepted = status("accepted_llm");
+    Rates(vec![
+        (
+            "acceptance_rate",
+            RateFig::new(accepted, accepted + status("fallback_deterministic")),
+        ),
+        ("error_rate", RateFig::new(status("error"), r.total)),
+        (
+            "intent_mismatch_rate",
+            RateFig::new(r.intent_mismatch, r.with_diff),
+        ),
+        (
+            "entity_key_mismatch_rate",
+            RateFig::new(r.entity_key_mismatch, r.with_diff),
+        ),
+        (
+            "decision_type_mismatch_rate",
+            RateFig::new(r.decision_type_mismatch, r.with_diff),
+        ),
+        (
+            "action_count_mismatch_rate",
+            RateFig::new(r.action_count_mismatch, r.with_diff),
+        ),
+    ])
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct RiskSection {
+    pub total_records: u64,
+    pub sampled_records: u64,
+    pub status_breakdown: BTreeMap<String, u64>,
+    pub reason_code_breakdown: BTreeMap<String, u64>,
+    /// accepted_llm / (accepted_llm + fallback_deterministic).
+    pub acceptance_rate: f64,
+    pub acceptance_denominator: u64,
+    /// Share of records with a `diff_summary` object whose flag is true.
+    pub intent_mismatch_rate: f64,
+    pub entity_key_mismatch_rate: f64,
+    pub decision_type_mismatch_rate: f64,
+    pub action_count_mismatch_rate: f64,
+    pub diff_records: u64,
+    /// status `error` / total_records.
+    pub error_rate: f64,
+    pub latency_p50: f64,
+    pub latency_p95: f64,
+    pub latency_p99: f64,
+    pub latency_count: u64,
+    /// Damaged lines in risk logs (the analyzer's name for them).
+    pub parse_errors: u64,
+    /// Configured `sample_rate` values seen -> records.
+    pub sample_rates: BTreeMap<String, u64>,
+    /// Every rate unrounded, with counts and Wilson intervals.
+    pub rates: Rates,
+    /// The earliest and latest risk record.
+    pub time_range: figures::TimeRange,
+}
+
+// ---- the kind ----
+
+pub struct Risk;
+
+impl Kind for Risk {
+    const NAME: &'static str = "risk";
+    const STEM: &'static str = "partial_trust_risk";
+    const IN_TIME_RANGE: bool = false;
+    type Scratch = Scratch;
+    type Acc = RiskAcc;
+    type Section = RiskSection;
+
+    fn new(mode: Mode) -> RiskAcc {
+        RiskAcc::new(mode)
+    }
+
+    fn merge(acc: &mut RiskAcc, o: &RiskAcc) {
+        acc.merge(o)
+    }
+
+    fn finish(acc: &mut RiskAcc) {
+        acc.latency.finish();
+    }
+
+    #[inline(always)]
+    fn parse(s: &mut Scratch, line: &[u8]) -> Result<Option<Timestamp>, Skip> {
+        match parse(line, &mut s.tpl)? {
+            Line::Blank => Ok(None),
+            Line::Record(r) => {
+                s.rec = Some(r);
+                Ok(Some(r.ts))
+            }
+        }
+    }
+
+    #[inline(always)]
+    fn add(k: &mut RiskAcc, s: &mut Scratch, ts: &Timestamp, line: &[u8], cfg: &Config) {
+        let Some(r) = s.rec.take() else { return };
+        k.time.see(ts, line);
+        k.total += 1;
+        k.sampled += r.sampled as u64;
+        if cfg.activity {
+            k.activity.see(ts.micros);
+        }
+        // The analyzer's `rec.get("status", "unknown")`.
+        match r.status {
+            Status::Text(st) => count_span(&mut k.status, st, line),
+            Status::Null => k.status.count("null", 1),
+            Status::Missing => k.status.count("unknown", 1),
+        }
+        if let Some(rc) = r.reason_code {
+            count_span(&mut k.reason_codes, rc, line);
+        }
+        if let Some(d) = r.diff {
+            k.with_diff += 1;
+            k.intent_mismatch += d.intent_mismatch as u64;
+            k.decision_type_mismatch += d.decision_type_mismatch as u64;
+            k.action_count_mismatch += d.action_count_mismatch as u64;
+            k.entity_key_mismatch += d.entity_key_mismatch as u64;
+        }
+        if let Some(ms) = r.latency_ms {
+            k.latency.record(ms);
+        }
+        if let Some(rate) = r.sample_rate {
+            let bits = rate.to_bits();
+            match s.rate_text.iter().find(|(b, _)| *b == bits) {
+                Some((_, text)) => k.sample_rates.count(text, 1),
+                None => {
+                    let text = format!("{rate}");
+                    k.sample_rates.count(&text, 1);
+                    if s.rate_text.len() < 16 {
+                        s.rate_text.push((bits, text));
+                    }
+                }
+            }
+        }
+    }
+
+    fn records(acc: &RiskAcc) -> u64 {
+        acc.total
+    }
+
+    fn keys_dropped(r: &RiskAcc) -> u64 {
+        [&r.status, &r.reason_codes, &r.sample_rates]
+            .iter()
+            .map(|k| k.overflow)
+            .sum()
+    }
+
+    fn time(acc: &RiskAcc) -> Option<&TimeRange> {
+        Some(&acc.time)
+    }
+
+    fn section(r: &RiskAcc, _ps: &[f64], parse_errors: u64) -> RiskSection {
+        let rates = rates(r);
+        // The top-level rates: the same figures, rounded to 4 decimals as
+        // the analyzer's consumers read them.
+        let rounded = |name: &str| rates.get(name).map_or(0.0, |x| round_to(x.value, 4));
+        RiskSection {
+            total_records: r.total,
+            sampled_records: r.sampled,
+            status_breakdown: counts(&r.status),
+            reason_code_breakdown: counts(&r.reason_codes),
+            acceptance_rate: rounded("acceptance_rate"),
+            acceptance_denominator: rates.get("acceptance_rate").map_or(0, |x| x.denominator),
+            intent_mismatch_rate: rounded("intent_mismatch_rate"),
+            entity_key_mismatch_rate: rounded("entity_key_mismatch_rate"),
+            decision_type_mismatch_rate: rounded("decision_type_mismatch_rate"),
+            action_count_mismatch_rate: rounded("action_count_mismatch_rate"),
+            diff_records: r.with_diff,
+            error_rate: rounded("error_rate"),
+            latency_p50: round_to(r.latency.lower_rank(50.0), 3),
+            latency_p95: round_to(r.latency.lower_rank(95.0), 3),
+            latency_p99: round_to(r.latency.lower_rank(99.0), 3),
+            latency_count: r.latency.n,
+            parse_errors,
+            sample_rates: counts(&r.sample_rates),
+            rates,
+            time_range: figures::TimeRange::of(&r.time),
+        }
+    }
+
+    fn view(k: &RiskSection) -> View {
+        View {
+            key: "risk",
+            title: format!(
+                "Partial-trust risk ({} records, {} sampled)",
+                thousands(k.total_records),
+                thousands(k.sampled_records)
+            ),
+            records: k.total_records,
+            counts: vec![(
+                "sampled_records",
+                "Risk records with sampled: true.",
+                k.sampled_records,
+            )],
+            blocks: vec![
+                Block::RateRows(k.rates.0.clone()),
+                Block::Dist {
+                    name: "latency_ms",
+                    points: vec![
+                        ("p50".into(), k.latency_p50),
+                        ("p95".into(), k.latency_p95),
+                        ("p99".into(), k.latency_p99),
+                    ],
+                    count: k.latency_count,
+                },
+                Block::Breakdown {
+                    title: "status",
+                    series: Some(("status_records", "status")),
+                    counts: k.status_breakdown.clone(),
+                },
+                Block::Breakdown {
+                    title: "reasons",
+                    series: None,
+                    counts: k.reason_code_breakdown.clone(),
+                },
+            ],
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn analyzer_rules() {
+        let l = br#"{"timestamp": "2026-02-10T12:00:00+00:00", "trace_id": "t", "corridor_intent": "add_shopping_item", "sample_rate": 0.01, "sampled": true, "status": "accepted_llm", "reason_code": "", "latency_ms": 120, "model_meta": {"provider": "x", "nested": [1, {"a": null}]}, "baseline_summary": null, "llm_summary": {"intent": "add_shopping_item"}, "diff_summary": {"intent_mismatch": true, "entity_key_mismatch": "yes"}}"#;
+        let Line::Record(r) = parse(l, &mut Default::default()).unwrap() else {
+            panic!()
+        };
+        assert!(r.sampled);
+        assert!(matches!(r.status, Status::Text(s) if s.text(l) == "accepted_llm"));
+        assert!(
+            r.reason_code.is_none(),
+            "empty reason codes are not counted"
+        );
+        assert_eq!(r.latency_ms, Some(120.0));
+        assert_eq!(r.sample_rate, Some(0.01));
+        assert_eq!(
+            r.diff,
+            Some(Diff {
+                intent_mismatch: true,
+                ..Diff::default()
+            })
+        );
+        let l = br#"{"timestamp": "2026-02-10T12:00:00+00:00", "latency_ms": "slow", "diff_summary": null}"#;
+        let Line::Record(r) = parse(l, &mut Default::default()).unwrap() else {
+            panic!()
+        };
+        assert_eq!(r.latency_ms, None);
+        assert_eq!(r.diff, None);
+    }
+}

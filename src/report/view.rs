@@ -1,0 +1,123 @@
+//! A kind-independent view of one report section: the blocks every
+//! renderer knows how to draw (distributions side by side, counts with
+//! shares, rates with their denominators, breakdowns, cross tables).
+//! Each log kind builds its section's view (see `crate::kinds`); the
+//! renderers draw views without knowing which kind made them, so a new
+//! kind shows in every format without a renderer edit.
+//!
+//! Only categorical keys the report aggregates by appear here, never a
+//! free-text field (the same rule as the report itself).
+
+use std::collections::BTreeMap;
+
+use super::figures::{RateFig, Stats};
+
+/// One section, as every renderer draws it.
+#[derive(Debug, Clone)]
+pub struct View {
+    /// The section's key in the JSON report (`latency`, `risk`, ...), and
+    /// the prefix of its Prometheus series.
+    pub key: &'static str,
+    /// The heading: `Latency (ms)`, `Fallback (394 records)`.
+    pub title: String,
+    /// Records the section counts (in the window, when there is one).
+    pub records: u64,
+    /// Counts besides `records`, exported as `<key>_<name>` series.
+    pub counts: Vec<(&'static str, &'static str, u64)>,
+    pub blocks: Vec<Block>,
+}
+
+/// A row of a [`Block::Grid`]: one distribution per column.
+#[derive(Debug, Clone)]
+pub struct GridRow {
+    /// `total_ms`, or a step's name.
+    pub name: String,
+    /// The Prometheus series (`total_ms`, `step_ms`) and, for a row of an
+    /// open map, the label naming it (`step`).
+    pub series: &'static str,
+    pub label: Option<&'static str>,
+    /// `None` where the column has no such distribution.
+    pub cells: Vec<Option<Stats>>,
+    /// Show the mean and max besides the percentiles.
+    pub detail: bool,
+}
+
+#[derive(Debug, Clone)]
+pub enum Block {
+    /// Distributions of several groups side by side, with each group's
+    /// record count.
+    Grid {
+        /// The label of the column names (`group`).
+        label: &'static str,
+        columns: Vec<String>,
+        records: Vec<u64>,
+        rows: Vec<GridRow>,
+    },
+    /// One distribution on one line: `llm_latency_ms  p50 .. (n=155)`;
+    /// drawn only when it holds values.
+    Dist {
+        /// The JSON key and Prometheus series (`llm_latency_ms`).
+        name: &'static str,
+        /// `(label, value)`: the percentiles as the section states them.
+        points: Vec<(String, f64)>,
+        count: u64,
+    },
+    /// Counts of a categorical field with their share of `total`, largest
+    /// first.
+    Shares {
+        /// The field (`outcome`): column heading and Prometheus label.
+        label: &'static str,
+        /// The Prometheus series (`outcome_records`).
+        series: &'static str,
+        counts: BTreeMap<String, u64>,
+        total: u64,
+    },
+    /// Rates on one line: `fallback rate 12.94%   error rate 3.55%`.
+    RateLine(Vec<(&'static str, RateFig)>),
+    /// Rates one per row with their denominators: `error rate 1.52% of 394`.
+    RateRows(Vec<(&'static str, RateFig)>),
+    /// `reasons: a 3 · b 1`, largest first; drawn only when not empty.
+    Breakdown {
+        title: &'static str,
+        /// Exported as `<key>_<series>{<label>=...}` when set.
+        series: Option<(&'static str, &'static str)>,
+        counts: BTreeMap<String, u64>,
+    },
+    /// A two-way table of counts (`by intent` x outcome).
+    Cross {
+        title: &'static str,
+        cells: BTreeMap<String, BTreeMap<String, u64>>,
+    },
+}
+
+impl View {
+    /// Every rate of the section, in the order drawn.
+    pub fn rates(&self) -> Vec<(&'static str, RateFig)> {
+        self.blocks
+            .iter()
+            .flat_map(|b| match b {
+                Block::RateLine(r) | Block::RateRows(r) => r.clone(),
+                _ => Vec::new(),
+            })
+            .collect()
+    }
+
+    /// The section's title for plain headings: `Fallback` from `Fallback
+    /// (394 records)`.
+    pub fn name(&self) -> &str {
+        self.title.split(" (").next().unwrap_or(&self.title)
+    }
+}
+
+/// 1234567 -> "1,234,567".
+pub fn thousands(n: u64) -> String {
+    let s = n.to_string();
+    let mut out = String::new();
+    for (i, c) in s.chars().enumerate() {
+        if i > 0 && (s.len() - i).is_multiple_of(3) {
+            out.push(',');
+        }
+        out.push(c);
+    }
+    out
+}
