@@ -119,14 +119,22 @@ fn num(out: &mut String, x: f64) {
 
 const ENTITY_KEYS: &[&[&str]] = &[&[], &["item"], &["item", "list_id"], &["date", "title"]];
 
+/// The golden dataset's expected intent and entity keys for command
+/// `cmd-wp000-NNN`.
+fn golden_entry(n: u64) -> (&'static str, &'static [&'static str]) {
+    let h = n.wrapping_mul(0x9e37_79b9_7f4a_7c15) >> 32;
+    (
+        INTENTS[(h % INTENTS.len() as u64) as usize],
+        ENTITY_KEYS[((h / 7) % ENTITY_KEYS.len() as u64) as usize],
+    )
+}
+
 /// A golden dataset for the shadow log's command ids `cmd-wp000-NNN`:
 /// expected intents and entity keys, with free text besides.
-fn golden(seed: u64) -> String {
-    let mut r = Rng(seed.wrapping_mul(1000).wrapping_add(99));
+fn golden() -> String {
     let mut out = String::from("[\n");
     for n in 0..200u64 {
-        let intent = r.pick(INTENTS);
-        let keys = ENTITY_KEYS[r.below(ENTITY_KEYS.len() as u64) as usize];
+        let (intent, keys) = golden_entry(n);
         let keys: Vec<String> = keys.iter().rev().map(|k| format!("\"{k}\"")).collect();
         let _ = writeln!(
             out,
@@ -320,7 +328,14 @@ impl Gen {
 
     fn shadow(&mut self, out: &mut String, i: u64, t: i64) {
         let r = &mut self.rng;
-        let intent = r.pick(INTENTS);
+        // A third of the commands are in the golden dataset: their
+        // intent is the expected one, and the router mostly finds the
+        // expected entities.
+        let golden = i.is_multiple_of(3).then(|| golden_entry((i / 3) % 200));
+        let intent = match golden {
+            Some((intent, _)) => intent,
+            None => r.pick(INTENTS),
+        };
         let x = r.unit();
         let status = if x < 0.84 {
             "ok"
@@ -380,7 +395,10 @@ impl Gen {
         }
         let _ = write!(out, ", \"baseline_intent\": \"{intent}\"");
         if status == "ok" {
-            let keys = ENTITY_KEYS[(r.below(ENTITY_KEYS.len() as u64)) as usize];
+            let keys = match golden {
+                Some((_, keys)) if r.chance(0.8) => keys,
+                _ => ENTITY_KEYS[(r.below(ENTITY_KEYS.len() as u64)) as usize],
+            };
             out.push_str(", \"entities_summary\": {\"keys\": [");
             for (j, k) in keys.iter().enumerate() {
                 let _ = write!(out, "{}\"{k}\"", if j > 0 { ", " } else { "" });
@@ -499,7 +517,7 @@ fn main() {
     if shadow {
         names.push("shadow_router.jsonl");
         let path = out_dir.join("shadow_golden.json");
-        std::fs::write(&path, golden(seed))
+        std::fs::write(&path, golden())
             .unwrap_or_else(|e| die(&format!("{}: {e}", path.display())));
     }
     for (k, name) in names.iter().enumerate() {

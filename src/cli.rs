@@ -23,7 +23,7 @@ pub struct Cli {
 
 #[derive(Debug, Subcommand)]
 pub enum Command {
-    /// Summarize latency, fallback and risk logs in one pass.
+    /// Summarize latency, fallback, risk and shadow-router logs in one pass.
     ///
     /// Example: aggmetrics summarize logs/ --format json -o summary.json
     Summarize(SummarizeArgs),
@@ -39,6 +39,14 @@ pub enum Command {
     ///
     /// Example: aggmetrics compare monday.json tuesday.json
     Compare(CompareArgs),
+
+    /// The shadow router's log: the platform analyzer's figures (intent
+    /// match and entity hit rates against a golden dataset, latency,
+    /// errors) with counts and 95% Wilson intervals, and the agreement
+    /// with the deterministic router.
+    ///
+    /// Example: aggmetrics shadow logs/ --golden golden.json --exact
+    Shadow(ShadowArgs),
 
     /// Add up state files (from summarize --state-out) into the report of
     /// all their logs at once: weekly from daily states, fleet-wide from
@@ -92,12 +100,13 @@ pub struct OutputOpts {
     pub output: Option<PathBuf>,
 }
 
-/// How latencies are kept (summarize, risk).
+/// How latencies are kept (summarize, risk, shadow).
 #[derive(Debug, Args)]
 pub struct PrecisionOpts {
     /// Keep every value and reproduce the platform scripts' numbers to the
     /// last digit (summarize: linear interpolation, 3 decimals, rates 4;
-    /// risk: the analyzer's lower nearest rank, sorted[int((n-1)*q)]).
+    /// risk and shadow: the analyzers' lower nearest rank,
+    /// sorted[int((n-1)*q)]).
     /// Memory grows with the input.
     ///
     /// Example: aggmetrics summarize logs/ --exact --format json
@@ -145,7 +154,7 @@ pub struct SummaryOpts {
     pub state_out: Option<PathBuf>,
 }
 
-/// `--strict` (summarize, risk, merge).
+/// `--strict` (summarize, risk, shadow, merge).
 #[derive(Debug, Args)]
 pub struct StrictOpts {
     /// Exit with code 1 if the figures hold less than the logs: a line was
@@ -342,6 +351,45 @@ pub struct RiskArgs {
     pub read: ReadOpts,
 }
 
+#[derive(Debug, Args)]
+pub struct ShadowArgs {
+    #[command(flatten)]
+    pub out: OutputOpts,
+
+    #[command(flatten)]
+    pub precision: PrecisionOpts,
+
+    #[command(flatten)]
+    pub strict: StrictOpts,
+
+    /// Folders or files to read. In a folder, shadow_router*.jsonl; files
+    /// named here are read as shadow logs whatever their name.
+    ///
+    /// Example: aggmetrics shadow logs/ old/shadow_router-0217.jsonl
+    #[arg(value_name = "PATH", default_value = "logs")]
+    pub paths: Vec<PathBuf>,
+
+    /// The golden dataset: a JSON array of {"command_id", "expected_intent",
+    /// "expected_entity_keys", ...}. Records whose command_id is in it are
+    /// matched; intent_match_rate and entity_hit_rate are over them.
+    ///
+    /// Example: --golden datasets/golden_commands.json
+    #[arg(long, value_name = "FILE")]
+    pub golden: Option<PathBuf>,
+
+    /// Output format: table, json, prometheus, csv or markdown.
+    ///
+    /// Example: --format json
+    #[arg(long, short = 'f', value_enum, default_value_t = Format::Table)]
+    pub format: Format,
+
+    #[command(flatten)]
+    pub window: WindowOpts,
+
+    #[command(flatten)]
+    pub read: ReadOpts,
+}
+
 #[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
 pub enum RiskBy {
     Day,
@@ -394,7 +442,8 @@ pub struct SummarizeArgs {
 
     /// Folders or files to read; `-` reads standard input (with --kind).
     /// In a folder, files are recognised by name: pipeline_latency*.jsonl,
-    /// fallback_metrics*.jsonl, partial_trust_risk*.jsonl.
+    /// fallback_metrics*.jsonl, partial_trust_risk*.jsonl,
+    /// shadow_router*.jsonl.
     ///
     /// Example: aggmetrics summarize logs/ archive/pipeline_latency-old.jsonl
     #[arg(value_name = "PATH", default_value = "logs")]
@@ -407,7 +456,8 @@ pub struct SummarizeArgs {
     pub format: Format,
 
     /// The log kind of files whose names do not say it, and of `-`:
-    /// latency, fallback or risk. With a folder, reads only that kind.
+    /// latency, fallback, risk or shadow. With a folder, reads only that
+    /// kind.
     ///
     /// Example: cat today.jsonl | aggmetrics summarize - --kind latency
     #[arg(long, value_name = "KIND", value_parser = parse_kind)]
@@ -439,6 +489,10 @@ fn parse_cond(s: &str) -> Result<crate::check::expr::Cond, String> {
 }
 
 fn parse_kind(s: &str) -> Result<crate::kinds::LogKind, String> {
-    crate::kinds::LogKind::from_name(s)
-        .ok_or_else(|| format!("unknown kind '{s}': use latency, fallback or risk"))
+    crate::kinds::LogKind::from_name(s).ok_or_else(|| {
+        format!(
+            "unknown kind '{s}': use one of {}",
+            crate::kinds::LogKind::names()
+        )
+    })
 }

@@ -26,6 +26,7 @@ fn main() -> ExitCode {
     let result = match &cli.command {
         Command::Summarize(a) => cmd::summarize::run(a),
         Command::Risk(a) => cmd::risk::run(a),
+        Command::Shadow(a) => cmd::shadow::run(a),
         Command::Compare(a) => cmd::compare::run(a),
         Command::Merge(a) => cmd::merge::run(a),
     };

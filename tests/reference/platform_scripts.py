@@ -7,7 +7,9 @@ as the reference that `aggmetrics summarize --exact` must match to the digit.
 Latency report: reads pipeline_latency.jsonl and fallback_metrics.jsonl whole;
 percentiles by linear interpolation between closest ranks, rounded to 3
 decimals; rates rounded to 4. Risk analyzer: partial_trust_risk.jsonl,
-lower nearest-rank latency percentiles, malformed lines counted. Like the
+lower nearest-rank latency percentiles, malformed lines counted.
+Shadow-router analyzer: shadow_router.jsonl joined with shadow_golden.json
+(when present), int()-truncated lower-rank latency percentiles. Like the
 originals it loads everything into memory; unlike the latency report it
 skips lines that are not JSON objects (the original died on them), so the
 fixtures it runs on hold no damaged lines.
@@ -121,9 +123,64 @@ def risk_report(d):
     }
 
 
+def shadow_report(d):
+    """The shadow-router analyzer (`--shadow-log PATH --golden-dataset FILE`)."""
+    path = os.path.join(d, 'shadow_router.jsonl')
+    golden_path = os.path.join(d, 'shadow_golden.json')
+    golden = {}
+    if os.path.exists(golden_path):
+        with open(golden_path, encoding='utf-8') as fh:
+            golden = {e['command_id']: e for e in json.load(fh)}
+    records, parse_errors = [], 0
+    if os.path.exists(path):
+        with open(path, encoding='utf-8') as fh:
+            for line in fh:
+                line = line.strip()
+                if not line:
+                    continue
+                try:
+                    r = json.loads(line)
+                except ValueError:
+                    parse_errors += 1
+                    continue
+                if not isinstance(r, dict):
+                    parse_errors += 1
+                    continue
+                records.append(r)
+    lat = sorted(int(r['latency_ms']) for r in records
+                 if isinstance(r.get('latency_ms'), (int, float)) and not isinstance(r.get('latency_ms'), bool))
+    q = lambda x: lat[int((len(lat) - 1) * x)] if lat else None
+    errors = {}
+    for r in records:
+        e = r.get('error_type')
+        if isinstance(e, str) and e:
+            errors[e] = errors.get(e, 0) + 1
+
+    def keys(r):
+        es = r.get('entities_summary')
+        return sorted(es.get('keys') or []) if isinstance(es, dict) else []
+
+    matched = [r for r in records if r.get('command_id') in golden]
+    intent = sum(1 for r in matched
+                 if r.get('suggested_intent') == golden[r['command_id']].get('expected_intent'))
+    hits = sum(1 for r in matched
+               if keys(r) == sorted(golden[r['command_id']].get('expected_entity_keys') or []))
+    return {
+        'total_records': len(records),
+        'matched_records': len(matched),
+        'intent_match_rate': intent / len(matched) if matched else None,
+        'entity_hit_rate': hits / len(matched) if matched else None,
+        'latency_p50': q(0.5),
+        'latency_p95': q(0.95),
+        'error_breakdown': errors,
+        'parse_errors': parse_errors,
+    }
+
+
 if __name__ == '__main__':
     d = sys.argv[1]
     out = latency_report(d)
     out['risk'] = risk_report(d)
+    out['shadow'] = shadow_report(d)
     json.dump(out, sys.stdout, indent=2, sort_keys=True, ensure_ascii=False)
     sys.stdout.write('\n')
