@@ -44,7 +44,7 @@ pub fn lines(input: &[u8]) {
     }
     let (a, b) = (input[0], input[1]);
     let data = &input[2..];
-    let kind = [LogKind::Latency, LogKind::Fallback, LogKind::Risk][(a % 3) as usize];
+    let kind = LogKind::ALL[a as usize % LogKind::ALL.len()].0;
     let mode = if a & 4 == 0 {
         Mode::Hdr { sigfig: 3 }
     } else {

@@ -64,8 +64,9 @@ fn progress_bar(sources: &[crate::input::Source], quiet: bool) -> indicatif::Pro
 fn no_logs_warning(paths: &[std::path::PathBuf], near: &[std::path::PathBuf]) {
     let p: Vec<String> = paths.iter().map(|p| p.display().to_string()).collect();
     let mut msg = format!(
-        "no log files found in {} (recognised names: pipeline_latency*.jsonl, fallback_metrics*.jsonl, partial_trust_risk*.jsonl, with rotation suffixes); the report is empty and --strict exits 1",
-        p.join(", ")
+        "no log files found in {} (recognised names: {}, with rotation suffixes); the report is empty and --strict exits 1",
+        p.join(", "),
+        crate::kinds::LogKind::file_patterns()
     );
     if !near.is_empty() {
         let names: Vec<String> = near
@@ -85,7 +86,6 @@ fn no_logs_warning(paths: &[std::path::PathBuf], near: &[std::path::PathBuf]) {
 /// Inputs read as a kind their records do not look like: every line
 /// damaged, or no record carrying the field that defines the kind.
 fn kind_looks_wrong(result: &ReadResult) {
-    use crate::kinds::LogKind;
     for i in &result.inputs {
         if i.records == 0 && i.skipped > 0 {
             eprintln!(
@@ -96,21 +96,11 @@ fn kind_looks_wrong(result: &ReadResult) {
             );
         }
     }
-    let m = &result.acc.total;
-    let read = |k: LogKind| result.inputs.iter().any(|i| i.kind == k);
-    let all_unknown =
-        |k: &crate::agg::Keyed<u64>, n: u64| n > 0 && k.get("unknown").copied() == Some(n);
-    if read(LogKind::Fallback) && all_unknown(&m.kinds.fallback.outcomes, m.kinds.fallback.count) {
-        eprintln!(
-            "aggmetrics: warning: none of the {} fallback records has an llm_outcome: is this a fallback log (--kind fallback)?",
-            m.kinds.fallback.count
-        );
-    }
-    if read(LogKind::Risk) && all_unknown(&m.kinds.risk.status, m.kinds.risk.total) {
-        eprintln!(
-            "aggmetrics: warning: none of the {} risk records has a status: is this a partial-trust risk log (--kind risk)?",
-            m.kinds.risk.total
-        );
+    for (kind, why) in result.acc.total.kinds.looks_wrong() {
+        // Only for kinds read (a kind's records come only from its inputs).
+        if result.inputs.iter().any(|i| i.kind == kind) {
+            eprintln!("aggmetrics: warning: {why}");
+        }
     }
 }
 

@@ -57,10 +57,9 @@ pub struct Found {
 /// A name that looks meant for a log but is not recognised.
 fn near_miss(name: &str) -> bool {
     let lower = name.to_ascii_lowercase();
-    let stems = ["pipeline_latency", "fallback_metrics", "partial_trust_risk"];
-    stems
+    LogKind::ALL
         .iter()
-        .any(|s| lower.contains(s) || lower.contains(&s.replace('_', "-")))
+        .any(|(_, s)| lower.contains(s) || lower.contains(&s.replace('_', "-")))
         || [".jsonl", ".json", ".ndjson", ".log"]
             .iter()
             .any(|e| compression_of(&lower).0.ends_with(e))

@@ -249,6 +249,15 @@ impl Kind for Fallback {
             .sum()
     }
 
+    fn looks_wrong(f: &FallbackAcc) -> Option<String> {
+        (f.count > 0 && f.outcomes.get("unknown").copied() == Some(f.count)).then(|| {
+            format!(
+                "none of the {} fallback records has an llm_outcome: is this a fallback log (--kind fallback)?",
+                f.count
+            )
+        })
+    }
+
     fn section(f: &FallbackAcc, ps: &[f64], _parse_errors: u64) -> FallbackSection {
         let rates = Rates(
             [
@@ -317,6 +326,7 @@ impl Kind for Fallback {
                     cells: f.components.clone(),
                 },
             ],
+            trend: vec![("error", "error_rate"), ("fallback", "fallback_rate")],
         }
     }
 }

@@ -293,6 +293,7 @@ impl Kind for Latency {
                 records: groups.iter().map(|g| g.count).collect(),
                 rows,
             }],
+            trend: Vec::new(),
         }
     }
 }

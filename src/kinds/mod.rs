@@ -63,6 +63,12 @@ pub trait Kind: 'static {
     fn time(_acc: &Self::Acc) -> Option<&TimeRange> {
         None
     }
+    /// Why records read as this kind may not be of it (no record carries
+    /// the field that defines the kind), for a warning; `None` when they
+    /// look right.
+    fn looks_wrong(_acc: &Self::Acc) -> Option<String> {
+        None
+    }
     /// The section of the report. `parse_errors`: damaged lines of this
     /// kind charged to these figures.
     fn section(acc: &Self::Acc, ps: &[f64], parse_errors: u64) -> Self::Section;
@@ -173,6 +179,18 @@ macro_rules! registry {
                     .max()
             }
 
+            /// Warnings for kinds whose records do not look like the kind
+            /// (see [`Kind::looks_wrong`]), with the kind.
+            pub fn looks_wrong(&self) -> Vec<(LogKind, String)> {
+                let mut out = Vec::new();
+                $(
+                    if let Some(w) = <$module::$kind as Kind>::looks_wrong(&self.$module) {
+                        out.push((LogKind::$variant, w));
+                    }
+                )+
+                out
+            }
+
             /// The state-file form: every kind by name.
             pub fn to_state(&self) -> AccsState {
                 AccsState {
@@ -265,6 +283,15 @@ impl LogKind {
             .iter()
             .find(|(_, stem)| file_name.starts_with(stem))
             .map(|(k, _)| *k)
+    }
+
+    /// Every kind's file names, for messages: `pipeline_latency*.jsonl, ...`.
+    pub fn file_patterns() -> String {
+        Self::ALL
+            .iter()
+            .map(|(_, stem)| format!("{stem}*.jsonl"))
+            .collect::<Vec<_>>()
+            .join(", ")
     }
 
     /// Every kind's name, for messages: `latency, fallback, risk, shadow`.

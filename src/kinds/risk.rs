@@ -383,6 +383,15 @@ impl Kind for Risk {
         Some(&acc.time)
     }
 
+    fn looks_wrong(r: &RiskAcc) -> Option<String> {
+        (r.total > 0 && r.status.get("unknown").copied() == Some(r.total)).then(|| {
+            format!(
+                "none of the {} risk records has a status: is this a partial-trust risk log (--kind risk)?",
+                r.total
+            )
+        })
+    }
+
     fn section(r: &RiskAcc, _ps: &[f64], parse_errors: u64) -> RiskSection {
         let rates = rates(r);
         // The top-level rates: the same figures, rounded to 4 decimals as
@@ -448,6 +457,7 @@ impl Kind for Risk {
                     counts: k.reason_code_breakdown.clone(),
                 },
             ],
+            trend: vec![("risk error", "error_rate")],
         }
     }
 }

@@ -430,6 +430,15 @@ impl Kind for Shadow {
         Some(&a.time)
     }
 
+    fn looks_wrong(a: &ShadowAcc) -> Option<String> {
+        (a.total > 0 && a.status.get("unknown").copied() == Some(a.total)).then(|| {
+            format!(
+                "none of the {} shadow records has a status: is this a shadow-router log (--kind shadow)?",
+                a.total
+            )
+        })
+    }
+
     fn section(a: &ShadowAcc, ps: &[f64], parse_errors: u64) -> ShadowSection {
         let errors = a.status.get("error").copied().unwrap_or(0);
         let mut rates = vec![
@@ -505,6 +514,7 @@ impl Kind for Shadow {
                     counts: k.error_breakdown.clone(),
                 },
             ],
+            trend: vec![("shadow error", "error_rate")],
         }
     }
 }

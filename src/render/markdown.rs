@@ -160,42 +160,30 @@ impl Render for Markdown {
             }
             Doc::Buckets(b) => {
                 s.push_str("## aggmetrics summary by period\n\n");
-                let rows = super::bucket_rows(b);
+                let (rows, note) = super::bucket_rows(b);
                 if let Some(first) = rows.first() {
                     let opt = |x: Option<f64>, f: &dyn Fn(f64) -> String| {
                         x.map(f).unwrap_or_else(|| "-".into())
                     };
-                    let pcs: Vec<String> = first
-                        .total_ms
-                        .iter()
-                        .map(|(k, _)| format!("{k} ms"))
-                        .collect();
-                    let _ = writeln!(
-                        s,
-                        "| start (UTC) | records | {} | error | fallback | risk error | skipped |",
-                        pcs.join(" | ")
-                    );
-                    let _ = writeln!(s, "|---|{}", "---:|".repeat(pcs.len() + 5));
+                    let mut head = vec!["start (UTC)".to_string(), "records".to_string()];
+                    head.extend(first.total_ms.iter().map(|(k, _)| format!("{k} ms")));
+                    head.extend(first.rates.iter().map(|(l, _)| l.to_string()));
+                    head.push("skipped".into());
+                    let _ = writeln!(s, "| {} |", head.join(" | "));
+                    let _ = writeln!(s, "|---|{}", "---:|".repeat(head.len() - 1));
+                    let p = |x: f64| format!("{:.2}%", x * 100.0);
                     for r in &rows {
-                        let vals: Vec<String> = r
-                            .total_ms
-                            .iter()
-                            .map(|(_, v)| opt(*v, &|x| format!("{x:.3}")))
-                            .collect();
-                        let p = |x: f64| format!("{:.2}%", x * 100.0);
-                        let _ = writeln!(
-                            s,
-                            "| {} | {} | {} | {} | {} | {} | {} |",
-                            r.start,
-                            r.records,
-                            vals.join(" | "),
-                            opt(r.error_rate, &p),
-                            opt(r.fallback_rate, &p),
-                            opt(r.risk_error_rate, &p),
-                            r.skipped
+                        let mut row = vec![r.start.clone(), r.records.to_string()];
+                        row.extend(
+                            r.total_ms
+                                .iter()
+                                .map(|(_, v)| opt(*v, &|x| format!("{x:.3}"))),
                         );
+                        row.extend(r.rates.iter().map(|(_, v)| opt(*v, &p)));
+                        row.push(r.skipped.to_string());
+                        let _ = writeln!(s, "| {} |", row.join(" | "));
                     }
-                    s.push_str("\nPercentiles: `total_ms` of all latency records. Error and fallback: the fallback log's rates; risk error: the risk log's error rate. Every figure per period: `--format json`.\n\n");
+                    let _ = writeln!(s, "\n{note}. Every figure per period: `--format json`.\n");
                 } else {
                     s.push_str("No records in any period.\n\n");
                 }

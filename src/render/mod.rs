@@ -101,31 +101,46 @@ pub fn renderer(f: Format) -> Box<dyn Render> {
 }
 
 /// One `--by` bucket as a row of the table and Markdown: the few figures
-/// that show where a spike is; the detail is in JSON.
+/// that show where a spike is (each kind's headline distribution and trend
+/// rates, see [`crate::report::View`]); the detail is in JSON.
 pub struct BucketRow {
     /// `2026-02-10 12:00` (to the second when the window starts inside
     /// the bucket).
     pub start: String,
     pub records: u64,
-    /// `total_ms` percentiles of all latency records, as asked
-    /// (`--percentiles`); `None` without records.
+    /// The headline distribution's percentiles, as asked (`--percentiles`);
+    /// `None` without values.
     pub total_ms: Vec<(String, Option<f64>)>,
-    pub error_rate: Option<f64>,
-    pub fallback_rate: Option<f64>,
-    pub risk_error_rate: Option<f64>,
+    /// (column label, rate): `None` over no records.
+    pub rates: Vec<(&'static str, Option<f64>)>,
     pub skipped: u64,
 }
 
-/// The rows of a `--by` report, in time order.
-pub fn bucket_rows(b: &crate::report::BucketReport) -> Vec<BucketRow> {
-    b.buckets
+/// The rows of a `--by` report, in time order, and the note that says
+/// what their columns are.
+pub fn bucket_rows(b: &crate::report::BucketReport) -> (Vec<BucketRow>, String) {
+    // The kinds the run read.
+    let shown = |v: &crate::report::View| b.meta.inputs.iter().any(|i| i.kind.name() == v.key);
+    let mut note = String::new();
+    let rows = b
+        .buckets
         .iter()
         .map(|e| {
             let r = &e.report;
-            let t = &r.kinds.latency.all.total_ms;
-            let rate = |f: &crate::report::Rates, name: &str| {
-                f.get(name).filter(|x| x.denominator > 0).map(|x| x.value)
-            };
+            let views: Vec<_> = r.kinds.views();
+            let headline = views.iter().find_map(|v| v.headline());
+            if note.is_empty() {
+                let mut parts = Vec::new();
+                if let Some((what, _)) = &headline {
+                    parts.push(format!("pNN: {what} (ms)"));
+                }
+                for v in views.iter().filter(|v| shown(v)) {
+                    for (label, rate) in &v.trend {
+                        parts.push(format!("{label}: the {} log's {rate}", v.key));
+                    }
+                }
+                note = parts.join("; ");
+            }
             let start = e.start.trim_end_matches('Z').replacen('T', " ", 1);
             BucketRow {
                 start: start
@@ -133,16 +148,29 @@ pub fn bucket_rows(b: &crate::report::BucketReport) -> Vec<BucketRow> {
                     .map(str::to_string)
                     .unwrap_or(start),
                 records: r.records(),
-                total_ms: t
-                    .percentiles
+                total_ms: headline
+                    .map(|(_, t)| {
+                        t.percentiles
+                            .iter()
+                            .map(|(k, v)| (k.clone(), (t.count > 0).then_some(*v)))
+                            .collect()
+                    })
+                    .unwrap_or_default(),
+                rates: views
                     .iter()
-                    .map(|(k, v)| (k.clone(), (t.count > 0).then_some(*v)))
+                    .filter(|v| shown(v))
+                    .flat_map(|v| {
+                        v.trend.iter().map(move |(label, name)| {
+                            (
+                                *label,
+                                v.rate(name).filter(|x| x.denominator > 0).map(|x| x.value),
+                            )
+                        })
+                    })
                     .collect(),
-                error_rate: rate(&r.kinds.fallback.rates, "error_rate"),
-                fallback_rate: rate(&r.kinds.fallback.rates, "fallback_rate"),
-                risk_error_rate: rate(&r.kinds.risk.rates, "error_rate"),
                 skipped: r.skipped.total,
             }
         })
-        .collect()
+        .collect();
+    (rows, note)
 }

@@ -99,7 +99,7 @@ fn kind_doc(d: &super::KindDoc) -> String {
 /// `--by hour|day`: the run's header, one row per bucket, the run's
 /// skipped lines once.
 fn buckets(b: &crate::report::BucketReport) -> String {
-    let rows = super::bucket_rows(b);
+    let (rows, note) = super::bucket_rows(b);
     let records: u64 = rows.iter().map(|r| r.records).sum();
     let mut s = format!(
         "aggmetrics summarize: {} input{}, {} records{}, {} bucket{}\n\n",
@@ -116,24 +116,21 @@ fn buckets(b: &crate::report::BucketReport) -> String {
         let opt = |x: Option<f64>, f: fn(f64) -> String| x.map(f).unwrap_or_else(|| "-".into());
         let mut head = vec!["start (UTC)".to_string(), "records".into()];
         head.extend(rows[0].total_ms.iter().map(|(k, _)| k.clone()));
-        head.extend([
-            "error".into(),
-            "fallback".into(),
-            "risk error".into(),
-            "skipped".into(),
-        ]);
+        head.extend(rows[0].rates.iter().map(|(label, _)| label.to_string()));
+        head.push("skipped".into());
         let mut grid_rows = vec![head];
         for r in &rows {
             let mut row = vec![r.start.clone(), thousands(r.records)];
             row.extend(r.total_ms.iter().map(|(_, v)| opt(*v, ms)));
-            row.push(opt(r.error_rate, pct));
-            row.push(opt(r.fallback_rate, pct));
-            row.push(opt(r.risk_error_rate, pct));
+            row.extend(r.rates.iter().map(|(_, v)| opt(*v, pct)));
             row.push(thousands(r.skipped));
             grid_rows.push(row);
         }
         s.push_str(&grid(&grid_rows, 1, ""));
-        s.push_str("\npNN: total_ms of all latency records (ms); error, fallback: the fallback log's rates; risk error: the risk log's error rate; -: no records. Every figure per bucket: --format json.\n");
+        let _ = writeln!(
+            s,
+            "\n{note}; -: no records. Every figure per bucket: --format json."
+        );
     }
     s.push_str(&footer(&b.skipped, &b.meta));
     s

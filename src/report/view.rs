@@ -25,6 +25,9 @@ pub struct View {
     /// Counts besides `records`, exported as `<key>_<name>` series.
     pub counts: Vec<(&'static str, &'static str, u64)>,
     pub blocks: Vec<Block>,
+    /// The rates a `--by` trend shows per bucket: (column label, rate
+    /// name in the blocks).
+    pub trend: Vec<(&'static str, &'static str)>,
 }
 
 /// A row of a [`Block::Grid`]: one distribution per column.
@@ -100,6 +103,31 @@ impl View {
                 _ => Vec::new(),
             })
             .collect()
+    }
+
+    /// The distribution a `--by` trend shows per bucket: the first row's
+    /// first column of the first grid (latency `total_ms` of `all`), with
+    /// its description.
+    pub fn headline(&self) -> Option<(String, &Stats)> {
+        self.blocks.iter().find_map(|b| match b {
+            Block::Grid { columns, rows, .. } => {
+                let r = rows.first()?;
+                let st = r.cells.first()?.as_ref()?;
+                Some((
+                    format!("{} of {} {} records", r.name, columns.first()?, self.key),
+                    st,
+                ))
+            }
+            _ => None,
+        })
+    }
+
+    /// A rate of the section by name.
+    pub fn rate(&self, name: &str) -> Option<RateFig> {
+        self.rates()
+            .into_iter()
+            .find(|(n, _)| *n == name)
+            .map(|(_, r)| r)
     }
 
     /// The section's title for plain headings: `Fallback` from `Fallback
