@@ -105,6 +105,7 @@ fn prepare(w: &Path) {
         .unwrap();
     }
     std::fs::copy(logs.join("pipeline_latency.jsonl"), w.join("today.jsonl")).unwrap();
+    std::fs::copy(logs.join("shadow_golden.json"), w.join("golden.json")).unwrap();
     for d in [
         "var/lib/aggmetrics/daily",
         "var/lib/aggmetrics/state",

@@ -1,4 +1,5 @@
-//! `aggmetrics summarize`: one pass over the latency, fallback and risk logs.
+//! `aggmetrics summarize`: one pass over every kind of log the registry
+//! knows (see `crate::kinds`).
 
 use anyhow::Result;
 
