@@ -133,7 +133,7 @@ impl Metrics {
 /// The metrics a record with timestamp `ts` adds to: the run's, or its
 /// time bucket's (found from `hint` first: logs are in time order); `None`
 /// when it falls outside the time window.
-#[inline]
+#[inline(always)]
 fn target<'m>(
     total: &'m mut Metrics,
     buckets: &'m mut Vec<(i64, Metrics)>,
