@@ -166,3 +166,21 @@ fn six_locked_and_no_lock_file_left_behind() {
     names.sort();
     assert_eq!(names, ["2026-02-10.json", "2026-02-11.json"]);
 }
+
+/// `aggmetrics shadow` keeps the same table: 0, 1 (--strict), 2 (usage),
+/// 4 (no input), 5 (output).
+#[test]
+fn shadow_follows_the_table() {
+    let (code, err) = run(&["shadow", &logs(), "-q", "-f", "json"]);
+    assert_eq!(code, 0, "{err}");
+    // The sample shadow log holds a damaged line.
+    assert_eq!(run(&["shadow", &logs(), "-q", "--strict"]).0, 1);
+    assert_eq!(run(&["shadow", &logs(), "--golden"]).0, 2);
+    assert_eq!(run(&["shadow", &logs(), "--since", "someday"]).0, 2);
+    let (code, err) = run(&["shadow", "/no/such/logs"]);
+    assert_eq!(code, 4, "{err}");
+    let d = tempfile::tempdir().unwrap();
+    let out = d.path().join("no/such/folder/shadow.json");
+    let (code, err) = run(&["shadow", &logs(), "-q", "-o", out.to_str().unwrap()]);
+    assert_eq!(code, 5, "{err}");
+}
