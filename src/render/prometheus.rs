@@ -241,18 +241,8 @@ fn section(o: &mut Out, v: &View) {
                 series,
                 counts,
                 ..
-            } => {
-                for (key, n) in counts {
-                    o.put(
-                        &format!("{k}_{series}"),
-                        &format!("{title} records per {label}."),
-                        &[(label, key)],
-                        *n as f64,
-                    );
-                }
             }
-            Block::RateLine(rates) | Block::RateRows(rates) => rate_series(o, k, &title, rates),
-            Block::Breakdown {
+            | Block::Breakdown {
                 series: Some((series, label)),
                 counts,
                 ..
@@ -266,6 +256,7 @@ fn section(o: &mut Out, v: &View) {
                     );
                 }
             }
+            Block::RateLine(rates) | Block::RateRows(rates) => rate_series(o, k, &title, rates),
             Block::Breakdown { series: None, .. } | Block::Cross { .. } => {}
         }
     }

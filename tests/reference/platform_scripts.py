@@ -75,13 +75,15 @@ def latency_report(d):
     }
 
 
-def risk_report(d):
-    path = os.path.join(d, 'partial_trust_risk.jsonl')
+def load_counting_errors(path, errors='strict'):
+    """The analyzers' reading: blank lines skipped, a line that is not a
+    JSON object counted in parse_errors."""
     records, parse_errors = [], 0
     if os.path.exists(path):
-        with open(path, encoding='utf-8', errors='replace') as fh:
+        with open(path, encoding='utf-8', errors=errors) as fh:
             for line in fh:
-                if not line.strip():
+                line = line.strip()
+                if not line:
                     continue
                 try:
                     r = json.loads(line)
@@ -92,6 +94,12 @@ def risk_report(d):
                     parse_errors += 1
                     continue
                 records.append(r)
+    return records, parse_errors
+
+
+def risk_report(d):
+    records, parse_errors = load_counting_errors(
+        os.path.join(d, 'partial_trust_risk.jsonl'), errors='replace')
     status, reasons = {}, {}
     for r in records:
         # The analyzer's rec.get("status", "unknown"): "" stays "", and
@@ -131,22 +139,7 @@ def shadow_report(d):
     if os.path.exists(golden_path):
         with open(golden_path, encoding='utf-8') as fh:
             golden = {e['command_id']: e for e in json.load(fh)}
-    records, parse_errors = [], 0
-    if os.path.exists(path):
-        with open(path, encoding='utf-8') as fh:
-            for line in fh:
-                line = line.strip()
-                if not line:
-                    continue
-                try:
-                    r = json.loads(line)
-                except ValueError:
-                    parse_errors += 1
-                    continue
-                if not isinstance(r, dict):
-                    parse_errors += 1
-                    continue
-                records.append(r)
+    records, parse_errors = load_counting_errors(path)
     lat = sorted(int(r['latency_ms']) for r in records
                  if isinstance(r.get('latency_ms'), (int, float)) and not isinstance(r.get('latency_ms'), bool))
     q = lambda x: lat[int((len(lat) - 1) * x)] if lat else None
