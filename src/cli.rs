@@ -40,6 +40,12 @@ pub enum Command {
     /// Example: aggmetrics compare monday.json tuesday.json
     Compare(CompareArgs),
 
+    /// Any JSONL log: percentiles of numeric fields by dotted path, grouped
+    /// by other fields' values, with counts of categorical fields.
+    ///
+    /// Example: aggmetrics stats access.jsonl --value timing.total_ms --by route --by status
+    Stats(StatsArgs),
+
     /// The shadow router's log: the platform analyzer's figures (intent
     /// match and entity hit rates against a golden dataset, latency,
     /// errors) with counts and 95% Wilson intervals, and the agreement
@@ -122,7 +128,7 @@ pub struct PrecisionOpts {
 }
 
 /// The figures a summary report holds and what is checked on them
-/// (summarize, merge).
+/// (summarize, merge, stats).
 #[derive(Debug, Args)]
 pub struct SummaryOpts {
     /// Percentiles to report, comma-separated, each in 0..=100.
@@ -343,6 +349,71 @@ pub struct RiskArgs {
 
     #[command(flatten)]
     pub regression: RegressionOpts,
+
+    #[command(flatten)]
+    pub window: WindowOpts,
+
+    #[command(flatten)]
+    pub read: ReadOpts,
+}
+
+#[derive(Debug, Args)]
+pub struct StatsArgs {
+    #[command(flatten)]
+    pub out: OutputOpts,
+
+    #[command(flatten)]
+    pub precision: PrecisionOpts,
+
+    #[command(flatten)]
+    pub summary: SummaryOpts,
+
+    #[command(flatten)]
+    pub strict: StrictOpts,
+
+    /// JSONL files or folders (every *.jsonl file in them, rotated and
+    /// compressed ones too); `-` reads standard input.
+    ///
+    /// Example: aggmetrics stats logs/assist*.jsonl --value latency_ms --by step
+    #[arg(value_name = "PATH", required = true)]
+    pub paths: Vec<PathBuf>,
+
+    /// A numeric field by dotted path (repeatable); a `*` segment takes
+    /// every key of an object, each as its own value. Only JSON numbers
+    /// from 0 to 10^12 count; a missing or null value is `missing`, any
+    /// other is `invalid`, never a damaged line.
+    ///
+    /// Example: --value timing.total_ms --value 'steps.*'
+    #[arg(long = "value", value_name = "PATH")]
+    pub values: Vec<String>,
+
+    /// Group by this field's value (repeatable; strings, numbers,
+    /// booleans; missing is null). `hour` and `day` split the report into
+    /// UTC time buckets instead; write `.hour` for a field named hour.
+    ///
+    /// Example: --by route --by status
+    #[arg(long = "by", value_name = "PATH")]
+    pub by: Vec<String>,
+
+    /// Count the values of a categorical field per group (repeatable).
+    ///
+    /// Example: --count model
+    #[arg(long = "count", value_name = "PATH")]
+    pub count: Vec<String>,
+
+    /// The field holding each record's time (RFC 3339), for --since,
+    /// --until, --day and --by hour|day. Records without a readable time
+    /// count when no window and no buckets are asked for.
+    ///
+    /// Example: --time ts
+    #[arg(long, value_name = "PATH", default_value = "timestamp")]
+    pub time: String,
+
+    /// Output format: table, json, prometheus, csv or markdown.
+    ///
+    /// Example: --format json
+    #[arg(long, short = 'f', value_enum, default_value_t = Format::Table)]
+    pub format: Format,
 
     #[command(flatten)]
     pub window: WindowOpts,

@@ -27,6 +27,7 @@ fn main() -> ExitCode {
         Command::Summarize(a) => cmd::summarize::run(a),
         Command::Risk(a) => cmd::risk::run(a),
         Command::Shadow(a) => cmd::shadow::run(a),
+        Command::Stats(a) => cmd::stats::run(a),
         Command::Compare(a) => cmd::compare::run(a),
         Command::Merge(a) => cmd::merge::run(a),
     };

@@ -14,7 +14,7 @@ pub use dist::{Dist, Mode};
 pub use keyed::{Keyed, Merge, MAX_KEYS};
 pub use time::{Activity, TimeRange};
 
-use crate::kinds::{self, Accs, LogKind, Registered, Scratch, Visitor};
+use crate::kinds::{self, Accs, LogKind, Parsed, Registered, Scratch, Visitor};
 use crate::parse::{self, Skip};
 
 /// How many skipped-line locations are kept for the report.
@@ -427,12 +427,33 @@ impl Acc {
         )
     }
 
+    /// A record without a readable time: counted in the run when there is
+    /// no window and no buckets, outside them otherwise (it cannot be
+    /// placed in either).
+    fn add_undated<K: Registered>(&mut self, line: &[u8]) -> bool {
+        if self.dated {
+            self.outside_window += 1;
+            return true;
+        }
+        let cfg = self.cfg;
+        K::add(
+            K::acc_mut(&mut self.total.kinds),
+            K::scratch(&mut self.scratch),
+            None,
+            line,
+            &cfg,
+        );
+        true
+    }
+
     /// One record of kind `K`: parsed into its scratch, then added to the
     /// figures of its time (or counted outside the window).
     #[inline(always)]
     fn add<K: Registered>(&mut self, file: u32, line: &[u8]) -> Result<bool, Skip> {
-        let Some(ts) = K::parse(K::scratch(&mut self.scratch), line)? else {
-            return Ok(false);
+        let ts = match K::parse(K::scratch(&mut self.scratch), line, &self.cfg)? {
+            Parsed::Blank => return Ok(false),
+            Parsed::Record(ts) => ts,
+            Parsed::Undated => return Ok(self.add_undated::<K>(line)),
         };
         if self.dated {
             self.saw_record(file, ts.micros);
@@ -455,7 +476,7 @@ impl Acc {
         K::add(
             K::acc_mut(&mut m.kinds),
             K::scratch(&mut self.scratch),
-            &ts,
+            Some(&ts),
             line,
             &cfg,
         );

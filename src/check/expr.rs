@@ -113,11 +113,24 @@ impl<'de> Deserialize<'de> for Cond {
 
 /// The value at a dot-separated key path; `None` if a key is missing.
 pub fn lookup<'v>(v: &'v Value, path: &str) -> Option<&'v Value> {
+    let segs: Vec<&str> = path.split('.').collect();
     let mut cur = v;
-    for key in path.split('.') {
+    let mut i = 0;
+    while i < segs.len() {
         cur = match cur {
-            Value::Object(m) => m.get(key)?,
-            Value::Array(a) => a.get(key.parse::<usize>().ok()?)?,
+            // Keys may hold dots (`p99.9`, a value path `timing.total_ms`):
+            // the longest key that matches wins.
+            Value::Object(m) => {
+                let (next, used) = (i + 1..=segs.len())
+                    .rev()
+                    .find_map(|j| m.get(&segs[i..j].join(".")).map(|x| (x, j)))?;
+                i = used;
+                next
+            }
+            Value::Array(a) => {
+                i += 1;
+                a.get(segs[i - 1].parse::<usize>().ok()?)?
+            }
             _ => return None,
         };
     }

@@ -55,7 +55,7 @@ impl Checks {
 /// when there is a condition.
 pub fn fail_on(
     conds: &[crate::check::expr::Cond],
-    report: &crate::report::Report,
+    report: &impl serde::Serialize,
 ) -> anyhow::Result<Checks> {
     let mut out = Checks::default();
     if conds.is_empty() {

@@ -94,6 +94,24 @@ pub fn run(args: &MergeArgs) -> Result<i32> {
         } else {
             precision = Some((mode, i));
         }
+        // States of different settings (stats of other fields) do not add up.
+        if let Some(first) = states.first() {
+            let first: &state::Decoded = first;
+            if let Err(why) = first
+                .read
+                .acc
+                .total
+                .kinds
+                .compatible(&d.read.acc.total.kinds)
+            {
+                return Err(Error::Usage(format!(
+                    "{} and {}: {why}",
+                    args.states[precision.map_or(0, |(_, j)| j)].display(),
+                    p.display()
+                ))
+                .into());
+            }
+        }
         if d.covers.is_empty() {
             warn(format!(
                 "{}: a version 1 state, which does not say what it covers: it cannot be checked for duplicates",

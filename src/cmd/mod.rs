@@ -1,5 +1,5 @@
 //! One module per subcommand, each a thin `run()` (compare, merge, risk,
-//! shadow, summarize), and what they share: `options` (checked before reading),
+//! shadow, stats, summarize), and what they share: `options` (checked before reading),
 //! `window` (time arguments), `diagnostics` (reading logs, warnings),
 //! `loading` (gates files, baselines, reports, states), `checks`
 //! (`--fail-on`, `--strict`) and `output` (locks, atomic writes, rendering).
@@ -8,6 +8,7 @@ pub mod compare;
 pub mod merge;
 pub mod risk;
 pub mod shadow;
+pub mod stats;
 pub mod summarize;
 pub mod window;
 

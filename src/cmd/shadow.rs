@@ -73,7 +73,7 @@ pub fn run(args: &ShadowArgs) -> Result<i32> {
     let doc = KindDoc {
         command: "shadow",
         body,
-        view,
+        views: vec![(None, view)],
         skipped: &report.skipped,
         meta: &report.meta,
     };

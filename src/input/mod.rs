@@ -78,6 +78,13 @@ pub fn compression_of(name: &str) -> (&str, Compression) {
 
 /// The kind and compression a (possibly rotated) file name announces.
 pub fn classify(name: &str) -> Option<(LogKind, Compression)> {
+    let (head, comp) = jsonl_file(name)?;
+    LogKind::from_file_name(head).map(|k| (k, comp))
+}
+
+/// A `*.jsonl` file name, possibly rotated (`.1`, `-20260217`) and
+/// compressed: the name up to `.jsonl`, and the compression.
+pub fn jsonl_file(name: &str) -> Option<(&str, Compression)> {
     let (base, comp) = compression_of(name);
     let at = base.rfind(".jsonl")?;
     let (head, rot) = (&base[..at + ".jsonl".len()], &base[at + ".jsonl".len()..]);
@@ -92,10 +99,7 @@ pub fn classify(name: &str) -> Option<(LogKind, Compression)> {
         }
         _ => false,
     };
-    if !rotation_ok {
-        return None;
-    }
-    LogKind::from_file_name(head).map(|k| (k, comp))
+    rotation_ok.then_some((head, comp))
 }
 
 /// One identity per file, whatever name reached it.
@@ -193,7 +197,13 @@ fn scan_dir(
         let Some(name) = path.file_name().and_then(|n| n.to_str()) else {
             continue;
         };
-        let Some((kind, compression)) = classify(name) else {
+        // A kind without a file name of its own (`stats`) reads every
+        // `*.jsonl` file of the folder.
+        let classified = match only {
+            Some(k) if !k.by_name() => jsonl_file(name).map(|(_, c)| (k, c)),
+            _ => classify(name),
+        };
+        let Some((kind, compression)) = classified else {
             if near_miss(name) {
                 near.push(path.clone());
             }

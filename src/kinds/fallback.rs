@@ -10,7 +10,7 @@ use std::collections::BTreeMap;
 
 use serde::{Deserialize, Serialize};
 
-use super::Kind;
+use super::{Kind, Parsed};
 use crate::agg::config::Config;
 use crate::agg::dist::{Dist, Mode};
 use crate::agg::keyed::{count_span, pair_key, Keyed, MAX_KEYS};
@@ -203,18 +203,24 @@ impl Kind for Fallback {
     }
 
     #[inline(always)]
-    fn parse(s: &mut Scratch, line: &[u8]) -> Result<Option<Timestamp>, Skip> {
+    fn parse(s: &mut Scratch, line: &[u8], _cfg: &Config) -> Result<Parsed, Skip> {
         match parse(line, &mut s.comps)? {
-            Line::Blank => Ok(None),
+            Line::Blank => Ok(Parsed::Blank),
             Line::Record(r) => {
                 s.rec = Some(r);
-                Ok(Some(r.ts))
+                Ok(Parsed::Record(r.ts))
             }
         }
     }
 
     #[inline(always)]
-    fn add(f: &mut FallbackAcc, s: &mut Scratch, _ts: &Timestamp, line: &[u8], _cfg: &Config) {
+    fn add(
+        f: &mut FallbackAcc,
+        s: &mut Scratch,
+        _ts: Option<&Timestamp>,
+        line: &[u8],
+        _cfg: &Config,
+    ) {
         let Some(r) = s.rec.take() else { return };
         f.count += 1;
         let outcome = r.outcome.map(|s| s.text(line));
@@ -318,11 +324,11 @@ impl Kind for Fallback {
                     counts: f.fallback_reason_counts.clone(),
                 },
                 Block::Cross {
-                    title: "by intent",
+                    title: "by intent".into(),
                     cells: f.by_intent.clone(),
                 },
                 Block::Cross {
-                    title: "components",
+                    title: "components".into(),
                     cells: f.components.clone(),
                 },
             ],

@@ -12,7 +12,7 @@ use std::collections::BTreeMap;
 
 use serde::{Deserialize, Serialize};
 
-use super::Kind;
+use super::{Kind, Parsed};
 use crate::agg::config::Config;
 use crate::agg::dist::{Dist, Mode};
 use crate::agg::keyed::{entry_span, Keyed, MAX_KEYS};
@@ -214,19 +214,25 @@ impl Kind for Latency {
     }
 
     #[inline(always)]
-    fn parse(s: &mut Scratch, line: &[u8]) -> Result<Option<Timestamp>, Skip> {
+    fn parse(s: &mut Scratch, line: &[u8], _cfg: &Config) -> Result<Parsed, Skip> {
         match parse(line, &mut s.steps)? {
-            Line::Blank => Ok(None),
+            Line::Blank => Ok(Parsed::Blank),
             Line::Record(r) => {
                 s.total_ms = r.total_ms;
                 s.llm_enabled = r.llm_enabled;
-                Ok(Some(r.ts))
+                Ok(Parsed::Record(r.ts))
             }
         }
     }
 
     #[inline(always)]
-    fn add(acc: &mut LatencyAcc, s: &mut Scratch, _ts: &Timestamp, line: &[u8], cfg: &Config) {
+    fn add(
+        acc: &mut LatencyAcc,
+        s: &mut Scratch,
+        _ts: Option<&Timestamp>,
+        line: &[u8],
+        cfg: &Config,
+    ) {
         let g = if s.llm_enabled {
             &mut acc.with_llm
         } else {

@@ -9,6 +9,7 @@
 //! `registry!`. See docs/architecture.md.
 
 pub mod fallback;
+pub mod jsonl;
 pub mod latency;
 pub mod risk;
 pub mod shadow;
@@ -30,6 +31,9 @@ pub trait Kind: 'static {
     const NAME: &'static str;
     /// The file-name stem that identifies it: `<STEM>*.jsonl`.
     const STEM: &'static str;
+    /// Whether files are recognised as this kind by their name (`STEM`);
+    /// a kind without a name of its own is read only when asked for.
+    const BY_NAME: bool = true;
     /// Whether its records count in the summary's `time_range` (the
     /// platform script's first and last record over the latency and
     /// fallback logs only); every kind may state its own range in its
@@ -48,12 +52,20 @@ pub trait Kind: 'static {
     fn merge(acc: &mut Self::Acc, other: &Self::Acc);
     /// Put kept values in a canonical order (exact mode), build histograms.
     fn finish(acc: &mut Self::Acc);
-    /// Parse one line (no `\n`). `Ok(None)`: a blank line; `Ok(Some(ts))`:
-    /// a record written at `ts`, kept in `s` for [`Kind::add`]; `Err`: a
-    /// damaged line and why (no content of the line is kept).
-    fn parse(s: &mut Self::Scratch, line: &[u8]) -> Result<Option<Timestamp>, Skip>;
-    /// Add the record last parsed into `s` (from `line`) to `acc`.
-    fn add(acc: &mut Self::Acc, s: &mut Self::Scratch, ts: &Timestamp, line: &[u8], cfg: &Config);
+    /// Parse one line (no `\n`): a blank line, a record (kept in `s` for
+    /// [`Kind::add`]) with the time it was written (or without one, for a
+    /// kind whose time is optional), or `Err`: a damaged line and why (no
+    /// content of the line is kept).
+    fn parse(s: &mut Self::Scratch, line: &[u8], cfg: &Config) -> Result<Parsed, Skip>;
+    /// Add the record last parsed into `s` (from `line`) to `acc`; `ts` is
+    /// its time (`None` for a [`Parsed::Undated`] record).
+    fn add(
+        acc: &mut Self::Acc,
+        s: &mut Self::Scratch,
+        ts: Option<&Timestamp>,
+        line: &[u8],
+        cfg: &Config,
+    );
     /// Records counted.
     fn records(acc: &Self::Acc) -> u64;
     /// Observations whose categorical key was not kept (over the per-map
@@ -74,6 +86,27 @@ pub trait Kind: 'static {
     fn section(acc: &Self::Acc, ps: &[f64], parse_errors: u64) -> Self::Section;
     /// The section as every renderer draws it.
     fn view(section: &Self::Section) -> View;
+    /// Leave the section out of reports (a kind that was not asked for).
+    fn omit(_section: &Self::Section) -> bool {
+        false
+    }
+    /// Whether two accumulators may be added up (states written with
+    /// different settings may not); `Err` says why.
+    fn compatible(_a: &Self::Acc, _b: &Self::Acc) -> Result<(), String> {
+        Ok(())
+    }
+}
+
+/// What one line holds.
+#[derive(Debug, Clone, Copy)]
+pub enum Parsed {
+    /// Whitespace only.
+    Blank,
+    /// A record written at this time.
+    Record(Timestamp),
+    /// A record without a readable time (kinds whose time is optional):
+    /// counted without a window or buckets, outside them otherwise.
+    Undated,
 }
 
 /// Something to do with one kind's type, chosen by a [`LogKind`] value
@@ -111,6 +144,13 @@ macro_rules! registry {
             pub fn name(self) -> &'static str {
                 match self {
                     $(LogKind::$variant => <$module::$kind as Kind>::NAME),+
+                }
+            }
+
+            /// Whether files are recognised as this kind by their name.
+            pub fn by_name(self) -> bool {
+                match self {
+                    $(LogKind::$variant => <$module::$kind as Kind>::BY_NAME),+
                 }
             }
         }
@@ -200,6 +240,12 @@ macro_rules! registry {
 
             /// From a state: a kind the state does not hold (written before
             /// the kind was added) is empty.
+            /// Whether `o` may be added to these (see [`Kind::compatible`]).
+            pub fn compatible(&self, o: &Accs) -> Result<(), String> {
+                $(<$module::$kind as Kind>::compatible(&self.$module, &o.$module)?;)+
+                Ok(())
+            }
+
             pub fn from_state(s: AccsState, mode: Mode) -> Accs {
                 Accs {
                     $($module: s.$module.unwrap_or_else(|| <$module::$kind as Kind>::new(mode))),+
@@ -224,9 +270,24 @@ macro_rules! registry {
         }
 
         /// One report section per kind.
-        #[derive(Debug, Clone, Serialize)]
+        #[derive(Debug, Clone)]
         pub struct Sections {
             $(pub $module: <$module::$kind as Kind>::Section),+
+        }
+
+        /// Each section under its kind's name, in registry order, less
+        /// those the kind omits ([`Kind::omit`]).
+        impl Serialize for Sections {
+            fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+                use serde::ser::SerializeMap as _;
+                let mut m = s.serialize_map(None)?;
+                $(
+                    if !<$module::$kind as Kind>::omit(&self.$module) {
+                        m.serialize_entry(<$module::$kind as Kind>::NAME, &self.$module)?;
+                    }
+                )+
+                m.end()
+            }
         }
 
         impl Sections {
@@ -242,9 +303,16 @@ macro_rules! registry {
                 }
             }
 
-            /// Every section as renderers draw it, in report order.
+            /// Every section as renderers draw it, in report order (less
+            /// omitted ones).
             pub fn views(&self) -> Vec<View> {
-                vec![$(<$module::$kind as Kind>::view(&self.$module)),+]
+                let mut out = Vec::new();
+                $(
+                    if !<$module::$kind as Kind>::omit(&self.$module) {
+                        out.push(<$module::$kind as Kind>::view(&self.$module));
+                    }
+                )+
+                out
             }
         }
     };
@@ -256,6 +324,7 @@ registry! {
     Fallback => fallback::Fallback,
     Risk => risk::Risk,
     Shadow => shadow::Shadow,
+    Jsonl => jsonl::Jsonl,
 }
 
 impl LogKind {
@@ -281,7 +350,7 @@ impl LogKind {
         }
         Self::ALL
             .iter()
-            .find(|(_, stem)| file_name.starts_with(stem))
+            .find(|(k, stem)| k.by_name() && file_name.starts_with(stem))
             .map(|(k, _)| *k)
     }
 
@@ -289,15 +358,18 @@ impl LogKind {
     pub fn file_patterns() -> String {
         Self::ALL
             .iter()
+            .filter(|(k, _)| k.by_name())
             .map(|(_, stem)| format!("{stem}*.jsonl"))
             .collect::<Vec<_>>()
             .join(", ")
     }
 
-    /// Every kind's name, for messages: `latency, fallback, risk, shadow`.
+    /// Every named kind's name, for messages: `latency, fallback, risk,
+    /// shadow`.
     pub fn names() -> String {
         Self::ALL
             .iter()
+            .filter(|(k, _)| k.by_name())
             .map(|(k, _)| k.name())
             .collect::<Vec<_>>()
             .join(", ")

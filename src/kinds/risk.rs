@@ -13,7 +13,7 @@ use std::collections::BTreeMap;
 
 use serde::{Deserialize, Serialize};
 
-use super::Kind;
+use super::{Kind, Parsed};
 use crate::agg::config::Config;
 use crate::agg::dist::{Dist, Mode};
 use crate::agg::keyed::{count_span, Keyed, MAX_KEYS};
@@ -315,25 +315,27 @@ impl Kind for Risk {
     }
 
     #[inline(always)]
-    fn parse(s: &mut Scratch, line: &[u8]) -> Result<Option<Timestamp>, Skip> {
+    fn parse(s: &mut Scratch, line: &[u8], _cfg: &Config) -> Result<Parsed, Skip> {
         match parse(line, &mut s.tpl)? {
-            Line::Blank => Ok(None),
+            Line::Blank => Ok(Parsed::Blank),
             Line::Record(r) => {
                 s.rec = Some(r);
-                Ok(Some(r.ts))
+                Ok(Parsed::Record(r.ts))
             }
         }
     }
 
     #[inline(always)]
-    fn add(k: &mut RiskAcc, s: &mut Scratch, ts: &Timestamp, line: &[u8], cfg: &Config) {
+    fn add(k: &mut RiskAcc, s: &mut Scratch, ts: Option<&Timestamp>, line: &[u8], cfg: &Config) {
         let Some(r) = s.rec.take() else { return };
-        k.time.see(ts, line);
+        if let Some(ts) = ts {
+            k.time.see(ts, line);
+            if cfg.activity {
+                k.activity.see(ts.micros);
+            }
+        }
         k.total += 1;
         k.sampled += r.sampled as u64;
-        if cfg.activity {
-            k.activity.see(ts.micros);
-        }
         // The analyzer's `rec.get("status", "unknown")`.
         match r.status {
             Status::Text(st) => count_span(&mut k.status, st, line),

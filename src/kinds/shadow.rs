@@ -28,7 +28,7 @@ use std::collections::{BTreeMap, HashMap};
 
 use serde::{Deserialize, Serialize, Serializer};
 
-use super::Kind;
+use super::{Kind, Parsed};
 use crate::agg::config::Config;
 use crate::agg::dist::{Dist, Mode};
 use crate::agg::keyed::{count_span, Keyed, MAX_KEYS};
@@ -356,19 +356,21 @@ impl Kind for Shadow {
     }
 
     #[inline]
-    fn parse(s: &mut Scratch, line: &[u8]) -> Result<Option<Timestamp>, Skip> {
+    fn parse(s: &mut Scratch, line: &[u8], _cfg: &Config) -> Result<Parsed, Skip> {
         match parse(line, &mut s.tpl, &mut s.keys)? {
-            Line::Blank => Ok(None),
+            Line::Blank => Ok(Parsed::Blank),
             Line::Record((ts, r)) => {
                 s.rec = r;
-                Ok(Some(ts))
+                Ok(Parsed::Record(ts))
             }
         }
     }
 
-    fn add(a: &mut ShadowAcc, s: &mut Scratch, ts: &Timestamp, line: &[u8], cfg: &Config) {
+    fn add(a: &mut ShadowAcc, s: &mut Scratch, ts: Option<&Timestamp>, line: &[u8], cfg: &Config) {
         let r = s.rec;
-        a.time.see(ts, line);
+        if let Some(ts) = ts {
+            a.time.see(ts, line);
+        }
         a.total += 1;
         let ok = match r.status {
             Status::Text(st) => {

@@ -134,6 +134,28 @@ pub(super) fn section(s: &mut String, v: &View) {
     if !rates_of.is_empty() {
         rates(s, &rates_of);
     }
+    for b in &v.blocks {
+        if let Block::Rows { name, label, rows } = b {
+            let _ = writeln!(s, "`{}`\n", cell(name).replace('`', "'"));
+            let mut head = vec![label.to_string(), "n".to_string()];
+            if let Some((_, st, _)) = rows.first() {
+                head.extend(st.percentiles.iter().map(|(k, _)| k.clone()));
+            }
+            head.extend(["mean", "max", "invalid"].map(String::from));
+            let body: Vec<Vec<String>> = rows
+                .iter()
+                .map(|(row, st, invalid)| {
+                    let mut r = stat_row(row, st);
+                    r.push(format!("{:.3}", st.mean));
+                    r.push(format!("{:.3}", st.max));
+                    r.push(invalid.to_string());
+                    r
+                })
+                .collect();
+            let head: Vec<&str> = head.iter().map(String::as_str).collect();
+            table(s, &head, &body);
+        }
+    }
 }
 
 /// Skipped lines and the incomplete flag: once per run.
@@ -218,7 +240,12 @@ impl Render for Markdown {
             }
             Doc::Kind(d) => {
                 let _ = writeln!(s, "## aggmetrics {}\n", d.command);
-                section(&mut s, &d.view);
+                for (heading, v) in &d.views {
+                    if let Some(h) = heading {
+                        let _ = writeln!(s, "### {}\n", cell(h));
+                    }
+                    section(&mut s, v);
+                }
                 skipped(&mut s, d.skipped, d.meta);
             }
             Doc::Compare(c) => {

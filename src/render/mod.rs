@@ -37,7 +37,9 @@ pub struct KindDoc<'a> {
     /// The subcommand, for headings: `shadow`.
     pub command: &'static str,
     pub body: serde_json::Value,
-    pub view: crate::report::View,
+    /// The section's views: one for the whole run (heading `None`), or one
+    /// per time bucket (headed by its span).
+    pub views: Vec<(Option<String>, crate::report::View)>,
     pub skipped: &'a crate::report::Skipped,
     pub meta: &'a crate::report::Meta,
 }

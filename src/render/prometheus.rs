@@ -257,6 +257,29 @@ fn section(o: &mut Out, v: &View) {
                 }
             }
             Block::RateLine(rates) | Block::RateRows(rates) => rate_series(o, k, &title, rates),
+            Block::Rows { name, label, rows } => {
+                for (row, st, invalid) in rows {
+                    let labels = [("value", name.as_str()), (*label, row.as_str())];
+                    o.stats(
+                        &format!("{k}_value"),
+                        &format!("{title} value percentiles per value and {label}."),
+                        &labels,
+                        st,
+                    );
+                    o.put(
+                        &format!("{k}_value_count"),
+                        &format!("{title} usable values per value and {label}."),
+                        &labels,
+                        st.count as f64,
+                    );
+                    o.put(
+                        &format!("{k}_value_invalid"),
+                        &format!("{title} values that were not usable numbers."),
+                        &labels,
+                        *invalid as f64,
+                    );
+                }
+            }
             Block::Breakdown { series: None, .. } | Block::Cross { .. } => {}
         }
     }
@@ -307,7 +330,10 @@ fn summary(r: &Report) -> String {
 /// A kind's own document (`aggmetrics shadow`): its section and the run.
 fn kind_doc(d: &KindDoc) -> String {
     let mut o = Out::default();
-    section(&mut o, &d.view);
+    // The whole run (a bucketed document is refused before it is made).
+    for (_, v) in d.views.iter().filter(|(h, _)| h.is_none()) {
+        section(&mut o, v);
+    }
     run_state(&mut o, d.skipped, d.meta);
     o.finish()
 }

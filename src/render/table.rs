@@ -88,10 +88,15 @@ fn kind_doc(d: &super::KindDoc) -> String {
         d.command,
         d.meta.inputs.len(),
         if d.meta.inputs.len() == 1 { "" } else { "s" },
-        thousands(d.view.records),
+        thousands(d.views.iter().map(|(_, v)| v.records).sum()),
         window_note(d.meta),
     );
-    s.push_str(&section(&d.view));
+    for (heading, v) in &d.views {
+        if let Some(h) = heading {
+            let _ = writeln!(s, "\n== {h}");
+        }
+        s.push_str(&section(v));
+    }
     s.push_str(&footer(d.skipped, d.meta));
     s
 }
@@ -282,6 +287,27 @@ pub fn section(v: &View) -> String {
                     s.push('\n');
                     s.push_str(&cross(title, cells));
                 }
+            }
+            Block::Rows { name, label, rows } => {
+                let _ = writeln!(s, "\n  {}", clean(name));
+                let ps: Vec<String> = rows
+                    .first()
+                    .map(|r| r.1.percentiles.iter().map(|(k, _)| k.clone()).collect())
+                    .unwrap_or_default();
+                let mut head = vec![label.to_string(), "n".into()];
+                head.extend(ps.iter().cloned());
+                head.extend(["mean", "max", "invalid"].map(String::from));
+                let mut grid_rows = vec![head];
+                for (row, st, invalid) in rows {
+                    let mut r = vec![clean(row), thousands(st.count)];
+                    let fig = |x: f64| if st.count == 0 { "-".into() } else { ms(x) };
+                    r.extend(st.percentiles.iter().map(|(_, v)| fig(*v)));
+                    r.push(fig(st.mean));
+                    r.push(fig(st.max));
+                    r.push(thousands(*invalid));
+                    grid_rows.push(r);
+                }
+                s.push_str(&grid(&grid_rows, 1, "  "));
             }
         }
     }

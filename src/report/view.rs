@@ -86,9 +86,20 @@ pub enum Block {
         series: Option<(&'static str, &'static str)>,
         counts: BTreeMap<String, u64>,
     },
+    /// One distribution per row (a value per group): `label | n | pNN |
+    /// mean | max | invalid`.
+    Rows {
+        /// The value (`timing.total_ms`): heading, and the Prometheus
+        /// series' `value` label.
+        name: String,
+        /// What a row is (`group`): column heading and Prometheus label.
+        label: &'static str,
+        /// (row name, its figures, values that were not usable numbers).
+        rows: Vec<(String, Stats, u64)>,
+    },
     /// A two-way table of counts (`by intent` x outcome).
     Cross {
-        title: &'static str,
+        title: String,
         cells: BTreeMap<String, BTreeMap<String, u64>>,
     },
 }

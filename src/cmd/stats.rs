@@ -1,0 +1,159 @@
+//! `aggmetrics stats`: any JSONL log, through the same reader, histograms,
+//! windows and state files as the platform's own kinds (see
+//! `crate::kinds::jsonl`).
+
+use anyhow::{Context as _, Result};
+use serde::Serialize;
+
+use super::{emit, exit, read_logs, warn_read};
+use crate::agg::{Bucket, Config, Metrics, Mode};
+use crate::cli::StatsArgs;
+use crate::error::Error;
+use crate::kinds::jsonl::{Jsonl, JsonlSection, Spec};
+use crate::kinds::{Kind, LogKind};
+use crate::read::ReadResult;
+use crate::render::{Doc, DocKind, Format, KindDoc};
+use crate::report::{Meta, Skipped};
+
+/// The report: the section's figures at the top level, then the damaged
+/// lines and the run.
+#[derive(Debug, Serialize)]
+struct StatsReport {
+    #[serde(flatten)]
+    section: JsonlSection,
+    /// With `--by hour|day`: the figures of each UTC bucket.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    buckets: Option<Vec<StatsBucket>>,
+    skipped: Skipped,
+    meta: Meta,
+}
+
+#[derive(Debug, Serialize)]
+struct StatsBucket {
+    start: String,
+    end: String,
+    #[serde(flatten)]
+    section: JsonlSection,
+    skipped: Skipped,
+}
+
+/// `--by` values that split by time rather than name a field.
+fn bucket_of(by: &[String]) -> Result<(Vec<String>, Option<Bucket>), Error> {
+    let mut fields = Vec::new();
+    let mut bucket = None;
+    for b in by {
+        let t = match b.as_str() {
+            "hour" => Some(Bucket::Hour),
+            "day" => Some(Bucket::Day),
+            _ => None,
+        };
+        match (t, bucket) {
+            (Some(_), Some(_)) => {
+                return Err(Error::Usage(
+                    "--by hour and --by day: one time bucket at a time".into(),
+                ))
+            }
+            (Some(t), None) => bucket = Some(t),
+            (None, _) => fields.push(b.clone()),
+        }
+    }
+    Ok((fields, bucket))
+}
+
+fn section(m: &Metrics, ps: &[f64]) -> JsonlSection {
+    Jsonl::section(
+        &m.kinds.jsonl,
+        ps,
+        m.skipped.by_kind[LogKind::Jsonl.index()],
+    )
+}
+
+pub fn run(args: &StatsArgs) -> Result<i32> {
+    let ps = &args.summary.percentiles;
+    super::check_percentiles(ps)?;
+    let (by, bucket) = bucket_of(&args.by)?;
+    let spec = Spec::new(&args.values, &by, &args.count, &args.time).map_err(Error::Usage)?;
+    if bucket.is_some() && args.format == Format::Prometheus {
+        return Err(Error::Usage(
+            "--format prometheus shows one whole run: drop --by hour|day, or use json, csv or markdown"
+                .into(),
+        )
+        .into());
+    }
+    super::check_format(args.format, DocKind::Kind)?;
+    let mode = Mode::of(args.precision.exact, args.precision.sigfig);
+    // Held until the report is in place (dropped when run() returns).
+    let _lock = super::lock_output(args.out.output.as_deref())?;
+    if let Some(p) = &args.summary.state_out {
+        super::check_output_dir(p)?;
+    }
+    let mut cfg = Config::new(mode, args.read.max_line_bytes);
+    cfg.window = super::window::window(&args.window, super::window::now()?)?;
+    cfg.bucket = bucket;
+    // The spec lives as long as the process: every worker's parser reads it.
+    let spec: &'static Spec = Box::leak(Box::new(spec));
+    cfg.options = Some(spec);
+
+    let result = read_logs(&args.paths, Some(LogKind::Jsonl), &args.read, cfg)?;
+    if let Some(p) = &args.summary.state_out {
+        let part = crate::state::part_of_run(&args.paths, &result);
+        super::write_atomic(p, &crate::state::encode(&result, &[part]))?;
+    }
+    let report = build(&result, ps);
+    let body = serde_json::to_value(&report).context("serializing the report")?;
+    // --fail-on judges the whole run, on the report's own keys.
+    let checks = super::fail_on(&args.summary.fail_on, &body)?;
+    let mut views = vec![(None, Jsonl::view(&report.section))];
+    for b in report.buckets.iter().flatten() {
+        views.push((
+            Some(format!("{} .. {}", b.start, b.end)),
+            Jsonl::view(&b.section),
+        ));
+    }
+    if report.buckets.is_some() {
+        // The buckets' views; the whole run's is in JSON and in the header.
+        views.remove(0);
+    }
+    let doc = KindDoc {
+        command: "stats",
+        body,
+        views,
+        skipped: &report.skipped,
+        meta: &report.meta,
+    };
+    emit(args.format, Doc::Kind(&doc), args.out.output.as_deref())?;
+    warn_read(&args.read, &result);
+    checks.print(args.read.quiet);
+    if !checks.breaches.is_empty() {
+        return Ok(exit::CHECK_FAILED);
+    }
+    if args.strict.strict && super::strict_fails(&report.skipped, &report.meta, &result) {
+        return Ok(exit::CHECK_FAILED);
+    }
+    Ok(exit::OK)
+}
+
+fn build(read: &ReadResult, ps: &[f64]) -> StatsReport {
+    let acc = &read.acc;
+    let m = &acc.total;
+    let width = acc.cfg.bucket.map(|b| b.width_us());
+    let (since, until) = acc.cfg.window.unwrap_or((i64::MIN, i64::MAX));
+    let rfc = crate::report::risk::rfc3339;
+    let meta = Meta::of(read, ps, Jsonl::keys_dropped(&m.kinds.jsonl));
+    StatsReport {
+        section: section(m, ps),
+        buckets: width.map(|w| {
+            acc.buckets
+                .iter()
+                .map(|(start, b)| StatsBucket {
+                    start: rfc((*start).max(since)),
+                    end: rfc((start + w).min(until)),
+                    section: section(b, ps),
+                    skipped: Skipped::of(&b.skipped, read),
+                })
+                .collect()
+        }),
+        skipped: Skipped::of(&m.skipped, read),
+        meta,
+    }
+}

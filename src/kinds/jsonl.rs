@@ -1,0 +1,875 @@
+//! Any JSONL log (`aggmetrics stats`): numeric values by dotted path,
+//! grouped by the values of other fields, with counts of categorical
+//! fields; the same validating single pass, histograms, damaged-line
+//! accounting, windows and mergeable state as the platform's own kinds.
+//!
+//! What is read is given by a [`Spec`] (the command line), which reaches
+//! the parser and accumulator as the read's kind option. A record is
+//! damaged only when its line is not a JSON object; a field that is
+//! missing or holds the wrong type is counted per value (`missing`,
+//! `invalid`), never a damaged line. The time field is optional: a record
+//! without a readable time counts when no window and no buckets are asked
+//! for, and is outside them otherwise.
+//!
+//! Only the values of the `--by` and `--count` fields are ever printed
+//! (the user chose them); every other field is validated and skipped.
+
+use std::collections::BTreeMap;
+
+use serde::{Deserialize, Serialize};
+
+use super::{Kind, Parsed};
+use crate::agg::config::Config;
+use crate::agg::dist::{Dist, Mode};
+use crate::agg::keyed::{Keyed, Merge, MAX_KEYS};
+use crate::agg::time::TimeRange;
+use crate::parse::{bytes_eq, key_name, Parser, Skip, Span, Template, Timestamp, Val};
+use crate::report::figures::{self, Stats};
+use crate::report::view::{thousands, Block, View};
+
+/// Most groups kept; records of further groups are counted in
+/// `groups_dropped` (the kept set does not depend on input order).
+pub const MAX_GROUPS: usize = 10_000;
+/// Most `*` segments in one path.
+const MAX_STARS: usize = 4;
+/// Most paths in a spec (values, by, count together).
+const MAX_PATHS: usize = 64;
+/// The largest value kept (values are non-negative numbers: durations,
+/// sizes, counts), with three decimals kept.
+pub const MAX_VALUE: f64 = crate::parse::MAX_DURATION_MS;
+
+/// What to read from each record.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Spec {
+    pub values: Vec<String>,
+    pub by: Vec<String>,
+    pub count: Vec<String>,
+    pub time: String,
+    tree: Node,
+}
+
+/// The paths as a tree of key names: each node says what its value is.
+#[derive(Debug, Clone, Default, PartialEq)]
+struct Node {
+    children: Vec<(Box<[u8]>, Node)>,
+    star: Option<Box<Node>>,
+    roles: Vec<Role>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq)]
+enum Role {
+    Value(u16),
+    By(u16),
+    Count(u16),
+    Time,
+}
+
+/// The spec as stored with the figures (a state remembers what it counted:
+/// states of different specs do not add up).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct SpecDesc {
+    pub values: Vec<String>,
+    pub by: Vec<String>,
+    pub count: Vec<String>,
+    pub time: String,
+}
+
+impl Spec {
+    /// Check and compile the paths. `*` (a whole segment) is allowed in
+    /// values only; a leading `.` is dropped (`.hour` names a field
+    /// `hour` where a bare word would mean something else).
+    pub fn new(
+        values: &[String],
+        by: &[String],
+        count: &[String],
+        time: &str,
+    ) -> Result<Spec, String> {
+        let clean = |p: &String| p.strip_prefix('.').unwrap_or(p).to_string();
+        let values: Vec<String> = values.iter().map(clean).collect();
+        let by: Vec<String> = by.iter().map(clean).collect();
+        let count: Vec<String> = count.iter().map(clean).collect();
+        let time = time.strip_prefix('.').unwrap_or(time).to_string();
+        if values.is_empty() && by.is_empty() && count.is_empty() {
+            return Err("nothing to compute: give --value PATH, --by PATH or --count PATH".into());
+        }
+        if values.len() + by.len() + count.len() > MAX_PATHS {
+            return Err(format!("more than {MAX_PATHS} paths"));
+        }
+        for list in [&values, &by, &count] {
+            if let Some(p) = list
+                .iter()
+                .enumerate()
+                .find_map(|(i, p)| list[..i].contains(p).then_some(p))
+            {
+                return Err(format!("'{p}' is given twice"));
+            }
+        }
+        let mut tree = Node::default();
+        let mut add = |path: &str, role: Role, star_ok: bool| -> Result<(), String> {
+            let segs: Vec<&str> = path.split('.').collect();
+            if path.is_empty() || segs.iter().any(|s| s.is_empty()) {
+                return Err(format!(
+                    "'{path}': a path is key names joined by dots, such as timing.total_ms"
+                ));
+            }
+            let stars = segs.iter().filter(|s| **s == "*").count();
+            if stars > 0 && !star_ok {
+                return Err(format!(
+                    "'{path}': `*` (every key of an object) is for --value only"
+                ));
+            }
+            if stars > MAX_STARS {
+                return Err(format!("'{path}': at most {MAX_STARS} `*` segments"));
+            }
+            let mut node = &mut tree;
+            for s in segs {
+                node = if s == "*" {
+                    node.star.get_or_insert_with(Box::default)
+                } else {
+                    let i = match node.children.iter().position(|(n, _)| **n == *s.as_bytes()) {
+                        Some(i) => i,
+                        None => {
+                            node.children.push((s.as_bytes().into(), Node::default()));
+                            node.children.len() - 1
+                        }
+                    };
+                    &mut node.children[i].1
+                };
+            }
+            if node.roles.contains(&role) {
+                return Err(format!("'{path}' is given twice"));
+            }
+            node.roles.push(role);
+            Ok(())
+        };
+        for (i, v) in values.iter().enumerate() {
+            add(v, Role::Value(i as u16), true)?;
+        }
+        for (i, v) in by.iter().enumerate() {
+            add(v, Role::By(i as u16), false)?;
+        }
+        for (i, v) in count.iter().enumerate() {
+            add(v, Role::Count(i as u16), false)?;
+        }
+        add(&time, Role::Time, false)?;
+        Ok(Spec {
+            values,
+            by,
+            count,
+            time,
+            tree,
+        })
+    }
+
+    pub fn desc(&self) -> SpecDesc {
+        SpecDesc {
+            values: self.values.clone(),
+            by: self.by.clone(),
+            count: self.count.clone(),
+            time: self.time.clone(),
+        }
+    }
+}
+
+/// The spec of a read, if one was given.
+fn spec_of(cfg: &Config) -> Option<&'static Spec> {
+    cfg.options.and_then(|o| o.downcast_ref::<Spec>())
+}
+
+// ---- parsing ----
+
+/// A scalar as read: a string, a number (with its raw bytes), a literal
+/// (`true`, `false`, `null`), or an object or array.
+#[derive(Debug, Clone, Copy)]
+enum Scalar {
+    Str(Span),
+    Num(f64),
+    Lit(u32, u32),
+    Container,
+}
+
+/// Concrete names of the `*` segments on the way to a value.
+type Stars = ([Span; MAX_STARS], u8);
+
+/// The last record's fields, reused from line to line.
+#[derive(Debug, Default)]
+pub struct Scratch {
+    tpl: Template,
+    /// (value index, `*` names, the number or `None` when invalid).
+    vals: Vec<(u16, Stars, Option<f64>)>,
+    by: Vec<Option<Scalar>>,
+    count: Vec<Option<Scalar>>,
+    ts: Option<Timestamp>,
+    key: String,
+    name: String,
+}
+
+impl Scratch {
+    fn clear(&mut self, spec: &Spec) {
+        self.vals.clear();
+        self.by.clear();
+        self.by.resize(spec.by.len(), None);
+        self.count.clear();
+        self.count.resize(spec.count.len(), None);
+        self.ts = None;
+    }
+
+    fn put(&mut self, role: Role, v: Scalar, stars: &Stars, line: &[u8]) {
+        match role {
+            Role::Value(i) => {
+                let x = match v {
+                    // null is a missing value, not an invalid one.
+                    Scalar::Lit(a, _) if line[a as usize] == b'n' => return,
+                    Scalar::Num(x) if x.is_finite() && (0.0..=MAX_VALUE).contains(&x) => Some(x),
+                    _ => None,
+                };
+                // A repeated key: the last one wins.
+                match self
+                    .vals
+                    .iter_mut()
+                    .find(|(j, s, _)| *j == i && s.1 == stars.1 && same_names(s, stars, line))
+                {
+                    Some(e) => e.2 = x,
+                    None => self.vals.push((i, *stars, x)),
+                }
+            }
+            Role::By(i) => self.by[i as usize] = Some(v),
+            Role::Count(i) => self.count[i as usize] = Some(v),
+            Role::Time => {
+                self.ts = match v {
+                    Scalar::Str(s) if !s.escaped() => Timestamp::parse_bytes(s.raw(line)),
+                    Scalar::Str(s) => Timestamp::parse(&s.text(line)),
+                    _ => None,
+                }
+                .map(|t| {
+                    t.with_span(match v {
+                        Scalar::Str(s) => s,
+                        _ => unreachable!("only strings are times"),
+                    })
+                })
+            }
+        }
+    }
+}
+
+fn same_names(a: &Stars, b: &Stars, line: &[u8]) -> bool {
+    (0..a.1 as usize).all(|k| a.0[k].text(line) == b.0[k].text(line))
+}
+
+/// Read the value at the cursor, which `node` describes.
+fn value_at(
+    p: &mut Parser<'_, '_>,
+    line: &[u8],
+    node: &Node,
+    stars: &mut Stars,
+    s: &mut Scratch,
+) -> Result<(), Skip> {
+    let nested = !node.children.is_empty() || node.star.is_some();
+    if nested && p.peek() == Some(b'{') {
+        p.object(|p, name| member(p, line, node, name, stars, s))?;
+        for r in &node.roles {
+            s.put(*r, Scalar::Container, stars, line);
+        }
+        return Ok(());
+    }
+    if node.roles.is_empty() {
+        return p.skip_value();
+    }
+    p.peek();
+    let start = p.pos();
+    let v = match p.value()? {
+        Val::Str(sp) => Scalar::Str(sp),
+        Val::Num(x) => Scalar::Num(x),
+        Val::Bool(_) | Val::Null => Scalar::Lit(start as u32, p.pos() as u32),
+        Val::Container => Scalar::Container,
+    };
+    for r in &node.roles {
+        s.put(*r, v, stars, line);
+    }
+    Ok(())
+}
+
+/// One member of an object `node` describes: its named child, else its
+/// `*` child, else skipped.
+fn member(
+    p: &mut Parser<'_, '_>,
+    line: &[u8],
+    node: &Node,
+    name: Span,
+    stars: &mut Stars,
+    s: &mut Scratch,
+) -> Result<(), Skip> {
+    let key = key_name(name, line);
+    if let Some((_, child)) = node.children.iter().find(|(n, _)| bytes_eq(n, &key)) {
+        return value_at(p, line, child, stars, s);
+    }
+    match &node.star {
+        Some(child) if (stars.1 as usize) < MAX_STARS => {
+            stars.0[stars.1 as usize] = name;
+            stars.1 += 1;
+            let r = value_at(p, line, child, stars, s);
+            stars.1 -= 1;
+            r
+        }
+        _ => p.skip_value(),
+    }
+}
+
+/// Parse one line against `spec`.
+fn parse_with(spec: &Spec, s: &mut Scratch, line: &[u8]) -> Result<Parsed, Skip> {
+    s.clear(spec);
+    let mut tpl = std::mem::take(&mut s.tpl);
+    let out = (|| {
+        let mut p = Parser::with_template(line, &mut tpl);
+        if p.at_end() {
+            return Ok(Parsed::Blank);
+        }
+        let mut stars: Stars = ([Span::default(); MAX_STARS], 0);
+        let is_object = p.object(|p, name| member(p, line, &spec.tree, name, &mut stars, s))?;
+        if !is_object {
+            return Err(Skip::NotObject);
+        }
+        p.finish()?;
+        Ok(match s.ts {
+            Some(t) => Parsed::Record(t),
+            None => Parsed::Undated,
+        })
+    })();
+    s.tpl = tpl;
+    out
+}
+
+// ---- accumulator ----
+
+/// One value's distribution and how often it was not a usable number.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ValueAcc {
+    pub dist: Dist,
+    pub invalid: u64,
+}
+
+impl Merge for ValueAcc {
+    fn merge(&mut self, o: &ValueAcc) {
+        self.dist.merge(&o.dist);
+        self.invalid += o.invalid;
+    }
+    fn weight(&self) -> u64 {
+        self.dist.n + self.invalid
+    }
+}
+
+/// One group's figures.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct GroupAcc {
+    pub records: u64,
+    /// Concrete value path (`*` filled in) -> its figures.
+    pub values: Keyed<ValueAcc>,
+    /// Per `--count` field: value -> records.
+    pub counts: Vec<Keyed<u64>>,
+}
+
+impl GroupAcc {
+    fn new(n_counts: usize) -> GroupAcc {
+        GroupAcc {
+            records: 0,
+            values: Keyed::new(MAX_KEYS),
+            counts: (0..n_counts).map(|_| Keyed::new(MAX_KEYS)).collect(),
+        }
+    }
+}
+
+impl Merge for GroupAcc {
+    fn merge(&mut self, o: &GroupAcc) {
+        self.records += o.records;
+        self.values.merge(&o.values);
+        if self.counts.len() < o.counts.len() {
+            self.counts.resize(o.counts.len(), Keyed::new(MAX_KEYS));
+        }
+        for (a, b) in self.counts.iter_mut().zip(&o.counts) {
+            a.merge(b);
+        }
+    }
+    fn weight(&self) -> u64 {
+        self.records
+    }
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct JsonlAcc {
+    /// What was counted (`None` until a record was added with a spec).
+    pub spec: Option<SpecDesc>,
+    pub records: u64,
+    /// Group key (the JSON array of the `--by` values) -> figures.
+    pub groups: Keyed<GroupAcc>,
+    pub time: TimeRange,
+}
+
+// ---- report section ----
+
+/// One value's figures: its distribution, and (for a path without `*`)
+/// the records where it was missing or not a usable number.
+#[derive(Debug, Clone, Serialize)]
+pub struct ValueSection {
+    #[serde(flatten)]
+    pub stats: Stats,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub missing: Option<u64>,
+    pub invalid: u64,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct GroupSection {
+    /// Each `--by` field's JSON value (missing is `null`).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub key: Option<serde_json::Map<String, serde_json::Value>>,
+    pub records: u64,
+    pub values: BTreeMap<String, ValueSection>,
+    pub counts: BTreeMap<String, BTreeMap<String, u64>>,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct JsonlSection {
+    pub spec: Option<SpecDesc>,
+    pub records: u64,
+    pub groups: Vec<GroupSection>,
+    pub total: GroupSection,
+    /// Records of groups beyond the group limit (not in `groups`, in
+    /// `total`).
+    pub groups_dropped: u64,
+    pub time_range: figures::TimeRange,
+}
+
+fn group_section(
+    g: &GroupAcc,
+    key: Option<serde_json::Map<String, serde_json::Value>>,
+    desc: &SpecDesc,
+    ps: &[f64],
+) -> GroupSection {
+    let mut values: BTreeMap<String, ValueSection> = BTreeMap::new();
+    for (name, v) in g.values.sorted() {
+        let mut d = v.dist.clone();
+        d.finish();
+        let fixed = desc.values.iter().any(|p| p == name);
+        values.insert(
+            name.to_string(),
+            ValueSection {
+                stats: Stats::of(&d, ps),
+                missing: fixed.then(|| g.records.saturating_sub(v.dist.n + v.invalid)),
+                invalid: v.invalid,
+            },
+        );
+    }
+    // A fixed path never seen is all missing.
+    for p in desc.values.iter().filter(|p| !p.contains('*')) {
+        values.entry(p.clone()).or_insert_with(|| ValueSection {
+            stats: Stats::of(&Dist::new(Mode::Exact), ps),
+            missing: Some(g.records),
+            invalid: 0,
+        });
+    }
+    GroupSection {
+        key,
+        records: g.records,
+        values,
+        counts: desc
+            .count
+            .iter()
+            .enumerate()
+            .map(|(i, name)| {
+                (
+                    name.clone(),
+                    g.counts.get(i).map(figures::counts).unwrap_or_default(),
+                )
+            })
+            .collect(),
+    }
+}
+
+/// `route=/api/chat status=200`; `(all)` without `--by`.
+fn group_label(g: &GroupSection) -> String {
+    match &g.key {
+        None => "(all)".into(),
+        Some(m) => m
+            .iter()
+            .map(|(k, v)| match v {
+                serde_json::Value::String(s) => format!("{k}={s}"),
+                other => format!("{k}={other}"),
+            })
+            .collect::<Vec<_>>()
+            .join(" "),
+    }
+}
+
+/// A number as a group key or count key: integral values as integers
+/// (`200`, not `200.0`), others in their shortest form.
+fn number_text(out: &mut String, x: f64) {
+    use std::fmt::Write as _;
+    if x.fract() == 0.0 && x.abs() < 9e15 {
+        let _ = write!(out, "{}", x as i64);
+    } else {
+        let _ = write!(out, "{x}");
+    }
+}
+
+/// A scalar as JSON text (the group key is a JSON array of them).
+fn json_text(out: &mut String, v: Option<Scalar>, line: &[u8]) {
+    match v {
+        None | Some(Scalar::Container) => out.push_str("null"),
+        Some(Scalar::Str(s)) => {
+            // serde_json's escaping, without a value tree.
+            let text = s.text(line);
+            out.push_str(&serde_json::to_string(text.as_ref()).unwrap_or_default());
+        }
+        Some(Scalar::Num(x)) => number_text(out, x),
+        Some(Scalar::Lit(a, b)) => {
+            out.push_str(std::str::from_utf8(&line[a as usize..b as usize]).unwrap_or("null"))
+        }
+    }
+}
+
+pub struct Jsonl;
+
+impl Kind for Jsonl {
+    const NAME: &'static str = "jsonl";
+    const STEM: &'static str = "jsonl";
+    const BY_NAME: bool = false;
+    const IN_TIME_RANGE: bool = false;
+    type Scratch = Scratch;
+    type Acc = JsonlAcc;
+    type Section = JsonlSection;
+
+    fn new(_mode: Mode) -> JsonlAcc {
+        JsonlAcc {
+            spec: None,
+            records: 0,
+            groups: Keyed::new(MAX_GROUPS),
+            time: TimeRange::default(),
+        }
+    }
+
+    fn merge(a: &mut JsonlAcc, o: &JsonlAcc) {
+        if a.spec.is_none() {
+            a.spec.clone_from(&o.spec);
+        }
+        a.records += o.records;
+        a.groups.merge(&o.groups);
+        a.time.merge(&o.time);
+    }
+
+    fn finish(_a: &mut JsonlAcc) {}
+
+    #[inline]
+    fn parse(s: &mut Scratch, line: &[u8], cfg: &Config) -> Result<Parsed, Skip> {
+        match spec_of(cfg) {
+            Some(spec) => parse_with(spec, s, line),
+            None => {
+                // No spec: records are only validated and counted.
+                s.vals.clear();
+                match line.iter().find(|b| !b.is_ascii_whitespace()) {
+                    None => Ok(Parsed::Blank),
+                    Some(b'{') => crate::parse::json::validate(line).map(|_| Parsed::Undated),
+                    Some(_) => Err(crate::parse::json::validate(line)
+                        .err()
+                        .unwrap_or(Skip::NotObject)),
+                }
+            }
+        }
+    }
+
+    fn add(a: &mut JsonlAcc, s: &mut Scratch, ts: Option<&Timestamp>, line: &[u8], cfg: &Config) {
+        a.records += 1;
+        if let Some(ts) = ts {
+            a.time.see(ts, line);
+        }
+        let Some(spec) = spec_of(cfg) else { return };
+        if a.spec.is_none() {
+            a.spec = Some(spec.desc());
+        }
+        s.key.clear();
+        if !spec.by.is_empty() {
+            s.key.push('[');
+            for i in 0..spec.by.len() {
+                if i > 0 {
+                    s.key.push(',');
+                }
+                json_text(&mut s.key, s.by[i], line);
+            }
+            s.key.push(']');
+        }
+        let n_counts = spec.count.len();
+        let Some(g) = a.groups.entry(&s.key, || GroupAcc::new(n_counts)) else {
+            a.groups.overflow += 1;
+            return;
+        };
+        g.records += 1;
+        for &(i, stars, x) in &s.vals {
+            let path = &spec.values[i as usize];
+            let name: &str = if stars.1 == 0 {
+                path
+            } else {
+                s.name.clear();
+                let mut k = 0;
+                for (j, seg) in path.split('.').enumerate() {
+                    if j > 0 {
+                        s.name.push('.');
+                    }
+                    if seg == "*" {
+                        s.name.push_str(&stars.0[k].text(line));
+                        k += 1;
+                    } else {
+                        s.name.push_str(seg);
+                    }
+                }
+                &s.name
+            };
+            let Some(v) = g.values.entry(name, || ValueAcc {
+                dist: Dist::new(cfg.mode),
+                invalid: 0,
+            }) else {
+                g.values.overflow += 1;
+                continue;
+            };
+            match x {
+                Some(x) => v.dist.record(x),
+                None => v.invalid += 1,
+            }
+        }
+        for i in 0..n_counts {
+            let text = match s.count[i] {
+                None | Some(Scalar::Container) => continue,
+                Some(Scalar::Str(sp)) => sp.text(line),
+                Some(other) => {
+                    s.name.clear();
+                    json_text(&mut s.name, Some(other), line);
+                    std::borrow::Cow::Borrowed(s.name.as_str())
+                }
+            };
+            g.counts[i].count(&text, 1);
+        }
+    }
+
+    fn records(a: &JsonlAcc) -> u64 {
+        a.records
+    }
+
+    fn keys_dropped(a: &JsonlAcc) -> u64 {
+        a.groups.overflow
+            + a.groups
+                .sorted()
+                .iter()
+                .map(|(_, g)| g.values.overflow + g.counts.iter().map(|c| c.overflow).sum::<u64>())
+                .sum::<u64>()
+    }
+
+    fn time(a: &JsonlAcc) -> Option<&TimeRange> {
+        Some(&a.time)
+    }
+
+    fn section(a: &JsonlAcc, ps: &[f64], _parse_errors: u64) -> JsonlSection {
+        let desc = a.spec.clone().unwrap_or(SpecDesc {
+            values: Vec::new(),
+            by: Vec::new(),
+            count: Vec::new(),
+            time: String::new(),
+        });
+        let mut total = GroupAcc::new(desc.count.len());
+        let mut groups = Vec::new();
+        for (key, g) in a.groups.sorted() {
+            total.merge(g);
+            let key = (!desc.by.is_empty()).then(|| {
+                let vals: Vec<serde_json::Value> = serde_json::from_str(key).unwrap_or_default();
+                desc.by
+                    .iter()
+                    .cloned()
+                    .zip(
+                        vals.into_iter()
+                            .chain(std::iter::repeat(serde_json::Value::Null)),
+                    )
+                    .collect()
+            });
+            groups.push(group_section(g, key, &desc, ps));
+        }
+        total.records = a.records;
+        JsonlSection {
+            spec: a.spec.clone(),
+            records: a.records,
+            groups,
+            total: group_section(&total, None, &desc, ps),
+            groups_dropped: a.groups.overflow,
+            time_range: figures::TimeRange::of(&a.time),
+        }
+    }
+
+    fn view(k: &JsonlSection) -> View {
+        let mut blocks = Vec::new();
+        let grouped = k.spec.as_ref().is_some_and(|s| !s.by.is_empty());
+        if grouped {
+            blocks.push(Block::Shares {
+                label: "group",
+                series: "group_records",
+                counts: k
+                    .groups
+                    .iter()
+                    .map(|g| (group_label(g), g.records))
+                    .collect(),
+                total: k.records,
+            });
+        }
+        for (name, v) in &k.total.values {
+            let mut rows = vec![("(all)".to_string(), v.stats.clone(), v.invalid)];
+            if grouped {
+                for g in &k.groups {
+                    if let Some(x) = g.values.get(name) {
+                        rows.push((group_label(g), x.stats.clone(), x.invalid));
+                    }
+                }
+            }
+            blocks.push(Block::Rows {
+                name: name.clone(),
+                label: "group",
+                rows,
+            });
+        }
+        let counts: Vec<&String> = k.total.counts.keys().collect();
+        for c in counts {
+            let cells = if grouped {
+                k.groups
+                    .iter()
+                    .map(|g| (group_label(g), g.counts.get(c).cloned().unwrap_or_default()))
+                    .collect()
+            } else {
+                [("(all)".to_string(), k.total.counts[c].clone())]
+                    .into_iter()
+                    .collect()
+            };
+            blocks.push(Block::Cross {
+                title: c.clone(),
+                cells: relabel(cells, c),
+            });
+        }
+        View {
+            key: "jsonl",
+            title: format!("Records ({} records)", thousands(k.records)),
+            records: k.records,
+            counts: vec![(
+                "groups_dropped",
+                "Records of groups beyond the group limit.",
+                k.groups_dropped,
+            )],
+            blocks,
+            trend: Vec::new(),
+        }
+    }
+
+    fn omit(k: &JsonlSection) -> bool {
+        k.spec.is_none() && k.records == 0
+    }
+
+    fn compatible(a: &JsonlAcc, b: &JsonlAcc) -> Result<(), String> {
+        match (&a.spec, &b.spec) {
+            (Some(x), Some(y)) if x != y => Err(format!(
+                "states of `aggmetrics stats` with different fields cannot be merged ({} vs {})",
+                describe(x),
+                describe(y)
+            )),
+            _ => Ok(()),
+        }
+    }
+}
+
+/// Cross-table rows keyed `group` with the counted field's name in front
+/// of each column: `status=200`.
+fn relabel(
+    cells: BTreeMap<String, BTreeMap<String, u64>>,
+    field: &str,
+) -> BTreeMap<String, BTreeMap<String, u64>> {
+    cells
+        .into_iter()
+        .map(|(g, m)| {
+            (
+                g,
+                m.into_iter()
+                    .map(|(v, n)| (format!("{field}={v}"), n))
+                    .collect(),
+            )
+        })
+        .collect()
+}
+
+fn describe(s: &SpecDesc) -> String {
+    let mut parts = Vec::new();
+    for (flag, paths) in [
+        ("--value", &s.values),
+        ("--by", &s.by),
+        ("--count", &s.count),
+    ] {
+        for p in paths {
+            parts.push(format!("{flag} {p}"));
+        }
+    }
+    parts.push(format!("--time {}", s.time));
+    parts.join(" ")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn spec(values: &[&str], by: &[&str], count: &[&str]) -> Spec {
+        let v = |x: &[&str]| x.iter().map(|s| s.to_string()).collect::<Vec<_>>();
+        Spec::new(&v(values), &v(by), &v(count), "timestamp").unwrap()
+    }
+
+    #[test]
+    fn paths_are_checked() {
+        let v = |x: &[&str]| x.iter().map(|s| s.to_string()).collect::<Vec<_>>();
+        assert!(Spec::new(&v(&["a..b"]), &[], &[], "timestamp").is_err());
+        assert!(Spec::new(&[], &v(&["a.*"]), &[], "timestamp").is_err());
+        assert!(Spec::new(&[], &[], &[], "timestamp").is_err());
+        assert!(Spec::new(&v(&["a", "a"]), &[], &[], "timestamp").is_err());
+        assert_eq!(spec(&[".hour"], &[], &[]).values, ["hour"]);
+    }
+
+    #[test]
+    fn reads_nested_paths_stars_and_keys() {
+        let sp = spec(
+            &["timing.total_ms", "steps.*"],
+            &["route", "ok"],
+            &["status"],
+        );
+        let mut s = Scratch::default();
+        let line = br#"{"timestamp": "2026-02-10T12:00:00Z", "route": "/a", "ok": true, "status": 200, "timing": {"total_ms": 12.5, "db_ms": 3}, "steps": {"x": 1, "y": "no", "z": null}, "text": "secret"}"#;
+        let r = parse_with(&sp, &mut s, line).unwrap();
+        assert!(matches!(r, Parsed::Record(_)));
+        assert_eq!(s.vals.len(), 3, "{:?}", s.vals);
+        assert_eq!(s.vals[0].2, Some(12.5));
+        assert_eq!(s.vals[1].1 .1, 1);
+        assert_eq!(s.vals[2].2, None, "a string is invalid");
+        let mut key = String::new();
+        json_text(&mut key, s.by[0], line);
+        key.push(',');
+        json_text(&mut key, s.by[1], line);
+        key.push(',');
+        json_text(&mut key, s.count[0], line);
+        assert_eq!(key, r#""/a",true,200"#);
+        // Not an object, and not JSON, are damaged; a blank line is blank.
+        assert_eq!(
+            parse_with(&sp, &mut s, b"[1]").unwrap_err(),
+            Skip::NotObject
+        );
+        assert!(parse_with(&sp, &mut s, b"{\"a\": ").is_err());
+        assert!(matches!(
+            parse_with(&sp, &mut s, b"   ").unwrap(),
+            Parsed::Blank
+        ));
+        // No time: undated.
+        assert!(matches!(
+            parse_with(&sp, &mut s, br#"{"route": "/b"}"#).unwrap(),
+            Parsed::Undated
+        ));
+    }
+}
