@@ -753,7 +753,7 @@ impl Kind for Jsonl {
         }
         View {
             key: "jsonl",
-            title: format!("Records ({} records)", thousands(k.records)),
+            title: format!("JSONL ({} records)", thousands(k.records)),
             records: k.records,
             counts: vec![(
                 "groups_dropped",

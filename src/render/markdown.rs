@@ -135,6 +135,54 @@ pub(super) fn section(s: &mut String, v: &View) {
         rates(s, &rates_of);
     }
     for b in &v.blocks {
+        match b {
+            Block::Shares {
+                label,
+                counts,
+                total,
+                ..
+            } if !counts.is_empty() => {
+                let mut sorted: Vec<_> = counts.iter().collect();
+                sorted.sort_by(|a, b| b.1.cmp(a.1).then(a.0.cmp(b.0)));
+                let rows: Vec<Vec<String>> = sorted
+                    .iter()
+                    .map(|(k, n)| {
+                        let share = if *total == 0 {
+                            0.0
+                        } else {
+                            **n as f64 / *total as f64
+                        };
+                        vec![cell(k), n.to_string(), format!("{:.2}%", share * 100.0)]
+                    })
+                    .collect();
+                table(s, &[label, "records", "share"], &rows);
+            }
+            Block::Breakdown { title, counts, .. } if !counts.is_empty() => {
+                let line = super::text::breakdown(counts).replace('|', "\\|");
+                let _ = writeln!(s, "{title}: {line}\n");
+            }
+            Block::Cross { title, cells } if !cells.is_empty() => {
+                let mut cols: Vec<&String> = cells.values().flat_map(|x| x.keys()).collect();
+                cols.sort();
+                cols.dedup();
+                let mut head = vec![cell(title)];
+                head.extend(cols.iter().map(|c| cell(c)));
+                let rows: Vec<Vec<String>> = cells
+                    .iter()
+                    .map(|(k, inner)| {
+                        let mut r = vec![cell(k)];
+                        r.extend(
+                            cols.iter()
+                                .map(|c| inner.get(*c).map_or("-".into(), |n| n.to_string())),
+                        );
+                        r
+                    })
+                    .collect();
+                let head: Vec<&str> = head.iter().map(String::as_str).collect();
+                table(s, &head, &rows);
+            }
+            _ => {}
+        }
         if let Block::Rows { name, label, rows } = b {
             let _ = writeln!(s, "`{}`\n", cell(name).replace('`', "'"));
             let mut head = vec![label.to_string(), "n".to_string()];

@@ -280,7 +280,23 @@ fn section(o: &mut Out, v: &View) {
                     );
                 }
             }
-            Block::Breakdown { series: None, .. } | Block::Cross { .. } => {}
+            Block::Cross { title: t, cells } => {
+                let name: String = t
+                    .chars()
+                    .map(|c| if c.is_ascii_alphanumeric() { c } else { '_' })
+                    .collect();
+                for (row, inner) in cells {
+                    for (col, n) in inner {
+                        o.put(
+                            &format!("{k}_{name}_records"),
+                            &format!("{title} records per {t} row and column."),
+                            &[("row", row), ("column", col)],
+                            *n as f64,
+                        );
+                    }
+                }
+            }
+            Block::Breakdown { series: None, .. } => {}
         }
     }
 }
