@@ -106,6 +106,10 @@ fn prepare(w: &Path) {
     }
     std::fs::copy(logs.join("pipeline_latency.jsonl"), w.join("today.jsonl")).unwrap();
     std::fs::copy(logs.join("shadow_golden.json"), w.join("golden.json")).unwrap();
+    // docs/any-log.md's example logs.
+    let examples = Path::new(env!("CARGO_MANIFEST_DIR")).join("docs/examples");
+    std::fs::copy(examples.join("access.jsonl"), w.join("access.jsonl")).unwrap();
+    std::fs::copy(examples.join("assist.jsonl"), w.join("logs/assist.jsonl")).unwrap();
     for d in [
         "var/lib/aggmetrics/daily",
         "var/lib/aggmetrics/state",

@@ -321,7 +321,7 @@ pub fn footer(skipped: &Skipped, meta: &crate::report::Meta) -> String {
     s.push_str(&incomplete_lines(meta));
     match meta.precision.significant_digits {
         Some(d) => {
-            let _ = writeln!(s, "Precision: HDR histograms, {d} significant digits, 1 µs resolution; percentiles interpolated as the platform script did, each at most 1e-{d} above --exact's");
+            let _ = writeln!(s, "Precision: HDR histograms, {d} significant digits, values to 0.001 (1 µs); percentiles as --exact computes them (interpolated, or the analyzers' lower rank), each at most 1e-{d} above");
         }
         None => {
             let _ = writeln!(s, "Precision: exact values; linear-interpolation percentiles as the platform script computed them");
