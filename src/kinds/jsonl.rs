@@ -519,10 +519,17 @@ fn number_text(out: &mut String, x: f64) {
 fn json_text(out: &mut String, v: Option<Scalar>, line: &[u8]) {
     match v {
         None | Some(Scalar::Container) => out.push_str("null"),
+        // Without escapes the raw bytes are already a JSON string's
+        // content (validated UTF-8, no control character): no allocation.
+        Some(Scalar::Str(s)) if !s.escaped() => {
+            out.push('"');
+            out.push_str(std::str::from_utf8(s.raw(line)).unwrap_or(""));
+            out.push('"');
+        }
+        // With escapes, the decoded text re-escaped one way (`\u0041` and
+        // `A` are one key).
         Some(Scalar::Str(s)) => {
-            // serde_json's escaping, without a value tree.
-            let text = s.text(line);
-            out.push_str(&serde_json::to_string(text.as_ref()).unwrap_or_default());
+            out.push_str(&serde_json::to_string(s.text(line).as_ref()).unwrap_or_default());
         }
         Some(Scalar::Num(x)) => number_text(out, x),
         Some(Scalar::Lit(a, b)) => {
