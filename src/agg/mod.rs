@@ -14,7 +14,7 @@ pub use dist::{Dist, Mode};
 pub use keyed::{Keyed, Merge, MAX_KEYS};
 pub use time::{Activity, TimeRange};
 
-use crate::kinds::{self, Accs, LogKind, Parsed, Registered, Scratch, Visitor};
+use crate::kinds::{self, Accs, Cx, LogKind, Parsed, Registered, Scratch, Visitor};
 use crate::parse::{self, Skip};
 
 /// How many skipped-line locations are kept for the report.
@@ -430,18 +430,17 @@ impl Acc {
     /// A record without a readable time: counted in the run when there is
     /// no window and no buckets, outside them otherwise (it cannot be
     /// placed in either).
-    fn add_undated<K: Registered>(&mut self, line: &[u8]) -> bool {
+    fn add_undated<K: Registered>(&mut self, line: &[u8], cx: &Cx) -> bool {
         if self.dated {
             self.outside_window += 1;
             return true;
         }
-        let cfg = self.cfg;
         K::add(
             K::acc_mut(&mut self.total.kinds),
             K::scratch(&mut self.scratch),
             None,
             line,
-            &cfg,
+            cx,
         );
         true
     }
@@ -450,15 +449,16 @@ impl Acc {
     /// figures of its time (or counted outside the window).
     #[inline(always)]
     fn add<K: Registered>(&mut self, file: u32, line: &[u8]) -> Result<bool, Skip> {
-        let ts = match K::parse(K::scratch(&mut self.scratch), line, &self.cfg)? {
+        let cfg = self.cfg;
+        let cx = Cx { cfg: &cfg, file };
+        let ts = match K::parse(K::scratch(&mut self.scratch), line, &cx)? {
             Parsed::Blank => return Ok(false),
             Parsed::Record(ts) => ts,
-            Parsed::Undated => return Ok(self.add_undated::<K>(line)),
+            Parsed::Undated => return Ok(self.add_undated::<K>(line, &cx)),
         };
         if self.dated {
             self.saw_record(file, ts.micros);
         }
-        let cfg = self.cfg;
         let Some(m) = target(
             &mut self.total,
             &mut self.buckets,
@@ -478,7 +478,7 @@ impl Acc {
             K::scratch(&mut self.scratch),
             Some(&ts),
             line,
-            &cfg,
+            &cx,
         );
         Ok(true)
     }

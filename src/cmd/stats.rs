@@ -9,7 +9,7 @@ use super::{emit, exit, read_logs, warn_read};
 use crate::agg::{Bucket, Config, Metrics, Mode};
 use crate::cli::StatsArgs;
 use crate::error::Error;
-use crate::kinds::jsonl::{Jsonl, JsonlSection, Spec};
+use crate::kinds::jsonl::{view_of, Jsonl, JsonlSection, Spec};
 use crate::kinds::{Kind, LogKind};
 use crate::read::ReadResult;
 use crate::render::{Doc, DocKind, Format, KindDoc};
@@ -66,6 +66,7 @@ fn section(m: &Metrics, ps: &[f64]) -> JsonlSection {
         ps,
         m.skipped.by_kind[LogKind::Jsonl.index()],
     )
+    .unnamed()
 }
 
 pub fn run(args: &StatsArgs) -> Result<i32> {
@@ -103,11 +104,11 @@ pub fn run(args: &StatsArgs) -> Result<i32> {
     let body = serde_json::to_value(&report).context("serializing the report")?;
     // --fail-on judges the whole run, on the report's own keys.
     let checks = super::fail_on(&args.summary.fail_on, &body)?;
-    let mut views = vec![(None, Jsonl::view(&report.section))];
+    let mut views = vec![(None, view_of(&report.section, "jsonl", "JSONL"))];
     for b in report.buckets.iter().flatten() {
         views.push((
             Some(format!("{} .. {}", b.start, b.end)),
-            Jsonl::view(&b.section),
+            view_of(&b.section, "jsonl", "JSONL"),
         ));
     }
     if report.buckets.is_some() {

@@ -10,8 +10,7 @@ use std::collections::BTreeMap;
 
 use serde::{Deserialize, Serialize};
 
-use super::{Kind, Parsed};
-use crate::agg::config::Config;
+use super::{Cx, Kind, Parsed};
 use crate::agg::dist::{Dist, Mode};
 use crate::agg::keyed::{count_span, pair_key, Keyed, MAX_KEYS};
 use crate::parse::{
@@ -203,7 +202,7 @@ impl Kind for Fallback {
     }
 
     #[inline(always)]
-    fn parse(s: &mut Scratch, line: &[u8], _cfg: &Config) -> Result<Parsed, Skip> {
+    fn parse(s: &mut Scratch, line: &[u8], _cfg: &Cx) -> Result<Parsed, Skip> {
         match parse(line, &mut s.comps)? {
             Line::Blank => Ok(Parsed::Blank),
             Line::Record(r) => {
@@ -214,13 +213,7 @@ impl Kind for Fallback {
     }
 
     #[inline(always)]
-    fn add(
-        f: &mut FallbackAcc,
-        s: &mut Scratch,
-        _ts: Option<&Timestamp>,
-        line: &[u8],
-        _cfg: &Config,
-    ) {
+    fn add(f: &mut FallbackAcc, s: &mut Scratch, _ts: Option<&Timestamp>, line: &[u8], _cfg: &Cx) {
         let Some(r) = s.rec.take() else { return };
         f.count += 1;
         let outcome = r.outcome.map(|s| s.text(line));
@@ -298,7 +291,7 @@ impl Kind for Fallback {
 
     fn view(f: &FallbackSection) -> View {
         View {
-            key: "fallback",
+            key: "fallback".into(),
             title: format!(
                 "Fallback ({} records)",
                 crate::report::view::thousands(f.count)

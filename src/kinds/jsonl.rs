@@ -18,8 +18,7 @@ use std::collections::BTreeMap;
 
 use serde::{Deserialize, Serialize};
 
-use super::{Kind, Parsed};
-use crate::agg::config::Config;
+use super::{Cx, Kind, Parsed};
 use crate::agg::dist::{Dist, Mode};
 use crate::agg::keyed::{Keyed, Merge, MAX_KEYS};
 use crate::agg::time::TimeRange;
@@ -172,9 +171,35 @@ impl Spec {
     }
 }
 
-/// The spec of a read, if one was given.
-fn spec_of(cfg: &Config) -> Option<&'static Spec> {
-    cfg.options.and_then(|o| o.downcast_ref::<Spec>())
+/// Logs named in a kinds file, each read as any JSONL log with its own
+/// spec and reported as its own section (see docs/any-log.md).
+#[derive(Debug)]
+pub struct UserKinds {
+    pub kinds: Vec<UserKind>,
+    /// The user kind of each input of the read (an index into `kinds`), by
+    /// input index.
+    pub file_kind: Vec<u16>,
+}
+
+#[derive(Debug, Clone)]
+pub struct UserKind {
+    /// The section's name in reports (`assist`).
+    pub name: String,
+    /// Files named `<stem>*.jsonl` (with rotation suffixes) are this kind.
+    pub stem: String,
+    pub spec: Spec,
+}
+
+/// The spec a line is read with, and the name of the part it adds to
+/// (`""` for `aggmetrics stats`), if the read has one.
+fn spec_for(cx: &Cx) -> Option<(&'static Spec, &'static str)> {
+    let o = cx.cfg.options?;
+    if let Some(s) = o.downcast_ref::<Spec>() {
+        return Some((s, ""));
+    }
+    let u = o.downcast_ref::<UserKinds>()?;
+    let k = &u.kinds[*u.file_kind.get(cx.file as usize)? as usize];
+    Some((&k.spec, &k.name))
 }
 
 // ---- parsing ----
@@ -203,6 +228,8 @@ pub struct Scratch {
     ts: Option<Timestamp>,
     key: String,
     name: String,
+    /// The part the last record went to.
+    part: usize,
 }
 
 impl Scratch {
@@ -397,9 +424,11 @@ impl Merge for GroupAcc {
     }
 }
 
+/// The figures of one log read this way: the unnamed one of `aggmetrics
+/// stats`, or one user-defined kind.
 #[derive(Debug, Clone, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
-pub struct JsonlAcc {
+pub struct Part {
     /// What was counted (`None` until a record was added with a spec).
     pub spec: Option<SpecDesc>,
     pub records: u64,
@@ -540,17 +569,60 @@ fn json_text(out: &mut String, v: Option<Scalar>, line: &[u8]) {
 
 pub struct Jsonl;
 
-impl Kind for Jsonl {
-    const NAME: &'static str = "jsonl";
-    const STEM: &'static str = "jsonl";
-    const BY_NAME: bool = false;
-    const IN_TIME_RANGE: bool = false;
-    type Scratch = Scratch;
-    type Acc = JsonlAcc;
-    type Section = JsonlSection;
+/// Every part, by name (sorted).
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct JsonlAcc {
+    pub parts: Vec<(String, Part)>,
+}
 
-    fn new(_mode: Mode) -> JsonlAcc {
-        JsonlAcc {
+impl JsonlAcc {
+    fn part(&mut self, name: &str) -> &mut Part {
+        let i = match self.parts.binary_search_by(|(n, _)| n.as_str().cmp(name)) {
+            Ok(i) => i,
+            Err(i) => {
+                self.parts.insert(i, (name.to_string(), Part::new()));
+                i
+            }
+        };
+        &mut self.parts[i].1
+    }
+}
+
+/// Each part's section, by name.
+#[derive(Debug, Clone, Default)]
+pub struct JsonlSections {
+    pub parts: Vec<(String, JsonlSection)>,
+}
+
+impl JsonlSections {
+    /// The section of `aggmetrics stats` (the unnamed part), or an empty
+    /// one.
+    pub fn unnamed(&self) -> JsonlSection {
+        self.parts
+            .iter()
+            .find(|(n, _)| n.is_empty())
+            .map(|(_, s)| s.clone())
+            .unwrap_or_else(|| Part::new().section(&[], Vec::new()))
+    }
+}
+
+impl Serialize for JsonlSections {
+    /// In a report whose sections are flattened: each part under its name;
+    /// the unnamed part under `jsonl`.
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        use serde::ser::SerializeMap as _;
+        let mut m = s.serialize_map(Some(self.parts.len()))?;
+        for (name, sec) in &self.parts {
+            m.serialize_entry(if name.is_empty() { "jsonl" } else { name }, sec)?;
+        }
+        m.end()
+    }
+}
+
+impl Part {
+    fn new() -> Part {
+        Part {
             spec: None,
             records: 0,
             groups: Keyed::new(MAX_GROUPS),
@@ -558,43 +630,29 @@ impl Kind for Jsonl {
         }
     }
 
-    fn merge(a: &mut JsonlAcc, o: &JsonlAcc) {
-        if a.spec.is_none() {
-            a.spec.clone_from(&o.spec);
+    fn merge(&mut self, o: &Part) {
+        if self.spec.is_none() {
+            self.spec.clone_from(&o.spec);
         }
-        a.records += o.records;
-        a.groups.merge(&o.groups);
-        a.time.merge(&o.time);
+        self.records += o.records;
+        self.groups.merge(&o.groups);
+        self.time.merge(&o.time);
     }
 
-    fn finish(_a: &mut JsonlAcc) {}
-
-    #[inline]
-    fn parse(s: &mut Scratch, line: &[u8], cfg: &Config) -> Result<Parsed, Skip> {
-        match spec_of(cfg) {
-            Some(spec) => parse_with(spec, s, line),
-            None => {
-                // No spec: records are only validated and counted.
-                s.vals.clear();
-                match line.iter().find(|b| !b.is_ascii_whitespace()) {
-                    None => Ok(Parsed::Blank),
-                    Some(b'{') => crate::parse::json::validate(line).map(|_| Parsed::Undated),
-                    Some(_) => Err(crate::parse::json::validate(line)
-                        .err()
-                        .unwrap_or(Skip::NotObject)),
-                }
-            }
-        }
-    }
-
-    fn add(a: &mut JsonlAcc, s: &mut Scratch, ts: Option<&Timestamp>, line: &[u8], cfg: &Config) {
-        a.records += 1;
+    fn add(
+        &mut self,
+        spec: &Spec,
+        s: &mut Scratch,
+        ts: Option<&Timestamp>,
+        line: &[u8],
+        mode: Mode,
+    ) {
+        self.records += 1;
         if let Some(ts) = ts {
-            a.time.see(ts, line);
+            self.time.see(ts, line);
         }
-        let Some(spec) = spec_of(cfg) else { return };
-        if a.spec.is_none() {
-            a.spec = Some(spec.desc());
+        if self.spec.is_none() {
+            self.spec = Some(spec.desc());
         }
         s.key.clear();
         if !spec.by.is_empty() {
@@ -608,8 +666,8 @@ impl Kind for Jsonl {
             s.key.push(']');
         }
         let n_counts = spec.count.len();
-        let Some(g) = a.groups.entry(&s.key, || GroupAcc::new(n_counts)) else {
-            a.groups.overflow += 1;
+        let Some(g) = self.groups.entry(&s.key, || GroupAcc::new(n_counts)) else {
+            self.groups.overflow += 1;
             return;
         };
         g.records += 1;
@@ -634,7 +692,7 @@ impl Kind for Jsonl {
                 &s.name
             };
             let Some(v) = g.values.entry(name, || ValueAcc {
-                dist: Dist::new(cfg.mode),
+                dist: Dist::new(mode),
                 invalid: 0,
             }) else {
                 g.values.overflow += 1;
@@ -659,25 +717,18 @@ impl Kind for Jsonl {
         }
     }
 
-    fn records(a: &JsonlAcc) -> u64 {
-        a.records
-    }
-
-    fn keys_dropped(a: &JsonlAcc) -> u64 {
-        a.groups.overflow
-            + a.groups
+    fn keys_dropped(&self) -> u64 {
+        self.groups.overflow
+            + self
+                .groups
                 .sorted()
                 .iter()
                 .map(|(_, g)| g.values.overflow + g.counts.iter().map(|c| c.overflow).sum::<u64>())
                 .sum::<u64>()
     }
 
-    fn time(a: &JsonlAcc) -> Option<&TimeRange> {
-        Some(&a.time)
-    }
-
-    fn section(a: &JsonlAcc, ps: &[f64], _parse_errors: u64) -> JsonlSection {
-        let desc = a.spec.clone().unwrap_or(SpecDesc {
+    fn section(&self, ps: &[f64], _unused: Vec<()>) -> JsonlSection {
+        let desc = self.spec.clone().unwrap_or(SpecDesc {
             values: Vec::new(),
             by: Vec::new(),
             count: Vec::new(),
@@ -685,7 +736,7 @@ impl Kind for Jsonl {
         });
         let mut total = GroupAcc::new(desc.count.len());
         let mut groups = Vec::new();
-        for (key, g) in a.groups.sorted() {
+        for (key, g) in self.groups.sorted() {
             total.merge(g);
             let key = (!desc.by.is_empty()).then(|| {
                 let vals: Vec<serde_json::Value> = serde_json::from_str(key).unwrap_or_default();
@@ -700,91 +751,218 @@ impl Kind for Jsonl {
             });
             groups.push(group_section(g, key, &desc, ps));
         }
-        total.records = a.records;
+        total.records = self.records;
         JsonlSection {
-            spec: a.spec.clone(),
-            records: a.records,
+            spec: self.spec.clone(),
+            records: self.records,
             groups,
             total: group_section(&total, None, &desc, ps),
-            groups_dropped: a.groups.overflow,
-            time_range: figures::TimeRange::of(&a.time),
+            groups_dropped: self.groups.overflow,
+            time_range: figures::TimeRange::of(&self.time),
         }
     }
+}
 
-    fn view(k: &JsonlSection) -> View {
-        let mut blocks = Vec::new();
-        let grouped = k.spec.as_ref().is_some_and(|s| !s.by.is_empty());
+/// A part's section as renderers draw it; `key` names the section (its
+/// Prometheus prefix), `title` heads it.
+pub fn view_of(k: &JsonlSection, key: &str, title: &str) -> View {
+    let mut blocks = Vec::new();
+    let grouped = k.spec.as_ref().is_some_and(|s| !s.by.is_empty());
+    if grouped {
+        blocks.push(Block::Shares {
+            label: "group",
+            series: "group_records",
+            counts: k
+                .groups
+                .iter()
+                .map(|g| (group_label(g), g.records))
+                .collect(),
+            total: k.records,
+        });
+    }
+    for (name, v) in &k.total.values {
+        let mut rows = vec![("(all)".to_string(), v.stats.clone(), v.invalid)];
         if grouped {
-            blocks.push(Block::Shares {
-                label: "group",
-                series: "group_records",
-                counts: k
-                    .groups
-                    .iter()
-                    .map(|g| (group_label(g), g.records))
-                    .collect(),
-                total: k.records,
-            });
-        }
-        for (name, v) in &k.total.values {
-            let mut rows = vec![("(all)".to_string(), v.stats.clone(), v.invalid)];
-            if grouped {
-                for g in &k.groups {
-                    if let Some(x) = g.values.get(name) {
-                        rows.push((group_label(g), x.stats.clone(), x.invalid));
-                    }
+            for g in &k.groups {
+                if let Some(x) = g.values.get(name) {
+                    rows.push((group_label(g), x.stats.clone(), x.invalid));
                 }
             }
-            blocks.push(Block::Rows {
-                name: name.clone(),
-                label: "group",
-                rows,
-            });
         }
-        let counts: Vec<&String> = k.total.counts.keys().collect();
-        for c in counts {
-            let cells = if grouped {
-                k.groups
-                    .iter()
-                    .map(|g| (group_label(g), g.counts.get(c).cloned().unwrap_or_default()))
-                    .collect()
-            } else {
-                [("(all)".to_string(), k.total.counts[c].clone())]
-                    .into_iter()
-                    .collect()
-            };
-            blocks.push(Block::Cross {
-                title: c.clone(),
-                cells: relabel(cells, c),
-            });
-        }
-        View {
-            key: "jsonl",
-            title: format!("JSONL ({} records)", thousands(k.records)),
-            records: k.records,
-            counts: vec![(
-                "groups_dropped",
-                "Records of groups beyond the group limit.",
-                k.groups_dropped,
-            )],
-            blocks,
-            trend: Vec::new(),
+        blocks.push(Block::Rows {
+            name: name.clone(),
+            label: "group",
+            rows,
+        });
+    }
+    for c in k.total.counts.keys() {
+        let cells = if grouped {
+            k.groups
+                .iter()
+                .map(|g| (group_label(g), g.counts.get(c).cloned().unwrap_or_default()))
+                .collect()
+        } else {
+            [("(all)".to_string(), k.total.counts[c].clone())]
+                .into_iter()
+                .collect()
+        };
+        blocks.push(Block::Cross {
+            title: c.clone(),
+            cells: relabel(cells, c),
+        });
+    }
+    View {
+        key: key.to_string(),
+        title: format!("{title} ({} records)", thousands(k.records)),
+        records: k.records,
+        counts: vec![(
+            "groups_dropped",
+            "Records of groups beyond the group limit.",
+            k.groups_dropped,
+        )],
+        blocks,
+        trend: Vec::new(),
+    }
+}
+
+impl Kind for Jsonl {
+    const NAME: &'static str = "jsonl";
+    const STEM: &'static str = "jsonl";
+    const BY_NAME: bool = false;
+    const IN_TIME_RANGE: bool = false;
+    type Scratch = Scratch;
+    type Acc = JsonlAcc;
+    type Section = JsonlSections;
+
+    fn new(_mode: Mode) -> JsonlAcc {
+        JsonlAcc::default()
+    }
+
+    fn merge(a: &mut JsonlAcc, o: &JsonlAcc) {
+        for (name, p) in &o.parts {
+            a.part(name).merge(p);
         }
     }
 
-    fn omit(k: &JsonlSection) -> bool {
-        k.spec.is_none() && k.records == 0
+    fn finish(_a: &mut JsonlAcc) {}
+
+    #[inline]
+    fn parse(s: &mut Scratch, line: &[u8], cx: &Cx) -> Result<Parsed, Skip> {
+        match spec_for(cx) {
+            Some((spec, _)) => parse_with(spec, s, line),
+            None => {
+                // No spec: records are only validated and counted.
+                s.vals.clear();
+                match line.iter().find(|b| !b.is_ascii_whitespace()) {
+                    None => Ok(Parsed::Blank),
+                    Some(b'{') => crate::parse::json::validate(line).map(|_| Parsed::Undated),
+                    Some(_) => Err(crate::parse::json::validate(line)
+                        .err()
+                        .unwrap_or(Skip::NotObject)),
+                }
+            }
+        }
+    }
+
+    fn add(a: &mut JsonlAcc, s: &mut Scratch, ts: Option<&Timestamp>, line: &[u8], cx: &Cx) {
+        let Some((spec, name)) = spec_for(cx) else {
+            return;
+        };
+        // Logs come file by file: the part of the last line, first.
+        let part = match a.parts.get_mut(s.part) {
+            Some((n, p)) if n == name => p,
+            _ => {
+                let i = match a.parts.binary_search_by(|(n, _)| n.as_str().cmp(name)) {
+                    Ok(i) => i,
+                    Err(i) => {
+                        a.parts.insert(i, (name.to_string(), Part::new()));
+                        i
+                    }
+                };
+                s.part = i;
+                &mut a.parts[i].1
+            }
+        };
+        part.add(spec, s, ts, line, cx.mode);
+    }
+
+    fn records(a: &JsonlAcc) -> u64 {
+        a.parts.iter().map(|(_, p)| p.records).sum()
+    }
+
+    fn keys_dropped(a: &JsonlAcc) -> u64 {
+        a.parts.iter().map(|(_, p)| p.keys_dropped()).sum()
+    }
+
+    fn newest(a: &JsonlAcc) -> Option<i64> {
+        a.parts
+            .iter()
+            .filter_map(|(_, p)| p.time.last.as_ref().map(|l| l.0))
+            .max()
+    }
+
+    fn section(a: &JsonlAcc, ps: &[f64], _parse_errors: u64) -> JsonlSections {
+        JsonlSections {
+            parts: a
+                .parts
+                .iter()
+                .map(|(n, p)| (n.clone(), p.section(ps, Vec::new())))
+                .collect(),
+        }
+    }
+
+    fn view(k: &JsonlSections) -> View {
+        Self::views(k)
+            .into_iter()
+            .next()
+            .unwrap_or_else(|| view_of(&Part::new().section(&[], Vec::new()), "jsonl", "JSONL"))
+    }
+
+    fn views(k: &JsonlSections) -> Vec<View> {
+        k.parts
+            .iter()
+            .map(|(n, sec)| {
+                if n.is_empty() {
+                    view_of(sec, "jsonl", "JSONL")
+                } else {
+                    view_of(sec, n, n)
+                }
+            })
+            .collect()
+    }
+
+    fn entries<M: serde::ser::SerializeMap>(k: &JsonlSections, m: &mut M) -> Result<(), M::Error> {
+        for (name, sec) in &k.parts {
+            m.serialize_entry(if name.is_empty() { "jsonl" } else { name }, sec)?;
+        }
+        Ok(())
+    }
+
+    fn omit(k: &JsonlSections) -> bool {
+        k.parts.is_empty()
     }
 
     fn compatible(a: &JsonlAcc, b: &JsonlAcc) -> Result<(), String> {
-        match (&a.spec, &b.spec) {
-            (Some(x), Some(y)) if x != y => Err(format!(
-                "states of `aggmetrics stats` with different fields cannot be merged ({} vs {})",
-                describe(x),
-                describe(y)
-            )),
-            _ => Ok(()),
+        for (n, p) in &a.parts {
+            let Some((_, q)) = b.parts.iter().find(|(m, _)| m == n) else {
+                continue;
+            };
+            if let (Some(x), Some(y)) = (&p.spec, &q.spec) {
+                if x != y {
+                    return Err(format!(
+                        "states of {} with different fields cannot be merged ({} vs {})",
+                        if n.is_empty() {
+                            "`aggmetrics stats`".to_string()
+                        } else {
+                            format!("the `{n}` log")
+                        },
+                        describe(x),
+                        describe(y)
+                    ));
+                }
+            }
         }
+        Ok(())
     }
 }
 

@@ -12,8 +12,7 @@ use std::collections::BTreeMap;
 
 use serde::{Deserialize, Serialize};
 
-use super::{Kind, Parsed};
-use crate::agg::config::Config;
+use super::{Cx, Kind, Parsed};
 use crate::agg::dist::{Dist, Mode};
 use crate::agg::keyed::{entry_span, Keyed, MAX_KEYS};
 use crate::parse::{
@@ -214,7 +213,7 @@ impl Kind for Latency {
     }
 
     #[inline(always)]
-    fn parse(s: &mut Scratch, line: &[u8], _cfg: &Config) -> Result<Parsed, Skip> {
+    fn parse(s: &mut Scratch, line: &[u8], _cfg: &Cx) -> Result<Parsed, Skip> {
         match parse(line, &mut s.steps)? {
             Line::Blank => Ok(Parsed::Blank),
             Line::Record(r) => {
@@ -226,13 +225,7 @@ impl Kind for Latency {
     }
 
     #[inline(always)]
-    fn add(
-        acc: &mut LatencyAcc,
-        s: &mut Scratch,
-        _ts: Option<&Timestamp>,
-        line: &[u8],
-        cfg: &Config,
-    ) {
+    fn add(acc: &mut LatencyAcc, s: &mut Scratch, _ts: Option<&Timestamp>, line: &[u8], cfg: &Cx) {
         let g = if s.llm_enabled {
             &mut acc.with_llm
         } else {
@@ -287,7 +280,7 @@ impl Kind for Latency {
             });
         }
         View {
-            key: "latency",
+            key: "latency".into(),
             title: "Latency (ms)".into(),
             records: l.all.count,
             counts: Vec::new(),

@@ -19,7 +19,6 @@ use serde::{Deserialize, Serialize};
 
 use crate::agg::config::Config;
 use crate::agg::dist::Mode;
-use crate::agg::time::TimeRange;
 use crate::parse::{Skip, Timestamp};
 use crate::report::view::View;
 
@@ -56,7 +55,7 @@ pub trait Kind: 'static {
     /// [`Kind::add`]) with the time it was written (or without one, for a
     /// kind whose time is optional), or `Err`: a damaged line and why (no
     /// content of the line is kept).
-    fn parse(s: &mut Self::Scratch, line: &[u8], cfg: &Config) -> Result<Parsed, Skip>;
+    fn parse(s: &mut Self::Scratch, line: &[u8], cx: &Cx) -> Result<Parsed, Skip>;
     /// Add the record last parsed into `s` (from `line`) to `acc`; `ts` is
     /// its time (`None` for a [`Parsed::Undated`] record).
     fn add(
@@ -64,15 +63,15 @@ pub trait Kind: 'static {
         s: &mut Self::Scratch,
         ts: Option<&Timestamp>,
         line: &[u8],
-        cfg: &Config,
+        cx: &Cx,
     );
     /// Records counted.
     fn records(acc: &Self::Acc) -> u64;
     /// Observations whose categorical key was not kept (over the per-map
     /// key limit).
     fn keys_dropped(acc: &Self::Acc) -> u64;
-    /// The kind's own first and last record, when it keeps them.
-    fn time(_acc: &Self::Acc) -> Option<&TimeRange> {
+    /// The newest record of the kind, when it keeps its own time range.
+    fn newest(_acc: &Self::Acc) -> Option<i64> {
         None
     }
     /// Why records read as this kind may not be of it (no record carries
@@ -86,6 +85,19 @@ pub trait Kind: 'static {
     fn section(acc: &Self::Acc, ps: &[f64], parse_errors: u64) -> Self::Section;
     /// The section as every renderer draws it.
     fn view(section: &Self::Section) -> View;
+    /// Every view of the section: one, unless the kind reports several
+    /// logs (user-defined kinds).
+    fn views(section: &Self::Section) -> Vec<View> {
+        vec![Self::view(section)]
+    }
+    /// Write the section into a report's map: under the kind's name, or,
+    /// for a kind that reports several logs, one entry per log.
+    fn entries<M: serde::ser::SerializeMap>(
+        section: &Self::Section,
+        m: &mut M,
+    ) -> Result<(), M::Error> {
+        m.serialize_entry(Self::NAME, section)
+    }
     /// Leave the section out of reports (a kind that was not asked for).
     fn omit(_section: &Self::Section) -> bool {
         false
@@ -94,6 +106,22 @@ pub trait Kind: 'static {
     /// different settings may not); `Err` says why.
     fn compatible(_a: &Self::Acc, _b: &Self::Acc) -> Result<(), String> {
         Ok(())
+    }
+}
+
+/// What a kind's parser and accumulator see of the read besides the line:
+/// its settings (through `Deref`), and which input the line is from.
+#[derive(Debug, Clone, Copy)]
+pub struct Cx<'a> {
+    pub cfg: &'a Config,
+    /// The input's index in the read.
+    pub file: u32,
+}
+
+impl std::ops::Deref for Cx<'_> {
+    type Target = Config;
+    fn deref(&self) -> &Config {
+        self.cfg
     }
 }
 
@@ -212,10 +240,9 @@ macro_rules! registry {
 
             /// The newest record of the kinds that keep their own range.
             pub fn newest(&self) -> Option<i64> {
-                [$(<$module::$kind as Kind>::time(&self.$module)),+]
+                [$(<$module::$kind as Kind>::newest(&self.$module)),+]
                     .into_iter()
                     .flatten()
-                    .filter_map(|t| t.last.as_ref().map(|l| l.0))
                     .max()
             }
 
@@ -283,7 +310,7 @@ macro_rules! registry {
                 let mut m = s.serialize_map(None)?;
                 $(
                     if !<$module::$kind as Kind>::omit(&self.$module) {
-                        m.serialize_entry(<$module::$kind as Kind>::NAME, &self.$module)?;
+                        <$module::$kind as Kind>::entries(&self.$module, &mut m)?;
                     }
                 )+
                 m.end()
@@ -309,7 +336,7 @@ macro_rules! registry {
                 let mut out = Vec::new();
                 $(
                     if !<$module::$kind as Kind>::omit(&self.$module) {
-                        out.push(<$module::$kind as Kind>::view(&self.$module));
+                        out.extend(<$module::$kind as Kind>::views(&self.$module));
                     }
                 )+
                 out

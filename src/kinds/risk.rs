@@ -13,8 +13,7 @@ use std::collections::BTreeMap;
 
 use serde::{Deserialize, Serialize};
 
-use super::{Kind, Parsed};
-use crate::agg::config::Config;
+use super::{Cx, Kind, Parsed};
 use crate::agg::dist::{Dist, Mode};
 use crate::agg::keyed::{count_span, Keyed, MAX_KEYS};
 use crate::agg::time::{Activity, TimeRange};
@@ -315,7 +314,7 @@ impl Kind for Risk {
     }
 
     #[inline(always)]
-    fn parse(s: &mut Scratch, line: &[u8], _cfg: &Config) -> Result<Parsed, Skip> {
+    fn parse(s: &mut Scratch, line: &[u8], _cfg: &Cx) -> Result<Parsed, Skip> {
         match parse(line, &mut s.tpl)? {
             Line::Blank => Ok(Parsed::Blank),
             Line::Record(r) => {
@@ -326,7 +325,7 @@ impl Kind for Risk {
     }
 
     #[inline(always)]
-    fn add(k: &mut RiskAcc, s: &mut Scratch, ts: Option<&Timestamp>, line: &[u8], cfg: &Config) {
+    fn add(k: &mut RiskAcc, s: &mut Scratch, ts: Option<&Timestamp>, line: &[u8], cfg: &Cx) {
         let Some(r) = s.rec.take() else { return };
         if let Some(ts) = ts {
             k.time.see(ts, line);
@@ -381,8 +380,8 @@ impl Kind for Risk {
             .sum()
     }
 
-    fn time(acc: &RiskAcc) -> Option<&TimeRange> {
-        Some(&acc.time)
+    fn newest(acc: &RiskAcc) -> Option<i64> {
+        acc.time.last.as_ref().map(|l| l.0)
     }
 
     fn looks_wrong(r: &RiskAcc) -> Option<String> {
@@ -425,7 +424,7 @@ impl Kind for Risk {
 
     fn view(k: &RiskSection) -> View {
         View {
-            key: "risk",
+            key: "risk".into(),
             title: format!(
                 "Partial-trust risk ({} records, {} sampled)",
                 thousands(k.total_records),

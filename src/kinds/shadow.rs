@@ -28,8 +28,7 @@ use std::collections::{BTreeMap, HashMap};
 
 use serde::{Deserialize, Serialize, Serializer};
 
-use super::{Kind, Parsed};
-use crate::agg::config::Config;
+use super::{Cx, Kind, Parsed};
 use crate::agg::dist::{Dist, Mode};
 use crate::agg::keyed::{count_span, Keyed, MAX_KEYS};
 use crate::agg::time::TimeRange;
@@ -356,7 +355,7 @@ impl Kind for Shadow {
     }
 
     #[inline]
-    fn parse(s: &mut Scratch, line: &[u8], _cfg: &Config) -> Result<Parsed, Skip> {
+    fn parse(s: &mut Scratch, line: &[u8], _cfg: &Cx) -> Result<Parsed, Skip> {
         match parse(line, &mut s.tpl, &mut s.keys)? {
             Line::Blank => Ok(Parsed::Blank),
             Line::Record((ts, r)) => {
@@ -366,7 +365,7 @@ impl Kind for Shadow {
         }
     }
 
-    fn add(a: &mut ShadowAcc, s: &mut Scratch, ts: Option<&Timestamp>, line: &[u8], cfg: &Config) {
+    fn add(a: &mut ShadowAcc, s: &mut Scratch, ts: Option<&Timestamp>, line: &[u8], cfg: &Cx) {
         let r = s.rec;
         if let Some(ts) = ts {
             a.time.see(ts, line);
@@ -428,8 +427,8 @@ impl Kind for Shadow {
         a.status.overflow + a.error_types.overflow
     }
 
-    fn time(a: &ShadowAcc) -> Option<&TimeRange> {
-        Some(&a.time)
+    fn newest(a: &ShadowAcc) -> Option<i64> {
+        a.time.last.as_ref().map(|l| l.0)
     }
 
     fn looks_wrong(a: &ShadowAcc) -> Option<String> {
@@ -485,7 +484,7 @@ impl Kind for Shadow {
             latency.extend(v.map(|v| (p.to_string(), v)));
         }
         View {
-            key: "shadow",
+            key: "shadow".into(),
             title: format!("Shadow router ({} records)", thousands(k.total_records)),
             records: k.total_records,
             counts: vec![(

@@ -70,7 +70,7 @@ fn figures(s: &mut String, r: &Report) {
     );
     let inputs: Vec<&str> = r.meta.inputs.iter().map(|i| i.kind.name()).collect();
     for v in r.kinds.views() {
-        if v.records > 0 || inputs.contains(&v.key) {
+        if v.records > 0 || inputs.contains(&v.key.as_str()) {
             section(s, &v);
         }
     }

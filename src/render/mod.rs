@@ -122,7 +122,12 @@ pub struct BucketRow {
 /// what their columns are.
 pub fn bucket_rows(b: &crate::report::BucketReport) -> (Vec<BucketRow>, String) {
     // The kinds the run read.
-    let shown = |v: &crate::report::View| b.meta.inputs.iter().any(|i| i.kind.name() == v.key);
+    let shown = |v: &crate::report::View| {
+        b.meta
+            .inputs
+            .iter()
+            .any(|i| i.kind.name() == v.key.as_str())
+    };
     let mut note = String::new();
     let rows = b
         .buckets

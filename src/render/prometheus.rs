@@ -163,7 +163,7 @@ fn run_state(o: &mut Out, skipped: &crate::report::Skipped, meta: &crate::report
 /// counts, percentiles, shares, rates with their Wilson intervals, and the
 /// breakdowns a view exports. Series are `aggmetrics_<section>_<name>`.
 fn section(o: &mut Out, v: &View) {
-    let k = v.key;
+    let k = v.key.as_str();
     let title = v.name().to_string();
     let grid_records = v.blocks.iter().find_map(|b| match b {
         Block::Grid {

@@ -192,7 +192,7 @@ fn body(r: &Report) -> String {
         .views()
         .iter()
         // A kind with no records and no input is not news.
-        .filter(|v| v.records > 0 || inputs.contains(&v.key))
+        .filter(|v| v.records > 0 || inputs.contains(&v.key.as_str()))
         .map(section)
         .collect()
 }

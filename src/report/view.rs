@@ -17,7 +17,7 @@ use super::figures::{RateFig, Stats};
 pub struct View {
     /// The section's key in the JSON report (`latency`, `risk`, ...), and
     /// the prefix of its Prometheus series.
-    pub key: &'static str,
+    pub key: String,
     /// The heading: `Latency (ms)`, `Fallback (394 records)`.
     pub title: String,
     /// Records the section counts (in the window, when there is one).
