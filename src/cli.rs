@@ -540,6 +540,15 @@ pub struct SummarizeArgs {
     #[arg(long, value_enum, value_name = "PERIOD")]
     pub by: Option<crate::agg::Bucket>,
 
+    /// A kinds file (TOML) naming more JSONL logs to recognise in folders,
+    /// each reported as its own section (repeatable; docs/any-log.md).
+    /// Default: $XDG_CONFIG_HOME/aggmetrics/kinds.toml (or
+    /// ~/.config/aggmetrics/kinds.toml) when it exists.
+    ///
+    /// Example: --kinds docs/kinds/assist.toml --kinds docs/kinds/access.toml
+    #[arg(long, value_name = "FILE")]
+    pub kinds: Vec<PathBuf>,
+
     #[command(flatten)]
     pub window: WindowOpts,
 

@@ -120,6 +120,10 @@ fn prepare(w: &Path) {
     ] {
         std::fs::create_dir_all(w.join(d)).unwrap();
     }
+    copy_dir(
+        &Path::new(env!("CARGO_MANIFEST_DIR")).join("docs/kinds"),
+        &w.join("docs/kinds"),
+    );
     let gates = Path::new(env!("CARGO_MANIFEST_DIR")).join("docs/gates.toml");
     std::fs::copy(&gates, w.join("my-gates.toml")).unwrap();
     std::fs::copy(&gates, w.join("etc/aggmetrics/gates.toml")).unwrap();

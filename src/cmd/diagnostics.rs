@@ -15,8 +15,39 @@ pub fn read_logs(
     o: &ReadOpts,
     cfg: crate::agg::Config,
 ) -> anyhow::Result<ReadResult> {
+    read_logs_with(paths, kind, o, cfg, Vec::new())
+}
+
+/// [`read_logs`], also reading the files of user-defined kinds (a kinds
+/// file), each with its own spec.
+pub fn read_logs_with(
+    paths: &[std::path::PathBuf],
+    kind: Option<crate::kinds::LogKind>,
+    o: &ReadOpts,
+    mut cfg: crate::agg::Config,
+    user: Vec<crate::kinds::jsonl::UserKind>,
+) -> anyhow::Result<ReadResult> {
     let threads = read_threads(o)?;
-    let found = crate::input::discover(paths, kind, o.follow)?;
+    let stems: Vec<String> = user.iter().map(|k| k.stem.clone()).collect();
+    let found = crate::input::discover_with(paths, kind, o.follow, &stems)?;
+    if !user.is_empty() {
+        // Which user kind each input is (inputs are numbered in the order
+        // found); they live as long as the process, as every worker reads them.
+        let file_kind = found
+            .sources
+            .iter()
+            .map(|s| {
+                let name = s.path.file_name().and_then(|n| n.to_str()).unwrap_or("");
+                crate::input::user_kind_of(name, &stems).unwrap_or(0)
+            })
+            .collect();
+        let u: &'static crate::kinds::jsonl::UserKinds =
+            Box::leak(Box::new(crate::kinds::jsonl::UserKinds {
+                kinds: user,
+                file_kind,
+            }));
+        cfg.options = Some(u);
+    }
     if !o.quiet {
         for w in &found.warnings {
             eprintln!("aggmetrics: warning: {w}");

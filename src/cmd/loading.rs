@@ -43,3 +43,45 @@ pub fn read_doc(path: &Path, what: &str) -> Result<Vec<u8>, Error> {
         ))
     })
 }
+
+/// Where the kinds file is looked for when `--kinds` is not given.
+pub fn default_kinds_path() -> Option<std::path::PathBuf> {
+    let base = match std::env::var_os("XDG_CONFIG_HOME").filter(|v| !v.is_empty()) {
+        Some(x) => std::path::PathBuf::from(x),
+        None => std::path::PathBuf::from(std::env::var_os("HOME")?).join(".config"),
+    };
+    Some(base.join("aggmetrics").join("kinds.toml"))
+}
+
+/// The user-defined kinds: from each `--kinds FILE`, else from the
+/// default location when a file is there, else none. A file that cannot
+/// be read or is wrong is a usage error naming it.
+pub fn user_kinds(
+    paths: &[std::path::PathBuf],
+) -> Result<Vec<crate::kinds::jsonl::UserKind>, Error> {
+    let paths: Vec<std::path::PathBuf> = if paths.is_empty() {
+        default_kinds_path()
+            .filter(|p| p.is_file())
+            .into_iter()
+            .collect()
+    } else {
+        paths.to_vec()
+    };
+    let mut text = String::new();
+    for path in &paths {
+        let bytes = read_setting(path, "--kinds")?;
+        let t = String::from_utf8(bytes).map_err(|_| {
+            Error::Usage(format!("kinds file {} is not UTF-8 text", path.display()))
+        })?;
+        // Each file alone first, so an error names its file.
+        crate::kinds::jsonl::UserKind::parse_file(&t)
+            .map_err(|e| Error::Usage(format!("kinds file {}: {e}", path.display())))?;
+        text.push_str(&t);
+        text.push('\n');
+    }
+    // Then together: names and file patterns must not clash across files.
+    crate::kinds::jsonl::UserKind::parse_file(&text).map_err(|e| {
+        let names: Vec<String> = paths.iter().map(|p| p.display().to_string()).collect();
+        Error::Usage(format!("kinds files {}: {e}", names.join(", ")))
+    })
+}

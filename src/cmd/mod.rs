@@ -19,7 +19,7 @@ pub mod options;
 pub mod output;
 
 pub use checks::{check_fail_on, fail_on, strict_fails, Checks};
-pub use diagnostics::{read_logs, warn_read};
+pub use diagnostics::{read_logs, read_logs_with, warn_read};
 pub use loading::{read_capped, read_doc, read_setting};
 pub use options::{check_percentiles, read_threads, thresholds};
 pub use output::{

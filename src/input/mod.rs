@@ -118,6 +118,30 @@ fn identity(path: &Path) -> Option<(u64, u64)> {
 }
 
 pub fn discover(paths: &[PathBuf], kind: Option<LogKind>, follow: bool) -> Result<Found> {
+    discover_with(paths, kind, follow, &[])
+}
+
+/// The user kind (index into `stems`) a file name announces:
+/// `<stem>*.jsonl`, rotated or compressed, and no built-in kind's name.
+pub fn user_kind_of(name: &str, stems: &[String]) -> Option<u16> {
+    if classify(name).is_some() {
+        return None;
+    }
+    let (head, _) = jsonl_file(name)?;
+    stems
+        .iter()
+        .position(|s| head.starts_with(s.as_str()))
+        .map(|i| i as u16)
+}
+
+/// [`discover`], also recognising the files of user-defined kinds
+/// (`stems`: `assist` for `assist*.jsonl`), read as [`LogKind::Jsonl`].
+pub fn discover_with(
+    paths: &[PathBuf],
+    kind: Option<LogKind>,
+    follow: bool,
+    stems: &[String],
+) -> Result<Found> {
     let mut found = Found::default();
     let mut seen_ids = std::collections::HashSet::new();
     let mut seen_paths = std::collections::HashSet::new();
@@ -155,7 +179,14 @@ pub fn discover(paths: &[PathBuf], kind: Option<LogKind>, follow: bool) -> Resul
             _ => Error::io(p, e),
         })?;
         if meta.is_dir() {
-            for s in scan_dir(p, kind, follow, &mut found.warnings, &mut found.near_misses)? {
+            for s in scan_dir(
+                p,
+                kind,
+                follow,
+                stems,
+                &mut found.warnings,
+                &mut found.near_misses,
+            )? {
                 push(s, &mut found.sources);
             }
         } else {
@@ -165,6 +196,7 @@ pub fn discover(paths: &[PathBuf], kind: Option<LogKind>, follow: bool) -> Resul
             let k = match (kind, by_name) {
                 (Some(k), _) => k,
                 (None, Some((k, _))) => k,
+                (None, None) if user_kind_of(name, stems).is_some() => LogKind::Jsonl,
                 (None, None) => return Err(Error::UnknownKind(p.clone())),
             };
             let s = Source {
@@ -185,6 +217,7 @@ fn scan_dir(
     dir: &Path,
     only: Option<LogKind>,
     follow: bool,
+    stems: &[String],
     warnings: &mut Vec<String>,
     near: &mut Vec<PathBuf>,
 ) -> Result<Vec<Source>> {
@@ -201,7 +234,13 @@ fn scan_dir(
         // `*.jsonl` file of the folder.
         let classified = match only {
             Some(k) if !k.by_name() => jsonl_file(name).map(|(_, c)| (k, c)),
-            _ => classify(name),
+            _ => classify(name).or_else(|| {
+                // A user-defined kind's file (not when --kind asks for one
+                // built-in kind).
+                user_kind_of(name, stems)
+                    .filter(|_| only.is_none())
+                    .map(|_| (LogKind::Jsonl, compression_of(name).1))
+            }),
         };
         let Some((kind, compression)) = classified else {
             if near_miss(name) {

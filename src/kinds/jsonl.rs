@@ -190,6 +190,103 @@ pub struct UserKind {
     pub spec: Spec,
 }
 
+/// Names no user kind may take: the built-in kinds' and the report's own
+/// keys.
+const RESERVED: &[&str] = &["jsonl", "time_range", "skipped", "meta", "buckets"];
+
+impl UserKind {
+    /// The kinds of a kinds file (TOML):
+    ///
+    /// ```toml
+    /// [[kind]]
+    /// name = "assist"            # the section's name
+    /// files = "assist*.jsonl"    # which files in a folder are this kind
+    /// time = "timestamp"         # optional, default timestamp
+    /// values = ["latency_ms"]    # as --value
+    /// by = ["step"]              # as --by (a field; no hour/day)
+    /// count = ["status"]         # as --count
+    /// ```
+    pub fn parse_file(text: &str) -> Result<Vec<UserKind>, String> {
+        #[derive(Deserialize)]
+        #[serde(deny_unknown_fields)]
+        struct File {
+            #[serde(default)]
+            kind: Vec<Def>,
+        }
+        #[derive(Deserialize)]
+        #[serde(deny_unknown_fields)]
+        struct Def {
+            name: String,
+            files: String,
+            #[serde(default = "default_time")]
+            time: String,
+            #[serde(default)]
+            values: Vec<String>,
+            #[serde(default)]
+            by: Vec<String>,
+            #[serde(default)]
+            count: Vec<String>,
+        }
+        fn default_time() -> String {
+            "timestamp".into()
+        }
+        let f: File = toml::from_str(text).map_err(|e| e.to_string())?;
+        let mut out: Vec<UserKind> = Vec::new();
+        for d in f.kind {
+            let n = &d.name;
+            let valid = n.starts_with(|c: char| c.is_ascii_lowercase())
+                && n.chars()
+                    .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '_');
+            if !valid {
+                return Err(format!(
+                    "kind '{n}': a name is lower-case letters, digits and _ (it names the report's section)"
+                ));
+            }
+            let builtin = super::LogKind::ALL.iter().any(|(k, _)| k.name() == n);
+            if builtin || RESERVED.contains(&n.as_str()) {
+                return Err(format!(
+                    "kind '{n}': that name is taken by aggmetrics' own report"
+                ));
+            }
+            if out.iter().any(|k| k.name == *n) {
+                return Err(format!("kind '{n}' is defined twice"));
+            }
+            let stem = d
+                .files
+                .strip_suffix("*.jsonl")
+                .filter(|s| !s.is_empty() && !s.contains(['*', '/', '?', '[']))
+                .ok_or_else(|| {
+                    format!(
+                        "kind '{n}': files = \"{}\" should be a name stem and *.jsonl, such as \"assist*.jsonl\"",
+                        d.files
+                    )
+                })?;
+            if let Some(k) = out
+                .iter()
+                .find(|k| k.stem.starts_with(stem) || stem.starts_with(&k.stem))
+            {
+                return Err(format!(
+                    "kinds '{}' and '{n}': files {}*.jsonl and {stem}*.jsonl overlap",
+                    k.name, k.stem
+                ));
+            }
+            let spec = Spec::new(&d.values, &d.by, &d.count, &d.time)
+                .map_err(|e| format!("kind '{n}': {e}"))?;
+            if spec.by.iter().any(|b| b == "hour" || b == "day") {
+                return Err(format!(
+                    "kind '{n}': by = [\"hour\"] names a field here; summarize --by hour|day splits by time"
+                ));
+            }
+            out.push(UserKind {
+                name: n.clone(),
+                stem: stem.to_string(),
+                spec,
+            });
+        }
+        Ok(out)
+    }
+}
+
 /// The spec a line is read with, and the name of the part it adds to
 /// (`""` for `aggmetrics stats`), if the read has one.
 fn spec_for(cx: &Cx) -> Option<(&'static Spec, &'static str)> {
