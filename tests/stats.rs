@@ -418,6 +418,34 @@ fn every_format_shows_the_chosen_fields_and_nothing_else() {
     assert_eq!(out.status.code(), Some(2));
 }
 
+/// A field with a value per record (an id) as --by: at most 1,000 groups,
+/// each with its own records, the rest counted as dropped, in bounded
+/// memory and time.
+#[test]
+fn a_group_per_record_is_capped_and_adds_up() {
+    let d = tempfile::tempdir().unwrap();
+    let lines: Vec<String> = (0..5000)
+        .map(|i| format!(r#"{{"id": "req-{i}", "ms": {}}}"#, i % 97))
+        .collect();
+    write(d.path(), "a.jsonl", &lines);
+    let (v, out) = stats(&[
+        d.path().to_str().unwrap(),
+        "--value",
+        "ms",
+        "--by",
+        "id",
+        "-q",
+    ]);
+    assert!(out.status.success());
+    let groups = v["groups"].as_array().unwrap();
+    assert_eq!(groups.len(), 1000);
+    assert!(groups.iter().all(|g| g["records"] == 1));
+    assert_eq!(v["groups_dropped"], 4000);
+    assert_eq!(v["total"]["records"], 5000);
+    assert_eq!(v["total"]["values"]["ms"]["count"], 5000);
+    assert_eq!(v["meta"]["keys_dropped"], 4000);
+}
+
 #[test]
 fn threads_fail_on_and_usage_errors() {
     let d = tempfile::tempdir().unwrap();

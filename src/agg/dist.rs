@@ -47,6 +47,10 @@ pub struct Counts {
     half_count: u64,
     mask: u64,
     lzc_base: u32,
+    /// The bucket index of `counts[0]`: only the span between the lowest
+    /// and highest bucket used is kept (a handful of values costs a
+    /// handful of counters, not every bucket from zero).
+    base: usize,
     counts: Vec<u64>,
 }
 
@@ -62,8 +66,35 @@ impl Counts {
             half_count: sub_bucket_count / 2,
             mask: sub_bucket_count - 1,
             lzc_base: 64 - mag,
+            base: 0,
             counts: Vec::new(),
         }
+    }
+
+    /// The counter of bucket `idx`, the span grown to hold it.
+    #[inline(always)]
+    fn slot(&mut self, idx: usize) -> &mut u64 {
+        // One comparison: below `base` wraps to a huge offset.
+        let j = idx.wrapping_sub(self.base);
+        if j >= self.counts.len() {
+            return self.grow(idx);
+        }
+        &mut self.counts[j]
+    }
+
+    #[cold]
+    fn grow(&mut self, idx: usize) -> &mut u64 {
+        if self.counts.is_empty() {
+            self.base = idx;
+            self.counts.push(0);
+        } else if idx < self.base {
+            let more = self.base - idx;
+            self.counts.splice(0..0, std::iter::repeat_n(0, more));
+            self.base = idx;
+        } else {
+            self.counts.resize(idx - self.base + 1, 0);
+        }
+        &mut self.counts[idx - self.base]
     }
 
     #[inline(always)]
@@ -71,11 +102,7 @@ impl Counts {
         let bucket = self.lzc_base - (v | self.mask).leading_zeros();
         let sub = v >> bucket;
         let idx = (((bucket + 1) as u64) << self.half_mag) + sub - self.half_count;
-        let idx = idx as usize;
-        if idx >= self.counts.len() {
-            self.counts.resize(idx + 1, 0);
-        }
-        self.counts[idx] += 1;
+        *self.slot(idx as usize) += 1;
     }
 
     /// Add `n` values equivalent to `v` (a value read back from a histogram).
@@ -83,17 +110,18 @@ impl Counts {
         let bucket = self.lzc_base - (v | self.mask).leading_zeros();
         let sub = v >> bucket;
         let idx = ((((bucket + 1) as u64) << self.half_mag) + sub - self.half_count) as usize;
-        if idx >= self.counts.len() {
-            self.counts.resize(idx + 1, 0);
-        }
-        self.counts[idx] += n;
+        *self.slot(idx) += n;
     }
 
     pub fn merge(&mut self, o: &Counts) {
-        if o.counts.len() > self.counts.len() {
-            self.counts.resize(o.counts.len(), 0);
+        if o.counts.is_empty() {
+            return;
         }
-        for (a, b) in self.counts.iter_mut().zip(o.counts.iter()) {
+        // Grow to hold the other's span, then add it in place.
+        self.slot(o.base);
+        self.slot(o.base + o.counts.len() - 1);
+        let off = o.base - self.base;
+        for (a, b) in self.counts[off..].iter_mut().zip(o.counts.iter()) {
             *a += *b;
         }
     }
@@ -118,10 +146,11 @@ impl Counts {
         let mut out = Vec::with_capacity(ranks.len());
         let mut want = ranks.iter().peekable();
         let mut seen = 0u64;
-        for (idx, &c) in self.counts.iter().enumerate() {
+        for (i, &c) in self.counts.iter().enumerate() {
             if c == 0 {
                 continue;
             }
+            let idx = self.base + i;
             seen += c;
             while let Some(&&r) = want.peek() {
                 if r >= seen {
@@ -143,7 +172,7 @@ impl Counts {
         for (i, &c) in self.counts.iter().enumerate() {
             if c > 0 {
                 // Auto-resizing: cannot fail for values below 2^63.
-                let _ = h.record_n(self.value_for(i), c);
+                let _ = h.record_n(self.value_for(self.base + i), c);
             }
         }
         h

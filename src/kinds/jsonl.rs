@@ -27,8 +27,10 @@ use crate::report::figures::{self, Stats};
 use crate::report::view::{thousands, Block, View};
 
 /// Most groups kept; records of further groups are counted in
-/// `groups_dropped` (the kept set does not depend on input order).
-pub const MAX_GROUPS: usize = 10_000;
+/// `groups_dropped` (the kept set does not depend on input order). Each
+/// group keeps a histogram per value (tens of KiB each), so this bounds
+/// memory when a --by field has a value per record (an id).
+pub const MAX_GROUPS: usize = 1_000;
 /// Most `*` segments in one path.
 const MAX_STARS: usize = 4;
 /// Most paths in a spec (values, by, count together).
@@ -531,6 +533,9 @@ pub struct Part {
     pub records: u64,
     /// Group key (the JSON array of the `--by` values) -> figures.
     pub groups: Keyed<GroupAcc>,
+    /// Every record's figures, whatever group it is in, kept or not (with
+    /// --by; without, the one group is the total).
+    pub total: Option<GroupAcc>,
     pub time: TimeRange,
 }
 
@@ -723,6 +728,7 @@ impl Part {
             spec: None,
             records: 0,
             groups: Keyed::new(MAX_GROUPS),
+            total: None,
             time: TimeRange::default(),
         }
     }
@@ -733,6 +739,11 @@ impl Part {
         }
         self.records += o.records;
         self.groups.merge(&o.groups);
+        match (&mut self.total, &o.total) {
+            (Some(a), Some(b)) => a.merge(b),
+            (None, Some(b)) => self.total = Some(b.clone()),
+            _ => {}
+        }
         self.time.merge(&o.time);
     }
 
@@ -763,54 +774,13 @@ impl Part {
             s.key.push(']');
         }
         let n_counts = spec.count.len();
-        let Some(g) = self.groups.entry(&s.key, || GroupAcc::new(n_counts)) else {
-            self.groups.overflow += 1;
-            return;
-        };
-        g.records += 1;
-        for &(i, stars, x) in &s.vals {
-            let path = &spec.values[i as usize];
-            let name: &str = if stars.1 == 0 {
-                path
-            } else {
-                s.name.clear();
-                let mut k = 0;
-                for (j, seg) in path.split('.').enumerate() {
-                    if j > 0 {
-                        s.name.push('.');
-                    }
-                    if seg == "*" {
-                        s.name.push_str(&stars.0[k].text(line));
-                        k += 1;
-                    } else {
-                        s.name.push_str(seg);
-                    }
-                }
-                &s.name
-            };
-            let Some(v) = g.values.entry(name, || ValueAcc {
-                dist: Dist::new(mode),
-                invalid: 0,
-            }) else {
-                g.values.overflow += 1;
-                continue;
-            };
-            match x {
-                Some(x) => v.dist.record(x),
-                None => v.invalid += 1,
-            }
+        if !spec.by.is_empty() {
+            let total = self.total.get_or_insert_with(|| GroupAcc::new(n_counts));
+            add_to(total, spec, s, line, mode);
         }
-        for i in 0..n_counts {
-            let text = match s.count[i] {
-                None | Some(Scalar::Container) => continue,
-                Some(Scalar::Str(sp)) => sp.text(line),
-                Some(other) => {
-                    s.name.clear();
-                    json_text(&mut s.name, Some(other), line);
-                    std::borrow::Cow::Borrowed(s.name.as_str())
-                }
-            };
-            g.counts[i].count(&text, 1);
+        match self.groups.entry(&s.key, || GroupAcc::new(n_counts)) {
+            Some(g) => add_to(g, spec, s, line, mode),
+            None => self.groups.overflow += 1,
         }
     }
 
@@ -834,7 +804,9 @@ impl Part {
         let mut total = GroupAcc::new(desc.count.len());
         let mut groups = Vec::new();
         for (key, g) in self.groups.sorted() {
-            total.merge(g);
+            if self.total.is_none() {
+                total.merge(g);
+            }
             let key = (!desc.by.is_empty()).then(|| {
                 let vals: Vec<serde_json::Value> = serde_json::from_str(key).unwrap_or_default();
                 desc.by
@@ -848,6 +820,9 @@ impl Part {
             });
             groups.push(group_section(g, key, &desc, ps));
         }
+        if let Some(t) = &self.total {
+            total = t.clone();
+        }
         total.records = self.records;
         JsonlSection {
             spec: self.spec.clone(),
@@ -857,6 +832,55 @@ impl Part {
             groups_dropped: self.groups.overflow,
             time_range: figures::TimeRange::of(&self.time),
         }
+    }
+}
+
+/// Add the record parsed into `s` to one group's figures.
+fn add_to(g: &mut GroupAcc, spec: &Spec, s: &mut Scratch, line: &[u8], mode: Mode) {
+    g.records += 1;
+    for &(i, stars, x) in &s.vals {
+        let path = &spec.values[i as usize];
+        let name: &str = if stars.1 == 0 {
+            path
+        } else {
+            s.name.clear();
+            let mut k = 0;
+            for (j, seg) in path.split('.').enumerate() {
+                if j > 0 {
+                    s.name.push('.');
+                }
+                if seg == "*" {
+                    s.name.push_str(&stars.0[k].text(line));
+                    k += 1;
+                } else {
+                    s.name.push_str(seg);
+                }
+            }
+            &s.name
+        };
+        let Some(v) = g.values.entry(name, || ValueAcc {
+            dist: Dist::new(mode),
+            invalid: 0,
+        }) else {
+            g.values.overflow += 1;
+            continue;
+        };
+        match x {
+            Some(x) => v.dist.record(x),
+            None => v.invalid += 1,
+        }
+    }
+    for i in 0..spec.count.len() {
+        let text = match s.count[i] {
+            None | Some(Scalar::Container) => continue,
+            Some(Scalar::Str(sp)) => sp.text(line),
+            Some(other) => {
+                s.name.clear();
+                json_text(&mut s.name, Some(other), line);
+                std::borrow::Cow::Borrowed(s.name.as_str())
+            }
+        };
+        g.counts[i].count(&text, 1);
     }
 }
 
