@@ -252,19 +252,7 @@ fn shadow_states_add_up_to_one_pass() {
             .assert()
             .success();
     }
-    let out = bin()
-        .arg("merge")
-        .arg(d.path().join("a.state"))
-        .arg(d.path().join("b.state"))
-        .args(["-f", "json", "-q"])
-        .output()
-        .unwrap();
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    let merged: Value = serde_json::from_slice(&out.stdout).unwrap();
+    let merged = merge_ok(&[d.path().join("a.state"), d.path().join("b.state")]);
     let (once, _) = summarize_json(&[all.to_str().unwrap(), "-q"]);
     assert_eq!(merged["shadow"], once["shadow"]);
     assert_eq!(at(&merged, "shadow.total_records"), 900);

@@ -293,19 +293,7 @@ fn states_of_two_halves_merge_to_one_pass_and_other_fields_are_refused() {
             .assert()
             .success();
     }
-    let out = bin()
-        .arg("merge")
-        .arg(d.path().join("a.state"))
-        .arg(d.path().join("b.state"))
-        .args(["-f", "json", "-q"])
-        .output()
-        .unwrap();
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    let merged: Value = serde_json::from_slice(&out.stdout).unwrap();
+    let merged = merge_ok(&[d.path().join("a.state"), d.path().join("b.state")]);
     let (once, _) = stats(&[&[all.to_str().unwrap()][..], &spec].concat());
     for k in ["groups", "total", "records", "spec"] {
         assert_eq!(merged["jsonl"][k], once[k], "{k}");

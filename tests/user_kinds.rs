@@ -214,18 +214,7 @@ fn daily_states_with_user_kinds_merge_to_one_pass_and_fail_on_reads_them() {
             .success();
         states.push(p);
     }
-    let out = bin()
-        .arg("merge")
-        .args(&states)
-        .args(["-f", "json", "-q"])
-        .output()
-        .unwrap();
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    let merged: Value = serde_json::from_slice(&out.stdout).unwrap();
+    let merged = merge_ok(&states);
     let (once, _) = with_kinds(
         d.path(),
         &["--since", "2026-02-10", "--until", "2026-02-12"],

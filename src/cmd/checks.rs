@@ -80,6 +80,25 @@ pub fn fail_on(
     Ok(out)
 }
 
+/// The exit code of a run that wrote its report: 1 if a `--fail-on`
+/// condition holds (each printed), or with `--strict` if the figures hold
+/// less than the logs; else 0.
+pub fn exit_code(
+    checks: &Checks,
+    strict: bool,
+    skipped: &crate::report::Skipped,
+    meta: &crate::report::Meta,
+    read: &ReadResult,
+    quiet: bool,
+) -> i32 {
+    checks.print(quiet);
+    if !checks.breaches.is_empty() || (strict && strict_fails(skipped, meta, read)) {
+        crate::exit::CHECK_FAILED
+    } else {
+        crate::exit::OK
+    }
+}
+
 /// `--strict`: anything that makes the figures less than the logs hold
 /// fails: damaged lines charged to them, damaged lines that could not be
 /// dated (they may belong to the window), an input not read to its end, or

@@ -5,7 +5,7 @@
 use anyhow::{Context as _, Result};
 use serde::Serialize;
 
-use super::{emit, exit, read_logs, warn_read};
+use super::{emit, read_logs, warn_read};
 use crate::agg::{Bucket, Config, Metrics, Mode};
 use crate::cli::StatsArgs;
 use crate::error::Error;
@@ -124,14 +124,14 @@ pub fn run(args: &StatsArgs) -> Result<i32> {
     };
     emit(args.format, Doc::Kind(&doc), args.out.output.as_deref())?;
     warn_read(&args.read, &result);
-    checks.print(args.read.quiet);
-    if !checks.breaches.is_empty() {
-        return Ok(exit::CHECK_FAILED);
-    }
-    if args.strict.strict && super::strict_fails(&report.skipped, &report.meta, &result) {
-        return Ok(exit::CHECK_FAILED);
-    }
-    Ok(exit::OK)
+    Ok(super::checks::exit_code(
+        &checks,
+        args.strict.strict,
+        &report.skipped,
+        &report.meta,
+        &result,
+        args.read.quiet,
+    ))
 }
 
 fn build(read: &ReadResult, ps: &[f64]) -> StatsReport {

@@ -3,7 +3,7 @@
 
 use anyhow::Result;
 
-use super::{emit, exit, warn_read};
+use super::{emit, warn_read};
 use crate::agg::{Config, Mode};
 use crate::cli::SummarizeArgs;
 use crate::render::{Doc, DocKind};
@@ -70,12 +70,12 @@ pub fn run(args: &SummarizeArgs) -> Result<i32> {
             report.meta.keys_dropped
         );
     }
-    checks.print(args.read.quiet);
-    if !checks.breaches.is_empty() {
-        return Ok(exit::CHECK_FAILED);
-    }
-    if args.strict.strict && super::strict_fails(&report.skipped, &report.meta, &result) {
-        return Ok(exit::CHECK_FAILED);
-    }
-    Ok(exit::OK)
+    Ok(super::checks::exit_code(
+        &checks,
+        args.strict.strict,
+        &report.skipped,
+        &report.meta,
+        &result,
+        args.read.quiet,
+    ))
 }

@@ -311,3 +311,20 @@ pub fn gen_logs() -> PathBuf {
     }
     p
 }
+
+/// `aggmetrics merge STATES -f json`: the merged report (the merge must
+/// succeed).
+pub fn merge_ok<P: AsRef<Path>>(states: &[P]) -> Value {
+    let out = bin()
+        .arg("merge")
+        .args(states.iter().map(|p| p.as_ref()))
+        .args(["-f", "json", "-q"])
+        .output()
+        .expect("runs");
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    serde_json::from_slice(&out.stdout).expect("a JSON report")
+}
