@@ -434,6 +434,43 @@ fn a_group_per_record_is_capped_and_adds_up() {
     assert_eq!(v["meta"]["keys_dropped"], 4000);
 }
 
+/// Two states under the group limit each, over it together: the merge
+/// drops groups, and its total still counts every record.
+#[test]
+fn a_merge_past_the_group_limit_keeps_the_total() {
+    let d = tempfile::tempdir().unwrap();
+    for (name, from) in [("a", 0), ("b", 750)] {
+        let dir = d.path().join(name);
+        std::fs::create_dir(&dir).unwrap();
+        let lines: Vec<String> = (from..from + 750)
+            .map(|i| format!(r#"{{"id": "u{i}", "ms": {}}}"#, i % 50))
+            .collect();
+        write(&dir, "a.jsonl", &lines);
+        bin()
+            .arg("stats")
+            .arg(&dir)
+            .args([
+                "--value",
+                "ms",
+                "--by",
+                "id",
+                "-q",
+                "-o",
+                "/dev/null",
+                "--state-out",
+            ])
+            .arg(d.path().join(format!("{name}.state")))
+            .assert()
+            .success();
+    }
+    let m = merge_ok(&[d.path().join("a.state"), d.path().join("b.state")]);
+    let j = &m["jsonl"];
+    assert_eq!(j["groups"].as_array().unwrap().len(), 1000);
+    assert_eq!(j["groups_dropped"], 500);
+    assert_eq!(j["total"]["records"], 1500);
+    assert_eq!(j["total"]["values"]["ms"]["count"], 1500);
+}
+
 #[test]
 fn threads_fail_on_and_usage_errors() {
     let d = tempfile::tempdir().unwrap();

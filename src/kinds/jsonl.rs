@@ -533,8 +533,8 @@ pub struct Part {
     pub records: u64,
     /// Group key (the JSON array of the `--by` values) -> figures.
     pub groups: Keyed<GroupAcc>,
-    /// Every record's figures, whatever group it is in, kept or not (with
-    /// --by; without, the one group is the total).
+    /// Every record's figures, kept apart from the groups once the group
+    /// limit may drop one (until then the total is the groups' sum).
     pub total: Option<GroupAcc>,
     pub time: TimeRange,
 }
@@ -738,13 +738,32 @@ impl Part {
             self.spec.clone_from(&o.spec);
         }
         self.records += o.records;
-        self.groups.merge(&o.groups);
-        match (&mut self.total, &o.total) {
-            (Some(a), Some(b)) => a.merge(b),
-            (None, Some(b)) => self.total = Some(b.clone()),
-            _ => {}
+        // A merge past the group limit may drop groups: keep the total
+        // apart first (see `add`).
+        let may_drop = self.groups.len() + o.groups.len() > MAX_GROUPS;
+        if self.total.is_some() || o.total.is_some() || may_drop {
+            let n = self.spec.as_ref().map_or(0, |d| d.count.len());
+            let mut mine = match self.total.take() {
+                Some(t) => t,
+                None => self.sum_of_groups(n),
+            };
+            match &o.total {
+                Some(t) => mine.merge(t),
+                None => mine.merge(&o.sum_of_groups(n)),
+            }
+            self.total = Some(mine);
         }
+        self.groups.merge(&o.groups);
         self.time.merge(&o.time);
+    }
+
+    /// The figures of every kept group together.
+    fn sum_of_groups(&self, n_counts: usize) -> GroupAcc {
+        let mut t = GroupAcc::new(n_counts);
+        for (_, g) in self.groups.sorted() {
+            t.merge(g);
+        }
+        t
     }
 
     fn add(
@@ -774,8 +793,12 @@ impl Part {
             s.key.push(']');
         }
         let n_counts = spec.count.len();
-        if !spec.by.is_empty() {
-            let total = self.total.get_or_insert_with(|| GroupAcc::new(n_counts));
+        // The total is the sum of the groups until the group limit may
+        // drop one; from then on it is kept apart, over every record.
+        if self.total.is_none() && self.groups.len() >= MAX_GROUPS {
+            self.total = Some(self.sum_of_groups(n_counts));
+        }
+        if let Some(total) = &mut self.total {
             add_to(total, spec, s, line, mode);
         }
         match self.groups.entry(&s.key, || GroupAcc::new(n_counts)) {
