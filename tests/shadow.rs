@@ -260,18 +260,23 @@ fn shadow_states_add_up_to_one_pass() {
 
 #[test]
 fn one_and_two_threads_give_the_same_bytes() {
-    let dir = exact_dir();
+    // Ten copies of the fixture's log: over 4 MiB, so two threads read it
+    // as separate ranges.
+    let d = tempfile::tempdir().unwrap();
+    let log = std::fs::read(exact_dir().join("shadow_router.jsonl")).unwrap();
+    std::fs::write(d.path().join("shadow_router.jsonl"), log.repeat(10)).unwrap();
+    assert!(log.len() * 10 > 4 << 20);
     let run = |j: &str| {
         bin()
             .args([
                 "shadow",
-                dir.to_str().unwrap(),
+                d.path().to_str().unwrap(),
                 "--golden",
                 &golden(),
                 "-j",
                 j,
             ])
-            .args(["-f", "json", "-q", "--max-line-bytes", "1000000"])
+            .args(["-f", "json", "-q"])
             .output()
             .unwrap()
             .stdout

@@ -474,7 +474,10 @@ fn a_merge_past_the_group_limit_keeps_the_total() {
 #[test]
 fn threads_fail_on_and_usage_errors() {
     let d = tempfile::tempdir().unwrap();
-    write(d.path(), "a.jsonl", &access_log(4000, 7));
+    // Over 4 MiB: two threads read it as separate ranges.
+    let lines = access_log(30_000, 7);
+    assert!(lines.iter().map(|l| l.len() + 1).sum::<usize>() > 4 << 20);
+    write(d.path(), "a.jsonl", &lines);
     let dir = d.path().to_str().unwrap();
     let run = |j: &str| {
         bin()

@@ -104,17 +104,20 @@ pub fn run(args: &StatsArgs) -> Result<i32> {
     let body = serde_json::to_value(&report).context("serializing the report")?;
     // --fail-on judges the whole run, on the report's own keys.
     let checks = super::fail_on(&args.summary.fail_on, &body)?;
-    let mut views = vec![(None, view_of(&report.section, "jsonl", "JSONL"))];
-    for b in report.buckets.iter().flatten() {
-        views.push((
-            Some(format!("{} .. {}", b.start, b.end)),
-            view_of(&b.section, "jsonl", "JSONL"),
-        ));
-    }
-    if report.buckets.is_some() {
-        // The buckets' views; the whole run's is in JSON and in the header.
-        views.remove(0);
-    }
+    // With buckets, each bucket's view (the whole run's is in JSON and in
+    // the header); else the run's.
+    let views = match &report.buckets {
+        Some(buckets) => buckets
+            .iter()
+            .map(|b| {
+                (
+                    Some(format!("{} .. {}", b.start, b.end)),
+                    view_of(&b.section, "jsonl", "JSONL"),
+                )
+            })
+            .collect(),
+        None => vec![(None, view_of(&report.section, "jsonl", "JSONL"))],
+    };
     let doc = KindDoc {
         command: "stats",
         body,

@@ -368,12 +368,11 @@ impl Scratch {
                     Scalar::Str(s) => Timestamp::parse(&s.text(line)),
                     _ => None,
                 }
-                .map(|t| {
-                    t.with_span(match v {
-                        Scalar::Str(s) => s,
-                        _ => unreachable!("only strings are times"),
-                    })
+                .zip(match v {
+                    Scalar::Str(s) => Some(s),
+                    _ => None,
                 })
+                .map(|(t, s)| t.with_span(s))
             }
         }
     }
@@ -679,15 +678,15 @@ pub struct JsonlAcc {
 }
 
 impl JsonlAcc {
-    fn part(&mut self, name: &str) -> &mut Part {
-        let i = match self.parts.binary_search_by(|(n, _)| n.as_str().cmp(name)) {
+    /// The position of the part `name`, made when missing.
+    fn part(&mut self, name: &str) -> usize {
+        match self.parts.binary_search_by(|(n, _)| n.as_str().cmp(name)) {
             Ok(i) => i,
             Err(i) => {
                 self.parts.insert(i, (name.to_string(), Part::new()));
                 i
             }
-        };
-        &mut self.parts[i].1
+        }
     }
 }
 
@@ -705,7 +704,7 @@ impl JsonlSections {
             .iter()
             .find(|(n, _)| n.is_empty())
             .map(|(_, s)| s.clone())
-            .unwrap_or_else(|| Part::new().section(&[], Vec::new()))
+            .unwrap_or_else(|| Part::new().section(&[]))
     }
 }
 
@@ -715,9 +714,7 @@ impl Serialize for JsonlSections {
     fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
         use serde::ser::SerializeMap as _;
         let mut m = s.serialize_map(Some(self.parts.len()))?;
-        for (name, sec) in &self.parts {
-            m.serialize_entry(if name.is_empty() { "jsonl" } else { name }, sec)?;
-        }
+        Jsonl::entries(self, &mut m)?;
         m.end()
     }
 }
@@ -817,7 +814,7 @@ impl Part {
                 .sum::<u64>()
     }
 
-    fn section(&self, ps: &[f64], _unused: Vec<()>) -> JsonlSection {
+    fn section(&self, ps: &[f64]) -> JsonlSection {
         let desc = self.spec.clone().unwrap_or(SpecDesc {
             values: Vec::new(),
             by: Vec::new(),
@@ -984,7 +981,8 @@ impl Kind for Jsonl {
 
     fn merge(a: &mut JsonlAcc, o: &JsonlAcc) {
         for (name, p) in &o.parts {
-            a.part(name).merge(p);
+            let i = a.part(name);
+            a.parts[i].1.merge(p);
         }
     }
 
@@ -1016,15 +1014,8 @@ impl Kind for Jsonl {
         let part = match a.parts.get_mut(s.part) {
             Some((n, p)) if n == name => p,
             _ => {
-                let i = match a.parts.binary_search_by(|(n, _)| n.as_str().cmp(name)) {
-                    Ok(i) => i,
-                    Err(i) => {
-                        a.parts.insert(i, (name.to_string(), Part::new()));
-                        i
-                    }
-                };
-                s.part = i;
-                &mut a.parts[i].1
+                s.part = a.part(name);
+                &mut a.parts[s.part].1
             }
         };
         part.add(spec, s, ts, line, cx.mode);
@@ -1050,7 +1041,7 @@ impl Kind for Jsonl {
             parts: a
                 .parts
                 .iter()
-                .map(|(n, p)| (n.clone(), p.section(ps, Vec::new())))
+                .map(|(n, p)| (n.clone(), p.section(ps)))
                 .collect(),
         }
     }
@@ -1059,7 +1050,7 @@ impl Kind for Jsonl {
         Self::views(k)
             .into_iter()
             .next()
-            .unwrap_or_else(|| view_of(&Part::new().section(&[], Vec::new()), "jsonl", "JSONL"))
+            .unwrap_or_else(|| view_of(&Part::new().section(&[]), "jsonl", "JSONL"))
     }
 
     fn views(k: &JsonlSections) -> Vec<View> {
