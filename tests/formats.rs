@@ -21,7 +21,7 @@ fn parse_prom(text: &str) -> HashMap<String, f64> {
             && c.all(|x| x.is_ascii_alphanumeric() || x == '_' || x == ':')
     };
     let mut help = HashSet::new();
-    let mut typed = HashSet::new();
+    let mut typed = HashMap::new();
     let mut out = HashMap::new();
     for (no, line) in text.lines().enumerate() {
         let ctx = || format!("line {}: {line}", no + 1);
@@ -39,7 +39,11 @@ fn parse_prom(text: &str) -> HashMap<String, f64> {
                 "{}",
                 ctx()
             );
-            assert!(typed.insert(name.to_string()), "{}", ctx());
+            assert!(
+                typed.insert(name.to_string(), ty.to_string()).is_none(),
+                "{}",
+                ctx()
+            );
             continue;
         }
         assert!(!line.starts_with('#') && !line.is_empty(), "{}", ctx());
@@ -50,7 +54,13 @@ fn parse_prom(text: &str) -> HashMap<String, f64> {
             "{}",
             ctx()
         );
-        assert!(typed.contains(name), "sample before TYPE: {}", ctx());
+        // A histogram's samples carry a suffix to their family's name.
+        let family = ["_bucket", "_sum", "_count"]
+            .iter()
+            .filter_map(|x| name.strip_suffix(x))
+            .find(|f| typed.get(*f).is_some_and(|t| t == "histogram"))
+            .unwrap_or(name);
+        assert!(typed.contains_key(family), "sample before TYPE: {}", ctx());
         let mut rest = &line[name_end..];
         let mut series = name.to_string();
         if rest.starts_with('{') {
@@ -129,20 +139,33 @@ fn prometheus_textfile_parses_strictly_and_matches_the_report() {
     assert!(out.status.success());
     let m = parse_prom(&String::from_utf8(out.stdout).unwrap());
     let (v, _) = summarize_json(&[dir.to_str().unwrap(), "-q"]);
+    // The groups add up to every record; `all` is not a series of its own.
     assert_eq!(
-        m["aggmetrics_latency_records{group=\"all\"}"],
+        m["aggmetrics_latency_records{group=\"with_llm\"}"]
+            + m["aggmetrics_latency_records{group=\"without_llm\"}"],
         at(&v, "latency.all.count").as_f64().unwrap()
     );
+    assert!(!m.contains_key("aggmetrics_latency_records{group=\"all\"}"));
+    // This run's percentiles, in seconds.
+    let p95 =
+        m["aggmetrics_latency_total_percentile_seconds{group=\"with_llm\",percentile=\"95\"}"];
+    let want = at(&v, "latency.with_llm.total_ms.p95").as_f64().unwrap() / 1000.0;
+    assert!((p95 - want).abs() < 1e-12, "{p95} {want}");
+    // The histogram counts every value of its group.
     assert_eq!(
-        m["aggmetrics_latency_total_ms{group=\"with_llm\",quantile=\"0.95\"}"],
-        at(&v, "latency.with_llm.total_ms.p95").as_f64().unwrap()
+        m["aggmetrics_latency_total_seconds_count{group=\"with_llm\"}"],
+        at(&v, "latency.with_llm.total_ms.count").as_f64().unwrap()
+    );
+    assert_eq!(
+        m["aggmetrics_latency_total_seconds_bucket{group=\"with_llm\",le=\"+Inf\"}"],
+        at(&v, "latency.with_llm.total_ms.count").as_f64().unwrap()
     );
     assert_eq!(
         m["aggmetrics_fallback_rate{rate=\"error_rate\"}"],
         at(&v, "fallback.rates.error_rate.value").as_f64().unwrap()
     );
     assert_eq!(
-        m["aggmetrics_skipped_lines_total"],
+        m["aggmetrics_skipped_lines"],
         at(&v, "skipped.total").as_f64().unwrap()
     );
     let last = m["aggmetrics_last_record_timestamp_seconds"];
@@ -174,8 +197,10 @@ fn prometheus_escapes_hostile_label_values() {
         .output()
         .unwrap();
     let m = parse_prom(&String::from_utf8(out.stdout).unwrap());
-    let key = "aggmetrics_latency_step_ms{group=\"all\",step=\"a\\\"b\\\\c\\nd} 1\\n# x\",quantile=\"0.999\"}";
-    assert_eq!(m[key], 3.0, "{:?}", m.keys().collect::<Vec<_>>());
+    let key = "aggmetrics_latency_step_percentile_seconds{group=\"all\",step=\"a\\\"b\\\\c\\nd} 1\\n# x\",percentile=\"99.9\"}";
+    assert_eq!(m[key], 0.003, "{:?}", m.keys().collect::<Vec<_>>());
+    let key = "aggmetrics_latency_step_seconds_bucket{group=\"with_llm\",step=\"a\\\"b\\\\c\\nd} 1\\n# x\",le=\"0.003\"}";
+    assert_eq!(m[key], 1.0, "{:?}", m.keys().collect::<Vec<_>>());
 }
 
 #[test]
@@ -366,14 +391,14 @@ fn prometheus_over_a_quiet_window_is_honest() {
     let last = m["aggmetrics_last_record_timestamp_seconds"];
     assert_eq!(last, 1_770_681_600.0 + 12.0 * 3600.0 + 1.0, "{text}");
     // Counts are true zeros; figures over nothing are absent.
-    assert_eq!(m["aggmetrics_latency_records{group=\"all\"}"], 0.0);
+    assert_eq!(m["aggmetrics_latency_records{group=\"with_llm\"}"], 0.0);
     assert_eq!(m["aggmetrics_risk_records"], 0.0);
     for absent in [
-        "aggmetrics_latency_total_ms",
-        "aggmetrics_fallback_rate",
+        "aggmetrics_latency_total_percentile_seconds",
+        "aggmetrics_fallback_rate{",
         "aggmetrics_risk_rate{",
-        "aggmetrics_risk_latency_ms",
-        "aggmetrics_fallback_llm_latency_ms",
+        "aggmetrics_risk_latency_percentile_seconds",
+        "aggmetrics_fallback_llm_latency_percentile_seconds",
     ] {
         assert!(
             !text.contains(&format!("\n{absent}")),

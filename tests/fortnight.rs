@@ -444,7 +444,10 @@ fn a_fortnight_of_cron_merges_and_gates_as_documented() {
                     // No record in the hour: no data, no breach, exit 0,
                     // and nothing logged.
                     assert_eq!(code, 0, "{err}");
-                    assert!(!text.contains("aggmetrics_latency_total_ms{"), "{text}");
+                    assert!(
+                        !text.contains("aggmetrics_latency_total_percentile_seconds{"),
+                        "{text}"
+                    );
                     assert_eq!(logged_now, 0, "{}", host.sent());
                 } else {
                     // The with-LLM p95 is above the documented 250 ms: the

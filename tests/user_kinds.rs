@@ -116,7 +116,7 @@ fn every_format_shows_user_sections() {
         ("csv", "assist.total.values.latency_ms.p95,"),
         (
             "prometheus",
-            "aggmetrics_assist_value{value=\"latency_ms\",group=\"(all)\",quantile=\"0.95\"}",
+            "aggmetrics_assist_value_percentile{value=\"latency_ms\",group=\"(all)\",percentile=\"95\"}",
         ),
     ] {
         let out = bin()

@@ -3,6 +3,13 @@
 
 use hdrhistogram::Histogram;
 
+use super::layout::{self, Histo, Straddle};
+
+static EMPTY: Straddle = Straddle {
+    bits: Vec::new(),
+    at: Vec::new(),
+};
+
 /// How distributions are kept.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Mode {
@@ -52,6 +59,11 @@ pub struct Counts {
     /// handful of counters, not every bucket from zero).
     base: usize,
     counts: Vec<u64>,
+    /// HDR buckets that hold a bound of the export layout (`layout`).
+    straddle: &'static Straddle,
+    /// Per layout bound: values of the HDR bucket holding it that are at
+    /// or below it (empty until one is seen).
+    near: Vec<u64>,
 }
 
 impl Counts {
@@ -60,7 +72,7 @@ impl Counts {
         let largest = 2 * 10u64.pow(sigfig as u32);
         let mag = 64 - (largest - 1).leading_zeros(); // ceil(log2(largest))
         let sub_bucket_count = 1u64 << mag;
-        Counts {
+        let mut c = Counts {
             sigfig,
             half_mag: mag - 1,
             half_count: sub_bucket_count / 2,
@@ -68,6 +80,32 @@ impl Counts {
             lzc_base: 64 - mag,
             base: 0,
             counts: Vec::new(),
+            straddle: &EMPTY,
+            near: Vec::new(),
+        };
+        let (i, l) = (c.clone(), c.clone());
+        c.straddle = Straddle::of(sigfig, |v| i.index(v), |idx| l.value_for(idx));
+        c
+    }
+
+    /// The bucket index of value `v`.
+    #[inline(always)]
+    fn index(&self, v: u64) -> usize {
+        let bucket = self.lzc_base - (v | self.mask).leading_zeros();
+        let sub = v >> bucket;
+        ((((bucket + 1) as u64) << self.half_mag) + sub - self.half_count) as usize
+    }
+
+    /// `v` fell in a bucket that holds a layout bound: note whether it is
+    /// at or below that bound.
+    #[cold]
+    #[inline(never)]
+    fn near_bound(&mut self, idx: usize, v: u64) {
+        for &(_, b) in self.straddle.at.iter().filter(|(i, _)| *i == idx) {
+            if v <= layout::BOUNDS_US[b] {
+                self.near.resize(layout::N, 0);
+                self.near[b] += 1;
+            }
         }
     }
 
@@ -99,18 +137,45 @@ impl Counts {
 
     #[inline(always)]
     pub fn record(&mut self, v: u64) {
-        let bucket = self.lzc_base - (v | self.mask).leading_zeros();
-        let sub = v >> bucket;
-        let idx = (((bucket + 1) as u64) << self.half_mag) + sub - self.half_count;
-        *self.slot(idx as usize) += 1;
+        let idx = self.index(v);
+        if let Some(w) = self.straddle.bits.get(idx >> 6) {
+            if (w >> (idx & 63)) & 1 != 0 {
+                self.near_bound(idx, v);
+            }
+        }
+        *self.slot(idx) += 1;
     }
 
     /// Add `n` values equivalent to `v` (a value read back from a histogram).
     pub fn record_n(&mut self, v: u64, n: u64) {
-        let bucket = self.lzc_base - (v | self.mask).leading_zeros();
-        let sub = v >> bucket;
-        let idx = ((((bucket + 1) as u64) << self.half_mag) + sub - self.half_count) as usize;
+        let idx = self.index(v);
         *self.slot(idx) += n;
+    }
+
+    /// Values at or below each layout bound (see [`layout`]): whole HDR
+    /// buckets up to the bound, plus the noted values of the bucket that
+    /// holds it.
+    pub fn layout_le(&self) -> Vec<u64> {
+        let mut out = Vec::with_capacity(layout::N);
+        let mut cum = 0u64;
+        for (j, &c) in self.counts.iter().enumerate() {
+            let idx = self.base + j;
+            let (lo, hi) = (self.value_for(idx), self.value_for(idx + 1) - 1);
+            while let Some(&b) = layout::BOUNDS_US.get(out.len()) {
+                if b >= hi {
+                    break;
+                }
+                let near = if lo <= b {
+                    self.near.get(out.len()).copied().unwrap_or(0)
+                } else {
+                    0
+                };
+                out.push(cum + near);
+            }
+            cum += c;
+        }
+        out.resize(layout::N, cum);
+        out
     }
 
     pub fn merge(&mut self, o: &Counts) {
@@ -123,6 +188,12 @@ impl Counts {
         let off = o.base - self.base;
         for (a, b) in self.counts[off..].iter_mut().zip(o.counts.iter()) {
             *a += *b;
+        }
+        if !o.near.is_empty() {
+            self.near.resize(layout::N, 0);
+            for (a, b) in self.near.iter_mut().zip(&o.near) {
+                *a += *b;
+            }
         }
     }
 
@@ -200,6 +271,9 @@ pub struct DistParts {
     /// HDR mode: the histogram; exact mode: every value.
     pub hdr: Option<Histogram<u64>>,
     pub values: Option<Vec<f64>>,
+    /// HDR mode: per layout bound, the values of the HDR bucket holding it
+    /// that are at or below it (empty: none, or a state from before 0.2).
+    pub near: Vec<u64>,
 }
 
 /// Milliseconds to whole microseconds (the HDR unit).
@@ -271,9 +345,9 @@ impl Dist {
     }
 
     pub fn parts(&self) -> DistParts {
-        let (hdr, values) = match &self.values {
-            Values::Hdr(c, _) => (Some(c.histogram()), None),
-            Values::Exact(v) => (None, Some(v.clone())),
+        let (hdr, values, near) = match &self.values {
+            Values::Hdr(c, _) => (Some(c.histogram()), None, c.near.clone()),
+            Values::Exact(v) => (None, Some(v.clone()), Vec::new()),
         };
         DistParts {
             n: self.n,
@@ -282,6 +356,7 @@ impl Dist {
             max: self.max,
             hdr,
             values,
+            near,
         }
     }
 
@@ -305,6 +380,12 @@ impl Dist {
                 let mut c = Counts::new(sigfig);
                 for v in h.iter_recorded() {
                     c.record_n(v.value_iterated_to(), v.count_at_value());
+                }
+                if !p.near.is_empty() {
+                    if p.near.len() != layout::N {
+                        return Err("counts near the export bounds of the wrong length".into());
+                    }
+                    c.near = p.near;
                 }
                 Values::Hdr(c, None)
             }
@@ -415,6 +496,27 @@ impl Dist {
             .collect()
     }
 
+    /// The distribution in the export layout (see [`layout`]), in whole
+    /// microseconds as recorded.
+    pub fn histo(&self) -> Histo {
+        let le = match &self.values {
+            Values::Hdr(c, _) => c.layout_le(),
+            Values::Exact(v) => {
+                let mut v: Vec<u64> = v.iter().map(|&ms| to_us(ms)).collect();
+                v.sort_unstable();
+                layout::BOUNDS_US
+                    .iter()
+                    .map(|&b| v.partition_point(|&x| x <= b) as u64)
+                    .collect()
+            }
+        };
+        Histo {
+            le,
+            count: self.n,
+            sum_us: self.sum_us,
+        }
+    }
+
     pub fn mean(&self) -> f64 {
         if self.n == 0 {
             return 0.0;
@@ -508,5 +610,57 @@ mod tests {
         m.merge(&h);
         assert_eq!(m.n, 10);
         assert_eq!(m.percentile(50.0), h.percentile(50.0));
+    }
+
+    /// Values on, just below and just above every export bound, and
+    /// spread between them (microsecond steps, as the logs write them).
+    fn near_bounds() -> Vec<f64> {
+        let mut v = Vec::new();
+        for &b in &layout::BOUNDS_US {
+            for d in [-300i64, -1, 0, 1, 2, 255] {
+                v.push((b as i64 + d) as f64 / 1000.0);
+            }
+        }
+        let mut x = 0.4f64;
+        while x < 130_000.0 {
+            v.push((x * 1000.0).round() / 1000.0);
+            x *= 1.037;
+        }
+        v
+    }
+
+    #[test]
+    fn layout_counts_are_exact_at_every_precision() {
+        let vals = near_bounds();
+        let mut exact = Dist::new(Mode::Exact);
+        vals.iter().for_each(|&v| exact.record(v));
+        exact.finish();
+        let want = exact.histo();
+        // Counted by hand: values whose microseconds are at most the bound.
+        for (i, &b) in layout::BOUNDS_US.iter().enumerate() {
+            let n = vals.iter().filter(|&&v| to_us(v) <= b).count() as u64;
+            assert_eq!(want.le[i], n, "bound {b}");
+        }
+        for sigfig in 1..=5 {
+            let mut h = Dist::new(Mode::Hdr { sigfig });
+            vals.iter().for_each(|&v| h.record(v));
+            assert_eq!(h.histo(), want, "sigfig {sigfig}");
+            // Split, merged, and through a state's parts: still exact.
+            let (mut a, mut b) = (
+                Dist::new(Mode::Hdr { sigfig }),
+                Dist::new(Mode::Hdr { sigfig }),
+            );
+            for (i, &v) in vals.iter().enumerate() {
+                if i % 3 == 0 {
+                    a.record(v)
+                } else {
+                    b.record(v)
+                }
+            }
+            let a = Dist::restore(Mode::Hdr { sigfig }, a.parts()).unwrap();
+            let mut b = Dist::restore(Mode::Hdr { sigfig }, b.parts()).unwrap();
+            b.merge(&a);
+            assert_eq!(b.histo(), want, "sigfig {sigfig}, merged");
+        }
     }
 }

@@ -7,6 +7,7 @@
 pub mod config;
 pub mod dist;
 pub mod keyed;
+pub mod layout;
 pub mod time;
 
 pub use config::{Bucket, Config};

@@ -310,6 +310,7 @@ impl Kind for Fallback {
                     name: "llm_latency_ms",
                     points: f.llm_latency_ms.percentiles.clone(),
                     count: f.llm_latency_ms.count,
+                    hist: Some(f.llm_latency_ms.hist.clone()),
                 },
                 Block::Breakdown {
                     title: "reasons",

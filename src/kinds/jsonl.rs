@@ -933,6 +933,7 @@ pub fn view_of(k: &JsonlSection, key: &str, title: &str) -> View {
         blocks.push(Block::Rows {
             name: name.clone(),
             label: "group",
+            union_first: rows.len() > 1,
             rows,
         });
     }

@@ -291,6 +291,7 @@ impl Kind for Latency {
                     .to_vec(),
                 records: groups.iter().map(|g| g.count).collect(),
                 rows,
+                union_first: true,
             }],
             trend: Vec::new(),
         }

@@ -279,6 +279,9 @@ pub struct RiskSection {
     pub latency_p95: f64,
     pub latency_p99: f64,
     pub latency_count: u64,
+    /// The latencies in the export layout (not in the JSON report).
+    #[serde(skip)]
+    pub latency_hist: figures::Histo,
     /// Damaged lines in risk logs (the analyzer's name for them).
     pub parse_errors: u64,
     /// Configured `sample_rate` values seen -> records.
@@ -415,6 +418,7 @@ impl Kind for Risk {
             latency_p95: round_to(r.latency.lower_rank(95.0), 3),
             latency_p99: round_to(r.latency.lower_rank(99.0), 3),
             latency_count: r.latency.n,
+            latency_hist: r.latency.histo(),
             parse_errors,
             sample_rates: counts(&r.sample_rates),
             rates,
@@ -446,6 +450,7 @@ impl Kind for Risk {
                         ("p99".into(), k.latency_p99),
                     ],
                     count: k.latency_count,
+                    hist: Some(k.latency_hist.clone()),
                 },
                 Block::Breakdown {
                     title: "status",

@@ -278,6 +278,9 @@ pub struct ShadowSection {
     #[serde(serialize_with = "opt_num")]
     pub latency_p99: Option<f64>,
     pub latency_count: u64,
+    /// The latencies in the export layout (not in the JSON report).
+    #[serde(skip)]
+    pub latency_hist: figures::Histo,
     /// `error_type` -> records (non-empty strings only).
     pub error_breakdown: BTreeMap<String, u64>,
     /// Damaged lines in shadow logs charged to these figures.
@@ -463,6 +466,7 @@ impl Kind for Shadow {
             latency_p95: rank(95.0),
             latency_p99: rank(99.0),
             latency_count: a.latency.n,
+            latency_hist: a.latency.histo(),
             error_breakdown: counts(&a.error_types),
             parse_errors,
             status_breakdown: counts(&a.status),
@@ -498,11 +502,13 @@ impl Kind for Shadow {
                     name: "latency_ms",
                     points: latency,
                     count: k.latency_count,
+                    hist: Some(k.latency_hist.clone()),
                 },
                 Block::Dist {
                     name: "confidence",
                     points: k.confidence.percentiles.clone(),
                     count: k.confidence.count,
+                    hist: None,
                 },
                 Block::Breakdown {
                     title: "status",

@@ -111,6 +111,7 @@ pub(super) fn section(s: &mut String, v: &View) {
                 name,
                 points,
                 count,
+                ..
             } if *count > 0 => {
                 heading(&mut head, points);
                 let mut row = vec![cell(name), count.to_string()];
@@ -183,7 +184,10 @@ pub(super) fn section(s: &mut String, v: &View) {
             }
             _ => {}
         }
-        if let Block::Rows { name, label, rows } = b {
+        if let Block::Rows {
+            name, label, rows, ..
+        } = b
+        {
             let _ = writeln!(s, "`{}`\n", cell(name).replace('`', "'"));
             let mut head = vec![label.to_string(), "n".to_string()];
             if let Some((_, st, _)) = rows.first() {

@@ -1,27 +1,47 @@
-//! node_exporter textfile (`*.prom`): every figure of the whole run as a
-//! gauge prefixed `aggmetrics_`, with HELP and TYPE lines; latency as
-//! quantile gauges by group and step. A figure over no values (a
-//! percentile of an empty group, a rate over no records) is left out rather
-//! than written as 0, so a quiet window never looks healthy; counts, the
-//! newest record's time and the run's own state are always written. Label values (step names, outcomes,
-//! statuses from the logs) are escaped as the exposition format requires.
+//! node_exporter textfile (`*.prom`): every figure of the whole run,
+//! prefixed `aggmetrics_`, with HELP and TYPE lines, that passes
+//! `promtool check metrics`.
+//!
+//! Durations are classic histograms in seconds (`_bucket{le=...}`, `_sum`,
+//! `_count`) in the one fixed layout of `agg::layout`, so hosts add up:
+//! the fleet's p95 is `histogram_quantile(0.95, sum by (le) (...))`.
+//! Series that add up across hosts never include a union of others (the
+//! latency group `all` is `sum` over `with_llm` and `without_llm`). Rates
+//! come with their numerator and denominator as their own series, so a
+//! fleet rate is a ratio of sums. This run's own percentiles are gauges
+//! with a `percentile` label (they do not add up; the histograms do).
+//! Counts over the run's window are gauges (they are not monotonic).
+//!
+//! A figure over no values (a percentile of an empty group, a rate over no
+//! records) is left out rather than written as 0, so a quiet window never
+//! looks healthy; counts, the newest record's time and the run's own state
+//! are always written. Label values (step names, outcomes, statuses from
+//! the logs) are escaped as the exposition format requires.
 
 use std::collections::BTreeMap;
 use std::fmt::Write as _;
 use std::io::{self, Write};
 
 use super::{Doc, DocKind, KindDoc, Render};
+use crate::agg::layout;
+use crate::report::figures::Histo;
 use crate::report::risk::RiskReport;
-use crate::report::{Block, RateFig, Report, Stats, View};
+use crate::report::{Block, RateFig, Report, View};
 
 pub struct Prometheus;
 
 /// Metric families in the order they were first written, each with its
-/// help text and samples.
+/// type, help text and samples.
 #[derive(Default)]
 struct Out {
     order: Vec<String>,
-    families: BTreeMap<String, (String, Vec<String>)>,
+    families: BTreeMap<String, Family>,
+}
+
+struct Family {
+    kind: &'static str,
+    help: String,
+    lines: Vec<String>,
 }
 
 fn escape(v: &str) -> String {
@@ -47,13 +67,41 @@ fn num(x: f64) -> String {
     }
 }
 
+/// A series name part from a JSON key: `llm_latency_ms` -> `llm_latency`
+/// (its unit goes to the end as `_seconds`), `timing.total ms` ->
+/// `timing_total_ms`.
+fn name_part(s: &str) -> String {
+    s.chars()
+        .map(|c| if c.is_ascii_alphanumeric() { c } else { '_' })
+        .collect()
+}
+
+/// `p99.9` -> `99.9`.
+fn percentile_label(k: &str) -> &str {
+    k.trim_start_matches('p')
+}
+
 impl Out {
-    fn put(&mut self, name: &str, help: &str, labels: &[(&str, &str)], value: f64) {
-        let fam = self.families.entry(name.to_string()).or_insert_with(|| {
-            self.order.push(name.to_string());
-            (help.to_string(), Vec::new())
+    /// One sample of family `family` (its TYPE `kind`), named
+    /// `aggmetrics_<family><suffix>`.
+    fn sample(
+        &mut self,
+        family: &str,
+        kind: &'static str,
+        help: &str,
+        suffix: &str,
+        labels: &[(&str, &str)],
+        value: f64,
+    ) {
+        let fam = self.families.entry(family.to_string()).or_insert_with(|| {
+            self.order.push(family.to_string());
+            Family {
+                kind,
+                help: help.to_string(),
+                lines: Vec::new(),
+            }
         });
-        let mut line = format!("aggmetrics_{name}");
+        let mut line = format!("aggmetrics_{family}{suffix}");
         if !labels.is_empty() {
             line.push('{');
             for (i, (k, v)) in labels.iter().enumerate() {
@@ -65,43 +113,88 @@ impl Out {
             line.push('}');
         }
         let _ = write!(line, " {}", num(value));
-        fam.1.push(line);
+        fam.lines.push(line);
     }
 
-    fn stats(&mut self, name: &str, help: &str, labels: &[(&str, &str)], st: &Stats) {
-        self.points(name, help, labels, &st.percentiles, st.count);
+    /// A gauge sample.
+    fn put(&mut self, name: &str, help: &str, labels: &[(&str, &str)], value: f64) {
+        self.sample(name, "gauge", help, "", labels, value);
     }
 
-    /// Percentiles (`p50`, `p99.9`) as `quantile` gauges; none over no
-    /// values (a percentile of nothing is not 0).
-    fn points(
+    /// A classic histogram in seconds: cumulative `_bucket`s at every
+    /// bound of the layout and `+Inf`, `_sum` and `_count`. Written also
+    /// over no values (all zero), so every host has the same series.
+    fn histogram(&mut self, name: &str, help: &str, labels: &[(&str, &str)], h: &Histo) {
+        let bounds: Vec<String> = (0..layout::N)
+            .map(|i| num(layout::bound_seconds(i)))
+            .chain(["+Inf".to_string()])
+            .collect();
+        let counts = h.le.iter().chain([&h.count]);
+        for (le, n) in bounds.iter().zip(counts) {
+            let mut l = labels.to_vec();
+            l.push(("le", le));
+            self.sample(name, "histogram", help, "_bucket", &l, *n as f64);
+        }
+        self.sample(name, "histogram", help, "_sum", labels, h.sum_seconds());
+        self.sample(name, "histogram", help, "_count", labels, h.count as f64);
+    }
+
+    /// This run's percentiles (`p50`, `p99.9`) as gauges with a
+    /// `percentile` label, scaled by `scale` (1e-3: milliseconds to
+    /// seconds); none over no values (a percentile of nothing is not 0).
+    fn percentiles(
         &mut self,
         name: &str,
         help: &str,
         labels: &[(&str, &str)],
         points: &[(String, f64)],
         count: u64,
+        scale: f64,
     ) {
         if count == 0 {
             return;
         }
         for (k, v) in points {
-            let q = k.trim_start_matches('p').parse::<f64>().unwrap_or(0.0) / 100.0;
-            // p99.9 -> 0.999, not 0.9990000000000001.
-            let q = format!("{}", crate::report::round_to(q, 9));
             let mut l = labels.to_vec();
-            l.push(("quantile", &q));
-            self.put(name, help, &l, *v);
+            l.push(("percentile", percentile_label(k)));
+            self.put(name, help, &l, crate::report::round_to(v * scale, 9));
         }
+    }
+
+    /// A duration in milliseconds: its histogram in seconds and this
+    /// run's percentiles.
+    fn duration(
+        &mut self,
+        stem: &str,
+        what: &str,
+        labels: &[(&str, &str)],
+        points: &[(String, f64)],
+        count: u64,
+        hist: &Histo,
+    ) {
+        self.histogram(
+            &format!("{stem}_seconds"),
+            &format!("{what}, seconds, in the fixed buckets of docs/operations.md (adds up across hosts)."),
+            labels,
+            hist,
+        );
+        self.percentiles(
+            &format!("{stem}_percentile_seconds"),
+            &format!("{what}: this run's percentiles, seconds (do not add up across hosts; use the histogram)."),
+            labels,
+            points,
+            count,
+            1e-3,
+        );
     }
 
     fn finish(self) -> String {
         let mut s = String::new();
         for name in &self.order {
-            let (help, lines) = &self.families[name];
-            let _ = writeln!(s, "# HELP aggmetrics_{name} {help}");
-            let _ = writeln!(s, "# TYPE aggmetrics_{name} gauge");
-            for l in lines {
+            let f = &self.families[name];
+            let _ = writeln!(s, "# HELP aggmetrics_{name} {}", f.help);
+            let _ = writeln!(s, "# TYPE aggmetrics_{name} {}", f.kind);
+            for l in &f.lines {
                 s.push_str(l);
                 s.push('\n');
             }
@@ -114,11 +207,19 @@ impl Out {
 /// newest record's time, and how and when this run ended.
 fn run_state(o: &mut Out, skipped: &crate::report::Skipped, meta: &crate::report::Meta) {
     o.put(
-        "skipped_lines_total",
-        "Lines skipped as damaged.",
+        "skipped_lines",
+        "Lines skipped as damaged in this run.",
         &[],
         skipped.total as f64,
     );
+    for (reason, n) in &skipped.by_reason {
+        o.put(
+            "skipped_lines_by_reason",
+            "Lines skipped as damaged, per reason.",
+            &[("reason", reason)],
+            *n as f64,
+        );
+    }
     o.put(
         "incomplete",
         "1 if an input could not be read to its end.",
@@ -160,26 +261,28 @@ fn run_state(o: &mut Out, skipped: &crate::report::Skipped, meta: &crate::report
 }
 
 /// One report section, from its view: records (per group for a grid),
-/// counts, percentiles, shares, rates with their Wilson intervals, and the
-/// breakdowns a view exports. Series are `aggmetrics_<section>_<name>`.
+/// counts, durations, shares, rates with their counts and Wilson
+/// intervals, and the breakdowns a view exports. Series are
+/// `aggmetrics_<section>_<name>`.
 fn section(o: &mut Out, v: &View) {
     let k = v.key.as_str();
     let title = v.name().to_string();
-    let grid_records = v.blocks.iter().find_map(|b| match b {
+    let grid = v.blocks.iter().find_map(|b| match b {
         Block::Grid {
             label,
             columns,
             records,
+            union_first,
             ..
-        } => Some((label, columns, records)),
+        } => Some((label, columns, records, *union_first)),
         _ => None,
     });
-    match grid_records {
-        Some((label, columns, records)) => {
-            for (c, n) in columns.iter().zip(records) {
+    match grid {
+        Some((label, columns, records, union_first)) => {
+            for (c, n) in columns.iter().zip(records).skip(union_first as usize) {
                 o.put(
                     &format!("{k}_records"),
-                    &format!("{title} records per {label}."),
+                    &format!("{title} records per {label} (their sum is every record)."),
                     &[(label, c)],
                     *n as f64,
                 );
@@ -201,6 +304,7 @@ fn section(o: &mut Out, v: &View) {
                 label,
                 columns,
                 rows,
+                union_first,
                 ..
             } => {
                 // Column by column, as a group's figures belong together.
@@ -210,18 +314,29 @@ fn section(o: &mut Out, v: &View) {
                             continue;
                         };
                         let mut labels = vec![(*label, c.as_str())];
-                        let help = match r.label {
+                        let stem = r.series.trim_end_matches("_ms");
+                        let what = match r.label {
                             Some(l) => {
                                 labels.push((l, r.name.as_str()));
-                                format!(
-                                    "{title} {l} percentiles per {label} and {l}, milliseconds."
-                                )
+                                format!("{title} {l} durations per {label} and {l}")
                             }
-                            None => {
-                                format!("{title} {} percentiles per {label}, milliseconds.", r.name)
-                            }
+                            None => format!("{title} {stem} durations per {label}"),
                         };
-                        o.stats(&format!("{k}_{}", r.series), &help, &labels, st);
+                        let stem = format!("{k}_{stem}");
+                        if *union_first && i == 0 {
+                            // The union's own percentiles; its buckets are
+                            // the sum of the other columns'.
+                            o.percentiles(
+                                &format!("{stem}_percentile_seconds"),
+                                &format!("{what}: this run's percentiles, seconds (do not add up across hosts; use the histogram)."),
+                                &labels,
+                                &st.percentiles,
+                                st.count,
+                                1e-3,
+                            );
+                            continue;
+                        }
+                        o.duration(&stem, &what, &labels, &st.percentiles, st.count, &st.hist);
                     }
                 }
             }
@@ -229,13 +344,33 @@ fn section(o: &mut Out, v: &View) {
                 name,
                 points,
                 count,
-            } => o.points(
-                &format!("{k}_{name}"),
-                &format!("{title} {name} percentiles."),
-                &[],
-                points,
-                *count,
-            ),
+                hist,
+            } => match hist {
+                Some(h) => o.duration(
+                    &format!("{k}_{}", name.trim_end_matches("_ms")),
+                    &format!("{title} {name}"),
+                    &[],
+                    points,
+                    *count,
+                    h,
+                ),
+                None => {
+                    o.percentiles(
+                        &format!("{k}_{name}_percentile"),
+                        &format!("{title} {name}: this run's percentiles."),
+                        &[],
+                        points,
+                        *count,
+                        1.0,
+                    );
+                    o.put(
+                        &format!("{k}_{name}_values"),
+                        &format!("{title} records with a {name}."),
+                        &[],
+                        *count as f64,
+                    );
+                }
+            },
             Block::Shares {
                 label,
                 series,
@@ -257,17 +392,27 @@ fn section(o: &mut Out, v: &View) {
                 }
             }
             Block::RateLine(rates) | Block::RateRows(rates) => rate_series(o, k, &title, rates),
-            Block::Rows { name, label, rows } => {
-                for (row, st, invalid) in rows {
+            Block::Rows {
+                name,
+                label,
+                rows,
+                union_first,
+            } => {
+                for (i, (row, st, invalid)) in rows.iter().enumerate() {
                     let labels = [("value", name.as_str()), (*label, row.as_str())];
-                    o.stats(
-                        &format!("{k}_value"),
-                        &format!("{title} value percentiles per value and {label}."),
+                    o.percentiles(
+                        &format!("{k}_value_percentile"),
+                        &format!("{title}: this run's percentiles per value and {label}, in the value's own unit."),
                         &labels,
-                        st,
+                        &st.percentiles,
+                        st.count,
+                        1.0,
                     );
+                    if *union_first && i == 0 {
+                        continue;
+                    }
                     o.put(
-                        &format!("{k}_value_count"),
+                        &format!("{k}_value_usable"),
                         &format!("{title} usable values per value and {label}."),
                         &labels,
                         st.count as f64,
@@ -281,10 +426,7 @@ fn section(o: &mut Out, v: &View) {
                 }
             }
             Block::Cross { title: t, cells } => {
-                let name: String = t
-                    .chars()
-                    .map(|c| if c.is_ascii_alphanumeric() { c } else { '_' })
-                    .collect();
+                let name = name_part(t);
                 for (row, inner) in cells {
                     for (col, n) in inner {
                         o.put(
@@ -301,13 +443,29 @@ fn section(o: &mut Out, v: &View) {
     }
 }
 
-/// Rates, 0..1, with their 95% Wilson interval; a rate over no records is
-/// not 0: left out.
+/// Rates, 0..1, with their 95% Wilson interval, and the numerator and
+/// denominator as their own series (a fleet rate is
+/// `sum(numerator) / sum(denominator)`). The counts are always written;
+/// a rate over no records is not 0: left out.
 fn rate_series(o: &mut Out, k: &str, title: &str, rates: &[(&str, RateFig)]) {
+    for (name, f) in rates {
+        o.put(
+            &format!("{k}_rate_numerator"),
+            &format!("{title} records counted by each rate's numerator."),
+            &[("rate", name)],
+            f.numerator as f64,
+        );
+        o.put(
+            &format!("{k}_rate_denominator"),
+            &format!("{title} records each rate is taken over."),
+            &[("rate", name)],
+            f.denominator as f64,
+        );
+    }
     for (name, f) in rates.iter().filter(|(_, r)| r.denominator > 0) {
         o.put(
             &format!("{k}_rate"),
-            &format!("{title} rates, 0..1."),
+            &format!("{title} rates, 0..1 (this run's; across hosts divide the sums of numerator and denominator)."),
             &[("rate", name)],
             f.value,
         );
@@ -331,14 +489,6 @@ fn summary(r: &Report) -> String {
     for v in r.kinds.views() {
         section(&mut o, &v);
     }
-    for (reason, n) in &r.skipped.by_reason {
-        o.put(
-            "skipped_lines",
-            "Lines skipped as damaged, per reason.",
-            &[("reason", reason)],
-            *n as f64,
-        );
-    }
     run_state(&mut o, &r.skipped, &r.meta);
     o.finish()
 }
@@ -354,28 +504,24 @@ fn kind_doc(d: &KindDoc) -> String {
     o.finish()
 }
 
-fn risk(
-    o: &mut Out,
-    total: u64,
-    sampled: u64,
-    status: &BTreeMap<String, u64>,
-    rates: &crate::report::Rates,
-    latency_count: u64,
-    latency: &[(&str, f64)],
-) {
+/// `aggmetrics risk`: the analyzer's figures as the risk section's series,
+/// the days covered and the verdict.
+fn risk_report(r: &RiskReport) -> String {
+    let m = &r.metrics;
+    let mut o = Out::default();
     o.put(
         "risk_records",
         "Partial-trust risk records.",
         &[],
-        total as f64,
+        m.total_records as f64,
     );
     o.put(
         "risk_sampled_records",
         "Risk records with sampled: true.",
         &[],
-        sampled as f64,
+        m.sampled_records as f64,
     );
-    for (s, n) in status {
+    for (s, n) in &m.status_breakdown {
         o.put(
             "risk_status_records",
             "Risk records per status.",
@@ -383,36 +529,22 @@ fn risk(
             *n as f64,
         );
     }
-    rate_series(o, "risk", "Partial-trust risk", &rates.0);
-    for (q, v) in latency.iter().filter(|_| latency_count > 0) {
-        o.put(
-            "risk_latency_ms",
-            "Risk latency_ms percentiles, milliseconds.",
-            &[("quantile", q)],
-            *v,
-        );
-    }
-}
-
-fn risk_report(r: &RiskReport) -> String {
-    let m = &r.metrics;
-    let mut o = Out::default();
-    risk(
-        &mut o,
-        m.total_records,
-        m.sampled_records,
-        &m.status_breakdown,
-        &m.rates,
-        m.latency_count,
+    rate_series(&mut o, "risk", "Partial-trust risk", &m.rates.0);
+    o.duration(
+        "risk_latency",
+        "Partial-trust risk latency_ms",
+        &[],
         &[
-            ("0.5", m.latency_p50),
-            ("0.95", m.latency_p95),
-            ("0.99", m.latency_p99),
+            ("p50".into(), m.latency_p50),
+            ("p95".into(), m.latency_p95),
+            ("p99".into(), m.latency_p99),
         ],
+        m.latency_count,
+        &m.latency_hist,
     );
     o.put(
-        "risk_days_covered",
-        "UTC days holding risk records.",
+        "risk_dates_covered",
+        "UTC calendar dates holding risk records.",
         &[],
         r.days_covered as f64,
     );

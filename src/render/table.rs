@@ -268,6 +268,7 @@ pub fn section(v: &View) -> String {
                 name,
                 points,
                 count,
+                ..
             } => {
                 if *count > 0 {
                     let ps: Vec<String> = points
@@ -288,7 +289,9 @@ pub fn section(v: &View) -> String {
                     s.push_str(&cross(title, cells));
                 }
             }
-            Block::Rows { name, label, rows } => {
+            Block::Rows {
+                name, label, rows, ..
+            } => {
                 let _ = writeln!(s, "\n  {}", clean(name));
                 let ps: Vec<String> = rows
                     .first()

@@ -10,6 +10,7 @@ use serde::Serialize;
 use crate::agg::dist::Dist;
 use crate::agg::keyed::split_pair;
 use crate::agg::keyed::Keyed;
+pub use crate::agg::layout::Histo;
 
 /// Round like Python's `round(x, digits)`: the exact binary value,
 /// correctly rounded, ties to even.
@@ -80,6 +81,9 @@ pub struct Stats {
     pub min: f64,
     pub max: f64,
     pub mean: f64,
+    /// The distribution in the export layout (Prometheus buckets,
+    /// Parquet bucket rows); not part of the JSON report.
+    pub hist: Histo,
 }
 
 impl Stats {
@@ -94,6 +98,7 @@ impl Stats {
             min: round_to(d.min(), 3),
             max: round_to(d.max(), 3),
             mean: round_to(d.mean(), 3),
+            hist: d.histo(),
         }
     }
 

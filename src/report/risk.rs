@@ -33,6 +33,9 @@ pub struct RiskMetrics {
     pub latency_p99: f64,
     /// Records whose `latency_ms` is a number (the percentiles' count).
     pub latency_count: u64,
+    /// The latencies in the export layout (not in the JSON report).
+    #[serde(skip)]
+    pub latency_hist: super::figures::Histo,
     /// Every rate with numerator, denominator and 95% Wilson interval.
     pub rates: Rates,
     /// Configured `sample_rate` values seen -> records.
@@ -64,6 +67,7 @@ impl RiskMetrics {
             action_count_mismatch_rate: v("action_count_mismatch_rate"),
             latency_p99: r.latency.lower_rank(99.0),
             latency_count: r.latency.n,
+            latency_hist: r.latency.histo(),
             rates,
             sample_rates: counts(&r.sample_rates),
             time_range: TimeRange::of(&m.kinds.risk.time),

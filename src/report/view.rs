@@ -55,6 +55,10 @@ pub enum Block {
         columns: Vec<String>,
         records: Vec<u64>,
         rows: Vec<GridRow>,
+        /// The first column is the union of the others (`all`): exports
+        /// that add up across hosts leave it out, so `sum()` never counts
+        /// a record twice.
+        union_first: bool,
     },
     /// One distribution on one line: `llm_latency_ms  p50 .. (n=155)`;
     /// drawn only when it holds values.
@@ -64,6 +68,9 @@ pub enum Block {
         /// `(label, value)`: the percentiles as the section states them.
         points: Vec<(String, f64)>,
         count: u64,
+        /// A duration's buckets (Prometheus histogram); `None` for a
+        /// distribution of something else (a confidence).
+        hist: Option<super::figures::Histo>,
     },
     /// Counts of a categorical field with their share of `total`, largest
     /// first.
@@ -96,6 +103,8 @@ pub enum Block {
         label: &'static str,
         /// (row name, its figures, values that were not usable numbers).
         rows: Vec<(String, Stats, u64)>,
+        /// The first row is the union of the others (`(all)` beside groups).
+        union_first: bool,
     },
     /// A two-way table of counts (`by intent` x outcome).
     Cross {

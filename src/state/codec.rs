@@ -32,6 +32,10 @@ pub(super) struct DistState {
     hdr: Option<String>,
     /// Every value (exact mode).
     values: Option<Vec<f64>>,
+    /// HDR mode: per export-layout bound, the values of the HDR bucket
+    /// holding it that are at or below it; left out when none are.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    near: Vec<u64>,
 }
 
 #[derive(Serialize, Deserialize)]
@@ -57,6 +61,11 @@ pub(super) fn dist(d: &Dist) -> DistState {
             base64::engine::general_purpose::STANDARD.encode(buf)
         }),
         values: p.values,
+        near: if p.near.iter().any(|&n| n > 0) {
+            p.near
+        } else {
+            Vec::new()
+        },
     }
 }
 
@@ -150,6 +159,7 @@ pub(super) fn undist(s: DistState, mode: Mode) -> Result<Dist, StateError> {
             max: s.max,
             hdr,
             values: s.values,
+            near: s.near,
         },
     )
     .map_err(corrupt)
