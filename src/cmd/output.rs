@@ -1,7 +1,7 @@
 //! Writing what a command produces: the lock on `-o FILE`, atomic writes,
 //! standard output, and rendering a document in the format asked for.
 
-use std::io::Write;
+use std::io::{IsTerminal, Write};
 use std::path::Path;
 
 use crate::error::Error;
@@ -214,6 +214,12 @@ pub fn check_format(format: Format, kind: crate::render::DocKind) -> Result<(), 
 /// Render a document and write it to `-o FILE` (atomically) or stdout.
 pub fn emit(format: Format, doc: Doc<'_>, output: Option<&Path>) -> anyhow::Result<()> {
     check_format(format, doc.kind())?;
+    if format == Format::Parquet && output.is_none() && std::io::stdout().is_terminal() {
+        return Err(Error::Usage(
+            "--format parquet writes a binary file: give -o FILE (or pipe it)".into(),
+        )
+        .into());
+    }
     let mut buf = Vec::new();
     renderer(format).render(&doc, &mut buf)?;
     match output {

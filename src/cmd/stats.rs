@@ -111,7 +111,10 @@ pub fn run(args: &StatsArgs) -> Result<i32> {
             .iter()
             .map(|b| {
                 (
-                    Some(format!("{} .. {}", b.start, b.end)),
+                    Some(crate::report::Span {
+                        since: b.start.clone(),
+                        until: b.end.clone(),
+                    }),
                     view_of(&b.section, "jsonl", "JSONL"),
                 )
             })

@@ -294,7 +294,7 @@ impl Render for Markdown {
                 let _ = writeln!(s, "## aggmetrics {}\n", d.command);
                 for (heading, v) in &d.views {
                     if let Some(h) = heading {
-                        let _ = writeln!(s, "### {}\n", cell(h));
+                        let _ = writeln!(s, "### {}\n", cell(&h.to_string()));
                     }
                     section(&mut s, v);
                 }

@@ -5,6 +5,8 @@
 mod csv;
 mod json;
 mod markdown;
+#[cfg(feature = "parquet")]
+mod parquet;
 mod prometheus;
 mod table;
 mod table_compare;
@@ -37,9 +39,9 @@ pub struct KindDoc<'a> {
     /// The subcommand, for headings: `shadow`.
     pub command: &'static str,
     pub body: serde_json::Value,
-    /// The section's views: one for the whole run (heading `None`), or one
-    /// per time bucket (headed by its span).
-    pub views: Vec<(Option<String>, crate::report::View)>,
+    /// The section's views: one for the whole run (span `None`), or one
+    /// per time bucket (with its span).
+    pub views: Vec<(Option<crate::report::Span>, crate::report::View)>,
     pub skipped: &'a crate::report::Skipped,
     pub meta: &'a crate::report::Meta,
 }
@@ -83,12 +85,16 @@ pub enum Format {
     Table,
     /// The JSON report (a superset of the platform scripts' keys).
     Json,
-    /// A node_exporter textfile (`*.prom`): gauges prefixed `aggmetrics_`.
+    /// A node_exporter textfile (`*.prom`): histograms and gauges prefixed
+    /// `aggmetrics_`.
     Prometheus,
     /// One row per figure: `key,value`, keys as in the JSON report.
     Csv,
     /// Markdown tables, for reports and chats.
     Markdown,
+    /// A typed long table for SQL engines (needs `-o FILE`; builds with
+    /// the `parquet` feature).
+    Parquet,
 }
 
 /// The registry.
@@ -99,6 +105,27 @@ pub fn renderer(f: Format) -> Box<dyn Render> {
         Format::Prometheus => Box::new(prometheus::Prometheus),
         Format::Csv => Box::new(csv::Csv),
         Format::Markdown => Box::new(markdown::Markdown),
+        #[cfg(feature = "parquet")]
+        Format::Parquet => Box::new(parquet::Parquet),
+        #[cfg(not(feature = "parquet"))]
+        Format::Parquet => Box::new(NoParquet),
+    }
+}
+
+/// `-f parquet` in a build without the `parquet` feature: a usage error
+/// that says how to get it, before any log is read.
+#[cfg(not(feature = "parquet"))]
+struct NoParquet;
+
+#[cfg(not(feature = "parquet"))]
+impl Render for NoParquet {
+    fn supports(&self, _: DocKind) -> Result<(), &'static str> {
+        Err("this aggmetrics was built without Parquet: build it with `cargo install --features parquet` (or `cargo build --release --features parquet`)")
+    }
+
+    fn render(&self, doc: &Doc<'_>, _: &mut dyn Write) -> io::Result<()> {
+        let why = self.supports(doc.kind()).err().unwrap_or("unsupported");
+        Err(io::Error::new(io::ErrorKind::Unsupported, why))
     }
 }
 

@@ -76,6 +76,13 @@ pub struct Span {
     pub until: String,
 }
 
+impl std::fmt::Display for Span {
+    /// `2026-02-10T12:00:00Z .. 2026-02-10T13:00:00Z`
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "{} .. {}", self.since, self.until)
+    }
+}
+
 /// An input that could not be used at all.
 #[derive(Debug, Clone, Serialize)]
 pub struct Unread {
