@@ -79,7 +79,7 @@ pub struct MergeArgs {
     #[command(flatten)]
     pub strict: StrictOpts,
 
-    /// Output format: table, json, prometheus, csv or markdown.
+    /// Output format: table, json, prometheus, csv, markdown or parquet.
     ///
     /// Example: --format json
     #[arg(long, short = 'f', value_enum, default_value_t = Format::Table)]
@@ -304,7 +304,7 @@ pub struct RiskArgs {
     #[arg(value_name = "PATH", default_value = "logs")]
     pub paths: Vec<PathBuf>,
 
-    /// Output format: table, json, prometheus, csv or markdown.
+    /// Output format: table, json, prometheus, csv, markdown or parquet.
     ///
     /// Example: --format json
     #[arg(long, short = 'f', value_enum, default_value_t = Format::Table)]
@@ -409,7 +409,7 @@ pub struct StatsArgs {
     #[arg(long, value_name = "PATH", default_value = "timestamp")]
     pub time: String,
 
-    /// Output format: table, json, prometheus, csv or markdown.
+    /// Output format: table, json, prometheus, csv, markdown or parquet.
     ///
     /// Example: --format json
     #[arg(long, short = 'f', value_enum, default_value_t = Format::Table)]
@@ -448,7 +448,7 @@ pub struct ShadowArgs {
     #[arg(long, value_name = "FILE")]
     pub golden: Option<PathBuf>,
 
-    /// Output format: table, json, prometheus, csv or markdown.
+    /// Output format: table, json, prometheus, csv, markdown or parquet.
     ///
     /// Example: --format json
     #[arg(long, short = 'f', value_enum, default_value_t = Format::Table)]
@@ -520,7 +520,7 @@ pub struct SummarizeArgs {
     #[arg(value_name = "PATH", default_value = "logs")]
     pub paths: Vec<PathBuf>,
 
-    /// Output format: table, json, prometheus, csv or markdown.
+    /// Output format: table, json, prometheus, csv, markdown or parquet.
     ///
     /// Example: --format json
     #[arg(long, short = 'f', value_enum, default_value_t = Format::Table)]

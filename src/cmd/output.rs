@@ -206,8 +206,9 @@ pub fn write_stdout(bytes: &[u8]) -> anyhow::Result<()> {
 /// A usage error if `format` cannot show this kind of document: checked
 /// before reading, so a long run does not end in it.
 pub fn check_format(format: Format, kind: crate::render::DocKind) -> Result<(), Error> {
-    renderer(format)
-        .supports(kind)
+    let r = renderer(format);
+    r.built()
+        .and_then(|_| r.supports(kind))
         .map_err(|why| Error::Usage(why.to_string()))
 }
 

@@ -76,6 +76,22 @@ pub trait Render {
     fn supports(&self, _kind: DocKind) -> Result<(), &'static str> {
         Ok(())
     }
+
+    /// Whether this build has the format (an optional cargo feature);
+    /// `Err` says how to get it.
+    fn built(&self) -> Result<(), &'static str> {
+        Ok(())
+    }
+}
+
+/// The documents Parquet shows (with or without the feature built in).
+fn parquet_supports(kind: DocKind) -> Result<(), &'static str> {
+    match kind {
+        DocKind::Compare => {
+            Err("--format parquet does not show comparisons: use table, json, csv or markdown")
+        }
+        _ => Ok(()),
+    }
 }
 
 /// Output formats.
@@ -119,12 +135,16 @@ struct NoParquet;
 
 #[cfg(not(feature = "parquet"))]
 impl Render for NoParquet {
-    fn supports(&self, _: DocKind) -> Result<(), &'static str> {
+    fn supports(&self, kind: DocKind) -> Result<(), &'static str> {
+        parquet_supports(kind)
+    }
+
+    fn built(&self) -> Result<(), &'static str> {
         Err("this aggmetrics was built without Parquet: build it with `cargo install --features parquet` (or `cargo build --release --features parquet`)")
     }
 
-    fn render(&self, doc: &Doc<'_>, _: &mut dyn Write) -> io::Result<()> {
-        let why = self.supports(doc.kind()).err().unwrap_or("unsupported");
+    fn render(&self, _: &Doc<'_>, _: &mut dyn Write) -> io::Result<()> {
+        let why = self.built().err().unwrap_or("unsupported");
         Err(io::Error::new(io::ErrorKind::Unsupported, why))
     }
 }

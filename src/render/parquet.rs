@@ -445,12 +445,7 @@ fn write(rows: &[Row], out: &mut dyn Write) -> io::Result<()> {
 
 impl Render for Parquet {
     fn supports(&self, kind: DocKind) -> Result<(), &'static str> {
-        match kind {
-            DocKind::Compare => {
-                Err("--format parquet does not show comparisons: use table, json, csv or markdown")
-            }
-            _ => Ok(()),
-        }
+        super::parquet_supports(kind)
     }
 
     fn render(&self, doc: &Doc<'_>, out: &mut dyn Write) -> io::Result<()> {
