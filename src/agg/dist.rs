@@ -157,24 +157,29 @@ impl Counts {
     /// holds it.
     pub fn layout_le(&self) -> Vec<u64> {
         let mut out = Vec::with_capacity(layout::N);
-        let mut cum = 0u64;
-        for (j, &c) in self.counts.iter().enumerate() {
-            let idx = self.base + j;
-            let (lo, hi) = (self.value_for(idx), self.value_for(idx + 1) - 1);
-            while let Some(&b) = layout::BOUNDS_US.get(out.len()) {
-                if b >= hi {
-                    break;
-                }
-                let near = if lo <= b {
-                    self.near.get(out.len()).copied().unwrap_or(0)
-                } else {
-                    0
-                };
-                out.push(cum + near);
+        // Values in buckets wholly below the current bound, and where they end.
+        let (mut below, mut j) = (0u64, 0usize);
+        for (i, &b) in layout::BOUNDS_US.iter().enumerate() {
+            let idx = self.index(b);
+            let stop = idx.saturating_sub(self.base).min(self.counts.len());
+            if stop > j {
+                below += self.counts[j..stop].iter().sum::<u64>();
+                j = stop;
             }
-            cum += c;
+            let own = idx
+                .checked_sub(self.base)
+                .and_then(|k| self.counts.get(k))
+                .copied()
+                .unwrap_or(0);
+            // The bound ends its bucket, or the bucket kept its values at
+            // or below the bound.
+            let at = if self.value_for(idx + 1) - 1 == b {
+                own
+            } else {
+                self.near.get(i).copied().unwrap_or(0)
+            };
+            out.push(below + at);
         }
-        out.resize(layout::N, cum);
         out
     }
 
