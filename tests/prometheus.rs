@@ -433,3 +433,60 @@ fn two_hosts_add_up_in_a_real_prometheus() {
     assert!((mean - want).abs() > 1e-3, "{mean} {want}");
     drop(servers);
 }
+
+/// The bucket lines of a textfile (what adds up across hosts).
+fn bucket_lines(text: &str) -> Vec<String> {
+    text.lines()
+        .filter(|l| {
+            l.contains("_bucket{") || l.contains("_seconds_count") || l.contains("_seconds_sum")
+        })
+        .map(String::from)
+        .collect()
+}
+
+#[test]
+fn merged_daily_states_give_the_buckets_of_one_pass() {
+    // Values on and around the bounds; two windows, as two daily runs.
+    let d = tempfile::tempdir().unwrap();
+    host_logs(d.path(), 11, 1500, 40);
+    let p = d.path().to_str().unwrap();
+    let one = String::from_utf8(prom(&["summarize", p])).unwrap();
+    let mut states = Vec::new();
+    for (i, w) in [
+        ["--until", "2026-02-10T12:12:00Z"],
+        ["--since", "2026-02-10T12:12:00Z"],
+    ]
+    .iter()
+    .enumerate()
+    {
+        let st = d.path().join(format!("{i}.state"));
+        let out = bin()
+            .args(["summarize", p, "-q", "-o", "/dev/null"])
+            .args(w)
+            .arg("--state-out")
+            .arg(&st)
+            .output()
+            .unwrap();
+        assert!(
+            out.status.success(),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        states.push(st);
+    }
+    let out = bin()
+        .arg("merge")
+        .args(&states)
+        .args(["-q", "-f", "prometheus"])
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let merged = String::from_utf8(out.stdout).unwrap();
+    let (a, b) = (bucket_lines(&one), bucket_lines(&merged));
+    assert!(a.len() > 100, "{one}");
+    assert_eq!(a, b);
+}
