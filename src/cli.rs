@@ -79,7 +79,7 @@ pub struct MergeArgs {
     #[command(flatten)]
     pub strict: StrictOpts,
 
-    /// Output format: table, json, prometheus, csv, markdown or parquet.
+    /// Output format: table, json, prometheus, csv, markdown, html or parquet.
     ///
     /// Example: --format json
     #[arg(long, short = 'f', value_enum, default_value_t = Format::Table)]
@@ -304,7 +304,7 @@ pub struct RiskArgs {
     #[arg(value_name = "PATH", default_value = "logs")]
     pub paths: Vec<PathBuf>,
 
-    /// Output format: table, json, prometheus, csv, markdown or parquet.
+    /// Output format: table, json, prometheus, csv, markdown, html or parquet.
     ///
     /// Example: --format json
     #[arg(long, short = 'f', value_enum, default_value_t = Format::Table)]
@@ -409,7 +409,7 @@ pub struct StatsArgs {
     #[arg(long, value_name = "PATH", default_value = "timestamp")]
     pub time: String,
 
-    /// Output format: table, json, prometheus, csv, markdown or parquet.
+    /// Output format: table, json, prometheus, csv, markdown, html or parquet.
     ///
     /// Example: --format json
     #[arg(long, short = 'f', value_enum, default_value_t = Format::Table)]
@@ -448,7 +448,7 @@ pub struct ShadowArgs {
     #[arg(long, value_name = "FILE")]
     pub golden: Option<PathBuf>,
 
-    /// Output format: table, json, prometheus, csv, markdown or parquet.
+    /// Output format: table, json, prometheus, csv, markdown, html or parquet.
     ///
     /// Example: --format json
     #[arg(long, short = 'f', value_enum, default_value_t = Format::Table)]
@@ -484,7 +484,7 @@ pub struct CompareArgs {
     #[arg(value_name = "CANDIDATE")]
     pub candidate: PathBuf,
 
-    /// Output format: table, json, csv or markdown.
+    /// Output format: table, json, csv, markdown or html.
     ///
     /// Example: --format json
     #[arg(long, short = 'f', default_value = "table", value_parser = compare_format())]
@@ -520,7 +520,7 @@ pub struct SummarizeArgs {
     #[arg(value_name = "PATH", default_value = "logs")]
     pub paths: Vec<PathBuf>,
 
-    /// Output format: table, json, prometheus, csv, markdown or parquet.
+    /// Output format: table, json, prometheus, csv, markdown, html or parquet.
     ///
     /// Example: --format json
     #[arg(long, short = 'f', value_enum, default_value_t = Format::Table)]
@@ -560,7 +560,7 @@ pub struct SummarizeArgs {
 fn compare_format() -> impl clap::builder::TypedValueParser<Value = Format> {
     use clap::builder::TypedValueParser as _;
     use clap::ValueEnum as _;
-    clap::builder::PossibleValuesParser::new(["table", "json", "csv", "markdown"])
+    clap::builder::PossibleValuesParser::new(["table", "json", "csv", "markdown", "html"])
         .map(|s| Format::from_str(&s, true).unwrap_or(Format::Table))
 }
 

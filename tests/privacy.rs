@@ -12,6 +12,10 @@ fn no_ids_or_user_text_in_any_output() {
         vec!["-f", "table"],
         vec!["-f", "json"],
         vec!["-f", "json", "--exact"],
+        vec!["-f", "html"],
+        vec!["-f", "markdown"],
+        vec!["-f", "csv"],
+        vec!["-f", "prometheus"],
         vec!["--strict"],
     ] {
         let out = bin().arg("summarize").arg(&s).args(&args).output().unwrap();

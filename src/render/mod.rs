@@ -3,11 +3,13 @@
 //! [`renderer`].
 
 mod csv;
+mod html;
 mod json;
 mod markdown;
 #[cfg(feature = "parquet")]
 mod parquet;
 mod prometheus;
+mod svg;
 mod table;
 mod table_compare;
 mod table_risk;
@@ -108,6 +110,8 @@ pub enum Format {
     Csv,
     /// Markdown tables, for reports and chats.
     Markdown,
+    /// One self-contained HTML page with SVG charts and their tables.
+    Html,
     /// A typed long table for SQL engines (needs `-o FILE`; builds with
     /// the `parquet` feature).
     Parquet,
@@ -121,6 +125,7 @@ pub fn renderer(f: Format) -> Box<dyn Render> {
         Format::Prometheus => Box::new(prometheus::Prometheus),
         Format::Csv => Box::new(csv::Csv),
         Format::Markdown => Box::new(markdown::Markdown),
+        Format::Html => Box::new(html::Html),
         #[cfg(feature = "parquet")]
         Format::Parquet => Box::new(parquet::Parquet),
         #[cfg(not(feature = "parquet"))]

@@ -160,7 +160,7 @@ pub fn window_note(meta: &crate::report::Meta) -> String {
 }
 
 /// `aggmetrics summarize: N inputs, N records, first .. last`.
-fn header(r: &Report) -> String {
+pub(super) fn header(r: &Report) -> String {
     let mut s = String::new();
     // The records the figures count (in the window, when there is one).
     let records = r.records();

@@ -23,7 +23,7 @@ pub fn render(r: &RiskReport) -> String {
 }
 
 /// `aggmetrics risk: N inputs, N records (N sampled), first .. last, N UTC days`.
-fn header(r: &RiskReport) -> String {
+pub(super) fn header(r: &RiskReport) -> String {
     let m = &r.metrics;
     let mut s = String::new();
     let _ = writeln!(

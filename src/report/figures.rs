@@ -68,6 +68,22 @@ impl Serialize for Rates {
     }
 }
 
+/// The HDR plot's points: value against `log10(1 / (1 - q))`, from q = 0
+/// in steps of an eighth of a decade up to `1 - 1/n`.
+fn curve(d: &Dist) -> Vec<(f64, f64)> {
+    if d.n < 2 {
+        return Vec::new();
+    }
+    let top = (d.n as f64).log10();
+    let xs: Vec<f64> = (0..)
+        .map(|k| k as f64 / 8.0)
+        .take_while(|x| *x <= top)
+        .chain([top])
+        .collect();
+    let ps: Vec<f64> = xs.iter().map(|x| 100.0 * (1.0 - 10f64.powf(-x))).collect();
+    xs.into_iter().zip(d.percentiles(&ps)).collect()
+}
+
 /// `p50`, `p95`, `p99.9`, ...
 pub fn percentile_key(p: f64) -> String {
     format!("p{p}")
@@ -84,6 +100,11 @@ pub struct Stats {
     /// The distribution in the export layout (Prometheus buckets,
     /// Parquet bucket rows); not part of the JSON report.
     pub hist: Histo,
+    /// The percentile curve for the HDR plot: `(x, value)` with `x =
+    /// log10(1 / (1 - q))`, eight points a decade from the median... up to
+    /// the highest percentile the count supports (`1 - 1/n`); not part of
+    /// the JSON report.
+    pub curve: Vec<(f64, f64)>,
 }
 
 impl Stats {
@@ -99,6 +120,7 @@ impl Stats {
             max: round_to(d.max(), 3),
             mean: round_to(d.mean(), 3),
             hist: d.histo(),
+            curve: curve(d),
         }
     }
 
