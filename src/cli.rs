@@ -15,11 +15,22 @@ use crate::render::Format;
 /// 5 the output could not be written; 6 another run holds the lock on
 /// the same -o FILE.
 #[derive(Debug, Parser)]
-#[command(name = "aggmetrics", version, about, propagate_version = true)]
+#[command(name = "aggmetrics", version = VERSION, about, propagate_version = true)]
 pub struct Cli {
     #[command(subcommand)]
     pub command: Command,
 }
+
+/// `0.1.0 (commit 1a2b3c4d5e6f, features: parquet)`: what `--version`
+/// says, so a report can be traced to the build that wrote it.
+pub const VERSION: &str = concat!(
+    env!("CARGO_PKG_VERSION"),
+    " (commit ",
+    env!("AGGMETRICS_COMMIT"),
+    ", features: ",
+    env!("AGGMETRICS_FEATURES"),
+    ")"
+);
 
 #[derive(Debug, Subcommand)]
 pub enum Command {
@@ -60,6 +71,29 @@ pub enum Command {
     ///
     /// Example: aggmetrics merge states/2026-02-1*.state -f json -o week.json
     Merge(MergeArgs),
+
+    /// Print a shell completion script to standard output.
+    ///
+    /// Example: aggmetrics completions bash > ~/.local/share/bash-completion/completions/aggmetrics
+    Completions(CompletionsArgs),
+
+    /// Print the manual page (roff) to standard output: the whole tool, or
+    /// one subcommand.
+    ///
+    /// Example: aggmetrics man | man -l -
+    Man(ManArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct CompletionsArgs {
+    /// The shell: bash, zsh, fish, powershell or elvish.
+    pub shell: clap_complete::Shell,
+}
+
+#[derive(Debug, Args)]
+pub struct ManArgs {
+    /// A subcommand's own page (`aggmetrics man summarize`).
+    pub command: Option<String>,
 }
 
 #[derive(Debug, Args)]

@@ -349,3 +349,89 @@ fn help_lists_the_formats_each_command_accepts() {
         }
     }
 }
+
+/// Completion scripts for every shell, from the same clap model as
+/// `--help`; bash loads its script and registers the completion.
+#[test]
+fn completions_for_every_shell() {
+    for (shell, mark) in [
+        ("bash", "complete -F _aggmetrics"),
+        ("zsh", "#compdef aggmetrics"),
+        ("fish", "complete -c aggmetrics"),
+        ("powershell", "Register-ArgumentCompleter"),
+    ] {
+        let out = bin().args(["completions", shell]).output().unwrap();
+        assert!(out.status.success(), "{shell}");
+        let s = String::from_utf8(out.stdout).unwrap();
+        assert!(s.contains(mark), "{shell}: {mark}");
+        for sub in ["summarize", "risk", "compare", "stats", "shadow", "merge"] {
+            assert!(s.contains(sub), "{shell}: {sub}");
+        }
+        assert!(s.contains("--since") && s.contains("prometheus"), "{shell}");
+    }
+    let out = bin().args(["completions", "bash"]).output().unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    let f = dir.path().join("aggmetrics.bash");
+    std::fs::write(&f, out.stdout).unwrap();
+    let st = std::process::Command::new("bash")
+        .arg("-c")
+        .arg(format!("source {} && complete -p aggmetrics", f.display()))
+        .output()
+        .unwrap();
+    assert!(
+        st.status.success(),
+        "{}",
+        String::from_utf8_lossy(&st.stderr)
+    );
+    assert!(String::from_utf8_lossy(&st.stdout).contains("_aggmetrics"));
+    let out = bin().args(["completions", "tcsh"]).output().unwrap();
+    assert_eq!(out.status.code(), Some(2));
+}
+
+/// The manual page in roff, for the tool and for each subcommand.
+#[test]
+fn man_pages_in_roff() {
+    let out = bin().arg("man").output().unwrap();
+    assert!(out.status.success());
+    let s = String::from_utf8(out.stdout).unwrap();
+    assert!(s.contains(".TH aggmetrics 1"), "{s}");
+    assert!(
+        s.contains(".SH SUBCOMMANDS") && s.contains("summarize"),
+        "{s}"
+    );
+    let out = bin().args(["man", "summarize"]).output().unwrap();
+    let s = String::from_utf8(out.stdout).unwrap();
+    assert!(s.contains(".TH aggmetrics-summarize 1"), "{s}");
+    assert!(
+        s.contains("\\-\\-since") && s.contains("\\-\\-format"),
+        "{s}"
+    );
+    let out = bin().args(["man", "nope"]).output().unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("use one of summarize"));
+}
+
+/// `--version` names the commit the binary was built from and its
+/// features, so a report can be traced to its build.
+#[test]
+fn version_names_commit_and_features() {
+    let out = bin().arg("--version").output().unwrap();
+    let v = String::from_utf8(out.stdout).unwrap();
+    let features = if cfg!(feature = "parquet") {
+        "parquet"
+    } else {
+        "none"
+    };
+    assert!(v.contains(&format!("features: {features})")), "{v}");
+    let head = std::process::Command::new("git")
+        .args(["rev-parse", "--short=12", "HEAD"])
+        .current_dir(env!("CARGO_MANIFEST_DIR"))
+        .output();
+    match head {
+        Ok(h) if h.status.success() && std::env::var_os("AGGMETRICS_TEST_BIN").is_none() => {
+            let h = String::from_utf8(h.stdout).unwrap();
+            assert!(v.contains(&format!("(commit {}", h.trim())), "{v} vs {h}");
+        }
+        _ => assert!(v.contains("(commit "), "{v}"),
+    }
+}

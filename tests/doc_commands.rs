@@ -117,6 +117,11 @@ fn prepare(w: &Path) {
         "var/lib/node_exporter/textfile",
         "states",
         "etc/aggmetrics",
+        // README's completion and man-page lines (HOME is this folder).
+        ".local/share/bash-completion/completions",
+        ".local/share/man/man1",
+        ".zfunc",
+        ".config/fish/completions",
     ] {
         std::fs::create_dir_all(w.join(d)).unwrap();
     }
@@ -220,6 +225,7 @@ fn every_documented_command_runs_as_written() {
             .arg("-c")
             .arg(&c)
             .current_dir(w)
+            .env("HOME", w)
             .env("PATH", format!("{}:/usr/bin:/bin", bin.display()))
             .output()
             .unwrap();

@@ -5,6 +5,7 @@
 //! (`--fail-on`, `--strict`) and `output` (locks, atomic writes, rendering).
 
 pub mod compare;
+pub mod docs;
 pub mod merge;
 pub mod risk;
 pub mod shadow;
