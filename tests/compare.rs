@@ -195,3 +195,57 @@ fn risk_reports_compare_and_kinds_must_match() {
         .unwrap();
     assert_eq!(out.status.code(), Some(4));
 }
+
+/// Regressions are ordered by one severity across kinds (how many times
+/// its allowance each figure moved): an error rate from 3.6% to 29.4%
+/// comes before latency percentiles up 40-60%. Tiny p-values are written
+/// in scientific notation, and the table's notes are aligned.
+#[test]
+fn regressions_are_ordered_by_severity_across_kinds() {
+    // Latencies 1.6x (p50, p95, p99 all up ~60%), errors 72 -> 588 of 2000.
+    let base = logs(1.0, 3000, 72);
+    let cand = logs(1.6, 3000, 588);
+    let (v, code) = compare(base.path(), cand.path(), &[]);
+    assert_eq!(code, 1);
+    let regs: Vec<&str> = v["regressions"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|r| r.as_str().unwrap())
+        .collect();
+    assert!(regs.len() > 5, "{regs:?}");
+    assert_eq!(regs[0], "fallback.error_rate", "{regs:?}");
+    assert!(regs.iter().any(|r| r.starts_with("latency.")), "{regs:?}");
+    // The table: the same order, p in scientific notation, notes aligned.
+    let out = bin()
+        .arg("compare")
+        .arg(base.path())
+        .arg(cand.path())
+        .output()
+        .unwrap();
+    let t = String::from_utf8(out.stdout).unwrap();
+    let lines: Vec<&str> = t.lines().collect();
+    let first = lines
+        .iter()
+        .position(|l| l.trim_start().starts_with("metric"))
+        .unwrap();
+    assert!(
+        lines[first + 1]
+            .trim_start()
+            .starts_with("fallback.error_rate"),
+        "{t}"
+    );
+    assert!(lines[first + 1].contains("e-"), "{t}");
+    assert!(!t.contains(" 0.000 "), "{t}");
+    // Every note of the regressions starts in the same column.
+    let cols: Vec<usize> = lines[first + 1..]
+        .iter()
+        .take_while(|l| !l.is_empty())
+        .filter_map(|l| {
+            l.find("grew")
+                .or_else(|| l.find("rose"))
+                .or_else(|| l.find("fell"))
+        })
+        .collect();
+    assert!(cols.len() > 3 && cols.iter().all(|c| *c == cols[0]), "{t}");
+}

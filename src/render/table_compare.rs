@@ -2,7 +2,7 @@
 
 use std::fmt::Write as _;
 
-use super::text::{clean, grid};
+use super::text::{clean, grid_text_last, p_value};
 use crate::check::compare::{Comparison, Row};
 
 fn num(kind: &str, x: f64) -> String {
@@ -27,7 +27,7 @@ fn row(r: &Row) -> Vec<String> {
         r.relative_change
             .map(|x| format!("{:+.1}%", x * 100.0))
             .unwrap_or_else(|| "-".into()),
-        r.p_value.map(|p| format!("{p:.3}")).unwrap_or_default(),
+        r.p_value.map(p_value).unwrap_or_default(),
         r.note.clone(),
     ]
 }
@@ -59,14 +59,14 @@ pub fn render(c: &Comparison) -> String {
         let _ = writeln!(s, "\nREGRESSIONS ({})", regs.len());
         let mut rows = vec![head()];
         rows.extend(regs.iter().map(|r| row(r)));
-        s.push_str(&grid(&rows, 1, "  "));
+        s.push_str(&grid_text_last(&rows, 1, "  ", true));
     }
     let rest: Vec<&Row> = c.metrics.iter().filter(|r| !r.regression).collect();
     if !rest.is_empty() {
         let _ = writeln!(s, "\nAll other figures");
         let mut rows = vec![head()];
         rows.extend(rest.iter().map(|r| row(r)));
-        s.push_str(&grid(&rows, 1, "  "));
+        s.push_str(&grid_text_last(&rows, 1, "  ", true));
     }
     for (label, keys) in [
         ("only in base", &c.only_in_base),

@@ -38,8 +38,23 @@ pub fn pct(x: f64) -> String {
     format!("{:.2}%", x * 100.0)
 }
 
+/// A p-value: three decimals, or scientific below 0.001 (`2.3e-45`, not
+/// `0.000`).
+pub fn p_value(p: f64) -> String {
+    if p < 0.001 {
+        format!("{p:.1e}")
+    } else {
+        format!("{p:.3}")
+    }
+}
+
 /// Lay out rows: the first `left` columns left-aligned, the rest right.
 pub fn grid(rows: &[Vec<String>], left: usize, indent: &str) -> String {
+    grid_text_last(rows, left, indent, false)
+}
+
+/// [`grid`], with the last column left-aligned when `text_last` (a note).
+pub fn grid_text_last(rows: &[Vec<String>], left: usize, indent: &str, text_last: bool) -> String {
     let cols = rows.iter().map(|r| r.len()).max().unwrap_or(0);
     let mut w = vec![0; cols];
     for r in rows {
@@ -55,7 +70,7 @@ pub fn grid(rows: &[Vec<String>], left: usize, indent: &str) -> String {
             if i > 0 {
                 line.push_str("  ");
             }
-            if i < left {
+            if i < left || (text_last && i + 1 == cols) {
                 line.push_str(c);
                 line.extend(std::iter::repeat_n(' ', pad));
             } else {
