@@ -19,6 +19,22 @@ use crate::render::Format;
 pub struct Cli {
     #[command(subcommand)]
     pub command: Command,
+
+    /// Colour verdicts, breached criteria, regressions and warnings: auto
+    /// (only on a terminal, and not when NO_COLOR is set), always or
+    /// never.
+    ///
+    /// Example: --color never
+    #[arg(long, global = true, value_enum, default_value_t = ColorChoice::Auto, value_name = "WHEN")]
+    pub color: ColorChoice,
+}
+
+/// When to colour the output.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum ColorChoice {
+    Auto,
+    Always,
+    Never,
 }
 
 /// `0.1.0 (commit 1a2b3c4d5e6f, features: parquet)`: what `--version`

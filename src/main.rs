@@ -23,6 +23,7 @@ fn code_of(e: &anyhow::Error) -> i32 {
 
 fn main() -> ExitCode {
     let cli = Cli::parse();
+    cmd::output::set_color_choice(cli.color);
     let result = match &cli.command {
         Command::Summarize(a) => cmd::summarize::run(a),
         Command::Risk(a) => cmd::risk::run(a),

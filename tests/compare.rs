@@ -225,26 +225,30 @@ fn regressions_are_ordered_by_severity_across_kinds() {
         .unwrap();
     let t = String::from_utf8(out.stdout).unwrap();
     let lines: Vec<&str> = t.lines().collect();
-    let first = lines
+    let regs_at = lines
         .iter()
-        .position(|l| l.trim_start().starts_with("metric"))
+        .position(|l| l.starts_with("REGRESSIONS"))
         .unwrap();
-    assert!(
-        lines[first + 1]
-            .trim_start()
-            .starts_with("fallback.error_rate"),
-        "{t}"
-    );
-    assert!(lines[first + 1].contains("e-"), "{t}");
-    assert!(!t.contains(" 0.000 "), "{t}");
+    let is_metric = |l: &&str| {
+        let l = l.trim_start();
+        l.starts_with("fallback.") || l.starts_with("latency.")
+    };
+    let first = regs_at + 1 + lines[regs_at + 1..].iter().position(is_metric).unwrap();
+    assert!(lines[first].contains("fallback.error_rate"), "{t}");
+    // Its p-value, on its row or the figures line under it.
+    let row = format!("{} {}", lines[first], lines[first + 1]);
+    assert!(row.contains("e-"), "{t}");
+    assert!(!t.contains(" 0.000 ") && !t.contains(" 0.000\n"), "{t}");
     // Every note of the regressions starts in the same column.
-    let cols: Vec<usize> = lines[first + 1..]
+    let cols: Vec<usize> = lines[regs_at..]
         .iter()
-        .take_while(|l| !l.is_empty())
+        .take_while(|l| !l.starts_with("All other"))
         .filter_map(|l| {
-            l.find("grew")
-                .or_else(|| l.find("rose"))
-                .or_else(|| l.find("fell"))
+            let t = l.trim_start();
+            ["grew", "rose", "fell"]
+                .iter()
+                .any(|w| t.starts_with(w))
+                .then(|| l.len() - t.len())
         })
         .collect();
     assert!(cols.len() > 3 && cols.iter().all(|c| *c == cols[0]), "{t}");

@@ -50,7 +50,7 @@ pub fn read_logs_with(
     }
     if !o.quiet {
         for w in &found.warnings {
-            eprintln!("aggmetrics: warning: {w}");
+            super::output::warn(w);
         }
         if found.sources.is_empty() {
             no_logs_warning(paths, &found.near_misses);
@@ -111,7 +111,7 @@ fn no_logs_warning(paths: &[std::path::PathBuf], near: &[std::path::PathBuf]) {
             if near.len() > 5 { ", ..." } else { "" }
         ));
     }
-    eprintln!("aggmetrics: warning: {msg}");
+    super::output::warn(&msg);
 }
 
 /// Inputs read as a kind their records do not look like: every line
@@ -119,18 +119,18 @@ fn no_logs_warning(paths: &[std::path::PathBuf], near: &[std::path::PathBuf]) {
 fn kind_looks_wrong(result: &ReadResult) {
     for i in &result.inputs {
         if i.records == 0 && i.skipped > 0 {
-            eprintln!(
-                "aggmetrics: warning: {}: none of its {} lines is a {} record: is it that kind of log (--kind)?",
+            super::output::warn(&format!(
+                "{}: none of its {} lines is a {} record: is it that kind of log (--kind)?",
                 i.path,
                 i.skipped,
                 i.kind.name()
-            );
+            ));
         }
     }
     for (kind, why) in result.acc.total.kinds.looks_wrong() {
         // Only for kinds read (a kind's records come only from its inputs).
         if result.inputs.iter().any(|i| i.kind == kind) {
-            eprintln!("aggmetrics: warning: {why}");
+            super::output::warn(&why);
         }
     }
 }
@@ -143,17 +143,14 @@ pub fn warn_read(o: &ReadOpts, result: &ReadResult) {
     kind_looks_wrong(result);
     for i in &result.inputs {
         if let Some(e) = &i.error {
-            eprintln!(
-                "aggmetrics: warning: {}: {e}; the report is incomplete",
-                i.path
-            );
+            super::output::warn(&format!("{}: {e}; the report is incomplete", i.path));
         }
     }
     let undated = result.acc.undated.total();
     if undated > 0 && result.acc.cfg.window.is_some() {
-        eprintln!(
-            "aggmetrics: warning: {undated} damaged line(s) could not be dated (no time in them, no record in their input): not charged to the window; --strict exits 1 (see meta.window.undated_skipped)"
-        );
+        super::output::warn(&format!(
+            "{undated} damaged line(s) could not be dated (no time in them, no record in their input): not charged to the window; --strict exits 1 (see meta.window.undated_skipped)"
+        ));
     }
     let sk = &result.acc.total.skipped;
     if sk.total() > 0 {
@@ -162,10 +159,10 @@ pub fn warn_read(o: &ReadOpts, result: &ReadResult) {
             .filter(|s| sk.by_reason[s.index()] > 0)
             .map(|s| format!("{} {}", s.name(), sk.by_reason[s.index()]))
             .collect();
-        eprintln!(
-            "aggmetrics: warning: skipped {} damaged line(s): {}",
+        super::output::warn(&format!(
+            "skipped {} damaged line(s): {}",
             sk.total(),
             why.join(", ")
-        );
+        ));
     }
 }

@@ -57,7 +57,7 @@ pub fn run(args: &MergeArgs) -> Result<i32> {
     }
     let warn = |msg: String| {
         if !args.quiet {
-            eprintln!("aggmetrics: warning: {msg}");
+            super::output::warn(&msg);
         }
     };
     let mut states = Vec::with_capacity(args.states.len());

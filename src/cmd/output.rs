@@ -212,6 +212,56 @@ pub fn check_format(format: Format, kind: crate::render::DocKind) -> Result<(), 
         .map_err(|why| Error::Usage(why.to_string()))
 }
 
+static COLOR_CHOICE: std::sync::atomic::AtomicU8 = std::sync::atomic::AtomicU8::new(0);
+
+/// `--color`, as the command line gave it.
+pub fn set_color_choice(c: crate::cli::ColorChoice) {
+    COLOR_CHOICE.store(c as u8, std::sync::atomic::Ordering::Relaxed);
+}
+
+/// Whether to colour a stream that `is_terminal` or not: `--color always`
+/// always, `never` never, `auto` on a terminal when `NO_COLOR` is unset
+/// (or empty) and `TERM` is not `dumb`.
+pub fn use_color(is_terminal: bool) -> bool {
+    use crate::cli::ColorChoice;
+    match COLOR_CHOICE.load(std::sync::atomic::Ordering::Relaxed) {
+        x if x == ColorChoice::Always as u8 => true,
+        x if x == ColorChoice::Never as u8 => false,
+        _ => {
+            is_terminal
+                && std::env::var_os("NO_COLOR").is_none_or(|v| v.is_empty())
+                && std::env::var_os("TERM").is_none_or(|t| t != "dumb")
+        }
+    }
+}
+
+/// The terminal's columns, when standard output is one.
+fn terminal_width() -> Option<usize> {
+    if !std::io::stdout().is_terminal() {
+        return None;
+    }
+    // SAFETY: TIOCGWINSZ fills a `winsize` we own; a failure leaves the
+    // zeroed value, which is ignored.
+    let mut ws: libc::winsize = unsafe { std::mem::zeroed() };
+    let r = unsafe { libc::ioctl(libc::STDOUT_FILENO, libc::TIOCGWINSZ, &mut ws) };
+    (r == 0 && ws.ws_col > 0).then_some(ws.ws_col as usize)
+}
+
+/// `aggmetrics: warning: MSG` on standard error, `warning` in colour on a
+/// terminal.
+pub fn warn(msg: &str) {
+    let w = if use_color(std::io::stderr().is_terminal()) {
+        format!(
+            "{}warning{}",
+            crate::render::term::YELLOW,
+            crate::render::term::RESET
+        )
+    } else {
+        "warning".to_string()
+    };
+    eprintln!("aggmetrics: {w}: {msg}");
+}
+
 /// Render a document and write it to `-o FILE` (atomically) or stdout.
 pub fn emit(format: Format, doc: Doc<'_>, output: Option<&Path>) -> anyhow::Result<()> {
     check_format(format, doc.kind())?;
@@ -221,6 +271,13 @@ pub fn emit(format: Format, doc: Doc<'_>, output: Option<&Path>) -> anyhow::Resu
         )
         .into());
     }
+    // The table fits the terminal it is shown on, else 80 columns, and is
+    // coloured only on a terminal (or with --color always).
+    let to_terminal = output.is_none() && std::io::stdout().is_terminal();
+    crate::render::term::set(
+        terminal_width().filter(|_| output.is_none()).unwrap_or(80),
+        use_color(to_terminal),
+    );
     let mut buf = Vec::new();
     renderer(format).render(&doc, &mut buf)?;
     match output {

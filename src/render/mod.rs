@@ -13,6 +13,7 @@ mod svg;
 mod table;
 mod table_compare;
 mod table_risk;
+pub mod term;
 mod text;
 
 use std::io::{self, Write};

@@ -69,7 +69,7 @@ impl Render for Table {
             Doc::Compare(c) => super::table_compare::render(c),
             Doc::Kind(d) => kind_doc(d),
         };
-        out.write_all(s.as_bytes())
+        out.write_all(super::term::finish(&s).as_bytes())
     }
 }
 

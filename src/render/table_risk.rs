@@ -165,7 +165,8 @@ fn verdict(v: &crate::report::verdict::Verdict) -> String {
             format!("{}{}", c.reason, if c.straddles { " (!)" } else { "" }),
         ]);
     }
-    s.push_str(&grid(&rows, 3, "  "));
+    // The criterion's text is a note: wrapped under its own column.
+    s.push_str(&super::text::grid_text_last(&rows, 2, "  ", true));
     s
 }
 

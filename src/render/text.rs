@@ -53,7 +53,13 @@ pub fn grid(rows: &[Vec<String>], left: usize, indent: &str) -> String {
     grid_text_last(rows, left, indent, false)
 }
 
-/// [`grid`], with the last column left-aligned when `text_last` (a note).
+/// [`grid`], with the last column a note when `text_last`: left-aligned,
+/// and on a line of its own under its row when the row would not fit.
+///
+/// Rows fit [`super::term::width`]: when they are too wide, each row's
+/// label goes on a line of its own above its figures; when the figures
+/// alone are still too wide, the columns are split into blocks that each
+/// repeat the labels.
 pub fn grid_text_last(rows: &[Vec<String>], left: usize, indent: &str, text_last: bool) -> String {
     let cols = rows.iter().map(|r| r.len()).max().unwrap_or(0);
     let mut w = vec![0; cols];
@@ -62,24 +68,124 @@ pub fn grid_text_last(rows: &[Vec<String>], left: usize, indent: &str, text_last
             w[i] = w[i].max(c.chars().count());
         }
     }
-    let mut out = String::new();
-    for r in rows {
-        let mut line = String::from(indent);
-        for (i, c) in r.iter().enumerate() {
-            let pad = w[i] - c.chars().count();
-            if i > 0 {
-                line.push_str("  ");
+    let width = super::term::width();
+    let figures = cols - (text_last as usize).min(cols);
+    let span = |cs: &[usize]| -> usize {
+        cs.iter().map(|&i| w[i]).sum::<usize>() + 2 * cs.len().saturating_sub(1)
+    };
+    let all: Vec<usize> = (0..figures).collect();
+    let values: Vec<usize> = (left.min(figures)..figures).collect();
+    let cell = |line: &mut String, r: &[String], i: usize, first: bool| {
+        let c = r.get(i).map(String::as_str).unwrap_or("");
+        let pad = w[i] - c.chars().count();
+        if !first {
+            line.push_str("  ");
+        }
+        if i < left {
+            line.push_str(c);
+            line.extend(std::iter::repeat_n(' ', pad));
+        } else {
+            line.extend(std::iter::repeat_n(' ', pad));
+            line.push_str(c);
+        }
+    };
+    let note = |out: &mut String, line: String, r: &[String], col: usize| {
+        let n = if text_last {
+            r.get(cols - 1).map(String::as_str).unwrap_or("")
+        } else {
+            ""
+        };
+        let line = line.trim_end().to_string();
+        let pad = col.saturating_sub(line.chars().count()).max(2);
+        if n.is_empty() {
+            out.push_str(&line);
+        } else if line.chars().count() + pad + n.chars().count() <= width {
+            // Notes side by side start in one column.
+            out.push_str(&line);
+            out.extend(std::iter::repeat_n(' ', pad));
+            out.push_str(n);
+        } else if col <= width / 2 {
+            // Wrapped within its own column.
+            out.push_str(&line);
+            out.extend(std::iter::repeat_n(' ', pad));
+            let mut used = col;
+            for (k, word) in n.split(' ').enumerate() {
+                let wl = word.chars().count();
+                if k > 0 && used + 1 + wl > width {
+                    out.push('\n');
+                    out.extend(std::iter::repeat_n(' ', col));
+                    used = col;
+                } else if k > 0 {
+                    out.push(' ');
+                    used += 1;
+                }
+                out.push_str(word);
+                used += wl;
             }
-            if i < left || (text_last && i + 1 == cols) {
-                line.push_str(c);
-                line.extend(std::iter::repeat_n(' ', pad));
+        } else {
+            out.push_str(&line);
+            out.push('\n');
+            out.push_str(indent);
+            out.push_str("    ");
+            out.push_str(n);
+        }
+        out.push('\n');
+    };
+    let mut out = String::new();
+    if indent.len() + span(&all) <= width || left == 0 || values.is_empty() {
+        for r in rows {
+            let mut line = String::from(indent);
+            for &i in &all {
+                cell(&mut line, r, i, i == 0);
+            }
+            note(&mut out, line, r, indent.len() + span(&all) + 2);
+        }
+    } else if indent.len() + 2 + span(&values) <= width
+        && span(&(0..left).collect::<Vec<_>>()) > width * 2 / 5
+    {
+        // Labels above their figures.
+        for r in rows {
+            let label: Vec<&str> = (0..left)
+                .filter_map(|i| r.get(i).map(String::as_str))
+                .collect();
+            let _ = writeln!(out, "{indent}{}", label.join("  ").trim_end());
+            let mut line = format!("{indent}  ");
+            for (k, &i) in values.iter().enumerate() {
+                cell(&mut line, r, i, k == 0);
+            }
+            note(&mut out, line, r, indent.len() + 2 + span(&values) + 2);
+        }
+    } else {
+        // Blocks of columns, each with the labels.
+        let mut blocks: Vec<Vec<usize>> = Vec::new();
+        let mut cur: Vec<usize> = (0..left).collect();
+        for &i in &values {
+            let mut next = cur.clone();
+            next.push(i);
+            if indent.len() + span(&next) > width && cur.len() > left {
+                blocks.push(std::mem::replace(&mut cur, (0..left).chain([i]).collect()));
             } else {
-                line.extend(std::iter::repeat_n(' ', pad));
-                line.push_str(c);
+                cur = next;
             }
         }
-        out.push_str(line.trim_end());
-        out.push('\n');
+        blocks.push(cur);
+        for (b, cs) in blocks.iter().enumerate() {
+            if b > 0 {
+                out.push('\n');
+            }
+            for r in rows {
+                let mut line = String::from(indent);
+                for (k, &i) in cs.iter().enumerate() {
+                    cell(&mut line, r, i, k == 0);
+                }
+                if b + 1 == blocks.len() {
+                    note(&mut out, line, r, indent.len() + span(cs) + 2);
+                } else {
+                    out.push_str(line.trim_end());
+                    out.push('\n');
+                }
+            }
+        }
     }
     out
 }
