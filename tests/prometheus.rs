@@ -13,7 +13,7 @@ mod common;
 
 use std::io::{Read, Write};
 use std::net::{TcpListener, TcpStream};
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
@@ -26,24 +26,6 @@ const BOUNDS_MS: [f64; 32] = [
     500.0, 750.0, 1000.0, 2000.0, 3000.0, 4000.0, 5000.0, 7500.0, 10000.0, 20000.0, 30000.0,
     40000.0, 50000.0, 75000.0, 100000.0, 120000.0,
 ];
-
-/// The tool's path, or `None` (the test then says it is skipped) unless
-/// `AGGMETRICS_REQUIRE_TOOLS` is set.
-fn tool(name: &str) -> Option<PathBuf> {
-    let found = std::env::var_os("PATH").and_then(|p| {
-        std::env::split_paths(&p)
-            .map(|d| d.join(name))
-            .find(|f| f.is_file())
-    });
-    if found.is_none() {
-        assert!(
-            std::env::var_os("AGGMETRICS_REQUIRE_TOOLS").is_none(),
-            "{name} is not installed (apt-get install prometheus prometheus-node-exporter)"
-        );
-        eprintln!("skipped: {name} is not installed");
-    }
-    found
-}
 
 fn promtool_check_metrics(promtool: &Path, text: &[u8], what: &str) {
     let mut child = Command::new(promtool)
@@ -83,7 +65,7 @@ fn prom(args: &[&str]) -> Vec<u8> {
 
 #[test]
 fn every_textfile_passes_promtool_check_metrics() {
-    let Some(promtool) = tool("promtool") else {
+    let Some(promtool) = tool(&["promtool"], "prometheus") else {
         return;
     };
     let s = sample_logs();
@@ -114,7 +96,7 @@ fn every_textfile_passes_promtool_check_metrics() {
 
 #[test]
 fn the_rules_file_in_docs_passes_promtool_check_and_test() {
-    let Some(promtool) = tool("promtool") else {
+    let Some(promtool) = tool(&["promtool"], "prometheus") else {
         return;
     };
     let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("docs/prometheus");
@@ -310,8 +292,10 @@ fn wait_for<T>(what: &str, secs: u64, mut f: impl FnMut() -> Option<T>) -> T {
 
 #[test]
 fn two_hosts_add_up_in_a_real_prometheus() {
-    let (Some(prometheus), Some(exporter)) = (tool("prometheus"), tool("prometheus-node-exporter"))
-    else {
+    let (Some(prometheus), Some(exporter)) = (
+        tool(&["prometheus"], "prometheus"),
+        tool(&["prometheus-node-exporter"], "prometheus-node-exporter"),
+    ) else {
         return;
     };
     let root = tempfile::tempdir().unwrap();

@@ -328,3 +328,36 @@ pub fn merge_ok<P: AsRef<Path>>(states: &[P]) -> Value {
     );
     serde_json::from_slice(&out.stdout).expect("a JSON report")
 }
+
+/// Raw field values of the sample logs (ids, user text) that no output
+/// may carry: only the categorical keys aggregated by appear.
+pub const RAW_VALUES: &[&str] = &[
+    "cmd-0",
+    "trace-",
+    "купи",
+    "remind me",
+    "Zürich",
+    "oat milk",
+    "user_text",
+];
+
+/// An external tool the tests drive (promtool, Prometheus, Chromium): the
+/// first of `names` on the PATH, or `None`, and the test says it was
+/// skipped, unless `AGGMETRICS_REQUIRE_TOOLS` is set (`.ci/run` sets it
+/// after installing them), where a missing tool fails.
+pub fn tool(names: &[&str], package: &str) -> Option<PathBuf> {
+    let found = names.iter().find_map(|n| {
+        std::env::split_paths(&std::env::var_os("PATH")?)
+            .map(|d| d.join(n))
+            .find(|p| p.is_file())
+    });
+    if found.is_none() {
+        assert!(
+            std::env::var_os("AGGMETRICS_REQUIRE_TOOLS").is_none(),
+            "{} is not installed (apt-get install {package})",
+            names[0]
+        );
+        eprintln!("skipped: {} is not installed", names[0]);
+    }
+    found
+}
