@@ -293,3 +293,26 @@ fn html_snapshots() {
         insta::assert_snapshot!(format!("html_{name}"), html);
     }
 }
+
+/// A quiet window and an empty folder say so, and draw nothing that could
+/// read as a healthy zero.
+#[test]
+fn quiet_and_empty_pages_say_so() {
+    let w = tempfile::tempdir().unwrap();
+    let s = sample_logs().display().to_string();
+    let quiet = render(
+        &["summarize", &s, "--since", "2030-01-01T00:00:00Z"].map(String::from),
+        &w.path().join("q.html"),
+    );
+    assert_eq!(quiet.matches("<svg").count(), 0);
+    assert!(quiet.contains("No records here"), "{quiet}");
+    let empty_dir = tempfile::tempdir().unwrap();
+    let empty = render(
+        &[
+            "summarize".to_string(),
+            empty_dir.path().display().to_string(),
+        ],
+        &w.path().join("e.html"),
+    );
+    assert!(empty.contains("No log file was found"), "{empty}");
+}

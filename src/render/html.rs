@@ -327,6 +327,13 @@ fn section(v: &View, criteria: &[Criterion]) -> Section {
         ..Section::default()
     };
     let title = v.name().to_string();
+    if v.records == 0 {
+        // A quiet window is news, not an empty section.
+        s.note(
+            "No records here: no figure is shown, and a figure over no records is not 0.".into(),
+        );
+        return s;
+    }
     for b in &v.blocks {
         match b {
             Block::Grid {
@@ -527,6 +534,10 @@ fn lead_and_footer(
         .filter(|l| !l.trim().is_empty())
         .map(String::from)
         .collect();
+    if meta.inputs.is_empty() {
+        page.warnings
+            .push("No log file was found: this report is empty.".into());
+    }
     if skipped.total > 0 {
         page.warnings
             .push(super::text::skipped_line(skipped).trim().to_string());
