@@ -159,8 +159,23 @@ pub fn wrap(line: &str, width: usize) -> String {
             cur.push(' ');
             cur_w += 1;
         }
-        cur.push_str(word);
-        cur_w += w;
+        // A word wider than the room left (a long path) is cut at the
+        // edge and goes on under the hanging indent.
+        let mut rest: Vec<char> = word.chars().collect();
+        // (Only plain text is cut: a colour escape must stay whole.)
+        let plain = w == rest.len();
+        while plain && cur_w + rest.len() > width && width > cur_w {
+            let room = width - cur_w;
+            cur.extend(&rest[..room]);
+            out.push_str(cur.trim_end());
+            out.push('\n');
+            rest.drain(..room);
+            cur = " ".repeat(hang);
+            cur_w = hang;
+            first = false;
+        }
+        cur.extend(rest.iter());
+        cur_w += display_width(&rest.iter().collect::<String>());
     }
     out.push_str(cur.trim_end());
     out
@@ -184,6 +199,11 @@ mod tests {
         let words = |x: &str| x.split_whitespace().map(String::from).collect::<Vec<_>>();
         assert_eq!(words(&w), words(s));
         assert_eq!(wrap("short", 60), "short");
+        // A path longer than the line is cut, not left sticking out.
+        let s = "Skipped: 16 lines; first at /a/very/long/path/that/does/not/fit/in/forty/columns/x.jsonl:100";
+        let w = wrap(s, 40);
+        assert!(w.lines().all(|l| display_width(l) <= 40), "{w}");
+        assert_eq!(w.replace(['\n', ' '], ""), s.replace(' ', ""));
     }
 
     #[test]
