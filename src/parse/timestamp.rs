@@ -74,6 +74,28 @@ thread_local! {
     /// seconds (before the offset): log lines come in time order, a few a
     /// second, so consecutive records usually share it.
     static LAST_PREFIX: std::cell::Cell<([u8; 19], i64)> = const { std::cell::Cell::new(([0; 19], 0)) };
+    /// The last valid `YYYY-MM-DD` (10 bytes) and its days since the
+    /// epoch: when the second changes the day rarely does, and the date's
+    /// checks and calendar arithmetic are most of a prefix's cost.
+    static LAST_DATE: std::cell::Cell<([u8; 10], i64)> = const { std::cell::Cell::new(([0; 10], 0)) };
+}
+
+/// Validate `YYYY-MM-DD` at the start of `b`; its days since the epoch.
+#[inline]
+fn date_days(b: &[u8]) -> Option<i64> {
+    let p: [u8; 10] = b.get(..10)?.try_into().ok()?;
+    let (lp, ld) = LAST_DATE.with(|c| c.get());
+    if p == lp {
+        return Some(ld);
+    }
+    let y = d2(b, 0)? * 100 + d2(b, 2)?;
+    let (mo, d) = (d2(b, 5)?, d2(b, 8)?);
+    if !(1..=12).contains(&mo) || d < 1 || d > days_in_month(y, mo) {
+        return None;
+    }
+    let days = days_from_civil(y, mo, d);
+    LAST_DATE.with(|c| c.set((p, days)));
+    Some(days)
 }
 
 /// Validate `YYYY-MM-DDTHH:MM:SS` at the start of `b`; its seconds since
@@ -88,12 +110,11 @@ fn prefix_secs(b: &[u8]) -> Option<i64> {
     if b[4] != b'-' || b[7] != b'-' || b[10] != b'T' || b[13] != b':' || b[16] != b':' {
         return None;
     }
-    let y = d2(b, 0)? * 100 + d2(b, 2)?;
-    let (mo, d, h, mi, s) = (d2(b, 5)?, d2(b, 8)?, d2(b, 11)?, d2(b, 14)?, d2(b, 17)?);
-    if !(1..=12).contains(&mo) || d < 1 || d > days_in_month(y, mo) || h > 23 || mi > 59 || s > 59 {
+    let (h, mi, s) = (d2(b, 11)?, d2(b, 14)?, d2(b, 17)?);
+    if h > 23 || mi > 59 || s > 59 {
         return None;
     }
-    let secs = days_from_civil(y, mo, d) * 86_400 + h * 3600 + mi * 60 + s;
+    let secs = date_days(b)? * 86_400 + h * 3600 + mi * 60 + s;
     LAST_PREFIX.with(|c| c.set((p, secs)));
     Some(secs)
 }
@@ -189,5 +210,68 @@ mod tests {
             Timestamp::parse("2026-02-10T12:00:00").is_none(),
             "an offset is required"
         );
+    }
+
+    /// The fast path, with its caches of the last prefix and date, agrees
+    /// with jiff on every time it accepts, in time order and shuffled,
+    /// valid and not (month 13, Feb 29 of a common year, hour 24).
+    #[test]
+    fn fast_path_and_its_caches_agree_with_jiff() {
+        let mut x: u64 = 0x9e37_79b9_7f4a_7c15;
+        let mut next = || {
+            x ^= x << 13;
+            x ^= x >> 7;
+            x ^= x << 17;
+            x
+        };
+        let mut cases = Vec::new();
+        let mut t: i64 = 1_700_000_000;
+        for k in 0..20_000 {
+            let jump = if k % 500 == 0 {
+                86_400 * (next() % 400) as i64
+            } else {
+                (next() % 90) as i64
+            };
+            t += jump;
+            let ts = jiff::Timestamp::from_second(t).unwrap();
+            let z = ts.strftime("%Y-%m-%dT%H:%M:%S").to_string();
+            let frac = match next() % 3 {
+                0 => String::new(),
+                1 => format!(".{:06}", next() % 1_000_000),
+                _ => format!(".{:09}", next() % 1_000_000_000),
+            };
+            let off = ["+00:00", "Z", "-05:30", "+14:00"][(next() % 4) as usize];
+            cases.push(format!("{z}{frac}{off}"));
+        }
+        for bad in [
+            "2026-13-01T00:00:00Z",
+            "2023-02-29T00:00:00Z",
+            "2026-02-10T24:00:00Z",
+            "2026-02-10T12:60:00Z",
+            "2026-02-10T12:00:00+24:00",
+        ] {
+            cases.push(bad.to_string());
+            cases.push("2026-02-10T12:00:00Z".to_string());
+        }
+        // Shuffled too: the caches must not carry a wrong day or second.
+        let mut shuffled = cases.clone();
+        for i in (1..shuffled.len()).rev() {
+            shuffled.swap(i, (next() % (i as u64 + 1)) as usize);
+        }
+        for c in cases.iter().chain(&shuffled) {
+            let f = fast(c.as_bytes());
+            match (f, slow(c)) {
+                (Some(f), Some(j)) => assert_eq!((f.micros, f.nanos), (j.micros, j.nanos), "{c}"),
+                (Some(_), None) => panic!("fast accepts what jiff refuses: {c}"),
+                (None, _) => assert!(
+                    c.starts_with("2023-02-29")
+                        || c.contains("T24")
+                        || c.contains(":60:")
+                        || c.contains("-13-")
+                        || c.ends_with("+24:00"),
+                    "fast refuses {c}"
+                ),
+            }
+        }
     }
 }
