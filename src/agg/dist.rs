@@ -83,8 +83,7 @@ impl Counts {
             straddle: &EMPTY,
             near: Vec::new(),
         };
-        let (i, l) = (c.clone(), c.clone());
-        c.straddle = Straddle::of(sigfig, |v| i.index(v), |idx| l.value_for(idx));
+        c.straddle = Straddle::of(sigfig, |v| c.index(v), |idx| c.value_for(idx));
         c
     }
 

@@ -64,11 +64,11 @@ pub fn run(args: &SummarizeArgs) -> Result<i32> {
 
     warn_read(&args.read, &result);
     if !args.read.quiet && report.meta.keys_dropped > 0 {
-        eprintln!(
-            "aggmetrics: warning: more than {} distinct keys in a breakdown; {} observations folded out (see meta.keys_dropped)",
+        super::output::warn(&format!(
+            "more than {} distinct keys in a breakdown; {} observations folded out (see meta.keys_dropped)",
             crate::agg::MAX_KEYS,
             report.meta.keys_dropped
-        );
+        ));
     }
     Ok(super::checks::exit_code(
         &checks,

@@ -124,10 +124,10 @@ fn marks_for(criteria: &[Criterion], metric: &str) -> Marks {
     // One line per bound: `go < 500 · alarm > 500`.
     let mut out: Marks = Vec::new();
     for c in criteria.iter().filter(|c| c.metric == metric) {
-        let (Some(bound), Ok(kind)) = (c.bound, serde_json::to_value(c.kind)) else {
+        let Some(bound) = c.bound else {
             continue;
         };
-        let kind = kind.as_str().unwrap_or_default().to_string();
+        let kind = c.kind.name();
         // Only `metric OP bound`, not a drop relative to the baseline.
         let Some(rule) = c.rule.strip_prefix(metric).map(str::trim) else {
             continue;
@@ -278,33 +278,21 @@ fn count_chart(
 }
 
 /// Percentile bars of several distributions (p50/p95/p99 per step).
-fn percentile_chart(
-    s: &mut Section,
-    title: &str,
-    unit: &str,
-    rows: &[(String, &Stats)],
-    marks: &Marks,
-) {
-    let rows: Vec<&(String, &Stats)> = rows.iter().filter(|(_, st)| st.count > 0).collect();
-    let Some((_, first)) = rows.first() else {
+/// One row of a percentile chart: its label, its percentiles (`p50`...)
+/// and how many values they are over.
+type PRow<'a> = (String, &'a [(String, f64)], u64);
+
+fn percentile_chart(s: &mut Section, title: &str, unit: &str, rows: &[PRow<'_>], marks: &Marks) {
+    let rows: Vec<&PRow<'_>> = rows.iter().filter(|(_, _, n)| *n > 0).collect();
+    let Some((_, first, _)) = rows.first() else {
         return;
     };
-    let names: Vec<&str> = first
-        .percentiles
-        .iter()
-        .map(|(k, _)| k.as_str())
-        .take(3)
-        .collect();
+    let names: Vec<&str> = first.iter().map(|(k, _)| k.as_str()).take(3).collect();
     let bars: Vec<Bar> = rows
         .iter()
-        .map(|(label, st)| Bar {
+        .map(|(label, points, _)| Bar {
             label: clean(label),
-            values: st
-                .percentiles
-                .iter()
-                .take(3)
-                .map(|(_, v)| (*v, None))
-                .collect(),
+            values: points.iter().take(3).map(|(_, v)| (*v, None)).collect(),
             alert: false,
             marks: Vec::new(),
         })
@@ -377,9 +365,12 @@ fn section(v: &View, criteria: &[Criterion]) -> Section {
                     }
                 }
                 for (i, c) in columns.iter().enumerate() {
-                    let dists: Vec<(String, &Stats)> = rows
+                    let dists: Vec<PRow> = rows
                         .iter()
-                        .filter_map(|r| Some((r.name.clone(), r.cells.get(i)?.as_ref()?)))
+                        .filter_map(|r| {
+                            let st = r.cells.get(i)?.as_ref()?;
+                            Some((r.name.clone(), &st.percentiles[..], st.count))
+                        })
                         .collect();
                     percentile_chart(
                         &mut s,
@@ -416,15 +407,6 @@ fn section(v: &View, criteria: &[Criterion]) -> Section {
                 count,
                 ..
             } if *count > 0 => {
-                let st = Stats {
-                    percentiles: points.clone(),
-                    count: *count,
-                    min: 0.0,
-                    max: 0.0,
-                    mean: 0.0,
-                    hist: Default::default(),
-                    curve: Vec::new(),
-                };
                 let unit = if name.ends_with("_ms") {
                     "milliseconds"
                 } else {
@@ -439,7 +421,7 @@ fn section(v: &View, criteria: &[Criterion]) -> Section {
                     &mut s,
                     &format!("{title} {name} (n={})", thousands(*count)),
                     unit,
-                    &[(name.to_string(), &st)],
+                    &[(name.to_string(), &points[..], *count)],
                     &marks,
                 );
                 s.table(
@@ -470,8 +452,10 @@ fn section(v: &View, criteria: &[Criterion]) -> Section {
             Block::Rows {
                 name, label, rows, ..
             } => {
-                let dists: Vec<(String, &Stats)> =
-                    rows.iter().map(|(g, st, _)| (g.clone(), st)).collect();
+                let dists: Vec<PRow> = rows
+                    .iter()
+                    .map(|(g, st, _)| (g.clone(), &st.percentiles[..], st.count))
+                    .collect();
                 percentile_chart(
                     &mut s,
                     &format!("{title} {name}: percentiles per {label}"),
@@ -721,19 +705,11 @@ fn risk_section(title: String, m: &RiskMetrics, criteria: &[Criterion]) -> Secti
         marks_for(criteria, name)
     });
     if m.latency_count > 0 {
-        let st = Stats {
-            percentiles: vec![
-                ("p50".into(), m.latency_p50),
-                ("p95".into(), m.latency_p95),
-                ("p99".into(), m.latency_p99),
-            ],
-            count: m.latency_count,
-            min: 0.0,
-            max: 0.0,
-            mean: 0.0,
-            hist: Default::default(),
-            curve: Vec::new(),
-        };
+        let points = [
+            ("p50".to_string(), m.latency_p50),
+            ("p95".to_string(), m.latency_p95),
+            ("p99".to_string(), m.latency_p99),
+        ];
         percentile_chart(
             &mut s,
             &format!(
@@ -741,7 +717,7 @@ fn risk_section(title: String, m: &RiskMetrics, criteria: &[Criterion]) -> Secti
                 thousands(m.latency_count)
             ),
             "milliseconds",
-            &[("latency_ms".into(), &st)],
+            &[("latency_ms".into(), &points[..], m.latency_count)],
             &marks_for(criteria, "latency_p95"),
         );
     }
@@ -794,10 +770,7 @@ fn risk(r: &RiskReport) -> Page {
             v.criteria
                 .iter()
                 .map(|c| {
-                    let kind = serde_json::to_value(c.kind)
-                        .ok()
-                        .and_then(|k| k.as_str().map(String::from))
-                        .unwrap_or_default();
+                    let kind = c.kind.name().to_string();
                     let status = serde_json::to_value(c.status)
                         .ok()
                         .and_then(|k| k.as_str().map(String::from))

@@ -91,7 +91,17 @@ fn span(s: Option<&Span>) -> (Option<i64>, Option<i64>) {
     s.map_or((None, None), |s| (micros(&s.since), micros(&s.until)))
 }
 
-impl Rows<'_> {
+impl<'a> Rows<'a> {
+    /// The rows of `log` in the bucket `at` (start, end), added to `out`.
+    fn new(out: &'a mut Vec<Row>, at: (Option<i64>, Option<i64>), log: &'a str) -> Rows<'a> {
+        Rows {
+            out,
+            start: at.0,
+            end: at.1,
+            log,
+        }
+    }
+
     fn push(
         &mut self,
         group: Option<&str>,
@@ -249,12 +259,7 @@ impl Rows<'_> {
 }
 
 fn skipped(out: &mut Vec<Row>, s: &crate::report::Skipped, at: (Option<i64>, Option<i64>)) {
-    let mut r = Rows {
-        out,
-        start: at.0,
-        end: at.1,
-        log: "meta",
-    };
+    let mut r = Rows::new(out, at, "meta");
     r.count(None, "skipped_lines", s.total);
     for (reason, n) in &s.by_reason {
         r.count(Some(reason), "skipped_lines", *n);
@@ -267,13 +272,7 @@ fn views<'v>(
     views: impl Iterator<Item = &'v View>,
 ) {
     for v in views {
-        Rows {
-            out: &mut *out,
-            start: at.0,
-            end: at.1,
-            log: &v.key,
-        }
-        .view(v);
+        Rows::new(&mut *out, at, &v.key).view(v);
     }
 }
 
@@ -291,12 +290,7 @@ fn risk_rows(
     at: (Option<i64>, Option<i64>),
     m: &crate::report::risk::RiskMetrics,
 ) {
-    let mut r = Rows {
-        out,
-        start: at.0,
-        end: at.1,
-        log: "risk",
-    };
+    let mut r = Rows::new(out, at, "risk");
     r.count(None, "records", m.total_records);
     r.count(None, "sampled_records", m.sampled_records);
     for (k, n) in &m.status_breakdown {
@@ -339,12 +333,7 @@ fn rows(doc: &Doc<'_>) -> Vec<Row> {
                 risk_rows(&mut out, (micros(&d.start), micros(&d.end)), &d.metrics);
             }
             if let Some(v) = &r.verdict {
-                let mut rr = Rows {
-                    out: &mut out,
-                    start: at.0,
-                    end: at.1,
-                    log: "risk",
-                };
+                let mut rr = Rows::new(&mut out, at, "risk");
                 let row = rr.push(
                     Some(&format!("stage {}", v.stage)),
                     "verdict_exit_code",

@@ -5,7 +5,7 @@ use std::fmt::Write as _;
 
 use super::text::{breakdown, clean, grid, incomplete_lines, ms, pct, skipped_line, thousands};
 use crate::report::risk::RiskReport;
-use crate::report::verdict::{Kind, Status};
+use crate::report::verdict::Status;
 
 /// The risk report as a table: what the records show, per day if asked,
 /// the verdict if judged, and what was skipped.
@@ -153,12 +153,7 @@ fn verdict(v: &crate::report::verdict::Verdict) -> String {
             Status::Clear => "clear",
             Status::NotEvaluated => "n/a",
         };
-        let kind = match c.kind {
-            Kind::Evidence => "evidence",
-            Kind::Go => "go",
-            Kind::Rollback => "rollback",
-            Kind::Alarm => "alarm",
-        };
+        let kind = c.kind.name();
         rows.push(vec![
             kind.to_string(),
             status.into(),

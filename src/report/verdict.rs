@@ -41,6 +41,18 @@ pub enum Kind {
     Alarm,
 }
 
+impl Kind {
+    /// `evidence`, `go`, `rollback`, `alarm` (as serialized).
+    pub fn name(self) -> &'static str {
+        match self {
+            Kind::Evidence => "evidence",
+            Kind::Go => "go",
+            Kind::Rollback => "rollback",
+            Kind::Alarm => "alarm",
+        }
+    }
+}
+
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "snake_case")]
 pub enum Status {
