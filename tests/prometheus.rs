@@ -347,7 +347,11 @@ fn two_hosts_add_up_in_a_real_prometheus() {
     std::fs::write(
         &config,
         format!(
-            "global:\n  scrape_interval: 1s\n  evaluation_interval: 1s\nscrape_configs:\n  - job_name: aggmetrics\n    static_configs:\n      - targets: [{}]\n",
+            "global:\n  scrape_interval: 1s\n  evaluation_interval: 1s\nrule_files:\n  - {}\nscrape_configs:\n  - job_name: aggmetrics\n    static_configs:\n      - targets: [{}]\n",
+            // The rules file docs/ ships, over the real textfiles.
+            Path::new(env!("CARGO_MANIFEST_DIR"))
+                .join("docs/prometheus/aggmetrics.rules.yml")
+                .display(),
             targets.join(", ")
         ),
     )
@@ -415,6 +419,16 @@ fn two_hosts_add_up_in_a_real_prometheus() {
     // Not the mean of the hosts' rates.
     let mean = query(port, "avg(aggmetrics_risk_rate{rate=\"error_rate\"})").unwrap();
     assert!((mean - want).abs() > 1e-3, "{mean} {want}");
+    // The documented recording rules name series that exist: they record
+    // the same fleet figures from the real output.
+    let recorded = wait_for("the recorded fleet error ratio", 30, || {
+        query(port, "aggmetrics:risk_error:ratio")
+    });
+    assert!((recorded - want).abs() < 1e-15, "{recorded} {want}");
+    let recorded_p95 = wait_for("the recorded fleet p95", 30, || {
+        query(port, "aggmetrics:latency_total_seconds:p95")
+    });
+    assert_eq!(bucket(recorded_p95 * 1000.0 - 1e-9), bucket(exact));
     drop(servers);
 }
 
