@@ -7,8 +7,6 @@
 //! never on the order they arrived in or how the input was split, so one
 //! thread and N threads still give identical reports.
 
-use std::collections::HashMap;
-
 use crate::parse::bytes_eq;
 use std::hash::{BuildHasherDefault, Hasher};
 
@@ -41,8 +39,13 @@ pub type FxBuild = BuildHasherDefault<Fx>;
 
 /// A well-mixed, order-free hash of a key for the bottom-k rule.
 pub fn key_hash(k: &str) -> u64 {
+    hash_bytes(k.as_bytes())
+}
+
+#[inline]
+fn hash_bytes(k: &[u8]) -> u64 {
     let mut h = Fx::default();
-    h.write(k.as_bytes());
+    h.write(k);
     h.write_u8(0xff);
     // SplitMix64 finalizer, so the low Fx quality does not bias selection.
     let mut z = h.finish().wrapping_add(0x9E37_79B9_7F4A_7C15);
@@ -66,16 +69,18 @@ impl Merge for u64 {
     }
 }
 
-/// Up to this many keys are found by a linear scan (step names, outcomes,
-/// statuses: a handful each); beyond it a hash index is kept.
-const LINEAR: usize = 16;
+/// Below this many keys a lookup is a scan; from it on, an index.
+const LINEAR: usize = 8;
 
 #[derive(Debug, Clone)]
 pub struct Keyed<T> {
     /// (key, bottom-k hash, value)
     items: Vec<(Box<str>, u64, T)>,
-    /// key -> position in `items`, kept only when `items` is large.
-    index: Option<HashMap<Box<str>, usize, FxBuild>>,
+    /// Open-addressed index (linear probing) of positions in `items`,
+    /// placed by the same bottom-k hash, so a lookup hashes once and
+    /// compares the stored hash before any bytes. Empty while `items` is
+    /// short; `EMPTY` marks a free slot.
+    index: Vec<u32>,
     cap: usize,
     /// Keys with a hash at or above this are not kept.
     threshold: u64,
@@ -87,11 +92,13 @@ pub struct Keyed<T> {
     hint: std::cell::Cell<usize>,
 }
 
+const EMPTY: u32 = u32::MAX;
+
 impl<T: Merge + Clone> Keyed<T> {
     pub fn new(cap: usize) -> Self {
         Keyed {
             items: Vec::new(),
-            index: None,
+            index: Vec::new(),
             cap: cap.max(1),
             threshold: u64::MAX,
             overflow: 0,
@@ -113,19 +120,92 @@ impl<T: Merge + Clone> Keyed<T> {
                 return Some(h);
             }
         }
-        let found = match &self.index {
-            None => self
-                .items
+        let found = if self.index.is_empty() {
+            self.items
                 .iter()
-                .position(|e| bytes_eq(e.0.as_bytes(), key)),
-            Some(ix) => std::str::from_utf8(key)
-                .ok()
-                .and_then(|k| ix.get(k).copied()),
+                .position(|e| bytes_eq(e.0.as_bytes(), key))
+        } else {
+            self.find_hashed(key, hash_bytes(key))
         };
         if let Some(i) = found {
             self.hint.set(i + 1);
         }
         found
+    }
+
+    /// Index slot where a hash starts its probe.
+    #[inline]
+    fn home(&self, h: u64) -> usize {
+        // The high bits: the low ones of a SplitMix output are as good,
+        // but the table size is a power of two.
+        (h >> (64 - self.index.len().trailing_zeros())) as usize
+    }
+
+    #[inline]
+    fn find_hashed(&self, key: &[u8], h: u64) -> Option<usize> {
+        let mask = self.index.len() - 1;
+        let mut s = self.home(h);
+        loop {
+            let i = *self.index.get(s)?;
+            if i == EMPTY {
+                return None;
+            }
+            let e = self.items.get(i as usize)?;
+            if e.1 == h && bytes_eq(e.0.as_bytes(), key) {
+                return Some(i as usize);
+            }
+            s = (s + 1) & mask;
+        }
+    }
+
+    /// Put item `i` into the index.
+    fn index_insert(&mut self, i: usize) {
+        let mask = self.index.len() - 1;
+        let mut s = self.home(self.items[i].1);
+        while self.index[s] != EMPTY {
+            s = (s + 1) & mask;
+        }
+        self.index[s] = i as u32;
+    }
+
+    /// The index slot holding item `i`.
+    fn slot_of(&self, i: usize) -> Option<usize> {
+        let mask = self.index.len() - 1;
+        let mut s = self.home(self.items.get(i)?.1);
+        loop {
+            match self.index[s] {
+                EMPTY => return None,
+                x if x as usize == i => return Some(s),
+                _ => s = (s + 1) & mask,
+            }
+        }
+    }
+
+    /// Free slot `s`, moving later entries of its probe run back so that
+    /// no lookup stops early (deletion without tombstones).
+    fn index_remove(&mut self, mut s: usize) {
+        let mask = self.index.len() - 1;
+        self.index[s] = EMPTY;
+        let mut j = s;
+        loop {
+            j = (j + 1) & mask;
+            let x = self.index[j];
+            if x == EMPTY {
+                return;
+            }
+            let home = self.home(self.items[x as usize].1);
+            // Move x back to s unless its home lies cyclically in (s, j].
+            let stays = if s <= j {
+                s < home && home <= j
+            } else {
+                s < home || home <= j
+            };
+            if !stays {
+                self.index[s] = x;
+                self.index[j] = EMPTY;
+                s = j;
+            }
+        }
     }
 
     /// As [`Keyed::entry`], for a key given as bytes; bytes that are not
@@ -151,10 +231,7 @@ impl<T: Merge + Clone> Keyed<T> {
             return None;
         }
         self.items.push((key.into(), h, make()));
-        if let Some(ix) = &mut self.index {
-            ix.insert(key.into(), self.items.len() - 1);
-        }
-        self.reindex();
+        self.grew();
         if self.items.len() > self.cap {
             // The new key may be the one evicted.
             self.shrink();
@@ -175,23 +252,31 @@ impl<T: Merge + Clone> Keyed<T> {
         }
     }
 
-    /// Build the hash index once the set outgrows a linear scan.
+    /// After a push: index the new item, or build the index once the set
+    /// outgrows a scan (kept at most half full).
+    fn grew(&mut self) {
+        let n = self.items.len();
+        if n < LINEAR {
+            return;
+        }
+        if n * 2 > self.index.len() {
+            self.reindex();
+        } else {
+            self.index_insert(n - 1);
+        }
+    }
+
+    /// Rebuild the index for the current items.
     fn reindex(&mut self) {
-        if self.items.len() > LINEAR
-            && self
-                .index
-                .as_ref()
-                .is_none_or(|ix| ix.len() != self.items.len())
-        {
-            self.index = Some(
-                self.items
-                    .iter()
-                    .enumerate()
-                    .map(|(i, e)| (e.0.clone(), i))
-                    .collect(),
-            );
-        } else if self.items.len() <= LINEAR {
-            self.index = None;
+        let n = self.items.len();
+        self.index.clear();
+        if n < LINEAR {
+            return;
+        }
+        self.index
+            .resize((n * 2).next_power_of_two().max(16), EMPTY);
+        for i in 0..n {
+            self.index_insert(i);
         }
     }
 
@@ -214,20 +299,23 @@ impl<T: Merge + Clone> Keyed<T> {
                 i += 1;
                 continue;
             }
-            let (k, _, v) = self.items.swap_remove(i);
-            self.overflow += v.weight();
-            if let Some(ix) = &mut self.index {
-                ix.remove(&*k);
-                if let Some(moved) = self.items.get(i) {
-                    if let Some(p) = ix.get_mut(&*moved.0) {
-                        *p = i;
+            if !self.index.is_empty() {
+                let last = self.items.len() - 1;
+                if let Some(s) = self.slot_of(i) {
+                    self.index_remove(s);
+                }
+                if last != i {
+                    if let Some(s) = self.slot_of(last) {
+                        self.index[s] = i as u32;
                     }
                 }
             }
+            let (_, _, v) = self.items.swap_remove(i);
+            self.overflow += v.weight();
         }
         self.hint.set(0);
-        if self.items.len() <= LINEAR {
-            self.index = None;
+        if self.items.len() < LINEAR && !self.index.is_empty() {
+            self.index.clear();
         }
     }
 
@@ -243,10 +331,7 @@ impl<T: Merge + Clone> Keyed<T> {
                 Some(i) => self.items[i].2.merge(v),
                 None => {
                     self.items.push((k.clone(), *h, v.clone()));
-                    if let Some(ix) = &mut self.index {
-                        ix.insert(k.clone(), self.items.len() - 1);
-                    }
-                    self.reindex();
+                    self.grew();
                 }
             }
         }
@@ -285,7 +370,7 @@ impl<T: Merge + Clone> Keyed<T> {
                 return Err("a repeated key".into());
             }
             k.items.push((key.into(), h, v));
-            k.index = None;
+            k.grew();
         }
         k.reindex();
         Ok(k)
@@ -424,6 +509,48 @@ mod tests {
         let kept: u64 = k.sorted().iter().map(|(_, n)| **n).sum();
         assert!(k.sorted().iter().all(|(_, n)| **n == 2));
         assert_eq!(kept + k.overflow, 10_000);
+    }
+
+    /// The open-addressed index against a plain model, through growth,
+    /// evictions (backward-shift deletion) and merges, at caps on both
+    /// sides of the scan/index boundary.
+    #[test]
+    fn the_index_agrees_with_a_plain_count() {
+        use std::collections::BTreeMap;
+        for cap in [3, LINEAR - 1, LINEAR, 20, 300] {
+            let mut k: Keyed<u64> = Keyed::new(cap);
+            let mut other: Keyed<u64> = Keyed::new(cap);
+            let mut x: u64 = 0x2545_F491_4F6C_DD1D;
+            for n in 0..20_000u64 {
+                x ^= x << 13;
+                x ^= x >> 7;
+                x ^= x << 17;
+                // Skewed: a few keys often, a long tail rarely.
+                let key = format!("key-{}", (x % 1000) * (x % 7) / 6);
+                if n % 3 == 0 {
+                    other.count(&key, 1);
+                } else {
+                    k.count(&key, 1);
+                }
+            }
+            k.merge(&other);
+            let model: BTreeMap<&str, u64> = k.sorted().into_iter().map(|(a, b)| (a, *b)).collect();
+            assert!(k.len() <= cap);
+            for (i, e) in k.items.iter().enumerate() {
+                assert_eq!(k.find(&e.0), Some(i), "cap {cap}: {} not found", e.0);
+                assert_eq!(k.get(&e.0), model.get(&*e.0));
+            }
+            if !k.index.is_empty() {
+                let mut slots: Vec<u32> = k.index.iter().copied().filter(|&i| i != EMPTY).collect();
+                slots.sort_unstable();
+                assert_eq!(slots, (0..k.len() as u32).collect::<Vec<_>>(), "cap {cap}");
+            }
+            for absent in ["nope", "key-99999", ""] {
+                assert_eq!(k.find(absent), None);
+            }
+            let kept: u64 = model.values().sum();
+            assert_eq!(kept + k.overflow, 20_000, "cap {cap}");
+        }
     }
 
     #[test]
