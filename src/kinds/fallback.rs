@@ -63,7 +63,7 @@ pub fn parse(line: &[u8], comps: &mut Components) -> Result<Line<FallbackRecord>
             5 /* llm_latency_ms */ => lat = duration(p.value()?),
             6 /* deterministic_used */ => det = p.value()? == Val::Bool(true),
             7 /* components */ => comps_bad = open_map(&mut p, line, &mut comps.raw, category)?,
-            _ => p.skip_value()?,
+            _ => p.skip_field()?,
         }
         key = p.next_field(classify)?;
     }

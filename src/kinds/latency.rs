@@ -57,7 +57,7 @@ pub fn parse(line: &[u8], steps: &mut Steps) -> Result<Line<LatencyRecord>, Skip
             2 /* timestamp */ => ts = timestamp_field(line, p.value()?),
             3 /* llm_enabled */ => llm = p.value()? == Val::Bool(true),
             4 /* steps */ => steps_bad = open_map(&mut p, line, &mut steps.raw, duration)?,
-            _ => p.skip_value()?,
+            _ => p.skip_field()?,
         }
         key = p.next_field(classify)?;
     }

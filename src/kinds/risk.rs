@@ -110,7 +110,7 @@ pub fn parse(line: &[u8], tpl: &mut crate::parse::Template) -> Result<Line<RiskR
                 })?;
                 diff = is_obj.then_some(d);
             }
-            _ => p.skip_value()?,
+            _ => p.skip_field()?,
         }
         key = p.next_field(classify)?;
     }

@@ -139,7 +139,7 @@ pub fn parse(
                     Ok(())
                 })?;
             }
-            _ => p.skip_value()?,
+            _ => p.skip_field()?,
         }
         key = p.next_field(classify)?;
     }

@@ -639,6 +639,21 @@ impl<'a, 't> Parser<'a, 't> {
         }
     }
 
+    /// [`Parser::skip_value`] for the fields a kind does not read, with the
+    /// common cases inlined at the call: a string right at the cursor (ids,
+    /// free text) and `null`. Everything else takes the full path.
+    #[inline(always)]
+    pub fn skip_field(&mut self) -> Result<(), Skip> {
+        match self.b.get(self.i) {
+            Some(b'"') => self.string().map(|_| ()),
+            Some(b'n') if self.b.get(self.i..self.i + 4) == Some(b"null") => {
+                self.i += 4;
+                Ok(())
+            }
+            _ => self.skip_value(),
+        }
+    }
+
     /// Validate and skip one value of any kind, iteratively, with nesting
     /// bounded by [`MAX_DEPTH`] (so hostile nesting cannot exhaust a
     /// worker thread's stack).
