@@ -96,8 +96,12 @@ pub struct Parser<'a, 't> {
     i: usize,
     /// Key literals of earlier lines of the same log (see [`Template`]).
     tpl: Option<&'t mut Template>,
-    /// Position in the template: how many keys this line has had.
+    /// Position in the template: how many keys of the record's own object
+    /// this line has had, and how many of nested objects. Counted apart,
+    /// so a nested map that is one key longer on this line (a step only
+    /// some records have) does not shift the top-level keys after it.
     t: usize,
+    n: usize,
 }
 
 /// The keys of earlier lines of one log, as the exact bytes each key call
@@ -131,7 +135,8 @@ struct Entry {
     field: u8,
 }
 
-/// Key turns remembered per line.
+/// Key turns remembered per line, at each level (top-level keys take
+/// the first half of the entries, nested ones the second).
 const TEMPLATE_KEYS: usize = 128;
 
 /// `a == b` for the short byte strings of this crate (keys, names, key
@@ -194,6 +199,7 @@ impl<'a, 't> Parser<'a, 't> {
             i: 0,
             tpl: None,
             t: 0,
+            n: 0,
         }
     }
 
@@ -205,6 +211,7 @@ impl<'a, 't> Parser<'a, 't> {
             i: 0,
             tpl: Some(tpl),
             t: 0,
+            n: 0,
         }
     }
 
@@ -219,9 +226,13 @@ impl<'a, 't> Parser<'a, 't> {
         general: fn(&mut Self) -> Result<Option<Span>, Skip>,
         classify: impl FnOnce(Span, &[u8]) -> u8,
     ) -> Result<Option<(Span, u8)>, Skip> {
-        let t = self.t;
+        let (t, slot) = if top {
+            (self.t, self.t)
+        } else {
+            (self.n, TEMPLATE_KEYS + self.n)
+        };
         if let Some(tpl) = &self.tpl {
-            if let Some(e) = tpl.entries.get(t) {
+            if let Some(e) = tpl.entries.get(slot) {
                 if e.first == first
                     && e.top == top
                     && !e.lit.is_empty()
@@ -232,9 +243,10 @@ impl<'a, 't> Parser<'a, 't> {
                         start,
                         end: start + e.key_len,
                     };
+                    let field = e.field;
                     self.i += e.lit.len();
-                    self.t = t + 1;
-                    return Ok(Some((span, e.field)));
+                    self.turn(top);
+                    return Ok(Some((span, field)));
                 }
             }
         }
@@ -243,13 +255,13 @@ impl<'a, 't> Parser<'a, 't> {
             return Ok(None);
         };
         let field = classify(k, self.b);
-        self.t = t + 1;
+        self.turn(top);
         if let Some(tpl) = &mut self.tpl {
             if t < TEMPLATE_KEYS {
-                if tpl.entries.len() <= t {
-                    tpl.entries.resize_with(t + 1, Entry::default);
+                if tpl.entries.len() <= slot {
+                    tpl.entries.resize_with(slot + 1, Entry::default);
                 }
-                let e = &mut tpl.entries[t];
+                let e = &mut tpl.entries[slot];
                 e.lit.clear();
                 if !k.escaped() {
                     e.lit.extend_from_slice(&self.b[from..self.i]);
@@ -262,6 +274,15 @@ impl<'a, 't> Parser<'a, 't> {
             }
         }
         Ok(Some((k, field)))
+    }
+
+    #[inline(always)]
+    fn turn(&mut self, top: bool) {
+        if top {
+            self.t += 1;
+        } else {
+            self.n += 1;
+        }
     }
 
     /// In the record's own object, after `{`: the first key and the field
