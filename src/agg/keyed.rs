@@ -240,6 +240,19 @@ impl<T: Merge + Clone> Keyed<T> {
         self.items.last_mut().map(|e| &mut e.2)
     }
 
+    /// Add `n` to a counter key given as bytes; bytes that are not UTF-8
+    /// are never inserted and count as overflow.
+    #[inline]
+    pub fn count_bytes(&mut self, key: &[u8], n: u64)
+    where
+        T: From<u64> + std::ops::AddAssign<u64>,
+    {
+        match self.entry_bytes(key, || T::from(0)) {
+            Some(c) => *c += n,
+            None => self.overflow += n,
+        }
+    }
+
     /// Add `n` to a counter key (for `Keyed<u64>`).
     #[inline]
     pub fn count(&mut self, key: &str, n: u64)
@@ -403,9 +416,11 @@ impl<T: Merge + Clone> Keyed<T> {
 }
 
 /// A pair key (`intent` x `outcome`) packed into one string without any
-/// separator that a key could contain: `<len of a>:<a><b>`.
+/// separator that a key could contain: `<len of a>:<a><b>`. Built from
+/// bytes (spans straight from the line); two UTF-8 strings and an ASCII
+/// prefix make a UTF-8 key.
 #[inline]
-pub fn pair_key(buf: &mut String, a: &str, b: &str) {
+pub fn pair_key(buf: &mut Vec<u8>, a: &[u8], b: &[u8]) {
     buf.clear();
     // The length in decimal, without the formatting machinery (this runs
     // for every record).
@@ -420,12 +435,10 @@ pub fn pair_key(buf: &mut String, a: &str, b: &str) {
             break;
         }
     }
-    for &d in &digits[i..] {
-        buf.push(d as char);
-    }
-    buf.push(':');
-    buf.push_str(a);
-    buf.push_str(b);
+    buf.extend_from_slice(&digits[i..]);
+    buf.push(b':');
+    buf.extend_from_slice(a);
+    buf.extend_from_slice(b);
 }
 
 pub fn split_pair(k: &str) -> (&str, &str) {
@@ -555,8 +568,10 @@ mod tests {
 
     #[test]
     fn pairs_round_trip() {
-        let mut s = String::new();
-        pair_key(&mut s, "a:b", "c1:");
-        assert_eq!(split_pair(&s), ("a:b", "c1:"));
+        let mut s = Vec::new();
+        pair_key(&mut s, "a:b".as_bytes(), "c1:".as_bytes());
+        assert_eq!(split_pair(std::str::from_utf8(&s).unwrap()), ("a:b", "c1:"));
+        pair_key(&mut s, "é".repeat(7).as_bytes(), b"");
+        assert_eq!(split_pair(std::str::from_utf8(&s).unwrap()), ("ééééééé", ""));
     }
 }

@@ -150,7 +150,7 @@ impl FallbackAcc {
 pub struct Scratch {
     comps: Components,
     rec: Option<FallbackRecord>,
-    key: String,
+    key: Vec<u8>,
 }
 
 // ---- report section ----
@@ -216,9 +216,10 @@ impl Kind for Fallback {
     fn add(f: &mut FallbackAcc, s: &mut Scratch, _ts: Option<&Timestamp>, line: &[u8], _cfg: &Cx) {
         let Some(r) = s.rec.take() else { return };
         f.count += 1;
-        let outcome = r.outcome.map(|s| s.text(line));
-        let outcome = outcome.as_deref().unwrap_or("unknown");
-        f.outcomes.count(outcome, 1);
+        // Names straight from the line's bytes (decoded only when escaped).
+        let outcome = r.outcome.map(|s| key_name(s, line));
+        let outcome = outcome.as_deref().unwrap_or(b"unknown");
+        f.outcomes.count_bytes(outcome, 1);
         if let Some(reason) = r.reason {
             count_span(&mut f.reasons, reason, line);
         }
@@ -228,12 +229,12 @@ impl Kind for Fallback {
         if r.deterministic_used {
             f.deterministic_used += 1;
         }
-        let intent = r.intent.map(|s| s.text(line));
-        pair_key(&mut s.key, intent.as_deref().unwrap_or("(none)"), outcome);
-        f.by_intent.count(&s.key, 1);
+        let intent = r.intent.map(|s| key_name(s, line));
+        pair_key(&mut s.key, intent.as_deref().unwrap_or(b"(none)"), outcome);
+        f.by_intent.count_bytes(&s.key, 1);
         for (name, status) in &s.comps.items {
-            pair_key(&mut s.key, &name.text(line), &status.text(line));
-            f.components.count(&s.key, 1);
+            pair_key(&mut s.key, &key_name(*name, line), &key_name(*status, line));
+            f.components.count_bytes(&s.key, 1);
         }
     }
 
