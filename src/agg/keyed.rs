@@ -572,6 +572,9 @@ mod tests {
         pair_key(&mut s, "a:b".as_bytes(), "c1:".as_bytes());
         assert_eq!(split_pair(std::str::from_utf8(&s).unwrap()), ("a:b", "c1:"));
         pair_key(&mut s, "é".repeat(7).as_bytes(), b"");
-        assert_eq!(split_pair(std::str::from_utf8(&s).unwrap()), ("ééééééé", ""));
+        assert_eq!(
+            split_pair(std::str::from_utf8(&s).unwrap()),
+            ("ééééééé", "")
+        );
     }
 }

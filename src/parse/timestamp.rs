@@ -166,7 +166,7 @@ fn fixed(b: &[u8]) -> Option<Timestamp> {
         return None;
     }
     const COLONS: u64 = 0x0000_FF00_00FF_0000;
-    let t = digits_except(word(11), COLONS, LO * b':' as u64 & COLONS)?;
+    let t = digits_except(word(11), COLONS, (LO * b':' as u64) & COLONS)?;
     const ENDS: u64 = 0xFF00_0000_0000_00FF;
     let f = digits_except(word(19), ENDS, (b'+' as u64) << 56 | b'.' as u64)?;
     let byte = |w: u64, k: u32| ((w >> (8 * k)) & 0xFF) as i64;
