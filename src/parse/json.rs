@@ -150,6 +150,11 @@ pub fn bytes_eq(a: &[u8], b: &[u8]) -> bool {
     }
     let word = |x: &[u8], i: usize| u64::from_le_bytes(x[i..i + 8].try_into().unwrap_or([0; 8]));
     if n >= 8 {
+        // Most keys and key literals are 8 to 16 bytes: two overlapping
+        // words, no loop.
+        if n <= 16 {
+            return word(a, 0) == word(b, 0) && word(a, n - 8) == word(b, n - 8);
+        }
         let mut i = 0;
         while i + 8 <= n {
             if word(a, i) != word(b, i) {
@@ -159,6 +164,10 @@ pub fn bytes_eq(a: &[u8], b: &[u8]) -> bool {
         }
         // The tail as one overlapping word.
         i == n || word(a, n - 8) == word(b, n - 8)
+    } else if n >= 4 {
+        let half =
+            |x: &[u8], i: usize| u32::from_le_bytes(x[i..i + 4].try_into().unwrap_or([0; 4]));
+        half(a, 0) == half(b, 0) && half(a, n - 4) == half(b, n - 4)
     } else {
         (0..n).all(|i| a[i] == b[i])
     }
@@ -978,6 +987,23 @@ mod tests {
                     assert_eq!(v, n.parse::<f64>().unwrap(), "{line}");
                 }
             }
+        }
+    }
+
+    /// Every length through the word, half-word and byte paths: equal
+    /// strings compare equal, and a difference at any one position (or a
+    /// different length) does not.
+    #[test]
+    fn bytes_eq_sees_every_byte() {
+        for n in 0..40usize {
+            let a: Vec<u8> = (0..n as u8).map(|k| b'a' + k % 26).collect();
+            assert!(bytes_eq(&a, &a.clone()), "{n}");
+            for k in 0..n {
+                let mut b = a.clone();
+                b[k] ^= 0x20;
+                assert!(!bytes_eq(&a, &b), "length {n}, byte {k}");
+            }
+            assert!(!bytes_eq(&a, &a[..n.saturating_sub(1)]) || n == 0);
         }
     }
 
