@@ -214,3 +214,63 @@ fn the_one_disagreement_with_serde_is_pythons_non_finite_literals() {
         );
     }
 }
+
+/// A skipped object learned from earlier lines (the value template) must
+/// not let any damage inside it, or in the byte after it, through: every
+/// byte of `model_meta` and its delimiter, replaced by each of a set of
+/// bytes (structural, quote, digit, letter, space, control, non-ASCII),
+/// gives the same outcome with a primed template as with a fresh parser,
+/// and no accepted line is invalid JSON.
+#[test]
+fn a_learned_skipped_value_lets_no_damage_through() {
+    let good = br#"{"timestamp": "2026-02-10T12:00:00.000000+00:00", "status": "accepted_llm", "model_meta": {"provider": "local", "params": {"t": 0.2, "max": [1, 2, null]}, "ok": true}, "latency_ms": 12}"#;
+    let start = good
+        .windows(14)
+        .position(|w| w == b"\"model_meta\": ")
+        .unwrap()
+        + 14;
+    let end = start + good[start..].iter().position(|&c| c == b'}').unwrap();
+    // The object's own end: after its last `}` (two nested closes).
+    let end = end + good[end..].windows(3).position(|w| w == b"}, ").unwrap() + 1;
+    let outcome = |l: &[u8], tpl: &mut aggmetrics::parse::Template| match risk::parse(l, tpl) {
+        Ok(Line::Record(r)) => Ok(Some((r.ts.micros, r.latency_ms))),
+        Ok(Line::Blank) => Ok(None),
+        Err(e) => Err(e),
+    };
+    let mut primed = aggmetrics::parse::Template::default();
+    for _ in 0..3 {
+        assert!(outcome(good, &mut primed).unwrap().is_some());
+    }
+    let mut checked = 0;
+    for pos in start..=end {
+        for byte in [
+            b'}', b']', b',', b':', b'"', b'\\', b'7', b'x', b' ', 0x01, 0xC3, b'{',
+        ] {
+            if good[pos] == byte {
+                continue;
+            }
+            let mut line = good.to_vec();
+            line[pos] = byte;
+            let mut fresh = aggmetrics::parse::Template::default();
+            let want = outcome(&line, &mut fresh);
+            let got = outcome(&line, &mut primed);
+            assert_eq!(
+                got,
+                want,
+                "byte {pos} -> {byte:#x}: {}",
+                String::from_utf8_lossy(&line)
+            );
+            if let Ok(Some(_)) = got {
+                assert!(
+                    serde_ok(&line),
+                    "accepted invalid JSON: {}",
+                    String::from_utf8_lossy(&line)
+                );
+            }
+            // And the good line is still read right after the damaged one.
+            assert!(outcome(good, &mut primed).unwrap().is_some());
+            checked += 1;
+        }
+    }
+    assert!(checked > 500, "{checked}");
+}

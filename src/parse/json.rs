@@ -133,6 +133,12 @@ struct Entry {
     first: bool,
     top: bool,
     field: u8,
+    /// The value that followed this key when the kind skipped it, with the
+    /// one byte after it (so an equal run of bytes ends the value at the
+    /// same place), and how many times in a row it did not match: a value
+    /// that changes on every line (an id) stops being relearned.
+    val: Vec<u8>,
+    val_misses: u8,
 }
 
 /// Key turns remembered per line, at each level (top-level keys take
@@ -272,6 +278,8 @@ impl<'a, 't> Parser<'a, 't> {
                 }
                 let e = &mut tpl.entries[slot];
                 e.lit.clear();
+                e.val.clear();
+                e.val_misses = 0;
                 if !k.escaped() {
                     e.lit.extend_from_slice(&self.b[from..self.i]);
                     e.key_off = k.start - from as u32;
@@ -678,9 +686,17 @@ impl<'a, 't> Parser<'a, 't> {
         }
     }
 
-    /// [`Parser::skip_value`] for the fields a kind does not read, with the
-    /// common cases inlined at the call: a string right at the cursor (ids,
-    /// free text) and `null`. Everything else takes the full path.
+    /// [`Parser::skip_value`] for the top-level fields a kind does not
+    /// read (call it right after the field's key): a
+    /// string or `null` inline at the call; an object or array that
+    /// repeats byte for byte after the same key turn (a constant
+    /// `model_meta`, shadow's entity summaries) is one comparison against
+    /// the bytes learned from an earlier line, including the byte after
+    /// it. Sound for the same reason as the key template: those bytes were
+    /// validated as one whole value in the same place. (A container ends at
+    /// its own bracket; the byte after is compared too so the rule would
+    /// stay sound for values that are not self-delimiting, like numbers.) (Caching strings
+    /// and `null` too cost more than it saved: ids change on every line.)
     #[inline(always)]
     pub fn skip_field(&mut self) -> Result<(), Skip> {
         match self.b.get(self.i) {
@@ -689,7 +705,57 @@ impl<'a, 't> Parser<'a, 't> {
                 self.i += 4;
                 Ok(())
             }
+            Some(b'{' | b'[') => self.skip_container(),
             _ => self.skip_value(),
+        }
+    }
+
+    /// An object or array a kind does not read: matched against the one
+    /// learned after this key turn, else validated and learned.
+    fn skip_container(&mut self) -> Result<(), Skip> {
+        let last = self.last_top_key();
+        if let Some(tpl) = &mut self.tpl {
+            if let Some(e) = tpl.entries.get_mut(last) {
+                if !e.val.is_empty() && starts_with_at(self.b, self.i, &e.val) {
+                    self.i += e.val.len() - 1;
+                    e.val_misses = 0;
+                    return Ok(());
+                }
+            }
+        }
+        let from = self.i;
+        self.skip_value()?;
+        self.learn_value(from);
+        Ok(())
+    }
+
+    /// The template entry of the top-level key just read (`usize::MAX`:
+    /// none). [`Parser::skip_field`] is called right after it.
+    #[inline]
+    fn last_top_key(&self) -> usize {
+        match self.t.checked_sub(1) {
+            Some(s) if s < TEMPLATE_KEYS => s,
+            _ => usize::MAX,
+        }
+    }
+
+    /// Keep `b[from..=i]` (the value just skipped and the byte after it)
+    /// for the current key turn, unless its values keep changing.
+    #[inline]
+    fn learn_value(&mut self, from: usize) {
+        let (last, i, b) = (self.last_top_key(), self.i, self.b);
+        if let Some(tpl) = &mut self.tpl {
+            if let Some(e) = tpl.entries.get_mut(last) {
+                if e.val_misses >= 4 || e.lit.is_empty() {
+                    e.val.clear();
+                    return;
+                }
+                e.val_misses += 1;
+                e.val.clear();
+                if let Some(v) = b.get(from..=i) {
+                    e.val.extend_from_slice(v);
+                }
+            }
         }
     }
 
