@@ -8,7 +8,7 @@
 //! thread and N threads still give identical reports.
 
 use crate::parse::bytes_eq;
-use std::hash::{BuildHasherDefault, Hasher};
+use std::hash::Hasher;
 
 /// FxHash: fast, fixed (no random seed), good enough for short keys.
 #[derive(Default, Clone, Copy)]
@@ -34,8 +34,6 @@ impl Hasher for Fx {
         self.0
     }
 }
-
-pub type FxBuild = BuildHasherDefault<Fx>;
 
 /// A well-mixed, order-free hash of a key for the bottom-k rule.
 pub fn key_hash(k: &str) -> u64 {
@@ -385,7 +383,6 @@ impl<T: Merge + Clone> Keyed<T> {
             k.items.push((key.into(), h, v));
             k.grew();
         }
-        k.reindex();
         Ok(k)
     }
 

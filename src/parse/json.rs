@@ -695,8 +695,9 @@ impl<'a, 't> Parser<'a, 't> {
     /// it. Sound for the same reason as the key template: those bytes were
     /// validated as one whole value in the same place. (A container ends at
     /// its own bracket; the byte after is compared too so the rule would
-    /// stay sound for values that are not self-delimiting, like numbers.) (Caching strings
-    /// and `null` too cost more than it saved: ids change on every line.)
+    /// stay sound for values that are not self-delimiting, like numbers.
+    /// Caching strings and `null` too cost more than it saved: ids change
+    /// on every line.)
     #[inline(always)]
     pub fn skip_field(&mut self) -> Result<(), Skip> {
         match self.b.get(self.i) {

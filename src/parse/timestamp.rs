@@ -113,7 +113,8 @@ fn prefix_secs(b: &[u8]) -> Option<i64> {
     if p == lp {
         return Some(ls);
     }
-    if b[4] != b'-' || b[7] != b'-' || b[10] != b'T' || b[13] != b':' || b[16] != b':' {
+    // The dashes are date_days' to check.
+    if b[10] != b'T' || b[13] != b':' || b[16] != b':' {
         return None;
     }
     let (h, mi, s) = (d2(b, 11)?, d2(b, 14)?, d2(b, 17)?);
