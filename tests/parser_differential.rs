@@ -274,3 +274,70 @@ fn a_learned_skipped_value_lets_no_damage_through() {
     }
     assert!(checked > 500, "{checked}");
 }
+
+/// A line with non-ASCII text has its UTF-8 checked once, whole, and then
+/// no string is checked alone; a line that fails that check has each
+/// string checked alone. Either way the verdict must be the one a string's
+/// own bytes give: every byte inside every string of a shadow line, set in
+/// turn to bytes that can break UTF-8, gives `InvalidUtf8` exactly when
+/// that string is no longer valid UTF-8, and otherwise the same record, on
+/// a fresh template and on one primed with good lines.
+#[test]
+fn utf8_is_judged_string_by_string_whatever_the_line_holds() {
+    use aggmetrics::kinds::shadow;
+    let good = "{\"timestamp\": \"2026-02-10T12:00:00.526432+00:00\", \"command_id\": \"cmd-é\", \
+        \"status\": \"ok\", \"latency_ms\": 194, \"suggested_intent\": \"add_shopping_item\", \
+        \"clarify_question\": \"SECRET Какой список? 🎵\", \"missing_fields\": [\"дата\"], \
+        \"baseline_action\": \"ask: купить молоко\", \"baseline_intent\": \"play\"}"
+        .as_bytes();
+    // Where each string's bytes are (between its quotes; no escapes here).
+    let mut strings = Vec::new();
+    let mut open = None;
+    for (i, &c) in good.iter().enumerate() {
+        if c == b'"' {
+            match open.take() {
+                None => open = Some(i + 1),
+                Some(s) => strings.push(s..i),
+            }
+        }
+    }
+    let outcome = |l: &[u8], tpl: &mut aggmetrics::parse::Template| {
+        let mut keys = Vec::new();
+        match shadow::parse(l, tpl, &mut keys) {
+            Ok(Line::Record((ts, r))) => Ok(format!("{} {r:?} {keys:?}", ts.micros)),
+            Ok(Line::Blank) => Ok(String::new()),
+            Err(e) => Err(e),
+        }
+    };
+    let mut primed = aggmetrics::parse::Template::default();
+    let want_good = outcome(good, &mut primed).unwrap();
+    let (mut invalid, mut valid) = (0, 0);
+    for s in &strings {
+        for pos in s.clone() {
+            for byte in [0x80, 0xBF, 0xC3, 0xD0, 0xE2, 0xF0, 0xF8, 0xFF] {
+                let mut line = good.to_vec();
+                line[pos] = byte;
+                let want = if std::str::from_utf8(&line[s.clone()]).is_ok() {
+                    valid += 1;
+                    let mut fresh = aggmetrics::parse::Template::default();
+                    Ok(outcome(&line, &mut fresh).expect("a valid line"))
+                } else {
+                    invalid += 1;
+                    Err(Skip::InvalidUtf8)
+                };
+                for tpl in [&mut aggmetrics::parse::Template::default(), &mut primed] {
+                    assert_eq!(
+                        outcome(&line, tpl),
+                        want,
+                        "byte {pos} -> {byte:#x}: {}",
+                        String::from_utf8_lossy(&line)
+                    );
+                }
+                assert_eq!(outcome(good, &mut primed).unwrap(), want_good);
+            }
+        }
+    }
+    // Both sides of the check are exercised: bytes that break a string,
+    // and bytes that replace a continuation byte with another one.
+    assert!(invalid > 500 && valid > 20, "{invalid} {valid}");
+}

@@ -102,6 +102,14 @@ pub struct Parser<'a, 't> {
     /// some records have) does not shift the top-level keys after it.
     t: usize,
     n: usize,
+    /// The high bits that make a string byte need a look: [`HI`] until a
+    /// string holds a non-ASCII byte; then the whole line's UTF-8 is
+    /// checked at once (with SIMD), and if it is valid, 0: non-ASCII
+    /// bytes then pass the string scan eight at a time. A substring
+    /// between two ASCII quotes of valid UTF-8 is valid UTF-8, so no
+    /// string needs its own check. `utf8_checked` says the check ran.
+    hi: u64,
+    utf8_checked: bool,
 }
 
 /// The keys of earlier lines of one log, as the exact bytes each key call
@@ -194,17 +202,17 @@ const LO: u64 = 0x0101_0101_0101_0101;
 const HI: u64 = 0x8080_8080_8080_8080;
 
 /// Bit 7 of each byte of the result is set where `w` has a byte that needs a
-/// look inside a string: `"`, `\`, a control byte (< 0x20) or a non-ASCII
-/// byte. Bits above the lowest set one may be false positives (borrows), so
+/// look inside a string: `"`, `\`, a control byte (< 0x20) or, where `hi`
+/// is [`HI`], a non-ASCII byte. Bits above the lowest set one may be false positives (borrows), so
 /// callers only use the lowest.
 #[inline(always)]
-fn special_bytes(w: u64) -> u64 {
+fn special_bytes(w: u64, hi: u64) -> u64 {
     let q = w ^ (LO * b'"' as u64);
     let s = w ^ (LO * b'\\' as u64);
     let has_q = q.wrapping_sub(LO) & !q;
     let has_s = s.wrapping_sub(LO) & !s;
     let ctrl = w.wrapping_sub(LO * 0x20) & !w;
-    (has_q | has_s | ctrl | w) & HI
+    (has_q | has_s | ctrl | (w & hi)) & HI
 }
 
 impl<'a, 't> Parser<'a, 't> {
@@ -215,6 +223,8 @@ impl<'a, 't> Parser<'a, 't> {
             tpl: None,
             t: 0,
             n: 0,
+            hi: HI,
+            utf8_checked: false,
         }
     }
 
@@ -227,6 +237,8 @@ impl<'a, 't> Parser<'a, 't> {
             tpl: Some(tpl),
             t: 0,
             n: 0,
+            hi: HI,
+            utf8_checked: false,
         }
     }
 
@@ -465,7 +477,7 @@ impl<'a, 't> Parser<'a, 't> {
                     Ok(a) => u64::from_le_bytes(a),
                     Err(_) => break,
                 };
-                let m = special_bytes(w);
+                let m = special_bytes(w, self.hi);
                 if m == 0 {
                     i += 8;
                 } else {
@@ -493,11 +505,26 @@ impl<'a, 't> Parser<'a, 't> {
                 }
                 0x00..=0x1f => return Err(Skip::InvalidJson),
                 0x80..=0xff => {
-                    non_ascii = true;
+                    if !self.utf8_checked {
+                        self.check_utf8();
+                    }
+                    non_ascii |= self.hi != 0;
                     i += 1;
                 }
                 _ => i += 1,
             }
+        }
+    }
+
+    /// The whole line's UTF-8, checked once, at its first non-ASCII
+    /// string byte. Valid: strings skip their own check from here on.
+    /// Not valid: each string with a non-ASCII byte is checked alone, so
+    /// the error is the same one, for the same string, as without this.
+    #[cold]
+    fn check_utf8(&mut self) {
+        self.utf8_checked = true;
+        if simdutf8::basic::from_utf8(self.b).is_ok() {
+            self.hi = 0;
         }
     }
 
