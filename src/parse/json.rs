@@ -105,9 +105,10 @@ pub struct Parser<'a, 't> {
     /// The high bits that make a string byte need a look: [`HI`] until a
     /// string holds a non-ASCII byte; then the whole line's UTF-8 is
     /// checked at once (with SIMD), and if it is valid, 0: non-ASCII
-    /// bytes then pass the string scan eight at a time. A substring
-    /// between two ASCII quotes of valid UTF-8 is valid UTF-8, so no
-    /// string needs its own check. `utf8_checked` says the check ran.
+    /// bytes then pass the string scan a word or 16 bytes at a time. A
+    /// substring between two ASCII quotes of valid UTF-8 is valid UTF-8,
+    /// so no string needs its own check. `utf8_checked` says the check
+    /// ran.
     hi: u64,
     utf8_checked: bool,
 }
@@ -203,8 +204,8 @@ const HI: u64 = 0x8080_8080_8080_8080;
 
 /// Bit 7 of each byte of the result is set where `w` has a byte that needs a
 /// look inside a string: `"`, `\`, a control byte (< 0x20) or, where `hi`
-/// is [`HI`], a non-ASCII byte. Bits above the lowest set one may be false positives (borrows), so
-/// callers only use the lowest.
+/// is [`HI`], a non-ASCII byte. Bits above the lowest set one may be false
+/// positives (borrows), so callers only use the lowest.
 #[inline(always)]
 fn special_bytes(w: u64, hi: u64) -> u64 {
     let q = w ^ (LO * b'"' as u64);
