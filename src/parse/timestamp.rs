@@ -126,7 +126,7 @@ fn prefix_secs(b: &[u8]) -> Option<i64> {
     Some(secs)
 }
 
-const LO: u64 = 0x0101_0101_0101_0101;
+use super::json::LO;
 
 /// `w`'s bytes, as ASCII, are digits except where `sep` has a non-zero
 /// byte, which must equal `w`'s byte there. Returns `w` with every byte
