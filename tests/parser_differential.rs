@@ -158,6 +158,38 @@ proptest! {
         }
     }
 
+    /// A step named twice keeps its first place and its last value,
+    /// whatever the names' lengths (the duplicate search is skipped for a
+    /// length no earlier name had, counted modulo 64: names 1 and 65 bytes
+    /// long share a bit and must still be told apart). Written by hand, as
+    /// serde_json would drop the repeats. Every line goes through a primed
+    /// template too.
+    #[test]
+    fn repeated_step_names_keep_the_last_value(
+        steps in prop::collection::vec((0usize..6, 0u32..1000), 0..12),
+    ) {
+        let pool = ["a", "b", "ab", "ba", &"x".repeat(65), &"y".repeat(65)];
+        let body: Vec<String> = steps.iter().map(|(n, v)| format!("\"{}\": {}", pool[*n], v)).collect();
+        let line = format!(
+            "{{\"timestamp\": \"2026-02-10T12:00:00+00:00\", \"total_ms\": 1, \"steps\": {{{}}}}}",
+            body.join(", ")
+        );
+        let mut model: Vec<(String, f64)> = Vec::new();
+        for (n, v) in &steps {
+            match model.iter_mut().find(|(k, _)| k == pool[*n]) {
+                Some(e) => e.1 = f64::from(*v),
+                None => model.push((pool[*n].to_string(), f64::from(*v))),
+            }
+        }
+        let mut st = latency::Steps::default();
+        for _ in 0..2 {
+            let got = latency::parse(line.as_bytes(), &mut st);
+            prop_assert!(matches!(got, Ok(Line::Record(_))), "{:?}", got);
+            let ours: Vec<(String, f64)> = st.items.iter().map(|(k, v)| (k.text(line.as_bytes()).into_owned(), *v)).collect();
+            prop_assert_eq!(&ours, &model);
+        }
+    }
+
     #[test]
     fn damaged_records_are_never_half_counted(v in arb_json(), op in any::<u8>(), pos in any::<usize>(), byte in any::<u8>()) {
         // Whatever the damage, a risk line is either a record of valid JSON

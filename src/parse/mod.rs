@@ -199,15 +199,24 @@ pub fn open_map<T: Copy>(
 ) -> Result<Option<Skip>, Skip> {
     raw.clear();
     let before = p.peek();
+    // Raw lengths seen so far, one bit per length mod 64: a name whose
+    // length no earlier name had cannot repeat one, so the search for a
+    // duplicate (a scan of every earlier entry) is skipped. Names of one
+    // map mostly differ in length; the scan was 4% of a latency line.
+    let mut lens = 0u64;
     let is_obj = p.object(|p, name| {
         let v = judge(p.value()?);
-        if let Some(e) = raw
-            .iter_mut()
-            .find(|(n, _)| n.len() == name.len() && json::bytes_eq(n.raw(line), name.raw(line)))
-        {
-            e.1 = v;
+        let bit = 1u64 << (name.len() % 64);
+        let dup = if lens & bit == 0 {
+            lens |= bit;
+            None
         } else {
-            raw.push((name, v));
+            raw.iter_mut()
+                .find(|(n, _)| n.len() == name.len() && json::bytes_eq(n.raw(line), name.raw(line)))
+        };
+        match dup {
+            Some(e) => e.1 = v,
+            None => raw.push((name, v)),
         }
         Ok(())
     })?;
