@@ -135,12 +135,12 @@ struct Entry {
     /// Offset and length of the key's raw bytes inside `lit`.
     key_off: u32,
     key_len: u32,
-    /// The context it was learned in: first key of an object or a key
-    /// after a value, and the record's own (top-level) object or a nested
-    /// one. A literal only matches in the same context, so a missing comma
-    /// is never accepted and a cached field never leaks between levels.
-    first: bool,
-    top: bool,
+    /// The context it was learned in (see [`ctx`]): first key of an
+    /// object or a key after a value, and the record's own (top-level)
+    /// object or a nested one; 0 while `lit` is empty. A literal only
+    /// matches in the same context, so a missing comma is never accepted
+    /// and a cached field never leaks between levels.
+    ctx: u8,
     field: u8,
     /// The value that followed this key when the kind skipped it, with the
     /// one byte after it (so an equal run of bytes ends the value at the
@@ -153,6 +153,12 @@ struct Entry {
 /// Key turns remembered per line, at each level (top-level keys take
 /// the first half of the entries, nested ones the second).
 const TEMPLATE_KEYS: usize = 128;
+
+/// An [`Entry`]'s context as one byte, never 0, so a hit is one compare.
+#[inline(always)]
+fn ctx(first: bool, top: bool) -> u8 {
+    1 | (first as u8) << 1 | (top as u8) << 2
+}
 
 /// `a == b` for the short byte strings of this crate (keys, names, key
 /// literals), a word at a time and inlined: a slice `==` is a call into
@@ -308,10 +314,7 @@ impl<'a, 't> Parser<'a, 't> {
         };
         if let Some(tpl) = &self.tpl {
             if let Some(e) = tpl.entries.get(slot) {
-                if e.first == first
-                    && e.top == top
-                    && !e.lit.is_empty()
-                    && starts_with_at(self.b, self.i, &e.lit)
+                if e.ctx == ctx(first, top) && starts_with_at(self.b, self.i, &e.lit)
                 {
                     let start = self.i as u32 + e.key_off;
                     let span = Span {
@@ -338,14 +341,14 @@ impl<'a, 't> Parser<'a, 't> {
                 }
                 let e = &mut tpl.entries[slot];
                 e.lit.clear();
+                e.ctx = 0;
                 e.val.clear();
                 e.val_misses = 0;
                 if !k.escaped() {
                     e.lit.extend_from_slice(&self.b[from..self.i]);
                     e.key_off = k.start - from as u32;
                     e.key_len = k.end - k.start;
-                    e.first = first;
-                    e.top = top;
+                    e.ctx = ctx(first, top);
                     e.field = field;
                 }
             }
