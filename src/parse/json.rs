@@ -650,11 +650,14 @@ impl<'a, 't> Parser<'a, 't> {
                 i += 1;
             }
             Some(b'1'..=b'9') => {
+                // Digits are counted from positions after the loop: one
+                // counter less in the loop.
+                let from = i;
                 while let Some(&c @ b'0'..=b'9') = b.get(i) {
                     mant = mant.wrapping_mul(10).wrapping_add((c - b'0') as u64);
-                    digits += 1;
                     i += 1;
                 }
+                digits = (i - from) as u32;
             }
             Some(b'I') if neg => {
                 self.i = i;
@@ -671,12 +674,13 @@ impl<'a, 't> Parser<'a, 't> {
                 None => return Err(Skip::Truncated),
                 _ => return Err(Skip::InvalidJson),
             }
+            let from = i;
             while let Some(&c @ b'0'..=b'9') = b.get(i) {
                 mant = mant.wrapping_mul(10).wrapping_add((c - b'0') as u64);
-                digits += 1;
-                frac += 1;
                 i += 1;
             }
+            frac = (i - from) as u32;
+            digits += frac;
         }
         let mut exp = false;
         if let Some(b'e' | b'E') = b.get(i) {
