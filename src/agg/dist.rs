@@ -312,6 +312,9 @@ impl Dist {
     /// non-negative and within range).
     #[inline(always)]
     pub fn record(&mut self, ms: f64) {
+        // `-0` as `0`, so min and max below do not depend on which of the
+        // two a worker saw first.
+        let ms = ms + 0.0;
         let us = to_us(ms);
         match &mut self.values {
             Values::Hdr(c, _) => c.record(us),
@@ -319,8 +322,10 @@ impl Dist {
         }
         self.n += 1;
         self.sum_us += us as u128;
-        self.min = self.min.min(ms);
-        self.max = self.max.max(ms);
+        // Compare and select (values are never NaN here), not
+        // `f64::min`'s NaN-aware sequence.
+        self.min = if ms < self.min { ms } else { self.min };
+        self.max = if ms > self.max { ms } else { self.max };
     }
 
     pub fn merge(&mut self, o: &Dist) {
@@ -574,6 +579,18 @@ impl super::keyed::Merge for Dist {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn min_and_max_do_not_depend_on_the_order_of_zero_and_minus_zero() {
+        for mode in [Mode::Hdr { sigfig: 3 }, Mode::Exact] {
+            for order in [[0.0, -0.0], [-0.0, 0.0]] {
+                let mut d = Dist::new(mode);
+                order.iter().for_each(|&x| d.record(x));
+                assert_eq!(d.min.to_bits(), 0.0f64.to_bits(), "{order:?}");
+                assert_eq!(d.max.to_bits(), 0.0f64.to_bits(), "{order:?}");
+            }
+        }
+    }
 
     #[test]
     fn documented_examples() {
