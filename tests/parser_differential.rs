@@ -112,7 +112,7 @@ proptest! {
                 prop_assert_eq!(r.total_ms, Some(t));
                 prop_assert_eq!(r.llm_enabled, llm == Some(true));
                 let theirs: Vec<(String, f64)> = obj["steps"].as_object().unwrap().iter().map(|(k, v)| (k.clone(), v.as_f64().unwrap())).collect();
-                let mut ours: Vec<(String, f64)> = st.items.iter().map(|(k, v)| (k.text(&line).into_owned(), *v)).collect();
+                let mut ours: Vec<(String, f64)> = st.items().map(|(k, v)| (k.text(&line).into_owned(), v)).collect();
                 let mut theirs = theirs;
                 ours.sort_by(|a, b| a.0.cmp(&b.0));
                 theirs.sort_by(|a, b| a.0.cmp(&b.0));
@@ -144,12 +144,12 @@ proptest! {
         let _ = latency::parse(&good, &mut st);
         let _ = latency::parse(&good, &mut st);
         let primed = latency::parse(&line, &mut st).map(|l| match l {
-            Line::Record(r) => Some((r.total_ms, st.items.len())),
+            Line::Record(r) => Some((r.total_ms, st.items().count())),
             Line::Blank => None,
         });
         let mut fresh_st = latency::Steps::default();
         let fresh = latency::parse(&line, &mut fresh_st).map(|l| match l {
-            Line::Record(r) => Some((r.total_ms, fresh_st.items.len())),
+            Line::Record(r) => Some((r.total_ms, fresh_st.items().count())),
             Line::Blank => None,
         });
         prop_assert_eq!(&primed, &fresh, "line {:?}", String::from_utf8_lossy(&line));
@@ -185,7 +185,7 @@ proptest! {
         for _ in 0..2 {
             let got = latency::parse(line.as_bytes(), &mut st);
             prop_assert!(matches!(got, Ok(Line::Record(_))), "{:?}", got);
-            let ours: Vec<(String, f64)> = st.items.iter().map(|(k, v)| (k.text(line.as_bytes()).into_owned(), *v)).collect();
+            let ours: Vec<(String, f64)> = st.items().map(|(k, v)| (k.text(line.as_bytes()).into_owned(), v)).collect();
             prop_assert_eq!(&ours, &model);
         }
     }

@@ -33,14 +33,20 @@ pub struct FallbackRecord {
 /// Component statuses of the line being parsed, reused between lines.
 #[derive(Debug, Default)]
 pub struct Components {
-    pub items: Vec<(Span, Span)>,
     raw: Vec<(Span, Slot<Span>)>,
     tpl: crate::parse::Template,
 }
 
+impl Components {
+    /// The components of the line with a good status, in first-seen order.
+    #[inline]
+    pub fn items(&self) -> impl Iterator<Item = (Span, Span)> + '_ {
+        good_entries(&self.raw)
+    }
+}
+
 pub fn parse(line: &[u8], comps: &mut Components) -> Result<Line<FallbackRecord>, Skip> {
     comps.raw.clear();
-    comps.items.clear();
     let mut p = Parser::with_template(line, &mut comps.tpl);
     if !begin(&mut p)? {
         return Ok(Line::Blank);
@@ -72,7 +78,6 @@ pub fn parse(line: &[u8], comps: &mut Components) -> Result<Line<FallbackRecord>
     // Only the timestamp is the core: any other field with a bad value is
     // voided alone, and the record counts (as the platform's script did).
     let _ = comps_bad;
-    good_entries(&comps.raw, &mut comps.items);
     Ok(Line::Record(FallbackRecord {
         ts,
         outcome: void(outcome),
@@ -232,8 +237,8 @@ impl Kind for Fallback {
         let intent = r.intent.map(|s| key_name(s, line));
         pair_key(&mut s.key, intent.as_deref().unwrap_or(b"(none)"), outcome);
         f.by_intent.count_bytes(&s.key, 1);
-        for (name, status) in &s.comps.items {
-            pair_key(&mut s.key, &key_name(*name, line), &key_name(*status, line));
+        for (name, status) in s.comps.items() {
+            pair_key(&mut s.key, &key_name(name, line), &key_name(status, line));
             f.components.count_bytes(&s.key, 1);
         }
     }
@@ -348,14 +353,14 @@ mod tests {
         assert_eq!(r.reason.unwrap().text(l), "timeout");
         assert_eq!(r.llm_latency_ms, None);
         assert!(r.deterministic_used);
-        assert_eq!(c.items.len(), 2);
+        assert_eq!(c.items().count(), 2);
         // Bad values outside the timestamp void their field alone.
         let odd = br#"{"timestamp": "2026-02-10T12:00:00+00:00", "llm_outcome": 5, "intent": [], "llm_latency_ms": NaN, "components": {"a": 1, "b": "ok"}}"#;
         let Line::Record(r) = parse(odd, &mut c).unwrap() else {
             panic!()
         };
         assert_eq!((r.outcome, r.intent, r.llm_latency_ms), (None, None, None));
-        assert_eq!(c.items.len(), 1, "the good component stays");
+        assert_eq!(c.items().count(), 1, "the good component stays");
         let odd = br#"{"timestamp": "2026-02-10T12:00:00+00:00", "components": [], "llm_latency_ms": -Infinity}"#;
         assert!(matches!(parse(odd, &mut c), Ok(Line::Record(_))));
         // The timestamp is the core.

@@ -33,14 +33,20 @@ pub struct LatencyRecord {
 /// worker allocates nothing per line.
 #[derive(Debug, Default)]
 pub struct Steps {
-    pub items: Vec<(Span, f64)>,
     raw: Vec<(Span, Slot<f64>)>,
     tpl: crate::parse::Template,
 }
 
+impl Steps {
+    /// The steps of the line with a good value, in first-seen order.
+    #[inline]
+    pub fn items(&self) -> impl Iterator<Item = (Span, f64)> + '_ {
+        good_entries(&self.raw)
+    }
+}
+
 pub fn parse(line: &[u8], steps: &mut Steps) -> Result<Line<LatencyRecord>, Skip> {
     steps.raw.clear();
-    steps.items.clear();
     let mut p = Parser::with_template(line, &mut steps.tpl);
     if !begin(&mut p)? {
         return Ok(Line::Blank);
@@ -70,7 +76,6 @@ pub fn parse(line: &[u8], steps: &mut Steps) -> Result<Line<LatencyRecord>, Skip
     // `steps` is not the core: a step with a bad value, or a `steps` that
     // is not an object, is left out and the record counts.
     let _ = steps_bad;
-    good_entries(&steps.raw, &mut steps.items);
     Ok(Line::Record(LatencyRecord {
         ts,
         total_ms,
@@ -235,9 +240,9 @@ impl Kind for Latency {
         if let Some(ms) = s.total_ms {
             g.total.record(ms);
         }
-        for (name, ms) in &s.steps.items {
-            match entry_span(&mut g.steps, *name, line, || Dist::new(cfg.mode)) {
-                Some(d) => d.record(*ms),
+        for (name, ms) in s.steps.items() {
+            match entry_span(&mut g.steps, name, line, || Dist::new(cfg.mode)) {
+                Some(d) => d.record(ms),
                 None => g.steps.overflow += 1,
             }
         }
@@ -307,9 +312,8 @@ mod tests {
         match parse(s.as_bytes(), &mut st)? {
             Line::Record(r) => Ok((
                 r,
-                st.items
-                    .iter()
-                    .map(|(n, v)| (n.text(s.as_bytes()).into_owned(), *v))
+                st.items()
+                    .map(|(n, v)| (n.text(s.as_bytes()).into_owned(), v))
                     .collect(),
             )),
             Line::Blank => Err(Skip::MissingField),

@@ -314,8 +314,7 @@ impl<'a, 't> Parser<'a, 't> {
         };
         if let Some(tpl) = &self.tpl {
             if let Some(e) = tpl.entries.get(slot) {
-                if e.ctx == ctx(first, top) && starts_with_at(self.b, self.i, &e.lit)
-                {
+                if e.ctx == ctx(first, top) && starts_with_at(self.b, self.i, &e.lit) {
                     let start = self.i as u32 + e.key_off;
                     let span = Span {
                         start,

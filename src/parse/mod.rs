@@ -239,13 +239,12 @@ pub fn void<T>(s: Slot<T>) -> Option<T> {
 }
 
 /// The entries of an [`open_map`] that hold a good value; bad ones are
-/// voided (the map is not the record's core).
+/// voided (the map is not the record's core). Read in place: a copy into
+/// a second vector was 6% of a latency line.
 #[inline]
-pub fn good_entries<T: Copy>(raw: &[(Span, Slot<T>)], out: &mut Vec<(Span, T)>) {
-    out.extend(
-        raw.iter()
-            .filter_map(|(name, v)| void(*v).map(|v| (*name, v))),
-    );
+pub fn good_entries<T: Copy>(raw: &[(Span, Slot<T>)]) -> impl Iterator<Item = (Span, T)> + '_ {
+    raw.iter()
+        .filter_map(|(name, v)| void(*v).map(|v| (*name, v)))
 }
 
 /// Outcome of one line.
