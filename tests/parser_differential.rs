@@ -373,3 +373,56 @@ fn utf8_is_judged_string_by_string_whatever_the_line_holds() {
     // and bytes that replace a continuation byte with another one.
     assert!(invalid > 500 && valid > 20, "{invalid} {valid}");
 }
+
+/// The logger's own timestamp layout is read straight from the line, with
+/// no string scan first (`timestamp_value`). With every byte of the value
+/// and its quotes set in turn to every byte value, a line must get the
+/// same verdict and the same instant as when a space before the value
+/// sends it down the general path (string scan, then the timestamp
+/// parser), and nothing serde_json rejects may be a record.
+#[test]
+fn the_fixed_timestamp_path_agrees_with_the_general_one() {
+    let ts = "2026-02-10T12:00:04.194883+00:00";
+    let line = |sep: &str, ts: &[u8]| {
+        let mut l = br#"{"total_ms": 1.5, "timestamp":"#.to_vec();
+        l.extend_from_slice(sep.as_bytes());
+        l.extend_from_slice(ts);
+        l.extend_from_slice(br#", "llm_enabled": true}"#);
+        l
+    };
+    let parse = |l: &[u8], st: &mut latency::Steps| match latency::parse(l, st) {
+        Ok(Line::Record(r)) => Ok((r.ts.micros, r.ts.nanos)),
+        Ok(Line::Blank) => Err(None),
+        Err(e) => Err(Some(e)),
+    };
+    let quoted = format!("\"{ts}\"").into_bytes();
+    let (mut fast_st, mut slow_st) = (latency::Steps::default(), latency::Steps::default());
+    let mut records = 0;
+    for pos in 0..quoted.len() {
+        for byte in 0..=255u8 {
+            let mut v = quoted.clone();
+            v[pos] = byte;
+            // A good line between, so the date caches hold a valid date.
+            let _ = parse(&line(" ", &quoted), &mut fast_st);
+            let fast = parse(&line(" ", &v), &mut fast_st);
+            let slow = parse(&line("  ", &v), &mut slow_st);
+            assert_eq!(fast, slow, "byte {byte:#04x} at {pos}");
+            if fast.is_ok() {
+                records += 1;
+                assert!(serde_ok(&line(" ", &v)), "byte {byte:#04x} at {pos}");
+            }
+        }
+    }
+    // Every position has the original byte, and digits can change.
+    assert!(records > quoted.len(), "{records}");
+    // A first line whose date is ten NUL bytes: the date cache starts
+    // empty in a new thread and must not match them.
+    std::thread::spawn(move || {
+        let mut v = quoted.clone();
+        v[1..11].fill(0);
+        let got = parse(&line(" ", &v), &mut latency::Steps::default());
+        assert_eq!(got, Err(Some(Skip::InvalidJson)));
+    })
+    .join()
+    .unwrap();
+}

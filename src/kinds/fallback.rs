@@ -14,7 +14,7 @@ use super::{Cx, Kind, Parsed};
 use crate::agg::dist::{Dist, Mode};
 use crate::agg::keyed::{count_span, pair_key, Keyed, MAX_KEYS};
 use crate::parse::{
-    begin, category, duration, good_entries, key_name, open_map, required, timestamp_field, void,
+    begin, category, duration, good_entries, key_name, open_map, required, timestamp_value, void,
     Line, Parser, Skip, Slot, Span, Timestamp, Val,
 };
 use crate::report::figures::{counts, pairs, round_to, RateFig, Rates, Stats};
@@ -62,7 +62,7 @@ pub fn parse(line: &[u8], comps: &mut Components) -> Result<Line<FallbackRecord>
     let mut key = p.first_field(classify)?;
     while let Some((_, f)) = key {
         match f {
-            1 /* timestamp */ => ts = timestamp_field(line, p.value()?),
+            1 /* timestamp */ => ts = timestamp_value(&mut p, line)?,
             2 /* llm_outcome */ => outcome = category(p.value()?),
             3 /* intent */ => intent = category(p.value()?),
             4 /* fallback_reason */ => reason = category(p.value()?),

@@ -16,7 +16,7 @@ use super::{Cx, Kind, Parsed};
 use crate::agg::dist::{Dist, Mode};
 use crate::agg::keyed::{entry_span, Keyed, MAX_KEYS};
 use crate::parse::{
-    begin, duration, good_entries, key_name, open_map, optional, required, timestamp_field, Line,
+    begin, duration, good_entries, key_name, open_map, optional, required, timestamp_value, Line,
     Parser, Skip, Slot, Span, Timestamp, Val,
 };
 use crate::report::figures::Stats;
@@ -60,7 +60,7 @@ pub fn parse(line: &[u8], steps: &mut Steps) -> Result<Line<LatencyRecord>, Skip
     while let Some((_, f)) = key {
         match f {
             1 /* total_ms */ => total = duration(p.value()?),
-            2 /* timestamp */ => ts = timestamp_field(line, p.value()?),
+            2 /* timestamp */ => ts = timestamp_value(&mut p, line)?,
             3 /* llm_enabled */ => llm = p.value()? == Val::Bool(true),
             4 /* steps */ => steps_bad = open_map(&mut p, line, &mut steps.raw, duration)?,
             _ => p.skip_field()?,

@@ -18,7 +18,7 @@ use crate::agg::dist::{Dist, Mode};
 use crate::agg::keyed::{count_span, Keyed, MAX_KEYS};
 use crate::agg::time::{Activity, TimeRange};
 use crate::parse::{
-    begin, category, check_duration, key_name, required, timestamp_field, Line, Parser, Skip, Slot,
+    begin, category, check_duration, key_name, required, timestamp_value, Line, Parser, Skip, Slot,
     Span, Timestamp, Val,
 };
 use crate::report::figures::{self, counts, round_to, RateFig, Rates};
@@ -70,7 +70,7 @@ pub fn parse(line: &[u8], tpl: &mut crate::parse::Template) -> Result<Line<RiskR
     let mut key = p.first_field(classify)?;
     while let Some((_, f)) = key {
         match f {
-            1 /* timestamp */ => ts = timestamp_field(line, p.value()?),
+            1 /* timestamp */ => ts = timestamp_value(&mut p, line)?,
             2 /* status */ => status = category(p.value()?),
             3 /* reason_code */ => {
                 reason = match p.value()? {

@@ -33,7 +33,7 @@ use crate::agg::dist::{Dist, Mode};
 use crate::agg::keyed::{count_span, Keyed, MAX_KEYS};
 use crate::agg::time::TimeRange;
 use crate::parse::{
-    begin, key_name, required, timestamp_field, Line, Parser, Skip, Slot, Span, Template,
+    begin, key_name, required, timestamp_value, Line, Parser, Skip, Slot, Span, Template,
     Timestamp, Val,
 };
 use crate::report::figures::{self, counts, round_to, RateFig, Rates, Stats};
@@ -99,7 +99,7 @@ pub fn parse(
     let mut key = p.first_field(classify)?;
     while let Some((_, f)) = key {
         match f {
-            1 /* timestamp */ => ts = timestamp_field(line, p.value()?),
+            1 /* timestamp */ => ts = timestamp_value(&mut p, line)?,
             2 /* status */ => {
                 r.status = match p.value()? {
                     Val::Str(s) => Status::Text(s),

@@ -497,6 +497,33 @@ impl<'a, 't> Parser<'a, 't> {
         }
     }
 
+    /// A string of exactly `n` bytes at the cursor whose bytes `read`
+    /// accepts, consumed with its quotes, with what `read` made of it;
+    /// `None` (nothing consumed) otherwise. For values of a fixed layout
+    /// (the logger's timestamps): the bytes are read once, by `read`, not
+    /// scanned first. `read` must accept only printable ASCII other than
+    /// `"` and `\`, so that the bytes are a valid string's content.
+    #[inline(always)]
+    pub fn fixed_string<T>(
+        &mut self,
+        n: usize,
+        read: impl FnOnce(&[u8]) -> Option<T>,
+    ) -> Option<(Span, T)> {
+        let i = self.i;
+        if self.b.get(i) != Some(&b'"') || self.b.get(i + n + 1) != Some(&b'"') {
+            return None;
+        }
+        let t = read(&self.b[i + 1..i + 1 + n])?;
+        self.i = i + n + 2;
+        Some((
+            Span {
+                start: (i + 1) as u32,
+                end: (i + 1 + n) as u32,
+            },
+            t,
+        ))
+    }
+
     /// Only whitespace may follow the top-level value.
     pub fn finish(&mut self) -> Result<(), Skip> {
         if self.at_end() {

@@ -154,6 +154,18 @@ pub fn timestamp_field(line: &[u8], v: Val) -> Slot<Timestamp> {
     }
 }
 
+/// The `timestamp` field's value at the cursor, with the logger's own
+/// layout read straight from the line (its bytes are checked as they are
+/// read, so they need no string scan first); any other value as
+/// [`timestamp_field`] judges it.
+#[inline(always)]
+pub fn timestamp_value(p: &mut Parser<'_, '_>, line: &[u8]) -> Result<Slot<Timestamp>, Skip> {
+    if let Some((s, t)) = p.fixed_string(32, Timestamp::fixed_layout) {
+        return Ok(Slot::Val(t.with_span(s)));
+    }
+    Ok(timestamp_field(line, p.value()?))
+}
+
 /// Resolve a required field.
 #[inline]
 pub fn required<T>(s: Slot<T>) -> Result<T, Skip> {

@@ -21,6 +21,16 @@ impl Timestamp {
         self
     }
 
+    /// The platform logger's own layout, exactly 32 bytes
+    /// (`2026-02-10T12:00:00.123456+00:00`), or `None`. Accepts only
+    /// digits and the layout's `-T:.+`, so bytes it accepts are also
+    /// plain string content (no quote, backslash, control or non-ASCII
+    /// byte).
+    #[inline(always)]
+    pub fn fixed_layout(b: &[u8]) -> Option<Timestamp> {
+        fixed(b)
+    }
+
     /// Parse an RFC 3339 date-time with an offset (`Z` or `±HH:MM`).
     pub fn parse(s: &str) -> Option<Timestamp> {
         Self::parse_bytes(s.as_bytes())
@@ -76,11 +86,13 @@ thread_local! {
     /// The last valid `YYYY-MM-DDTHH:MM:SS` prefix (19 bytes) and its Unix
     /// seconds (before the offset): log lines come in time order, a few a
     /// second, so consecutive records usually share it.
-    static LAST_PREFIX: std::cell::Cell<([u8; 19], i64)> = const { std::cell::Cell::new(([0; 19], 0)) };
+    /// Both start as the epoch, so a cache hit always means bytes that
+    /// were checked (a line's ten NUL bytes never match a zeroed cache).
+    static LAST_PREFIX: std::cell::Cell<([u8; 19], i64)> = const { std::cell::Cell::new((*b"1970-01-01T00:00:00", 0)) };
     /// The last valid `YYYY-MM-DD` (10 bytes) and its days since the
     /// epoch: when the second changes the day rarely does, and the date's
     /// checks and calendar arithmetic are most of a prefix's cost.
-    static LAST_DATE: std::cell::Cell<([u8; 10], i64)> = const { std::cell::Cell::new(([0; 10], 0)) };
+    static LAST_DATE: std::cell::Cell<([u8; 10], i64)> = const { std::cell::Cell::new((*b"1970-01-01", 0)) };
 }
 
 /// Validate `YYYY-MM-DD` at the start of `b`; its days since the epoch.
