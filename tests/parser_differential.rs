@@ -415,8 +415,8 @@ fn the_fixed_timestamp_path_agrees_with_the_general_one() {
     }
     // Every position has the original byte, and digits can change.
     assert!(records > quoted.len(), "{records}");
-    // A first line whose date is ten NUL bytes: the date cache starts
-    // empty in a new thread and must not match them.
+    // A first line whose date is ten NUL bytes: in a new thread the date
+    // cache has seen no line yet, and must not match them.
     std::thread::spawn(move || {
         let mut v = quoted.clone();
         v[1..11].fill(0);

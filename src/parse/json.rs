@@ -504,7 +504,7 @@ impl<'a, 't> Parser<'a, 't> {
     /// scanned first. `read` must accept only printable ASCII other than
     /// `"` and `\`, so that the bytes are a valid string's content.
     #[inline(always)]
-    pub fn fixed_string<T>(
+    pub(crate) fn fixed_string<T>(
         &mut self,
         n: usize,
         read: impl FnOnce(&[u8]) -> Option<T>,
@@ -1174,16 +1174,13 @@ mod tests {
         }
     }
 
-    /// Every length through the word, half-word and byte paths: equal
-    /// strings compare equal, and a difference at any one position (or a
-    /// different length) does not.
+    /// Strings long enough for the sixteen-byte steps, with one byte of
+    /// each kind the scan must stop at placed at every offset, behind
+    /// plain ASCII and behind valid non-ASCII text (which turns the
+    /// line's UTF-8 check on): the verdict is serde_json's, and where the
+    /// string ends is where the first quote is.
     #[test]
     fn the_string_scan_sees_every_byte_at_every_offset() {
-        // Strings long enough for the sixteen-byte steps, with one byte of
-        // each kind the scan must stop at placed at every offset, behind
-        // plain ASCII and behind valid non-ASCII text (which turns the
-        // line's UTF-8 check on): the verdict is serde_json's, and where
-        // the string ends is where the first quote is.
         let specials: [&[u8]; 9] = [
             b"\"",
             b"\\n",
@@ -1232,6 +1229,9 @@ mod tests {
         }
     }
 
+    /// Every length through the word, half-word and byte paths: equal
+    /// strings compare equal, and a difference at any one position (or a
+    /// different length) does not.
     #[test]
     fn bytes_eq_sees_every_byte() {
         for n in 0..40usize {

@@ -160,7 +160,7 @@ pub fn timestamp_field(line: &[u8], v: Val) -> Slot<Timestamp> {
 /// [`timestamp_field`] judges it.
 #[inline(always)]
 pub fn timestamp_value(p: &mut Parser<'_, '_>, line: &[u8]) -> Result<Slot<Timestamp>, Skip> {
-    if let Some((s, t)) = p.fixed_string(32, Timestamp::fixed_layout) {
+    if let Some((s, t)) = p.fixed_string(32, timestamp::fixed) {
         return Ok(Slot::Val(t.with_span(s)));
     }
     Ok(timestamp_field(line, p.value()?))

@@ -21,16 +21,6 @@ impl Timestamp {
         self
     }
 
-    /// The platform logger's own layout, exactly 32 bytes
-    /// (`2026-02-10T12:00:00.123456+00:00`), or `None`. Accepts only
-    /// digits and the layout's `-T:.+`, so bytes it accepts are also
-    /// plain string content (no quote, backslash, control or non-ASCII
-    /// byte).
-    #[inline(always)]
-    pub fn fixed_layout(b: &[u8]) -> Option<Timestamp> {
-        fixed(b)
-    }
-
     /// Parse an RFC 3339 date-time with an offset (`Z` or `±HH:MM`).
     pub fn parse(s: &str) -> Option<Timestamp> {
         Self::parse_bytes(s.as_bytes())
@@ -164,9 +154,12 @@ fn digits_except(w: u64, sep_mask: u64, sep: u64) -> Option<u64> {
 /// The platform logger's exact layout, `YYYY-MM-DDTHH:MM:SS.ffffff+00:00`
 /// (Python's `isoformat()` of an aware UTC time with microseconds): the
 /// time and fraction checked a word at a time, the date through the date
-/// cache. Anything else returns `None` and takes [`fast`].
+/// cache. Anything else returns `None` and takes [`fast`]. Accepts only
+/// digits and the layout's `-T:.+`, so bytes it accepts are also plain
+/// string content (no quote, backslash, control or non-ASCII byte): the
+/// parser reads the `timestamp` value through it without a string scan.
 #[inline(always)]
-fn fixed(b: &[u8]) -> Option<Timestamp> {
+pub(crate) fn fixed(b: &[u8]) -> Option<Timestamp> {
     let b: &[u8; 32] = b.try_into().ok()?;
     let word = |i: usize| {
         let mut a = [0u8; 8];
