@@ -443,20 +443,29 @@ impl<T: Merge + Clone> Keyed<T> {
 #[inline]
 pub fn pair_key(buf: &mut Vec<u8>, a: &[u8], b: &[u8]) {
     buf.clear();
+    buf.reserve(a.len() + b.len() + 21);
     // The length in decimal, without the formatting machinery (this runs
-    // for every record).
-    let mut digits = [0u8; 20];
-    let mut n = a.len();
-    let mut i = digits.len();
-    loop {
-        i -= 1;
-        digits[i] = b'0' + (n % 10) as u8;
-        n /= 10;
-        if n == 0 {
-            break;
+    // for every record); names are mostly shorter than 100 bytes, so one
+    // or two digits without a loop.
+    let n = a.len();
+    if n < 10 {
+        buf.push(b'0' + n as u8);
+    } else if n < 100 {
+        buf.extend_from_slice(&[b'0' + (n / 10) as u8, b'0' + (n % 10) as u8]);
+    } else {
+        let mut digits = [0u8; 20];
+        let mut n = n;
+        let mut i = digits.len();
+        loop {
+            i -= 1;
+            digits[i] = b'0' + (n % 10) as u8;
+            n /= 10;
+            if n == 0 {
+                break;
+            }
         }
+        buf.extend_from_slice(&digits[i..]);
     }
-    buf.extend_from_slice(&digits[i..]);
     buf.push(b':');
     buf.extend_from_slice(a);
     buf.extend_from_slice(b);
@@ -602,5 +611,12 @@ mod tests {
             split_pair(std::str::from_utf8(&s).unwrap()),
             ("ééééééé", "")
         );
+        // One, two and three digits of length, and the edges between.
+        for n in [0, 1, 9, 10, 11, 99, 100, 101, 1234] {
+            let a = "a".repeat(n);
+            pair_key(&mut s, a.as_bytes(), b"b:1");
+            assert!(s.starts_with(format!("{n}:").as_bytes()), "{n}");
+            assert_eq!(split_pair(std::str::from_utf8(&s).unwrap()), (&*a, "b:1"));
+        }
     }
 }
