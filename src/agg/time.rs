@@ -143,16 +143,16 @@ impl TimeRange {
 }
 
 /// Reuse the String's buffer: in time-ordered logs `last` changes on
-/// nearly every line. An unescaped ASCII span (every timestamp the fast
-/// paths accept) is copied as it is, without a `Cow` or a UTF-8 decode.
-#[inline]
+/// nearly every line. The logger's layout, over one of its own, is
+/// copied in place here (inlined into `see`); anything else goes to
+/// [`set_text`].
+#[inline(always)]
 fn set(slot: &mut Option<(i64, u32, String)>, ts: &Timestamp, line: &[u8]) {
     if let Some((m, n, s)) = slot {
-        let raw = ts.span.raw(line);
-        // The logger's layout over one of its own: 32 bytes copied as two
-        // 16-byte moves, without `push_str`'s capacity check and memcpy
-        // call (together 60 instructions a line, in every kind).
-        if let Ok(from) = <&[u8; 32]>::try_from(raw) {
+        // 32 bytes copied as two 16-byte moves, without `push_str`'s
+        // capacity check and memcpy call (together 60 instructions a
+        // line, in every kind).
+        if let Ok(from) = <&[u8; 32]>::try_from(ts.span.raw(line)) {
             if !ts.span.escaped() && from.is_ascii() {
                 // SAFETY: only ASCII bytes are written (checked just
                 // above), so the string stays UTF-8.
@@ -164,6 +164,16 @@ fn set(slot: &mut Option<(i64, u32, String)>, ts: &Timestamp, line: &[u8]) {
                 }
             }
         }
+    }
+    set_text(slot, ts, line);
+}
+
+/// [`set`] for any other text. An unescaped ASCII span is copied as it
+/// is, without a `Cow` or a UTF-8 decode.
+#[inline(never)]
+fn set_text(slot: &mut Option<(i64, u32, String)>, ts: &Timestamp, line: &[u8]) {
+    if let Some((m, n, s)) = slot {
+        let raw = ts.span.raw(line);
         if !ts.span.escaped() && raw.is_ascii() {
             *m = ts.micros;
             *n = ts.nanos;
