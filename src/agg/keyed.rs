@@ -137,7 +137,9 @@ impl<T: Merge + Clone> Keyed<T> {
         self.find_bytes(key.as_bytes())
     }
 
-    #[inline]
+    /// The hint's guess inline at the caller (a step name in the order of
+    /// the line before is one compare); anything else in [`Keyed::search`].
+    #[inline(always)]
     fn find_bytes(&self, key: &[u8]) -> Option<usize> {
         let h = self.hint.get();
         if let Some(e) = self.items.get(h) {
@@ -146,6 +148,11 @@ impl<T: Merge + Clone> Keyed<T> {
                 return Some(h);
             }
         }
+        self.search(key)
+    }
+
+    #[inline(never)]
+    fn search(&self, key: &[u8]) -> Option<usize> {
         let found = if self.index.is_empty() {
             self.items
                 .iter()
@@ -235,11 +242,18 @@ impl<T: Merge + Clone> Keyed<T> {
 
     /// As [`Keyed::entry`], for a key given as bytes; bytes that are not
     /// UTF-8 are never inserted (the callers pass validated strings).
-    #[inline]
+    #[inline(always)]
     pub fn entry_bytes(&mut self, key: &[u8], make: impl FnOnce() -> T) -> Option<&mut T> {
         if let Some(i) = self.find_bytes(key) {
             return Some(&mut self.items[i].2);
         }
+        self.insert_bytes(key, make)
+    }
+
+    /// [`Keyed::entry_bytes`] for a key it did not find: out of line, so
+    /// the callers' hot path holds only the lookup.
+    #[inline(never)]
+    fn insert_bytes(&mut self, key: &[u8], make: impl FnOnce() -> T) -> Option<&mut T> {
         let k = std::str::from_utf8(key).ok()?;
         self.entry(k, make)
     }
