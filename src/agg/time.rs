@@ -168,23 +168,11 @@ fn set(slot: &mut Option<(i64, u32, String)>, ts: &Timestamp, line: &[u8]) {
     set_text(slot, ts, line);
 }
 
-/// [`set`] for any other text. An unescaped ASCII span is copied as it
-/// is, without a `Cow` or a UTF-8 decode.
+/// [`set`] for any other text: borrowed from the line unless it has
+/// escapes (`Span::text` neither copies nor decodes an unescaped ASCII
+/// span).
 #[inline(never)]
 fn set_text(slot: &mut Option<(i64, u32, String)>, ts: &Timestamp, line: &[u8]) {
-    if let Some((m, n, s)) = slot {
-        let raw = ts.span.raw(line);
-        if !ts.span.escaped() && raw.is_ascii() {
-            *m = ts.micros;
-            *n = ts.nanos;
-            s.clear();
-            // SAFETY: checked just above: every byte is ASCII, so valid
-            // UTF-8 (`is_ascii` reads words; `from_utf8` cost three times
-            // as much on these 32 bytes).
-            s.push_str(unsafe { std::str::from_utf8_unchecked(raw) });
-            return;
-        }
-    }
     let text = ts.span.text(line);
     match slot {
         Some((m, n, s)) => {
