@@ -32,9 +32,10 @@ impl Mode {
 
 #[derive(Debug, Clone)]
 enum Values {
-    /// Counts in HDR's bucket layout while reading; the histogram itself
-    /// once [`Dist::finish`] has run.
-    Hdr(Counts, Option<Histogram<u64>>),
+    /// Counts in HDR's bucket layout; an `hdrhistogram` histogram is built
+    /// from them only for a state file ([`Dist::parts`]). Percentiles and
+    /// export buckets are read from the counts themselves.
+    Hdr(Counts),
     Exact(Vec<f64>),
 }
 
@@ -296,7 +297,7 @@ impl Dist {
     pub fn new(mode: Mode) -> Dist {
         let values = match mode {
             // Auto-resizing: the range grows with the largest value seen.
-            Mode::Hdr { sigfig } => Values::Hdr(Counts::new(sigfig), None),
+            Mode::Hdr { sigfig } => Values::Hdr(Counts::new(sigfig)),
             Mode::Exact => Values::Exact(Vec::new()),
         };
         Dist {
@@ -317,7 +318,7 @@ impl Dist {
         let ms = ms + 0.0;
         let us = to_us(ms);
         match &mut self.values {
-            Values::Hdr(c, _) => c.record(us),
+            Values::Hdr(c) => c.record(us),
             Values::Exact(v) => v.push(ms),
         }
         self.n += 1;
@@ -330,11 +331,7 @@ impl Dist {
 
     pub fn merge(&mut self, o: &Dist) {
         match (&mut self.values, &o.values) {
-            (Values::Hdr(a, built), Values::Hdr(b, _)) => {
-                a.merge(b);
-                // A histogram built before this merge is stale.
-                *built = None;
-            }
+            (Values::Hdr(a), Values::Hdr(b)) => a.merge(b),
             (Values::Exact(a), Values::Exact(b)) => a.extend_from_slice(b),
             _ => unreachable!("one run uses one mode"),
         }
@@ -345,17 +342,18 @@ impl Dist {
     }
 
     /// Sort kept values (exact mode) so that quantiles and sums are
-    /// computed in one order whatever the merge order was.
+    /// computed in one order whatever the merge order was. HDR counts
+    /// are read as they are.
     pub fn finish(&mut self) {
         match &mut self.values {
             Values::Exact(v) => v.sort_by(f64::total_cmp),
-            Values::Hdr(c, h) => *h = Some(c.histogram()),
+            Values::Hdr(_) => {}
         }
     }
 
     pub fn parts(&self) -> DistParts {
         let (hdr, values, near) = match &self.values {
-            Values::Hdr(c, _) => (Some(c.histogram()), None, c.near.clone()),
+            Values::Hdr(c) => (Some(c.histogram()), None, c.near.clone()),
             Values::Exact(v) => (None, Some(v.clone()), Vec::new()),
         };
         DistParts {
@@ -396,7 +394,7 @@ impl Dist {
                     }
                     c.near = p.near;
                 }
-                Values::Hdr(c, None)
+                Values::Hdr(c)
             }
             (Mode::Exact, None, Some(v)) => {
                 if v.len() as u64 != p.n || v.iter().any(|x| !x.is_finite() || *x < 0.0) {
@@ -485,7 +483,7 @@ impl Dist {
     /// the highest value equivalent to the rank's bucket, clamped to the
     /// exact minimum and maximum; the first and last rank are those.
     fn hdr_ranks(&self, ranks: &[u64]) -> Vec<f64> {
-        let Values::Hdr(c, _) = &self.values else {
+        let Values::Hdr(c) = &self.values else {
             return Vec::new();
         };
         let (lo, hi) = (to_us(self.min), to_us(self.max));
@@ -509,7 +507,7 @@ impl Dist {
     /// microseconds as recorded.
     pub fn histo(&self) -> Histo {
         let le = match &self.values {
-            Values::Hdr(c, _) => c.layout_le(),
+            Values::Hdr(c) => c.layout_le(),
             Values::Exact(v) => {
                 let mut v: Vec<u64> = v.iter().map(|&ms| to_us(ms)).collect();
                 v.sort_unstable();
