@@ -379,7 +379,7 @@ impl Scratch {
 }
 
 fn same_names(a: &Stars, b: &Stars, line: &[u8]) -> bool {
-    (0..a.1 as usize).all(|k| a.0[k].text(line) == b.0[k].text(line))
+    (0..a.1 as usize).all(|k| a.0[k].same_text(&b.0[k], line))
 }
 
 /// Read the value at the cursor, which `node` describes.

@@ -377,7 +377,7 @@ impl Kind for Shadow {
         let ok = match r.status {
             Status::Text(st) => {
                 count_span(&mut a.status, st, line);
-                st.text(line) == "ok"
+                st.text_is(line, "ok")
             }
             Status::Null => {
                 a.status.count("null", 1);
@@ -400,7 +400,7 @@ impl Kind for Shadow {
         if ok {
             a.ok += 1;
             if let (Some(x), Some(y)) = (r.suggested_intent, r.baseline_intent) {
-                a.agree += (x.text(line) == y.text(line)) as u64;
+                a.agree += x.same_text(&y, line) as u64;
             }
         }
         let golden = cfg.options.and_then(|o| o.downcast_ref::<Golden>());

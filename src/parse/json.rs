@@ -60,6 +60,29 @@ impl Span {
         Cow::Owned(unescape(raw))
     }
 
+    /// Whether the decoded string equals `s`. An unescaped span's raw
+    /// bytes are its text (the scanner validated them), so it is compared
+    /// as bytes, with no ASCII scan and no `Cow`.
+    #[inline]
+    pub fn text_is(&self, line: &[u8], s: &str) -> bool {
+        if self.escaped() {
+            self.text(line) == s
+        } else {
+            bytes_eq(self.raw(line), s.as_bytes())
+        }
+    }
+
+    /// Whether two strings of one line decode to the same text (bytes
+    /// compared unless either has an escape).
+    #[inline]
+    pub fn same_text(&self, other: &Span, line: &[u8]) -> bool {
+        if self.escaped() || other.escaped() {
+            self.text(line) == other.text(line)
+        } else {
+            bytes_eq(self.raw(line), other.raw(line))
+        }
+    }
+
     /// Length of the raw bytes.
     #[inline]
     pub fn len(&self) -> usize {
@@ -1259,6 +1282,33 @@ mod tests {
         assert_eq!(validate(b"\"a\x01\""), Err(Skip::InvalidJson));
         assert_eq!(validate(b"\"\xff\""), Err(Skip::InvalidUtf8));
         assert_eq!(validate(b"\"abc"), Err(Skip::Truncated));
+    }
+
+    #[test]
+    fn text_comparisons_agree_with_the_decoded_text() {
+        // Plain, escaped, non-ASCII, and the same text written both ways.
+        let line = r#"["ok", "\u006fk", "o", "ok ", "é", "\u00e9", "", "ok\"", "ok\\"]"#;
+        let line = line.as_bytes();
+        let mut p = Parser::new(line);
+        let mut spans = Vec::new();
+        p.array(|p| {
+            if let Val::Str(s) = p.value()? {
+                spans.push(s);
+            }
+            Ok(())
+        })
+        .unwrap();
+        assert_eq!(spans.len(), 9);
+        for a in &spans {
+            for want in ["ok", "o", "ok ", "é", "", "ok\"", "ok\\"] {
+                assert_eq!(a.text_is(line, want), a.text(line) == want);
+            }
+            for b in &spans {
+                assert_eq!(a.same_text(b, line), a.text(line) == b.text(line));
+            }
+        }
+        assert!(spans[1].text_is(line, "ok") && spans[0].same_text(&spans[1], line));
+        assert!(spans[4].same_text(&spans[5], line));
     }
 
     #[test]
