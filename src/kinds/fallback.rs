@@ -63,9 +63,9 @@ pub fn parse(line: &[u8], comps: &mut Components) -> Result<Line<FallbackRecord>
     while let Some((_, f)) = key {
         match f {
             1 /* timestamp */ => ts = timestamp_value(&mut p, line)?,
-            2 /* llm_outcome */ => outcome = category(p.value()?),
-            3 /* intent */ => intent = category(p.value()?),
-            4 /* fallback_reason */ => reason = category(p.value()?),
+            2 /* llm_outcome */ => outcome = category(p.value_mostly_string()?),
+            3 /* intent */ => intent = category(p.value_mostly_string()?),
+            4 /* fallback_reason */ => reason = category(p.value_mostly_string()?),
             5 /* llm_latency_ms */ => lat = duration(p.value()?),
             6 /* deterministic_used */ => det = p.value()? == Val::Bool(true),
             7 /* components */ => comps_bad = open_map(&mut p, line, &mut comps.raw, category)?,

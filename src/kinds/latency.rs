@@ -59,7 +59,7 @@ pub fn parse(line: &[u8], steps: &mut Steps) -> Result<Line<LatencyRecord>, Skip
     let mut key = p.first_field(classify)?;
     while let Some((_, f)) = key {
         match f {
-            1 /* total_ms */ => total = duration(p.value()?),
+            1 /* total_ms */ => total = duration(p.value_mostly_number()?),
             2 /* timestamp */ => ts = timestamp_value(&mut p, line)?,
             3 /* llm_enabled */ => llm = p.value()? == Val::Bool(true),
             4 /* steps */ => steps_bad = open_map(&mut p, line, &mut steps.raw, duration)?,

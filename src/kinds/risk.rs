@@ -71,16 +71,16 @@ pub fn parse(line: &[u8], tpl: &mut crate::parse::Template) -> Result<Line<RiskR
     while let Some((_, f)) = key {
         match f {
             1 /* timestamp */ => ts = timestamp_value(&mut p, line)?,
-            2 /* status */ => status = category(p.value()?),
+            2 /* status */ => status = category(p.value_mostly_string()?),
             3 /* reason_code */ => {
-                reason = match p.value()? {
+                reason = match p.value_mostly_string()? {
                     Val::Str(s) if !s.is_empty() => Some(s),
                     _ => None,
                 }
             }
             4 /* sampled */ => sampled = p.value()? == Val::Bool(true),
             5 /* sample_rate */ => {
-                rate = match p.value()? {
+                rate = match p.value_mostly_number()? {
                     Val::Num(x) if x.is_finite() => Some(x),
                     _ => None,
                 }

@@ -101,7 +101,7 @@ pub fn parse(
         match f {
             1 /* timestamp */ => ts = timestamp_value(&mut p, line)?,
             2 /* status */ => {
-                r.status = match p.value()? {
+                r.status = match p.value_mostly_string()? {
                     Val::Str(s) => Status::Text(s),
                     Val::Null => Status::Null,
                     _ => Status::Missing,
@@ -111,14 +111,14 @@ pub fn parse(
             4 /* latency_ms */ => {
                 // `int(x)`; a negative or huge value is voided (a duration
                 // cannot be below zero).
-                r.latency_ms = number(p.value()?)
+                r.latency_ms = number(p.value_mostly_number()?)
                     .map(f64::trunc)
                     .filter(|x| crate::parse::check_duration(*x).is_ok())
             }
-            5 /* confidence */ => r.confidence = number(p.value()?).filter(|x| *x >= 0.0 && *x <= 1e6),
-            6 /* suggested_intent */ => r.suggested_intent = string(p.value()?),
-            7 /* baseline_intent */ => r.baseline_intent = string(p.value()?),
-            8 /* command_id */ => r.command_id = string(p.value()?),
+            5 /* confidence */ => r.confidence = number(p.value_mostly_number()?).filter(|x| *x >= 0.0 && *x <= 1e6),
+            6 /* suggested_intent */ => r.suggested_intent = string(p.value_mostly_string()?),
+            7 /* baseline_intent */ => r.baseline_intent = string(p.value_mostly_string()?),
+            8 /* command_id */ => r.command_id = string(p.value_mostly_string()?),
             9 /* entities_summary */ => {
                 // A repeated field: the last one wins.
                 keys.clear();

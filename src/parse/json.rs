@@ -810,6 +810,27 @@ impl<'a, 't> Parser<'a, 't> {
         }
     }
 
+    /// [`Parser::value`] for a value that is nearly always a plain
+    /// number (an open map's durations): a digit at the cursor goes
+    /// straight to the number, without the whitespace and type dispatch.
+    #[inline(always)]
+    pub fn value_mostly_number(&mut self) -> Result<Val, Skip> {
+        if let Some(b'0'..=b'9') = self.b.get(self.i) {
+            return self.number().map(Val::Num);
+        }
+        self.value()
+    }
+
+    /// [`Parser::value`] for a value that is nearly always a string (an
+    /// id, a category): a quote at the cursor goes straight to the string.
+    #[inline(always)]
+    pub fn value_mostly_string(&mut self) -> Result<Val, Skip> {
+        if let Some(b'"') = self.b.get(self.i) {
+            return self.string().map(Val::Str);
+        }
+        self.value()
+    }
+
     /// Any value at the cursor. Containers are validated and skipped.
     #[inline(always)]
     pub fn value(&mut self) -> Result<Val, Skip> {

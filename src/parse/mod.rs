@@ -217,7 +217,7 @@ pub fn open_map<T: Copy>(
     // map mostly differ in length; the scan was 4% of a latency line.
     let mut lens = 0u64;
     let is_obj = p.object(|p, name| {
-        let v = judge(p.value()?);
+        let v = judge(p.value_mostly_number()?);
         let bit = 1u64 << (name.len() % 64);
         let dup = if lens & bit == 0 {
             lens |= bit;
