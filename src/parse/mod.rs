@@ -117,6 +117,16 @@ pub fn duration(v: Val) -> Slot<f64> {
 
 #[inline]
 pub fn check_duration(x: f64) -> Result<f64, Skip> {
+    // One range test for the good values (false for NaN and the
+    // infinities as well); why a value fails is worked out apart.
+    if x >= 0.0 && x <= MAX_DURATION_MS {
+        return Ok(x);
+    }
+    bad_duration(x)
+}
+
+#[cold]
+fn bad_duration(x: f64) -> Result<f64, Skip> {
     if !x.is_finite() {
         Err(Skip::NonFinite)
     } else if x < 0.0 {
@@ -274,4 +284,31 @@ pub fn begin(p: &mut Parser<'_, '_>) -> Result<bool, Skip> {
     }
     p.begin_object()?;
     Ok(true)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn durations_are_judged_at_every_edge() {
+        let up = |x: f64| f64::from_bits(x.to_bits() + 1);
+        for (x, want) in [
+            (0.0, Ok(0.0)),
+            (-0.0, Ok(-0.0)),
+            (1.5, Ok(1.5)),
+            (MAX_DURATION_MS, Ok(MAX_DURATION_MS)),
+            (up(MAX_DURATION_MS), Err(Skip::OutOfRange)),
+            (f64::MAX, Err(Skip::OutOfRange)),
+            (-f64::MIN_POSITIVE, Err(Skip::NegativeValue)),
+            (-1.0, Err(Skip::NegativeValue)),
+            (f64::INFINITY, Err(Skip::NonFinite)),
+            (f64::NEG_INFINITY, Err(Skip::NonFinite)),
+            (f64::NAN, Err(Skip::NonFinite)),
+            (-f64::NAN, Err(Skip::NonFinite)),
+        ] {
+            let got = check_duration(x);
+            assert_eq!(got.map(f64::to_bits), want.map(f64::to_bits), "{x}");
+        }
+    }
 }
