@@ -119,7 +119,7 @@ pub fn duration(v: Val) -> Slot<f64> {
 pub fn check_duration(x: f64) -> Result<f64, Skip> {
     // One range test for the good values (false for NaN and the
     // infinities as well); why a value fails is worked out apart.
-    if x >= 0.0 && x <= MAX_DURATION_MS {
+    if (0.0..=MAX_DURATION_MS).contains(&x) {
         return Ok(x);
     }
     bad_duration(x)
