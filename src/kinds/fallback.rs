@@ -15,7 +15,7 @@ use crate::agg::dist::{Dist, Mode};
 use crate::agg::keyed::{count_span, pair_key, Keyed, MAX_KEYS};
 use crate::parse::{
     begin, category, duration, good_entries, key_name, open_map, required, timestamp_value, void,
-    Line, Parser, Skip, Slot, Span, Timestamp, Val,
+    Line, Parser, Skip, Slot, Span, Timestamp,
 };
 use crate::report::figures::{counts, pairs, round_to, RateFig, Rates, Stats};
 use crate::report::view::{Block, View};
@@ -67,7 +67,7 @@ pub fn parse(line: &[u8], comps: &mut Components) -> Result<Line<FallbackRecord>
             3 /* intent */ => intent = category(p.value_mostly_string()?),
             4 /* fallback_reason */ => reason = category(p.value_mostly_string()?),
             5 /* llm_latency_ms */ => lat = duration(p.value()?),
-            6 /* deterministic_used */ => det = p.value()? == Val::Bool(true),
+            6 /* deterministic_used */ => det = p.is_true()?,
             7 /* components */ => comps_bad = open_map(&mut p, line, &mut comps.raw, category)?,
             _ => p.skip_field()?,
         }

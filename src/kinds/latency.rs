@@ -17,7 +17,7 @@ use crate::agg::dist::{Dist, Mode};
 use crate::agg::keyed::{entry_span, Keyed, MAX_KEYS};
 use crate::parse::{
     begin, duration, good_entries, key_name, open_map, optional, required, timestamp_value, Line,
-    Parser, Skip, Slot, Span, Timestamp, Val,
+    Parser, Skip, Slot, Span, Timestamp,
 };
 use crate::report::figures::Stats;
 use crate::report::view::{Block, GridRow, View};
@@ -61,7 +61,7 @@ pub fn parse(line: &[u8], steps: &mut Steps) -> Result<Line<LatencyRecord>, Skip
         match f {
             1 /* total_ms */ => total = duration(p.value_mostly_number()?),
             2 /* timestamp */ => ts = timestamp_value(&mut p, line)?,
-            3 /* llm_enabled */ => llm = p.value()? == Val::Bool(true),
+            3 /* llm_enabled */ => llm = p.is_true()?,
             4 /* steps */ => steps_bad = open_map(&mut p, line, &mut steps.raw, duration)?,
             _ => p.skip_field()?,
         }

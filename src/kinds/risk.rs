@@ -78,7 +78,7 @@ pub fn parse(line: &[u8], tpl: &mut crate::parse::Template) -> Result<Line<RiskR
                     _ => None,
                 }
             }
-            4 /* sampled */ => sampled = p.value()? == Val::Bool(true),
+            4 /* sampled */ => sampled = p.is_true()?,
             5 /* sample_rate */ => {
                 rate = match p.value_mostly_number()? {
                     Val::Num(x) if x.is_finite() => Some(x),
@@ -97,7 +97,7 @@ pub fn parse(line: &[u8], tpl: &mut crate::parse::Template) -> Result<Line<RiskR
             7 /* diff_summary */ => {
                 let mut d = Diff::default();
                 let is_obj = p.object(|p, flag| {
-                    let t = p.value()? == Val::Bool(true);
+                    let t = p.is_true()?;
                     let slot = match flag.raw(line) {
                         b"intent_mismatch" => &mut d.intent_mismatch,
                         b"decision_type_mismatch" => &mut d.decision_type_mismatch,

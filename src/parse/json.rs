@@ -821,6 +821,22 @@ impl<'a, 't> Parser<'a, 't> {
         self.value()
     }
 
+    /// Whether the value at the cursor is `true` (any other value is
+    /// validated and consumed too): a flag's `true` or `false` is one
+    /// compare, without [`Parser::value`]'s whitespace and type dispatch.
+    #[inline(always)]
+    pub fn is_true(&mut self) -> Result<bool, Skip> {
+        if starts_with_at(self.b, self.i, b"true") {
+            self.i += 4;
+            return Ok(true);
+        }
+        if starts_with_at(self.b, self.i, b"false") {
+            self.i += 5;
+            return Ok(false);
+        }
+        Ok(self.value()? == Val::Bool(true))
+    }
+
     /// [`Parser::value`] for a value that is nearly always a string (an
     /// id, a category): a quote at the cursor goes straight to the string.
     #[inline(always)]
@@ -1330,6 +1346,62 @@ mod tests {
         }
         assert!(spans[1].text_is(line, "ok") && spans[0].same_text(&spans[1], line));
         assert!(spans[4].same_text(&spans[5], line));
+    }
+
+    #[test]
+    fn the_shortcuts_read_values_as_value_does() {
+        let inputs: &[&[u8]] = &[
+            b"true",
+            b"false",
+            b"null",
+            b" true",
+            b"\ttrue",
+            b"tru",
+            b"fals",
+            b"t",
+            b"",
+            b"truex",
+            b"falsey",
+            b"True",
+            b"\"true\"",
+            b"\"a\\\"b\"",
+            b"\"\xff\"",
+            b"\"ab",
+            b"12.5",
+            b"-0",
+            b"0.1e2",
+            b"1e400",
+            b"01",
+            b"-",
+            b"{\"a\": true}",
+            b"[true]",
+            b"[tru",
+            b"NaN",
+            b"-Infinity",
+        ];
+        for &input in inputs {
+            let mut a = Parser::new(input);
+            let want = a.value();
+            let after = a.pos();
+            let mut b = Parser::new(input);
+            let got = b.is_true();
+            assert_eq!(got, want.map(|v| v == Val::Bool(true)), "{input:?}");
+            if got.is_ok() {
+                assert_eq!(b.pos(), after, "{input:?}");
+            }
+            for shortcut in [Parser::value_mostly_number, Parser::value_mostly_string] {
+                let mut c = Parser::new(input);
+                let got = shortcut(&mut c);
+                assert_eq!(
+                    got.map(|v| format!("{v:?}")),
+                    want.map(|v| format!("{v:?}")),
+                    "{input:?}"
+                );
+                if got.is_ok() {
+                    assert_eq!(c.pos(), after, "{input:?}");
+                }
+            }
+        }
     }
 
     #[test]
