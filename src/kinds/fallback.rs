@@ -68,7 +68,7 @@ pub fn parse(line: &[u8], comps: &mut Components) -> Result<Line<FallbackRecord>
             4 /* fallback_reason */ => reason = category(p.value_mostly_string()?),
             5 /* llm_latency_ms */ => lat = duration(p.value()?),
             6 /* deterministic_used */ => det = p.is_true()?,
-            7 /* components */ => comps_bad = open_map(&mut p, line, &mut comps.raw, category)?,
+            7 /* components */ => comps_bad = open_map(&mut p, line, &mut comps.raw, |p| p.value_mostly_string(), category)?,
             _ => p.skip_field()?,
         }
         key = p.next_field(classify)?;

@@ -62,7 +62,7 @@ pub fn parse(line: &[u8], steps: &mut Steps) -> Result<Line<LatencyRecord>, Skip
             1 /* total_ms */ => total = duration(p.value_mostly_number()?),
             2 /* timestamp */ => ts = timestamp_value(&mut p, line)?,
             3 /* llm_enabled */ => llm = p.is_true()?,
-            4 /* steps */ => steps_bad = open_map(&mut p, line, &mut steps.raw, duration)?,
+            4 /* steps */ => steps_bad = open_map(&mut p, line, &mut steps.raw, |p| p.value_mostly_number(), duration)?,
             _ => p.skip_field()?,
         }
         key = p.next_field(classify)?;

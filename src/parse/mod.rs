@@ -208,7 +208,9 @@ pub fn key_name<'l>(k: Span, line: &'l [u8]) -> std::borrow::Cow<'l, [u8]> {
 }
 
 /// An open map field (`steps`, `components`): an object of name -> value,
-/// each value judged by `judge`; a repeated name keeps its last value.
+/// each value read by `read` ([`Parser::value`] or one of its shortcuts
+/// for the type the values nearly always have) and judged by `judge`; a
+/// repeated name keeps its last value.
 /// `null` means no entries; any other non-object is [`Skip::WrongType`],
 /// reported through the returned slot (a later duplicate of the field may
 /// still replace it). Entries go to `raw` (cleared first).
@@ -217,6 +219,7 @@ pub fn open_map<T: Copy>(
     p: &mut Parser<'_, '_>,
     line: &[u8],
     raw: &mut Vec<(Span, Slot<T>)>,
+    read: impl Fn(&mut Parser<'_, '_>) -> Result<Val, Skip>,
     judge: impl Fn(Val) -> Slot<T>,
 ) -> Result<Option<Skip>, Skip> {
     raw.clear();
@@ -227,7 +230,7 @@ pub fn open_map<T: Copy>(
     // map mostly differ in length; the scan was 4% of a latency line.
     let mut lens = 0u64;
     let is_obj = p.object(|p, name| {
-        let v = judge(p.value_mostly_number()?);
+        let v = judge(read(p)?);
         let bit = 1u64 << (name.len() % 64);
         let dup = if lens & bit == 0 {
             lens |= bit;
