@@ -811,7 +811,7 @@ impl<'a, 't> Parser<'a, 't> {
     }
 
     /// [`Parser::value`] for a value that is nearly always a plain
-    /// number (an open map's durations): a digit at the cursor goes
+    /// number (a duration, a rate): a digit at the cursor goes
     /// straight to the number, without the whitespace and type dispatch.
     #[inline(always)]
     pub fn value_mostly_number(&mut self) -> Result<Val, Skip> {

@@ -122,19 +122,18 @@ pub fn check_duration(x: f64) -> Result<f64, Skip> {
     if (0.0..=MAX_DURATION_MS).contains(&x) {
         return Ok(x);
     }
-    bad_duration(x)
+    Err(why_bad_duration(x))
 }
 
+/// Why a value outside `[0, MAX_DURATION_MS]` (or NaN) is not a duration.
 #[cold]
-fn bad_duration(x: f64) -> Result<f64, Skip> {
+fn why_bad_duration(x: f64) -> Skip {
     if !x.is_finite() {
-        Err(Skip::NonFinite)
+        Skip::NonFinite
     } else if x < 0.0 {
-        Err(Skip::NegativeValue)
-    } else if x > MAX_DURATION_MS {
-        Err(Skip::OutOfRange)
+        Skip::NegativeValue
     } else {
-        Ok(x)
+        Skip::OutOfRange
     }
 }
 
