@@ -219,7 +219,7 @@ impl Kind for Fallback {
 
     #[inline(always)]
     fn add(f: &mut FallbackAcc, s: &mut Scratch, _ts: Option<&Timestamp>, line: &[u8], _cfg: &Cx) {
-        let Some(r) = s.rec.take() else { return };
+        let Some(r) = &s.rec else { return };
         f.count += 1;
         // Names straight from the line's bytes (decoded only when escaped).
         let outcome = r.outcome.map(|s| key_name(s, line));

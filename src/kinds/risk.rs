@@ -329,7 +329,7 @@ impl Kind for Risk {
 
     #[inline(always)]
     fn add(k: &mut RiskAcc, s: &mut Scratch, ts: Option<&Timestamp>, line: &[u8], cfg: &Cx) {
-        let Some(r) = s.rec.take() else { return };
+        let Some(r) = &s.rec else { return };
         if let Some(ts) = ts {
             k.time.see(ts, line);
             if cfg.activity {

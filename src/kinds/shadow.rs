@@ -369,7 +369,7 @@ impl Kind for Shadow {
     }
 
     fn add(a: &mut ShadowAcc, s: &mut Scratch, ts: Option<&Timestamp>, line: &[u8], cfg: &Cx) {
-        let r = s.rec;
+        let r = &s.rec;
         if let Some(ts) = ts {
             a.time.see(ts, line);
         }
