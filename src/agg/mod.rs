@@ -273,15 +273,16 @@ impl Acc {
     }
 
     /// [`Acc::feed_line`] for a line cut at a newline that may still hold a
-    /// NUL byte: returns false, counting nothing, when it does (then the
+    /// NUL byte, of kind `K` (the caller dispatches on the kind once for a
+    /// run of lines, not once a line): returns false, counting nothing,
+    /// when it does (then the
     /// NUL ends a line and starts a hole: the caller splits it) or when it
     /// is too long (the caller may find a NUL before the limit). A line
     /// that parses holds no NUL (JSON allows none outside strings and no
     /// control byte inside), so good lines are never searched for one.
-    #[inline]
-    pub fn feed_line_unless_nul(
+    #[inline(always)]
+    pub fn feed_line_unless_nul<K: Registered>(
         &mut self,
-        kind: LogKind,
         file: u32,
         offset: u64,
         line: &[u8],
@@ -289,11 +290,14 @@ impl Acc {
         if self.too_big(line) {
             return false;
         }
-        match self.take(kind, file, line) {
+        let counted = self
+            .add::<K>(file, line)
+            .map(|record| self.count_line(file, record));
+        match counted {
             Ok(()) => true,
             Err(_) if memchr::memchr(0, line).is_some() => false,
             Err(why) => {
-                self.damaged(kind, file, offset, why, Some(line));
+                self.damaged(K::KIND, file, offset, why, Some(line));
                 true
             }
         }
@@ -381,6 +385,13 @@ impl Acc {
     #[inline(always)]
     fn take(&mut self, kind: LogKind, file: u32, line: &[u8]) -> Result<(), Skip> {
         let record = self.parse_and_add(kind, file, line)?;
+        self.count_line(file, record);
+        Ok(())
+    }
+
+    /// A line of `file` was taken: a record, or a blank line.
+    #[inline(always)]
+    fn count_line(&mut self, file: u32, record: bool) {
         let st = &mut self.files[file as usize];
         st.lines += 1;
         if record {
@@ -388,7 +399,6 @@ impl Acc {
         } else {
             st.blank += 1;
         }
-        Ok(())
     }
 
     /// One damaged line (or region) at `offset`. With a window or

@@ -25,7 +25,7 @@
 //! goes to [`FileStats::unfinished`](crate::agg::FileStats).
 
 use crate::agg::Acc;
-use crate::kinds::LogKind;
+use crate::kinds::{self, LogKind, Registered, Visitor};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 enum St {
@@ -122,8 +122,19 @@ impl Lines {
             match self.st {
                 St::Line => {
                     if self.carry.is_empty() {
-                        if let Some(j) = self.whole_line(acc, data, i) {
-                            i = self.past(data, i + j);
+                        let (j, whole) = kinds::visit(
+                            self.kind,
+                            WholeLines {
+                                lines: self,
+                                acc,
+                                data,
+                                i,
+                                end,
+                                base,
+                            },
+                        );
+                        i = j;
+                        if whole {
                             continue;
                         }
                     }
@@ -198,18 +209,43 @@ impl Lines {
         }
     }
 
-    /// The hot path: a line that ends at a newline inside `data` and holds
-    /// no NUL is fed as it stands; its length. None when that is not so:
-    /// nothing was counted, and the NUL-aware path takes over.
+    /// The hot path, for a run of lines of kind `K` from `data[i]` (a line
+    /// begun there, nothing carried): each line that ends at a newline
+    /// inside `data` and holds no NUL is fed as it stands, and the next
+    /// token begun, while it is a line that starts before `end`. Returns
+    /// where it stopped, and false when that is at a line the NUL-aware
+    /// path must split (nothing of it was counted); true when the push
+    /// loop takes over at a token start.
     #[inline(always)]
-    fn whole_line(&mut self, acc: &mut Acc, data: &[u8], i: usize) -> Option<usize> {
-        let j = memchr::memchr(b'\n', &data[i..])?;
-        let before = self.skipped(acc);
-        if !acc.feed_line_unless_nul(self.kind, self.file, self.at, &data[i..i + j]) {
-            return None;
+    fn whole_lines<K: Registered>(
+        &mut self,
+        acc: &mut Acc,
+        data: &[u8],
+        mut i: usize,
+        end: u64,
+        base: u64,
+    ) -> (usize, bool) {
+        loop {
+            let Some(j) = memchr::memchr(b'\n', &data[i..]) else {
+                return (i, false);
+            };
+            let before = self.skipped(acc);
+            if !acc.feed_line_unless_nul::<K>(self.file, self.at, &data[i..i + j]) {
+                return (i, false);
+            }
+            self.note_skip(acc, before);
+            i = self.past(data, i + j);
+            // The next token, as the push loop would begin it: a line
+            // that starts before `end`, or the loop's business.
+            let here = base + i as u64;
+            match data.get(i) {
+                Some(&c) if c != 0 && here < end => {
+                    self.at = here;
+                    self.st = St::Line;
+                }
+                _ => return (i, true),
+            }
         }
-        self.note_skip(acc, before);
-        Some(j)
     }
 
     fn skipped(&self, acc: &Acc) -> u64 {
@@ -261,6 +297,26 @@ impl Lines {
         {
             self.skips.push((self.at, self.newlines + 1));
         }
+    }
+}
+
+/// [`Lines::whole_lines`] for the kind chosen at run time: one dispatch
+/// for a run of lines.
+struct WholeLines<'s, 'a, 'd> {
+    lines: &'s mut Lines,
+    acc: &'a mut Acc,
+    data: &'d [u8],
+    i: usize,
+    end: u64,
+    base: u64,
+}
+
+impl Visitor for WholeLines<'_, '_, '_> {
+    type Out = (usize, bool);
+    #[inline(always)]
+    fn visit<K: Registered>(self) -> (usize, bool) {
+        self.lines
+            .whole_lines::<K>(self.acc, self.data, self.i, self.end, self.base)
     }
 }
 
