@@ -441,7 +441,7 @@ impl Acc {
     /// A record without a readable time: counted in the run when there is
     /// no window and no buckets, outside them otherwise (it cannot be
     /// placed in either).
-    fn add_undated<K: Registered>(&mut self, line: &[u8], cx: &Cx) -> bool {
+    fn add_undated<K: Registered>(&mut self, line: &[u8], file: u32) -> bool {
         if self.dated {
             self.outside_window += 1;
             return true;
@@ -451,7 +451,10 @@ impl Acc {
             K::scratch(&mut self.scratch),
             None,
             line,
-            cx,
+            &Cx {
+                cfg: &self.cfg,
+                file,
+            },
         );
         true
     }
@@ -460,21 +463,29 @@ impl Acc {
     /// figures of its time (or counted outside the window).
     #[inline(always)]
     fn add<K: Registered>(&mut self, file: u32, line: &[u8]) -> Result<bool, Skip> {
-        let cfg = self.cfg;
-        let cx = Cx { cfg: &cfg, file };
+        // The settings are borrowed beside the other fields, not copied
+        // (a copy of `Config` was a dozen instructions a line).
+        let cx = Cx {
+            cfg: &self.cfg,
+            file,
+        };
         let ts = match K::parse(K::scratch(&mut self.scratch), line, &cx)? {
             Parsed::Blank => return Ok(false),
             Parsed::Record(ts) => ts,
-            Parsed::Undated => return Ok(self.add_undated::<K>(line, &cx)),
+            Parsed::Undated => return Ok(self.add_undated::<K>(line, file)),
         };
         if self.dated {
             self.saw_record(file, ts.micros);
         }
+        let cx = Cx {
+            cfg: &self.cfg,
+            file,
+        };
         let Some(m) = target(
             &mut self.total,
             &mut self.buckets,
             &mut self.hint,
-            &cfg,
+            cx.cfg,
             ts.micros,
         ) else {
             // A good record, outside the time window.
