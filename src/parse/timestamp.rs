@@ -151,6 +151,19 @@ fn digits_except(w: u64, sep_mask: u64, sep: u64) -> Option<u64> {
     Some(d)
 }
 
+/// The number whose decimal digits are the eight bytes of `d` (each 0..=9,
+/// the first digit in the lowest byte): pairs, then fours, then all eight,
+/// with three multiplications instead of eight steps.
+#[inline(always)]
+fn eight_digits(d: u64) -> u32 {
+    const MASK: u64 = 0x0000_00FF_0000_00FF;
+    const MUL1: u64 = 100 + (1_000_000 << 32);
+    const MUL2: u64 = 1 + (10_000 << 32);
+    let v = d.wrapping_mul(10).wrapping_add(d >> 8);
+    let v = ((v & MASK).wrapping_mul(MUL1)).wrapping_add(((v >> 16) & MASK).wrapping_mul(MUL2));
+    (v >> 32) as u32
+}
+
 /// The platform logger's exact layout, `YYYY-MM-DDTHH:MM:SS.ffffff+00:00`
 /// (Python's `isoformat()` of an aware UTC time with microseconds): the
 /// time and fraction checked a word at a time, the date through the date
@@ -175,19 +188,18 @@ pub(crate) fn fixed(b: &[u8]) -> Option<Timestamp> {
     let t = digits_except(word(11), COLONS, (LO * b':' as u64) & COLONS)?;
     const ENDS: u64 = 0xFF00_0000_0000_00FF;
     let f = digits_except(word(19), ENDS, (b'+' as u64) << 56 | b'.' as u64)?;
+    // Each byte plus ten times the one before it (no byte carries: 9 * 10
+    // + 9 < 256): the two-digit fields land in bytes 0, 3 and 6.
+    let pairs = t.wrapping_mul(10).wrapping_add(t >> 8);
     let byte = |w: u64, k: u32| ((w >> (8 * k)) & 0xFF) as i64;
-    let (h, mi, s) = (
-        byte(t, 0) * 10 + byte(t, 1),
-        byte(t, 3) * 10 + byte(t, 4),
-        byte(t, 6) * 10 + byte(t, 7),
-    );
+    let (h, mi, s) = (byte(pairs, 0), byte(pairs, 3), byte(pairs, 6));
     if h > 23 || mi > 59 || s > 59 {
         return None;
     }
-    let mut us = 0i64;
-    for k in 1..7 {
-        us = us * 10 + byte(f, k);
-    }
+    // The six fraction digits, shifted over the `.` into the last six of
+    // eight digit bytes (the `+` drops out): an eight-digit number read a
+    // word at a time.
+    let us = eight_digits(f << 8) as i64;
     let secs = date_days(b)? * 86_400 + h * 3600 + mi * 60 + s;
     Some(Timestamp {
         micros: secs * 1_000_000 + us,
@@ -272,6 +284,20 @@ fn slow(s: &str) -> Option<Timestamp> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn eight_digits_reads_every_place() {
+        for n in [
+            0u32, 1, 9, 10, 99_999_999, 12_345_678, 10_000_000, 90_909_090, 123_456,
+        ] {
+            let text = format!("{n:08}");
+            let mut d = 0u64;
+            for (k, c) in text.bytes().enumerate() {
+                d |= ((c - b'0') as u64) << (8 * k);
+            }
+            assert_eq!(eight_digits(d), n, "{text}");
+        }
+    }
 
     #[test]
     fn logger_formats() {
