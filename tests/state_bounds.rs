@@ -134,3 +134,53 @@ fn hostile_state_files_get_typed_errors_and_bounded_allocation() {
         );
     }
 }
+
+/// A time range read back must be one that reading records builds: both
+/// ends or neither, the first at or before the last. Adding records to a
+/// range relies on that (a new last cannot be a new first), so a state
+/// file that breaks it is refused as corrupt, for the summary's range and
+/// for a kind's own.
+#[test]
+fn a_state_whose_time_range_is_not_a_range_is_corrupt() {
+    let text = good_state();
+    let v: serde_json::Value = serde_json::from_str(&text).unwrap();
+    let edit = |f: &dyn Fn(&mut serde_json::Value)| {
+        let mut v = v.clone();
+        f(&mut v);
+        serde_json::to_vec(&v).unwrap()
+    };
+    let swap = |m: &mut serde_json::Value| {
+        let first = m["first"].take();
+        m["first"] = m["last"].take();
+        m["last"] = first;
+    };
+    let cases: Vec<(&str, Vec<u8>, &str)> = vec![
+        (
+            "summary range reversed",
+            edit(&|v| swap(&mut v["metrics"])),
+            "first record is after its last",
+        ),
+        (
+            "summary range with one end",
+            edit(&|v| v["metrics"]["last"] = serde_json::Value::Null),
+            "only one end",
+        ),
+        (
+            "risk range reversed",
+            edit(&|v| swap(&mut v["metrics"]["kinds"]["risk"]["time"])),
+            "first record is after its last",
+        ),
+        (
+            "shadow range with one end",
+            edit(&|v| v["metrics"]["kinds"]["shadow"]["time"]["first"] = serde_json::Value::Null),
+            "only one end",
+        ),
+    ];
+    assert_eq!(state::decode(&edit(&|_| {})).map(|_| ()), Ok(()));
+    for (name, bytes, why) in cases {
+        match state::decode(&bytes) {
+            Err(StateError::Corrupt(m)) => assert!(m.contains(why), "{name}: {m}"),
+            other => panic!("{name}: {:?}", other.map(|_| ())),
+        }
+    }
+}

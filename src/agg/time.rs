@@ -92,18 +92,64 @@ impl Activity {
 }
 
 /// The earliest and latest record, with the timestamp text as written.
+/// Both or neither are set, and the first is at or before the last
+/// ([`TimeRange::checked`]; a state file's range is checked when read).
 #[derive(Debug, Clone, Default, serde::Serialize, serde::Deserialize)]
-#[serde(deny_unknown_fields)]
+#[serde(deny_unknown_fields, try_from = "Ends")]
 pub struct TimeRange {
     pub first: Option<(i64, u32, String)>,
     pub last: Option<(i64, u32, String)>,
 }
 
+/// A time range as read, before [`TimeRange::checked`].
+#[derive(serde::Deserialize)]
+#[serde(deny_unknown_fields)]
+struct Ends {
+    first: Option<(i64, u32, String)>,
+    last: Option<(i64, u32, String)>,
+}
+
+impl TryFrom<Ends> for TimeRange {
+    type Error = String;
+    fn try_from(e: Ends) -> Result<TimeRange, String> {
+        TimeRange::checked(e.first, e.last)
+    }
+}
+
 impl TimeRange {
+    /// A range read back (from a state file): `Err` says why it cannot be
+    /// one `see` and `merge` built.
+    pub fn checked(
+        first: Option<(i64, u32, String)>,
+        last: Option<(i64, u32, String)>,
+    ) -> Result<TimeRange, String> {
+        match (&first, &last) {
+            (None, None) => {}
+            (Some(f), Some(l)) if f <= l => {}
+            (Some(_), Some(_)) => {
+                return Err("a time range whose first record is after its last".into())
+            }
+            _ => return Err("a time range with only one end".into()),
+        }
+        Ok(TimeRange { first, last })
+    }
+
     #[inline]
     pub fn see(&mut self, ts: &Timestamp, line: &[u8]) {
         let key = (ts.micros, ts.nanos);
         let raw = ts.span.raw(line);
+        // The last first: in a log written in time order nearly every
+        // record is a new last, and then it cannot be a new first, since
+        // the first is at or before the last (ranges are only built here
+        // and by merge, and a state file's is checked when it is read).
+        let later = match &self.last {
+            None => true,
+            Some((m, n, s)) => key > (*m, *n) || (key == (*m, *n) && raw > s.as_bytes()),
+        };
+        if later && self.first.is_some() {
+            set(&mut self.last, ts, line);
+            return;
+        }
         let earlier = match &self.first {
             None => true,
             Some((m, n, s)) => key < (*m, *n) || (key == (*m, *n) && raw < s.as_bytes()),
@@ -111,10 +157,6 @@ impl TimeRange {
         if earlier {
             set(&mut self.first, ts, line);
         }
-        let later = match &self.last {
-            None => true,
-            Some((m, n, s)) => key > (*m, *n) || (key == (*m, *n) && raw > s.as_bytes()),
-        };
         if later {
             set(&mut self.last, ts, line);
         }

@@ -113,20 +113,12 @@ pub(super) fn metrics(m: MetricsState, version: u32, mode: Mode) -> Result<Metri
         // Version 1 kept one range for every kind: the risk records lie
         // within it.
         time: if version == 1 {
-            TimeRange {
-                first: m.first.clone(),
-                last: m.last.clone(),
-            }
+            TimeRange::checked(m.first.clone(), m.last.clone())
         } else {
-            TimeRange {
-                first: rk.first,
-                last: rk.last,
-            }
-        },
+            TimeRange::checked(rk.first, rk.last)
+        }
+        .map_err(corrupt)?,
     };
-    out.time = TimeRange {
-        first: m.first,
-        last: m.last,
-    };
+    out.time = TimeRange::checked(m.first, m.last).map_err(corrupt)?;
     Ok(out)
 }

@@ -350,10 +350,7 @@ pub fn decode(bytes: &[u8]) -> Result<Decoded, StateError> {
         let m: Metrics3 = codec::with_mode(mode, || serde_json::from_value(f.metrics))?;
         let mut out = Metrics::new(mode);
         out.kinds = Accs::from_state(m.kinds, mode);
-        out.time = TimeRange {
-            first: m.first,
-            last: m.last,
-        };
+        out.time = TimeRange::checked(m.first, m.last).map_err(corrupt)?;
         out
     } else {
         let m: legacy::MetricsState = codec::with_mode(mode, || serde_json::from_value(f.metrics))?;
