@@ -452,37 +452,70 @@ impl<T: Merge + Clone> Keyed<T> {
 
 /// A pair key (`intent` x `outcome`) packed into one string without any
 /// separator that a key could contain: `<len of a>:<a><b>`. Built from
-/// bytes (spans straight from the line); two UTF-8 strings and an ASCII
-/// prefix make a UTF-8 key.
+/// bytes (spans straight from the line) in `buf`, and returned; two UTF-8
+/// strings and an ASCII prefix make a UTF-8 key.
 #[inline]
-pub fn pair_key(buf: &mut Vec<u8>, a: &[u8], b: &[u8]) {
-    buf.clear();
-    buf.reserve(a.len() + b.len() + 21);
-    // The length in decimal, without the formatting machinery (this runs
-    // for every record); names are mostly shorter than 100 bytes, so one
-    // or two digits without a loop.
-    let n = a.len();
-    if n < 10 {
-        buf.push(b'0' + n as u8);
-    } else if n < 100 {
-        buf.extend_from_slice(&[b'0' + (n / 10) as u8, b'0' + (n % 10) as u8]);
-    } else {
-        let mut digits = [0u8; 20];
-        let mut n = n;
-        let mut i = digits.len();
-        loop {
-            i -= 1;
-            digits[i] = b'0' + (n % 10) as u8;
-            n /= 10;
-            if n == 0 {
-                break;
-            }
+pub fn pair_key<'b>(buf: &'b mut Vec<u8>, a: &[u8], b: &[u8]) -> &'b [u8] {
+    // Names up to 32 bytes (nearly all) are copied a word at a time into
+    // a buffer kept at its full length, so neither a length change nor a
+    // memcpy call is paid for each record; the key is the front of it.
+    if a.len() <= SHORT && b.len() <= SHORT {
+        if buf.len() < PAIR_BUF {
+            buf.resize(PAIR_BUF, 0);
         }
-        buf.extend_from_slice(&digits[i..]);
+        let n = a.len();
+        let mut at = if n < 10 {
+            buf[0] = b'0' + n as u8;
+            1
+        } else {
+            buf[0] = b'0' + (n / 10) as u8;
+            buf[1] = b'0' + (n % 10) as u8;
+            2
+        };
+        buf[at] = b':';
+        at += 1;
+        copy_short(&mut buf[at..at + n], a);
+        at += n;
+        copy_short(&mut buf[at..at + b.len()], b);
+        at += b.len();
+        return &buf[..at];
     }
+    buf.clear();
+    buf.extend_from_slice(a.len().to_string().as_bytes());
     buf.push(b':');
     buf.extend_from_slice(a);
     buf.extend_from_slice(b);
+    buf
+}
+
+/// Names [`pair_key`] copies a word at a time, and the buffer that holds
+/// two of them with the length and the colon.
+const SHORT: usize = 32;
+const PAIR_BUF: usize = 2 + 1 + 2 * SHORT;
+
+/// `dst.copy_from_slice(src)` for up to [`SHORT`] bytes, as overlapping
+/// word copies (a copy of unknown length is otherwise a call to memcpy,
+/// which costs more than the copy on a few dozen bytes).
+#[inline(always)]
+fn copy_short(dst: &mut [u8], src: &[u8]) {
+    let n = src.len();
+    debug_assert!(n == dst.len() && n <= SHORT);
+    if n >= 8 {
+        dst[..8].copy_from_slice(&src[..8]);
+        if n > 16 {
+            dst[8..16].copy_from_slice(&src[8..16]);
+            dst[n - 16..n - 8].copy_from_slice(&src[n - 16..n - 8]);
+        }
+        dst[n - 8..].copy_from_slice(&src[n - 8..]);
+    } else if n >= 4 {
+        dst[..4].copy_from_slice(&src[..4]);
+        dst[n - 4..].copy_from_slice(&src[n - 4..]);
+    } else if n > 0 {
+        // First, middle and last: every byte of one to three.
+        dst[0] = src[0];
+        dst[n / 2] = src[n / 2];
+        dst[n - 1] = src[n - 1];
+    }
 }
 
 pub fn split_pair(k: &str) -> (&str, &str) {
@@ -618,19 +651,35 @@ mod tests {
     #[test]
     fn pairs_round_trip() {
         let mut s = Vec::new();
-        pair_key(&mut s, "a:b".as_bytes(), "c1:".as_bytes());
-        assert_eq!(split_pair(std::str::from_utf8(&s).unwrap()), ("a:b", "c1:"));
-        pair_key(&mut s, "é".repeat(7).as_bytes(), b"");
-        assert_eq!(
-            split_pair(std::str::from_utf8(&s).unwrap()),
-            ("ééééééé", "")
-        );
+        let k = pair_key(&mut s, "a:b".as_bytes(), "c1:".as_bytes());
+        assert_eq!(split_pair(std::str::from_utf8(k).unwrap()), ("a:b", "c1:"));
+        let k = pair_key(&mut s, "é".repeat(7).as_bytes(), b"");
+        assert_eq!(split_pair(std::str::from_utf8(k).unwrap()), ("ééééééé", ""));
         // One, two and three digits of length, and the edges between.
         for n in [0, 1, 9, 10, 11, 99, 100, 101, 1234] {
             let a = "a".repeat(n);
-            pair_key(&mut s, a.as_bytes(), b"b:1");
-            assert!(s.starts_with(format!("{n}:").as_bytes()), "{n}");
-            assert_eq!(split_pair(std::str::from_utf8(&s).unwrap()), (&*a, "b:1"));
+            let k = pair_key(&mut s, a.as_bytes(), b"b:1");
+            assert!(k.starts_with(format!("{n}:").as_bytes()), "{n}");
+            assert_eq!(split_pair(std::str::from_utf8(k).unwrap()), (&*a, "b:1"));
+        }
+    }
+
+    /// Every length of either name up to past the word-copy limit, after
+    /// keys of other lengths left their bytes in the buffer: the key is
+    /// the one `format!` writes.
+    #[test]
+    fn pair_keys_are_exact_at_every_length() {
+        let mut buf = Vec::new();
+        let text = |n: usize, c: u8| (0..n).map(|i| c + (i % 23) as u8).collect::<Vec<u8>>();
+        for la in (0..=40).chain([99, 100]) {
+            for lb in 0..=40 {
+                let (a, b) = (text(la, b'A'), text(lb, b'a'));
+                let want = [format!("{la}:").as_bytes(), &a, &b].concat();
+                // Other bytes at every place first, so a byte the copy
+                // missed shows.
+                pair_key(&mut buf, &[b'#'; SHORT], &[b'#'; SHORT]);
+                assert_eq!(pair_key(&mut buf, &a, &b), &want[..], "{la} {lb}");
+            }
         }
     }
 }

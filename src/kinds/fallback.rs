@@ -235,11 +235,11 @@ impl Kind for Fallback {
             f.deterministic_used += 1;
         }
         let intent = r.intent.map(|s| key_name(s, line));
-        pair_key(&mut s.key, intent.as_deref().unwrap_or(b"(none)"), outcome);
-        f.by_intent.count_bytes(&s.key, 1);
+        let pair = pair_key(&mut s.key, intent.as_deref().unwrap_or(b"(none)"), outcome);
+        f.by_intent.count_bytes(pair, 1);
         for (name, status) in s.comps.items() {
-            pair_key(&mut s.key, &key_name(name, line), &key_name(status, line));
-            f.components.count_bytes(&s.key, 1);
+            let pair = pair_key(&mut s.key, &key_name(name, line), &key_name(status, line));
+            f.components.count_bytes(pair, 1);
         }
     }
 
