@@ -272,14 +272,14 @@ impl Acc {
         }
     }
 
-    /// [`Acc::feed_line`] for a line cut at a newline that may still hold a
-    /// NUL byte, of kind `K` (the caller dispatches on the kind once for a
-    /// run of lines, not once a line): returns false, counting nothing,
-    /// when it does (then the
-    /// NUL ends a line and starts a hole: the caller splits it) or when it
-    /// is too long (the caller may find a NUL before the limit). A line
-    /// that parses holds no NUL (JSON allows none outside strings and no
-    /// control byte inside), so good lines are never searched for one.
+    /// [`Acc::feed_line`] for a line of kind `K` cut at a newline that may
+    /// still hold a NUL byte (the caller dispatches on the kind once for a
+    /// run of lines, not once a line). Returns false, counting nothing,
+    /// when it does (then the NUL ends a line and starts a hole: the caller
+    /// splits it) or when it is too long (the caller may find a NUL before
+    /// the limit). A line that parses holds no NUL (JSON allows none
+    /// outside strings and no control byte inside), so good lines are
+    /// never searched for one.
     #[inline(always)]
     pub fn feed_line_unless_nul<K: Registered>(
         &mut self,
