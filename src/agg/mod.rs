@@ -290,10 +290,7 @@ impl Acc {
         if self.too_big(line) {
             return false;
         }
-        let counted = self
-            .add::<K>(file, line)
-            .map(|record| self.count_line(file, record));
-        match counted {
+        match self.take_as::<K>(file, line) {
             Ok(()) => true,
             Err(_) if memchr::memchr(0, line).is_some() => false,
             Err(why) => {
@@ -384,14 +381,20 @@ impl Acc {
     /// not parse, nothing is counted and the reason is returned.
     #[inline(always)]
     fn take(&mut self, kind: LogKind, file: u32, line: &[u8]) -> Result<(), Skip> {
-        let record = self.parse_and_add(kind, file, line)?;
-        self.count_line(file, record);
-        Ok(())
+        kinds::visit(
+            kind,
+            Take {
+                acc: self,
+                file,
+                line,
+            },
+        )
     }
 
-    /// A line of `file` was taken: a record, or a blank line.
+    /// [`Acc::take`] for a line of kind `K`.
     #[inline(always)]
-    fn count_line(&mut self, file: u32, record: bool) {
+    fn take_as<K: Registered>(&mut self, file: u32, line: &[u8]) -> Result<(), Skip> {
+        let record = self.add::<K>(file, line)?;
         let st = &mut self.files[file as usize];
         st.lines += 1;
         if record {
@@ -399,6 +402,7 @@ impl Acc {
         } else {
             st.blank += 1;
         }
+        Ok(())
     }
 
     /// One damaged line (or region) at `offset`. With a window or
@@ -425,19 +429,6 @@ impl Acc {
         }
     }
 
-    /// Ok(true): a record was added; Ok(false): blank line.
-    #[inline(always)]
-    fn parse_and_add(&mut self, kind: LogKind, file: u32, line: &[u8]) -> Result<bool, Skip> {
-        kinds::visit(
-            kind,
-            Add {
-                acc: self,
-                file,
-                line,
-            },
-        )
-    }
-
     /// A record without a readable time: counted in the run when there is
     /// no window and no buckets, outside them otherwise (it cannot be
     /// placed in either).
@@ -460,7 +451,8 @@ impl Acc {
     }
 
     /// One record of kind `K`: parsed into its scratch, then added to the
-    /// figures of its time (or counted outside the window).
+    /// figures of its time (or counted outside the window). Ok(true): a
+    /// record; Ok(false): a blank line.
     #[inline(always)]
     fn add<K: Registered>(&mut self, file: u32, line: &[u8]) -> Result<bool, Skip> {
         // The settings are borrowed beside the other fields, not copied
@@ -577,17 +569,17 @@ impl Acc {
     }
 }
 
-/// [`Acc::add`] for the kind chosen at run time.
-struct Add<'a, 'l> {
+/// [`Acc::take_as`] for the kind chosen at run time.
+struct Take<'a, 'l> {
     acc: &'a mut Acc,
     file: u32,
     line: &'l [u8],
 }
 
-impl Visitor for Add<'_, '_> {
-    type Out = Result<bool, Skip>;
+impl Visitor for Take<'_, '_> {
+    type Out = Result<(), Skip>;
     #[inline(always)]
     fn visit<K: Registered>(self) -> Self::Out {
-        self.acc.add::<K>(self.file, self.line)
+        self.acc.take_as::<K>(self.file, self.line)
     }
 }
