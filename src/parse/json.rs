@@ -126,7 +126,7 @@ pub struct Parser<'a, 't> {
     t: usize,
     n: usize,
     /// The high bits that make a string byte need a look: [`HI`] until a
-    /// string holds a non-ASCII byte; then the whole line's UTF-8 is
+    /// string holds a non-ASCII byte; then the rest of the line's UTF-8 is
     /// checked at once (with SIMD), and if it is valid, 0: non-ASCII
     /// bytes then pass the string scan a word or 16 bytes at a time. A
     /// substring between two ASCII quotes of valid UTF-8 is valid UTF-8,
@@ -613,7 +613,7 @@ impl<'a, 't> Parser<'a, 't> {
                 0x00..=0x1f => return Err(Skip::InvalidJson),
                 0x80..=0xff => {
                     if !self.utf8_checked {
-                        self.check_utf8();
+                        self.check_utf8(i);
                     }
                     non_ascii |= self.hi != 0;
                     i += 1;
@@ -623,14 +623,29 @@ impl<'a, 't> Parser<'a, 't> {
         }
     }
 
-    /// The whole line's UTF-8, checked once, at its first non-ASCII
-    /// string byte. Valid: strings skip their own check from here on.
-    /// Not valid: each string with a non-ASCII byte is checked alone, so
-    /// the error is the same one, for the same string, as without this.
+    /// The line's UTF-8, checked once, at its first non-ASCII string byte
+    /// `from`, from there to the end of the line. Every byte before `from`
+    /// was consumed as ASCII, or as a key literal or skipped value equal to
+    /// bytes already validated (whole UTF-8 characters between ASCII
+    /// delimiters), so `from` starts a character and the line is valid
+    /// if and only if `b[from..]` is. Valid: strings skip their own check
+    /// from here on. Not valid: each string with a non-ASCII byte is checked
+    /// alone, so the error is the same one, for the same string, as without
+    /// this.
     #[cold]
-    fn check_utf8(&mut self) {
+    fn check_utf8(&mut self, from: usize) {
         self.utf8_checked = true;
-        if simdutf8::basic::from_utf8(self.b).is_ok() {
+        // Whole 64-byte blocks: a shorter tail costs the checker a copy and
+        // a padded block. Moved back to an ASCII byte, which always starts a
+        // character (and was consumed as ASCII or inside whole characters).
+        let n = self.b.len();
+        let back = n.saturating_sub((n - from).next_multiple_of(64));
+        let from = if self.b.get(back).is_some_and(u8::is_ascii) {
+            back
+        } else {
+            from
+        };
+        if simdutf8::basic::from_utf8(&self.b[from..]).is_ok() {
             self.hi = 0;
         }
     }
@@ -1286,6 +1301,52 @@ mod tests {
                             }
                         }
                     }
+                }
+            }
+        }
+    }
+
+    /// The line's UTF-8 check starts at the first non-ASCII string byte
+    /// (moved back to whole 64-byte blocks): behind keys read through the
+    /// template, some with non-ASCII names, and padding of every length,
+    /// a line is accepted exactly when serde_json accepts it, whichever
+    /// string holds the first non-ASCII byte and whether it or a later one
+    /// is invalid.
+    #[test]
+    fn the_utf8_check_from_the_first_non_ascii_byte_agrees_with_serde_json() {
+        fn walk(p: &mut Parser<'_, '_>) -> Result<(), Skip> {
+            p.begin_object()?;
+            let mut k = p.first_field(|_, _| 0)?;
+            while k.is_some() {
+                p.value()?;
+                k = p.next_field(|_, _| 0)?;
+            }
+            p.finish()
+        }
+        let texts: [&[u8]; 9] = [
+            b"plain",
+            "\u{e9}t\u{e9}".as_bytes(),
+            "\u{416}\u{416}".as_bytes(),
+            "\u{1f3b5}".as_bytes(),
+            b"\xc3",
+            b"\x80a",
+            b"\xc0\xaf",
+            b"\xed\xa0\x80",
+            b"\xf4\x90\x80\x80",
+        ];
+        for key in ["k", "cl\u{e9}", "\u{1f3b5}x"] {
+            let mut tpl = Template::default();
+            for pad in 0..150usize {
+                for (a, b) in texts.iter().flat_map(|a| texts.iter().map(move |b| (a, b))) {
+                    let mut line =
+                        format!("{{\"{key}\": \"{}\", \"v\": \"", "p".repeat(pad)).into_bytes();
+                    line.extend_from_slice(a);
+                    line.extend_from_slice(b"\", \"w\": \"");
+                    line.extend_from_slice(b);
+                    line.extend_from_slice(b"\"}");
+                    let want = serde_json::from_slice::<serde_json::Value>(&line).is_ok();
+                    let got = walk(&mut Parser::with_template(&line, &mut tpl)).is_ok();
+                    assert_eq!(got, want, "{:?}", String::from_utf8_lossy(&line));
                 }
             }
         }
