@@ -307,6 +307,68 @@ fn a_learned_skipped_value_lets_no_damage_through() {
     assert!(checked > 500, "{checked}");
 }
 
+/// Keys of a skipped object whose values change from line to line (risk's
+/// sampled summaries: the value template misses, and the keys are read
+/// through the key template) must not let any damage through either:
+/// every byte of `baseline_summary` and the byte after it, replaced by
+/// each of a set of bytes, gives the same outcome with a template primed on
+/// lines whose summaries differ as with a fresh parser, and no accepted
+/// line is invalid JSON.
+#[test]
+fn keys_learned_inside_a_changing_skipped_value_let_no_damage_through() {
+    let line = |n: u32| {
+        format!(
+            r#"{{"timestamp": "2026-02-10T12:00:00.000000+00:00", "status": "accepted_llm", "baseline_summary": {{"intent": "x", "counts": {{"a": {n}, "b": [{n}, "y"]}}, "has": true}}, "latency_ms": 12}}"#
+        )
+        .into_bytes()
+    };
+    let outcome = |l: &[u8], tpl: &mut aggmetrics::parse::Template| match risk::parse(l, tpl) {
+        Ok(Line::Record(r)) => Ok(Some((r.ts.micros, r.latency_ms))),
+        Ok(Line::Blank) => Ok(None),
+        Err(e) => Err(e),
+    };
+    let mut primed = aggmetrics::parse::Template::default();
+    for n in 0..8 {
+        assert!(outcome(&line(n), &mut primed).unwrap().is_some());
+    }
+    let good = line(9);
+    let key = b"\"baseline_summary\": ";
+    let start = good.windows(key.len()).position(|w| w == key).unwrap() + key.len();
+    let end = start + good[start..].windows(3).position(|w| w == b"}, ").unwrap() + 2;
+    let mut checked = 0;
+    for pos in start..=end {
+        for byte in [
+            b'}', b']', b',', b':', b'"', b'\\', b'7', b'x', b' ', 0x01, 0xC3, b'{', b'[',
+        ] {
+            if good[pos] == byte {
+                continue;
+            }
+            let mut damaged = good.clone();
+            damaged[pos] = byte;
+            let want = outcome(&damaged, &mut aggmetrics::parse::Template::default());
+            let got = outcome(&damaged, &mut primed);
+            assert_eq!(
+                got,
+                want,
+                "byte {pos} -> {byte:#x}: {}",
+                String::from_utf8_lossy(&damaged)
+            );
+            if let Ok(Some(_)) = got {
+                assert!(
+                    serde_ok(&damaged),
+                    "accepted invalid JSON: {}",
+                    String::from_utf8_lossy(&damaged)
+                );
+            }
+            // Whatever the damaged line taught the template, the next good
+            // lines are still read.
+            assert!(outcome(&line(checked % 5), &mut primed).unwrap().is_some());
+            checked += 1;
+        }
+    }
+    assert!(checked > 500, "{checked}");
+}
+
 /// A line with non-ASCII text has its UTF-8 checked once, whole, and then
 /// no string is checked alone; a line that fails that check has each
 /// string checked alone. Either way the verdict must be the one a string's

@@ -919,7 +919,7 @@ impl<'a, 't> Parser<'a, 't> {
             }
         }
         let from = self.i;
-        self.skip_value()?;
+        self.skip_value_as::<true>()?;
         self.learn_value(from);
         Ok(())
     }
@@ -954,10 +954,53 @@ impl<'a, 't> Parser<'a, 't> {
         }
     }
 
+    /// In an object [`Parser::skip_value_as`] walks: the first key (just
+    /// after `{`) or the next one (after a member's value), consumed with
+    /// its `:`; `false` at the object's `}`.
+    #[inline(always)]
+    fn key_in_skip<const KEYS: bool>(&mut self, first: bool) -> Result<bool, Skip> {
+        if KEYS {
+            let general = if first {
+                Self::first_key
+            } else {
+                Self::next_key
+            };
+            return Ok(self.templated(first, false, general, |_, _| 0)?.is_some());
+        }
+        match self.peek() {
+            Some(b'}') => {
+                self.i += 1;
+                return Ok(false);
+            }
+            Some(b',') if !first => {
+                self.i += 1;
+                if self.peek() != Some(b'"') {
+                    return Err(self.unexpected());
+                }
+            }
+            Some(b'"') if first => {}
+            _ => return Err(self.unexpected()),
+        }
+        self.key_colon()?;
+        Ok(true)
+    }
+
     /// Validate and skip one value of any kind, iteratively, with nesting
     /// bounded by [`MAX_DEPTH`] (so hostile nesting cannot exhaust a
     /// worker thread's stack).
+    #[inline]
     pub fn skip_value(&mut self) -> Result<(), Skip> {
+        self.skip_value_as::<false>()
+    }
+
+    /// [`Parser::skip_value`]; with `KEYS`, object keys are read through
+    /// the template as nested keys are in [`Parser::object`], so a skipped
+    /// field whose keys repeat from line to line while its values change
+    /// (risk's sampled summaries) reads each key in one comparison. Without
+    /// it for maps whose keys are data (shadow's entity `counts`): a key
+    /// that changes on most lines costs a relearn each time, more than the
+    /// hits save.
+    fn skip_value_as<const KEYS: bool>(&mut self) -> Result<(), Skip> {
         // Scalars (most skipped values: ids, free text) without the
         // container machinery.
         match self.peek() {
@@ -984,20 +1027,16 @@ impl<'a, 't> Parser<'a, 't> {
                     }
                     depth += 1;
                     // Empty container, or the first member.
-                    let close = if is_arr { b']' } else { b'}' };
-                    if self.peek() == Some(close) {
+                    if is_arr {
+                        if self.peek() != Some(b']') {
+                            continue;
+                        }
                         self.i += 1;
                         depth -= 1;
-                    } else if !is_arr {
-                        match self.peek() {
-                            Some(b'"') => {
-                                self.key_colon()?;
-                            }
-                            _ => return Err(self.unexpected()),
-                        }
+                    } else if self.key_in_skip::<KEYS>(true)? {
                         continue;
                     } else {
-                        continue;
+                        depth -= 1;
                     }
                 }
                 Some(b'"') => {
@@ -1022,21 +1061,20 @@ impl<'a, 't> Parser<'a, 't> {
                     return Ok(());
                 }
                 let is_arr = stack[(depth - 1) / 64] & (1 << ((depth - 1) % 64)) != 0;
-                let close = if is_arr { b']' } else { b'}' };
+                if !is_arr {
+                    // The next key, or the object's `}`.
+                    if self.key_in_skip::<KEYS>(false)? {
+                        break;
+                    }
+                    depth -= 1;
+                    continue;
+                }
                 match self.peek() {
                     Some(b',') => {
                         self.i += 1;
-                        if !is_arr {
-                            match self.peek() {
-                                Some(b'"') => {
-                                    self.key_colon()?;
-                                }
-                                _ => return Err(self.unexpected()),
-                            }
-                        }
                         break;
                     }
-                    Some(c) if c == close => {
+                    Some(b']') => {
                         self.i += 1;
                         depth -= 1;
                     }
