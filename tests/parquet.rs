@@ -306,6 +306,94 @@ mod with_feature {
         assert_eq!(r["value"].as_f64(), v["verdict"]["exit_code"].as_f64());
     }
 
+    /// The daily cron of docs/operations.md on two hosts over three days:
+    /// one file per host and day. Summed over the six files, every
+    /// histogram bucket, every rate's numerator and denominator and every
+    /// count (records per key, damaged lines per reason) equals the same
+    /// row of one run over both hosts' whole logs, so `SUM(count)` in a SQL
+    /// engine gives the fleet's figures over any span of days, and no
+    /// record or damaged line is lost or counted twice at a day's edge.
+    #[test]
+    fn daily_host_files_sum_to_one_run_over_the_fleet() {
+        let a = days_logs(3);
+        let b = tempfile::tempdir().unwrap();
+        // The second host: every other line of the first (so other totals,
+        // other rates, and some of the damaged lines).
+        for name in ["pipeline_latency.jsonl", "partial_trust_risk.jsonl"] {
+            let text = std::fs::read(a.path().join(name)).unwrap();
+            let half: Vec<u8> = text
+                .split_inclusive(|&c| c == b'\n')
+                .step_by(2)
+                .flatten()
+                .copied()
+                .collect();
+            std::fs::write(b.path().join(name), half).unwrap();
+        }
+        let out = tempfile::tempdir().unwrap();
+        let write = |args: &[&str], file: &Path| {
+            let o = bin()
+                .args(args)
+                .args(["-q", "-f", "parquet", "-o"])
+                .arg(file)
+                .output()
+                .unwrap();
+            assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+            read(file)
+        };
+        let mut daily = Vec::new();
+        for (host, dir) in [("a", a.path()), ("b", b.path())] {
+            for day in ["2026-02-10", "2026-02-11", "2026-02-12"] {
+                let f = out.path().join(format!("{host}-{day}.parquet"));
+                let dir = dir.to_str().unwrap();
+                daily.extend(write(&["summarize", dir, "--day", day], &f));
+            }
+        }
+        let fleet = write(
+            &[
+                "summarize",
+                a.path().to_str().unwrap(),
+                b.path().to_str().unwrap(),
+            ],
+            &out.path().join("fleet.parquet"),
+        );
+        // (log, group, metric, kind, bucket) -> (count, numerator,
+        // denominator), summed; distributions are not additive.
+        type Sums = std::collections::BTreeMap<String, [i64; 3]>;
+        let sums = |rows: &[Map<String, Value>]| {
+            let mut s = Sums::new();
+            for r in rows.iter().filter(|r| r["kind"] != "distribution") {
+                let key = format!(
+                    "{} {} {} {} {} {}",
+                    r["log"], r["group"], r["metric"], r["kind"], r["lower_ms"], r["upper_ms"]
+                );
+                let e = s.entry(key).or_default();
+                for (i, col) in ["count", "numerator", "denominator"].iter().enumerate() {
+                    e[i] += r[*col].as_i64().unwrap_or(0);
+                }
+            }
+            s
+        };
+        let (days, one) = (sums(&daily), sums(&fleet));
+        let keys: std::collections::BTreeSet<_> = days.keys().chain(one.keys()).collect();
+        let differ: Vec<_> = keys
+            .into_iter()
+            .filter(|k| days.get(*k) != one.get(*k))
+            .map(|k| format!("{k}: days {:?}, one run {:?}", days.get(k), one.get(k)))
+            .collect();
+        assert!(differ.is_empty(), "{differ:#?}");
+        // What the sums cover: both logs' histograms, the risk rates, and
+        // damaged lines, of which there are some.
+        let has = |what: &str| one.keys().any(|k| k.contains(what));
+        assert!(
+            has("\"latency\" \"all\" \"total_ms\" \"histogram\""),
+            "{one:?}"
+        );
+        assert!(has("\"risk\" null \"latency_ms\" \"histogram\""), "{one:?}");
+        assert!(has("\"risk\" null \"error_rate\" \"rate\""), "{one:?}");
+        let skipped = one["\"meta\" null \"skipped_lines\" \"count\" null null"][0];
+        assert!(skipped > 4, "{skipped}");
+    }
+
     #[test]
     fn stats_groups_with_and_without_buckets() {
         let access = format!("{}/docs/examples/access.jsonl", env!("CARGO_MANIFEST_DIR"));
