@@ -247,6 +247,61 @@ fn the_one_disagreement_with_serde_is_pythons_non_finite_literals() {
     }
 }
 
+/// A risk line's outcome as the tests below compare it.
+fn risk_outcome(
+    l: &[u8],
+    tpl: &mut aggmetrics::parse::Template,
+) -> Result<Option<(i64, Option<f64>)>, Skip> {
+    match risk::parse(l, tpl) {
+        Ok(Line::Record(r)) => Ok(Some((r.ts.micros, r.latency_ms))),
+        Ok(Line::Blank) => Ok(None),
+        Err(e) => Err(e),
+    }
+}
+
+/// Every byte of `good[span]` replaced in turn by each of `bytes`: the
+/// `primed` template gives the outcome a fresh one gives, accepts no
+/// invalid JSON, and still reads the good line `next(i)` after the `i`th
+/// damaged one. Returns how many damaged lines were checked.
+fn damage_is_judged_as_by_a_fresh_parser(
+    good: &[u8],
+    span: std::ops::RangeInclusive<usize>,
+    bytes: &[u8],
+    primed: &mut aggmetrics::parse::Template,
+    next: impl Fn(usize) -> Vec<u8>,
+) -> usize {
+    let mut checked = 0;
+    for pos in span {
+        for &byte in bytes {
+            if good[pos] == byte {
+                continue;
+            }
+            let mut line = good.to_vec();
+            line[pos] = byte;
+            let want = risk_outcome(&line, &mut aggmetrics::parse::Template::default());
+            let got = risk_outcome(&line, primed);
+            assert_eq!(
+                got,
+                want,
+                "byte {pos} -> {byte:#x}: {}",
+                String::from_utf8_lossy(&line)
+            );
+            if let Ok(Some(_)) = got {
+                assert!(
+                    serde_ok(&line),
+                    "accepted invalid JSON: {}",
+                    String::from_utf8_lossy(&line)
+                );
+            }
+            // Whatever the damaged line taught the template, the next good
+            // line is still read.
+            assert!(risk_outcome(&next(checked), primed).unwrap().is_some());
+            checked += 1;
+        }
+    }
+    checked
+}
+
 /// A skipped object learned from earlier lines (the value template) must
 /// not let any damage inside it, or in the byte after it, through: every
 /// byte of `model_meta` and its delimiter, replaced by each of a set of
@@ -264,46 +319,17 @@ fn a_learned_skipped_value_lets_no_damage_through() {
     let end = start + good[start..].iter().position(|&c| c == b'}').unwrap();
     // The object's own end: after its last `}` (two nested closes).
     let end = end + good[end..].windows(3).position(|w| w == b"}, ").unwrap() + 1;
-    let outcome = |l: &[u8], tpl: &mut aggmetrics::parse::Template| match risk::parse(l, tpl) {
-        Ok(Line::Record(r)) => Ok(Some((r.ts.micros, r.latency_ms))),
-        Ok(Line::Blank) => Ok(None),
-        Err(e) => Err(e),
-    };
     let mut primed = aggmetrics::parse::Template::default();
     for _ in 0..3 {
-        assert!(outcome(good, &mut primed).unwrap().is_some());
+        assert!(risk_outcome(good, &mut primed).unwrap().is_some());
     }
-    let mut checked = 0;
-    for pos in start..=end {
-        for byte in [
-            b'}', b']', b',', b':', b'"', b'\\', b'7', b'x', b' ', 0x01, 0xC3, b'{',
-        ] {
-            if good[pos] == byte {
-                continue;
-            }
-            let mut line = good.to_vec();
-            line[pos] = byte;
-            let mut fresh = aggmetrics::parse::Template::default();
-            let want = outcome(&line, &mut fresh);
-            let got = outcome(&line, &mut primed);
-            assert_eq!(
-                got,
-                want,
-                "byte {pos} -> {byte:#x}: {}",
-                String::from_utf8_lossy(&line)
-            );
-            if let Ok(Some(_)) = got {
-                assert!(
-                    serde_ok(&line),
-                    "accepted invalid JSON: {}",
-                    String::from_utf8_lossy(&line)
-                );
-            }
-            // And the good line is still read right after the damaged one.
-            assert!(outcome(good, &mut primed).unwrap().is_some());
-            checked += 1;
-        }
-    }
+    let checked = damage_is_judged_as_by_a_fresh_parser(
+        good,
+        start..=end,
+        b"}],:\"\\7x \x01\xc3{",
+        &mut primed,
+        |_| good.to_vec(),
+    );
     assert!(checked > 500, "{checked}");
 }
 
@@ -316,56 +342,27 @@ fn a_learned_skipped_value_lets_no_damage_through() {
 /// line is invalid JSON.
 #[test]
 fn keys_learned_inside_a_changing_skipped_value_let_no_damage_through() {
-    let line = |n: u32| {
+    let line = |n: usize| {
         format!(
             r#"{{"timestamp": "2026-02-10T12:00:00.000000+00:00", "status": "accepted_llm", "baseline_summary": {{"intent": "x", "counts": {{"a": {n}, "b": [{n}, "y"]}}, "has": true}}, "latency_ms": 12}}"#
         )
         .into_bytes()
     };
-    let outcome = |l: &[u8], tpl: &mut aggmetrics::parse::Template| match risk::parse(l, tpl) {
-        Ok(Line::Record(r)) => Ok(Some((r.ts.micros, r.latency_ms))),
-        Ok(Line::Blank) => Ok(None),
-        Err(e) => Err(e),
-    };
     let mut primed = aggmetrics::parse::Template::default();
     for n in 0..8 {
-        assert!(outcome(&line(n), &mut primed).unwrap().is_some());
+        assert!(risk_outcome(&line(n), &mut primed).unwrap().is_some());
     }
     let good = line(9);
     let key = b"\"baseline_summary\": ";
     let start = good.windows(key.len()).position(|w| w == key).unwrap() + key.len();
     let end = start + good[start..].windows(3).position(|w| w == b"}, ").unwrap() + 2;
-    let mut checked = 0;
-    for pos in start..=end {
-        for byte in [
-            b'}', b']', b',', b':', b'"', b'\\', b'7', b'x', b' ', 0x01, 0xC3, b'{', b'[',
-        ] {
-            if good[pos] == byte {
-                continue;
-            }
-            let mut damaged = good.clone();
-            damaged[pos] = byte;
-            let want = outcome(&damaged, &mut aggmetrics::parse::Template::default());
-            let got = outcome(&damaged, &mut primed);
-            assert_eq!(
-                got,
-                want,
-                "byte {pos} -> {byte:#x}: {}",
-                String::from_utf8_lossy(&damaged)
-            );
-            if let Ok(Some(_)) = got {
-                assert!(
-                    serde_ok(&damaged),
-                    "accepted invalid JSON: {}",
-                    String::from_utf8_lossy(&damaged)
-                );
-            }
-            // Whatever the damaged line taught the template, the next good
-            // lines are still read.
-            assert!(outcome(&line(checked % 5), &mut primed).unwrap().is_some());
-            checked += 1;
-        }
-    }
+    let checked = damage_is_judged_as_by_a_fresh_parser(
+        &good,
+        start..=end,
+        b"}],:\"\\7x \x01\xc3{[",
+        &mut primed,
+        |i| line(i % 5),
+    );
     assert!(checked > 500, "{checked}");
 }
 
