@@ -5,7 +5,9 @@
 //! one is `unknown` (`rec.get("status", "unknown")`: `""` stays `""`, and
 //! `null` is the analyzer's `None`, written `null` in its JSON); only non-empty
 //! string `reason_code`s are broken down; `latency_ms` counts only when it
-//! is a number (a negative or out-of-range one makes the line damaged);
+//! is a number within the duration range (a negative, out-of-range or
+//! non-finite one is voided: the record counts without it, as
+//! docs/semantics.md says for every field outside the core);
 //! mismatch flags count only inside a `diff_summary` object and only when
 //! JSON `true`.
 
