@@ -959,30 +959,17 @@ impl<'a, 't> Parser<'a, 't> {
     /// its `:`; `false` at the object's `}`.
     #[inline(always)]
     fn key_in_skip<const KEYS: bool>(&mut self, first: bool) -> Result<bool, Skip> {
-        if KEYS {
-            let general = if first {
-                Self::first_key
-            } else {
-                Self::next_key
-            };
-            return Ok(self.templated(first, false, general, |_, _| 0)?.is_some());
-        }
-        match self.peek() {
-            Some(b'}') => {
-                self.i += 1;
-                return Ok(false);
-            }
-            Some(b',') if !first => {
-                self.i += 1;
-                if self.peek() != Some(b'"') {
-                    return Err(self.unexpected());
-                }
-            }
-            Some(b'"') if first => {}
-            _ => return Err(self.unexpected()),
-        }
-        self.key_colon()?;
-        Ok(true)
+        let key = match (KEYS, first) {
+            (true, true) => self
+                .templated(true, false, Self::first_key, |_, _| 0)?
+                .is_some(),
+            (true, false) => self
+                .templated(false, false, Self::next_key, |_, _| 0)?
+                .is_some(),
+            (false, true) => self.first_key()?.is_some(),
+            (false, false) => self.next_key()?.is_some(),
+        };
+        Ok(key)
     }
 
     /// Validate and skip one value of any kind, iteratively, with nesting

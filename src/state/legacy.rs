@@ -83,6 +83,7 @@ fn ok(n: u64) -> Result<u64, StateError> {
 pub(super) fn metrics(m: MetricsState, version: u32, mode: Mode) -> Result<Metrics, StateError> {
     let fb = m.fallback;
     let rk = m.risk;
+    let all = TimeRange::checked(m.first, m.last).map_err(corrupt)?;
     let mut out = Metrics::new(mode);
     out.kinds.latency = LatencyAcc {
         with_llm: ungroup(m.with_llm, mode)?,
@@ -113,12 +114,11 @@ pub(super) fn metrics(m: MetricsState, version: u32, mode: Mode) -> Result<Metri
         // Version 1 kept one range for every kind: the risk records lie
         // within it.
         time: if version == 1 {
-            TimeRange::checked(m.first.clone(), m.last.clone())
+            all.clone()
         } else {
-            TimeRange::checked(rk.first, rk.last)
-        }
-        .map_err(corrupt)?,
+            TimeRange::checked(rk.first, rk.last).map_err(corrupt)?
+        },
     };
-    out.time = TimeRange::checked(m.first, m.last).map_err(corrupt)?;
+    out.time = all;
     Ok(out)
 }
