@@ -129,11 +129,8 @@ pub struct MergeArgs {
     #[command(flatten)]
     pub strict: StrictOpts,
 
-    /// Output format: table, json, prometheus, csv, markdown, html or parquet.
-    ///
-    /// Example: --format json
-    #[arg(long, short = 'f', value_enum, default_value_t = Format::Table)]
-    pub format: Format,
+    #[command(flatten)]
+    pub fmt: FormatOpts,
 
     /// Do not print warnings (missing, unreadable or repeated states,
     /// incomplete inputs recorded in the states, days no state covers).
@@ -154,6 +151,17 @@ pub struct OutputOpts {
     /// Example: -o /var/lib/aggmetrics/daily.json
     #[arg(long, short = 'o', value_name = "FILE")]
     pub output: Option<PathBuf>,
+}
+
+/// How the report is written (every subcommand but compare, which has
+/// no Prometheus or Parquet form).
+#[derive(Debug, Args)]
+pub struct FormatOpts {
+    /// Output format: table, json, prometheus, csv, markdown, html or parquet.
+    ///
+    /// Example: --format json
+    #[arg(long, short = 'f', value_enum, default_value_t = Format::Table)]
+    pub format: Format,
 }
 
 /// How latencies are kept (summarize, risk, shadow).
@@ -354,11 +362,8 @@ pub struct RiskArgs {
     #[arg(value_name = "PATH", default_value = "logs")]
     pub paths: Vec<PathBuf>,
 
-    /// Output format: table, json, prometheus, csv, markdown, html or parquet.
-    ///
-    /// Example: --format json
-    #[arg(long, short = 'f', value_enum, default_value_t = Format::Table)]
-    pub format: Format,
+    #[command(flatten)]
+    pub fmt: FormatOpts,
 
     /// Also show the figures per UTC day, to see a trend across a stage.
     ///
@@ -459,11 +464,8 @@ pub struct StatsArgs {
     #[arg(long, value_name = "PATH", default_value = "timestamp")]
     pub time: String,
 
-    /// Output format: table, json, prometheus, csv, markdown, html or parquet.
-    ///
-    /// Example: --format json
-    #[arg(long, short = 'f', value_enum, default_value_t = Format::Table)]
-    pub format: Format,
+    #[command(flatten)]
+    pub fmt: FormatOpts,
 
     #[command(flatten)]
     pub window: WindowOpts,
@@ -498,11 +500,8 @@ pub struct ShadowArgs {
     #[arg(long, value_name = "FILE")]
     pub golden: Option<PathBuf>,
 
-    /// Output format: table, json, prometheus, csv, markdown, html or parquet.
-    ///
-    /// Example: --format json
-    #[arg(long, short = 'f', value_enum, default_value_t = Format::Table)]
-    pub format: Format,
+    #[command(flatten)]
+    pub fmt: FormatOpts,
 
     #[command(flatten)]
     pub window: WindowOpts,
@@ -570,11 +569,8 @@ pub struct SummarizeArgs {
     #[arg(value_name = "PATH", default_value = "logs")]
     pub paths: Vec<PathBuf>,
 
-    /// Output format: table, json, prometheus, csv, markdown, html or parquet.
-    ///
-    /// Example: --format json
-    #[arg(long, short = 'f', value_enum, default_value_t = Format::Table)]
-    pub format: Format,
+    #[command(flatten)]
+    pub fmt: FormatOpts,
 
     /// The log kind of files whose names do not say it, and of `-`:
     /// latency, fallback, risk or shadow. With a folder, reads only that

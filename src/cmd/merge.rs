@@ -50,7 +50,7 @@ fn repeats(taken: &[(Part, usize)], covers: &[Part]) -> Option<usize> {
 pub fn run(args: &MergeArgs) -> Result<i32> {
     super::check_percentiles(&args.summary.percentiles)?;
     super::check_fail_on(&args.summary.fail_on, &args.summary.percentiles)?;
-    super::check_format(args.format, crate::render::DocKind::Summary)?;
+    super::check_format(args.fmt.format, crate::render::DocKind::Summary)?;
     let _lock = super::lock_output(args.out.output.as_deref())?;
     if let Some(p) = &args.summary.state_out {
         super::check_output_dir(p)?;
@@ -176,7 +176,7 @@ pub fn run(args: &MergeArgs) -> Result<i32> {
         write_atomic(p, &state::encode(read, &merged.covers))?;
     }
     emit(
-        args.format,
+        args.fmt.format,
         Doc::Summary(&report),
         args.out.output.as_deref(),
     )?;

@@ -113,7 +113,11 @@ pub fn run(args: &RiskArgs) -> Result<i32> {
     }
 
     report.meta.finished_us = Some(super::window::now()?.as_microsecond());
-    emit(args.format, Doc::Risk(&report), args.out.output.as_deref())?;
+    emit(
+        args.fmt.format,
+        Doc::Risk(&report),
+        args.out.output.as_deref(),
+    )?;
     warn_read(&args.read, &result);
 
     let verdict = report.verdict.as_ref().map_or(exit::OK, |v| v.exit_code);

@@ -77,7 +77,7 @@ pub fn run(args: &ShadowArgs) -> Result<i32> {
         skipped: &report.skipped,
         meta: &report.meta,
     };
-    emit(args.format, Doc::Kind(&doc), args.out.output.as_deref())?;
+    emit(args.fmt.format, Doc::Kind(&doc), args.out.output.as_deref())?;
     warn_read(&args.read, &result);
     if args.strict.strict && super::strict_fails(&report.skipped, &report.meta, &result) {
         return Ok(exit::CHECK_FAILED);

@@ -74,14 +74,14 @@ pub fn run(args: &StatsArgs) -> Result<i32> {
     super::check_percentiles(ps)?;
     let (by, bucket) = bucket_of(&args.by)?;
     let spec = Spec::new(&args.values, &by, &args.count, &args.time).map_err(Error::Usage)?;
-    if bucket.is_some() && args.format == Format::Prometheus {
+    if bucket.is_some() && args.fmt.format == Format::Prometheus {
         return Err(Error::Usage(
             "--format prometheus shows one whole run: drop --by hour|day, or use json, csv or markdown"
                 .into(),
         )
         .into());
     }
-    super::check_format(args.format, DocKind::Kind)?;
+    super::check_format(args.fmt.format, DocKind::Kind)?;
     let mode = Mode::of(args.precision.exact, args.precision.sigfig);
     // Held until the report is in place (dropped when run() returns).
     let _lock = super::lock_output(args.out.output.as_deref())?;
@@ -128,7 +128,7 @@ pub fn run(args: &StatsArgs) -> Result<i32> {
         skipped: &report.skipped,
         meta: &report.meta,
     };
-    emit(args.format, Doc::Kind(&doc), args.out.output.as_deref())?;
+    emit(args.fmt.format, Doc::Kind(&doc), args.out.output.as_deref())?;
     warn_read(&args.read, &result);
     Ok(super::checks::exit_code(
         &checks,

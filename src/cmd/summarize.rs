@@ -17,7 +17,7 @@ pub fn run(args: &SummarizeArgs) -> Result<i32> {
     } else {
         DocKind::Summary
     };
-    super::check_format(args.format, kind)?;
+    super::check_format(args.fmt.format, kind)?;
     // The kinds file before the logs: a mistake in it should not cost a read.
     let user = super::loading::user_kinds(&args.kinds)?;
     // Keys of user kinds' sections are not in the built-in schema: they
@@ -52,11 +52,15 @@ pub fn run(args: &SummarizeArgs) -> Result<i32> {
     let checks = super::fail_on(&args.summary.fail_on, &report)?;
     if args.by.is_some() {
         let b = crate::report::BucketReport::build(&result, &args.summary.percentiles, &report);
-        emit(args.format, Doc::Buckets(&b), args.out.output.as_deref())?;
+        emit(
+            args.fmt.format,
+            Doc::Buckets(&b),
+            args.out.output.as_deref(),
+        )?;
     } else {
         report.meta.finished_us = Some(super::window::now()?.as_microsecond());
         emit(
-            args.format,
+            args.fmt.format,
             Doc::Summary(&report),
             args.out.output.as_deref(),
         )?;
