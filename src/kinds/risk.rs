@@ -100,7 +100,8 @@ pub fn parse(line: &[u8], tpl: &mut crate::parse::Template) -> Result<Line<RiskR
                 let mut d = Diff::default();
                 let is_obj = p.object(|p, flag| {
                     let t = p.is_true()?;
-                    let slot = match flag.raw(line) {
+                    // By the name's text: an escaped spelling is the same key.
+                    let slot = match &*key_name(flag, line) {
                         b"intent_mismatch" => &mut d.intent_mismatch,
                         b"decision_type_mismatch" => &mut d.decision_type_mismatch,
                         b"action_count_mismatch" => &mut d.action_count_mismatch,
@@ -473,6 +474,35 @@ impl Kind for Risk {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_flag_name_spelled_with_escapes_is_the_same_flag() {
+        let diff = |flags: &str| {
+            let l = format!(
+                r#"{{"timestamp": "2026-02-10T12:00:00+00:00", "diff_summary": {{{flags}}}}}"#
+            );
+            match parse(l.as_bytes(), &mut Default::default()).unwrap() {
+                Line::Record(r) => r.diff.unwrap(),
+                Line::Blank => unreachable!(),
+            }
+        };
+        let plain = diff(
+            r#""intent_mismatch": true, "entity_key_mismatch": true, "decision_type_mismatch": true, "action_count_mismatch": true"#,
+        );
+        assert_eq!(
+            plain,
+            Diff {
+                intent_mismatch: true,
+                entity_key_mismatch: true,
+                decision_type_mismatch: true,
+                action_count_mismatch: true
+            }
+        );
+        let escaped = diff(
+            r#""intent\u005fmismatch": true, "\u0065ntity_key_mismatch": true, "decision_type_mismatc\u0068": true, "action\u005Fcount_mismatch": true"#,
+        );
+        assert_eq!(escaped, plain);
+    }
 
     #[test]
     fn analyzer_rules() {

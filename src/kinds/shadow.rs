@@ -123,7 +123,8 @@ pub fn parse(
                 // A repeated field: the last one wins.
                 keys.clear();
                 r.has_entities = p.object(|p, name| {
-                    if name.raw(line) != b"keys" {
+                    // By the name's text: an escaped spelling is the same key.
+                    if *key_name(name, line) != *b"keys" {
                         return p.skip_value();
                     }
                     keys.clear();
@@ -529,6 +530,21 @@ impl Kind for Shadow {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn keys_spelled_with_escapes_are_the_entity_keys() {
+        let l = |name: &str| {
+            format!(
+                r#"{{"timestamp": "2026-02-10T12:00:00+00:00", "entities_summary": {{"{name}": ["date", "title"]}}}}"#
+            )
+        };
+        let (_, plain) = rec(&l("keys")).unwrap();
+        assert_eq!(plain, ["date", "title"]);
+        let (_, escaped) = rec(&l("k\\u0065ys")).unwrap();
+        assert_eq!(escaped, plain);
+        let (_, other) = rec(&l("key")).unwrap();
+        assert!(other.is_empty());
+    }
 
     fn rec(s: &str) -> Result<(ShadowRecord, Vec<String>), Skip> {
         let mut tpl = Template::default();
