@@ -485,3 +485,200 @@ fn the_fixed_timestamp_path_agrees_with_the_general_one() {
     .join()
     .unwrap();
 }
+
+// ---- any JSONL log (`stats`): paths read as Python's json reads them ----
+
+/// A JSON value written out as text, objects with their members as
+/// written: a key may repeat, and may be spelled with an escape.
+#[derive(Debug, Clone)]
+enum Raw {
+    Lit(&'static str),
+    Arr(Vec<Raw>),
+    Obj(Vec<(&'static str, bool, Raw)>),
+}
+
+impl Raw {
+    fn text(&self) -> String {
+        match self {
+            Raw::Lit(s) => s.to_string(),
+            Raw::Arr(v) => format!(
+                "[{}]",
+                v.iter().map(Raw::text).collect::<Vec<_>>().join(", ")
+            ),
+            Raw::Obj(m) => {
+                let member = |(k, esc, v): &(&str, bool, Raw)| {
+                    let key = if *esc {
+                        format!("\\u{:04x}{}", k.as_bytes()[0], &k[1..])
+                    } else {
+                        k.to_string()
+                    };
+                    format!("\"{key}\": {}", v.text())
+                };
+                format!(
+                    "{{{}}}",
+                    m.iter().map(member).collect::<Vec<_>>().join(", ")
+                )
+            }
+        }
+    }
+}
+
+/// Objects over a few key names, so that paths of the spec below are
+/// hit, missed and repeated, at every depth.
+fn arb_raw_object() -> impl Strategy<Value = Raw> {
+    let leaf = prop::sample::select(vec![
+        "null", "true", "false", "0", "3", "-1", "2.5", "0.125", "1e13", "-0.5", "\"p\"", "\"q\"",
+        "[]",
+    ])
+    .prop_map(Raw::Lit);
+    let key = prop::sample::select(vec!["a", "b", "c", "k", "s", "x", "d", "v"]);
+    let member = move |inner: BoxedStrategy<Raw>| (key.clone(), prop::bool::weighted(0.1), inner);
+    let tree = leaf.prop_recursive(3, 40, 6, move |inner| {
+        prop_oneof![
+            prop::collection::vec(inner.clone(), 0..3).prop_map(Raw::Arr),
+            prop::collection::vec(member(inner.boxed()), 0..6).prop_map(Raw::Obj),
+        ]
+    });
+    let key = prop::sample::select(vec!["a", "b", "c", "k", "s", "x", "d", "v"]);
+    prop::collection::vec((key, prop::bool::weighted(0.1), tree), 0..8).prop_map(Raw::Obj)
+}
+
+/// How `stats` judges a `--value` (docs/any-log.md): a number in
+/// [0, 10^12] counts, `null` or absent is missing, anything else invalid.
+#[derive(Debug, PartialEq)]
+enum Judged {
+    Value(f64),
+    Missing,
+    Invalid,
+}
+
+fn judge(v: Option<&Value>) -> Judged {
+    match v {
+        None | Some(Value::Null) => Judged::Missing,
+        Some(Value::Number(n)) => match n.as_f64() {
+            Some(x) if (0.0..=1e12).contains(&x) => Judged::Value(x),
+            _ => Judged::Invalid,
+        },
+        Some(_) => Judged::Invalid,
+    }
+}
+
+/// The figure `stats` reports for one record at one value path.
+fn reported(values: &Value, path: &str) -> Judged {
+    let Some(v) = values.get(path) else {
+        return Judged::Missing;
+    };
+    match (v["count"].as_u64(), v["invalid"].as_u64()) {
+        (Some(1), Some(0)) => Judged::Value(v["min"].as_f64().unwrap()),
+        (Some(0), Some(1)) => Judged::Invalid,
+        (Some(0), Some(0)) => Judged::Missing,
+        _ => panic!("one record gave {v}"),
+    }
+}
+
+/// One line through `stats`' reader with the spec of the test below: its
+/// section's total, and its one group's key.
+fn stats_record(line: &str) -> (Value, Value) {
+    use aggmetrics::agg::{Acc, Config, Mode};
+    use aggmetrics::kinds::{jsonl::Spec, LogKind};
+    use std::sync::OnceLock;
+    static SPEC: OnceLock<Spec> = OnceLock::new();
+    let spec = SPEC.get_or_init(|| {
+        let v = |p: &[&str]| p.iter().map(|s| s.to_string()).collect::<Vec<_>>();
+        Spec::new(
+            &v(&["a", "b.c", "s.x", "s.*", "d.*.v"]),
+            &v(&["k", "b.k"]),
+            &v(&["c"]),
+            "timestamp",
+        )
+        .unwrap()
+    });
+    let mut cfg = Config::new(Mode::Exact, 1 << 20);
+    cfg.options = Some(spec);
+    let mut acc = Acc::new(cfg, 1);
+    let data = format!("{line}\n");
+    aggmetrics::read::lines::feed(&mut acc, LogKind::Jsonl, 0, 0, data.as_bytes());
+    let r = aggmetrics::read::ReadResult::of_memory(acc, &[(LogKind::Jsonl, data.len() as u64)]);
+    let report = serde_json::to_value(aggmetrics::report::Report::build(&r, &[50.0])).unwrap();
+    let section = &report["jsonl"];
+    assert_eq!(section["records"], 1, "{line}: {section}");
+    (
+        section["total"].clone(),
+        section["groups"][0]["key"].clone(),
+    )
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig { cases: 600, ..ProptestConfig::default() })]
+
+    /// Every path of a spec (nested, `*` at two depths, a named key beside
+    /// `*`, `--by`, `--count`) reads what serde_json (last key wins, as
+    /// Python's json) reads, on objects with repeated and escaped keys.
+    #[test]
+    fn any_log_paths_read_as_python_reads_them(obj in arb_raw_object()) {
+        let line = obj.text();
+        let v: Value = serde_json::from_str(&line).unwrap();
+        let (total, key) = stats_record(&line);
+        let values = &total["values"];
+        let at = |path: &[&str]| path.iter().try_fold(&v, |o, k| o.as_object()?.get(*k));
+
+        for (path, want) in [
+            ("a", judge(at(&["a"]))),
+            ("b.c", judge(at(&["b", "c"]))),
+            ("s.x", judge(at(&["s", "x"]))),
+        ] {
+            prop_assert_eq!(reported(values, path), want, "{} in {}", path, line);
+        }
+        // `*`: every other key, each its own value; null ones are not there.
+        let mut want = std::collections::BTreeMap::new();
+        if let Some(s) = at(&["s"]).and_then(Value::as_object) {
+            for (k, x) in s.iter().filter(|(k, _)| *k != "x") {
+                want.insert(format!("s.{k}"), judge(Some(x)));
+            }
+        }
+        if let Some(d) = at(&["d"]).and_then(Value::as_object) {
+            for (k, x) in d {
+                if let Some(x) = x.as_object() {
+                    want.insert(format!("d.{k}.v"), judge(x.get("v")));
+                }
+            }
+        }
+        want.retain(|_, j| *j != Judged::Missing);
+        let got: std::collections::BTreeMap<String, Judged> = values
+            .as_object()
+            .unwrap()
+            .keys()
+            .filter(|p| !["a", "b.c", "s.x"].contains(&p.as_str()))
+            .map(|p| (p.clone(), reported(values, p)))
+            .collect();
+        prop_assert_eq!(got, want, "{}", line);
+
+        // --by: the JSON value; null for absent, null, object or array.
+        // Numbers as numbers (1e13 may be written 10000000000000).
+        let by = |x: Option<&Value>| match x {
+            Some(Value::Number(n)) => serde_json::json!(n.as_f64()),
+            Some(x @ (Value::String(_) | Value::Bool(_))) => x.clone(),
+            _ => Value::Null,
+        };
+        let shown = |x: &Value| match x {
+            Value::Number(n) => serde_json::json!(n.as_f64()),
+            x => x.clone(),
+        };
+        prop_assert_eq!(shown(&key["k"]), by(at(&["k"])), "{}", line);
+        prop_assert_eq!(shown(&key["b.k"]), by(at(&["b", "k"])), "{}", line);
+        // --count: strings as written, numbers and booleans as JSON.
+        // (A number by its value: 1e13 may be written 10000000000000.)
+        let counts = total["counts"]["c"].as_object().unwrap();
+        let got: Vec<(String, u64)> = counts.iter().map(|(k, n)| (k.clone(), n.as_u64().unwrap())).collect();
+        match at(&["c"]) {
+            Some(Value::String(s)) => prop_assert_eq!(got, vec![(s.clone(), 1)], "{}", line),
+            Some(Value::Bool(b)) => prop_assert_eq!(got, vec![(b.to_string(), 1)], "{}", line),
+            Some(Value::Number(n)) => {
+                prop_assert_eq!(got.len(), 1, "{}", line);
+                prop_assert_eq!(got[0].0.parse::<f64>().ok(), n.as_f64(), "{}", line);
+                prop_assert_eq!(got[0].1, 1, "{}", line);
+            }
+            _ => prop_assert!(got.is_empty(), "{}: {:?}", line, got),
+        }
+    }
+}

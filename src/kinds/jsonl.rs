@@ -55,7 +55,28 @@ struct Node {
     children: Vec<(Box<[u8]>, Node)>,
     star: Option<Box<Node>>,
     roles: Vec<Role>,
+    /// Every role at this node and below it: what a repeated member
+    /// that leads here undoes (see [`Scratch::undo`]).
+    below: Vec<Role>,
 }
+
+impl Node {
+    fn gather(&mut self) -> Vec<Role> {
+        let mut all = self.roles.clone();
+        for (_, c) in &mut self.children {
+            all.extend(c.gather());
+        }
+        if let Some(c) = &mut self.star {
+            all.extend(c.gather());
+        }
+        self.below = all.clone();
+        all
+    }
+}
+
+// A named child's index is a bit of a u64 (see `members`): a node has at
+// most one child per path.
+const _: () = assert!(MAX_PATHS <= 64);
 
 #[derive(Debug, Clone, Copy, PartialEq)]
 enum Role {
@@ -154,6 +175,7 @@ impl Spec {
             add(v, Role::Count(i as u16), false)?;
         }
         add(&time, Role::Time, false)?;
+        tree.gather();
         Ok(Spec {
             values,
             by,
@@ -325,6 +347,9 @@ pub struct Scratch {
     by: Vec<Option<Scalar>>,
     count: Vec<Option<Scalar>>,
     ts: Option<Timestamp>,
+    /// The names `*` took in the objects being read, outermost first
+    /// (see [`Seen`]).
+    star_names: Vec<Span>,
     key: String,
     name: String,
     /// The part the last record went to.
@@ -339,6 +364,28 @@ impl Scratch {
         self.count.clear();
         self.count.resize(spec.count.len(), None);
         self.ts = None;
+        self.star_names.clear();
+    }
+
+    /// A member met again in the same object: forget what its earlier
+    /// occurrence recorded (every role under `node`, reached through the
+    /// `*` names in `stars`), so the last occurrence counts whole, as
+    /// Python's `json` keeps only the last value of a repeated key.
+    #[cold]
+    fn undo(&mut self, node: &Node, stars: &Stars, line: &[u8]) {
+        let k = stars.1 as usize;
+        self.vals.retain(|(i, st, _)| {
+            !(node.below.contains(&Role::Value(*i))
+                && (0..k).all(|j| st.0[j].same_text(&stars.0[j], line)))
+        });
+        for r in &node.below {
+            match *r {
+                Role::By(i) => self.by[i as usize] = None,
+                Role::Count(i) => self.count[i as usize] = None,
+                Role::Time => self.ts = None,
+                Role::Value(_) => {}
+            }
+        }
     }
 
     fn put(&mut self, role: Role, v: Scalar, stars: &Stars, line: &[u8]) {
@@ -392,7 +439,7 @@ fn value_at(
 ) -> Result<(), Skip> {
     let nested = !node.children.is_empty() || node.star.is_some();
     if nested && p.peek() == Some(b'{') {
-        p.object(|p, name| member(p, line, node, name, stars, s))?;
+        members(p, line, node, stars, s)?;
         for r in &node.roles {
             s.put(*r, Scalar::Container, stars, line);
         }
@@ -415,8 +462,61 @@ fn value_at(
     Ok(())
 }
 
+/// The keys of one object met so far that lead somewhere in the spec: a
+/// bit per named child, and the names `*` took (on `Scratch::star_names`
+/// from `base`) with a 64-bit filter over them, so that a name is compared
+/// with the earlier ones only when it may repeat one.
+struct Seen {
+    named: u64,
+    base: usize,
+    filter: u64,
+    /// A name with escapes was met: its raw bytes do not say its text, so
+    /// every later name is compared.
+    escaped: bool,
+}
+
+impl Seen {
+    /// Whether `name` was taken by `*` earlier in this object; notes it.
+    #[inline]
+    fn repeats(&mut self, name: Span, names: &mut Vec<Span>, line: &[u8]) -> bool {
+        let raw = name.raw(line);
+        let h = match (raw.first(), raw.last()) {
+            (Some(&a), Some(&z)) => raw.len() as u32 * 7 + a as u32 * 3 + z as u32,
+            _ => 0,
+        };
+        let bit = 1u64 << (h % 64);
+        self.escaped |= name.escaped();
+        let maybe = self.escaped || self.filter & bit != 0;
+        self.filter |= bit;
+        let again = maybe && names[self.base..].iter().any(|n| n.same_text(&name, line));
+        names.push(name);
+        again
+    }
+}
+
+/// The members of an object `node` describes (the cursor at `{`); false
+/// if the value is not an object.
+fn members(
+    p: &mut Parser<'_, '_>,
+    line: &[u8],
+    node: &Node,
+    stars: &mut Stars,
+    s: &mut Scratch,
+) -> Result<bool, Skip> {
+    let mut seen = Seen {
+        named: 0,
+        base: s.star_names.len(),
+        filter: 0,
+        escaped: false,
+    };
+    let r = p.object(|p, name| member(p, line, node, name, stars, s, &mut seen));
+    s.star_names.truncate(seen.base);
+    r
+}
+
 /// One member of an object `node` describes: its named child, else its
-/// `*` child, else skipped.
+/// `*` child, else skipped. A key met before in the same object first
+/// undoes its earlier occurrence.
 fn member(
     p: &mut Parser<'_, '_>,
     line: &[u8],
@@ -424,15 +524,25 @@ fn member(
     name: Span,
     stars: &mut Stars,
     s: &mut Scratch,
+    seen: &mut Seen,
 ) -> Result<(), Skip> {
     let key = key_name(name, line);
-    if let Some((_, child)) = node.children.iter().find(|(n, _)| bytes_eq(n, &key)) {
+    if let Some(c) = node.children.iter().position(|(n, _)| bytes_eq(n, &key)) {
+        let child = &node.children[c].1;
+        let bit = 1u64 << c;
+        if seen.named & bit != 0 {
+            s.undo(child, stars, line);
+        }
+        seen.named |= bit;
         return value_at(p, line, child, stars, s);
     }
     match &node.star {
         Some(child) if (stars.1 as usize) < MAX_STARS => {
             stars.0[stars.1 as usize] = name;
             stars.1 += 1;
+            if seen.repeats(name, &mut s.star_names, line) {
+                s.undo(child, stars, line);
+            }
             let r = value_at(p, line, child, stars, s);
             stars.1 -= 1;
             r
@@ -451,7 +561,7 @@ fn parse_with(spec: &Spec, s: &mut Scratch, line: &[u8]) -> Result<Parsed, Skip>
             return Ok(Parsed::Blank);
         }
         let mut stars: Stars = ([Span::default(); MAX_STARS], 0);
-        let is_object = p.object(|p, name| member(p, line, &spec.tree, name, &mut stars, s))?;
+        let is_object = members(&mut p, line, &spec.tree, &mut stars, s)?;
         if !is_object {
             return Err(Skip::NotObject);
         }
@@ -892,7 +1002,10 @@ fn add_to(g: &mut GroupAcc, spec: &Spec, s: &mut Scratch, line: &[u8], mode: Mod
     }
     for i in 0..spec.count.len() {
         let text = match s.count[i] {
+            // Absent, null, an object or an array: not counted
+            // (docs/any-log.md), as a null value is missing.
             None | Some(Scalar::Container) => continue,
+            Some(Scalar::Lit(a, _)) if line[a as usize] == b'n' => continue,
             Some(Scalar::Str(sp)) => sp.text(line),
             Some(other) => {
                 s.name.clear();
