@@ -2,9 +2,10 @@
 //! tests/fuzz_regressions.rs replays every input the fuzzers ever found
 //! against exactly the same checks. Each panics if a property fails.
 
-use std::sync::Arc;
+use std::sync::{Arc, OnceLock};
 
 use crate::agg::{Acc, Config, Mode};
+use crate::kinds::jsonl::Spec;
 use crate::kinds::LogKind;
 use crate::read::{self, lines, ReadResult};
 use crate::report::Report;
@@ -60,6 +61,33 @@ pub fn lines(input: &[u8]) {
     let chunk = (b % 32) as u64 + 1;
     let piece = (b / 32) as usize + 1;
     every_read_path_agrees(cfg, kind, data, chunk, piece);
+    // Any JSONL log (`stats`, user kinds): without a spec the lines are
+    // only validated; read them through each spec too, so the path walk,
+    // `*` names, repeated keys and the groups are fuzzed as well.
+    if kind == LogKind::Jsonl {
+        for spec in specs() {
+            cfg.options = Some(spec);
+            every_read_path_agrees(cfg, kind, data, chunk, piece);
+        }
+    }
+}
+
+/// The specs `lines` reads the generic kind with: nested paths, `*` at
+/// every depth up to the most allowed, one field in several roles, a
+/// nested time field and one that is also counted.
+fn specs() -> &'static [Spec] {
+    static SPECS: OnceLock<Vec<Spec>> = OnceLock::new();
+    SPECS.get_or_init(|| {
+        let v = |p: &[&str]| p.iter().map(|s| s.to_string()).collect::<Vec<_>>();
+        [
+            (v(&["a", "b.c"]), v(&["k"]), v(&["c"]), "timestamp"),
+            (v(&["*", "a.*.b"]), v(&["a", "x.y"]), v(&["a", "k"]), "t.ts"),
+            (v(&["*.*.*.*", "a"]), v(&[]), v(&["b"]), "b"),
+        ]
+        .iter()
+        .map(|(values, by, count, time)| Spec::new(values, by, count, time).expect("a valid spec"))
+        .collect()
+    })
 }
 
 /// Whole, by the plain reference rule, streamed in `piece`-byte pieces,
