@@ -496,6 +496,7 @@ impl Seen {
 
 /// The members of an object `node` describes (the cursor at `{`); false
 /// if the value is not an object.
+#[inline]
 fn members(
     p: &mut Parser<'_, '_>,
     line: &[u8],
