@@ -527,7 +527,22 @@ impl Raw {
 /// hit, missed and repeated, at every depth.
 fn arb_raw_object() -> impl Strategy<Value = Raw> {
     let leaf = prop::sample::select(vec![
-        "null", "true", "false", "0", "3", "-1", "2.5", "0.125", "1e13", "-0.5", "\"p\"", "\"q\"",
+        "null",
+        "true",
+        "false",
+        "0",
+        "3",
+        "3.0",
+        "-1",
+        "2.5",
+        "0.125",
+        "1e13",
+        "-0.5",
+        "\"p\"",
+        "\"\\u0070\"",
+        "\"q\"",
+        "\"é\"",
+        "\"\\u00e9\"",
         "[]",
     ])
     .prop_map(Raw::Lit);
