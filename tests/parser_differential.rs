@@ -162,23 +162,29 @@ proptest! {
     /// whatever the names' lengths (the duplicate search is skipped for a
     /// length no earlier name had, counted modulo 64: names 1 and 65 bytes
     /// long share a bit and must still be told apart). Written by hand, as
-    /// serde_json would drop the repeats. Every line goes through a primed
-    /// template too.
+    /// serde_json would drop the repeats. A name spelled with an escape
+    /// (`\u0061` for `a`) is the name its text spells. Every line goes
+    /// through a primed template too.
     #[test]
     fn repeated_step_names_keep_the_last_value(
-        steps in prop::collection::vec((0usize..6, 0u32..1000), 0..12),
+        steps in prop::collection::vec((0usize..8, 0u32..1000), 0..12),
     ) {
-        let pool = ["a", "b", "ab", "ba", &"x".repeat(65), &"y".repeat(65)];
-        let body: Vec<String> = steps.iter().map(|(n, v)| format!("\"{}\": {}", pool[*n], v)).collect();
+        let (x, y) = ("x".repeat(65), "y".repeat(65));
+        // (as written, the name it spells)
+        let pool = [
+            ("a", "a"), ("b", "b"), ("ab", "ab"), ("ba", "ba"), (&x[..], &x[..]), (&y[..], &y[..]),
+            ("\\u0061", "a"), ("a\\u0062", "ab"),
+        ];
+        let body: Vec<String> = steps.iter().map(|(n, v)| format!("\"{}\": {}", pool[*n].0, v)).collect();
         let line = format!(
             "{{\"timestamp\": \"2026-02-10T12:00:00+00:00\", \"total_ms\": 1, \"steps\": {{{}}}}}",
             body.join(", ")
         );
         let mut model: Vec<(String, f64)> = Vec::new();
         for (n, v) in &steps {
-            match model.iter_mut().find(|(k, _)| k == pool[*n]) {
+            match model.iter_mut().find(|(k, _)| k == pool[*n].1) {
                 Some(e) => e.1 = f64::from(*v),
-                None => model.push((pool[*n].to_string(), f64::from(*v))),
+                None => model.push((pool[*n].1.to_string(), f64::from(*v))),
             }
         }
         let mut st = latency::Steps::default();

@@ -227,16 +227,19 @@ pub fn open_map<T: Copy>(
     // length no earlier name had cannot repeat one, so the search for a
     // duplicate (a scan of every earlier entry) is skipped. Names of one
     // map mostly differ in length; the scan was 4% of a latency line.
+    // A name with escapes (`\u0061` is `a`) has a raw length that is not
+    // its text's: from the first one on, every name is searched for (all
+    // bits set), by its text.
     let mut lens = 0u64;
     let is_obj = p.object(|p, name| {
         let v = judge(read(p)?);
         let bit = 1u64 << (name.len() % 64);
-        let dup = if lens & bit == 0 {
-            lens |= bit;
+        let seen = if name.escaped() { u64::MAX } else { lens };
+        lens = seen | bit;
+        let dup = if seen & bit == 0 {
             None
         } else {
-            raw.iter_mut()
-                .find(|(n, _)| n.len() == name.len() && json::bytes_eq(n.raw(line), name.raw(line)))
+            same_name(raw, name, line)
         };
         match dup {
             Some(e) => e.1 = v,
@@ -249,6 +252,17 @@ pub fn open_map<T: Copy>(
     } else {
         None
     })
+}
+
+/// The entry of an [`open_map`] whose name spells the same text as
+/// `name`: out of line, as names seldom share a length.
+#[inline(never)]
+fn same_name<'r, T>(
+    raw: &'r mut [(Span, Slot<T>)],
+    name: Span,
+    line: &[u8],
+) -> Option<&'r mut (Span, Slot<T>)> {
+    raw.iter_mut().find(|(n, _)| n.same_text(&name, line))
 }
 
 /// A field outside the record's core: a bad value (wrong type,
