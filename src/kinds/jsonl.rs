@@ -470,13 +470,12 @@ struct Seen {
     named: u64,
     base: usize,
     filter: u64,
-    /// A name with escapes was met: its raw bytes do not say its text, so
-    /// every later name is compared.
-    escaped: bool,
 }
 
 impl Seen {
     /// Whether `name` was taken by `*` earlier in this object; notes it.
+    /// A name with escapes sets every bit of the filter: its raw bytes do
+    /// not say its text, so from it on every name is compared.
     #[inline]
     fn repeats(&mut self, name: Span, names: &mut Vec<Span>, line: &[u8]) -> bool {
         let raw = name.raw(line);
@@ -485,10 +484,14 @@ impl Seen {
             _ => 0,
         };
         let bit = 1u64 << (h % 64);
-        self.escaped |= name.escaped();
-        let maybe = self.escaped || self.filter & bit != 0;
-        self.filter |= bit;
-        let again = maybe && names[self.base..].iter().any(|n| n.same_text(&name, line));
+        let before = if name.escaped() {
+            u64::MAX
+        } else {
+            self.filter
+        };
+        self.filter = before | bit;
+        let again =
+            before & bit != 0 && names[self.base..].iter().any(|n| n.same_text(&name, line));
         names.push(name);
         again
     }
@@ -508,7 +511,6 @@ fn members(
         named: 0,
         base: s.star_names.len(),
         filter: 0,
-        escaped: false,
     };
     let r = p.object(|p, name| member(p, line, node, name, stars, s, &mut seen));
     s.star_names.truncate(seen.base);
