@@ -373,7 +373,7 @@ impl Acc {
     }
 
     #[inline(always)]
-    fn too_big(&self, line: &[u8]) -> bool {
+    pub(crate) fn too_big(&self, line: &[u8]) -> bool {
         line.len() > self.cfg.max_line_bytes || line.len() >= parse::json::MAX_LINE
     }
 
@@ -432,6 +432,7 @@ impl Acc {
     /// A record without a readable time: counted in the run when there is
     /// no window and no buckets, outside them otherwise (it cannot be
     /// placed in either).
+    #[inline(never)]
     fn add_undated<K: Registered>(&mut self, line: &[u8], file: u32) -> bool {
         if self.dated {
             self.outside_window += 1;
@@ -461,11 +462,45 @@ impl Acc {
             cfg: &self.cfg,
             file,
         };
-        let ts = match K::parse(K::scratch(&mut self.scratch), line, &cx)? {
-            Parsed::Blank => return Ok(false),
-            Parsed::Record(ts) => ts,
-            Parsed::Undated => return Ok(self.add_undated::<K>(line, file)),
+        match K::parse(K::scratch(&mut self.scratch), line, &cx)? {
+            Parsed::Blank => Ok(false),
+            Parsed::Record(ts) => {
+                self.add_dated::<K>(file, line, ts);
+                Ok(true)
+            }
+            Parsed::Undated => Ok(self.add_undated::<K>(line, file)),
+        }
+    }
+
+    /// The read loop's hot path (`Lines::whole_lines`) for a line of kind
+    /// `K` cut at a newline and within `--max-line-bytes`: a record is
+    /// parsed and counted as [`Acc::feed_line`] counts it, and true
+    /// returned; a damaged or blank line returns false with nothing
+    /// counted, for the loop's cold path to feed again. So the loop holds
+    /// the kind's parse and `add` once, and none of the rest.
+    #[inline(always)]
+    pub(crate) fn take_record<K: Registered>(&mut self, file: u32, line: &[u8]) -> bool {
+        let cx = Cx {
+            cfg: &self.cfg,
+            file,
         };
+        match K::parse(K::scratch(&mut self.scratch), line, &cx) {
+            Ok(Parsed::Record(ts)) => self.add_dated::<K>(file, line, ts),
+            Ok(Parsed::Undated) => {
+                self.add_undated::<K>(line, file);
+            }
+            _ => return false,
+        }
+        let st = &mut self.files[file as usize];
+        st.lines += 1;
+        st.records += 1;
+        true
+    }
+
+    /// A record of kind `K` with its time, parsed into the kind's scratch:
+    /// added to the figures of its time, or counted outside the window.
+    #[inline(always)]
+    fn add_dated<K: Registered>(&mut self, file: u32, line: &[u8], ts: parse::Timestamp) {
         if self.dated {
             self.saw_record(file, ts.micros);
         }
@@ -482,7 +517,7 @@ impl Acc {
         ) else {
             // A good record, outside the time window.
             self.outside_window += 1;
-            return Ok(true);
+            return;
         };
         if K::IN_TIME_RANGE {
             m.time.see(&ts, line);
@@ -494,7 +529,6 @@ impl Acc {
             line,
             &cx,
         );
-        Ok(true)
     }
 
     pub fn merge(&mut self, o: &Acc) {

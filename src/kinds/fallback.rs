@@ -45,6 +45,7 @@ impl Components {
     }
 }
 
+#[inline(always)]
 pub fn parse(line: &[u8], comps: &mut Components) -> Result<Line<FallbackRecord>, Skip> {
     comps.raw.clear();
     let mut p = Parser::with_template(line, &mut comps.tpl);

@@ -45,6 +45,7 @@ impl Steps {
     }
 }
 
+#[inline(always)]
 pub fn parse(line: &[u8], steps: &mut Steps) -> Result<Line<LatencyRecord>, Skip> {
     steps.raw.clear();
     let mut p = Parser::with_template(line, &mut steps.tpl);

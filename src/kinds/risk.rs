@@ -56,6 +56,7 @@ pub struct RiskRecord {
     pub sample_rate: Option<f64>,
 }
 
+#[inline(always)]
 pub fn parse(line: &[u8], tpl: &mut crate::parse::Template) -> Result<Line<RiskRecord>, Skip> {
     let mut p = Parser::with_template(line, tpl);
     if !begin(&mut p)? {

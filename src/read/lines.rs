@@ -225,15 +225,18 @@ impl Lines {
         end: u64,
         base: u64,
     ) -> (usize, bool) {
+        // A record is counted in the loop; any other line (damaged, blank,
+        // too long) goes to the cold path, which feeds it as `feed_line`
+        // would.
         loop {
             let Some(j) = memchr::memchr(b'\n', &data[i..]) else {
                 return (i, false);
             };
-            let before = self.skipped(acc);
-            if !acc.feed_line_unless_nul::<K>(self.file, self.at, &data[i..i + j]) {
+            let line = &data[i..i + j];
+            let counted = !acc.too_big(line) && acc.take_record::<K>(self.file, line);
+            if !counted && !self.other_line::<K>(acc, line) {
                 return (i, false);
             }
-            self.note_skip(acc, before);
             i = self.past(data, i + j);
             // The next token, as the push loop would begin it: a line
             // that starts before `end`, or the loop's business.
@@ -246,6 +249,21 @@ impl Lines {
                 _ => return (i, true),
             }
         }
+    }
+
+    /// A line the hot loop did not count (damaged, blank, too long), fed
+    /// as `feed_line` would; false, with nothing counted, when it holds a
+    /// NUL (the push loop splits it). Out of the loop, so that the loop
+    /// holds one copy of the kind's parse and `add`.
+    #[cold]
+    #[inline(never)]
+    fn other_line<K: Registered>(&mut self, acc: &mut Acc, line: &[u8]) -> bool {
+        let before = self.skipped(acc);
+        if !acc.feed_line_unless_nul::<K>(self.file, self.at, line) {
+            return false;
+        }
+        self.note_skip(acc, before);
+        true
     }
 
     fn skipped(&self, acc: &Acc) -> u64 {
