@@ -45,6 +45,8 @@ impl Steps {
     }
 }
 
+/// One line. Inlined into the read loop's hot path with the kind's `add`
+/// (docs/performance.md, issue 15's tenth round).
 #[inline(always)]
 pub fn parse(line: &[u8], steps: &mut Steps) -> Result<Line<LatencyRecord>, Skip> {
     steps.raw.clear();

@@ -56,6 +56,8 @@ pub struct RiskRecord {
     pub sample_rate: Option<f64>,
 }
 
+/// One line. Inlined into the read loop's hot path with the kind's `add`
+/// (docs/performance.md, issue 15's tenth round).
 #[inline(always)]
 pub fn parse(line: &[u8], tpl: &mut crate::parse::Template) -> Result<Line<RiskRecord>, Skip> {
     let mut p = Parser::with_template(line, tpl);
