@@ -25,15 +25,24 @@ trait Sum {
     fn sum(&self) -> f64;
 }
 
+fn len(s: Option<&str>) -> f64 {
+    s.map_or(0, str::len) as f64
+}
+
+fn flag(b: Option<bool>) -> f64 {
+    b.unwrap_or(false) as u8 as f64
+}
+
+// Missing fields are `None`: serde's derive reads an absent `Option` field
+// so, without `#[serde(default)]`.
+
 // ---- the fields aggmetrics reads, per kind ----
 
 #[derive(Deserialize)]
 struct Latency<'a> {
     timestamp: &'a str,
     total_ms: Option<f64>,
-    #[serde(default)]
     llm_enabled: Option<bool>,
-    #[serde(default)]
     steps: Option<NumMap>,
 }
 
@@ -41,7 +50,7 @@ impl Sum for Latency<'_> {
     fn sum(&self) -> f64 {
         self.timestamp.len() as f64
             + self.total_ms.unwrap_or(0.0)
-            + self.llm_enabled.unwrap_or(false) as u8 as f64
+            + flag(self.llm_enabled)
             + self.steps.as_ref().map_or(0.0, |s| s.0)
     }
 }
@@ -49,28 +58,21 @@ impl Sum for Latency<'_> {
 #[derive(Deserialize)]
 struct Fallback<'a> {
     timestamp: &'a str,
-    #[serde(default)]
     intent: Option<&'a str>,
-    #[serde(default)]
     llm_outcome: Option<&'a str>,
-    #[serde(default)]
     fallback_reason: Option<&'a str>,
-    #[serde(default)]
     deterministic_used: Option<bool>,
-    #[serde(default)]
     llm_latency_ms: Option<f64>,
-    #[serde(default)]
     components: Option<StrMap>,
 }
 
 impl Sum for Fallback<'_> {
     fn sum(&self) -> f64 {
-        let len = |s: Option<&str>| s.map_or(0, str::len) as f64;
         self.timestamp.len() as f64
             + len(self.intent)
             + len(self.llm_outcome)
             + len(self.fallback_reason)
-            + self.deterministic_used.unwrap_or(false) as u8 as f64
+            + flag(self.deterministic_used)
             + self.llm_latency_ms.unwrap_or(0.0)
             + self.components.as_ref().map_or(0.0, |c| c.0)
     }
@@ -78,39 +80,26 @@ impl Sum for Fallback<'_> {
 
 #[derive(Deserialize)]
 struct Diff {
-    #[serde(default)]
     intent_mismatch: Option<bool>,
-    #[serde(default)]
     entity_key_mismatch: Option<bool>,
-    #[serde(default)]
     decision_type_mismatch: Option<bool>,
-    #[serde(default)]
     action_count_mismatch: Option<bool>,
 }
 
 #[derive(Deserialize)]
 struct Risk<'a> {
     timestamp: &'a str,
-    #[serde(default)]
     corridor_intent: Option<&'a str>,
-    #[serde(default)]
     sample_rate: Option<f64>,
-    #[serde(default)]
     sampled: Option<bool>,
-    #[serde(default)]
     status: Option<&'a str>,
-    #[serde(default)]
     reason_code: Option<&'a str>,
-    #[serde(default)]
     latency_ms: Option<f64>,
-    #[serde(default)]
     diff_summary: Option<Diff>,
 }
 
 impl Sum for Risk<'_> {
     fn sum(&self) -> f64 {
-        let len = |s: Option<&str>| s.map_or(0, str::len) as f64;
-        let flag = |b: Option<bool>| b.unwrap_or(false) as u8 as f64;
         self.timestamp.len() as f64
             + len(self.corridor_intent)
             + self.sample_rate.unwrap_or(0.0)
@@ -129,34 +118,24 @@ impl Sum for Risk<'_> {
 
 #[derive(Deserialize)]
 struct Entities {
-    #[serde(default)]
     keys: Option<StrSeq>,
 }
 
 #[derive(Deserialize)]
 struct Shadow<'a> {
     timestamp: &'a str,
-    #[serde(default)]
     command_id: Option<&'a str>,
-    #[serde(default)]
     status: Option<&'a str>,
-    #[serde(default)]
     latency_ms: Option<f64>,
-    #[serde(default)]
     error_type: Option<&'a str>,
-    #[serde(default)]
     suggested_intent: Option<&'a str>,
-    #[serde(default)]
     baseline_intent: Option<&'a str>,
-    #[serde(default)]
     entities_summary: Option<Entities>,
-    #[serde(default)]
     confidence: Option<f64>,
 }
 
 impl Sum for Shadow<'_> {
     fn sum(&self) -> f64 {
-        let len = |s: Option<&str>| s.map_or(0, str::len) as f64;
         self.timestamp.len() as f64
             + len(self.command_id)
             + len(self.status)
