@@ -10,8 +10,8 @@
 //! unrotated logs; the weekly merge equals a one-pass run over its week
 //! (and, the first Monday, says a state is missing); during the outage the
 //! staleness condition of docs/operations.md holds, and it does not an hour
-//! before; the gate verdicts are the expected ones (hold, then go, in stage
-//! 1; hold in stage 2 until the outage, then rollback on the silence alarm,
+//! before; the gate verdicts are the expected ones (hold until 3 days have
+//! elapsed, then go, in stage 1; hold in stage 2 until the outage, then rollback on the silence alarm,
 //! with a mail each time).
 
 mod common;
@@ -460,8 +460,10 @@ fn a_fortnight_of_cron_merges_and_gates_as_documented() {
         }
     }
 
-    // Stage 1, from 2026-02-11 to 2026-02-14: too few days, then go.
-    assert_eq!(stage1_said, ["hold", "go", "go", "go"], "stage 1");
+    // Stage 1, judged at 00:30 from 2026-02-11 to 2026-02-14 on records
+    // from 2026-02-10T00:00: 1 and 2 days elapsed (over 2 and 3 UTC dates),
+    // too few; then 3 days and 30 minutes: go.
+    assert_eq!(stage1_said, ["hold", "hold", "go", "go"], "stage 1");
     // Stage 2, from 2026-02-15: hold until the outage of 2026-02-20 (too
     // few days, then latency_p95 not under 400 ms: the generator's p95 is
     // about 450), then the silence alarm: roll back, every day after. (The

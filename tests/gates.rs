@@ -70,9 +70,10 @@ impl Plan {
         out
     }
 
-    /// The end of the last day: the silence alarm's "now".
+    /// The end of the last day: the silence alarm's "now", exactly
+    /// `days` days after the first record.
     fn end(&self) -> String {
-        ts(self.days * 86_400 - 60).replace("+00:00", "Z")
+        ts(self.days * 86_400).replace("+00:00", "Z")
     }
 }
 
@@ -173,7 +174,152 @@ fn hold_for_too_few_days() {
     let (v, code, _) = judge(&plan, &["--stage", "1"]);
     assert_eq!(code, 3);
     let s = summary(&v);
-    assert!(s.contains("only 2 UTC day(s); stage 1 needs 3"), "{s}");
+    assert!(s.contains("only 2 days 0 h 0 min elapsed"), "{s}");
+    assert!(
+        s.contains("over 2 UTC date(s); stage 1 needs 3 days"),
+        "{s}"
+    );
+}
+
+/// Records from `from` to `to` seconds (after 2026-02-10T00:00:00Z), one
+/// every `step` seconds, every one sampled and accepted at `rate`.
+fn span_lines(from: u64, to: u64, step: u64, rate: f64) -> String {
+    (from..=to)
+        .step_by(step as usize)
+        .map(|secs| {
+            Risk {
+                secs,
+                status: "accepted_llm",
+                sampled: true,
+                latency_ms: Some(100.0),
+                intent_mismatch: false,
+                sample_rate: rate,
+            }
+            .line()
+        })
+        .collect()
+}
+
+#[test]
+fn the_minimum_duration_is_time_elapsed_not_dates_touched() {
+    // From 2026-02-10T23:50 to 2026-02-13T00:00: 2 days and 10 minutes
+    // of records over 4 UTC dates. Stage 1 needs 3 days: hold, saying
+    // both figures; a day later (still 4 dates, no new record but the
+    // silence is fine within the hour before), go.
+    let from = 86_400 - 600;
+    let to = 3 * 86_400;
+    let d = risk_dir(&span_lines(from, to, 300, 0.01));
+    let dir = d.path().to_str().unwrap();
+    let as_of = ts(to + 60).replace("+00:00", "Z");
+    let (v, code, err) = risk_json(&[dir, "-q", "--stage", "1", "--as-of", &as_of]);
+    assert_eq!(code, 3, "{err} {}", summary(&v));
+    assert_eq!(v["days_covered"], 4);
+    let c = v["verdict"]["criteria"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|c| c["metric"] == "elapsed_days")
+        .unwrap()
+        .clone();
+    assert_eq!(c["status"], "not_met", "{c}");
+    let want = (to + 60 - from) as f64 / 86_400.0;
+    assert!((c["value"].as_f64().unwrap() - want).abs() < 1e-4, "{c}");
+    let s = summary(&v);
+    assert!(s.contains("only 2 days 0 h 11 min elapsed from the first record (2026-02-10T23:50:00Z) to 2026-02-13T00:01:00Z (the verdict time), over 4 UTC date(s); stage 1 needs 3 days"), "{s}");
+
+    // Records to 2026-02-13T23:50: 3 days elapsed, go.
+    let to = 4 * 86_400 - 600;
+    let d = risk_dir(&span_lines(from, to, 300, 0.01));
+    let dir = d.path().to_str().unwrap();
+    let as_of = ts(to).replace("+00:00", "Z");
+    let (v, code, _) = risk_json(&[dir, "-q", "--stage", "1", "--as-of", &as_of]);
+    assert_eq!(code, 0, "{}", summary(&v));
+
+    // --until ends the span before the verdict time: the stage is measured
+    // to its end, not to now.
+    let until = ts(2 * 86_400).replace("+00:00", "Z");
+    let (v, code, _) = risk_json(&[
+        dir, "-q", "--stage", "1", "--as-of", &as_of, "--until", &until,
+    ]);
+    assert_eq!(
+        code,
+        1,
+        "the silence since --until's end fires: {}",
+        summary(&v)
+    );
+    let c = v["verdict"]["criteria"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|c| c["metric"] == "elapsed_days")
+        .unwrap()
+        .clone();
+    assert!(c["reason"].as_str().unwrap().contains("(--until)"), "{c}");
+    assert_eq!(c["status"], "not_met", "{c}");
+}
+
+#[test]
+fn the_default_now_never_fails_on_a_record_from_the_future() {
+    // A day of records to 2026-02-11T00:00, then one record stamped 5
+    // minutes after the run's now by a host whose clock is ahead.
+    let mut text = span_lines(0, 86_400, 300, 0.01);
+    text.push_str(&span_lines(86_400 + 600, 86_400 + 600, 1, 0.01));
+    let d = risk_dir(&text);
+    let dir = d.path().to_str().unwrap();
+    let run = |extra: &[&str]| {
+        let out = bin()
+            .args(["risk", dir, "-q", "-f", "json", "--stage", "1"])
+            .args(extra)
+            .env("AGGMETRICS_NOW", "2026-02-11T00:05:00Z")
+            .output()
+            .unwrap();
+        let v: Value = serde_json::from_slice(&out.stdout).unwrap_or(Value::Null);
+        (
+            v,
+            out.status.code().unwrap(),
+            String::from_utf8_lossy(&out.stderr).into_owned(),
+        )
+    };
+    // Not a usage error: a verdict (hold: one day of three), with the
+    // record counted as written and reported.
+    let (v, code, err) = run(&[]);
+    assert_eq!(code, 3, "{err}");
+    assert_eq!(v["total_records"], 290);
+    let f = &v["meta"]["future_records"];
+    assert_eq!(f["count"], 1, "{f}");
+    assert_eq!(f["ahead_seconds"], 300.0, "{f}");
+    assert_eq!(f["newest"], "2026-02-11T00:10:00Z", "{f}");
+    // Warned about, even with -q.
+    assert!(
+        err.contains(
+            "1 record(s) stamped after now (2026-02-11T00:05:00Z), the newest 5.0 minutes ahead"
+        ),
+        "{err}"
+    );
+    // --strict makes it a failure.
+    let (_, code, _) = run(&["--strict"]);
+    assert_eq!(code, 1);
+    // An explicit --as-of before the data is still a usage error.
+    let (_, code, err) = run(&["--as-of", "2026-02-11T00:05:00Z"]);
+    assert_eq!(code, 2, "{err}");
+    assert!(err.contains("before the newest record read"), "{err}");
+    // Nothing ahead: the count is 0 and nothing is said.
+    let d = risk_dir(&span_lines(0, 86_400, 300, 0.01));
+    let out = bin()
+        .args([
+            "risk",
+            d.path().to_str().unwrap(),
+            "-f",
+            "json",
+            "--stage",
+            "1",
+        ])
+        .env("AGGMETRICS_NOW", "2026-02-11T00:05:00Z")
+        .output()
+        .unwrap();
+    let v: Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(v["meta"]["future_records"]["count"], 0);
+    assert!(!String::from_utf8_lossy(&out.stderr).contains("stamped after now"));
 }
 
 #[test]

@@ -14,6 +14,11 @@ pub struct Config {
     /// Track when risk records were written (per-minute first and last,
     /// for the silence alarm); only `aggmetrics risk` needs it.
     pub activity: bool,
+    /// Count the records stamped after this instant (microseconds), read
+    /// in the window or not: the run's "now", for `aggmetrics risk`, so a
+    /// clock ahead of the data is reported. `i64::MAX` (counts nothing)
+    /// otherwise. Only dated runs (a window or buckets) count.
+    pub future_after: i64,
     /// Options a kind reads while adding records, for the life of the
     /// process (the shadow kind's golden dataset).
     pub options: Option<&'static (dyn std::any::Any + Send + Sync)>,
@@ -27,6 +32,7 @@ impl Config {
             bucket: None,
             window: None,
             activity: false,
+            future_after: i64::MAX,
             options: None,
         }
     }

@@ -228,6 +228,9 @@ pub struct Acc {
     /// The newest record read, in the window or not (microseconds): when
     /// the logs were last written, even if the window is empty.
     pub newest: Option<i64>,
+    /// Records read stamped after `cfg.future_after` (in the window or
+    /// not).
+    pub future: u64,
     /// Damaged lines are dated (a window or buckets): only then are
     /// segments tracked.
     dated: bool,
@@ -252,6 +255,7 @@ impl Acc {
             outside_skipped: 0,
             undated: Skipped::default(),
             newest: None,
+            future: 0,
             dated: cfg.window.is_some() || cfg.bucket.is_some(),
             seg: None,
             segs: Vec::new(),
@@ -341,6 +345,9 @@ impl Acc {
         seg.last = Some(micros);
         self.cur_ts = Some(micros);
         self.newest = self.newest.max(Some(micros));
+        if micros > self.cfg.future_after {
+            self.future += 1;
+        }
     }
 
     /// Charge damaged lines to the figures of time `micros`: its window
@@ -543,6 +550,7 @@ impl Acc {
         self.outside_skipped += o.outside_skipped;
         self.undated.merge(&o.undated);
         self.newest = self.newest.max(o.newest);
+        self.future += o.future;
         self.segs.extend(o.segs.iter().cloned());
         self.segs.extend(o.seg.iter().cloned());
         for (a, b) in self.files.iter_mut().zip(o.files.iter()) {

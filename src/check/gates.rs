@@ -141,6 +141,9 @@ pub struct Context<'a> {
     /// Now, or `--as-of`, in microseconds since the epoch.
     pub as_of_us: i64,
     pub as_of: String,
+    /// The stage's elapsed time: from its first record in the window to
+    /// the verdict time (microseconds); `None` without a record.
+    pub stage_span: Option<(i64, i64)>,
     pub gates_label: String,
     pub thresholds: Thresholds,
 }
@@ -153,6 +156,24 @@ fn fmt(x: f64) -> String {
 /// 0.3125 -> "31.2%".
 fn percent(x: f64) -> String {
     format!("{:.1}%", x * 100.0)
+}
+
+/// 30 -> "30.0 s", 400 -> "6.7 minutes", as [`minutes_text`] beyond.
+pub fn seconds_text(s: f64) -> String {
+    if s < 120.0 {
+        format!("{s:.1} s")
+    } else {
+        minutes_text(s / 60.0)
+    }
+}
+
+/// A duration in whole days, hours and minutes, cut (never rounded) up:
+/// 2 days 23 h 59 min is not yet 3 days.
+fn duration_text(us: i64) -> String {
+    let m = us / 60_000_000;
+    let d = m / 1440;
+    let s = if d == 1 { "" } else { "s" };
+    format!("{d} day{s} {} h {} min", (m / 60) % 24, m % 60)
 }
 
 /// 75 -> "75.0 minutes", 4000 -> "66.7 hours", 400000 -> "277.8 days".
@@ -394,28 +415,7 @@ fn evidence(stage: &Stage, report: &Value, cx: &Context<'_>) -> Vec<Criterion> {
             )
         },
     ));
-    let days = number(report, "days_covered").unwrap_or(0.0);
-    let need_days = stage.min_days as f64;
-    out.push(plain(
-        Kind::Evidence,
-        "days_covered",
-        format!("days_covered >= {}", stage.min_days),
-        Some(days),
-        Some(need_days),
-        if days >= need_days {
-            Status::Met
-        } else {
-            Status::NotMet
-        },
-        if days >= need_days {
-            format!("records cover {days} UTC days (at least {need_days} needed)")
-        } else {
-            format!(
-                "records cover only {days} UTC day(s); stage {} needs {need_days}",
-                cx.stage
-            )
-        },
-    ));
+    out.push(elapsed(stage, report, cx));
     if let Some(rate) = stage.sample_rate {
         if let Some(Value::Object(rates)) = lookup(report, "sample_rates") {
             if !rates.is_empty() {
@@ -447,6 +447,66 @@ fn evidence(stage: &Stage, report: &Value, cx: &Context<'_>) -> Vec<Criterion> {
     }
 
     out
+}
+
+/// The stage's minimum duration: the time elapsed from its first record
+/// to the verdict time, not the UTC dates its records touch (3 days and 10
+/// minutes can touch 5 dates). Both are said.
+fn elapsed(stage: &Stage, report: &Value, cx: &Context<'_>) -> Criterion {
+    let need = stage.min_days as f64;
+    let dates = number(report, "days_covered").unwrap_or(0.0);
+    let rule = format!("elapsed_days >= {}", stage.min_days);
+    let Some((from, to)) = cx.stage_span else {
+        return plain(
+            Kind::Evidence,
+            "elapsed_days",
+            rule,
+            None,
+            Some(need),
+            if need <= 0.0 {
+                Status::Met
+            } else {
+                Status::NotMet
+            },
+            format!(
+                "no risk record: no time elapsed in stage {}; it needs {need} days",
+                cx.stage
+            ),
+        );
+    };
+    let us = (to - from).max(0);
+    let days = us as f64 / 86_400e6;
+    let span = format!(
+        "from the first record ({}) to {} ({}), over {dates} UTC date(s)",
+        crate::report::risk::rfc3339(from),
+        crate::report::risk::rfc3339(to),
+        if to < cx.as_of_us {
+            "--until"
+        } else {
+            "the verdict time"
+        },
+    );
+    let met = days >= need;
+    plain(
+        Kind::Evidence,
+        "elapsed_days",
+        rule,
+        Some(crate::report::round_to(days, 4)),
+        Some(need),
+        if met { Status::Met } else { Status::NotMet },
+        if met {
+            format!(
+                "{} elapsed {span} (at least {need} days needed)",
+                duration_text(us)
+            )
+        } else {
+            format!(
+                "only {} elapsed {span}; stage {} needs {need} days",
+                duration_text(us),
+                cx.stage
+            )
+        },
+    )
 }
 
 /// "No regression against the previous stage": what `compare` finds
@@ -526,7 +586,9 @@ fn silence(max: f64, report: &Value, cx: &Context<'_>) -> Criterion {
             "no risk records: nothing to measure silence from".into(),
         ),
         Some(t) => {
-            let since = (cx.as_of_us - t.micros) as f64 / 60e6;
+            // A record stamped after as_of (a clock ahead: reported in
+            // meta.future_records) is no silence.
+            let since = ((cx.as_of_us - t.micros) as f64 / 60e6).max(0.0);
             let worst = gap.max(since);
             let fired = worst > max;
             let reason = if since >= gap {

@@ -101,8 +101,8 @@ pub fn exit_code(
 
 /// `--strict`: anything that makes the figures less than the logs hold
 /// fails: damaged lines charged to them, damaged lines that could not be
-/// dated (they may belong to the window), an input not read to its end, or
-/// no log found at all.
+/// dated (they may belong to the window), an input not read to its end,
+/// records stamped after now (a clock ahead), or no log found at all.
 pub fn strict_fails(
     skipped: &crate::report::Skipped,
     meta: &crate::report::Meta,
@@ -112,4 +112,5 @@ pub fn strict_fails(
         || meta.incomplete
         || read.inputs.is_empty()
         || meta.window.as_ref().is_some_and(|w| w.undated_skipped > 0)
+        || meta.future_records.as_ref().is_some_and(|f| f.count > 0)
 }

@@ -21,8 +21,9 @@ pub fn run(args: &RiskArgs) -> Result<i32> {
     // Always by day: the gates count the days covered.
     cfg.bucket = Some(Bucket::Day);
     cfg.activity = true;
-    // "Now" for the silence alarm and for relative times (`today`, `1h
-    // ago`) in the window: --as-of, so a past day can be judged as it was.
+    // "Now" for the silence alarm, the stage's elapsed time and relative
+    // times (`today`, `1h ago`) in the window: --as-of, so a past day can
+    // be judged as it was; else the time the run started.
     let now = match &args.as_of {
         Some(s) => {
             let us = super::window::instant(s, super::window::now()?)
@@ -32,6 +33,8 @@ pub fn run(args: &RiskArgs) -> Result<i32> {
         }
         None => super::window::now()?,
     };
+    // Records stamped after now are counted as written, and reported.
+    cfg.future_after = now.as_microsecond();
     cfg.window = super::window::window(&args.window, now)?;
 
     // Read the gates and baseline before the logs: a typo should not cost
@@ -86,10 +89,15 @@ pub fn run(args: &RiskArgs) -> Result<i32> {
     let result = read_logs(&args.paths, Some(LogKind::Risk), &args.read, cfg)?;
     let mut report = RiskReport::build(&result, args.by.is_some());
 
+    report.meta.future_records = Some(future_records(&result, now, args.as_of.is_some())?);
+
     if let Some((stage, gates, label, baseline, now)) = &judge {
-        // A "now" before the newest record would measure silence
-        // backwards and call any gap fine.
-        if let Some((last_us, _, _)) = &result.acc.total.kinds.risk.time.last {
+        // An explicit --as-of before the newest record would measure
+        // silence backwards and call any gap fine: a usage error. The
+        // default now never fails on the data (see future_records).
+        if let (Some(_), Some((last_us, _, _))) =
+            (&args.as_of, &result.acc.total.kinds.risk.time.last)
+        {
             if now.as_microsecond() < *last_us {
                 return Err(Error::Usage(format!(
                     "--as-of {} is before the newest record read ({}): judge as of a time after the logs end, or window the stage with --until",
@@ -106,6 +114,7 @@ pub fn run(args: &RiskArgs) -> Result<i32> {
             baseline_label: baseline.as_ref().map(|(_, l)| l.clone()),
             as_of_us: now.as_microsecond(),
             as_of: super::window::show(now.as_microsecond()),
+            stage_span: stage_span(&result, cfg.window, now.as_microsecond()),
             gates_label: label.clone(),
             thresholds: t,
         };
@@ -119,6 +128,16 @@ pub fn run(args: &RiskArgs) -> Result<i32> {
         args.out.output.as_deref(),
     )?;
     warn_read(&args.read, &result);
+    if let Some(f) = report.meta.future_records.as_ref().filter(|f| f.count > 0) {
+        // Not silenced by -q: a clock ahead of the data is a finding.
+        super::output::warn(&format!(
+            "{} record(s) stamped after now ({}), the newest {} ahead ({}): is a writer's clock ahead? They are counted as written (meta.future_records); --strict exits 1",
+            f.count,
+            super::window::show(now.as_microsecond()),
+            crate::check::gates::seconds_text(f.ahead_seconds.unwrap_or(0.0)),
+            f.newest.as_deref().unwrap_or("?"),
+        ));
+    }
 
     let verdict = report.verdict.as_ref().map_or(exit::OK, |v| v.exit_code);
     if verdict == exit::CHECK_FAILED {
@@ -128,4 +147,45 @@ pub fn run(args: &RiskArgs) -> Result<i32> {
         return Ok(exit::CHECK_FAILED);
     }
     Ok(verdict)
+}
+
+/// The records stamped after `now`. With the default now (the run's
+/// start), records stamped before the read ended were appended while it
+/// read, not sent from the future: then none is reported.
+fn future_records(
+    result: &crate::read::ReadResult,
+    now: jiff::Timestamp,
+    explicit: bool,
+) -> Result<crate::report::FutureRecords> {
+    let newest = result.acc.newest.filter(|&n| n > now.as_microsecond());
+    let ended = super::window::now()?.as_microsecond();
+    let appended = !explicit && newest.is_some_and(|n| n <= ended);
+    Ok(match newest {
+        Some(n) if !appended => crate::report::FutureRecords {
+            count: result.acc.future,
+            newest: Some(crate::report::risk::rfc3339(n)),
+            ahead_seconds: Some(crate::report::round_to(
+                (n - now.as_microsecond()) as f64 / 1e6,
+                3,
+            )),
+        },
+        _ => crate::report::FutureRecords {
+            count: 0,
+            newest: None,
+            ahead_seconds: None,
+        },
+    })
+}
+
+/// What a stage's elapsed time is measured over: from the first risk
+/// record in the window (at or after `--since`) to the verdict time (now,
+/// or `--until` when it is earlier). `None` without a record.
+fn stage_span(
+    result: &crate::read::ReadResult,
+    window: Option<(i64, i64)>,
+    now_us: i64,
+) -> Option<(i64, i64)> {
+    let first = result.acc.total.kinds.risk.time.first.as_ref()?.0;
+    let until = window.map_or(i64::MAX, |(_, u)| u);
+    Some((first, now_us.min(until)))
 }

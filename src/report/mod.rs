@@ -83,6 +83,18 @@ impl std::fmt::Display for Span {
     }
 }
 
+/// Records stamped after the run's "now": counted as they are, and
+/// reported, since a clock ahead of the data is itself a finding.
+#[derive(Debug, Clone, Serialize, PartialEq)]
+pub struct FutureRecords {
+    /// Records read (in the window or not) stamped after now.
+    pub count: u64,
+    /// The newest of them (RFC 3339), `null` when there is none.
+    pub newest: Option<String>,
+    /// How far the newest is ahead of now, in seconds.
+    pub ahead_seconds: Option<f64>,
+}
+
 /// An input that could not be used at all.
 #[derive(Debug, Clone, Serialize)]
 pub struct Unread {
@@ -109,6 +121,10 @@ pub struct Meta {
     /// The newest record read, inside the window or not (RFC 3339, UTC):
     /// when the logs were last written, even when the window is empty.
     pub newest_record: Option<String>,
+    /// `risk`: records stamped after the run's "now" (a writer's clock
+    /// ahead of this host's, or records judged as of a past time).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub future_records: Option<FutureRecords>,
     /// When this run finished (microseconds since the epoch), set by the
     /// command for formats that show it (Prometheus); not in JSON, so
     /// reports of the same logs stay byte-identical.
@@ -237,6 +253,7 @@ impl Meta {
             }),
             inputs: read.inputs.clone(),
             newest_record: read.acc.newest.map(risk::rfc3339),
+            future_records: None,
             finished_us: None,
             unread: read
                 .unread
