@@ -2,7 +2,7 @@
 //! the tests and the benchmark.
 //!
 //!     cargo run --release --example gen_logs -- OUT --records N [--seed S] [--damaged RATE]
-//!         [--start DATE] [--days N] [--shadow]
+//!         [--start DATE] [--days N] [--shadow] [--stage-switch TIME]
 //!
 //! Writes OUT/pipeline_latency.jsonl, OUT/fallback_metrics.jsonl and
 //! OUT/partial_trust_risk.jsonl with N records each, spread over `--days`
@@ -15,6 +15,9 @@
 //! With --shadow, also OUT/shadow_router.jsonl (the shadow router's runs)
 //! and OUT/shadow_golden.json (a golden dataset for a third of its
 //! command ids, with free text the reports must never print).
+//! Risk records carry sample rates 0.01 and 0.05 in turn; with
+//! --stage-switch (RFC 3339), 0.01 before that time and 0.05 from it, as a
+//! rollout moving from stage 1 to stage 2 writes them.
 //! The same arguments always give the same bytes.
 
 use std::fmt::Write as _;
@@ -150,6 +153,9 @@ fn golden() -> String {
 struct Gen {
     rng: Rng,
     damaged: f64,
+    /// Risk records before this time (microseconds) carry 0.01, from it
+    /// 0.05; without it, the two in turn.
+    stage_switch: Option<i64>,
 }
 
 impl Gen {
@@ -275,7 +281,12 @@ impl Gen {
 
     fn risk(&mut self, out: &mut String, i: u64, t: i64) {
         let r = &mut self.rng;
-        let rate = if i.is_multiple_of(2) { 0.01 } else { 0.05 };
+        let rate = match self.stage_switch {
+            Some(at) if t < at => 0.01,
+            Some(_) => 0.05,
+            None if i.is_multiple_of(2) => 0.01,
+            None => 0.05,
+        };
         let sampled = r.chance(rate * 3.0);
         let (status, reason) = if !sampled {
             ("not_sampled", "not_sampled")
@@ -460,6 +471,7 @@ fn main() {
     let mut start = None;
     let mut days: Option<u64> = None;
     let mut shadow = false;
+    let mut stage_switch = None;
     while let Some(a) = args.next() {
         let mut val = |name: &str| {
             args.next()
@@ -497,6 +509,14 @@ fn main() {
                 )
             }
             "--shadow" => shadow = true,
+            "--stage-switch" => {
+                let t = val("--stage-switch");
+                stage_switch = Some(
+                    t.parse::<jiff::Timestamp>()
+                        .unwrap_or_else(|_| die(&format!("--stage-switch {t}: an RFC 3339 time")))
+                        .as_microsecond(),
+                );
+            }
             "-h" | "--help" => die(USAGE),
             _ if out_dir.is_none() => out_dir = Some(PathBuf::from(a)),
             _ => die(&format!("unexpected argument {a}")),
@@ -524,6 +544,7 @@ fn main() {
         let mut g = Gen {
             rng: Rng(seed.wrapping_mul(1000).wrapping_add(k as u64)),
             damaged,
+            stage_switch,
         };
         let path = out_dir.join(name);
         let f = File::create(&path).unwrap_or_else(|e| die(&format!("{}: {e}", path.display())));
@@ -558,7 +579,7 @@ fn main() {
 }
 
 const USAGE: &str =
-    "usage: gen_logs OUT --records N [--seed S] [--damaged RATE] [--start DATE] [--days N] [--shadow]";
+    "usage: gen_logs OUT --records N [--seed S] [--damaged RATE] [--start DATE] [--days N] [--shadow] [--stage-switch TIME]";
 
 /// 00:00 UTC of `2026-02-10`, in microseconds since the epoch.
 fn day_micros(s: &str) -> Option<i64> {

@@ -76,6 +76,9 @@ fn generate(dir: &Path) -> Vec<Log> {
         .arg(&out)
         .args(["--records", "14000", "--seed", "1", "--damaged", "0.003"])
         .args(["--start", "2026-02-10", "--days", &DAYS.to_string()])
+        // Stage 1's sample rate before the switch the docs use, stage 2's
+        // from it.
+        .args(["--stage-switch", "2026-02-14T09:00:00Z"])
         .status()
         .unwrap();
     assert!(st.success());

@@ -530,3 +530,106 @@ fn a_gates_file_replaces_the_runbook() {
     ]);
     assert_eq!(a["verdict"]["criteria"], b["verdict"]["criteria"]);
 }
+
+/// `risk ARGS` that writes no report: (exit code, stderr).
+fn refused(args: &[&str]) -> (i32, String) {
+    let out = bin().arg("risk").args(args).output().unwrap();
+    assert!(out.stdout.is_empty());
+    (
+        out.status.code().unwrap(),
+        String::from_utf8_lossy(&out.stderr).into_owned(),
+    )
+}
+
+#[test]
+fn a_window_mixing_two_stages_is_said_and_held() {
+    // Two days of stage 1 (0.01), then two of stage 2 (0.05), judged as
+    // stage 2 with a gates file that asks little else.
+    let mut text = span_lines(0, 2 * 86_400 - 300, 300, 0.01);
+    text.push_str(&span_lines(2 * 86_400, 4 * 86_400 - 300, 300, 0.05));
+    let d = risk_dir(&text);
+    let dir = d.path().to_str().unwrap();
+    let gates = d.path().join("g.toml");
+    let write = |extra: &str| {
+        std::fs::write(
+            &gates,
+            format!("[stage.2]\nsample_rate = 0.05\nmin_days = 1\nmin_sampled_records = 10\ngo = [\"error_rate < 0.03\"]\n{extra}"),
+        )
+        .unwrap();
+    };
+    let as_of = ts(4 * 86_400).replace("+00:00", "Z");
+    let g = gates.to_str().unwrap();
+    let base = [dir, "-q", "--stage", "2", "--as-of", &as_of, "--gates", g];
+    write("");
+    let (v, code, err) = risk_json(&base);
+    assert_eq!(code, 3, "{err} {}", summary(&v));
+    let s = summary(&v);
+    assert!(
+        s.contains("576 records carry another stage's sample rate (0.01: 576) beside 576 at stage 2's 0.05: the window mixes stages"),
+        "{s}"
+    );
+    // Windowed at the switch: one stage, go.
+    let since = ts(2 * 86_400).replace("+00:00", "Z");
+    let mut windowed = base.to_vec();
+    windowed.extend(["--since", &since]);
+    let (v, code, _) = risk_json(&windowed);
+    assert_eq!(code, 0, "{}", summary(&v));
+    // A gates file may allow it: judged together, and said.
+    write("other_sample_rates = \"allow\"\n");
+    let (v, code, _) = risk_json(&base);
+    assert_eq!(code, 0, "{}", summary(&v));
+    let c = v["verdict"]["criteria"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|c| c["metric"] == "sample_rates.other")
+        .unwrap()
+        .clone();
+    assert_eq!(c["value"], 576.0);
+    assert!(
+        c["reason"].as_str().unwrap().contains("as the gates allow"),
+        "{c}"
+    );
+    // Anything else is a usage error naming the key.
+    write("other_sample_rates = \"maybe\"\n");
+    let (code, err) = refused(&base);
+    assert_eq!(code, 2, "{err}");
+    assert!(
+        err.contains("other_sample_rates") || err.contains("maybe"),
+        "{err}"
+    );
+}
+
+#[test]
+fn a_stage_with_nothing_to_judge_is_a_usage_error() {
+    let d = risk_dir(&span_lines(0, 86_400, 300, 0.01));
+    let dir = d.path().to_str().unwrap();
+    let gates = d.path().join("g.toml");
+    let g = gates.to_str().unwrap();
+    for (text, want) in [
+        // go = [] and nothing else: GO on the evidence alone, before.
+        (
+            "[stage.1]\nmin_days = 0\ngo = []\n",
+            "[stage.1] has no go criteria",
+        ),
+        // Roll-back rules but no go criteria: it could only say go.
+        (
+            "[stage.1]\nrollback = [\"error_rate > 0.1\"]\n",
+            "[stage.1] has no go criteria",
+        ),
+        // An empty file: no stage at all (was "define stage " and nothing).
+        ("", "no stage: a gates file defines at least one [stage.N]"),
+        ("[alarms]\nrules = [\"error_rate > 0.05\"]\n", "no stage"),
+    ] {
+        std::fs::write(&gates, text).unwrap();
+        let (code, err) = refused(&[dir, "-q", "--stage", "1", "--gates", g]);
+        assert_eq!(code, 2, "{text:?}: {err}");
+        assert!(err.contains(want), "{text:?}: {err}");
+        assert!(err.contains("g.toml"), "{err}");
+    }
+    // A stage that is not there names the ones that are, never a blank.
+    std::fs::write(&gates, "[stage.1]\ngo = [\"error_rate < 0.05\"]\n").unwrap();
+    let (code, err) = refused(&[dir, "-q", "--stage", "2", "--gates", g]);
+    assert_eq!(code, 2, "{err}");
+    assert!(err.contains("define stage 1"), "{err}");
+}

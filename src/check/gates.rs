@@ -57,6 +57,21 @@ pub struct Stage {
     pub rollback: Vec<Cond>,
     #[serde(default)]
     pub rollback_on_regression: bool,
+    /// Records at a sample rate other than `sample_rate` in the window
+    /// (two stages judged as one): `hold` (the default) or `allow`.
+    #[serde(default)]
+    pub other_sample_rates: OtherRates,
+}
+
+/// What records at another stage's sample rate mean for the verdict.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum OtherRates {
+    /// Evidence not met: the window mixes stages.
+    #[default]
+    Hold,
+    /// Judged with the rest, and said.
+    Allow,
 }
 
 impl Gates {
@@ -71,6 +86,22 @@ impl Gates {
             if name.parse::<u8>().is_err() {
                 return Err(format!(
                     "[stage.{name}]: stages are numbered, e.g. [stage.1]"
+                ));
+            }
+            // A stage that can neither go on its own criteria nor roll
+            // back would say GO on evidence alone.
+            if s.go.is_empty()
+                && s.stable_acceptance_max_drop.is_none()
+                && s.rollback.is_empty()
+                && !s.rollback_on_regression
+            {
+                return Err(format!(
+                    "[stage.{name}] has no go criteria (go, stable_acceptance_max_drop) and no roll-back criteria (rollback, rollback_on_regression): a verdict on evidence alone would say go"
+                ));
+            }
+            if s.go.is_empty() && s.stable_acceptance_max_drop.is_none() {
+                return Err(format!(
+                    "[stage.{name}] has no go criteria (go = [...] or stable_acceptance_max_drop): a verdict on evidence alone would say go"
                 ));
             }
             for (what, x) in [
@@ -94,6 +125,12 @@ impl Gates {
             .is_some_and(|x| x.is_nan() || x <= 0.0)
         {
             return Err("[alarms] max_silence_minutes must be above 0".into());
+        }
+        if g.stage.is_empty() {
+            return Err(
+                "no stage: a gates file defines at least one [stage.N] (see docs/gates.toml)"
+                    .into(),
+            );
         }
         g.check_keys()?;
         Ok(g)
@@ -425,6 +462,11 @@ fn evidence(stage: &Stage, report: &Value, cx: &Context<'_>) -> Vec<Criterion> {
                     .filter_map(|(_, n)| n.as_f64())
                     .sum();
                 let seen: Vec<&str> = rates.keys().map(|k| k.as_str()).collect();
+                let others: Vec<(String, f64)> = rates
+                    .iter()
+                    .filter(|(k, _)| !k.parse::<f64>().is_ok_and(|x| (x - rate).abs() < 1e-9))
+                    .filter_map(|(k, n)| Some((k.clone(), n.as_f64()?)))
+                    .collect();
                 out.push(plain(
                     Kind::Evidence,
                     "sample_rates",
@@ -442,11 +484,63 @@ fn evidence(stage: &Stage, report: &Value, cx: &Context<'_>) -> Vec<Criterion> {
                         )
                     },
                 ));
+                if at > 0.0 {
+                    out.push(other_rates(stage, rate, at, &others, cx));
+                }
             }
         }
     }
 
     out
+}
+
+/// Records of another stage's sample rate beside the stage's own: two
+/// stages judged as one. A hold unless the gates file allows it.
+fn other_rates(
+    stage: &Stage,
+    rate: f64,
+    at: f64,
+    others: &[(String, f64)],
+    cx: &Context<'_>,
+) -> Criterion {
+    let n: f64 = others.iter().map(|(_, n)| n).sum();
+    let list: Vec<String> = others.iter().map(|(k, n)| format!("{k}: {n}")).collect();
+    let rule = "no record at another sample rate".to_string();
+    let (status, reason) = if n == 0.0 {
+        (
+            Status::Met,
+            format!(
+                "every record with a sample rate is at stage {}'s {rate}",
+                cx.stage
+            ),
+        )
+    } else if stage.other_sample_rates == OtherRates::Allow {
+        (
+            Status::Met,
+            format!(
+                "{n} records carry another stage's sample rate ({}) beside {at} at {rate}: judged with them, as the gates allow (other_sample_rates = \"allow\")",
+                list.join(", ")
+            ),
+        )
+    } else {
+        (
+            Status::NotMet,
+            format!(
+                "{n} records carry another stage's sample rate ({}) beside {at} at stage {}'s {rate}: the window mixes stages; start it at the switch with --since (or set other_sample_rates = \"allow\" in a gates file)",
+                list.join(", "),
+                cx.stage
+            ),
+        )
+    };
+    plain(
+        Kind::Evidence,
+        "sample_rates.other",
+        rule,
+        Some(n),
+        Some(0.0),
+        status,
+        reason,
+    )
 }
 
 /// The stage's minimum duration: the time elapsed from its first record
