@@ -253,3 +253,190 @@ fn regressions_are_ordered_by_severity_across_kinds() {
         .collect();
     assert!(cols.len() > 3 && cols.iter().all(|c| *c == cols[0]), "{t}");
 }
+
+/// A shadow log: `n` records, `agree` of the first ones agreeing with the
+/// deterministic router, every one with `confidence`.
+fn shadow_lines(n: usize, agree: usize, confidence: f64) -> String {
+    (0..n)
+        .map(|i| {
+            format!(
+                "{{\"timestamp\": \"{}\", \"trace_id\": \"t\", \"command_id\": \"c{i}\", \"router_version\": \"v\", \"router_strategy\": \"s\", \"status\": \"ok\", \"latency_ms\": 100, \"error_type\": null, \"suggested_intent\": \"{}\", \"baseline_intent\": \"a\", \"entities_summary\": null, \"confidence\": {confidence}}}\n",
+                ts(i as u64),
+                if i < agree { "a" } else { "b" }
+            )
+        })
+        .collect()
+}
+
+/// `CMD DIR -f json -o OUT` (the run must succeed or exit 1).
+fn write_report(cmd: &str, dir: &Path, out: &Path, extra: &[&str]) {
+    let o = bin()
+        .arg(cmd)
+        .arg(dir)
+        .args(["-q", "-f", "json", "-o"])
+        .arg(out)
+        .args(extra)
+        .output()
+        .unwrap();
+    assert!(out.exists(), "{}", String::from_utf8_lossy(&o.stderr));
+}
+
+fn refused(args: &[&std::ffi::OsStr]) -> String {
+    let out = bin().args(args).output().unwrap();
+    assert_eq!(
+        out.status.code(),
+        Some(2),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(out.stdout.is_empty());
+    String::from_utf8_lossy(&out.stderr).into_owned()
+}
+
+#[test]
+fn documents_that_do_not_compare_are_refused_naming_both() {
+    let d = tempfile::tempdir().unwrap();
+    let p = |n: &str| d.path().join(n);
+    let logs = sample_logs();
+    write_report("risk", &logs, &p("risk.json"), &[]);
+    write_report("shadow", &logs, &p("shadow.json"), &[]);
+    write_report("summarize", &logs, &p("by.json"), &["--by", "hour"]);
+    write_report(
+        "stats",
+        &logs.join("pipeline_latency.jsonl"),
+        &p("stats.json"),
+        &["--value", "total_ms"],
+    );
+    bin()
+        .arg("summarize")
+        .arg(&logs)
+        .args(["-q", "-f", "json", "--state-out"])
+        .arg(p("day.state"))
+        .assert()
+        .success();
+    let os = |s: &std::path::PathBuf| s.as_os_str().to_owned();
+    let cmp =
+        |a: &str, b: &str| refused(&[std::ffi::OsStr::new("compare"), &os(&p(a)), &os(&p(b))]);
+    // A shadow report against a risk report: both named.
+    let err = cmp("shadow.json", "risk.json");
+    assert!(
+        err.contains("cannot compare a `shadow` report (")
+            && err.contains("shadow.json) with a `risk` report (")
+            && err.contains("risk.json)"),
+        "{err}"
+    );
+    // A --by report, a stats report and a state file: what compare takes.
+    let err = cmp("by.json", "by.json");
+    assert!(
+        err.contains("is a `summarize --by` document") && err.contains("--day"),
+        "{err}"
+    );
+    let err = cmp("stats.json", "stats.json");
+    assert!(
+        err.contains("is a `stats` document") && err.contains("compare takes"),
+        "{err}"
+    );
+    let err = cmp("day.state", "day.state");
+    assert!(
+        err.contains("is a state file") && err.contains("aggmetrics merge"),
+        "{err}"
+    );
+    // risk --baseline takes a risk report only.
+    let err = refused(&[
+        std::ffi::OsStr::new("risk"),
+        logs.as_os_str(),
+        std::ffi::OsStr::new("--stage"),
+        std::ffi::OsStr::new("1"),
+        std::ffi::OsStr::new("--baseline"),
+        &os(&p("shadow.json")),
+    ]);
+    assert!(
+        err.contains("is a `shadow` report, not an `aggmetrics risk --format json` report"),
+        "{err}"
+    );
+    // Every document says which command wrote it.
+    for (f, cmd) in [
+        ("risk.json", "risk"),
+        ("shadow.json", "shadow"),
+        ("by.json", "summarize"),
+        ("stats.json", "stats"),
+    ] {
+        let v: Value = serde_json::from_str(&std::fs::read_to_string(p(f)).unwrap()).unwrap();
+        assert_eq!(v["meta"]["command"], cmd, "{f}");
+    }
+}
+
+#[test]
+fn each_figure_is_judged_in_its_own_direction() {
+    // Confidence 0.5 -> 0.85 (up 70%): no direction, not judged. Agreement
+    // 950/1000 -> 900/1000: falls the bad way, significantly.
+    let d = tempfile::tempdir().unwrap();
+    let (a, b) = (d.path().join("a"), d.path().join("b"));
+    for (dir, agree, conf) in [(&a, 950, 0.5), (&b, 900, 0.85)] {
+        std::fs::create_dir(dir).unwrap();
+        write(dir, "shadow_router.jsonl", &shadow_lines(1000, agree, conf));
+        write_report("shadow", dir, &dir.join("r.json"), &[]);
+    }
+    let out = bin()
+        .args(["compare", "-f", "json"])
+        .arg(a.join("r.json"))
+        .arg(b.join("r.json"))
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(1));
+    let v: Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(
+        v["regressions"],
+        serde_json::json!(["agreement_rate"]),
+        "{v}"
+    );
+    let row = |path: &str| {
+        v["metrics"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|r| r["path"] == path)
+            .unwrap_or_else(|| panic!("{path} in {v}"))
+            .clone()
+    };
+    let c = row("confidence.p95");
+    assert_eq!(c["regression"], false, "{c}");
+    assert_eq!(c["kind"], "value", "{c}");
+    assert!(c["note"].as_str().unwrap().contains("not judged"), "{c}");
+    let r = row("agreement_rate");
+    assert!(
+        r["note"].as_str().unwrap().starts_with("fell by 0.0500"),
+        "{r}"
+    );
+    // The other way round: agreement rose, which is no regression; the
+    // confidence fell, which is not judged either.
+    let out = bin()
+        .args(["compare", "-f", "json"])
+        .arg(b.join("r.json"))
+        .arg(a.join("r.json"))
+        .output()
+        .unwrap();
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&out.stdout)
+    );
+    // In a summarize report the shadow section's figures are judged the
+    // same way.
+    for dir in [&a, &b] {
+        write_report("summarize", dir, &dir.join("s.json"), &[]);
+    }
+    let out = bin()
+        .args(["compare", "-f", "json"])
+        .arg(a.join("s.json"))
+        .arg(b.join("s.json"))
+        .output()
+        .unwrap();
+    let v: Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(
+        v["regressions"],
+        serde_json::json!(["shadow.agreement_rate"]),
+        "{v}"
+    );
+}

@@ -8,8 +8,13 @@
 //! bad way by more than `max_rate_increase` (absolute) and the move is
 //! significant by a two-sided pooled two-proportion z-test at `alpha`
 //! divided by the number of rates compared (Bonferroni).
-//! For `success_rate` and `acceptance_rate` the bad way is down; for every
-//! other rate it is up.
+//! Which way is bad comes from the kind's own description of its figures
+//! ([`crate::kinds::direction`]): up for latencies and error or mismatch
+//! rates, down for success, acceptance and agreement rates; a figure with
+//! no bad way (the shadow router's confidence) is listed, not judged.
+//!
+//! Only documents of one kind compare ([`Document`]): every report names
+//! the command that wrote it (`meta.command`).
 
 use std::collections::BTreeMap;
 
@@ -49,10 +54,92 @@ pub enum Metric {
     },
 }
 
-/// Rates whose rise is good news.
-pub fn higher_is_better(path: &str) -> bool {
-    let name = path.rsplit('.').next().unwrap_or(path);
-    matches!(name, "success_rate" | "acceptance_rate")
+pub use crate::report::Direction;
+
+/// What a JSON document is, from the command that wrote it
+/// (`meta.command`), or by its keys for reports written before it was
+/// recorded.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Document {
+    /// `summarize` or `merge`.
+    Summary,
+    /// `summarize --by hour|day`.
+    SummaryBy,
+    Risk,
+    Shadow,
+    Stats,
+    Comparison,
+    Unknown,
+}
+
+impl Document {
+    pub fn of(v: &Value) -> Document {
+        let command = v
+            .get("meta")
+            .and_then(|m| m.get("command"))
+            .and_then(Value::as_str);
+        let has = |k: &str| v.get(k).is_some();
+        match command {
+            Some("summarize" | "merge") if has("buckets") => Document::SummaryBy,
+            Some("summarize" | "merge") => Document::Summary,
+            Some("risk") => Document::Risk,
+            Some("shadow") => Document::Shadow,
+            Some("stats") => Document::Stats,
+            Some(_) => Document::Unknown,
+            None if has("buckets") => Document::SummaryBy,
+            None if has("regressions") && has("metrics") => Document::Comparison,
+            None if has("total_records") && has("agreement_rate") => Document::Shadow,
+            None if has("total_records") => Document::Risk,
+            None if has("latency") => Document::Summary,
+            None if has("spec") && has("groups") => Document::Stats,
+            None => Document::Unknown,
+        }
+    }
+
+    /// `summarize`, `risk`, ...: as messages name it.
+    pub fn name(self) -> &'static str {
+        match self {
+            Document::Summary => "summarize",
+            Document::SummaryBy => "summarize --by",
+            Document::Risk => "risk",
+            Document::Shadow => "shadow",
+            Document::Stats => "stats",
+            Document::Comparison => "compare",
+            Document::Unknown => "unknown",
+        }
+    }
+
+    /// Why `compare` does not take a document of this kind, and what it
+    /// takes instead; `None` when it does.
+    pub fn refused(self) -> Option<&'static str> {
+        match self {
+            Document::Summary | Document::Risk | Document::Shadow => None,
+            Document::SummaryBy => Some(
+                "a `summarize --by` report holds one report per hour or day; compare takes one report a side: summarize each period with --day or --since/--until",
+            ),
+            Document::Stats => Some(
+                "`stats` reports are not compared (their groups and values are the user's own, with no direction to judge); compare takes `summarize`, `merge`, `risk` and `shadow` reports",
+            ),
+            Document::Comparison => Some("it is the output of `compare` itself"),
+            Document::Unknown => Some(
+                "it is JSON but not an aggmetrics report: compare takes `summarize`, `merge`, `risk` and `shadow` reports (--format json) or log folders",
+            ),
+        }
+    }
+
+    /// Which way the figure at `path` gets worse, as its kind describes
+    /// it.
+    pub fn direction(self, path: &str) -> Direction {
+        match self {
+            Document::Summary => match path.split_once('.') {
+                Some((section, figure)) => crate::kinds::direction(section, figure),
+                None => Direction::Up,
+            },
+            Document::Risk => crate::kinds::direction("risk", path),
+            Document::Shadow => crate::kinds::direction("shadow", path),
+            _ => Direction::Up,
+        }
+    }
 }
 
 /// Subtrees that hold no comparable figures (or repeat them per day).
@@ -171,6 +258,7 @@ pub fn compare(
     candidate: &Value,
     base_label: &str,
     candidate_label: &str,
+    doc: Document,
     t: &Thresholds,
 ) -> Comparison {
     let a = metrics(base);
@@ -191,7 +279,7 @@ pub fn compare(
     let mut rows = Vec::new();
     for (path, ma) in &a {
         let Some(mb) = b.get(path) else { continue };
-        if let Some(row) = judge(path, ma, mb, &per_test) {
+        if let Some(row) = judge(path, ma, mb, &per_test, doc.direction(path)) {
             rows.push(row);
         }
     }
@@ -261,7 +349,7 @@ pub fn min_values(path: &str) -> u64 {
 }
 
 /// Compare one figure; `None` when neither side has data for it.
-pub fn judge(path: &str, a: &Metric, b: &Metric, t: &Thresholds) -> Option<Row> {
+pub fn judge(path: &str, a: &Metric, b: &Metric, t: &Thresholds, dir: Direction) -> Option<Row> {
     match (*a, *b) {
         (
             Metric::Latency {
@@ -278,7 +366,14 @@ pub fn judge(path: &str, a: &Metric, b: &Metric, t: &Thresholds) -> Option<Row> 
             }
             let rel = (x > 0.0).then(|| (y - x) / x);
             let need = min_values(path);
-            let (regression, note) = if na == 0 || nb == 0 {
+            // The relative move the bad way.
+            let worse = rel.map(|r| if dir == Direction::Down { -r } else { r });
+            let (regression, note) = if dir == Direction::Neither {
+                (
+                    false,
+                    "not judged: neither way is worse for this figure".to_string(),
+                )
+            } else if na == 0 || nb == 0 {
                 (false, "no values on one side: not judged".to_string())
             } else if na.min(nb) < need {
                 (
@@ -289,11 +384,16 @@ pub fn judge(path: &str, a: &Metric, b: &Metric, t: &Thresholds) -> Option<Row> 
                     ),
                 )
             } else {
-                match rel {
+                match worse {
                     Some(r) if r > t.max_latency_regression => (
                         true,
                         format!(
-                            "grew {:.1}% (> {:.1}% allowed)",
+                            "{} {:.1}% (> {:.1}% allowed)",
+                            if dir == Direction::Down {
+                                "fell"
+                            } else {
+                                "grew"
+                            },
                             r * 100.0,
                             t.max_latency_regression * 100.0
                         ),
@@ -305,7 +405,11 @@ pub fn judge(path: &str, a: &Metric, b: &Metric, t: &Thresholds) -> Option<Row> 
             };
             Some(Row {
                 path: path.to_string(),
-                kind: "latency_ms",
+                kind: if dir == Direction::Neither {
+                    "value"
+                } else {
+                    "latency_ms"
+                },
                 base: x,
                 candidate: y,
                 change: y - x,
@@ -333,8 +437,13 @@ pub fn judge(path: &str, a: &Metric, b: &Metric, t: &Thresholds) -> Option<Row> 
             let x = if na == 0 { 0.0 } else { ka as f64 / na as f64 };
             let y = if nb == 0 { 0.0 } else { kb as f64 / nb as f64 };
             let p = two_proportion_p(ka, na, kb, nb);
-            let worse = if higher_is_better(path) { x - y } else { y - x };
-            let (regression, note) = if na == 0 || nb == 0 {
+            let worse = if dir == Direction::Down { x - y } else { y - x };
+            let (regression, note) = if dir == Direction::Neither {
+                (
+                    false,
+                    "not judged: neither way is worse for this figure".to_string(),
+                )
+            } else if na == 0 || nb == 0 {
                 (false, "no records on one side: not judged".to_string())
             } else if worse > t.max_rate_increase {
                 if p < t.alpha {
@@ -342,7 +451,7 @@ pub fn judge(path: &str, a: &Metric, b: &Metric, t: &Thresholds) -> Option<Row> 
                         true,
                         format!(
                             "{} by {:.4} (> {} allowed), p = {:.2e} < {:.4} (alpha over the rates compared)",
-                            if higher_is_better(path) {
+                            if dir == Direction::Down {
                                 "fell"
                             } else {
                                 "rose"
@@ -429,10 +538,10 @@ mod tests {
             }
             json!({"rates": Value::Object(rates)})
         };
-        let alone = compare(&report(10, 0), &report(23, 0), "a", "b", &t);
+        let alone = compare(&report(10, 0), &report(23, 0), "a", "b", Document::Risk, &t);
         assert_eq!(alone.regressions, ["error_rate"], "{:?}", alone.metrics);
         // Among six rates the same move could be noise in one of six.
-        let among = compare(&report(10, 5), &report(23, 5), "a", "b", &t);
+        let among = compare(&report(10, 5), &report(23, 5), "a", "b", Document::Risk, &t);
         assert!(among.regressions.is_empty(), "{:?}", among.metrics[0]);
         assert!(among
             .metrics
@@ -450,14 +559,28 @@ mod tests {
         let t = Thresholds::default();
         let lat = |v, n| Metric::Latency { value: v, count: n };
         // p99 up 40% over 57 values: noise, not judged.
-        let r = judge("latency_p99", &lat(560.0, 400), &lat(799.0, 57), &t).unwrap();
+        let r = judge(
+            "latency_p99",
+            &lat(560.0, 400),
+            &lat(799.0, 57),
+            &t,
+            Direction::Up,
+        )
+        .unwrap();
         assert!(
             !r.regression && r.note.contains("too few values"),
             "{}",
             r.note
         );
         // The same move over enough values is a regression.
-        let r = judge("latency_p99", &lat(560.0, 4000), &lat(799.0, 1200), &t).unwrap();
+        let r = judge(
+            "latency_p99",
+            &lat(560.0, 4000),
+            &lat(799.0, 1200),
+            &t,
+            Direction::Up,
+        )
+        .unwrap();
         assert!(r.regression, "{}", r.note);
     }
 
@@ -476,6 +599,7 @@ mod tests {
                     denominator: nb,
                 },
                 &t,
+                Document::Summary.direction(path),
             )
             .unwrap()
         };

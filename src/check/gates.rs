@@ -618,7 +618,14 @@ fn regression(report: &Value, cx: &Context<'_>) -> Criterion {
             "regression against the previous stage needs --baseline".into(),
         ),
         Some(b) => {
-            let cmp = compare::compare(b, report, "baseline", "current", &cx.thresholds);
+            let cmp = compare::compare(
+                b,
+                report,
+                "baseline",
+                "current",
+                compare::Document::Risk,
+                &cx.thresholds,
+            );
             let regs: Vec<String> = cmp
                 .metrics
                 .iter()

@@ -7,22 +7,11 @@ use serde_json::Value;
 
 use super::{emit, exit, thresholds};
 use crate::agg::{Config, Mode};
-use crate::check::compare::compare;
+use crate::check::compare::{compare, Document};
 use crate::cli::{CompareArgs, ReadOpts};
 use crate::error::Error;
 use crate::render::Doc;
 use crate::report::Report;
-
-/// What a report is, by its keys.
-fn kind(v: &Value) -> &'static str {
-    if v.get("total_records").is_some() {
-        "risk"
-    } else if v.get("latency").is_some() {
-        "summary"
-    } else {
-        "unknown"
-    }
-}
 
 /// A JSON report file, or a log folder summarized with the defaults.
 fn load(path: &Path, opts: &ReadOpts) -> Result<Value> {
@@ -37,16 +26,29 @@ fn load(path: &Path, opts: &ReadOpts) -> Result<Value> {
         return Err(Error::NotFound(path.to_path_buf()).into());
     }
     let bytes = super::read_doc(path, "report")?;
+    if bytes.starts_with(b"{\"format\":\"aggmetrics-state\"") {
+        return Err(Error::Usage(format!(
+            "{} is a state file: compare takes reports; make one with `aggmetrics merge {} -f json -o report.json` and compare that",
+            path.display(),
+            path.display()
+        ))
+        .into());
+    }
     let v: Value = serde_json::from_slice(&bytes).map_err(|e| {
         Error::Usage(format!(
-            "{} is not a JSON report ({e}): pass files written by `summarize --format json` or `risk --format json`, or log folders",
+            "{} is not a JSON report ({e}): compare takes `summarize`, `merge`, `risk` and `shadow` reports (--format json) or log folders",
             path.display()
         ))
     })?;
-    if kind(&v) == "unknown" {
+    let doc = Document::of(&v);
+    if let Some(why) = doc.refused() {
         return Err(Error::Usage(format!(
-            "{} is JSON but not an aggmetrics report (no `latency` or `total_records` key)",
-            path.display()
+            "{} is {}: {why}",
+            path.display(),
+            match doc {
+                Document::Unknown => "not a report compare takes".to_string(),
+                d => format!("a `{}` document", d.name()),
+            }
         ))
         .into());
     }
@@ -60,12 +62,13 @@ pub fn run(args: &CompareArgs) -> Result<i32> {
     super::check_format(args.format, crate::render::DocKind::Compare)?;
     let base = load(&args.base, &args.read)?;
     let cand = load(&args.candidate, &args.read)?;
-    if kind(&base) != kind(&cand) {
+    let doc = Document::of(&base);
+    if doc != Document::of(&cand) {
         return Err(Error::Usage(format!(
-            "cannot compare a {} report ({}) with a {} report ({}): compare like with like",
-            kind(&base),
+            "cannot compare a `{}` report ({}) with a `{}` report ({}): compare like with like",
+            doc.name(),
             args.base.display(),
-            kind(&cand),
+            Document::of(&cand).name(),
             args.candidate.display()
         ))
         .into());
@@ -75,6 +78,7 @@ pub fn run(args: &CompareArgs) -> Result<i32> {
         &cand,
         &args.base.display().to_string(),
         &args.candidate.display().to_string(),
+        doc,
         &t,
     );
     emit(args.format, Doc::Compare(&c), args.out.output.as_deref())?;

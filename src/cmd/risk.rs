@@ -72,10 +72,17 @@ pub fn run(args: &RiskArgs) -> Result<i32> {
                                 p.display()
                             ))
                         })?;
-                    if v.get("total_records").is_none() || v.get("rates").is_none() {
+                    let doc = crate::check::compare::Document::of(&v);
+                    if doc != crate::check::compare::Document::Risk {
                         return Err(Error::Usage(format!(
-                            "--baseline {} is not an `aggmetrics risk --format json` report",
-                            p.display()
+                            "--baseline {} is {}, not an `aggmetrics risk --format json` report",
+                            p.display(),
+                            match doc {
+                                crate::check::compare::Document::Unknown => {
+                                    "not an aggmetrics report".to_string()
+                                }
+                                d => format!("a `{}` report", d.name()),
+                            }
                         ))
                         .into());
                     }

@@ -62,6 +62,7 @@ pub fn run(args: &ShadowArgs) -> Result<i32> {
     let view = Shadow::view(&section);
     let skipped = Skipped::of(&m.skipped, &result);
     let mut meta = Meta::of(&result, &PERCENTILES, Shadow::keys_dropped(acc));
+    meta.command = "shadow";
     meta.finished_us = Some(super::window::now()?.as_microsecond());
     let report = ShadowReport {
         section,

@@ -146,7 +146,8 @@ fn build(read: &ReadResult, ps: &[f64]) -> StatsReport {
     let width = acc.cfg.bucket.map(|b| b.width_us());
     let (since, until) = acc.cfg.window.unwrap_or((i64::MIN, i64::MAX));
     let rfc = crate::report::risk::rfc3339;
-    let meta = Meta::of(read, ps, Jsonl::keys_dropped(&m.kinds.jsonl));
+    let mut meta = Meta::of(read, ps, Jsonl::keys_dropped(&m.kinds.jsonl));
+    meta.command = "stats";
     StatsReport {
         section: section(m, ps),
         buckets: width.map(|w| {

@@ -250,6 +250,15 @@ impl Kind for Fallback {
         acc.count
     }
 
+    /// A success rate falls worse; the error and fallback rates and the
+    /// LLM latency grow worse.
+    fn direction(figure: &str) -> crate::report::Direction {
+        match figure {
+            "success_rate" => crate::report::Direction::Down,
+            _ => crate::report::Direction::Up,
+        }
+    }
+
     fn keys_dropped(f: &FallbackAcc) -> u64 {
         [&f.outcomes, &f.reasons, &f.by_intent, &f.components]
             .iter()

@@ -102,6 +102,13 @@ pub trait Kind: 'static {
     fn omit(_section: &Self::Section) -> bool {
         false
     }
+    /// Which way a figure of the section gets worse, by its key path in
+    /// the section (`confidence.p95`, `agreement_rate`, `total_ms.p99`):
+    /// for `compare` and the gates' regression check. By default every
+    /// figure (latency percentiles, error and mismatch rates) grows worse.
+    fn direction(_figure: &str) -> crate::report::Direction {
+        crate::report::Direction::Up
+    }
     /// Whether two accumulators may be added up (states written with
     /// different settings may not); `Err` says why.
     fn compatible(_a: &Self::Acc, _b: &Self::Acc) -> Result<(), String> {
@@ -202,6 +209,17 @@ macro_rules! registry {
         )+
 
         /// Run `v` with the type of `kind`.
+        /// [`Kind::direction`] of the kind whose section is named
+        /// `section` (a user kind's sections: the default).
+        pub fn direction(section: &str, figure: &str) -> crate::report::Direction {
+            $(
+                if section == <$module::$kind as Kind>::NAME {
+                    return <$module::$kind as Kind>::direction(figure);
+                }
+            )+
+            crate::report::Direction::Up
+        }
+
         #[inline(always)]
         pub fn visit<V: Visitor>(kind: LogKind, v: V) -> V::Out {
             match kind {

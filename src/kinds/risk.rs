@@ -382,6 +382,15 @@ impl Kind for Risk {
         acc.total
     }
 
+    /// The acceptance rate falls worse; the error and mismatch rates and
+    /// the latency grow worse.
+    fn direction(figure: &str) -> crate::report::Direction {
+        match figure {
+            "acceptance_rate" => crate::report::Direction::Down,
+            _ => crate::report::Direction::Up,
+        }
+    }
+
     fn keys_dropped(r: &RiskAcc) -> u64 {
         [&r.status, &r.reason_codes, &r.sample_rates]
             .iter()

@@ -429,6 +429,19 @@ impl Kind for Shadow {
         a.total
     }
 
+    /// Agreement with the deterministic router and the golden dataset's
+    /// intent and entity rates fall worse; the error rate and the latency
+    /// grow worse; the router's confidence is neither (a higher confidence
+    /// is no better, and a lower one no worse, without its accuracy).
+    fn direction(figure: &str) -> crate::report::Direction {
+        use crate::report::Direction;
+        match figure {
+            "agreement_rate" | "intent_match_rate" | "entity_hit_rate" => Direction::Down,
+            f if f == "confidence" || f.starts_with("confidence.") => Direction::Neither,
+            _ => Direction::Up,
+        }
+    }
+
     fn keys_dropped(a: &ShadowAcc) -> u64 {
         a.status.overflow + a.error_types.overflow
     }

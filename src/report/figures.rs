@@ -179,3 +179,16 @@ pub fn pairs(k: &Keyed<u64>) -> BTreeMap<String, BTreeMap<String, u64>> {
     }
     out
 }
+
+/// Which way a figure gets worse: what `compare` and the gates'
+/// regression check judge it by. Each kind describes its own figures
+/// (`Kind::direction`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Direction {
+    /// Worse when it grows: a latency, an error or mismatch rate.
+    Up,
+    /// Worse when it falls: an acceptance, success or agreement rate.
+    Down,
+    /// Neither way is worse (a confidence): listed, not judged.
+    Neither,
+}

@@ -19,7 +19,9 @@ pub mod risk;
 pub mod verdict;
 pub mod view;
 
-pub use figures::{counts, pairs, percentile_key, round_to, RateFig, Rates, Stats, TimeRange};
+pub use figures::{
+    counts, pairs, percentile_key, round_to, Direction, RateFig, Rates, Stats, TimeRange,
+};
 pub use view::{Block, GridRow, View};
 
 #[derive(Debug, Clone, Serialize)]
@@ -105,6 +107,10 @@ pub struct Unread {
 #[derive(Debug, Clone, Serialize)]
 pub struct Meta {
     pub tool: String,
+    /// The command whose report this is: `summarize` (also `merge`, whose
+    /// report is a summarize report, equal to one pass), `risk`, `shadow`
+    /// or `stats`: what `compare` and `--baseline` check.
+    pub command: &'static str,
     pub precision: Precision,
     pub percentiles: Vec<f64>,
     /// Observations whose categorical key was not kept (more than the
@@ -219,6 +225,7 @@ impl Meta {
         };
         Meta {
             tool: format!("aggmetrics {}", env!("CARGO_PKG_VERSION")),
+            command: "summarize",
             precision: Precision {
                 mode: if matches!(mode, Mode::Exact) {
                     "exact"

@@ -165,6 +165,7 @@ impl RiskReport {
         let keys_dropped = r.status.overflow + r.reason_codes.overflow;
         let ps = [50.0, 95.0, 99.0];
         let mut meta = Meta::of(read, &ps, keys_dropped);
+        meta.command = "risk";
         if matches!(acc.cfg.mode, Mode::Hdr { .. }) {
             meta.precision.risk_quantile_rule = "the analyzer's lower nearest rank, sorted[int((n-1)*q)], the rank read from the HDR histogram (the upper edge of its bucket): within 10^-significant_digits above what --exact gives";
         }
