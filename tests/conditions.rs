@@ -174,3 +174,52 @@ fn fail_on_a_figure_with_no_data_still_writes_the_report() {
         .unwrap();
     assert_eq!(out.status.code(), Some(0));
 }
+
+/// `summarize DIR --exact --fail-on COND ...`: the exit code.
+fn fail_on(dir: &std::path::Path, extra: &[&str], cond: &str) -> i32 {
+    let out = bin()
+        .arg("summarize")
+        .arg(dir)
+        .args(["-q", "--exact", "-f", "json", "--fail-on", cond])
+        .args(extra)
+        .output()
+        .unwrap();
+    out.status.code().unwrap()
+}
+
+#[test]
+fn every_operator_at_just_below_and_just_above_its_bound() {
+    // Totals 10..50: p50 is 30 exactly, p99.9 is 49.96 (k = 3.996), the
+    // platform script's interpolation (docs/semantics.md).
+    let d = tempfile::tempdir().unwrap();
+    std::fs::write(
+        d.path().join("pipeline_latency.jsonl"),
+        common::latency_lines(&[10.0, 20.0, 30.0, 40.0, 50.0]),
+    )
+    .unwrap();
+    for (key, extra, v) in [
+        ("latency.all.total_ms.p50", &[][..], 30.0),
+        // A fractional percentile is a key like any other (was exit 2,
+        // "the nearest key is" the very key given).
+        (
+            "latency.all.total_ms.p99.9",
+            &["--percentiles", "50,99.9"][..],
+            49.96,
+        ),
+    ] {
+        for (op, below, at, above) in [
+            // Whether `value OP bound` holds with the bound just below the
+            // value, at it, and just above it.
+            (">", true, false, false),
+            (">=", true, true, false),
+            ("<", false, false, true),
+            ("<=", false, true, true),
+        ] {
+            for (bound, holds) in [(v - 0.001, below), (v, at), (v + 0.001, above)] {
+                let cond = format!("{key}{op}{bound}");
+                let code = fail_on(d.path(), extra, &cond);
+                assert_eq!(code, if holds { 1 } else { 0 }, "{cond}");
+            }
+        }
+    }
+}

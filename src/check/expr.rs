@@ -147,7 +147,12 @@ pub fn number(v: &Value, path: &str) -> Option<f64> {
 /// rate (its `denominator`); `None` for a plain count. A figure with a
 /// support of 0 is "no data", not a 0 to compare with a bound.
 pub fn support(v: &Value, path: &str) -> Option<u64> {
-    let (parent, leaf) = match path.rsplit_once('.') {
+    // The leaf may hold dots (`p99.9`): the longest one its parent has.
+    let split = path
+        .match_indices('.')
+        .map(|(k, _)| (&path[..k], &path[k + 1..]))
+        .find(|(p, l)| lookup(v, p).is_some_and(|x| x.get(*l).is_some()));
+    let (parent, leaf) = match split.or_else(|| path.rsplit_once('.')) {
         Some((p, l)) => (lookup(v, p)?, l),
         None => (v, path),
     };
@@ -227,6 +232,8 @@ mod tests {
         assert_eq!(support(&v, "f.rates.error_rate.numerator"), None);
         assert_eq!(support(&v, "latency_p95"), Some(3));
         assert_eq!(support(&v, "f.count"), None);
+        let v: Value = serde_json::json!({"t": {"p99.9": 5.0, "count": 4}});
+        assert_eq!(support(&v, "t.p99.9"), Some(4));
     }
 
     #[test]

@@ -108,15 +108,30 @@ pub fn risk() -> Value {
 /// Why `path` can never name a number in reports shaped like `schema`,
 /// with the nearest key that can; `None` when it can.
 pub fn check(schema: &Value, path: &str) -> Option<String> {
+    let segs: Vec<&str> = path.split('.').collect();
     let mut cur = schema;
-    for key in path.split('.') {
+    let mut i = 0;
+    while i < segs.len() {
         let next = match cur {
-            Value::Object(m) => m.get(key).or_else(|| m.get(ANY)),
-            Value::Array(a) => key.parse::<usize>().ok().and_then(|_| a.first()),
+            // Keys may hold dots (`p99.9`): the longest key that matches
+            // wins, as when the condition is evaluated; else any name of an
+            // open map.
+            Value::Object(m) => (i + 1..=segs.len())
+                .rev()
+                .find_map(|j| m.get(&segs[i..j].join(".")).map(|x| (x, j)))
+                .or_else(|| m.get(ANY).map(|x| (x, i + 1))),
+            Value::Array(a) => segs[i]
+                .parse::<usize>()
+                .ok()
+                .and_then(|_| a.first())
+                .map(|x| (x, i + 1)),
             _ => None,
         };
         match next {
-            Some(n) => cur = n,
+            Some((n, j)) => {
+                cur = n;
+                i = j;
+            }
             None => return Some(unknown(schema, path)),
         }
     }
@@ -237,6 +252,11 @@ mod tests {
         assert!(e.contains("nearest key is 'fallback.error_rate'"), "{e}");
         let e = check(&s, "latency.all.step.rerank_ms.p95").unwrap();
         assert!(e.contains("'latency.all.steps.<name>.p95'"), "{e}");
+        // A fractional percentile of --percentiles is a key like any other.
+        let s9 = summary(&[50.0, 99.9]);
+        assert_eq!(check(&s9, "latency.with_llm.total_ms.p99.9"), None);
+        assert_eq!(check(&s9, "latency.all.steps.rerank_ms.p99.9"), None);
+        assert!(check(&s9, "latency.all.total_ms.p99.5").is_some());
         let e = check(&s, "latency.all.total_ms.p90").unwrap();
         assert!(e.contains("--percentiles"), "{e}");
         assert!(check(&s, "latency.all.total_ms").unwrap().contains("group"));
