@@ -141,14 +141,16 @@ fn fail_on_a_figure_with_no_data_still_writes_the_report() {
         .output()
         .unwrap();
     let err = String::from_utf8_lossy(&out.stderr);
-    // p95 of total_ms (30) is a real breach; the other two have no data.
+    // p95 of total_ms (30) is a real breach; the other two are not
+    // judged: no record had the step rerank_ms while others had steps
+    // (said, since it may be a typo), and no fallback record.
     assert_eq!(out.status.code(), Some(1), "{err}");
     assert!(
         err.contains("threshold breached: latency.all.total_ms.p95"),
         "{err}"
     );
     assert!(
-        err.contains("no data: --fail-on 'latency.all.steps.rerank_ms.p95 > 20'"),
+        err.contains("--fail-on 'latency.all.steps.rerank_ms.p95 > 20' not judged: no record had 'rerank_ms' in latency.all.steps"),
         "{err}"
     );
     assert!(
@@ -222,4 +224,175 @@ fn every_operator_at_just_below_and_just_above_its_bound() {
             }
         }
     }
+}
+
+/// (exit code, stderr) of `aggmetrics ARGS`.
+fn run(args: &[&str]) -> (i32, String) {
+    let out = bin().args(args).output().unwrap();
+    (
+        out.status.code().unwrap(),
+        String::from_utf8_lossy(&out.stderr).into_owned(),
+    )
+}
+
+#[test]
+fn a_typo_of_a_seen_name_is_said_even_quietly_and_fails_strict() {
+    let logs = common::sample_logs();
+    let logs = logs.to_str().unwrap();
+    for (cond, name, near) in [
+        (
+            "latency.all.steps.core_logic_m.p95>1",
+            "core_logic_m",
+            "core_logic_ms",
+        ),
+        ("fallback.outcome_counts.eror>1", "eror", "error"),
+    ] {
+        let (code, err) = run(&["summarize", logs, "-q", "-f", "json", "--fail-on", cond]);
+        assert_eq!(code, 0, "{err}");
+        assert!(
+            err.contains(&format!("no record had '{name}'"))
+                && err.contains(&format!("the nearest is '{near}'")),
+            "{cond}: {err}"
+        );
+        let (code, _) = run(&[
+            "summarize",
+            logs,
+            "-q",
+            "-f",
+            "json",
+            "--strict",
+            "--fail-on",
+            cond,
+        ]);
+        assert_eq!(code, 1, "{cond}");
+    }
+    // The name as seen: judged, no warning.
+    let (code, err) = run(&[
+        "summarize",
+        logs,
+        "-q",
+        "-f",
+        "json",
+        "--fail-on",
+        "fallback.outcome_counts.error>100",
+    ]);
+    assert_eq!((code, err.as_str()), (0, ""));
+    // A step absent from a quiet window is no data; an open map with no
+    // name at all is no typo: neither warns.
+    let (code, err) = run(&[
+        "summarize",
+        logs,
+        "-q",
+        "-f",
+        "json",
+        "--strict",
+        "--since",
+        "2030-01-01",
+        "--fail-on",
+        "latency.all.steps.core_logic_m.p95>1",
+    ]);
+    assert_eq!((code, err.as_str()), (0, ""));
+}
+
+#[test]
+fn a_value_path_the_spec_does_not_name_is_a_usage_error() {
+    let d = tempfile::tempdir().unwrap();
+    std::fs::write(
+        d.path().join("assist.jsonl"),
+        "{\"timestamp\": \"2026-02-10T00:00:00Z\", \"step\": \"normalizer\", \"status\": \"ok\", \"latency_ms\": 12}\n\
+         {\"timestamp\": \"2026-02-10T00:01:00Z\", \"step\": \"entities\", \"status\": \"error\", \"latency_ms\": 30}\n",
+    )
+    .unwrap();
+    let dir = d.path().to_str().unwrap();
+    let kinds = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("docs/kinds/assist.toml");
+    let kinds = kinds.to_str().unwrap();
+    // A user kind's value path, and stats' --value path: exit 2, before
+    // reading, naming the nearest.
+    let (code, err) = run(&[
+        "summarize",
+        dir,
+        "-q",
+        "--kinds",
+        kinds,
+        "--fail-on",
+        "assist.total.values.latncy_ms.p95>1",
+    ]);
+    assert_eq!(code, 2, "{err}");
+    assert!(
+        err.contains("'latncy_ms' is not a value path of the kinds file's kind 'assist'")
+            && err.contains("the nearest is 'latency_ms'"),
+        "{err}"
+    );
+    let file = d.path().join("assist.jsonl");
+    let file = file.to_str().unwrap();
+    let (code, err) = run(&[
+        "stats",
+        file,
+        "-q",
+        "--value",
+        "latency_ms",
+        "--count",
+        "status",
+        "--fail-on",
+        "total.values.latncy_ms.p95>1",
+    ]);
+    assert_eq!(code, 2, "{err}");
+    assert!(
+        err.contains("given with --value (named: latency_ms); the nearest is 'latency_ms'"),
+        "{err}"
+    );
+    let (code, err) = run(&[
+        "stats",
+        file,
+        "-q",
+        "--value",
+        "latency_ms",
+        "--count",
+        "status",
+        "--fail-on",
+        "total.counts.statsu.ok>1",
+    ]);
+    assert_eq!(code, 2, "{err}");
+    assert!(err.contains("the nearest is 'status'"), "{err}");
+    // Spelled right: judged (p95 of 12 and 30 is 29.1).
+    let (code, err) = run(&[
+        "stats",
+        file,
+        "-q",
+        "--exact",
+        "--value",
+        "latency_ms",
+        "--fail-on",
+        "total.values.latency_ms.p95>29",
+    ]);
+    assert_eq!(code, 1, "{err}");
+    let (code, err) = run(&[
+        "summarize",
+        dir,
+        "-q",
+        "--exact",
+        "--kinds",
+        kinds,
+        "--fail-on",
+        "assist.total.values.latency_ms.p95>29.2",
+    ]);
+    assert_eq!(code, 0, "{err}");
+    // A count value never seen beside others: said, --strict fails.
+    let (code, err) = run(&[
+        "stats",
+        file,
+        "-q",
+        "--value",
+        "latency_ms",
+        "--count",
+        "status",
+        "--strict",
+        "--fail-on",
+        "total.counts.status.okk>0",
+    ]);
+    assert_eq!(code, 1, "{err}");
+    assert!(
+        err.contains("no record had 'okk'") && err.contains("the nearest is 'ok'"),
+        "{err}"
+    );
 }

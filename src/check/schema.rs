@@ -209,6 +209,39 @@ fn numeric_leaves(v: &Value, prefix: String, out: &mut Vec<String>) {
     }
 }
 
+/// The name among `names` nearest to `name` (fewest character edits;
+/// the first of equals), if any.
+pub fn nearest<'a>(name: &str, names: impl IntoIterator<Item = &'a str>) -> Option<&'a str> {
+    names
+        .into_iter()
+        .map(|n| (distance(n, name), n))
+        .min_by_key(|(d, _)| *d)
+        .map(|(_, n)| n)
+}
+
+/// Whether the object at `prefix` (a key path into a report shaped like
+/// `schema`) is an open map: its keys are names read from the logs.
+pub fn is_open(schema: &Value, prefix: &str) -> bool {
+    if prefix.is_empty() {
+        return false;
+    }
+    let mut cur = schema;
+    for key in prefix.split('.') {
+        cur = match cur {
+            Value::Object(m) => match m.get(key).or_else(|| m.get(ANY)) {
+                Some(n) => n,
+                None => return false,
+            },
+            Value::Array(a) => match a.first() {
+                Some(n) => n,
+                None => return false,
+            },
+            _ => return false,
+        };
+    }
+    cur.as_object().is_some_and(|m| m.contains_key(ANY))
+}
+
 /// Levenshtein distance, by characters.
 fn distance(a: &str, b: &str) -> usize {
     let b: Vec<char> = b.chars().collect();

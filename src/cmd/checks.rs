@@ -26,13 +26,87 @@ pub fn check_fail_on(conds: &[crate::check::expr::Cond], ps: &[f64]) -> Result<(
     }
 }
 
+/// A usage error for any `--fail-on` key that names a value or count path
+/// the spec does not define: in a user kind's section (`prefix` its name)
+/// or a `stats` report (no prefix). The kinds file and `--value` name
+/// their paths exactly, so a name not among them is a typo.
+pub fn check_spec_paths(
+    conds: &[crate::check::expr::Cond],
+    prefix: Option<&str>,
+    values: &[String],
+    counts: &[String],
+) -> Result<(), Error> {
+    let mut bad = Vec::new();
+    for c in conds {
+        let path = match prefix {
+            Some(p) => match c.path.strip_prefix(p).and_then(|r| r.strip_prefix('.')) {
+                Some(r) => r,
+                None => continue,
+            },
+            None => c.path.as_str(),
+        };
+        let segs: Vec<&str> = path.split('.').collect();
+        let Some(at) = segs.iter().position(|s| *s == "values" || *s == "counts") else {
+            continue;
+        };
+        let (what, defined) = if segs[at] == "values" {
+            ("value", values)
+        } else {
+            ("count", counts)
+        };
+        let rest = &segs[at + 1..];
+        if rest.is_empty() || defined.iter().any(|d| spec_path_matches(d, rest)) {
+            continue;
+        }
+        // The name as given: the path less its last segment (the figure)
+        // for a value; for a count, its first segment (count keys follow).
+        let given = if what == "value" && rest.len() > 1 {
+            rest[..rest.len() - 1].join(".")
+        } else {
+            rest[0].to_string()
+        };
+        let near = crate::check::schema::nearest(&given, defined.iter().map(|s| s.as_str()));
+        bad.push(format!(
+            "--fail-on '{c}': '{given}' is not a {what} path {} (named: {}){}",
+            match prefix {
+                Some(p) => format!("of the kinds file's kind '{p}'"),
+                None => format!("given with --{what}"),
+            },
+            if defined.is_empty() {
+                "none".to_string()
+            } else {
+                defined.join(", ")
+            },
+            near.map(|n| format!("; the nearest is '{n}'"))
+                .unwrap_or_default()
+        ));
+    }
+    if bad.is_empty() {
+        Ok(())
+    } else {
+        Err(Error::Usage(bad.join("\n  ")))
+    }
+}
+
+/// Whether the key path `rest` starts with the spec path `d` (a `*`
+/// segment stands for any one name).
+fn spec_path_matches(d: &str, rest: &[&str]) -> bool {
+    let d = d.strip_prefix('.').unwrap_or(d);
+    let ds: Vec<&str> = d.split('.').collect();
+    ds.len() <= rest.len() && ds.iter().zip(rest).all(|(a, b)| *a == "*" || a == b)
+}
+
 /// What `--fail-on` found: conditions that hold (breaches, each named with
-/// its value), and conditions with no data in this run (a step absent from
-/// a quiet window, a rate over no records): neither breached nor met.
+/// its value), conditions with no data in this run (a step absent from a
+/// quiet window, a rate over no records): neither breached nor met; and
+/// conditions naming a key of an open map that no record had while the
+/// map has others: a typo is likely, so these are said even with
+/// `--quiet`, and `--strict` fails on them.
 #[derive(Debug, Default)]
 pub struct Checks {
     pub breaches: Vec<String>,
     pub no_data: Vec<String>,
+    pub unseen: Vec<String>,
 }
 
 impl Checks {
@@ -41,6 +115,9 @@ impl Checks {
     pub fn print(&self, quiet: bool) {
         for b in &self.breaches {
             eprintln!("aggmetrics: threshold breached: {b}");
+        }
+        for u in &self.unseen {
+            super::output::warn(u);
         }
         if !quiet {
             for n in &self.no_data {
@@ -53,9 +130,13 @@ impl Checks {
 /// Judge `--fail-on` conditions (their keys already checked by
 /// [`check_fail_on`]) on the report. The report is turned into JSON only
 /// when there is a condition.
+/// `schema`: the report's key paths, to tell an open map (names read from
+/// the logs) from a fixed object; `None` for reports without one (`stats`,
+/// user kinds), where `counts` maps and `values` are the open ones.
 pub fn fail_on(
     conds: &[crate::check::expr::Cond],
     report: &impl serde::Serialize,
+    schema: Option<&serde_json::Value>,
 ) -> anyhow::Result<Checks> {
     let mut out = Checks::default();
     if conds.is_empty() {
@@ -63,6 +144,10 @@ pub fn fail_on(
     }
     let report = serde_json::to_value(report)?;
     for c in conds {
+        if let Some(w) = unseen(&report, &c.path, schema) {
+            out.unseen.push(format!("--fail-on '{c}' not judged: {w}"));
+            continue;
+        }
         let value = crate::check::expr::number(&report, &c.path);
         let support = crate::check::expr::support(&report, &c.path);
         match value {
@@ -80,6 +165,66 @@ pub fn fail_on(
     Ok(out)
 }
 
+/// Why `path` has no value when it names a key of an open map that holds
+/// other names (`latency.all.steps.core_logic_m.p95` beside
+/// `core_logic_ms`): the nearest name seen. `None` when the path resolves,
+/// or the map is empty or not open.
+fn unseen(
+    report: &serde_json::Value,
+    path: &str,
+    schema: Option<&serde_json::Value>,
+) -> Option<String> {
+    use serde_json::Value;
+    let segs: Vec<&str> = path.split('.').collect();
+    let mut cur = report;
+    let mut i = 0;
+    while i < segs.len() {
+        match cur {
+            Value::Object(m) => {
+                match (i + 1..=segs.len())
+                    .rev()
+                    .find_map(|j| m.get(&segs[i..j].join(".")).map(|x| (x, j)))
+                {
+                    Some((x, j)) => {
+                        cur = x;
+                        i = j;
+                    }
+                    None => {
+                        let prefix = segs[..i].join(".");
+                        let open = match schema {
+                            // A built-in section: the schema knows.
+                            Some(s) if s.get(segs[0]).is_some() => {
+                                crate::check::schema::is_open(s, &prefix)
+                            }
+                            // A user kind's section, or a stats report.
+                            _ => {
+                                segs[..i].last() == Some(&"values")
+                                    || (i >= 2 && segs[i - 2] == "counts")
+                            }
+                        };
+                        if !open || m.is_empty() {
+                            return None;
+                        }
+                        let near =
+                            crate::check::schema::nearest(segs[i], m.keys().map(|k| k.as_str()))?;
+                        return Some(format!(
+                            "no record had '{}' in {prefix} ({} other name(s) seen; the nearest is '{near}'): a typo? --strict exits 1",
+                            segs[i],
+                            m.len()
+                        ));
+                    }
+                }
+            }
+            Value::Array(a) => {
+                cur = a.get(segs[i].parse::<usize>().ok()?)?;
+                i += 1;
+            }
+            _ => return None,
+        }
+    }
+    None
+}
+
 /// The exit code of a run that wrote its report: 1 if a `--fail-on`
 /// condition holds (each printed), or with `--strict` if the figures hold
 /// less than the logs; else 0.
@@ -92,7 +237,9 @@ pub fn exit_code(
     quiet: bool,
 ) -> i32 {
     checks.print(quiet);
-    if !checks.breaches.is_empty() || (strict && strict_fails(skipped, meta, read)) {
+    if !checks.breaches.is_empty()
+        || (strict && (strict_fails(skipped, meta, read) || !checks.unseen.is_empty()))
+    {
         crate::exit::CHECK_FAILED
     } else {
         crate::exit::OK

@@ -171,7 +171,8 @@ pub fn run(args: &MergeArgs) -> Result<i32> {
     }
     let mut report = Report::build(read, &args.summary.percentiles);
     report.meta.finished_us = Some(super::window::now()?.as_microsecond());
-    let checks = fail_on(&args.summary.fail_on, &report)?;
+    let schema = crate::check::schema::summary(&args.summary.percentiles);
+    let checks = fail_on(&args.summary.fail_on, &report, Some(&schema))?;
     if let Some(p) = &args.summary.state_out {
         write_atomic(p, &state::encode(read, &merged.covers))?;
     }

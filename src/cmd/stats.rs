@@ -82,6 +82,9 @@ pub fn run(args: &StatsArgs) -> Result<i32> {
         .into());
     }
     super::check_format(args.fmt.format, DocKind::Kind)?;
+    // --fail-on over the --value and --count paths: a typo is a usage
+    // error before reading.
+    super::checks::check_spec_paths(&args.summary.fail_on, None, &spec.values, &spec.count)?;
     let mode = Mode::of(args.precision.exact, args.precision.sigfig);
     // Held until the report is in place (dropped when run() returns).
     let _lock = super::lock_output(args.out.output.as_deref())?;
@@ -103,7 +106,7 @@ pub fn run(args: &StatsArgs) -> Result<i32> {
     let report = build(&result, ps);
     let body = serde_json::to_value(&report).context("serializing the report")?;
     // --fail-on judges the whole run, on the report's own keys.
-    let checks = super::fail_on(&args.summary.fail_on, &body)?;
+    let checks = super::fail_on(&args.summary.fail_on, &body, None)?;
     // With buckets, each bucket's view (the whole run's is in JSON and in
     // the header); else the run's.
     let views = match &report.buckets {

@@ -33,6 +33,14 @@ pub fn run(args: &SummarizeArgs) -> Result<i32> {
         .cloned()
         .collect();
     super::check_fail_on(&built_in, &args.summary.percentiles)?;
+    for k in &user {
+        super::checks::check_spec_paths(
+            &args.summary.fail_on,
+            Some(&k.name),
+            &k.spec.values,
+            &k.spec.count,
+        )?;
+    }
     // Held until the report is in place (dropped when run() returns).
     let _lock = super::lock_output(args.out.output.as_deref())?;
     if let Some(p) = &args.summary.state_out {
@@ -49,7 +57,8 @@ pub fn run(args: &SummarizeArgs) -> Result<i32> {
         super::write_atomic(p, &crate::state::encode(&result, &[part]))?;
     }
     // --fail-on judges the whole run; the report is written either way.
-    let checks = super::fail_on(&args.summary.fail_on, &report)?;
+    let schema = crate::check::schema::summary(&args.summary.percentiles);
+    let checks = super::fail_on(&args.summary.fail_on, &report, Some(&schema))?;
     if args.by.is_some() {
         let b = crate::report::BucketReport::build(&result, &args.summary.percentiles, &report);
         emit(
