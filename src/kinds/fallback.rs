@@ -66,7 +66,8 @@ pub fn parse(line: &[u8], comps: &mut Components) -> Result<Line<FallbackRecord>
     while let Some((_, f)) = key {
         match f {
             1 /* timestamp */ => ts = timestamp_value(&mut p, line)?,
-            2 /* llm_outcome */ => outcome = category(p.value_mostly_string()?),
+            // An integer outcome is counted under its text, as the script did.
+            2 /* llm_outcome */ => outcome = category(p.category_value()?),
             3 /* intent */ => intent = category(p.value_mostly_string()?),
             4 /* fallback_reason */ => reason = category(p.value_mostly_string()?),
             5 /* llm_latency_ms */ => lat = duration(p.value()?),
@@ -367,12 +368,18 @@ mod tests {
         assert!(r.deterministic_used);
         assert_eq!(c.items().count(), 2);
         // Bad values outside the timestamp void their field alone.
-        let odd = br#"{"timestamp": "2026-02-10T12:00:00+00:00", "llm_outcome": 5, "intent": [], "llm_latency_ms": NaN, "components": {"a": 1, "b": "ok"}}"#;
+        let odd = br#"{"timestamp": "2026-02-10T12:00:00+00:00", "llm_outcome": 5.5, "intent": [], "llm_latency_ms": NaN, "components": {"a": 1, "b": "ok"}}"#;
         let Line::Record(r) = parse(odd, &mut c).unwrap() else {
             panic!()
         };
         assert_eq!((r.outcome, r.intent, r.llm_latency_ms), (None, None, None));
         assert_eq!(c.items().count(), 1, "the good component stays");
+        // An integer outcome is a category, counted under its text.
+        let int = br#"{"timestamp": "2026-02-10T12:00:00+00:00", "llm_outcome": -7}"#;
+        let Line::Record(r) = parse(int, &mut c).unwrap() else {
+            panic!()
+        };
+        assert_eq!(r.outcome.unwrap().text(int), "-7");
         let odd = br#"{"timestamp": "2026-02-10T12:00:00+00:00", "components": [], "llm_latency_ms": -Infinity}"#;
         assert!(matches!(parse(odd, &mut c), Ok(Line::Record(_))));
         // The timestamp is the core.

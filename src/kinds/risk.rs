@@ -76,7 +76,8 @@ pub fn parse(line: &[u8], tpl: &mut crate::parse::Template) -> Result<Line<RiskR
     while let Some((_, f)) = key {
         match f {
             1 /* timestamp */ => ts = timestamp_value(&mut p, line)?,
-            2 /* status */ => status = category(p.value_mostly_string()?),
+            // An integer status is counted under its text, as the analyzer did.
+            2 /* status */ => status = category(p.category_value()?),
             3 /* reason_code */ => {
                 reason = match p.value_mostly_string()? {
                     Val::Str(s) if !s.is_empty() => Some(s),

@@ -101,7 +101,9 @@ pub fn parse(
         match f {
             1 /* timestamp */ => ts = timestamp_value(&mut p, line)?,
             2 /* status */ => {
-                r.status = match p.value_mostly_string()? {
+                // An integer status is counted under its text, as the
+                // analyzer did.
+                r.status = match p.category_value()? {
                     Val::Str(s) => Status::Text(s),
                     Val::Null => Status::Null,
                     _ => Status::Missing,
@@ -593,7 +595,7 @@ mod tests {
     #[test]
     fn only_the_timestamp_damages_a_record() {
         let (r, keys) = rec(&format!(
-            r#"{{{TS}, "status": 5, "latency_ms": NaN, "confidence": "high", "error_type": "", "entities_summary": {{"keys": "item"}}, "suggested_intent": 3}}"#
+            r#"{{{TS}, "status": 5.5, "latency_ms": NaN, "confidence": "high", "error_type": "", "entities_summary": {{"keys": "item"}}, "suggested_intent": 3}}"#
         ))
         .unwrap();
         assert_eq!(r.status, Status::Missing);

@@ -33,6 +33,16 @@ pub const MAX_LINE: usize = 1 << 30;
 const ESC: u32 = 1 << 31;
 
 impl Span {
+    /// The bytes `start..end` of a line, with no escape in them (a
+    /// number's text).
+    #[inline]
+    pub fn plain(start: usize, end: usize) -> Span {
+        Span {
+            start: start as u32,
+            end: end as u32,
+        }
+    }
+
     /// The raw bytes between the quotes (escapes not resolved).
     #[inline]
     pub fn raw<'a>(&self, line: &'a [u8]) -> &'a [u8] {
@@ -860,6 +870,33 @@ impl<'a, 't> Parser<'a, 't> {
             return self.string().map(Val::Str);
         }
         self.value()
+    }
+
+    /// A categorical value: a string's span, or an integer's text (`7`,
+    /// as Python's `str(7)` counts it: the platform's scripts count an
+    /// integer category under its text). Any other number, and booleans
+    /// and containers, are returned as values, for the caller to refuse.
+    #[inline(always)]
+    pub fn category_value(&mut self) -> Result<Val, Skip> {
+        // A string right at the cursor first, as value_mostly_string.
+        if let Some(b'"') = self.b.get(self.i) {
+            return self.string().map(Val::Str);
+        }
+        match self.peek() {
+            Some(b'"') => self.string().map(Val::Str),
+            Some(b'-' | b'0'..=b'9') => {
+                let start = self.i;
+                let x = self.number()?;
+                let text = &self.b[start..self.i];
+                let digits = text.strip_prefix(b"-").unwrap_or(text);
+                if !digits.is_empty() && digits.iter().all(u8::is_ascii_digit) {
+                    Ok(Val::Str(Span::plain(start, self.i)))
+                } else {
+                    Ok(Val::Num(x))
+                }
+            }
+            _ => self.value(),
+        }
     }
 
     /// Any value at the cursor. Containers are validated and skipped.

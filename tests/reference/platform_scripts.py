@@ -170,10 +170,26 @@ def shadow_report(d):
     }
 
 
+def json_keys(v):
+    """Keys as json.dumps writes them (an int 7 is "7", True is "true",
+    None is "null"), done before dumping so that sort_keys can order keys
+    that were of several types (the scripts counted an integer category
+    under its int)."""
+    if isinstance(v, dict):
+        def key(k):
+            if isinstance(k, str):
+                return k
+            return json.dumps(k)
+        return {key(k): json_keys(x) for k, x in v.items()}
+    if isinstance(v, list):
+        return [json_keys(x) for x in v]
+    return v
+
+
 if __name__ == '__main__':
     d = sys.argv[1]
     out = latency_report(d)
     out['risk'] = risk_report(d)
     out['shadow'] = shadow_report(d)
-    json.dump(out, sys.stdout, indent=2, sort_keys=True, ensure_ascii=False)
+    json.dump(json_keys(out), sys.stdout, indent=2, sort_keys=True, ensure_ascii=False)
     sys.stdout.write('\n')
