@@ -633,3 +633,136 @@ fn a_stage_with_nothing_to_judge_is_a_usage_error() {
     assert_eq!(code, 2, "{err}");
     assert!(err.contains("define stage 1"), "{err}");
 }
+
+#[test]
+fn intent_mismatch_at_the_bound_and_past_it_end_to_end() {
+    // 24 of 240 sampled records mismatch: 0.10 exactly. Stage 1's go rule
+    // `< 0.10` is not met (hold); the alarm `> 0.10` does not fire.
+    let at = Plan {
+        mismatch_every: 10,
+        ..Plan::default()
+    };
+    let (v, code, _) = judge(&at, &["--stage", "1"]);
+    assert_eq!(v["intent_mismatch_rate"], 0.1);
+    assert_eq!(code, 3, "{}", summary(&v));
+    let s = summary(&v);
+    assert!(
+        s.contains("intent_mismatch_rate = 0.1 (intent_mismatch_rate < 0.1: not met)"),
+        "{s}"
+    );
+    let alarm = v["verdict"]["criteria"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|c| c["kind"] == "alarm" && c["metric"] == "intent_mismatch_rate")
+        .unwrap()
+        .clone();
+    assert_eq!(alarm["status"], "clear", "{alarm}");
+    // One in eight: 0.125, past the alarm and stage 2's roll-back rule.
+    let past = Plan {
+        days: 5,
+        rate: 0.05,
+        mismatch_every: 8,
+        ..Plan::default()
+    };
+    let (v, code, _) = judge(&past, &["--stage", "2"]);
+    assert_eq!(code, 1, "{}", summary(&v));
+    let breached: Vec<String> = v["verdict"]["criteria"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|c| c["status"] == "breached")
+        .map(|c| {
+            format!(
+                "{} {}",
+                c["kind"].as_str().unwrap(),
+                c["rule"].as_str().unwrap()
+            )
+        })
+        .collect();
+    assert_eq!(
+        breached,
+        [
+            "rollback intent_mismatch_rate > 0.1",
+            "alarm intent_mismatch_rate > 0.1"
+        ],
+        "{}",
+        summary(&v)
+    );
+}
+
+#[test]
+fn stage_3_goes_holds_and_rolls_back_end_to_end() {
+    let d1 = risk_dir(&Plan::default().text());
+    let base = d1.path().join("stage2.json");
+    bin()
+        .args([
+            "risk",
+            d1.path().to_str().unwrap(),
+            "-q",
+            "-f",
+            "json",
+            "-o",
+        ])
+        .arg(&base)
+        .assert()
+        .success();
+    let base = base.to_str().unwrap().to_string();
+    let stage3 = Plan {
+        days: 7,
+        rate: 0.10,
+        ..Plan::default()
+    };
+    let (v, code, _) = judge(&stage3, &["--stage", "3", "--baseline", &base]);
+    assert_eq!(code, 0, "{}", summary(&v));
+    // Six days of seven: hold.
+    let short = Plan {
+        days: 6,
+        rate: 0.10,
+        ..Plan::default()
+    };
+    let (v, code, _) = judge(&short, &["--stage", "3", "--baseline", &base]);
+    assert_eq!(code, 3, "{}", summary(&v));
+    assert!(
+        summary(&v).contains("stage 3 needs 7 days"),
+        "{}",
+        summary(&v)
+    );
+    // Latency p95 exactly 300: `< 300` is not met (hold).
+    let slow = Plan {
+        latency: 300.0,
+        ..stage3
+    };
+    let (v, code, _) = judge(&slow, &["--stage", "3", "--baseline", &base]);
+    assert_eq!(code, 3, "{}", summary(&v));
+    assert!(
+        summary(&v).contains("latency_p95 = 300 (latency_p95 < 300: not met)"),
+        "{}",
+        summary(&v)
+    );
+    // An error rate of 2% (every 10th sampled record of 5 in 1): stage 3
+    // has no roll-back rule, and 0.02 is under the 0.05 alarm, but the
+    // baseline had none: a regression against it is no stage 3 rule
+    // either; the go rule `error_rate < 0.02` is not met: hold.
+    let errs = Plan {
+        days: 7,
+        rate: 0.10,
+        error_every: 10,
+        ..Plan::default()
+    };
+    let (v, code, _) = judge(&errs, &["--stage", "3", "--baseline", &base]);
+    assert_eq!(v["error_rate"], 0.02);
+    assert_eq!(code, 3, "{}", summary(&v));
+    assert!(
+        summary(&v).contains("error_rate = 0.02 (error_rate < 0.02: not met)"),
+        "{}",
+        summary(&v)
+    );
+    // Past the alarm (every 3rd sampled record: 6.7%): rollback.
+    let bad = Plan {
+        error_every: 3,
+        ..errs
+    };
+    let (v, code, _) = judge(&bad, &["--stage", "3", "--baseline", &base]);
+    assert_eq!(code, 1, "{}", summary(&v));
+}
