@@ -22,7 +22,20 @@ fn code_of(e: &anyhow::Error) -> i32 {
 }
 
 fn main() -> ExitCode {
+    // A bug must not pass for another outcome: a panic (an abort in
+    // release builds, whose code would be 134) exits 70 with its message,
+    // as any internal error does.
+    std::panic::set_hook(Box::new(|info| {
+        eprintln!("aggmetrics: internal error (please report it): {info}");
+        std::process::exit(exit::INTERNAL);
+    }));
     let cli = Cli::parse();
+    // A fault for tests/exit_codes.rs to reach the internal-error code;
+    // only in debug builds (the tests'), never in a release.
+    #[cfg(debug_assertions)]
+    if std::env::var_os("AGGMETRICS_TEST_PANIC").is_some() {
+        panic!("a fault injected by AGGMETRICS_TEST_PANIC");
+    }
     cmd::output::set_color_choice(cli.color);
     let result = match &cli.command {
         Command::Summarize(a) => cmd::summarize::run(a),

@@ -184,3 +184,114 @@ fn shadow_follows_the_table() {
     let (code, err) = run(&["shadow", &logs(), "-q", "-o", out.to_str().unwrap()]);
     assert_eq!(code, 5, "{err}");
 }
+
+/// `aggmetrics ARGS` as an unprivileged user (uid and gid 65534) when the
+/// tests run as root, who reads any file; as the test's own user otherwise.
+fn run_unprivileged(args: &[&str]) -> (i32, String) {
+    use std::os::unix::fs::MetadataExt;
+    let root = std::fs::metadata("/proc/self")
+        .map(|m| m.uid() == 0)
+        .unwrap_or(false);
+    let mut c = if root {
+        let mut c = std::process::Command::new("setpriv");
+        c.args(["--reuid=65534", "--regid=65534", "--clear-groups"])
+            .arg(common::bin_path());
+        c
+    } else {
+        std::process::Command::new(common::bin_path())
+    };
+    let out = c.args(args).output().expect("setpriv (util-linux) runs");
+    (
+        out.status.code().unwrap(),
+        String::from_utf8_lossy(&out.stderr).into_owned(),
+    )
+}
+
+#[test]
+fn four_an_existing_input_that_cannot_be_read() {
+    use std::os::unix::fs::PermissionsExt;
+    let d = tempfile::tempdir().unwrap();
+    std::fs::set_permissions(d.path(), std::fs::Permissions::from_mode(0o755)).unwrap();
+    let f = d.path().join("pipeline_latency.jsonl");
+    std::fs::copy(common::sample_logs().join("pipeline_latency.jsonl"), &f).unwrap();
+    std::fs::set_permissions(&f, std::fs::Permissions::from_mode(0o000)).unwrap();
+    // Named on the command line: the command's error, naming the file
+    // (was exit 0 with an incomplete report, and -q said nothing).
+    let (code, err) = run_unprivileged(&["summarize", f.to_str().unwrap(), "-q"]);
+    assert_eq!(code, 4, "{err}");
+    assert!(
+        err.contains(f.to_str().unwrap()) && err.contains("Permission denied"),
+        "{err}"
+    );
+    // Found in a folder: an error of that input alone, the report is
+    // written and says it is incomplete; --strict exits 1.
+    let dir = d.path().to_str().unwrap();
+    let (code, err) = run_unprivileged(&["summarize", dir, "-f", "json"]);
+    assert_eq!(code, 0, "{err}");
+    assert!(err.contains("the report is incomplete"), "{err}");
+    let (code, _) = run_unprivileged(&["summarize", dir, "-q", "-f", "json", "--strict"]);
+    assert_eq!(code, 1);
+}
+
+#[test]
+fn five_a_failed_write_keeps_the_existing_file() {
+    let d = tempfile::tempdir().unwrap();
+    let out = d.path().join("today.json");
+    let old = b"{\"the\": \"report of yesterday\"}\n";
+    std::fs::write(&out, old).unwrap();
+    // Files may not grow past 1 KiB (RLIMIT_FSIZE; SIGXFSZ ignored, so
+    // the write fails with EFBIG): the report, larger, cannot be written.
+    let script = format!(
+        "trap '' XFSZ; ulimit -f 1; exec '{}' summarize '{}' -q -f json -o '{}'",
+        common::bin_path().display(),
+        logs(),
+        out.display()
+    );
+    let o = std::process::Command::new("bash")
+        .args(["-c", &script])
+        .output()
+        .unwrap();
+    let err = String::from_utf8_lossy(&o.stderr);
+    assert_eq!(o.status.code(), Some(5), "{err}");
+    assert!(
+        err.contains("today.json"),
+        "the message names the output: {err}"
+    );
+    // The old file is as it was, and no temporary file is left.
+    assert_eq!(std::fs::read(&out).unwrap(), old);
+    let left: Vec<String> = std::fs::read_dir(d.path())
+        .unwrap()
+        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+        .filter(|n| n != "today.json")
+        .collect();
+    assert!(left.is_empty(), "{left:?}");
+    // Without the limit the same command replaces it.
+    let (code, _) = run(&[
+        "summarize",
+        &logs(),
+        "-q",
+        "-f",
+        "json",
+        "-o",
+        out.to_str().unwrap(),
+    ]);
+    assert_eq!(code, 0);
+    assert_ne!(std::fs::read(&out).unwrap(), old);
+}
+
+#[test]
+fn seventy_an_internal_error() {
+    // A panic (a bug) is exit 70 with its message, not 101 or an abort's
+    // 134. The fault is injected through a hook of debug builds only.
+    let out = common::bin()
+        .args(["summarize", &logs(), "-q"])
+        .env("AGGMETRICS_TEST_PANIC", "1")
+        .output()
+        .unwrap();
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(70), "{err}");
+    assert!(
+        err.contains("internal error (please report it)") && err.contains("AGGMETRICS_TEST_PANIC"),
+        "{err}"
+    );
+}

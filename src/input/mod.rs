@@ -190,6 +190,14 @@ pub fn discover_with(
                 push(s, &mut found.sources);
             }
         } else {
+            // A file named on the command line that cannot be opened is
+            // the command's error (exit 4), not an incomplete report: the
+            // user asked for it by name. (One found in a folder is an
+            // error of that input alone.) Only a regular file is tried: a
+            // FIFO's open would wait for, and then cut off, its writer.
+            if meta.is_file() {
+                fs::File::open(p).map_err(|e| Error::io(p, e))?;
+            }
             let name = p.file_name().and_then(|n| n.to_str()).unwrap_or("");
             let by_name = classify(name);
             let (_, comp) = compression_of(name);
