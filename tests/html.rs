@@ -318,3 +318,190 @@ fn quiet_and_empty_pages_say_so() {
     );
     assert!(empty.contains("No log file was found"), "{empty}");
 }
+
+/// The rightmost column of a screenshot with ink in it.
+fn rightmost_ink(png_path: &Path) -> usize {
+    let dec = png::Decoder::new(std::io::BufReader::new(
+        std::fs::File::open(png_path).unwrap(),
+    ));
+    let mut r = dec.read_info().unwrap();
+    let mut buf = vec![0; r.output_buffer_size().unwrap()];
+    let info = r.next_frame(&mut buf).unwrap();
+    let ch = info.color_type.samples();
+    let w = info.width as usize;
+    let mut right = 0;
+    for (i, p) in buf[..info.buffer_size()].chunks(ch).enumerate() {
+        if p[0] < 245 || p[1] < 245 || p[2] < 245 {
+            right = right.max(i % w);
+        }
+    }
+    right
+}
+
+/// The SVG chart of `html` whose title is `title`.
+fn chart<'h>(html: &'h str, title: &str) -> &'h str {
+    html.split("<svg ")
+        .find(|s| s.contains(&format!("<title>{title}</title>")))
+        .unwrap_or_else(|| panic!("no chart '{title}'"))
+        .split("</svg>")
+        .next()
+        .unwrap()
+}
+
+#[test]
+fn the_rollout_compare_and_by_pages_say_what_they_show_and_fit_the_window() {
+    let w = tempfile::tempdir().unwrap();
+    let s = sample_logs().display().to_string();
+    let v = |a: &[&str]| a.iter().map(|x| x.to_string()).collect::<Vec<_>>();
+
+    // The rollout page.
+    let risk = render(
+        &v(&["risk", &s, "--stage", "1", "--by", "day"]),
+        &w.path().join("risk.html"),
+    );
+    // Each rate's gates are written under its bar, not only in a tooltip.
+    let rates = chart(&risk, "Partial-trust risk: rates with 95% Wilson intervals");
+    assert!(
+        rates.contains("gates: go &lt; 5.00% · alarm &gt; 5.00% | rollback &gt; 10.00%"),
+        "{rates}"
+    );
+    assert!(
+        rates.contains("gates: go &lt; 10.00% · alarm &gt; 10.00%"),
+        "{rates}"
+    );
+    // Each per-day rate against its own thresholds: the intent-mismatch
+    // chart has the 10% lines, not the error rate's 5%.
+    let intent = chart(
+        &risk,
+        "Intent mismatch rate per UTC day (intent_mismatch_rate)",
+    );
+    assert!(
+        intent.contains("alarm &gt; 10.00%") && !intent.contains("5.00%"),
+        "{intent}"
+    );
+    let errors = chart(&risk, "Error rate per UTC day (error_rate)");
+    assert!(
+        errors.contains("go &lt; 5.00% · alarm &gt; 5.00%"),
+        "{errors}"
+    );
+    // The per-day table has entity mismatch and acceptance; the criteria
+    // table every value in its unit, the whole criterion and why.
+    for h in [
+        "<th>entity mismatch</th>",
+        "<th>acceptance</th>",
+        "<th>why</th>",
+        "<th>bound</th>",
+    ] {
+        assert!(risk.contains(h), "{h}");
+    }
+    let criteria = &risk[risk.find("<caption>Criteria</caption>").unwrap()..];
+    let criteria = &criteria[..criteria.find("</table>").unwrap()];
+    assert!(
+        !criteria.contains('…') && !criteria.contains("-0.0000"),
+        "{criteria}"
+    );
+    assert!(
+        !criteria.contains(".0000<"),
+        "four decimals of a count: {criteria}"
+    );
+    for unit in [
+        "113 records",
+        "days</td>",
+        " ms</td>",
+        " min</td>",
+        "%</td>",
+    ] {
+        assert!(criteria.contains(unit), "{unit}: {criteria}");
+    }
+
+    // The compare page: long step names that share their first 48
+    // characters stay apart; unchanged figures are not charted.
+    let long = "a_step_with_a_name_long_enough_to_be_cut_when_shown";
+    let step_line = |i: u64, total: f64, a: f64, b: f64| {
+        format!(
+            "{{\"timestamp\": \"{}\", \"total_ms\": {total}, \"llm_enabled\": false, \"steps\": {{\"{long}_one\": {a}, \"{long}_two\": {b}}}}}\n",
+            ts(i)
+        )
+    };
+    for (name, scale) in [("a", 1.0), ("b", 1.5)] {
+        let d = w.path().join(name);
+        std::fs::create_dir(&d).unwrap();
+        let text: String = (0..400)
+            .map(|i| step_line(i, 100.0, (i % 50) as f64 * scale, (i % 40) as f64 * scale))
+            .collect();
+        std::fs::write(d.join("pipeline_latency.jsonl"), text).unwrap();
+        let o = bin()
+            .arg("summarize")
+            .arg(&d)
+            .args(["-q", "-f", "json", "-o"])
+            .arg(w.path().join(format!("{name}.json")))
+            .output()
+            .unwrap();
+        assert!(o.status.success());
+    }
+    let a = w.path().join("a.json").display().to_string();
+    let b = w.path().join("b.json").display().to_string();
+    let cmp = render(&v(&["compare", &a, &b]), &w.path().join("compare.html"));
+    let dumbbells = chart(&cmp, "Regressions and the largest changes");
+    // Each row's label as drawn, and its full text (a tooltip when cut).
+    let rows: Vec<(&str, &str)> = dumbbells
+        .split("text-anchor=\"end\"")
+        .skip(1)
+        .filter_map(|t| {
+            let drawn = t.split('>').nth(1)?.split('<').next()?;
+            let full = t
+                .split("<title>")
+                .nth(1)
+                .filter(|_| drawn.contains('…'))
+                .and_then(|x| x.split('<').next())
+                .unwrap_or(drawn);
+            Some((drawn, full))
+        })
+        .collect();
+    let labels: Vec<&str> = rows.iter().map(|r| r.1).collect();
+    let mut drawn: Vec<&str> = rows.iter().map(|r| r.0).collect();
+    drawn.sort();
+    drawn.dedup();
+    assert_eq!(drawn.len(), rows.len(), "two labels drawn alike: {rows:?}");
+    let mut unique = labels.clone();
+    unique.sort();
+    unique.dedup();
+    assert_eq!(unique.len(), labels.len(), "two labels alike: {labels:?}");
+    // total_ms did not move (100 on both sides): not charted.
+    assert!(!labels.iter().any(|l| l.contains("total_ms")), "{labels:?}");
+    for step in ["one", "two"] {
+        let want = format!("latency.all.steps.{long}_{step}.p95");
+        assert!(labels.contains(&want.as_str()), "{want} in {labels:?}");
+    }
+
+    // The --by page names its period and what each column counts.
+    let by = render(
+        &v(&["summarize", &s, "--by", "hour"]),
+        &w.path().join("by.html"),
+    );
+    assert!(by.contains("<title>aggmetrics summarize --by hour</title>"));
+    assert!(by.contains("<th>records (all logs)</th>") && by.contains("<th>n (percentiles)</th>"));
+
+    // Each page fits a 1280 px window: nothing drawn right of the body.
+    let Some(exe) = chromium() else { return };
+    for (name, page) in [
+        ("risk", "risk.html"),
+        ("compare", "compare.html"),
+        ("by", "by.html"),
+    ] {
+        let shot = w.path().join(format!("{name}.png"));
+        let st = browser(exe.as_path(), &w.path().join(format!("p-{name}")))
+            .arg("--window-size=1280,3000")
+            .arg(format!("--screenshot={}", shot.display()))
+            .arg(format!("file://{}", w.path().join(page).display()))
+            .output()
+            .unwrap();
+        assert!(st.status.success(), "{name}");
+        // The body is 980 px wide, centred: it ends at 1130.
+        let right = rightmost_ink(&shot);
+        assert!(right <= 1135, "{name}: ink at x = {right}");
+        if let Ok(dir) = std::env::var("AGGMETRICS_SCREENSHOTS") {
+            std::fs::copy(&shot, Path::new(&dir).join(format!("{name}-1280.png"))).unwrap();
+        }
+    }
+}

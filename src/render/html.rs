@@ -27,7 +27,7 @@ pub struct Html;
 const TEMPLATE: &str = include_str!("templates/report.html");
 
 /// The page's only style: allowed by its hash in the CSP, nothing else.
-const STYLE: &str = "body{font-family:system-ui,sans-serif;margin:0 auto;max-width:980px;padding:1rem 1.5rem;color:#1d1d1d;background:#fff}h1{font-size:1.5rem;margin:.2rem 0}h2{font-size:1.15rem;border-bottom:1px solid #ddd;padding-bottom:.2rem;margin-top:2rem}.lead{margin:.2rem 0;color:#444}.warning{background:#fff4e5;border-left:4px solid #e69f00;padding:.4rem .6rem}.verdict{border-radius:6px;padding:.5rem 1rem;margin:.8rem 0;color:#fff}.verdict p{margin:.2rem 0}.verdict .decision{font-size:1.6rem;font-weight:bold;letter-spacing:.05em}.go{background:#1e7d4f}.hold{background:#b9770e}.rollback{background:#c0392b}figure{margin:1rem 0;overflow-x:auto}table{border-collapse:collapse;margin:.5rem 0 1rem;font-size:.85rem}caption{text-align:left;font-weight:bold;padding:.2rem 0}th,td{border:1px solid #ddd;padding:.15rem .5rem;text-align:right}th:first-child,td:first-child{text-align:left}tr.alert td{color:#c0392b;font-weight:bold}.note{color:#555;font-size:.85rem}table.notes td:last-child{text-align:left;min-width:18rem}footer{margin-top:2rem;color:#555;font-size:.8rem;border-top:1px solid #ddd}";
+const STYLE: &str = "body{font-family:system-ui,sans-serif;margin:0 auto;max-width:980px;padding:1rem 1.5rem;color:#1d1d1d;background:#fff}h1{font-size:1.5rem;margin:.2rem 0}h2{font-size:1.15rem;border-bottom:1px solid #ddd;padding-bottom:.2rem;margin-top:2rem}.lead{margin:.2rem 0;color:#444}.warning{background:#fff4e5;border-left:4px solid #e69f00;padding:.4rem .6rem}.verdict{border-radius:6px;padding:.5rem 1rem;margin:.8rem 0;color:#fff}.verdict p{margin:.2rem 0}.verdict .decision{font-size:1.6rem;font-weight:bold;letter-spacing:.05em}.go{background:#1e7d4f}.hold{background:#b9770e}.rollback{background:#c0392b}figure{margin:1rem 0;overflow-x:auto}table{border-collapse:collapse;margin:.5rem 0 1rem;font-size:.85rem}caption{text-align:left;font-weight:bold;padding:.2rem 0}th,td{border:1px solid #ddd;padding:.15rem .5rem;text-align:right}th:first-child,td:first-child{text-align:left}tr.alert td{color:#c0392b;font-weight:bold}.note{color:#555;font-size:.85rem}table.notes{width:100%}table.notes td:last-child,table.notes th:last-child{text-align:left;min-width:10rem}table.notes td:first-child{overflow-wrap:anywhere}footer{margin-top:2rem;color:#555;font-size:.8rem;border-top:1px solid #ddd}";
 
 fn csp() -> String {
     use base64::Engine as _;
@@ -121,6 +121,11 @@ impl Section {
 type Marks = Vec<(String, f64)>;
 
 fn marks_for(criteria: &[Criterion], metric: &str) -> Marks {
+    marks_in(criteria, metric, &|b| super::svg::tick_label(b))
+}
+
+/// [`marks_for`], each bound written by `unit` (`5%` for a rate).
+fn marks_in(criteria: &[Criterion], metric: &str, unit: &dyn Fn(f64) -> String) -> Marks {
     // One line per bound: `go < 500 · alarm > 500`.
     let mut out: Marks = Vec::new();
     for c in criteria.iter().filter(|c| c.metric == metric) {
@@ -135,7 +140,11 @@ fn marks_for(criteria: &[Criterion], metric: &str) -> Marks {
         if !rule.starts_with(['<', '>']) {
             continue;
         }
-        let rule = rule.to_string();
+        let op: String = rule
+            .chars()
+            .take_while(|c| matches!(c, '<' | '>' | '='))
+            .collect();
+        let rule = format!("{op} {}", unit(bound));
         match out.iter_mut().find(|(_, b)| *b == bound) {
             Some((label, _)) => *label = format!("{label} · {kind} {rule}"),
             None => out.push((format!("{kind} {rule}"), bound)),
@@ -212,7 +221,7 @@ fn rate_chart(
     if !bars.is_empty() {
         s.chart(svg::bars(
             &format!("{title}: rates with 95% Wilson intervals"),
-            "Each bar is a rate in percent; the whisker is its 95% Wilson interval; dashed red lines are gate thresholds. The numbers are in the table below.",
+            "Each bar is a rate in percent; the whisker is its 95% Wilson interval; dashed red lines are the rate's own gate thresholds, named under its bar. The numbers are in the table below.",
             "rate, % of records",
             &[],
             &bars,
@@ -584,7 +593,7 @@ fn kind_doc(d: &KindDoc) -> Page {
 fn buckets(b: &BucketReport) -> Page {
     let (rows, note) = super::bucket_rows(b);
     let mut p = Page {
-        title: "aggmetrics summarize --by".into(),
+        title: format!("aggmetrics summarize --by {}", super::bucket_period(b)),
         ..Page::default()
     };
     let header = format!(
@@ -672,7 +681,13 @@ fn buckets(b: &BucketReport) -> Page {
             &[],
         ));
     }
-    let mut head = vec!["start (UTC)".to_string(), "records".into()];
+    // Each column says what it counts: records of every log, then the
+    // values the percentiles are over.
+    let mut head = vec!["start (UTC)".to_string(), "records (all logs)".into()];
+    let counted = rows.iter().any(|r| r.headline_count.is_some());
+    if counted {
+        head.push("n (percentiles)".into());
+    }
     head.extend(pnames.iter().cloned());
     head.extend(rows[0].rates.iter().map(|(l, _)| l.to_string()));
     head.push("skipped".into());
@@ -684,6 +699,9 @@ fn buckets(b: &BucketReport) -> Page {
         rows.iter()
             .map(|r| {
                 let mut c = vec![r.start.clone(), thousands(r.records)];
+                if counted {
+                    c.push(r.headline_count.map_or("-".into(), thousands));
+                }
                 c.extend(r.total_ms.iter().map(|(_, v)| opt(*v, ms)));
                 c.extend(r.rates.iter().map(|(_, v)| opt(*v, pct)));
                 c.push(thousands(r.skipped));
@@ -702,7 +720,7 @@ fn risk_section(title: String, m: &RiskMetrics, criteria: &[Criterion]) -> Secti
         ..Section::default()
     };
     rate_chart(&mut s, "Partial-trust risk", &m.rates.0, &|name| {
-        marks_for(criteria, name)
+        marks_in(criteria, name, &pct)
     });
     if m.latency_count > 0 {
         let points = [
@@ -729,6 +747,29 @@ fn risk_section(title: String, m: &RiskMetrics, criteria: &[Criterion]) -> Secti
         m.total_records,
     );
     s
+}
+
+/// A criterion's value or bound in the unit of its metric: a rate (or a
+/// fall relative to the baseline) in percent, a latency in ms, records,
+/// days, minutes, regressions.
+fn criterion_value(metric: &str, x: f64) -> String {
+    // No `-0.0`: a fall of nothing is 0.
+    let x = if x == 0.0 { 0.0 } else { x };
+    match metric {
+        "sampled_records" | "sample_rates" | "sample_rates.other" => {
+            format!("{} records", thousands(x.max(0.0) as u64))
+        }
+        // Cut, never rounded up: 2.999 days are not yet 3.
+        "elapsed_days" => format!("{:.2} days", (x * 100.0).floor() / 100.0),
+        "longest_gap.minutes" => format!("{x:.1} min"),
+        "regression" => {
+            let n = x.max(0.0) as u64;
+            format!("{n} regression{}", if n == 1 { "" } else { "s" })
+        }
+        m if m.ends_with("_rate") || m.contains("_rate.") => pct(x),
+        m if m.starts_with("latency") => format!("{} ms", ms(x)),
+        _ => super::svg::tick_label(x),
+    }
 }
 
 fn risk(r: &RiskReport) -> Page {
@@ -766,7 +807,15 @@ fn risk(r: &RiskReport) -> Page {
         };
         s.table(
             "Criteria",
-            &["criterion", "kind", "value", "95% interval", "status"],
+            &[
+                "criterion",
+                "kind",
+                "value",
+                "bound",
+                "95% interval",
+                "status",
+                "why",
+            ],
             v.criteria
                 .iter()
                 .map(|c| {
@@ -775,20 +824,41 @@ fn risk(r: &RiskReport) -> Page {
                         .ok()
                         .and_then(|k| k.as_str().map(String::from))
                         .unwrap_or_default();
+                    let unit = |x: f64| criterion_value(&c.metric, x);
+                    // The acceptance criteria's value is its fall against
+                    // the baseline.
+                    let value = match c.value {
+                        Some(x)
+                            if c.metric == "acceptance_rate"
+                                && c.rule.contains("below the baseline") =>
+                        {
+                            format!("{} {}", if x >= 0.0 { "down" } else { "up" }, pct(x.abs()))
+                        }
+                        Some(x) => unit(x),
+                        None => "-".into(),
+                    };
                     (
                         vec![
-                            clean(&c.rule),
+                            // The gates file's own text, whole (escaped
+                            // by the template; no log value is in it).
+                            c.rule.clone(),
                             kind,
-                            c.value.map_or("-".into(), |x| format!("{x:.4}")),
-                            c.interval
-                                .map_or("-".into(), |i| format!("{:.4} .. {:.4}", i[0], i[1])),
+                            value,
+                            c.bound.map_or("-".into(), unit),
+                            c.interval.map_or("-".into(), |i| {
+                                format!("{} .. {}", unit(i[0]), unit(i[1]))
+                            }),
                             status.replace('_', " "),
+                            c.reason.clone(),
                         ],
                         matches!(c.status, Status::Breached | Status::NotMet),
                     )
                 })
                 .collect(),
         );
+        if let Some(Item { table: Some(t), .. }) = s.items.last_mut() {
+            t.class = "notes";
+        }
         p.sections.push(s);
     }
     if let Some(days) = &r.by_day {
@@ -809,9 +879,16 @@ fn risk(r: &RiskReport) -> Page {
             .enumerate()
             .map(|(i, d)| (x(i), d.day.clone()))
             .collect();
-        let rates: Vec<Series> = ["error_rate", "intent_mismatch_rate"]
-            .iter()
-            .map(|name| Series {
+        // One chart per rate, each against its own gate thresholds (an
+        // intent-mismatch rate drawn against the error rate's lines would
+        // read as a breach).
+        for (name, what) in [
+            ("error_rate", "Error rate"),
+            ("intent_mismatch_rate", "Intent mismatch rate"),
+            ("entity_key_mismatch_rate", "Entity key mismatch rate"),
+            ("acceptance_rate", "Acceptance rate"),
+        ] {
+            let series = [Series {
                 name: name.to_string(),
                 points: days
                     .iter()
@@ -821,20 +898,31 @@ fn risk(r: &RiskReport) -> Page {
                         (f.denominator > 0).then(|| (x(i), f.value * 100.0))
                     })
                     .collect(),
-            })
-            .collect();
-        s.chart(svg::lines(
-            "Risk rates per UTC day",
-            "Error and intent-mismatch rates per day, in percent.",
-            "day (UTC)",
-            "% of records",
-            &xt,
-            &rates,
-            &marks_for(criteria, "error_rate")
+            }];
+            if series[0].points.is_empty() {
+                continue;
+            }
+            let marks: Vec<(String, f64)> = marks_in(criteria, name, &pct)
                 .into_iter()
                 .map(|(l, b)| (l, b * 100.0))
-                .collect::<Vec<_>>(),
-        ));
+                .collect();
+            s.chart(svg::lines(
+                &format!("{what} per UTC day ({name})"),
+                &format!(
+                    "{what} per day, in percent{}.",
+                    if marks.is_empty() {
+                        String::new()
+                    } else {
+                        "; dashed red lines are its own gate thresholds".to_string()
+                    }
+                ),
+                "day (UTC)",
+                "% of records",
+                &xt,
+                &series,
+                &marks,
+            ));
+        }
         s.table(
             "Per UTC day",
             &[
@@ -843,6 +931,8 @@ fn risk(r: &RiskReport) -> Page {
                 "sampled",
                 "error rate",
                 "intent mismatch",
+                "entity mismatch",
+                "acceptance",
                 "latency p95",
             ],
             days.iter()
@@ -855,6 +945,11 @@ fn risk(r: &RiskReport) -> Page {
                             thousands(m.sampled_records),
                             pct(m.error_rate),
                             pct(m.intent_mismatch_rate),
+                            pct(m.entity_key_mismatch_rate),
+                            match m.rates.get("acceptance_rate") {
+                                Some(f) if f.denominator > 0 => pct(f.value),
+                                _ => "-".into(),
+                            },
                             if m.latency_count > 0 {
                                 ms(m.latency_p95)
                             } else {
@@ -891,7 +986,7 @@ fn compare(c: &Comparison) -> Page {
             "Regressions: {}",
             c.regressions
                 .iter()
-                .map(|r| clean(r))
+                .map(|r| clean_path(r))
                 .collect::<Vec<_>>()
                 .join(", ")
         ));
@@ -910,12 +1005,17 @@ fn compare(c: &Comparison) -> Page {
                 .total_cmp(&a.relative_change.unwrap_or(0.0).abs()),
         )
     });
+    // Only figures that moved: an unchanged one would be a pair of dots at
+    // 100%, row after row.
     let rows: Vec<(String, f64, f64, bool)> = shown
         .iter()
+        .filter(|r| r.regression || r.base != r.candidate)
         .take(25)
-        .map(|r| (clean(&r.path), r.base, r.candidate, r.regression))
+        .map(|r| (clean_path(&r.path), r.base, r.candidate, r.regression))
         .collect();
-    if !rows.is_empty() {
+    if rows.is_empty() {
+        s.note("No figure changed between base and candidate.".into());
+    } else {
         s.chart(svg::dumbbells(
             "Regressions and the largest changes",
             "Each row: the base (grey) and the candidate (blue, red when a regression), scaled to the larger of the two; the numbers are in the table below.",
@@ -940,7 +1040,7 @@ fn compare(c: &Comparison) -> Page {
             .map(|r| {
                 (
                     vec![
-                        clean(&r.path),
+                        clean_path(&r.path),
                         r.kind.to_string(),
                         num(r.kind, r.base),
                         num(r.kind, r.candidate),
@@ -966,6 +1066,41 @@ fn compare(c: &Comparison) -> Page {
     }
     p.sections.push(s);
     p
+}
+
+/// A key path with each name (a step, an outcome: from the logs) cleaned
+/// on its own, so two long paths never cut to the same text.
+fn clean_path(p: &str) -> String {
+    p.split('.')
+        .map(|seg| {
+            // Whole up to 120 characters; beyond, its start and its end
+            // (where names that share a prefix differ), escaped as clean()
+            // escapes them.
+            let esc = |s: &mut dyn Iterator<Item = char>| -> String {
+                s.map(|c| {
+                    if c.is_control() {
+                        c.escape_default().collect()
+                    } else {
+                        c.to_string()
+                    }
+                })
+                .collect()
+            };
+            let n = seg.chars().count();
+            if n == 0 {
+                clean(seg)
+            } else if n <= 120 {
+                esc(&mut seg.chars())
+            } else {
+                format!(
+                    "{}…{}",
+                    esc(&mut seg.chars().take(60)),
+                    esc(&mut seg.chars().skip(n - 59))
+                )
+            }
+        })
+        .collect::<Vec<_>>()
+        .join(".")
 }
 
 /// The page for a document.

@@ -162,7 +162,11 @@ pub struct BucketRow {
     /// `2026-02-10 12:00` (to the second when the window starts inside
     /// the bucket).
     pub start: String,
+    /// Records of every log in the bucket.
     pub records: u64,
+    /// Values of the headline distribution (what its percentiles are
+    /// over): `None` without one.
+    pub headline_count: Option<u64>,
     /// The headline distribution's percentiles, as asked (`--percentiles`);
     /// `None` without values.
     pub total_ms: Vec<(String, Option<f64>)>,
@@ -173,6 +177,23 @@ pub struct BucketRow {
 
 /// The rows of a `--by` report, in time order, and the note that says
 /// what their columns are.
+/// `hour` or `day`: the width of a `--by` report's buckets (the widest,
+/// since the window may cut the first and last).
+pub fn bucket_period(b: &crate::report::BucketReport) -> &'static str {
+    let secs = |s: &str| crate::parse::Timestamp::parse(s).map(|t| t.micros / 1_000_000);
+    let widest = b
+        .buckets
+        .iter()
+        .filter_map(|e| Some(secs(&e.end)? - secs(&e.start)?))
+        .max()
+        .unwrap_or(0);
+    if widest > 3600 {
+        "day"
+    } else {
+        "hour"
+    }
+}
+
 pub fn bucket_rows(b: &crate::report::BucketReport) -> (Vec<BucketRow>, String) {
     // The kinds the run read.
     let shown = |v: &crate::report::View| {
@@ -190,7 +211,7 @@ pub fn bucket_rows(b: &crate::report::BucketReport) -> (Vec<BucketRow>, String) 
             let views: Vec<_> = r.kinds.views();
             let headline = views.iter().find_map(|v| v.headline());
             if note.is_empty() {
-                let mut parts = Vec::new();
+                let mut parts = vec!["records: every log's records in the bucket".to_string()];
                 if let Some((what, _)) = &headline {
                     parts.push(format!("pNN: {what} (ms)"));
                 }
@@ -208,6 +229,7 @@ pub fn bucket_rows(b: &crate::report::BucketReport) -> (Vec<BucketRow>, String) 
                     .map(str::to_string)
                     .unwrap_or(start),
                 records: r.records(),
+                headline_count: headline.as_ref().map(|(_, t)| t.count),
                 total_ms: headline
                     .map(|(_, t)| {
                         t.percentiles

@@ -215,7 +215,10 @@ pub fn lines(
         .flat_map(|s| s.points.iter().map(|p| p.1))
         .chain(marks.iter().map(|m| m.1))
         .fold(0.0f64, f64::max);
-    let hi = ticks(0.0, if max > 0.0 { max } else { 1.0 })
+    // Headroom above the highest line or mark, so a mark's label never
+    // sits on the chart's title.
+    let top_value = if marks.is_empty() { max } else { max * 1.08 };
+    let hi = ticks(0.0, if top_value > 0.0 { top_value } else { 1.0 })
         .last()
         .copied()
         .unwrap_or(1.0);
@@ -298,7 +301,9 @@ pub fn bars(
         + 12.0;
     let per = series.len().max(1) as f64;
     let bar_h = if per > 1.0 { 12.0 } else { 16.0 };
-    let row_h = bar_h * per + 8.0;
+    // A row with gate lines gets a line under its bars naming them.
+    let marked = rows.iter().any(|r| !r.marks.is_empty());
+    let row_h = bar_h * per + 8.0 + if marked { 12.0 } else { 0.0 };
     let legend_h = if series.len() > 1 { 18.0 } else { 0.0 } + 12.0 * marks.len().min(2) as f64;
     let h = 30.0 + legend_h + row_h * rows.len() as f64 + 44.0;
     let mut f = Frame::new(640.0, h, label_w, title, desc);
@@ -350,25 +355,48 @@ pub fn bars(
                 f.line(b, ym - 4.0, b, ym + 4.0, "#222", "");
                 end = end.max(b);
             }
+            // The value's label starts after any gate line it would cross.
+            let text = value_label(*v);
+            let width = text.chars().count() as f64 * 6.0;
+            let mut at = end + 4.0;
+            for (_, m) in &r.marks {
+                let x = x_of(*m);
+                if x >= at - 2.0 && x <= at + width {
+                    at = x + 4.0;
+                }
+            }
+            end = at - 4.0;
             f.text(
                 end + 4.0,
                 y + bar_h - 3.0,
                 "start",
                 r#" font-size="10""#,
-                &value_label(*v),
+                &text,
             );
         }
+        let bars_end = y0 + bar_h * per;
         for (name, v) in &r.marks {
             let x = x_of(*v);
             f.line(
                 x,
                 y0 - 2.0,
                 x,
-                y0 + row_h - 6.0,
+                bars_end + 2.0,
                 RED,
                 r#" stroke-dasharray="3 2" stroke-width="2""#,
             );
             let _ = write!(f.out, r#"<title>{}</title>"#, esc(name));
+        }
+        if !r.marks.is_empty() {
+            // The gates, visibly, on a line of their own under the bars.
+            let names: Vec<&str> = r.marks.iter().map(|(n, _)| n.as_str()).collect();
+            f.text(
+                left + 2.0,
+                bars_end + 10.0,
+                "start",
+                &format!(r#" class="gates" fill="{RED}" font-size="10""#),
+                &format!("gates: {}", names.join(" | ")),
+            );
         }
     }
     for (i, (name, v)) in marks.iter().enumerate() {
@@ -413,7 +441,8 @@ pub fn dumbbells(title: &str, desc: &str, rows: &[(String, f64, f64, bool)]) -> 
         .max()
         .unwrap_or(4)
         .clamp(4, 50) as f64
-        * 7.0
+        // Bold (a regression's) characters are wider than 7 px.
+        * 7.6
         + 12.0;
     let row_h = 18.0;
     let h = 48.0 + row_h * rows.len() as f64 + 44.0;
@@ -435,7 +464,20 @@ pub fn dumbbells(title: &str, desc: &str, rows: &[(String, f64, f64, bool)]) -> 
         } else {
             String::new()
         };
-        f.text(left - 6.0, y + 4.0, "end", &extra, label);
+        // A label longer than the margin keeps its start and its end (the
+        // group and the percentile), the whole in a tooltip.
+        let n = label.chars().count();
+        let shown = if n > 50 {
+            let head: String = label.chars().take(22).collect();
+            let tail: String = label.chars().skip(n - 27).collect();
+            format!("{head}…{tail}")
+        } else {
+            label.clone()
+        };
+        f.text(left - 6.0, y + 4.0, "end", &extra, &shown);
+        if n > 50 {
+            let _ = write!(f.out, "<title>{}</title>", esc(label));
+        }
         f.line(xb, y, xc, y, colour, r#" stroke-width="2""#);
         let _ = write!(
             f.out,
