@@ -217,6 +217,13 @@ mod tests {
             .unwrap_err()
             .contains("not a key path"));
         assert!("a > inf".parse::<Cond>().unwrap_err().contains("finite"));
+        // Each malformed path alone is refused (not only with a space).
+        for bad in [".a > 1", "a. > 1", "a..b > 1"] {
+            assert!(
+                bad.parse::<Cond>().unwrap_err().contains("not a key path"),
+                "{bad}"
+            );
+        }
     }
 
     #[test]
@@ -234,6 +241,13 @@ mod tests {
         assert_eq!(support(&v, "f.count"), None);
         let v: Value = serde_json::json!({"t": {"p99.9": 5.0, "count": 4}});
         assert_eq!(support(&v, "t.p99.9"), Some(4));
+        // min, max and mean of no values are no data, each of them; a key
+        // that only starts with `p` is no percentile.
+        let v: Value = serde_json::json!({"t": {"min": 0.0, "max": 0.0, "mean": 0.0, "count": 0, "parse_errors": 3}});
+        for k in ["t.min", "t.max", "t.mean"] {
+            assert_eq!(support(&v, k), Some(0), "{k}");
+        }
+        assert_eq!(support(&v, "t.parse_errors"), None);
     }
 
     #[test]
@@ -243,5 +257,9 @@ mod tests {
         assert_eq!(number(&v, "a.b.0"), Some(1.0));
         assert_eq!(number(&v, "a.x"), None);
         assert_eq!(number(&v, "a"), None);
+        // An empty key (the `""` status) is a key like any other, and no
+        // path stops on it.
+        let v: Value = serde_json::json!({"a": {"": 1, "b": 2}});
+        assert_eq!(number(&v, "a.b"), Some(2.0));
     }
 }

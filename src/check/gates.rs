@@ -801,6 +801,14 @@ mod tests {
     }
 
     #[test]
+    fn seconds_and_minutes() {
+        assert_eq!(seconds_text(30.0), "30.0 s");
+        assert_eq!(seconds_text(119.9), "119.9 s");
+        assert_eq!(seconds_text(120.0), "2.0 minutes");
+        assert_eq!(seconds_text(300.0), "5.0 minutes");
+    }
+
+    #[test]
     fn bad_gates_files_say_why() {
         assert!(Gates::from_toml("[stage.one]\nmin_days = 1")
             .unwrap_err()
@@ -814,5 +822,28 @@ mod tests {
         assert!(Gates::from_toml("[alarms]\nacceptance_drop = 2")
             .unwrap_err()
             .contains("between 0 and 1"));
+        let stage = "[stage.1]\ngo = [\"error_rate < 0.05\"]\n";
+        for silence in ["0", "-5", "nan"] {
+            let e = Gates::from_toml(&format!(
+                "[alarms]\nmax_silence_minutes = {silence}\n{stage}"
+            ))
+            .unwrap_err();
+            assert!(e.contains("above 0"), "{silence}: {e}");
+        }
+        assert!(Gates::from_toml(&format!("[alarms]\nmax_silence_minutes = 0.5\n{stage}")).is_ok());
+        // A stage with nothing at all says both are missing; one with
+        // roll-back rules but no go criteria says only that.
+        let e = Gates::from_toml("[stage.1]\nmin_days = 1\n").unwrap_err();
+        assert!(e.contains("and no roll-back criteria"), "{e}");
+        for only in [
+            "rollback = [\"error_rate > 0.1\"]",
+            "rollback_on_regression = true",
+        ] {
+            let e = Gates::from_toml(&format!("[stage.1]\n{only}\n")).unwrap_err();
+            assert!(
+                e.contains("has no go criteria") && !e.contains("roll-back"),
+                "{only}: {e}"
+            );
+        }
     }
 }
