@@ -261,5 +261,6 @@ mod tests {
         // path stops on it.
         let v: Value = serde_json::json!({"a": {"": 1, "b": 2}});
         assert_eq!(number(&v, "a.b"), Some(2.0));
+        assert_eq!(number(&v, "a.x"), None);
     }
 }
