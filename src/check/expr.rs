@@ -114,27 +114,39 @@ impl<'de> Deserialize<'de> for Cond {
 /// The value at a dot-separated key path; `None` if a key is missing.
 pub fn lookup<'v>(v: &'v Value, path: &str) -> Option<&'v Value> {
     let segs: Vec<&str> = path.split('.').collect();
+    let (used, x) = walk(v, &segs);
+    (used == segs.len()).then_some(x)
+}
+
+/// Follow the segments of a key path as far as they lead: how many were
+/// used, and the value reached (the whole path's value when all were; else
+/// the object or array where the next segment names nothing).
+pub fn walk<'v>(v: &'v Value, segs: &[&str]) -> (usize, &'v Value) {
     let mut cur = v;
     let mut i = 0;
     while i < segs.len() {
-        cur = match cur {
+        let next = match cur {
             // Keys may hold dots (`p99.9`, a value path `timing.total_ms`):
             // the longest key that matches wins.
-            Value::Object(m) => {
-                let (next, used) = (i + 1..=segs.len())
-                    .rev()
-                    .find_map(|j| m.get(&segs[i..j].join(".")).map(|x| (x, j)))?;
-                i = used;
-                next
-            }
-            Value::Array(a) => {
-                i += 1;
-                a.get(segs[i - 1].parse::<usize>().ok()?)?
-            }
-            _ => return None,
+            Value::Object(m) => (i + 1..=segs.len())
+                .rev()
+                .find_map(|j| m.get(&segs[i..j].join(".")).map(|x| (x, j))),
+            Value::Array(a) => segs[i]
+                .parse::<usize>()
+                .ok()
+                .and_then(|k| a.get(k))
+                .map(|x| (x, i + 1)),
+            _ => None,
         };
+        match next {
+            Some((x, j)) => {
+                cur = x;
+                i = j;
+            }
+            None => break,
+        }
     }
-    Some(cur)
+    (i, cur)
 }
 
 /// The number at a key path.

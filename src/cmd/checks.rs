@@ -174,55 +174,25 @@ fn unseen(
     path: &str,
     schema: Option<&serde_json::Value>,
 ) -> Option<String> {
-    use serde_json::Value;
     let segs: Vec<&str> = path.split('.').collect();
-    let mut cur = report;
-    let mut i = 0;
-    while i < segs.len() {
-        match cur {
-            Value::Object(m) => {
-                match (i + 1..=segs.len())
-                    .rev()
-                    .find_map(|j| m.get(&segs[i..j].join(".")).map(|x| (x, j)))
-                {
-                    Some((x, j)) => {
-                        cur = x;
-                        i = j;
-                    }
-                    None => {
-                        let prefix = segs[..i].join(".");
-                        let open = match schema {
-                            // A built-in section: the schema knows.
-                            Some(s) if s.get(segs[0]).is_some() => {
-                                crate::check::schema::is_open(s, &prefix)
-                            }
-                            // A user kind's section, or a stats report.
-                            _ => {
-                                segs[..i].last() == Some(&"values")
-                                    || (i >= 2 && segs[i - 2] == "counts")
-                            }
-                        };
-                        if !open || m.is_empty() {
-                            return None;
-                        }
-                        let near =
-                            crate::check::schema::nearest(segs[i], m.keys().map(|k| k.as_str()))?;
-                        return Some(format!(
-                            "no record had '{}' in {prefix} ({} other name(s) seen; the nearest is '{near}'): a typo? --strict exits 1",
-                            segs[i],
-                            m.len()
-                        ));
-                    }
-                }
-            }
-            Value::Array(a) => {
-                cur = a.get(segs[i].parse::<usize>().ok()?)?;
-                i += 1;
-            }
-            _ => return None,
-        }
+    let (i, stopped) = crate::check::expr::walk(report, &segs);
+    let m = stopped.as_object().filter(|_| i < segs.len() && i > 0)?;
+    let prefix = segs[..i].join(".");
+    let open = match schema {
+        // A built-in section: the schema knows.
+        Some(s) if s.get(segs[0]).is_some() => crate::check::schema::is_open(s, &prefix),
+        // A user kind's section, or a stats report.
+        _ => segs[i - 1] == "values" || (i >= 2 && segs[i - 2] == "counts"),
+    };
+    if !open || m.is_empty() {
+        return None;
     }
-    None
+    let near = crate::check::schema::nearest(segs[i], m.keys().map(|k| k.as_str()))?;
+    Some(format!(
+        "no record had '{}' in {prefix} ({} other name(s) seen; the nearest is '{near}'): a typo? --strict exits 1",
+        segs[i],
+        m.len()
+    ))
 }
 
 /// The exit code of a run that wrote its report: 1 if a `--fail-on`
