@@ -14,10 +14,10 @@ use crate::render::Doc;
 use crate::report::Report;
 
 /// A JSON report file, or a log folder summarized with the defaults.
-fn load(path: &Path, opts: &ReadOpts) -> Result<Value> {
+fn load(path: &Path, opts: &ReadOpts, outs: &super::Outputs) -> Result<Value> {
     if path.is_dir() {
         let cfg = Config::new(Mode::Hdr { sigfig: 3 }, opts.max_line_bytes);
-        let result = super::read_logs(&[path.to_path_buf()], None, opts, cfg)?;
+        let result = super::read_logs(&[path.to_path_buf()], None, opts, cfg, outs)?;
         super::warn_read(opts, &result);
         let report = Report::build(&result, &[50.0, 95.0, 99.0]);
         return serde_json::to_value(&report).context("serializing the report");
@@ -57,11 +57,13 @@ fn load(path: &Path, opts: &ReadOpts) -> Result<Value> {
 
 pub fn run(args: &CompareArgs) -> Result<i32> {
     let t = thresholds(&args.regression)?;
-    // Held until the report is in place (dropped when run() returns).
-    let _lock = super::lock_output(args.out.output.as_deref())?;
     super::check_format(args.format, crate::render::DocKind::Compare)?;
-    let base = load(&args.base, &args.read)?;
-    let cand = load(&args.candidate, &args.read)?;
+    // Held until the report is in place (dropped when run() returns).
+    let outs = super::Outputs::claim(args.out.output.as_deref(), None, &[])?;
+    let docs = [args.base.as_path(), args.candidate.as_path()];
+    outs.check_inputs(docs.iter().copied().filter(|p| !p.is_dir()), "the report")?;
+    let base = load(&args.base, &args.read, &outs)?;
+    let cand = load(&args.candidate, &args.read, &outs)?;
     let doc = Document::of(&base);
     if doc != Document::of(&cand) {
         return Err(Error::Usage(format!(
@@ -81,7 +83,7 @@ pub fn run(args: &CompareArgs) -> Result<i32> {
         doc,
         &t,
     );
-    emit(args.format, Doc::Compare(&c), args.out.output.as_deref())?;
+    emit(args.format, Doc::Compare(&c), &outs)?;
     Ok(if c.regressions.is_empty() {
         exit::OK
     } else {

@@ -14,8 +14,9 @@ pub fn read_logs(
     kind: Option<crate::kinds::LogKind>,
     o: &ReadOpts,
     cfg: crate::agg::Config,
+    outs: &super::Outputs,
 ) -> anyhow::Result<ReadResult> {
-    read_logs_with(paths, kind, o, cfg, Vec::new())
+    read_logs_with(paths, kind, o, cfg, Vec::new(), outs)
 }
 
 /// [`read_logs`], also reading the files of user-defined kinds (a kinds
@@ -26,10 +27,21 @@ pub fn read_logs_with(
     o: &ReadOpts,
     mut cfg: crate::agg::Config,
     user: Vec<crate::kinds::jsonl::UserKind>,
+    outs: &super::Outputs,
 ) -> anyhow::Result<ReadResult> {
     let threads = read_threads(o)?;
     let stems: Vec<String> = user.iter().map(|k| k.stem.clone()).collect();
     let found = crate::input::discover_with(paths, kind, o.follow, &stems)?;
+    // An output that is one of the logs would replace it: refused before
+    // anything is read.
+    outs.check_inputs(
+        found
+            .sources
+            .iter()
+            .filter(|s| !s.stdin)
+            .map(|s| s.path.as_path()),
+        "the log",
+    )?;
     if !user.is_empty() {
         // Which user kind each input is (inputs are numbered in the order
         // found); they live as long as the process, as every worker reads them.

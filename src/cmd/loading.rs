@@ -53,20 +53,26 @@ pub fn default_kinds_path() -> Option<std::path::PathBuf> {
     Some(base.join("aggmetrics").join("kinds.toml"))
 }
 
-/// The user-defined kinds: from each `--kinds FILE`, else from the
-/// default location when a file is there, else none. A file that cannot
-/// be read or is wrong is a usage error naming it.
-pub fn user_kinds(
-    paths: &[std::path::PathBuf],
-) -> Result<Vec<crate::kinds::jsonl::UserKind>, Error> {
-    let paths: Vec<std::path::PathBuf> = if paths.is_empty() {
+/// The kinds files a run reads: each `--kinds FILE`, else the default one
+/// when it is there.
+pub fn kinds_paths(paths: &[std::path::PathBuf]) -> Vec<std::path::PathBuf> {
+    if paths.is_empty() {
         default_kinds_path()
             .filter(|p| p.is_file())
             .into_iter()
             .collect()
     } else {
         paths.to_vec()
-    };
+    }
+}
+
+/// The user-defined kinds: from each `--kinds FILE`, else from the
+/// default location when a file is there, else none. A file that cannot
+/// be read or is wrong is a usage error naming it.
+pub fn user_kinds(
+    paths: &[std::path::PathBuf],
+) -> Result<Vec<crate::kinds::jsonl::UserKind>, Error> {
+    let paths = kinds_paths(paths);
     let mut text = String::new();
     for path in &paths {
         let bytes = read_setting(path, "--kinds")?;

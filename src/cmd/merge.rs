@@ -8,7 +8,7 @@
 
 use anyhow::Result;
 
-use super::{emit, exit, fail_on, write_atomic};
+use super::{emit, exit, fail_on};
 use crate::cli::MergeArgs;
 use crate::error::Error;
 use crate::render::Doc;
@@ -51,10 +51,12 @@ pub fn run(args: &MergeArgs) -> Result<i32> {
     super::check_percentiles(&args.summary.percentiles)?;
     super::check_fail_on(&args.summary.fail_on, &args.summary.percentiles)?;
     super::check_format(args.fmt.format, crate::render::DocKind::Summary)?;
-    let _lock = super::lock_output(args.out.output.as_deref())?;
-    if let Some(p) = &args.summary.state_out {
-        super::check_output_dir(p)?;
-    }
+    let outs = super::Outputs::claim(
+        args.out.output.as_deref(),
+        args.summary.state_out.as_deref(),
+        &[],
+    )?;
+    outs.check_inputs(args.states.iter().map(|p| p.as_path()), "the state")?;
     let warn = |msg: String| {
         if !args.quiet {
             super::output::warn(&msg);
@@ -173,14 +175,8 @@ pub fn run(args: &MergeArgs) -> Result<i32> {
     report.meta.finished_us = Some(super::window::now()?.as_microsecond());
     let schema = crate::check::schema::summary(&args.summary.percentiles);
     let checks = fail_on(&args.summary.fail_on, &report, Some(&schema))?;
-    if let Some(p) = &args.summary.state_out {
-        write_atomic(p, &state::encode(read, &merged.covers))?;
-    }
-    emit(
-        args.fmt.format,
-        Doc::Summary(&report),
-        args.out.output.as_deref(),
-    )?;
+    outs.write_state(|| state::encode(read, &merged.covers))?;
+    emit(args.fmt.format, Doc::Summary(&report), &outs)?;
     checks.print(args.quiet);
     if !checks.breaches.is_empty() {
         return Ok(exit::CHECK_FAILED);

@@ -51,20 +51,16 @@ pub fn check_output_dir(path: &Path) -> Result<(), Error> {
     }
 }
 
-/// Take the lock for `-o FILE` (none without `-o`), or fail at once.
-pub fn lock_output(output: Option<&Path>) -> anyhow::Result<Option<OutputLock>> {
-    let Some(path) = output else {
-        return Ok(None);
-    };
-    check_output_dir(path)?;
-    // `/dev/null`, `/dev/stdout`, a FIFO: nothing to tear, and no lock
-    // file belongs beside them.
-    if std::fs::metadata(path).is_ok_and(|m| !m.is_file()) {
-        return Ok(None);
-    }
+/// Take the lock `FILE.lock` beside the resolved output `path` (`given`
+/// as the user wrote it), or fail at once. The lock file is opened without
+/// following a symlink and without blocking (a FIFO planted there would
+/// hang the open), and must be a regular file.
+pub fn lock_file(path: &Path, given: &Path) -> anyhow::Result<OutputLock> {
+    use std::os::unix::fs::OpenOptionsExt;
     let mut name = path.as_os_str().to_owned();
     name.push(".lock");
     let lock_path = std::path::PathBuf::from(name);
+    let fail = |why: String| Error::Output(format!("cannot lock {}: {why}", lock_path.display()));
     // A few tries: each retry means another run removed the lock file
     // between our open and our lock, i.e. it just finished.
     for _ in 0..16 {
@@ -72,34 +68,33 @@ pub fn lock_output(output: Option<&Path>) -> anyhow::Result<Option<OutputLock>> 
             .create(true)
             .truncate(false)
             .write(true)
+            .custom_flags(libc::O_NOFOLLOW | libc::O_NONBLOCK | libc::O_CLOEXEC)
+            .mode(0o644)
             .open(&lock_path)
-            .map_err(|e| {
-                Error::Output(format!(
-                    "cannot create the lock file {}: {e}",
-                    lock_path.display()
-                ))
+            .map_err(|e| match e.raw_os_error() {
+                Some(libc::ELOOP) => fail("it is a symlink (planted?); remove it".into()),
+                _ => fail(e.to_string()),
             })?;
+        if !file.metadata().is_ok_and(|m| m.is_file()) {
+            return Err(fail("it is not a regular file (planted?); remove it".into()).into());
+        }
         match file.try_lock() {
             Ok(()) => {}
             Err(std::fs::TryLockError::WouldBlock) => {
                 return Err(Error::Locked(format!(
                     "another aggmetrics run is writing {} (it holds {}); not starting a second one",
-                    path.display(),
+                    given.display(),
                     lock_path.display()
                 ))
                 .into())
             }
-            Err(std::fs::TryLockError::Error(e)) => {
-                return Err(
-                    Error::Output(format!("cannot lock {}: {e}", lock_path.display())).into(),
-                )
-            }
+            Err(std::fs::TryLockError::Error(e)) => return Err(fail(e.to_string()).into()),
         }
         if same_file(&file, &lock_path) {
-            return Ok(Some(OutputLock {
+            return Ok(OutputLock {
                 file,
                 path: lock_path,
-            }));
+            });
         }
     }
     Err(Error::Locked(format!(
@@ -114,7 +109,7 @@ fn same_file(file: &std::fs::File, path: &Path) -> bool {
     #[cfg(unix)]
     {
         use std::os::unix::fs::MetadataExt;
-        match (file.metadata(), std::fs::metadata(path)) {
+        match (file.metadata(), std::fs::symlink_metadata(path)) {
             (Ok(a), Ok(b)) => a.dev() == b.dev() && a.ino() == b.ino(),
             _ => false,
         }
@@ -126,38 +121,26 @@ fn same_file(file: &std::fs::File, path: &Path) -> bool {
     }
 }
 
-/// Write `bytes` to `path` atomically: a temporary file in the same folder,
-/// flushed and synced, then renamed over the target. On failure the old
-/// file is left as it was.
-///
-/// Only regular files are replaced that way. A device, FIFO or socket
-/// (`-o /dev/null`, `-o /dev/stdout`, a named pipe) is written in place:
-/// renaming over it would replace the device node itself. A symlink is
-/// followed, so the file it points to is replaced and the link stays.
-pub fn write_atomic(path: &Path, bytes: &[u8]) -> anyhow::Result<()> {
-    if let Ok(meta) = std::fs::metadata(path) {
-        if !meta.is_file() {
-            let fail =
-                |e: std::io::Error| Error::Output(format!("cannot write {}: {e}", path.display()));
-            let mut f = std::fs::OpenOptions::new()
-                .write(true)
-                .open(path)
-                .map_err(fail)?;
-            return f
-                .write_all(bytes)
-                .and_then(|_| f.flush())
-                .map_err(|e| fail(e).into());
-        }
-        if std::fs::symlink_metadata(path).is_ok_and(|m| m.file_type().is_symlink()) {
-            if let Ok(real) = std::fs::canonicalize(path) {
-                return replace_file(&real, bytes);
-            }
-        }
-    }
-    replace_file(path, bytes)
+/// Write `bytes` into a FIFO, device or socket (`-o /dev/null`, `-o
+/// /dev/stdout`, a named pipe): renaming over it would replace the node.
+pub fn write_in_place(path: &Path, bytes: &[u8]) -> anyhow::Result<()> {
+    let fail = |e: std::io::Error| Error::Output(format!("cannot write {}: {e}", path.display()));
+    let mut f = std::fs::OpenOptions::new()
+        .write(true)
+        .open(path)
+        .map_err(fail)?;
+    f.write_all(bytes)
+        .and_then(|_| f.flush())
+        .map_err(|e| fail(e).into())
 }
 
-fn replace_file(path: &Path, bytes: &[u8]) -> anyhow::Result<()> {
+/// Write `bytes` to the regular file `path` atomically: a temporary file
+/// in the same folder, flushed and synced, then renamed over the target.
+/// On failure the old file is left as it was. Whatever is at `path` now (a
+/// link planted since the run resolved it included) is replaced, never
+/// followed. The report keeps the old file's permission bits, without
+/// setuid, setgid or sticky bits, or gets 0644.
+pub fn replace_file(path: &Path, bytes: &[u8]) -> anyhow::Result<()> {
     check_output_dir(path)?;
     let dir = match path.parent() {
         Some(d) if !d.as_os_str().is_empty() => d,
@@ -174,11 +157,12 @@ fn replace_file(path: &Path, bytes: &[u8]) -> anyhow::Result<()> {
     // The temporary file is private (0600); give the report the old
     // file's permissions, or 0644 for a new one, so other readers (a
     // node_exporter textfile collector) can read it.
-    #[cfg(unix)]
     {
         use std::os::unix::fs::PermissionsExt;
-        let mode = std::fs::metadata(path)
-            .map(|m| m.permissions().mode() & 0o7777)
+        let mode = std::fs::symlink_metadata(path)
+            .ok()
+            .filter(|m| m.is_file())
+            .map(|m| m.permissions().mode() & 0o777)
             .unwrap_or(0o644);
         tmp.as_file()
             .set_permissions(std::fs::Permissions::from_mode(mode))
@@ -263,9 +247,10 @@ pub fn warn(msg: &str) {
 }
 
 /// Render a document and write it to `-o FILE` (atomically) or stdout.
-pub fn emit(format: Format, doc: Doc<'_>, output: Option<&Path>) -> anyhow::Result<()> {
+pub fn emit(format: Format, doc: Doc<'_>, outs: &super::outputs::Outputs) -> anyhow::Result<()> {
+    let to_file = outs.to_file();
     check_format(format, doc.kind())?;
-    if format == Format::Parquet && output.is_none() && std::io::stdout().is_terminal() {
+    if format == Format::Parquet && !to_file && std::io::stdout().is_terminal() {
         return Err(Error::Usage(
             "--format parquet writes a binary file: give -o FILE (or pipe it)".into(),
         )
@@ -273,15 +258,12 @@ pub fn emit(format: Format, doc: Doc<'_>, output: Option<&Path>) -> anyhow::Resu
     }
     // The table fits the terminal it is shown on, else 80 columns, and is
     // coloured only on a terminal (or with --color always).
-    let to_terminal = output.is_none() && std::io::stdout().is_terminal();
+    let to_terminal = !to_file && std::io::stdout().is_terminal();
     crate::render::term::set(
-        terminal_width().filter(|_| output.is_none()).unwrap_or(80),
+        terminal_width().filter(|_| !to_file).unwrap_or(80),
         use_color(to_terminal),
     );
     let mut buf = Vec::new();
     renderer(format).render(&doc, &mut buf)?;
-    match output {
-        Some(path) => write_atomic(path, &buf),
-        None => write_stdout(&buf),
-    }
+    outs.write_report(&buf)
 }

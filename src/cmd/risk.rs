@@ -16,7 +16,10 @@ pub fn run(args: &RiskArgs) -> Result<i32> {
     let t = thresholds(&args.regression)?;
     let mode = Mode::of(args.precision.exact, args.precision.sigfig);
     // Held until the report is in place (dropped when run() returns).
-    let _lock = super::lock_output(args.out.output.as_deref())?;
+    let mut settings: Vec<(&str, &std::path::Path)> = Vec::new();
+    settings.extend(args.gates.as_deref().map(|p| ("--gates", p)));
+    settings.extend(args.baseline.as_deref().map(|p| ("--baseline", p)));
+    let outs = super::Outputs::claim(args.out.output.as_deref(), None, &settings)?;
     let mut cfg = Config::new(mode, args.read.max_line_bytes);
     // Always by day: the gates count the days covered.
     cfg.bucket = Some(Bucket::Day);
@@ -93,7 +96,7 @@ pub fn run(args: &RiskArgs) -> Result<i32> {
         }
     };
 
-    let result = read_logs(&args.paths, Some(LogKind::Risk), &args.read, cfg)?;
+    let result = read_logs(&args.paths, Some(LogKind::Risk), &args.read, cfg, &outs)?;
     let mut report = RiskReport::build(&result, args.by.is_some());
 
     report.meta.future_records = Some(future_records(&result, now, args.as_of.is_some())?);
@@ -129,11 +132,7 @@ pub fn run(args: &RiskArgs) -> Result<i32> {
     }
 
     report.meta.finished_us = Some(super::window::now()?.as_microsecond());
-    emit(
-        args.fmt.format,
-        Doc::Risk(&report),
-        args.out.output.as_deref(),
-    )?;
+    emit(args.fmt.format, Doc::Risk(&report), &outs)?;
     warn_read(&args.read, &result);
     if let Some(f) = report.meta.future_records.as_ref().filter(|f| f.count > 0) {
         // Not silenced by -q: a clock ahead of the data is a finding.

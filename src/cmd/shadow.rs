@@ -33,7 +33,13 @@ const PERCENTILES: [f64; 3] = [50.0, 95.0, 99.0];
 pub fn run(args: &ShadowArgs) -> Result<i32> {
     let mode = Mode::of(args.precision.exact, args.precision.sigfig);
     // Held until the report is in place (dropped when run() returns).
-    let _lock = super::lock_output(args.out.output.as_deref())?;
+    let settings: Vec<(&str, &std::path::Path)> = args
+        .golden
+        .as_deref()
+        .map(|p| ("--golden", p))
+        .into_iter()
+        .collect();
+    let outs = super::Outputs::claim(args.out.output.as_deref(), None, &settings)?;
     let mut cfg = Config::new(mode, args.read.max_line_bytes);
     cfg.window = super::window::window(&args.window, super::window::now()?)?;
     // The golden dataset before the logs: a wrong file should not cost a
@@ -51,7 +57,7 @@ pub fn run(args: &ShadowArgs) -> Result<i32> {
         }
     };
 
-    let result = read_logs(&args.paths, Some(LogKind::Shadow), &args.read, cfg)?;
+    let result = read_logs(&args.paths, Some(LogKind::Shadow), &args.read, cfg, &outs)?;
     let m = &result.acc.total;
     let acc = &m.kinds.shadow;
     let section = Shadow::section(
@@ -78,7 +84,7 @@ pub fn run(args: &ShadowArgs) -> Result<i32> {
         skipped: &report.skipped,
         meta: &report.meta,
     };
-    emit(args.fmt.format, Doc::Kind(&doc), args.out.output.as_deref())?;
+    emit(args.fmt.format, Doc::Kind(&doc), &outs)?;
     warn_read(&args.read, &result);
     if args.strict.strict && super::strict_fails(&report.skipped, &report.meta, &result) {
         return Ok(exit::CHECK_FAILED);

@@ -87,10 +87,11 @@ pub fn run(args: &StatsArgs) -> Result<i32> {
     super::checks::check_spec_paths(&args.summary.fail_on, None, &spec.values, &spec.count)?;
     let mode = Mode::of(args.precision.exact, args.precision.sigfig);
     // Held until the report is in place (dropped when run() returns).
-    let _lock = super::lock_output(args.out.output.as_deref())?;
-    if let Some(p) = &args.summary.state_out {
-        super::check_output_dir(p)?;
-    }
+    let outs = super::Outputs::claim(
+        args.out.output.as_deref(),
+        args.summary.state_out.as_deref(),
+        &[],
+    )?;
     let mut cfg = Config::new(mode, args.read.max_line_bytes);
     cfg.window = super::window::window(&args.window, super::window::now()?)?;
     cfg.bucket = bucket;
@@ -98,11 +99,11 @@ pub fn run(args: &StatsArgs) -> Result<i32> {
     let spec: &'static Spec = Box::leak(Box::new(spec));
     cfg.options = Some(spec);
 
-    let result = read_logs(&args.paths, Some(LogKind::Jsonl), &args.read, cfg)?;
-    if let Some(p) = &args.summary.state_out {
+    let result = read_logs(&args.paths, Some(LogKind::Jsonl), &args.read, cfg, &outs)?;
+    outs.write_state(|| {
         let part = crate::state::part_of_run(&args.paths, &result);
-        super::write_atomic(p, &crate::state::encode(&result, &[part]))?;
-    }
+        crate::state::encode(&result, &[part])
+    })?;
     let report = build(&result, ps);
     let body = serde_json::to_value(&report).context("serializing the report")?;
     // --fail-on judges the whole run, on the report's own keys.
@@ -131,7 +132,7 @@ pub fn run(args: &StatsArgs) -> Result<i32> {
         skipped: &report.skipped,
         meta: &report.meta,
     };
-    emit(args.fmt.format, Doc::Kind(&doc), args.out.output.as_deref())?;
+    emit(args.fmt.format, Doc::Kind(&doc), &outs)?;
     warn_read(&args.read, &result);
     Ok(super::checks::exit_code(
         &checks,

@@ -42,37 +42,35 @@ pub fn run(args: &SummarizeArgs) -> Result<i32> {
         )?;
     }
     // Held until the report is in place (dropped when run() returns).
-    let _lock = super::lock_output(args.out.output.as_deref())?;
-    if let Some(p) = &args.summary.state_out {
-        super::check_output_dir(p)?;
-    }
+    let kinds_files = super::loading::kinds_paths(&args.kinds);
+    let settings: Vec<(&str, &std::path::Path)> = kinds_files
+        .iter()
+        .map(|p| ("--kinds", p.as_path()))
+        .collect();
+    let outs = super::Outputs::claim(
+        args.out.output.as_deref(),
+        args.summary.state_out.as_deref(),
+        &settings,
+    )?;
     let mut cfg = Config::new(mode, args.read.max_line_bytes);
     cfg.window = super::window::window(&args.window, super::window::now()?)?;
     cfg.bucket = args.by;
 
-    let result = super::read_logs_with(&args.paths, args.kind, &args.read, cfg, user)?;
+    let result = super::read_logs_with(&args.paths, args.kind, &args.read, cfg, user, &outs)?;
     let mut report = Report::build(&result, &args.summary.percentiles);
-    if let Some(p) = &args.summary.state_out {
+    outs.write_state(|| {
         let part = crate::state::part_of_run(&args.paths, &result);
-        super::write_atomic(p, &crate::state::encode(&result, &[part]))?;
-    }
+        crate::state::encode(&result, &[part])
+    })?;
     // --fail-on judges the whole run; the report is written either way.
     let schema = crate::check::schema::summary(&args.summary.percentiles);
     let checks = super::fail_on(&args.summary.fail_on, &report, Some(&schema))?;
     if args.by.is_some() {
         let b = crate::report::BucketReport::build(&result, &args.summary.percentiles, &report);
-        emit(
-            args.fmt.format,
-            Doc::Buckets(&b),
-            args.out.output.as_deref(),
-        )?;
+        emit(args.fmt.format, Doc::Buckets(&b), &outs)?;
     } else {
         report.meta.finished_us = Some(super::window::now()?.as_microsecond());
-        emit(
-            args.fmt.format,
-            Doc::Summary(&report),
-            args.out.output.as_deref(),
-        )?;
+        emit(args.fmt.format, Doc::Summary(&report), &outs)?;
     }
 
     warn_read(&args.read, &result);
