@@ -37,6 +37,9 @@ fn main() -> ExitCode {
         panic!("a fault injected by AGGMETRICS_TEST_PANIC");
     }
     cmd::output::set_color_choice(cli.color);
+    // Thousands of rotated files under a soft limit of 1024: use what the
+    // hard limit allows (inputs are read in batches within it either way).
+    aggmetrics::read::raise_open_files_limit();
     let result = match &cli.command {
         Command::Summarize(a) => cmd::summarize::run(a),
         Command::Risk(a) => cmd::risk::run(a),

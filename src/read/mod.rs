@@ -218,6 +218,8 @@ pub struct Reader {
     pub chunk: u64,
     /// Bytes per read inside a range.
     pub piece: usize,
+    /// Inputs open at once; `None`: as many as the descriptors left allow.
+    pub max_open: Option<usize>,
 }
 
 impl Reader {
@@ -230,6 +232,7 @@ impl Reader {
             // 32, 64, 128, 256 KiB, 1 and 4 MiB; 64 was fastest).
             chunk: 4 << 20,
             piece: 64 << 10,
+            max_open: None,
         }
     }
 }
@@ -409,59 +412,74 @@ impl Reader {
     ) -> Result<ReadResult> {
         let n = sources.len();
         let piece = self.piece.max(1);
-        let mut opened = self.open_all(sources);
         let pool = rayon::ThreadPoolBuilder::new()
             .num_threads(self.threads.max(1))
             .build()
             .map_err(|e| Error::Usage(format!("cannot start {} threads: {e}", self.threads)))?;
-
-        let (mut acc, errors) = read_ranges(&pool, &opened.tasks, cfg, n, piece, progress);
-        // Streams (compressed files, pipes) one per worker, each into its
-        // own accumulator, merged in input order.
-        let streamed: Vec<_> = pool.install(|| {
-            std::mem::take(&mut opened.streams)
-                .into_par_iter()
-                .map(|(file, kind, mut r, on_disk)| {
-                    let mut a = Acc::new(cfg, n);
-                    let (bytes, err, skips) = stream(&mut a, file, kind, &mut *r);
-                    progress(on_disk);
-                    (file, a, bytes, err, skips)
-                })
-                .collect()
-        });
+        // Each open input holds one descriptor until its batch is read: the
+        // inputs are read in batches that fit the descriptors left, so none
+        // is left out for lack of them (10,000 files under `ulimit -n 1024`).
+        let batch = self.max_open.unwrap_or_else(open_files_left).max(1);
+        let mut acc = Acc::new(cfg, n);
+        let mut infos = Vec::with_capacity(n);
+        let mut handles: Vec<Option<Handle>> = Vec::with_capacity(n);
         let mut stream_lines = std::collections::HashMap::new();
-        for (file, a, bytes, err, skips) in streamed {
+        for from in (0..n).step_by(batch) {
+            let to = (from + batch).min(n);
+            let mut opened = self.open_all(sources, from..to);
+            let (a, errors) = read_ranges(&pool, &opened.tasks, cfg, n, piece, progress);
             acc.merge(&a);
-            for (off, line) in skips {
-                stream_lines.insert((file, off), line);
+            // Streams (compressed files, pipes) one per worker, each into
+            // its own accumulator, merged in input order.
+            let streamed: Vec<_> = pool.install(|| {
+                std::mem::take(&mut opened.streams)
+                    .into_par_iter()
+                    .map(|(file, kind, mut r, on_disk)| {
+                        let mut a = Acc::new(cfg, n);
+                        let (bytes, err, skips) = stream(&mut a, file, kind, &mut *r);
+                        progress(on_disk);
+                        (file, a, bytes, err, skips)
+                    })
+                    .collect()
+            });
+            for (file, a, bytes, err, skips) in streamed {
+                acc.merge(&a);
+                for (off, line) in skips {
+                    stream_lines.insert((file, off), line);
+                }
+                let info = &mut opened.infos[file as usize - from];
+                info.bytes = bytes;
+                if let Some(e) = err {
+                    info.error = Some(format!("read stopped after {bytes} bytes: {e}"));
+                }
             }
-            let info = &mut opened.infos[file as usize];
-            info.bytes = bytes;
-            if let Some(e) = err {
-                info.error = Some(format!("read stopped after {bytes} bytes: {e}"));
-            }
+            settle(&mut opened.infos, &opened.handles, &errors[from..to]);
+            drop(opened.tasks);
+            infos.append(&mut opened.infos);
+            // The last batch keeps its files open for the examples' line
+            // numbers; earlier ones are closed (and opened again if needed).
+            let keep = to == n;
+            handles.extend(opened.handles.into_iter().map(|h| h.filter(|_| keep)));
         }
         acc.finish();
-
-        let mut infos = opened.infos;
-        settle(&mut infos, &opened.handles, errors, &acc);
-        let example_lines = example_lines(&acc, &opened.handles, &stream_lines, piece);
+        count(&mut infos, &acc);
+        let example_lines = example_lines(&acc, sources, &infos, &handles, &stream_lines, piece);
         Ok(ReadResult::new(acc, infos, example_lines))
     }
 
     /// Open every source: regular files are cut into ranges (tasks) and
     /// keep their handle, size and first bytes; the rest are streams. An
     /// input that cannot be opened gets its error here.
-    fn open_all(&self, sources: &[Source]) -> OpenedAll {
-        let n = sources.len();
+    fn open_all(&self, sources: &[Source], which: std::ops::Range<usize>) -> OpenedAll {
+        let from = which.start;
         let chunk = self.chunk.max(1);
         let mut out = OpenedAll {
             tasks: Vec::new(),
             streams: Vec::new(),
-            handles: vec![None; n],
-            infos: Vec::with_capacity(n),
+            handles: vec![None; which.len()],
+            infos: Vec::with_capacity(which.len()),
         };
-        for (i, src) in sources.iter().enumerate() {
+        for (i, src) in sources.iter().enumerate().take(which.end).skip(from) {
             let mut bytes = 0;
             let mut error = None;
             let mut how = "none";
@@ -478,7 +496,7 @@ impl Reader {
                     if !head_ok {
                         error = Some(shrank(size));
                     }
-                    out.handles[i] = Some((f, size, head));
+                    out.handles[i - from] = Some((f, size, head));
                 }
                 Ok((Opened::Stream(r, on_disk), h)) => {
                     how = h;
@@ -505,8 +523,40 @@ impl Reader {
     }
 }
 
-/// Every source opened: the ranges of regular files, the streams, each
-/// regular file's handle, and what is known of each input so far.
+/// How many more files this process may open, less a margin for what the
+/// run opens besides its inputs (the output, its lock, the thread pool):
+/// the soft `RLIMIT_NOFILE` less the descriptors open now.
+fn open_files_left() -> usize {
+    // SAFETY: getrlimit fills the struct we own.
+    let mut lim: libc::rlimit = unsafe { std::mem::zeroed() };
+    let soft = if unsafe { libc::getrlimit(libc::RLIMIT_NOFILE, &mut lim) } == 0 {
+        usize::try_from(lim.rlim_cur).unwrap_or(usize::MAX)
+    } else {
+        1024
+    };
+    let open = std::fs::read_dir("/proc/self/fd").map_or(16, |d| d.count());
+    soft.saturating_sub(open).saturating_sub(32).max(8)
+}
+
+/// Raise the soft limit on open files to the hard one (as far as 1 << 20):
+/// a folder of thousands of rotated files is then read in few batches.
+pub fn raise_open_files_limit() {
+    // SAFETY: getrlimit/setrlimit read and write a struct we own.
+    unsafe {
+        let mut lim: libc::rlimit = std::mem::zeroed();
+        if libc::getrlimit(libc::RLIMIT_NOFILE, &mut lim) == 0 {
+            let want = lim.rlim_max.min(1 << 20);
+            if lim.rlim_cur < want {
+                lim.rlim_cur = want;
+                libc::setrlimit(libc::RLIMIT_NOFILE, &lim);
+            }
+        }
+    }
+}
+
+/// A batch of sources opened: the ranges of regular files, the streams,
+/// each regular file's handle, and what is known of each input so far
+/// (`handles` and `infos` from the batch's first input).
 struct OpenedAll {
     tasks: Vec<Task<File>>,
     streams: Vec<(u32, LogKind, Box<dyn Read + Send>, u64)>,
@@ -552,30 +602,29 @@ fn read_ranges(
     (acc, errors.into_inner().unwrap_or_else(|p| p.into_inner()))
 }
 
-/// Each input's final state: its read errors, a file that shrank or was
-/// written again during the run, and its counts.
-fn settle(
-    infos: &mut [InputInfo],
-    handles: &[Option<Handle>],
-    errors: Vec<Option<String>>,
-    acc: &Acc,
-) {
-    for (i, e) in errors.into_iter().enumerate() {
+/// A batch's inputs after their read: their read errors, and a file that
+/// shrank or was written again during the run.
+fn settle(infos: &mut [InputInfo], handles: &[Option<Handle>], errors: &[Option<String>]) {
+    for (info, e) in infos.iter_mut().zip(errors) {
         if let Some(e) = e {
-            infos[i].error.get_or_insert(e);
+            info.error.get_or_insert(e.clone());
         }
     }
     // A file that shrank after its ranges were read, or whose first
     // bytes changed (truncated, then written again past where the
     // reads looked), may have been read partly before and partly
     // after the truncation.
-    for (i, h) in handles.iter().enumerate() {
+    for (info, h) in infos.iter_mut().zip(handles) {
         if let Some((f, size, head)) = h {
-            if infos[i].error.is_none() {
-                infos[i].error = changed(f, *size, head);
+            if info.error.is_none() {
+                info.error = changed(f, *size, head);
             }
         }
     }
+}
+
+/// Each input's counts, from the merged accumulator.
+fn count(infos: &mut [InputInfo], acc: &Acc) {
     for (info, st) in infos.iter_mut().zip(acc.files.iter()) {
         info.lines = st.lines;
         info.records = st.records;
@@ -589,6 +638,8 @@ fn settle(
 /// (only when something was skipped), counting newlines.
 fn example_lines(
     acc: &Acc,
+    sources: &[Source],
+    infos: &[InputInfo],
     handles: &[Option<Handle>],
     stream_lines: &std::collections::HashMap<(u32, u64), u64>,
     piece: usize,
@@ -597,35 +648,59 @@ fn example_lines(
     // Examples are sorted by (input, offset): count on from the previous
     // example of the same input.
     let mut counted: Option<(u32, u64, u64)> = None; // (input, offset, newlines before it)
-    acc.total
-        .skipped
-        .examples
-        .iter()
-        .map(|&(file, off, _)| match &handles[file as usize] {
-            Some((f, size, _)) => {
-                let upto = off.min(*size);
+                                                     // A file of an earlier batch, closed since, opened again.
+    let mut again: Option<(u32, Option<File>)> = None;
+    let mut lines = Vec::with_capacity(acc.total.skipped.examples.len());
+    for &(file, off, _) in &acc.total.skipped.examples {
+        let i = file as usize;
+        let h: Option<(&File, u64)> = match &handles[i] {
+            Some((f, size, _)) => Some((&**f, *size)),
+            None if infos[i].read_as == "read" => {
+                if again.as_ref().is_none_or(|(j, _)| *j != file) {
+                    again = Some((file, File::open(&sources[i].path).ok()));
+                }
+                again
+                    .as_ref()
+                    .and_then(|(_, f)| f.as_ref())
+                    .map(|f| (f, infos[i].bytes))
+            }
+            None => None,
+        };
+        let line = match h {
+            Some((f, size)) => {
+                let upto = off.min(size);
                 let (mut from, mut nl) = match counted {
                     Some((c, o, k)) if c == file && o <= upto => (o, k),
                     _ => (0, 0),
                 };
                 buf.resize(piece.max(64 << 10), 0);
+                let mut known = true;
                 while from < upto {
                     let want = buf.len().min((upto - from) as usize);
-                    match read_full_at(&**f, &mut buf[..want], from) {
+                    match read_full_at(f, &mut buf[..want], from) {
                         Ok(k) if k > 0 => {
                             nl += memchr::memchr_iter(b'\n', &buf[..k]).count() as u64;
                             from += k as u64;
                         }
                         // The file shrank since: the line is unknown.
-                        _ => return 0,
+                        _ => {
+                            known = false;
+                            break;
+                        }
                     }
                 }
-                counted = Some((file, upto, nl));
-                nl + 1
+                if known {
+                    counted = Some((file, upto, nl));
+                    nl + 1
+                } else {
+                    0
+                }
             }
             None => stream_lines.get(&(file, off)).copied().unwrap_or(0),
-        })
-        .collect()
+        };
+        lines.push(line);
+    }
+    lines
 }
 
 /// Read bytes held in memory the way a regular file is read: cut into
