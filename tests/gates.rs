@@ -766,3 +766,32 @@ fn stage_3_goes_holds_and_rolls_back_end_to_end() {
     let (v, code, _) = judge(&bad, &["--stage", "3", "--baseline", &base]);
     assert_eq!(code, 1, "{}", summary(&v));
 }
+
+/// Records from several hosts' files (merged accumulators) each ahead of
+/// now add up; a record stamped exactly at now is not ahead of it.
+#[test]
+fn future_records_of_several_files_add_up_and_now_itself_is_not_ahead() {
+    // now = 2026-02-11T00:05:00Z = 86,700 s after the first record.
+    let d = risk_dir(&span_lines(0, 86_400, 300, 0.01));
+    std::fs::write(
+        d.path().join("partial_trust_risk-host2.jsonl"),
+        span_lines(86_700, 86_760, 60, 0.01),
+    )
+    .unwrap();
+    std::fs::write(
+        d.path().join("partial_trust_risk-host3.jsonl"),
+        span_lines(86_701, 86_701, 1, 0.01),
+    )
+    .unwrap();
+    for j in ["1", "2"] {
+        let out = bin()
+            .args(["risk", d.path().to_str().unwrap(), "-q", "-f", "json", "-j", j])
+            .env("AGGMETRICS_NOW", "2026-02-11T00:05:00Z")
+            .output()
+            .unwrap();
+        let v: Value = serde_json::from_slice(&out.stdout).unwrap();
+        // host2: 00:05:00 (now, not ahead) and 00:06:00; host3: 00:05:01.
+        assert_eq!(v["meta"]["future_records"]["count"], 2, "-j {j}: {}", v["meta"]);
+        assert_eq!(v["meta"]["future_records"]["ahead_seconds"], 60.0);
+    }
+}
