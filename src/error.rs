@@ -5,20 +5,20 @@ use std::path::PathBuf;
 
 #[derive(Debug, thiserror::Error)]
 pub enum Error {
-    #[error("{}: no such file or directory", .0.display())]
+    #[error("{}: no such file or directory", crate::escape::path(.0))]
     NotFound(PathBuf),
-    #[error("{}: cannot tell which log this is from its name; name the kind with --kind latency|fallback|risk", .0.display())]
+    #[error("{}: cannot tell which log this is from its name; name the kind with --kind latency|fallback|risk", crate::escape::path(.0))]
     UnknownKind(PathBuf),
     #[error("reading standard input needs --kind latency|fallback|risk")]
     StdinNeedsKind,
     /// An input that cannot be read. The OS error is part of the message
     /// and deliberately not a `source`, so it is printed once.
-    #[error("{}: {err}", path.display())]
+    #[error("{}: {err}", crate::escape::path(path))]
     Io { path: PathBuf, err: std::io::Error },
     #[error("{0}")]
     Usage(String),
     /// An input that exists but cannot be used (a corrupt state file).
-    #[error("{}: {message}", path.display())]
+    #[error("{}: {message}", crate::escape::path(path))]
     BadInput { path: PathBuf, message: String },
     /// The output (`-o FILE`, `--state-out`, standard output) could not be
     /// written.

@@ -11,6 +11,7 @@ pub mod check;
 pub mod cli;
 pub mod cmd;
 pub mod error;
+pub mod escape;
 pub mod exit;
 #[doc(hidden)]
 pub mod fuzzing;

@@ -64,7 +64,10 @@ fn main() -> ExitCode {
             if code == exit::INTERNAL {
                 eprintln!("aggmetrics: internal error (please report it): {e:#}");
             } else {
-                eprintln!("aggmetrics: error: {e:#}");
+                eprintln!(
+                    "aggmetrics: error: {}",
+                    aggmetrics::escape::message(&format!("{e:#}"))
+                );
             }
             ExitCode::from(code as u8)
         }

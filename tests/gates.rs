@@ -785,13 +785,25 @@ fn future_records_of_several_files_add_up_and_now_itself_is_not_ahead() {
     .unwrap();
     for j in ["1", "2"] {
         let out = bin()
-            .args(["risk", d.path().to_str().unwrap(), "-q", "-f", "json", "-j", j])
+            .args([
+                "risk",
+                d.path().to_str().unwrap(),
+                "-q",
+                "-f",
+                "json",
+                "-j",
+                j,
+            ])
             .env("AGGMETRICS_NOW", "2026-02-11T00:05:00Z")
             .output()
             .unwrap();
         let v: Value = serde_json::from_slice(&out.stdout).unwrap();
         // host2: 00:05:00 (now, not ahead) and 00:06:00; host3: 00:05:01.
-        assert_eq!(v["meta"]["future_records"]["count"], 2, "-j {j}: {}", v["meta"]);
+        assert_eq!(
+            v["meta"]["future_records"]["count"], 2,
+            "-j {j}: {}",
+            v["meta"]
+        );
         assert_eq!(v["meta"]["future_records"]["ahead_seconds"], 60.0);
     }
 }

@@ -114,14 +114,20 @@ impl Checks {
     /// `--quiet`).
     pub fn print(&self, quiet: bool) {
         for b in &self.breaches {
-            eprintln!("aggmetrics: threshold breached: {b}");
+            eprintln!(
+                "aggmetrics: threshold breached: {}",
+                crate::escape::message(&b.to_string())
+            );
         }
         for u in &self.unseen {
             super::output::warn(u);
         }
         if !quiet {
             for n in &self.no_data {
-                eprintln!("aggmetrics: no data: {n}");
+                eprintln!(
+                    "aggmetrics: no data: {}",
+                    crate::escape::message(&n.to_string())
+                );
             }
         }
     }

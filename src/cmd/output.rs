@@ -243,7 +243,7 @@ pub fn warn(msg: &str) {
     } else {
         "warning".to_string()
     };
-    eprintln!("aggmetrics: {w}: {msg}");
+    eprintln!("aggmetrics: {w}: {}", crate::escape::message(msg));
 }
 
 /// Render a document and write it to `-o FILE` (atomically) or stdout.

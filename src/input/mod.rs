@@ -235,9 +235,11 @@ fn scan_dir(
     for entry in rd {
         let entry = entry.map_err(|e| Error::io(dir, e))?;
         let path = entry.path();
-        let Some(name) = path.file_name().and_then(|n| n.to_str()) else {
-            continue;
-        };
+        // A name that is not UTF-8 is recognised by what it says in
+        // UTF-8 (`pipeline_latency\xff.jsonl` is a latency log), read,
+        // and named escaped in a warning.
+        let lossy = entry.file_name().to_string_lossy().into_owned();
+        let name = lossy.as_str();
         // A kind without a file name of its own (`stats`) reads every
         // `*.jsonl` file of the folder.
         let classified = match only {
@@ -266,7 +268,7 @@ fn scan_dir(
             Err(_) => {
                 warnings.push(format!(
                     "{}: a broken symlink or an unreadable entry; skipped",
-                    path.display()
+                    crate::escape::path(&path)
                 ));
                 continue;
             }
@@ -276,11 +278,18 @@ fn scan_dir(
             if !inside {
                 warnings.push(format!(
                     "{}: a symlink pointing outside {}; not followed (use --follow)",
-                    path.display(),
-                    dir.display()
+                    crate::escape::path(&path),
+                    crate::escape::path(dir)
                 ));
                 continue;
             }
+        }
+        if crate::escape::not_utf8(&path) {
+            warnings.push(format!(
+                "{}: a file name that is not UTF-8; read as {} by the name it shows",
+                crate::escape::path(&path),
+                kind.name()
+            ));
         }
         found.push(Source {
             path,

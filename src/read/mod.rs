@@ -508,7 +508,7 @@ impl Reader {
                 Err(e) => error = Some(format!("cannot open: {e}")),
             }
             out.infos.push(InputInfo {
-                path: src.path.display().to_string(),
+                path: crate::escape::path(&src.path),
                 kind: src.kind,
                 read_as: how,
                 bytes,

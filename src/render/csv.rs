@@ -12,12 +12,21 @@ use super::{Doc, Render};
 
 pub struct Csv;
 
-/// RFC 4180 quoting: only when needed.
-fn field(s: &str) -> String {
+/// One cell: control characters escaped (`\u{1b}`), a text a spreadsheet
+/// would run as a formula neutralised, then RFC 4180 quoting when needed.
+///
+/// As OWASP's CSV-injection guidance says, a cell starting with `=`, `+`,
+/// `-`, `@`, a tab or a carriage return gets a leading `'`, so Excel,
+/// LibreOffice and Google Sheets show it as text; numbers (`-3.5`, which
+/// aggmetrics writes itself) are left as they are.
+fn field(raw: &str) -> String {
+    let formula = raw.starts_with(['=', '+', '-', '@', '\t', '\r']) && raw.parse::<f64>().is_err();
+    let s = crate::escape::text(raw);
+    let s = if formula { format!("'{s}") } else { s };
     if s.contains([',', '"', '\n', '\r']) {
         format!("\"{}\"", s.replace('"', "\"\""))
     } else {
-        s.to_string()
+        s
     }
 }
 

@@ -9,8 +9,30 @@ use crate::report::{Block, RateFig, Report, Stats, View};
 
 pub struct Markdown;
 
+/// Text from the logs in Markdown: `< > &` as entities (a Markdown
+/// processor passes raw HTML through: `<script>` would run), backticks too,
+/// and `| [ ] \\` backslash-escaped so a key cannot break a table, open a
+/// link or swallow the next character.
+fn md(s: &str) -> String {
+    let mut o = String::with_capacity(s.len());
+    for c in s.chars() {
+        match c {
+            '&' => o.push_str("&amp;"),
+            '<' => o.push_str("&lt;"),
+            '>' => o.push_str("&gt;"),
+            '`' => o.push_str("&#96;"),
+            '|' | '[' | ']' | '\\' => {
+                o.push('\\');
+                o.push(c);
+            }
+            c => o.push(c),
+        }
+    }
+    o
+}
+
 fn cell(s: &str) -> String {
-    super::text::clean(s).replace('|', "\\|")
+    md(&super::text::clean(s))
 }
 
 fn table(s: &mut String, head: &[&str], rows: &[Vec<String>]) {
@@ -159,7 +181,7 @@ pub(super) fn section(s: &mut String, v: &View) {
                 table(s, &[label, "records", "share"], &rows);
             }
             Block::Breakdown { title, counts, .. } if !counts.is_empty() => {
-                let line = super::text::breakdown(counts).replace('|', "\\|");
+                let line = md(&super::text::breakdown(counts));
                 let _ = writeln!(s, "{title}: {line}\n");
             }
             Block::Cross { title, cells } if !cells.is_empty() => {
@@ -188,7 +210,7 @@ pub(super) fn section(s: &mut String, v: &View) {
             name, label, rows, ..
         } = b
         {
-            let _ = writeln!(s, "`{}`\n", cell(name).replace('`', "'"));
+            let _ = writeln!(s, "**{}**\n", cell(name));
             let mut head = vec![label.to_string(), "n".to_string()];
             if let Some((_, st, _)) = rows.first() {
                 head.extend(st.percentiles.iter().map(|(k, _)| k.clone()));

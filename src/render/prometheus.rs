@@ -44,6 +44,10 @@ struct Family {
     lines: Vec<String>,
 }
 
+/// A label value: `\`, `"` and newline escaped as the text format says,
+/// and other control characters (ESC, BEL, NUL from a log key) written
+/// escaped (`\u{1b}`), never raw, so `curl` of the file to a terminal is
+/// harmless.
 fn escape(v: &str) -> String {
     let mut s = String::with_capacity(v.len());
     for c in v.chars() {
@@ -51,6 +55,10 @@ fn escape(v: &str) -> String {
             '\\' => s.push_str("\\\\"),
             '"' => s.push_str("\\\""),
             '\n' => s.push_str("\\n"),
+            // Shown as the text `\u{1b}` (its backslash escaped).
+            c if c.is_control() => {
+                s.push_str(&crate::escape::text(&c.to_string()).replace('\\', "\\\\"))
+            }
             c => s.push(c),
         }
     }

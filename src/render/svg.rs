@@ -26,6 +26,10 @@ pub fn esc(s: &str) -> String {
             '>' => o.push_str("&gt;"),
             '"' => o.push_str("&quot;"),
             '\'' => o.push_str("&#39;"),
+            // NUL, ESC, BEL from a log key: shown escaped, never raw.
+            c if c.is_control() && c != '\n' && c != '\t' => {
+                o.push_str(&crate::escape::text(&c.to_string()))
+            }
             c => o.push(c),
         }
     }
