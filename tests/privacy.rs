@@ -57,3 +57,44 @@ fn categorical_keys_cannot_inject_terminal_escapes() {
     assert!(!text.contains('\u{1b}'), "escape byte reached the terminal");
     assert!(text.contains("evil\\u{1b}[31mred"));
 }
+
+/// `--gates` or `--kinds` pointed at a log by mistake: a usage error that
+/// quotes nothing of the log (it printed the log's first line, user text
+/// included, in the TOML error).
+#[test]
+fn a_log_given_as_a_settings_file_is_not_quoted() {
+    let s = sample_logs();
+    let log = s.join("fallback_metrics.jsonl");
+    let bytes = std::fs::read(&log).unwrap();
+    let text = String::from_utf8_lossy(&bytes);
+    let first = text.lines().next().unwrap();
+    let user_text: &str = first
+        .split("\"user_text\": \"")
+        .nth(1)
+        .unwrap()
+        .split('"')
+        .next()
+        .unwrap();
+    // The first lines of the log (the whole sample holds damaged bytes).
+    let d = tempfile::tempdir().unwrap();
+    let copy = d.path().join("fallback_metrics.jsonl");
+    let head: Vec<&str> = text.lines().take(20).collect();
+    std::fs::write(&copy, head.join("\n")).unwrap();
+    let log = copy.to_str().unwrap();
+    for args in [
+        vec!["risk", s.to_str().unwrap(), "--stage", "1", "--gates", log],
+        vec!["summarize", s.to_str().unwrap(), "--kinds", log],
+    ] {
+        let out = bin().args(&args).output().unwrap();
+        assert_eq!(out.status.code(), Some(2), "{args:?}");
+        let err = String::from_utf8_lossy(&out.stderr);
+        assert!(
+            err.contains("is not valid TOML at line 1, column 1"),
+            "{err}"
+        );
+        assert!(
+            !err.contains(user_text) && !err.contains("cmd-0000"),
+            "{err}"
+        );
+    }
+}

@@ -44,6 +44,30 @@ pub fn read_doc(path: &Path, what: &str) -> Result<Vec<u8>, Error> {
     })
 }
 
+/// A settings file (`what`: "gates file") that is not valid TOML: a usage
+/// error giving the line, column and what was expected, quoting nothing
+/// from the file (pointed at a log by mistake, it would print the log's
+/// first line, free user text).
+pub fn check_toml(path: &std::path::Path, what: &str, text: &str) -> Result<(), Error> {
+    let Err(e) = text.parse::<toml::Table>() else {
+        return Ok(());
+    };
+    let at = e.span().map_or(0, |s| s.start).min(text.len());
+    let before = text.as_bytes()[..at].iter();
+    let line = 1 + before.clone().filter(|&&b| b == b'\n').count();
+    let col = 1 + before.rev().take_while(|&&b| b != b'\n').count();
+    let hint = if text.trim_start().starts_with('{') {
+        " (it looks like JSON: a log or a report, not settings)"
+    } else {
+        ""
+    };
+    Err(Error::Usage(format!(
+        "{what} {} is not valid TOML at line {line}, column {col}: {}{hint}",
+        crate::escape::path(path),
+        e.message().trim_end()
+    )))
+}
+
 /// Where the kinds file is looked for when `--kinds` is not given.
 pub fn default_kinds_path() -> Option<std::path::PathBuf> {
     let base = match std::env::var_os("XDG_CONFIG_HOME").filter(|v| !v.is_empty()) {
@@ -79,6 +103,7 @@ pub fn user_kinds(
         let t = String::from_utf8(bytes).map_err(|_| {
             Error::Usage(format!("kinds file {} is not UTF-8 text", path.display()))
         })?;
+        check_toml(path, "kinds file", &t)?;
         // Each file alone first, so an error names its file.
         crate::kinds::jsonl::UserKind::parse_file(&t)
             .map_err(|e| Error::Usage(format!("kinds file {}: {e}", path.display())))?;

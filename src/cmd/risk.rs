@@ -52,6 +52,7 @@ pub fn run(args: &RiskArgs) -> Result<i32> {
                     let text = String::from_utf8(text).map_err(|_| {
                         Error::Usage(format!("gates file {} is not UTF-8 text", p.display()))
                     })?;
+                    super::loading::check_toml(p, "gates file", &text)?;
                     let g = Gates::from_toml(&text)
                         .map_err(|e| Error::Usage(format!("gates file {}: {e}", p.display())))?;
                     (g, format!("gates from {}", p.display()))
