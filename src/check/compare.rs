@@ -498,6 +498,75 @@ mod tests {
     use serde_json::json;
 
     #[test]
+    fn a_document_is_known_by_its_command_or_by_its_keys() {
+        use Document::*;
+        let cmd = |c: &str, extra: Value| {
+            let mut v = json!({"meta": {"command": c}});
+            if let (Value::Object(m), Value::Object(e)) = (&mut v, extra) {
+                m.extend(e);
+            }
+            v
+        };
+        for (v, want) in [
+            (cmd("summarize", json!({"latency": {}})), Summary),
+            (cmd("merge", json!({"buckets": []})), SummaryBy),
+            (cmd("risk", json!({"latency": {}})), Risk),
+            (cmd("shadow", json!({})), Shadow),
+            (cmd("stats", json!({"latency": {}})), Stats),
+            (cmd("other", json!({"latency": {}})), Unknown),
+            // Reports written before meta.command: by their keys.
+            (json!({"buckets": [], "latency": {}}), SummaryBy),
+            (json!({"regressions": [], "metrics": []}), Comparison),
+            (json!({"regressions": []}), Unknown),
+            (json!({"metrics": []}), Unknown),
+            (json!({"total_records": 1, "agreement_rate": 0.5}), Shadow),
+            (json!({"agreement_rate": 0.5}), Unknown),
+            (json!({"total_records": 1}), Risk),
+            (json!({"latency": {}}), Summary),
+            (json!({"spec": {}, "groups": []}), Stats),
+            (json!({"spec": {}}), Unknown),
+            (json!({"groups": []}), Unknown),
+            (json!({}), Unknown),
+        ] {
+            assert_eq!(Document::of(&v), want, "{v}");
+        }
+    }
+
+    #[test]
+    fn latency_judged_the_bad_way_and_not_on_one_empty_side() {
+        let t = Thresholds::default();
+        let m = |value: f64, count: u64| Metric::Latency { value, count };
+        // Down: lower is worse. 100 -> 50 with 1,000 values is a regression;
+        // 100 -> 200 is not.
+        let down = judge(
+            "x.p50",
+            &m(100.0, 1000),
+            &m(50.0, 1000),
+            &t,
+            Direction::Down,
+        )
+        .unwrap();
+        assert!(down.regression, "{down:?}");
+        let up = judge(
+            "x.p50",
+            &m(100.0, 1000),
+            &m(200.0, 1000),
+            &t,
+            Direction::Down,
+        )
+        .unwrap();
+        assert!(!up.regression, "{up:?}");
+        let up = judge("x.p50", &m(100.0, 1000), &m(200.0, 1000), &t, Direction::Up).unwrap();
+        assert!(up.regression, "{up:?}");
+        // One side without values: said so, not called too few.
+        for (a, b) in [(m(0.0, 0), m(5.0, 1000)), (m(5.0, 1000), m(0.0, 0))] {
+            let r = judge("x.p50", &a, &b, &t, Direction::Up).unwrap();
+            assert!(!r.regression);
+            assert_eq!(r.note, "no values on one side: not judged", "{r:?}");
+        }
+    }
+
+    #[test]
     fn finds_percentiles_and_rates() {
         let v = json!({
             "latency": {"all": {"count": 3, "total_ms": {"p50": 1.0, "p99.9": 2.0, "min": 0.5, "count": 3}}},
