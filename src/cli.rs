@@ -269,6 +269,16 @@ pub struct ReadOpts {
     /// Example: --max-decompressed-bytes 64G
     #[arg(long, value_name = "BYTES", default_value = "256G", value_parser = parse_size)]
     pub max_decompressed_bytes: u64,
+
+    /// With --by hour|day (and risk's days): keep at most this many time
+    /// buckets, the newest. Records of older ones still count in the whole
+    /// run's figures; the report says how many (meta.buckets_capped), a
+    /// warning names it and --strict exits 1. Bounds memory whatever
+    /// times the records carry (1970 to 2038 by the hour is 600,000).
+    ///
+    /// Example: --max-buckets 50000
+    #[arg(long, value_name = "N", default_value_t = crate::agg::config::DEFAULT_MAX_BUCKETS, value_parser = clap::builder::RangedU64ValueParser::<usize>::new().range(1..))]
+    pub max_buckets: usize,
 }
 
 /// `1048576`, `512K`, `64M`, `256G`, `1T`.

@@ -119,3 +119,36 @@ fn a_gigabyte_nul_hole_is_one_damaged_region() {
     assert_eq!(at(&v, "latency.all.count"), 2);
     assert!(mib < 64.0, "peak RSS {mib:.1} MiB");
 }
+
+/// 60,000 records five hours apart from 1970 on: without a cap each was a
+/// bucket (813 MiB peak here; 1970 to 2038 by the hour took 4.7 GB). The
+/// newest 10,000 (--max-buckets' default) are kept, the rest counted in no
+/// bucket and said; the peak was 166 MiB.
+#[test]
+fn buckets_over_decades_keep_memory_bounded() {
+    let dir = disk_dir();
+    let mut text = String::new();
+    let n = 60_000i64;
+    for i in 0..n {
+        let t = jiff::Timestamp::from_second(i * 3600 * 5 + 60).unwrap();
+        text.push_str(&format!(
+            "{{\"timestamp\":\"{t}\",\"command_id\":\"c{i}\",\"total_ms\":{},\"steps\":{{}},\"llm_enabled\":false}}\n",
+            1 + i % 100
+        ));
+    }
+    std::fs::write(dir.path().join("pipeline_latency.jsonl"), text).unwrap();
+    let out = dir.path().join("r.json");
+    let child = summarize(&[dir.path().to_str().unwrap(), "--by", "hour", "-j", "2"])
+        .arg(&out)
+        .spawn()
+        .unwrap();
+    let (code, mib) = wait_rss(child);
+    assert_eq!(code, 0);
+    assert!(mib < 400.0, "peak {mib:.0} MiB");
+    let v: serde_json::Value = serde_json::from_slice(&std::fs::read(&out).unwrap()).unwrap();
+    assert_eq!(v["buckets"].as_array().unwrap().len(), 10_000);
+    assert_eq!(
+        v["meta"]["buckets_capped"]["records_in_no_bucket"],
+        n - 10_000
+    );
+}

@@ -365,3 +365,91 @@ fn damage_that_cannot_be_dated_is_charged_to_no_window_but_fails_strict() {
     let (v, _) = summarize_json(&[dir]);
     assert_eq!(v["skipped"]["total"], 6);
 }
+
+/// --max-buckets 3 over five hours: the three newest hours are kept with
+/// their own figures, the two older ones counted in no bucket, said, and
+/// --strict exits 1; one thread and two give the same report.
+#[test]
+fn the_bucket_cap_keeps_the_newest_and_says_what_it_left_out() {
+    let d = tempfile::tempdir().unwrap();
+    let mut text = String::new();
+    // Hour h (0..5) holds h + 1 records of h * 10 + k ms.
+    for h in 0..5u32 {
+        for k in 0..=h {
+            text.push_str(&format!(
+                "{{\"timestamp\":\"2026-02-10T{h:02}:{k:02}:00Z\",\"command_id\":\"c{h}{k}\",\"total_ms\":{},\"steps\":{{}},\"llm_enabled\":false}}\n",
+                h * 10 + k
+            ));
+        }
+    }
+    // Written newest first, so the cap is met before the old hours come.
+    let mut lines: Vec<&str> = text.lines().collect();
+    lines.reverse();
+    std::fs::write(
+        d.path().join("pipeline_latency.jsonl"),
+        lines.join("\n") + "\n",
+    )
+    .unwrap();
+    let dir = d.path().to_str().unwrap();
+    let run = |j: &str, extra: &[&str]| {
+        bin()
+            .args([
+                "summarize",
+                dir,
+                "--by",
+                "hour",
+                "--max-buckets",
+                "3",
+                "-f",
+                "json",
+                "-j",
+                j,
+            ])
+            .args(extra)
+            .output()
+            .unwrap()
+    };
+    let out = run("1", &[]);
+    assert_eq!(out.status.code(), Some(0));
+    let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    let starts: Vec<&str> = v["buckets"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|b| b["start"].as_str().unwrap())
+        .collect();
+    assert_eq!(
+        starts,
+        [
+            "2026-02-10T02:00:00Z",
+            "2026-02-10T03:00:00Z",
+            "2026-02-10T04:00:00Z"
+        ]
+    );
+    let counts: Vec<u64> = v["buckets"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|b| b["latency"]["all"]["count"].as_u64().unwrap())
+        .collect();
+    assert_eq!(counts, [3, 4, 5]);
+    assert_eq!(v["buckets"][0]["latency"]["all"]["total_ms"]["max"], 22.0);
+    // Hours 0 and 1: 1 + 2 records.
+    assert_eq!(v["meta"]["buckets_capped"]["records_in_no_bucket"], 3);
+    assert_eq!(v["meta"]["buckets_capped"]["max_buckets"], 3);
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        err.contains("3 record(s) fell in buckets older than the newest 3 kept"),
+        "{err}"
+    );
+    assert_eq!(run("2", &[]).stdout, out.stdout);
+    assert_eq!(run("1", &["--strict", "-q"]).status.code(), Some(1));
+    // Under the cap: nothing said, no key.
+    let out = bin()
+        .args(["summarize", dir, "--by", "hour", "-f", "json"])
+        .output()
+        .unwrap();
+    let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert!(v["meta"].get("buckets_capped").is_none());
+    assert_eq!(v["buckets"].as_array().unwrap().len(), 5);
+}

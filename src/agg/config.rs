@@ -2,12 +2,19 @@
 
 use super::dist::Mode;
 
+/// `--max-buckets`' default: 10,000 buckets, over a year of hours.
+pub const DEFAULT_MAX_BUCKETS: usize = 10_000;
+
 #[derive(Debug, Clone, Copy)]
 pub struct Config {
     pub mode: Mode,
     pub max_line_bytes: usize,
     /// Split the figures into UTC time buckets of this width.
     pub bucket: Option<Bucket>,
+    /// At most this many buckets are kept, the newest: the records of
+    /// older ones count in the whole run's figures but in no bucket
+    /// (memory stays bounded whatever times the records carry).
+    pub max_buckets: usize,
     /// Count only records with `since <= timestamp < until` (microseconds
     /// since the epoch).
     pub window: Option<(i64, i64)>,
@@ -30,6 +37,7 @@ impl Config {
             mode,
             max_line_bytes,
             bucket: None,
+            max_buckets: DEFAULT_MAX_BUCKETS,
             window: None,
             activity: false,
             future_after: i64::MAX,

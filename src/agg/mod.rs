@@ -138,6 +138,7 @@ impl Metrics {
 fn target<'m>(
     total: &'m mut Metrics,
     buckets: &'m mut Vec<(i64, Metrics)>,
+    cap: &'m mut Capped,
     hint: &mut usize,
     cfg: &Config,
     micros: i64,
@@ -151,18 +152,66 @@ fn target<'m>(
         return Some(total);
     };
     let start = b.start_of(micros);
+    cap.over = false;
     let i = match buckets.get(*hint) {
         Some((s, _)) if *s == start => *hint,
-        _ => match buckets.iter().position(|(s, _)| *s == start) {
-            Some(i) => i,
-            None => {
+        _ => match cap.index.get(&start) {
+            Some(&i) => i,
+            None if buckets.len() < cfg.max_buckets.max(1) => {
                 buckets.push((start, Metrics::new(cfg.mode)));
+                cap.counts.push(0);
+                cap.index.insert(start, buckets.len() - 1);
                 buckets.len() - 1
+            }
+            None => {
+                // Full: the newest buckets are kept. Older than every
+                // kept one, the record goes to the overflow; else the
+                // oldest bucket is folded into it and its slot reused.
+                let (&oldest, &slot) = cap.index.first_key_value()?;
+                let over = cap
+                    .overflow
+                    .get_or_insert_with(|| Box::new(Metrics::new(cfg.mode)));
+                if start < oldest {
+                    cap.over = true;
+                    return Some(over);
+                }
+                let old = std::mem::replace(&mut buckets[slot], (start, Metrics::new(cfg.mode)));
+                over.merge(&old.1);
+                cap.records += std::mem::take(&mut cap.counts[slot]);
+                cap.index.remove(&oldest);
+                cap.index.insert(start, slot);
+                slot
             }
         },
     };
     *hint = i;
     Some(&mut buckets[i].1)
+}
+
+/// What keeps the number of buckets bounded: where each kept bucket is,
+/// its record count, and the buckets beyond the cap folded together.
+#[derive(Debug, Clone, Default)]
+pub struct Capped {
+    index: std::collections::BTreeMap<i64, usize>,
+    counts: Vec<u64>,
+    /// The figures of records in no kept bucket.
+    overflow: Option<Box<Metrics>>,
+    /// Records in no kept bucket (folded into the whole run's figures).
+    pub records: u64,
+    /// Whether the last record went to the overflow.
+    over: bool,
+}
+
+impl Capped {
+    /// Count a record added where [`target`] put it.
+    #[inline]
+    fn count(&mut self, hint: usize) {
+        if self.over {
+            self.records += 1;
+        } else if let Some(c) = self.counts.get_mut(hint) {
+            *c += 1;
+        }
+    }
 }
 
 /// A stretch of one input read in order by one scanner (a range of a
@@ -240,6 +289,8 @@ pub struct Acc {
     cur_ts: Option<i64>,
     /// The bucket the last record went to (logs are in time order).
     hint: usize,
+    /// The cap on buckets, and what it folded away.
+    pub capped: Capped,
     /// Each kind's parse scratch, reused from line to line.
     scratch: Scratch,
 }
@@ -261,6 +312,7 @@ impl Acc {
             segs: Vec::new(),
             cur_ts: None,
             hint: 0,
+            capped: Capped::default(),
             scratch: Scratch::default(),
         }
     }
@@ -357,6 +409,7 @@ impl Acc {
         match target(
             &mut self.total,
             &mut self.buckets,
+            &mut self.capped,
             &mut self.hint,
             &cfg,
             micros,
@@ -518,6 +571,7 @@ impl Acc {
         let Some(m) = target(
             &mut self.total,
             &mut self.buckets,
+            &mut self.capped,
             &mut self.hint,
             cx.cfg,
             ts.micros,
@@ -536,16 +590,35 @@ impl Acc {
             line,
             &cx,
         );
+        if cx.cfg.bucket.is_some() {
+            self.capped.count(self.hint);
+        }
     }
 
     pub fn merge(&mut self, o: &Acc) {
         self.total.merge(&o.total);
-        for (start, m) in &o.buckets {
-            match self.buckets.iter_mut().find(|(s, _)| s == start) {
-                Some((_, mine)) => mine.merge(m),
-                None => self.buckets.push((*start, m.clone())),
+        for (j, (start, m)) in o.buckets.iter().enumerate() {
+            let n = o.capped.counts.get(j).copied().unwrap_or(0);
+            match self.capped.index.get(start) {
+                Some(&i) => {
+                    self.buckets[i].1.merge(m);
+                    self.capped.counts[i] += n;
+                }
+                None => {
+                    self.buckets.push((*start, m.clone()));
+                    self.capped.counts.push(n);
+                    self.capped.index.insert(*start, self.buckets.len() - 1);
+                }
             }
         }
+        self.capped.records += o.capped.records;
+        if let Some(ov) = &o.capped.overflow {
+            match &mut self.capped.overflow {
+                Some(mine) => mine.merge(ov),
+                None => self.capped.overflow = Some(ov.clone()),
+            }
+        }
+        self.trim_buckets();
         self.outside_window += o.outside_window;
         self.outside_skipped += o.outside_skipped;
         self.undated.merge(&o.undated);
@@ -582,6 +655,43 @@ impl Acc {
         }
     }
 
+    /// Keep the newest `max_buckets` buckets; fold older ones into the
+    /// overflow (after a merge of two workers' buckets).
+    fn trim_buckets(&mut self) {
+        let max = self.cfg.max_buckets.max(1);
+        if self.buckets.len() <= max {
+            return;
+        }
+        let mut order: Vec<usize> = (0..self.buckets.len()).collect();
+        order.sort_by_key(|&i| std::cmp::Reverse(self.buckets[i].0));
+        let drop: std::collections::BTreeSet<usize> = order[max..].iter().copied().collect();
+        let over = self
+            .capped
+            .overflow
+            .get_or_insert_with(|| Box::new(Metrics::new(self.cfg.mode)));
+        let mut kept = Vec::with_capacity(max);
+        let mut counts = Vec::with_capacity(max);
+        for (i, b) in std::mem::take(&mut self.buckets).into_iter().enumerate() {
+            let n = self.capped.counts.get(i).copied().unwrap_or(0);
+            if drop.contains(&i) {
+                over.merge(&b.1);
+                self.capped.records += n;
+            } else {
+                kept.push(b);
+                counts.push(n);
+            }
+        }
+        self.buckets = kept;
+        self.capped.counts = counts;
+        self.capped.index = self
+            .buckets
+            .iter()
+            .enumerate()
+            .map(|(i, (s, _))| (*s, i))
+            .collect();
+        self.hint = 0;
+    }
+
     /// Sort the buckets, fill the run's totals from them, and put kept
     /// values in a canonical order.
     pub fn finish(&mut self) {
@@ -589,8 +699,15 @@ impl Acc {
             self.date_pending();
         }
         if self.cfg.bucket.is_some() {
+            self.trim_buckets();
             self.buckets.sort_by_key(|(s, _)| *s);
-            let mut total = Metrics::new(self.cfg.mode);
+            self.capped.index.clear();
+            self.capped.counts.clear();
+            self.hint = 0;
+            let mut total = match self.capped.overflow.take() {
+                Some(over) => *over,
+                None => Metrics::new(self.cfg.mode),
+            };
             for (_, m) in &mut self.buckets {
                 total.merge(m);
                 m.finish();

@@ -236,4 +236,5 @@ pub fn strict_fails(
         || read.inputs.is_empty()
         || meta.window.as_ref().is_some_and(|w| w.undated_skipped > 0)
         || meta.future_records.as_ref().is_some_and(|f| f.count > 0)
+        || meta.buckets_capped.is_some()
 }

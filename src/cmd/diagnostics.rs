@@ -149,6 +149,14 @@ fn kind_looks_wrong(result: &ReadResult) {
 
 /// Warnings about what a read could not use (unless `--quiet`).
 pub fn warn_read(o: &ReadOpts, result: &ReadResult) {
+    // A cap that left records out of the buckets is said even with -q.
+    let capped = result.acc.capped.records;
+    if capped > 0 {
+        super::output::warn(&format!(
+            "{capped} record(s) fell in buckets older than the newest {} kept (--max-buckets): counted in the whole run, in no bucket; --strict exits 1 (see meta.buckets_capped)",
+            result.acc.cfg.max_buckets
+        ));
+    }
     if o.quiet {
         return;
     }

@@ -21,6 +21,7 @@ pub fn run(args: &RiskArgs) -> Result<i32> {
     settings.extend(args.baseline.as_deref().map(|p| ("--baseline", p)));
     let outs = super::Outputs::claim(args.out.output.as_deref(), None, &settings)?;
     let mut cfg = Config::new(mode, args.read.max_line_bytes);
+    cfg.max_buckets = args.read.max_buckets;
     // Always by day: the gates count the days covered.
     cfg.bucket = Some(Bucket::Day);
     cfg.activity = true;

@@ -41,6 +41,7 @@ pub fn run(args: &ShadowArgs) -> Result<i32> {
         .collect();
     let outs = super::Outputs::claim(args.out.output.as_deref(), None, &settings)?;
     let mut cfg = Config::new(mode, args.read.max_line_bytes);
+    cfg.max_buckets = args.read.max_buckets;
     cfg.window = super::window::window(&args.window, super::window::now()?)?;
     // The golden dataset before the logs: a wrong file should not cost a
     // long read. It lives as long as the process (the accumulators of

@@ -93,6 +93,7 @@ pub fn run(args: &StatsArgs) -> Result<i32> {
         &[],
     )?;
     let mut cfg = Config::new(mode, args.read.max_line_bytes);
+    cfg.max_buckets = args.read.max_buckets;
     cfg.window = super::window::window(&args.window, super::window::now()?)?;
     cfg.bucket = bucket;
     // The spec lives as long as the process: every worker's parser reads it.

@@ -53,6 +53,7 @@ pub fn run(args: &SummarizeArgs) -> Result<i32> {
         &settings,
     )?;
     let mut cfg = Config::new(mode, args.read.max_line_bytes);
+    cfg.max_buckets = args.read.max_buckets;
     cfg.window = super::window::window(&args.window, super::window::now()?)?;
     cfg.bucket = args.by;
 

@@ -97,6 +97,15 @@ pub struct FutureRecords {
     pub ahead_seconds: Option<f64>,
 }
 
+/// What the cap on buckets left out of the buckets.
+#[derive(Debug, Clone, Serialize)]
+pub struct BucketsCapped {
+    /// `--max-buckets`: the newest this many buckets are kept.
+    pub max_buckets: usize,
+    /// Records in no bucket kept (counted in the whole run's figures).
+    pub records_in_no_bucket: u64,
+}
+
 /// An input that could not be used at all.
 #[derive(Debug, Clone, Serialize)]
 pub struct Unread {
@@ -131,6 +140,11 @@ pub struct Meta {
     /// ahead of this host's, or records judged as of a past time).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub future_records: Option<FutureRecords>,
+    /// With `--by` (and in `risk`'s days): records whose bucket was beyond
+    /// `--max-buckets` (older than every bucket kept). They count in the
+    /// whole run's figures, in no bucket. Absent when none.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub buckets_capped: Option<BucketsCapped>,
     /// When this run finished (microseconds since the epoch), set by the
     /// command for formats that show it (Prometheus); not in JSON, so
     /// reports of the same logs stay byte-identical.
@@ -261,6 +275,10 @@ impl Meta {
             inputs: read.inputs.clone(),
             newest_record: read.acc.newest.map(risk::rfc3339),
             future_records: None,
+            buckets_capped: (read.acc.capped.records > 0).then_some(BucketsCapped {
+                max_buckets: read.acc.cfg.max_buckets,
+                records_in_no_bucket: read.acc.capped.records,
+            }),
             finished_us: None,
             unread: read
                 .unread
