@@ -558,6 +558,16 @@ mod tests {
         assert!(!up.regression, "{up:?}");
         let up = judge("x.p50", &m(100.0, 1000), &m(200.0, 1000), &t, Direction::Up).unwrap();
         assert!(up.regression, "{up:?}");
+        // A rate with no records on one side is not judged, either side.
+        let r = |numerator: u64, denominator: u64| Metric::Rate {
+            numerator,
+            denominator,
+        };
+        for (a, b) in [(r(0, 0), r(50, 100)), (r(50, 100), r(0, 0))] {
+            let row = judge("x_rate", &a, &b, &t, Direction::Up).unwrap();
+            assert!(!row.regression);
+            assert_eq!(row.note, "no records on one side: not judged", "{row:?}");
+        }
         // One side without values: said so, not called too few.
         for (a, b) in [(m(0.0, 0), m(5.0, 1000)), (m(5.0, 1000), m(0.0, 0))] {
             let r = judge("x.p50", &a, &b, &t, Direction::Up).unwrap();
