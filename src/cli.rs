@@ -185,6 +185,26 @@ pub struct PrecisionOpts {
     pub sigfig: u8,
 }
 
+impl Cli {
+    /// `--percentiles 50,50` or `99.9,99.90`: each percentile once, in
+    /// the order first given (duplicates wrote duplicate JSON keys and
+    /// Prometheus series).
+    pub fn dedupe(&mut self) {
+        let summary = match &mut self.command {
+            Command::Summarize(a) => &mut a.summary,
+            Command::Stats(a) => &mut a.summary,
+            Command::Merge(a) => &mut a.summary,
+            _ => return,
+        };
+        let mut seen: Vec<f64> = Vec::new();
+        summary.percentiles.retain(|p| {
+            let fresh = !seen.contains(p);
+            seen.push(*p);
+            fresh
+        });
+    }
+}
+
 /// The figures a summary report holds and what is checked on them
 /// (summarize, merge, stats).
 #[derive(Debug, Args)]

@@ -29,7 +29,8 @@ fn main() -> ExitCode {
         eprintln!("aggmetrics: internal error (please report it): {info}");
         std::process::exit(exit::INTERNAL);
     }));
-    let cli = Cli::parse();
+    let mut cli = Cli::parse();
+    cli.dedupe();
     // A fault for tests/exit_codes.rs to reach the internal-error code;
     // only in debug builds (the tests'), never in a release.
     #[cfg(debug_assertions)]

@@ -436,3 +436,56 @@ fn version_names_commit_and_features() {
         _ => assert!(v.contains("(commit "), "{v}"),
     }
 }
+
+/// `--percentiles 50,50` or `99.9,99.90`: each once (they wrote duplicate
+/// JSON keys and duplicate Prometheus series, which promtool refuses).
+#[test]
+fn duplicate_percentiles_are_given_once() {
+    let s = sample_logs();
+    let (v, _) = summarize_json(&[
+        s.to_str().unwrap(),
+        "-q",
+        "--percentiles",
+        "50,99.9,50,99.90",
+    ]);
+    assert_eq!(v["meta"]["percentiles"], serde_json::json!([50.0, 99.9]));
+    // As many "p50" keys in the text as with --percentiles 50.
+    let p50s = |list: &str| {
+        let out = bin()
+            .args([
+                "summarize",
+                s.to_str().unwrap(),
+                "-q",
+                "-f",
+                "json",
+                "--percentiles",
+                list,
+            ])
+            .output()
+            .unwrap();
+        String::from_utf8(out.stdout)
+            .unwrap()
+            .matches("\"p50\"")
+            .count()
+    };
+    assert!(p50s("50") > 0);
+    assert_eq!(p50s("50,50"), p50s("50"));
+    let out = bin()
+        .args([
+            "summarize",
+            s.to_str().unwrap(),
+            "-q",
+            "-f",
+            "prometheus",
+            "--percentiles",
+            "50,50",
+        ])
+        .output()
+        .unwrap();
+    let prom = String::from_utf8(out.stdout).unwrap();
+    let mut lines: Vec<&str> = prom.lines().filter(|l| !l.starts_with('#')).collect();
+    let n = lines.len();
+    lines.sort();
+    lines.dedup();
+    assert_eq!(lines.len(), n, "duplicate series");
+}
