@@ -513,3 +513,40 @@ fn threads_fail_on_and_usage_errors() {
         assert_eq!(out.status.code(), Some(2), "{bad:?}");
     }
 }
+
+/// `1e400` in a value field is an invalid value of that field, as a string
+/// there is; the line's other values and its group still count (it made
+/// the whole line `out_of_range`).
+#[test]
+fn a_number_beyond_f64_in_a_value_is_invalid_not_damage() {
+    let d = tempfile::tempdir().unwrap();
+    let f = d.path().join("app.jsonl");
+    std::fs::write(
+        &f,
+        "{\"route\":\"a\",\"ms\":1e400,\"other\":3}\n{\"route\":\"a\",\"ms\":5}\n{\"route\":\"b\",\"ms\":\"7\"}\n",
+    )
+    .unwrap();
+    let (v, out) = run_json(
+        "stats",
+        &[
+            f.to_str().unwrap(),
+            "--by",
+            "route",
+            "--value",
+            "ms",
+            "--value",
+            "other",
+        ],
+    );
+    assert_eq!(out.status.code(), Some(0));
+    assert_eq!(v["records"], 3);
+    assert_eq!(v["skipped"]["total"], 0);
+    let a = &v["groups"][0];
+    assert_eq!(a["key"]["route"], "a");
+    assert_eq!(a["records"], 2);
+    assert_eq!(a["values"]["ms"]["count"], 1);
+    assert_eq!(a["values"]["ms"]["invalid"], 1);
+    assert_eq!(a["values"]["other"]["count"], 1);
+    // A string there: the same.
+    assert_eq!(v["groups"][1]["values"]["ms"]["invalid"], 1);
+}

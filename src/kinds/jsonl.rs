@@ -450,7 +450,14 @@ fn value_at(
     }
     p.peek();
     let start = p.pos();
-    let v = match p.value()? {
+    let v = match p.value() {
+        // A number beyond f64 (`1e400`) is an invalid value of its field,
+        // as a string there is; the rest of the line still counts (the
+        // cursor is past it).
+        Err(Skip::OutOfRange) => Val::Num(f64::INFINITY),
+        r => r?,
+    };
+    let v = match v {
         Val::Str(sp) => Scalar::Str(sp),
         Val::Num(x) => Scalar::Num(x),
         Val::Bool(_) | Val::Null => Scalar::Lit(start as u32, p.pos() as u32),
