@@ -448,3 +448,69 @@ fn states_of_two_hosts_for_the_same_day_add_up() {
     }
     assert_eq!(both["meta"]["incomplete"], false);
 }
+
+/// A state whose figures break what they must hold is refused (exit 4)
+/// with the reason: it was accepted and gave absurd figures (an error rate
+/// of 14, a count of 4.68e16), and merging wrapped u64.
+#[test]
+fn a_state_whose_figures_cannot_be_is_refused() {
+    let (d, a, _) = halves();
+    let good = d.path().join("good.state");
+    state_of(&a, &good, &[]);
+    let text = std::fs::read_to_string(&good).unwrap();
+    let v: Value = serde_json::from_str(&text).unwrap();
+    assert!(v["metrics"]["kinds"]["fallback"]["count"].as_u64().unwrap() > 20);
+    let bad = d.path().join("bad.state");
+    let edited = |f: &dyn Fn(&mut Value)| {
+        let mut v = v.clone();
+        f(&mut v);
+        serde_json::to_string(&v).unwrap()
+    };
+    let check = |text: String, why: &str| {
+        std::fs::write(&bad, text).unwrap();
+        let (_, code, err) = merge_json(&[&bad], &[]);
+        assert_eq!(code, 4, "{why}: {err}");
+        assert!(err.contains(why), "want {why:?}: {err}");
+    };
+    // Outcomes that add up to more than the count.
+    check(
+        edited(&|v| v["metrics"]["kinds"]["fallback"]["count"] = 1.into()),
+        "a rate whose parts add up to more than its whole",
+    );
+    check(
+        edited(&|v| v["metrics"]["kinds"]["fallback"]["count"] = u64::MAX.into()),
+        "a count beyond any log",
+    );
+    check(
+        edited(&|v| v["metrics"]["kinds"]["fallback"]["llm_latency"]["max"] = 1e300.into()),
+        "a value beyond the largest accepted",
+    );
+    check(
+        edited(&|v| v["metrics"]["first"][2] = "2030-01-01T00:00:00Z".into()),
+        "text is not the time of its value",
+    );
+    // Two states (of two halves) each within bounds whose counts add up
+    // beyond 2^53.
+    let (_, _, b) = (0, 0, d.path().join("b"));
+    let second = d.path().join("second.state");
+    state_of(&b, &second, &[]);
+    let big = (1u64 << 52) + 1;
+    let huge = |v: &mut Value| {
+        let f = &mut v["metrics"]["kinds"]["fallback"];
+        f["count"] = (big + 1000).into();
+        for e in f["outcomes"]["entries"].as_array_mut().unwrap() {
+            if e[0] == "error" {
+                e[1] = big.into();
+            }
+        }
+    };
+    let mut w: Value = serde_json::from_str(&std::fs::read_to_string(&second).unwrap()).unwrap();
+    huge(&mut w);
+    std::fs::write(&second, serde_json::to_string(&w).unwrap()).unwrap();
+    std::fs::write(&bad, edited(&huge)).unwrap();
+    let (_, code, err) = merge_json(&[&bad], &[]);
+    assert_eq!(code, 0, "one is within bounds: {err}");
+    let (_, code, err) = merge_json(&[&bad, &second], &[]);
+    assert_eq!(code, 4, "{err}");
+    assert!(err.contains("add up beyond 2^53"), "{err}");
+}

@@ -131,6 +131,13 @@ impl TimeRange {
             }
             _ => return Err("a time range with only one end".into()),
         }
+        // Each end's text is the time its value says.
+        for (micros, nanos, text) in first.iter().chain(last.iter()) {
+            match Timestamp::parse(text) {
+                Some(t) if t.micros == *micros && t.nanos == *nanos => {}
+                _ => return Err("a time range whose text is not the time of its value".into()),
+            }
+        }
         Ok(TimeRange { first, last })
     }
 

@@ -133,6 +133,16 @@ pub(super) fn undist(s: DistState, mode: Mode) -> Result<Dist, StateError> {
     if s.n > 0 && !(s.min.is_finite() && s.max.is_finite() && 0.0 <= s.min && s.min <= s.max) {
         return Err(corrupt("a minimum above its maximum"));
     }
+    if s.n > super::MAX_COUNT {
+        return Err(corrupt("a count of values beyond any log (over 2^53)"));
+    }
+    if s.n > 0 && s.max > crate::parse::MAX_DURATION_MS {
+        return Err(corrupt("a value beyond the largest accepted (10^12 ms)"));
+    }
+    // Each value is at most 10^12 ms = 10^15 us.
+    if sum_us > s.n as u128 * 1_000_000_000_000_000 {
+        return Err(corrupt("a sum larger than its count of values allows"));
+    }
     let hdr = match (s.hdr, mode) {
         (Some(b64), Mode::Hdr { sigfig }) => {
             let bytes = base64::engine::general_purpose::STANDARD

@@ -46,6 +46,8 @@ pub enum StateError {
     TooLarge,
     #[error("corrupt state file: {0}")]
     Corrupt(String),
+    #[error("the states' counts add up beyond 2^53, more than any logs hold: a state is wrong, or merge fewer at once")]
+    Overflow,
 }
 
 fn corrupt(what: impl std::fmt::Display) -> StateError {
@@ -302,6 +304,51 @@ fn is_zero(n: &u64) -> bool {
 pub struct Decoded {
     pub read: ReadResult,
     pub covers: Vec<Part>,
+    /// The largest count in the state's figures: merging checks that the
+    /// counts of all states added up stay below [`MAX_COUNT`].
+    pub max_count: u64,
+}
+
+/// Largest count a state may hold, and states merged may add up to: 2^53,
+/// where counts stop being exact in JSON readers (and far beyond any log).
+pub const MAX_COUNT: u64 = 1 << 53;
+
+/// Check what the figures of a decoded state must hold, on the report they
+/// make: every rate's numerator at most its denominator, every count at
+/// most [`MAX_COUNT`]. Returns the largest count.
+fn check_figures(read: &ReadResult) -> Result<u64, StateError> {
+    let report = crate::report::Report::build(read, &[50.0]);
+    let v = serde_json::to_value(&report).map_err(corrupt)?;
+    let mut max = 0u64;
+    let mut stack = vec![&v];
+    while let Some(x) = stack.pop() {
+        match x {
+            serde_json::Value::Object(m) => {
+                if let (Some(k), Some(n)) = (
+                    m.get("numerator").and_then(serde_json::Value::as_u64),
+                    m.get("denominator").and_then(serde_json::Value::as_u64),
+                ) {
+                    if k > n {
+                        return Err(corrupt(
+                            "a rate whose parts add up to more than its whole (outcomes or statuses that do not sum to the count)",
+                        ));
+                    }
+                }
+                stack.extend(m.iter().filter(|(k, _)| *k != "meta").map(|(_, x)| x));
+            }
+            serde_json::Value::Array(a) => stack.extend(a.iter()),
+            serde_json::Value::Number(n) => {
+                if let Some(k) = n.as_u64() {
+                    if k > MAX_COUNT {
+                        return Err(corrupt("a count beyond any log (over 2^53)"));
+                    }
+                    max = max.max(k);
+                }
+            }
+            _ => {}
+        }
+    }
+    Ok(max)
 }
 
 fn skip_named(reason: &str) -> Result<Skip, StateError> {
@@ -416,9 +463,21 @@ pub fn decode(bytes: &[u8]) -> Result<Decoded, StateError> {
             error: st.error,
         });
     }
+    let read = ReadResult::new(acc, inputs, lines);
+    let mut max_count = check_figures(&read)?;
+    for i in &read.inputs {
+        let most = i.lines.max(i.records).max(i.skipped);
+        if most > MAX_COUNT || i.records + i.skipped > i.lines.saturating_add(1) {
+            return Err(corrupt(
+                "an input whose records and damaged lines are more than its lines",
+            ));
+        }
+        max_count = max_count.max(most);
+    }
     Ok(Decoded {
-        read: ReadResult::new(acc, inputs, lines),
+        read,
         covers: f.covers,
+        max_count,
     })
 }
 
@@ -441,6 +500,13 @@ pub fn merge(states: Vec<Decoded>) -> Result<Decoded, StateError> {
     };
     let mode = first.read.acc.cfg.mode;
     let name = precision_name;
+    // Every count of the merge is at most the sum of the states' largest
+    // counts: below 2^53, no addition of the merge can wrap.
+    let max_count = states
+        .iter()
+        .try_fold(0u64, |sum, s| sum.checked_add(s.max_count))
+        .filter(|&m| m <= MAX_COUNT)
+        .ok_or(StateError::Overflow)?;
     let n: usize = states.iter().map(|s| s.read.inputs.len()).sum();
     let mut acc = Acc::new(Config::new(mode, 1), n);
     let mut inputs = Vec::with_capacity(n);
@@ -503,5 +569,6 @@ pub fn merge(states: Vec<Decoded>) -> Result<Decoded, StateError> {
             unread: Vec::new(),
         },
         covers,
+        max_count,
     })
 }
