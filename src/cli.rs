@@ -151,6 +151,15 @@ pub struct OutputOpts {
     /// Example: -o /var/lib/aggmetrics/daily.json
     #[arg(long, short = 'o', value_name = "FILE")]
     pub output: Option<PathBuf>,
+
+    /// The `run` label of every `-f prometheus` series, which keeps the
+    /// files of several cron lines in one textfile folder apart. Default:
+    /// the -o file's name without `.prom` (`aggmetrics_risk` for
+    /// `-o .../aggmetrics_risk.prom`), empty on standard output.
+    ///
+    /// Example: --run-name hourly
+    #[arg(long, value_name = "NAME")]
+    pub run_name: Option<String>,
 }
 
 /// How the report is written (every subcommand but compare, which has

@@ -62,12 +62,13 @@ fn parse_prom(text: &str) -> HashMap<String, f64> {
             .unwrap_or(name);
         assert!(typed.contains_key(family), "sample before TYPE: {}", ctx());
         let mut rest = &line[name_end..];
-        let mut series = name.to_string();
+        let series;
         if rest.starts_with('{') {
             // Labels: k="v" separated by commas, v with \\ \" \n escapes only.
             let b = rest.as_bytes();
             let mut i = 1;
             let mut labels = Vec::new();
+            let mut labels_seen = 0;
             loop {
                 let k0 = i;
                 while b[i] != b'=' {
@@ -98,7 +99,14 @@ fn parse_prom(text: &str) -> HashMap<String, f64> {
                         }
                     }
                 }
-                labels.push(format!("{key}={val:?}"));
+                // Every series names its command and run first (checked
+                // here, left out of the key the tests look series up by).
+                match labels_seen {
+                    0 => assert_eq!(key, "command", "{}", ctx()),
+                    1 => assert_eq!(key, "run", "{}", ctx()),
+                    _ => labels.push(format!("{key}={val:?}")),
+                }
+                labels_seen += 1;
                 i += 1;
                 match b[i] {
                     b',' => i += 1,
@@ -109,8 +117,15 @@ fn parse_prom(text: &str) -> HashMap<String, f64> {
                     _ => panic!("{}", ctx()),
                 }
             }
-            series = format!("{name}{{{}}}", labels.join(","));
+            assert!(labels_seen >= 2, "no command and run labels: {}", ctx());
+            series = if labels.is_empty() {
+                name.to_string()
+            } else {
+                format!("{name}{{{}}}", labels.join(","))
+            };
             rest = &rest[i..];
+        } else {
+            panic!("no command and run labels: {}", ctx());
         }
         let value = rest
             .strip_prefix(' ')

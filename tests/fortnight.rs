@@ -327,7 +327,7 @@ fn a_fortnight_of_cron_merges_and_gates_as_documented() {
         &["--state-out"],
     );
     let daily_state = pick(&cron, &["--day yesterday", "--state-out"], &[]);
-    let prom = pick(&cron, &["-f prometheus"], &[]);
+    let prom = pick(&cron, &["summarize", "-f prometheus"], &[]);
     let verdict2 = pick(&cron, &["risk", "--stage 2"], &[]);
     let weekly = pick(&cron, &["aggmetrics merge"], &[]);
     let stage1 = sh_block(
@@ -505,8 +505,16 @@ fn staleness_rule() -> (String, f64) {
     (metric.to_string(), secs.parse().unwrap())
 }
 
+/// The value of series `name` (whatever its labels: command and run).
 fn metric(text: &str, name: &str) -> f64 {
     text.lines()
-        .find_map(|l| l.strip_prefix(name).and_then(|v| v.trim().parse().ok()))
+        .find_map(|l| {
+            let rest = l.strip_prefix(name)?;
+            let rest = match rest.strip_prefix('{') {
+                Some(r) => r.split_once('}')?.1,
+                None => rest,
+            };
+            rest.trim().parse().ok()
+        })
         .unwrap_or_else(|| panic!("{name} not in\n{text}"))
 }

@@ -116,7 +116,8 @@ fn every_format_shows_user_sections() {
         ("csv", "assist.total.values.latency_ms.p95,"),
         (
             "prometheus",
-            "aggmetrics_assist_value_percentile{value=\"latency_ms\",group=\"(all)\",percentile=\"95\"}",
+            // A kinds file's kind under `kind_`, never in a built-in family.
+            "aggmetrics_kind_assist_value_percentile{command=\"summarize\",run=\"\",value=\"latency_ms\",group=\"(all)\",percentile=\"95\"}",
         ),
     ] {
         let out = bin()

@@ -59,7 +59,7 @@ pub fn run(args: &CompareArgs) -> Result<i32> {
     let t = thresholds(&args.regression)?;
     super::check_format(args.format, crate::render::DocKind::Compare)?;
     // Held until the report is in place (dropped when run() returns).
-    let outs = super::Outputs::claim(args.out.output.as_deref(), None, &[])?;
+    let outs = super::Outputs::claim(&args.out, None, &[])?;
     let docs = [args.base.as_path(), args.candidate.as_path()];
     outs.check_inputs(docs.iter().copied().filter(|p| !p.is_dir()), "the report")?;
     let base = load(&args.base, &args.read, &outs)?;

@@ -51,11 +51,7 @@ pub fn run(args: &MergeArgs) -> Result<i32> {
     super::check_percentiles(&args.summary.percentiles)?;
     super::check_fail_on(&args.summary.fail_on, &args.summary.percentiles)?;
     super::check_format(args.fmt.format, crate::render::DocKind::Summary)?;
-    let outs = super::Outputs::claim(
-        args.out.output.as_deref(),
-        args.summary.state_out.as_deref(),
-        &[],
-    )?;
+    let outs = super::Outputs::claim(&args.out, args.summary.state_out.as_deref(), &[])?;
     outs.check_inputs(args.states.iter().map(|p| p.as_path()), "the state")?;
     let warn = |msg: String| {
         if !args.quiet {

@@ -263,6 +263,7 @@ pub fn emit(format: Format, doc: Doc<'_>, outs: &super::outputs::Outputs) -> any
         terminal_width().filter(|_| !to_file).unwrap_or(80),
         use_color(to_terminal),
     );
+    crate::render::prometheus::set_run(&outs.run_name);
     let mut buf = Vec::new();
     renderer(format).render(&doc, &mut buf)?;
     outs.write_report(&buf)

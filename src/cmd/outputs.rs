@@ -56,6 +56,9 @@ pub struct Target {
 pub struct Outputs {
     pub report: Option<Target>,
     pub state: Option<Target>,
+    /// The `run` label of Prometheus series (`--run-name`, else the -o
+    /// file's name without `.prom`).
+    pub run_name: String,
     _locks: Vec<super::output::OutputLock>,
 }
 
@@ -204,10 +207,11 @@ impl Outputs {
     /// output. Inputs are checked with [`Outputs::check_inputs`] once they
     /// are found.
     pub fn claim(
-        report: Option<&Path>,
+        out: &crate::cli::OutputOpts,
         state: Option<&Path>,
         settings: &[(&str, &Path)],
     ) -> anyhow::Result<Outputs> {
+        let report = out.output.as_deref();
         let report = report.map(|p| resolve("-o", p)).transpose()?;
         let state = state.map(|p| resolve("--state-out", p)).transpose()?;
         if let (Some(r), Some(s)) = (&report, &state) {
@@ -239,9 +243,17 @@ impl Outputs {
                 locks.push(super::output::lock_file(&t.path, &t.given)?);
             }
         }
+        let run_name = out.run_name.clone().unwrap_or_else(|| {
+            let name = report.as_ref().and_then(|t| t.given.file_name());
+            let name = name
+                .map(|n| n.to_string_lossy().into_owned())
+                .unwrap_or_default();
+            name.strip_suffix(".prom").unwrap_or(&name).to_string()
+        });
         Ok(Outputs {
             report,
             state,
+            run_name,
             _locks: locks,
         })
     }

@@ -19,7 +19,7 @@ pub fn run(args: &RiskArgs) -> Result<i32> {
     let mut settings: Vec<(&str, &std::path::Path)> = Vec::new();
     settings.extend(args.gates.as_deref().map(|p| ("--gates", p)));
     settings.extend(args.baseline.as_deref().map(|p| ("--baseline", p)));
-    let outs = super::Outputs::claim(args.out.output.as_deref(), None, &settings)?;
+    let outs = super::Outputs::claim(&args.out, None, &settings)?;
     let mut cfg = Config::new(mode, args.read.max_line_bytes);
     cfg.max_buckets = args.read.max_buckets;
     // Always by day: the gates count the days covered.

@@ -39,7 +39,7 @@ pub fn run(args: &ShadowArgs) -> Result<i32> {
         .map(|p| ("--golden", p))
         .into_iter()
         .collect();
-    let outs = super::Outputs::claim(args.out.output.as_deref(), None, &settings)?;
+    let outs = super::Outputs::claim(&args.out, None, &settings)?;
     let mut cfg = Config::new(mode, args.read.max_line_bytes);
     cfg.max_buckets = args.read.max_buckets;
     cfg.window = super::window::window(&args.window, super::window::now()?)?;

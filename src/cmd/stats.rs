@@ -87,11 +87,7 @@ pub fn run(args: &StatsArgs) -> Result<i32> {
     super::checks::check_spec_paths(&args.summary.fail_on, None, &spec.values, &spec.count)?;
     let mode = Mode::of(args.precision.exact, args.precision.sigfig);
     // Held until the report is in place (dropped when run() returns).
-    let outs = super::Outputs::claim(
-        args.out.output.as_deref(),
-        args.summary.state_out.as_deref(),
-        &[],
-    )?;
+    let outs = super::Outputs::claim(&args.out, args.summary.state_out.as_deref(), &[])?;
     let mut cfg = Config::new(mode, args.read.max_line_bytes);
     cfg.max_buckets = args.read.max_buckets;
     cfg.window = super::window::window(&args.window, super::window::now()?)?;

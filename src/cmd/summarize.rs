@@ -47,11 +47,7 @@ pub fn run(args: &SummarizeArgs) -> Result<i32> {
         .iter()
         .map(|p| ("--kinds", p.as_path()))
         .collect();
-    let outs = super::Outputs::claim(
-        args.out.output.as_deref(),
-        args.summary.state_out.as_deref(),
-        &settings,
-    )?;
+    let outs = super::Outputs::claim(&args.out, args.summary.state_out.as_deref(), &settings)?;
     let mut cfg = Config::new(mode, args.read.max_line_bytes);
     cfg.max_buckets = args.read.max_buckets;
     cfg.window = super::window::window(&args.window, super::window::now()?)?;

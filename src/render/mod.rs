@@ -8,7 +8,7 @@ mod json;
 mod markdown;
 #[cfg(feature = "parquet")]
 mod parquet;
-mod prometheus;
+pub mod prometheus;
 mod svg;
 mod table;
 mod table_compare;

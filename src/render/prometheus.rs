@@ -24,6 +24,7 @@ use std::io::{self, Write};
 
 use super::{Doc, DocKind, KindDoc, Render};
 use crate::agg::layout;
+use crate::kinds::LogKind;
 use crate::report::figures::Histo;
 use crate::report::risk::RiskReport;
 use crate::report::{Block, RateFig, Report, View};
@@ -36,6 +37,28 @@ pub struct Prometheus;
 struct Out {
     order: Vec<String>,
     families: BTreeMap<String, Family>,
+    /// Labels every series starts with: `command` and `run`, so the files
+    /// of several commands and cron lines in one textfile folder never
+    /// hold the same series (node_exporter drops both).
+    base: Vec<(&'static str, String)>,
+}
+
+static RUN: std::sync::Mutex<String> = std::sync::Mutex::new(String::new());
+
+/// The `run` label of the series rendered next (`--run-name`, or the -o
+/// file's name).
+pub fn set_run(name: &str) {
+    *RUN.lock().unwrap_or_else(|p| p.into_inner()) = name.to_string();
+}
+
+impl Out {
+    fn new(command: &str) -> Out {
+        let run = RUN.lock().unwrap_or_else(|p| p.into_inner()).clone();
+        Out {
+            base: vec![("command", command.to_string()), ("run", run)],
+            ..Out::default()
+        }
+    }
 }
 
 struct Family {
@@ -110,6 +133,8 @@ impl Out {
             }
         });
         let mut line = format!("aggmetrics_{family}{suffix}");
+        let base = self.base.iter().map(|(k, v)| (*k, v.as_str()));
+        let labels: Vec<(&str, &str)> = base.chain(labels.iter().copied()).collect();
         if !labels.is_empty() {
             line.push('{');
             for (i, (k, v)) in labels.iter().enumerate() {
@@ -273,7 +298,15 @@ fn run_state(o: &mut Out, skipped: &crate::report::Skipped, meta: &crate::report
 /// intervals, and the breakdowns a view exports. Series are
 /// `aggmetrics_<section>_<name>`.
 fn section(o: &mut Out, v: &View) {
-    let k = v.key.as_str();
+    // A kinds file's kinds live under `kind_`: one named
+    // `fallback_outcome` must not write inside a built-in family.
+    let user;
+    let k = if LogKind::ALL.iter().any(|(kind, _)| kind.name() == v.key) || v.key == "jsonl" {
+        v.key.as_str()
+    } else {
+        user = format!("kind_{}", name_part(&v.key));
+        user.as_str()
+    };
     let title = v.name().to_string();
     let grid = v.blocks.iter().find_map(|b| match b {
         Block::Grid {
@@ -493,7 +526,7 @@ fn rate_series(o: &mut Out, k: &str, title: &str, rates: &[(&str, RateFig)]) {
 }
 
 fn summary(r: &Report) -> String {
-    let mut o = Out::default();
+    let mut o = Out::new(r.meta.command);
     for v in r.kinds.views() {
         section(&mut o, &v);
     }
@@ -503,7 +536,7 @@ fn summary(r: &Report) -> String {
 
 /// A kind's own document (`aggmetrics shadow`): its section and the run.
 fn kind_doc(d: &KindDoc) -> String {
-    let mut o = Out::default();
+    let mut o = Out::new(d.meta.command);
     // The whole run (a bucketed document is refused before it is made).
     for (_, v) in d.views.iter().filter(|(h, _)| h.is_none()) {
         section(&mut o, v);
@@ -516,7 +549,7 @@ fn kind_doc(d: &KindDoc) -> String {
 /// the days covered and the verdict.
 fn risk_report(r: &RiskReport) -> String {
     let m = &r.metrics;
-    let mut o = Out::default();
+    let mut o = Out::new(r.meta.command);
     o.put(
         "risk_records",
         "Partial-trust risk records.",
@@ -532,7 +565,7 @@ fn risk_report(r: &RiskReport) -> String {
     for (s, n) in &m.status_breakdown {
         o.put(
             "risk_status_records",
-            "Risk records per status.",
+            "Partial-trust risk records per status.",
             &[("status", s)],
             *n as f64,
         );
