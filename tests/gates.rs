@@ -574,6 +574,20 @@ fn a_window_mixing_two_stages_is_said_and_held() {
     windowed.extend(["--since", &since]);
     let (v, code, _) = risk_json(&windowed);
     assert_eq!(code, 0, "{}", summary(&v));
+    // No record at the stage's own rate (stage 3 over stages 1 and 2):
+    // that is said, and there is nothing to weigh other rates against.
+    let (v, _, _) = risk_json(&[dir, "-q", "--stage", "3", "--as-of", &as_of]);
+    let criteria = v["verdict"]["criteria"].as_array().unwrap();
+    assert!(
+        criteria.iter().any(|c| c["metric"] == "sample_rates"),
+        "{}",
+        summary(&v)
+    );
+    assert!(
+        !criteria.iter().any(|c| c["metric"] == "sample_rates.other"),
+        "{}",
+        summary(&v)
+    );
     // A gates file may allow it: judged together, and said.
     write("other_sample_rates = \"allow\"\n");
     let (v, code, _) = risk_json(&base);

@@ -317,4 +317,22 @@ mod tests {
         let e = check(&s, "error_rate_").unwrap();
         assert!(e.contains("nearest key is 'error_rate'"), "{e}");
     }
+
+    #[test]
+    fn open_maps_are_the_maps_of_names_from_the_logs() {
+        let s = summary(&[50.0]);
+        assert!(is_open(&s, "latency.all.steps"));
+        assert!(is_open(&s, "fallback.outcome_counts"));
+        assert!(!is_open(&s, "latency.all"));
+        assert!(!is_open(&s, "latency.all.total_ms"));
+        assert!(!is_open(&s, ""));
+        assert!(!is_open(&s, "no_such_section"));
+        // Through an array: each element is shaped like the first.
+        let r = risk();
+        assert!(!is_open(&r, "by_day.3"));
+        let arr = serde_json::json!({"groups": [{ANY: 1}], "fixed": [{"a": 1}]});
+        assert!(is_open(&arr, "groups.0"));
+        assert!(!is_open(&arr, "fixed.0"));
+        assert!(!is_open(&serde_json::json!({"groups": []}), "groups.0"));
+    }
 }

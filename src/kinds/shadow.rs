@@ -629,4 +629,14 @@ mod tests {
         assert!(!e.contains("secret"), "{e}");
         assert!(Golden::from_json(b"{}").is_err());
     }
+
+    #[test]
+    fn confidence_is_judged_neither_way() {
+        use crate::report::Direction;
+        assert_eq!(Shadow::direction("confidence"), Direction::Neither);
+        assert_eq!(Shadow::direction("confidence.p50"), Direction::Neither);
+        assert_eq!(Shadow::direction("confidence_x"), Direction::Up);
+        assert_eq!(Shadow::direction("latency_ms.p95"), Direction::Up);
+        assert_eq!(Shadow::direction("agreement_rate"), Direction::Down);
+    }
 }
