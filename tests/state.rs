@@ -514,3 +514,20 @@ fn a_state_whose_figures_cannot_be_is_refused() {
     assert_eq!(code, 4, "{err}");
     assert!(err.contains("add up beyond 2^53"), "{err}");
 }
+
+/// A state reformatted by Python's `json.dump(indent=2)` (or jq) is still
+/// a state: it was refused as "not an aggmetrics state file".
+#[test]
+fn a_state_reformatted_by_python_is_read() {
+    let (d, a, _) = halves();
+    let st = d.path().join("a.state");
+    state_of(&a, &st, &[]);
+    let pretty = d.path().join("pretty.state");
+    let v: Value = serde_json::from_str(&std::fs::read_to_string(&st).unwrap()).unwrap();
+    std::fs::write(&pretty, serde_json::to_string_pretty(&v).unwrap()).unwrap();
+    let (one, code, err) = merge_json(&[&st], &[]);
+    assert_eq!(code, 0, "{err}");
+    let (two, code, err) = merge_json(&[&pretty], &[]);
+    assert_eq!(code, 0, "{err}");
+    assert_eq!(without_meta(one), without_meta(two));
+}

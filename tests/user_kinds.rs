@@ -235,3 +235,32 @@ fn daily_states_with_user_kinds_merge_to_one_pass_and_fail_on_reads_them() {
     );
     assert_eq!(out.status.code(), Some(0));
 }
+
+/// A kinds file whose files can never match (inside a built-in kind's
+/// names, which are read as that kind) is a usage error, not a kind that
+/// quietly reads nothing.
+#[test]
+fn a_kind_inside_a_built_in_kinds_names_is_refused() {
+    let d = tempfile::tempdir().unwrap();
+    let k = d.path().join("k.toml");
+    std::fs::write(
+        &k,
+        "[[kind]]\nname = \"mine\"\nfiles = \"fallback_metrics_eu*.jsonl\"\nvalues = [\"x\"]\n",
+    )
+    .unwrap();
+    let out = bin()
+        .args([
+            "summarize",
+            sample_logs().to_str().unwrap(),
+            "--kinds",
+            k.to_str().unwrap(),
+        ])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        err.contains("can never match") && err.contains("built-in fallback"),
+        "{err}"
+    );
+}

@@ -26,7 +26,7 @@ fn load(path: &Path, opts: &ReadOpts, outs: &super::Outputs) -> Result<Value> {
         return Err(Error::NotFound(path.to_path_buf()).into());
     }
     let bytes = super::read_doc(path, "report")?;
-    if bytes.starts_with(b"{\"format\":\"aggmetrics-state\"") {
+    if crate::state::looks_like_state(&bytes) {
         return Err(Error::Usage(format!(
             "{} is a state file: compare takes reports; make one with `aggmetrics merge {} -f json -o report.json` and compare that",
             path.display(),

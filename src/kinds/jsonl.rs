@@ -285,6 +285,18 @@ impl UserKind {
                         d.files
                     )
                 })?;
+            // A stem inside a built-in kind's names never matches: those
+            // files are read as the built-in kind.
+            if let Some((k, s)) = crate::kinds::LogKind::ALL
+                .iter()
+                .find(|(k, s)| k.by_name() && stem.starts_with(s))
+            {
+                return Err(format!(
+                    "kind '{n}': files = \"{}\" can never match: {s}*.jsonl files are read as the built-in {} log",
+                    d.files,
+                    k.name()
+                ));
+            }
             if let Some(k) = out
                 .iter()
                 .find(|k| k.stem.starts_with(stem) || stem.starts_with(&k.stem))

@@ -359,13 +359,36 @@ fn skip_named(reason: &str) -> Result<Skip, StateError> {
         .ok_or_else(|| corrupt("an unknown skip reason"))
 }
 
+/// Whether `bytes` start as a state file does: `{"format": "aggmetrics-state"`,
+/// with any JSON whitespace (a state reformatted by Python's `json.dump`
+/// or `jq` is still one).
+pub fn looks_like_state(bytes: &[u8]) -> bool {
+    let mut rest = bytes;
+    for want in [
+        &b"{"[..],
+        b"\"format\"",
+        b":",
+        format!("\"{FORMAT}\"").as_bytes(),
+    ] {
+        let at = rest
+            .iter()
+            .position(|b| !b" \t\r\n".contains(b))
+            .unwrap_or(rest.len());
+        rest = &rest[at..];
+        match rest.strip_prefix(want) {
+            Some(r) => rest = r,
+            None => return false,
+        }
+    }
+    true
+}
+
 /// A state file's contents.
 pub fn decode(bytes: &[u8]) -> Result<Decoded, StateError> {
     if bytes.len() as u64 > MAX_STATE_BYTES {
         return Err(StateError::TooLarge);
     }
-    let magic = format!("{{\"format\":\"{FORMAT}\"");
-    if !bytes.starts_with(magic.as_bytes()) {
+    if !looks_like_state(bytes) {
         return Err(StateError::NotAState);
     }
     let f: File = match serde_json::from_slice(bytes) {
