@@ -453,3 +453,45 @@ fn the_bucket_cap_keeps_the_newest_and_says_what_it_left_out() {
     assert!(v["meta"].get("buckets_capped").is_none());
     assert_eq!(v["buckets"].as_array().unwrap().len(), 5);
 }
+
+/// The last day the logs' times reach: buckets print as times (they were
+/// microsecond integers past 9999-12-30T22:00Z, where jiff's instants
+/// stop); AGGMETRICS_NOW takes RFC 3339's offsets only (+25:00 passed) and
+/// says why it refuses a "now" past jiff's range.
+#[test]
+fn the_last_days_of_9999_and_rfc_3339_offsets() {
+    let d = tempfile::tempdir().unwrap();
+    std::fs::write(
+        d.path().join("pipeline_latency.jsonl"),
+        "{\"timestamp\":\"9999-12-30T23:30:00Z\",\"command_id\":\"a\",\"total_ms\":5,\"steps\":{},\"llm_enabled\":false}\n\
+         {\"timestamp\":\"9999-12-31T23:30:00.5Z\",\"command_id\":\"b\",\"total_ms\":5,\"steps\":{},\"llm_enabled\":false}\n",
+    )
+    .unwrap();
+    let dir = d.path().to_str().unwrap();
+    let (v, _) = summarize_json(&[dir, "--by", "hour", "-q"]);
+    let starts: Vec<&str> = v["buckets"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|b| b["start"].as_str().unwrap())
+        .collect();
+    assert_eq!(starts, ["9999-12-30T23:00:00Z", "9999-12-31T23:00:00Z"]);
+    let code = |now: &str| {
+        bin()
+            .args(["summarize", dir, "-q", "-f", "json"])
+            .env("AGGMETRICS_NOW", now)
+            .output()
+            .unwrap()
+    };
+    assert_eq!(code("2026-02-10T00:00:00+05:30").status.code(), Some(0));
+    let out = code("2026-02-10T00:00:00+25:00");
+    assert_eq!(out.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("is not an RFC 3339 time"));
+    let out = code("9999-12-31T23:59:59Z");
+    assert_eq!(out.status.code(), Some(2));
+    assert!(
+        String::from_utf8_lossy(&out.stderr).contains("later than the latest"),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+}

@@ -15,11 +15,21 @@ const DAY_US: i64 = 86_400_000_000;
 /// it.
 pub fn now() -> Result<Timestamp, Error> {
     match std::env::var("AGGMETRICS_NOW") {
-        Ok(s) if !s.trim().is_empty() => s.trim().parse::<Timestamp>().map_err(|_| {
-            Error::Usage(format!(
-                "AGGMETRICS_NOW='{s}' is not an RFC 3339 time such as 2026-02-18T00:10:00Z"
-            ))
-        }),
+        Ok(s) if !s.trim().is_empty() => {
+            let bad = || {
+                Error::Usage(format!(
+                    "AGGMETRICS_NOW='{s}' is not an RFC 3339 time such as 2026-02-18T00:10:00Z"
+                ))
+            };
+            // The times the logs may hold (offsets within +-23:59), and
+            // among them those a clock can be set to.
+            crate::parse::Timestamp::parse(s.trim()).ok_or_else(bad)?;
+            s.trim().parse::<Timestamp>().map_err(|_| {
+                Error::Usage(format!(
+                    "AGGMETRICS_NOW='{s}' is later than the latest \"now\" aggmetrics takes, 9999-12-30T22:00:00Z"
+                ))
+            })
+        }
         _ => Ok(Timestamp::now()),
     }
 }

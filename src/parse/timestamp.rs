@@ -272,6 +272,16 @@ fn slow(s: &str) -> Option<Timestamp> {
     if s.len() > 64 {
         return None;
     }
+    // RFC 3339's offsets: `Z`, or `+HH:MM` / `-HH:MM` within 23:59 (jiff
+    // takes up to 25:59).
+    let b = s.as_bytes();
+    if !matches!(b.last(), Some(b'Z' | b'z')) {
+        let tail = &b[b.len().checked_sub(6)?..];
+        let hh = (tail[1] as char).to_digit(10)? * 10 + (tail[2] as char).to_digit(10)?;
+        if !matches!(tail[0], b'+' | b'-') || tail[3] != b':' || hh > 23 {
+            return None;
+        }
+    }
     let ts = jiff::Timestamp::from_str(s).ok()?;
     let ns = ts.as_nanosecond();
     Some(Timestamp {
@@ -284,6 +294,15 @@ fn slow(s: &str) -> Option<Timestamp> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn offsets_beyond_23_59_are_not_rfc_3339() {
+        assert!(Timestamp::parse("2026-02-10T00:00:00+25:00").is_none());
+        assert!(Timestamp::parse("2026-02-10T00:00:00.123456789012+24:00").is_none());
+        assert!(Timestamp::parse("2026-02-10T00:00:00-23:59").is_some());
+        assert!(Timestamp::parse("2026-02-10T00:00:00.123456789+05:30").is_some());
+        assert!(Timestamp::parse("2026-02-10T00:00:00.123456789Z").is_some());
+    }
 
     #[test]
     fn eight_digits_reads_every_place() {

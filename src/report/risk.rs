@@ -125,7 +125,13 @@ fn parse_errors(m: &Metrics) -> u64 {
 pub fn rfc3339(micros: i64) -> String {
     match jiff::Timestamp::from_microsecond(micros) {
         Ok(t) => t.to_string(),
-        Err(_) => micros.to_string(),
+        // jiff's instants stop at 9999-12-30T22:00Z (to leave room for
+        // offsets); the logs' times go to 9999-12-31T23:59:59Z: as a
+        // civil time in UTC.
+        Err(_) => jiff::civil::DateTime::constant(1970, 1, 1, 0, 0, 0, 0)
+            .checked_add(jiff::SignedDuration::from_micros(micros))
+            .map(|d| format!("{d}Z"))
+            .unwrap_or_else(|_| micros.to_string()),
     }
 }
 
