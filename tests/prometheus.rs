@@ -576,3 +576,46 @@ fn node_exporter_serves_every_documented_textfile_in_one_folder() {
     assert!(body.contains("node_textfile_scrape_error 0"), "{body}");
     assert_eq!(served, written, "node_exporter dropped series");
 }
+
+/// Field names a user chose (`--count size_kb`, `--value latency_ms`,
+/// units promtool's lint refuses in a metric name) and group keys of
+/// every JSON type: the textfile still passes promtool, as the names are
+/// labels (`--count size_kb` wrote `aggmetrics_jsonl_size_kb_records`).
+#[test]
+fn user_chosen_names_stay_out_of_metric_names() {
+    let Some(promtool) = tool(&["promtool"], "prometheus") else {
+        return;
+    };
+    let d = tempfile::tempdir().unwrap();
+    let f = d.path().join("app.jsonl");
+    std::fs::write(
+        &f,
+        "{\"size_kb\":3,\"took_ms\":1,\"t_us\":2,\"wait_s\":3,\"len_b\":4,\"route\":1}\n\
+         {\"size_kb\":4,\"took_ms\":1,\"t_us\":2,\"wait_s\":3,\"len_b\":4,\"route\":\"1\"}\n",
+    )
+    .unwrap();
+    let mut args = vec![
+        "stats",
+        f.to_str().unwrap(),
+        "--by",
+        "route",
+        "-q",
+        "-f",
+        "prometheus",
+    ];
+    for n in ["size_kb", "took_ms", "t_us", "wait_s", "len_b"] {
+        args.extend(["--count", n, "--value", n]);
+    }
+    let out = bin().args(&args).output().unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    promtool_check_metrics(&promtool, &out.stdout, "stats --count size_kb ...");
+    let text = String::from_utf8(out.stdout).unwrap();
+    assert!(text.contains("count=\"size_kb\""), "{text}");
+    // The number 1 and the string "1": two groups, two labels.
+    assert!(text.contains(r#"group="route=1"}"#), "{text}");
+    assert!(text.contains(r#"group="route=\"1\""}"#), "{text}");
+}

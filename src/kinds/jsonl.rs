@@ -758,12 +758,28 @@ fn group_label(g: &GroupSection) -> String {
         Some(m) => m
             .iter()
             .map(|(k, v)| match v {
+                // A string that would read as another JSON value (`"1"`
+                // beside the number 1, `"null"` beside null) is shown
+                // quoted: keys of different types never share a label.
+                serde_json::Value::String(s) if reads_as_other(s) => format!("{k}={v}"),
                 serde_json::Value::String(s) => format!("{k}={s}"),
                 other => format!("{k}={other}"),
             })
             .collect::<Vec<_>>()
             .join(" "),
     }
+}
+
+/// Whether a string key, shown bare, would read as a number, a literal or
+/// nothing.
+fn reads_as_other(s: &str) -> bool {
+    s.is_empty()
+        || s.starts_with('"')
+        || matches!(
+            s,
+            "null" | "true" | "false" | "NaN" | "Infinity" | "-Infinity"
+        )
+        || s.parse::<f64>().is_ok()
 }
 
 /// A number as a group key or count key: integral values as integers

@@ -301,7 +301,10 @@ fn section(o: &mut Out, v: &View) {
     // A kinds file's kinds live under `kind_`: one named
     // `fallback_outcome` must not write inside a built-in family.
     let user;
-    let k = if LogKind::ALL.iter().any(|(kind, _)| kind.name() == v.key) || v.key == "jsonl" {
+    let built_in = LogKind::ALL
+        .iter()
+        .any(|(kind, _)| kind.by_name() && kind.name() == v.key);
+    let k = if built_in || v.key == "jsonl" {
         v.key.as_str()
     } else {
         user = format!("kind_{}", name_part(&v.key));
@@ -466,7 +469,12 @@ fn section(o: &mut Out, v: &View) {
                     );
                 }
             }
-            Block::Cross { title: t, cells } => {
+            // A built-in kind's table has a family of its own
+            // (`fallback_by_intent_records`); a counted field of `stats` or
+            // a kinds file is a label of one family, so no name from a
+            // command line or a log lands in a metric name (`--count
+            // size_kb` made `..._size_kb_records`, which promtool refuses).
+            Block::Cross { title: t, cells } if built_in => {
                 let name = name_part(t);
                 for (row, inner) in cells {
                     for (col, n) in inner {
@@ -474,6 +482,18 @@ fn section(o: &mut Out, v: &View) {
                             &format!("{k}_{name}_records"),
                             &format!("{title} records per {t} row and column."),
                             &[("row", row), ("column", col)],
+                            *n as f64,
+                        );
+                    }
+                }
+            }
+            Block::Cross { title: t, cells } => {
+                for (row, inner) in cells {
+                    for (col, n) in inner {
+                        o.put(
+                            &format!("{k}_count_records"),
+                            &format!("{title} records per counted field, group (row) and value (column)."),
+                            &[("count", t), ("row", row), ("column", col)],
                             *n as f64,
                         );
                     }
