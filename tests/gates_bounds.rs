@@ -120,3 +120,25 @@ fn every_rule_of_every_stage_at_below_and_above_its_bound() {
     // 3 + 0 + 4. Three places each.
     assert_eq!(checked, 3 * (8 + 9 + 7));
 }
+
+/// No record of the stage in the window (no span to measure): the
+/// minimum duration is met only by a stage that asks for none.
+#[test]
+fn no_span_meets_only_a_zero_minimum_duration() {
+    for (min_days, want) in [(0, Status::Met), (1, Status::NotMet)] {
+        let g = Gates::from_toml(&format!(
+            "[stage.1]\nsample_rate = 0.01\nmin_days = {min_days}\nmin_sampled_records = 0\ngo = [\"error_rate < 0.05\"]\n"
+        ))
+        .unwrap();
+        let v = report("total_records", 10_000.0, 0.01);
+        let mut c = cx(1, None);
+        c.stage_span = None;
+        let verdict = evaluate(&g, &v, &c).unwrap();
+        let e = verdict
+            .criteria
+            .iter()
+            .find(|x| x.metric == "elapsed_days")
+            .expect("the elapsed criterion");
+        assert_eq!(e.status, want, "min_days {min_days}: {e:?}");
+    }
+}
