@@ -269,8 +269,9 @@ mod with_feature {
                 Some(ms) => format!("{}", ms / 1000.0),
                 None => "+Inf".into(),
             };
+            // Written to standard output: run="" (no -o file to name it).
             let line = format!(
-                "aggmetrics_latency_total_seconds_bucket{{group=\"with_llm\",le=\"{le}\"}} {cum}\n"
+                "aggmetrics_latency_total_seconds_bucket{{command=\"summarize\",run=\"\",group=\"with_llm\",le=\"{le}\"}} {cum}\n"
             );
             assert!(prom.contains(&line), "{line}");
         }
