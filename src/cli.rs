@@ -13,7 +13,7 @@ use crate::render::Format;
 /// were skipped, verdict `rollback`, or a regression); 2 usage error;
 /// 3 verdict `hold`; 4 an input path does not exist or cannot be read;
 /// 5 the output could not be written; 6 another run holds the lock on
-/// the same -o FILE.
+/// the same -o FILE; 7 the run needed more memory than --max-memory.
 #[derive(Debug, Parser)]
 #[command(name = "aggmetrics", version = VERSION, about, propagate_version = true)]
 pub struct Cli {
@@ -27,6 +27,20 @@ pub struct Cli {
     /// Example: --color never
     #[arg(long, global = true, value_enum, default_value_t = ColorChoice::Auto, value_name = "WHEN")]
     pub color: ColorChoice,
+
+    /// The memory budget of the whole run. Once the figures being counted
+    /// fill a sixteenth of it (the rest is for the report), no new time
+    /// bucket, group or key is made: their records still count in the
+    /// whole run's figures, meta.memory_budget says how many, a warning
+    /// says so even with -q, and --strict exits 1. Past the budget (values
+    /// kept by --exact, say) the run stops with exit 7 and writes nothing.
+    /// Suffixes K, M, G, T (powers of 1024). Default: 4G, or less where
+    /// the machine has less: three quarters of its memory or of its
+    /// cgroup's limit, half of an address-space ulimit.
+    ///
+    /// Example: --max-memory 8G
+    #[arg(long, global = true, value_name = "BYTES", value_parser = parse_size)]
+    pub max_memory: Option<u64>,
 }
 
 /// When to colour the output.

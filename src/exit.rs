@@ -15,6 +15,9 @@ pub const NO_INPUT: i32 = 4;
 pub const OUTPUT: i32 = 5;
 /// Another run holds the lock on the same `-o FILE`.
 pub const LOCKED: i32 = 6;
+/// The run needed more memory than `--max-memory` allows, or the system
+/// refused memory: stopped with a message, nothing written.
+pub const MEMORY: i32 = 7;
 /// A failure of aggmetrics itself (a bug), never an expected outcome
 /// (sysexits' EX_SOFTWARE).
 pub const INTERNAL: i32 = 70;

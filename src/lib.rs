@@ -7,6 +7,7 @@
 //! plain serde model), `render` (model -> table, JSON, ...).
 
 pub mod agg;
+pub mod budget;
 pub mod check;
 pub mod cli;
 pub mod cmd;

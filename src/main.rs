@@ -8,6 +8,10 @@ use aggmetrics::cmd::{self, exit};
 use aggmetrics::error::Error;
 use clap::Parser;
 
+/// Every heap byte counted against `--max-memory` (src/budget.rs).
+#[global_allocator]
+static ALLOC: aggmetrics::budget::Counting = aggmetrics::budget::Counting;
+
 /// The exit code of a failure, by its class.
 fn code_of(e: &anyhow::Error) -> i32 {
     match e.downcast_ref::<Error>() {
@@ -30,6 +34,10 @@ fn main() -> ExitCode {
         std::process::exit(exit::INTERNAL);
     }));
     let mut cli = Cli::parse();
+    aggmetrics::budget::set(
+        cli.max_memory
+            .unwrap_or_else(aggmetrics::budget::machine_default),
+    );
     cli.dedupe();
     // A fault for tests/exit_codes.rs to reach the internal-error code;
     // only in debug builds (the tests'), never in a release.

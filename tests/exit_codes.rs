@@ -295,3 +295,20 @@ fn seventy_an_internal_error() {
         "{err}"
     );
 }
+
+#[test]
+fn seven_the_memory_budget_is_not_enough() {
+    // A budget the run cannot fit in: a message naming the flag, exit 7,
+    // not an abort (tests/memory.rs has the realistic cases).
+    let (code, err) = run(&["summarize", &logs(), "-q", "--exact", "--max-memory", "64K"]);
+    assert_eq!(code, 7, "{err}");
+    assert!(
+        err.starts_with(
+            "aggmetrics: error: the run needs more memory than --max-memory allows (65536 bytes)"
+        ),
+        "{err}"
+    );
+    // A budget of nothing is a usage error.
+    let (code, err) = run(&["summarize", &logs(), "--max-memory", "0"]);
+    assert_eq!(code, 2, "{err}");
+}

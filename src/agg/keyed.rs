@@ -269,6 +269,12 @@ impl<T: Merge + Clone> Keyed<T> {
         if h >= self.threshold {
             return None;
         }
+        // Past half the memory budget a map that has a key makes no new
+        // one (its observations go to the overflow, as past the cap).
+        if !self.items.is_empty() && crate::budget::tight() {
+            crate::budget::hold_back();
+            return None;
+        }
         self.items.push((key.into(), h, make()));
         self.grew();
         if self.items.len() > self.cap {

@@ -157,7 +157,11 @@ fn target<'m>(
         Some((s, _)) if *s == start => *hint,
         _ => match cap.index.get(&start) {
             Some(&i) => i,
-            None if buckets.len() < cfg.max_buckets.max(1) => {
+            // Past half the memory budget no bucket is added but the first:
+            // the newest are kept as when the cap is reached.
+            None if buckets.len() < cfg.max_buckets.max(1)
+                && (buckets.is_empty() || !crate::budget::tight()) =>
+            {
                 buckets.push((start, Metrics::new(cfg.mode)));
                 cap.counts.push(0);
                 cap.index.insert(start, buckets.len() - 1);
@@ -171,6 +175,9 @@ fn target<'m>(
                 let over = cap
                     .overflow
                     .get_or_insert_with(|| Box::new(Metrics::new(cfg.mode)));
+                if buckets.len() < cfg.max_buckets.max(1) {
+                    crate::budget::hold_back();
+                }
                 if start < oldest {
                     cap.over = true;
                     return Some(over);

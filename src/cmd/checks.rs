@@ -225,7 +225,8 @@ pub fn exit_code(
 /// `--strict`: anything that makes the figures less than the logs hold
 /// fails: damaged lines charged to them, damaged lines that could not be
 /// dated (they may belong to the window), an input not read to its end,
-/// records stamped after now (a clock ahead), or no log found at all.
+/// records stamped after now (a clock ahead), records left out of their
+/// bucket, group or key by a cap or the memory budget, or no log found.
 pub fn strict_fails(
     skipped: &crate::report::Skipped,
     meta: &crate::report::Meta,
@@ -237,4 +238,5 @@ pub fn strict_fails(
         || meta.window.as_ref().is_some_and(|w| w.undated_skipped > 0)
         || meta.future_records.as_ref().is_some_and(|f| f.count > 0)
         || meta.buckets_capped.is_some()
+        || meta.memory_budget.is_some()
 }

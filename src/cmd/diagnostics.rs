@@ -157,6 +157,14 @@ pub fn warn_read(o: &ReadOpts, result: &ReadResult) {
             result.acc.cfg.max_buckets
         ));
     }
+    if result.held_back > 0 {
+        super::output::warn(&format!(
+            "the figures filled 1/{} of --max-memory ({}): {} observation(s) went into no new time bucket, group or key (counted in the whole run's figures and the maps' dropped keys); --strict exits 1 (see meta.memory_budget)",
+            crate::budget::SOFT_SHARE,
+            crate::budget::limit().map_or("no limit".into(), human_bytes),
+            result.held_back
+        ));
+    }
     if o.quiet {
         return;
     }
@@ -185,4 +193,14 @@ pub fn warn_read(o: &ReadOpts, result: &ReadResult) {
             why.join(", ")
         ));
     }
+}
+
+/// `2 GiB`, `512 MiB`, `1536 KiB`, `100 B`: a budget as the flag took it.
+fn human_bytes(b: u64) -> String {
+    for (unit, shift) in [("TiB", 40), ("GiB", 30), ("MiB", 20), ("KiB", 10)] {
+        if b >= 1 << shift && b.is_multiple_of(1 << shift) {
+            return format!("{} {unit}", b >> shift);
+        }
+    }
+    format!("{b} B")
 }

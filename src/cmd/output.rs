@@ -22,6 +22,7 @@ impl Drop for OutputLock {
     fn drop(&mut self) {
         // Unlink first, unlock (close) second: a run waiting on the old
         // inode then finds the path gone and retries.
+        crate::budget::keep_on_stop(&self.path);
         let _ = std::fs::remove_file(&self.path);
         let _ = self.file.unlock();
     }
@@ -91,6 +92,8 @@ pub fn lock_file(path: &Path, given: &Path) -> anyhow::Result<OutputLock> {
             Err(std::fs::TryLockError::Error(e)) => return Err(fail(e.to_string()).into()),
         }
         if same_file(&file, &lock_path) {
+            // A run stopped by the memory budget removes it too.
+            crate::budget::remove_on_stop(&lock_path);
             return Ok(OutputLock {
                 file,
                 path: lock_path,

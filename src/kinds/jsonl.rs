@@ -938,9 +938,10 @@ impl Part {
             s.key.push(']');
         }
         let n_counts = spec.count.len();
-        // The total is the sum of the groups until the group limit may
-        // drop one; from then on it is kept apart, over every record.
-        if self.total.is_none() && self.groups.len() >= MAX_GROUPS {
+        // The total is the sum of the groups until the group limit (or
+        // the memory budget) may drop one; from then on it is kept apart,
+        // over every record.
+        if self.total.is_none() && (self.groups.len() >= MAX_GROUPS || crate::budget::tight()) {
             self.total = Some(self.sum_of_groups(n_counts));
         }
         if let Some(total) = &mut self.total {

@@ -84,6 +84,9 @@ pub struct ReadResult {
     /// Inputs that could not be used at all (a missing or corrupt state
     /// file): (path, why). The figures leave them out.
     pub unread: Vec<(String, String)>,
+    /// Observations the memory budget kept out of new buckets, groups and
+    /// keys while reading ([`crate::budget::held_back`]).
+    pub held_back: u64,
 }
 
 enum Opened {
@@ -410,6 +413,7 @@ impl Reader {
         cfg: Config,
         progress: &(dyn Fn(u64) + Sync),
     ) -> Result<ReadResult> {
+        let held_before = crate::budget::held_back();
         let n = sources.len();
         let piece = self.piece.max(1);
         let pool = rayon::ThreadPoolBuilder::new()
@@ -464,7 +468,9 @@ impl Reader {
         acc.finish();
         count(&mut infos, &acc);
         let example_lines = example_lines(&acc, sources, &infos, &handles, &stream_lines, piece);
-        Ok(ReadResult::new(acc, infos, example_lines))
+        let mut r = ReadResult::new(acc, infos, example_lines);
+        r.held_back = crate::budget::held_back() - held_before;
+        Ok(r)
     }
 
     /// Open every source: regular files are cut into ranges (tasks) and
@@ -762,6 +768,7 @@ impl ReadResult {
             merged: false,
             gaps: Vec::new(),
             unread: Vec::new(),
+            held_back: 0,
         }
     }
 

@@ -106,6 +106,19 @@ pub struct BucketsCapped {
     pub records_in_no_bucket: u64,
 }
 
+/// What the memory budget held back.
+#[derive(Debug, Clone, Serialize)]
+pub struct MemoryBudget {
+    /// `--max-memory`, in bytes: from a sixteenth of it on nothing new is
+    /// made.
+    pub max_bytes: u64,
+    /// Observations (a record into a new time bucket or group, a value
+    /// into a new key) that would have made something new: counted in the
+    /// whole run's figures, the overflow of their map (`keys_dropped`) or
+    /// `buckets_capped.records_in_no_bucket` instead.
+    pub held_back: u64,
+}
+
 /// An input that could not be used at all.
 #[derive(Debug, Clone, Serialize)]
 pub struct Unread {
@@ -145,6 +158,10 @@ pub struct Meta {
     /// whole run's figures, in no bucket. Absent when none.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub buckets_capped: Option<BucketsCapped>,
+    /// Observations kept out of a new time bucket, group or key because the
+    /// figures filled their share (1/16) of `--max-memory`. Absent when none.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub memory_budget: Option<MemoryBudget>,
     /// When this run finished (microseconds since the epoch), set by the
     /// command for formats that show it (Prometheus); not in JSON, so
     /// reports of the same logs stay byte-identical.
@@ -278,6 +295,10 @@ impl Meta {
             buckets_capped: (read.acc.capped.records > 0).then_some(BucketsCapped {
                 max_buckets: read.acc.cfg.max_buckets,
                 records_in_no_bucket: read.acc.capped.records,
+            }),
+            memory_budget: (read.held_back > 0).then(|| MemoryBudget {
+                max_bytes: crate::budget::limit().unwrap_or(u64::MAX),
+                held_back: read.held_back,
             }),
             finished_us: None,
             unread: read

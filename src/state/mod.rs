@@ -590,6 +590,7 @@ pub fn merge(states: Vec<Decoded>) -> Result<Decoded, StateError> {
             merged: true,
             gaps,
             unread: Vec::new(),
+            held_back: 0,
         },
         covers,
         max_count,
