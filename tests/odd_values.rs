@@ -119,3 +119,36 @@ fn each_odd_value_as_the_table_says() {
     assert_eq!(r["risk"]["latency_p50"], 80);
     assert_eq!(risk["latency_p50"], 80.0);
 }
+
+/// An intent that is literally the text `(none)` is not a missing intent:
+/// before, the two added up under one `(none)` key. A real intent reading
+/// `(none)` or starting with `"` is written as a JSON string, so every
+/// intent keeps a key of its own and the table still adds up.
+#[test]
+fn an_intent_spelled_none_is_not_a_missing_intent() {
+    let dir = tempfile::tempdir().unwrap();
+    let line = |i: u64, intent: &str| {
+        format!(
+            "{{\"timestamp\": \"{}\", \"command_id\": \"c{i}\", {intent}\"llm_outcome\": \"success\", \"fallback_reason\": null, \"deterministic_used\": false, \"llm_latency_ms\": 10, \"components\": {{}}}}\n",
+            t(i)
+        )
+    };
+    let text = [
+        line(0, "\"intent\": null, "),
+        line(1, ""),
+        line(2, "\"intent\": \"(none)\", "),
+        line(3, "\"intent\": \"(none)\", "),
+        line(4, "\"intent\": \"\\\"(none)\\\"\", "),
+        line(5, "\"intent\": \"play_music\", "),
+    ]
+    .concat();
+    std::fs::write(dir.path().join("fallback_metrics.jsonl"), text).unwrap();
+    let (v, out) = summarize_json(&[dir.path().to_str().unwrap()]);
+    assert!(out.status.success());
+    let by = &v["fallback"]["by_intent"];
+    assert_eq!(by["(none)"]["success"], 2, "{by}");
+    assert_eq!(by["\"(none)\""]["success"], 2, "{by}");
+    assert_eq!(by["\"\\\"(none)\\\"\""]["success"], 1, "{by}");
+    assert_eq!(by["play_music"]["success"], 1, "{by}");
+    assert_eq!(by.as_object().unwrap().len(), 4, "{by}");
+}

@@ -178,13 +178,32 @@ pub struct FallbackSection {
     pub fallback_reason_counts: BTreeMap<String, u64>,
     /// Over records whose `llm_latency_ms` is a number.
     pub llm_latency_ms: Stats,
-    /// `intent` (null is `(none)`) -> outcome -> records.
+    /// `intent` (null is `(none)`; an intent spelled `(none)` or starting
+    /// with `"` is written as a JSON string) -> outcome -> records.
     pub by_intent: BTreeMap<String, BTreeMap<String, u64>>,
     /// component -> status -> records.
     pub components: BTreeMap<String, BTreeMap<String, u64>>,
     /// The three rates unrounded, with counts and Wilson intervals.
     pub rates: Rates,
 }
+
+/// The `by_intent` key of an intent: `(none)` for a null or missing one,
+/// the name itself otherwise, except that a name reading `(none)` or
+/// starting with `"` is written as a JSON string (`"(none)"`), so no
+/// intent shares a key with the null ones or with another intent.
+#[inline]
+fn intent_key(intent: Option<&[u8]>) -> std::borrow::Cow<'_, [u8]> {
+    match intent {
+        None => std::borrow::Cow::Borrowed(NO_INTENT),
+        Some(b) if b == NO_INTENT || b.first() == Some(&b'"') => std::borrow::Cow::Owned(
+            serde_json::to_vec(&String::from_utf8_lossy(b)).unwrap_or_default(),
+        ),
+        Some(b) => std::borrow::Cow::Borrowed(b),
+    }
+}
+
+/// The `by_intent` key of records with no intent.
+const NO_INTENT: &[u8] = b"(none)";
 
 // ---- the kind ----
 
@@ -239,7 +258,8 @@ impl Kind for Fallback {
             f.deterministic_used += 1;
         }
         let intent = r.intent.map(|s| key_name(s, line));
-        let pair = pair_key(&mut s.key, intent.as_deref().unwrap_or(b"(none)"), outcome);
+        let intent = intent_key(intent.as_deref());
+        let pair = pair_key(&mut s.key, &intent, outcome);
         f.by_intent.count_bytes(pair, 1);
         for (name, status) in s.comps.items() {
             let pair = pair_key(&mut s.key, &key_name(name, line), &key_name(status, line));
