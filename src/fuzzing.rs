@@ -143,3 +143,56 @@ pub fn state(data: &[u8]) {
         let _ = state::encode(&m.read, &m.covers);
     }
 }
+
+/// Two states read through `merge`, as `aggmetrics merge a b` reads them:
+/// the first two bytes say where the first state ends. Each must decode
+/// to a typed error or a state (its figures checked on the way in); two
+/// states merge into a typed error or a report, the same figures in
+/// either order, and the merged state encodes and decodes unchanged.
+pub fn merge(data: &[u8]) {
+    let Some((cut, rest)) = data.split_first_chunk::<2>() else {
+        return;
+    };
+    let cut = (u16::from_le_bytes(*cut) as usize).min(rest.len());
+    let (a, b) = rest.split_at(cut);
+    let (Ok(x), Ok(y)) = (state::decode(a), state::decode(b)) else {
+        return;
+    };
+    let ps = [50.0, 99.0];
+    let figures = |r: &ReadResult| {
+        let mut v = serde_json::to_value(Report::build(r, &ps)).expect("serialises");
+        // What names inputs follows their order: the inputs themselves
+        // and the first damaged lines' locations.
+        if let Some(o) = v.as_object_mut() {
+            o.remove("meta");
+            if let Some(s) = o.get_mut("skipped").and_then(|s| s.as_object_mut()) {
+                s.remove("locations");
+            }
+        }
+        v
+    };
+    let (x2, y2) = (
+        state::decode(a).expect("decoded once"),
+        state::decode(b).expect("decoded once"),
+    );
+    let one = state::merge(vec![x, y]);
+    let other = state::merge(vec![y2, x2]);
+    match (one, other) {
+        (Ok(m), Ok(n)) => {
+            assert_eq!(figures(&m.read), figures(&n.read), "merge order");
+            let again =
+                state::decode(&state::encode(&m.read, &m.covers)).expect("a merged state decodes");
+            assert_eq!(
+                serde_json::to_string(&Report::build(&m.read, &ps)).expect("serialises"),
+                serde_json::to_string(&Report::build(&again.read, &ps)).expect("serialises"),
+                "encode/decode of a merge"
+            );
+        }
+        (Err(_), Err(_)) => {}
+        (one, other) => panic!(
+            "one order merges, the other does not: {:?} / {:?}",
+            one.err(),
+            other.err()
+        ),
+    }
+}

@@ -32,3 +32,8 @@ fn line_parser_findings_stay_fixed() {
 fn state_decoder_findings_stay_fixed() {
     assert!(replay("state", aggmetrics::fuzzing::state) > 0);
 }
+
+#[test]
+fn merge_findings_stay_fixed() {
+    assert!(replay("merge", aggmetrics::fuzzing::merge) > 0);
+}
