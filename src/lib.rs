@@ -18,6 +18,7 @@ pub mod exit;
 pub mod fuzzing;
 pub mod input;
 pub mod kinds;
+pub mod measure;
 pub mod parse;
 pub mod read;
 pub mod render;

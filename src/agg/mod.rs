@@ -4,16 +4,11 @@
 //! result does not depend on how the input was split or on thread count.
 //! No I/O and no formatting here.
 
-pub mod config;
-pub mod dist;
-pub mod keyed;
-pub mod layout;
-pub mod time;
+// The primitives live below the kinds (`measure/`); their old paths here
+// stay for the layers above.
+pub use crate::measure::{config, dist, keyed, layout, time};
 
-pub use config::{Bucket, Config};
-pub use dist::{Dist, Mode};
-pub use keyed::{Keyed, Merge, MAX_KEYS};
-pub use time::{Activity, TimeRange};
+pub use crate::measure::{Activity, Bucket, Config, Dist, Keyed, Merge, Mode, TimeRange, MAX_KEYS};
 
 use crate::kinds::{self, Accs, Cx, LogKind, Parsed, Registered, Scratch, Visitor};
 use crate::parse::{self, Skip};

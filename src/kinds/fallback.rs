@@ -11,14 +11,14 @@ use std::collections::BTreeMap;
 use serde::{Deserialize, Serialize};
 
 use super::{Cx, Kind, Parsed};
-use crate::agg::dist::{Dist, Mode};
-use crate::agg::keyed::{count_span, pair_key, Keyed, MAX_KEYS};
+use crate::measure::dist::{Dist, Mode};
+use crate::measure::figures::{counts, pairs, round_to, RateFig, Rates, Stats};
+use crate::measure::keyed::{count_span, pair_key, Keyed, MAX_KEYS};
+use crate::measure::view::{Block, View};
 use crate::parse::{
     begin, category, duration, good_entries, key_name, open_map, required, timestamp_value, void,
     Line, Parser, Skip, Slot, Span, Timestamp,
 };
-use crate::report::figures::{counts, pairs, round_to, RateFig, Rates, Stats};
-use crate::report::view::{Block, View};
 
 #[derive(Debug, Clone, Copy)]
 pub struct FallbackRecord {
@@ -273,10 +273,10 @@ impl Kind for Fallback {
 
     /// A success rate falls worse; the error and fallback rates and the
     /// LLM latency grow worse.
-    fn direction(figure: &str) -> crate::report::Direction {
+    fn direction(figure: &str) -> crate::measure::figures::Direction {
         match figure {
-            "success_rate" => crate::report::Direction::Down,
-            _ => crate::report::Direction::Up,
+            "success_rate" => crate::measure::figures::Direction::Down,
+            _ => crate::measure::figures::Direction::Up,
         }
     }
 
@@ -333,7 +333,7 @@ impl Kind for Fallback {
             key: "fallback".into(),
             title: format!(
                 "Fallback ({} records)",
-                crate::report::view::thousands(f.count)
+                crate::measure::view::thousands(f.count)
             ),
             records: f.count,
             counts: Vec::new(),

@@ -19,12 +19,12 @@ use std::collections::BTreeMap;
 use serde::{Deserialize, Serialize};
 
 use super::{Cx, Kind, Parsed};
-use crate::agg::dist::{Dist, Mode};
-use crate::agg::keyed::{Keyed, Merge, MAX_KEYS};
-use crate::agg::time::TimeRange;
+use crate::measure::dist::{Dist, Mode};
+use crate::measure::figures::{self, Stats};
+use crate::measure::keyed::{Keyed, Merge, MAX_KEYS};
+use crate::measure::time::TimeRange;
+use crate::measure::view::{thousands, Block, View};
 use crate::parse::{bytes_eq, key_name, Parser, Skip, Span, Template, Timestamp, Val};
-use crate::report::figures::{self, Stats};
-use crate::report::view::{thousands, Block, View};
 
 /// Most groups kept; records of further groups are counted in
 /// `groups_dropped` (the kept set does not depend on input order). Each

@@ -13,14 +13,14 @@ use std::collections::BTreeMap;
 use serde::{Deserialize, Serialize};
 
 use super::{Cx, Kind, Parsed};
-use crate::agg::dist::{Dist, Mode};
-use crate::agg::keyed::{entry_span, Keyed, MAX_KEYS};
+use crate::measure::dist::{Dist, Mode};
+use crate::measure::figures::Stats;
+use crate::measure::keyed::{entry_span, Keyed, MAX_KEYS};
+use crate::measure::view::{Block, GridRow, View};
 use crate::parse::{
     begin, duration, good_entries, key_name, open_map, optional, required, timestamp_value, Line,
     Parser, Skip, Slot, Span, Timestamp,
 };
-use crate::report::figures::Stats;
-use crate::report::view::{Block, GridRow, View};
 
 #[derive(Debug, Clone, Copy)]
 pub struct LatencyRecord {

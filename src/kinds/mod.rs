@@ -17,10 +17,10 @@ pub mod shadow;
 use serde::de::DeserializeOwned;
 use serde::{Deserialize, Serialize};
 
-use crate::agg::config::Config;
-use crate::agg::dist::Mode;
+use crate::measure::config::Config;
+use crate::measure::dist::Mode;
+use crate::measure::view::View;
 use crate::parse::{Skip, Timestamp};
-use crate::report::view::View;
 
 /// A log kind: what one kind of JSONL file holds and what is computed from
 /// it.
@@ -106,8 +106,8 @@ pub trait Kind: 'static {
     /// the section (`confidence.p95`, `agreement_rate`, `total_ms.p99`):
     /// for `compare` and the gates' regression check. By default every
     /// figure (latency percentiles, error and mismatch rates) grows worse.
-    fn direction(_figure: &str) -> crate::report::Direction {
-        crate::report::Direction::Up
+    fn direction(_figure: &str) -> crate::measure::figures::Direction {
+        crate::measure::figures::Direction::Up
     }
     /// Whether two accumulators may be added up (states written with
     /// different settings may not); `Err` says why.
@@ -211,13 +211,13 @@ macro_rules! registry {
         /// Run `v` with the type of `kind`.
         /// [`Kind::direction`] of the kind whose section is named
         /// `section` (a user kind's sections: the default).
-        pub fn direction(section: &str, figure: &str) -> crate::report::Direction {
+        pub fn direction(section: &str, figure: &str) -> crate::measure::figures::Direction {
             $(
                 if section == <$module::$kind as Kind>::NAME {
                     return <$module::$kind as Kind>::direction(figure);
                 }
             )+
-            crate::report::Direction::Up
+            crate::measure::figures::Direction::Up
         }
 
         #[inline(always)]

@@ -16,15 +16,15 @@ use std::collections::BTreeMap;
 use serde::{Deserialize, Serialize};
 
 use super::{Cx, Kind, Parsed};
-use crate::agg::dist::{Dist, Mode};
-use crate::agg::keyed::{count_span, Keyed, MAX_KEYS};
-use crate::agg::time::{Activity, TimeRange};
+use crate::measure::dist::{Dist, Mode};
+use crate::measure::figures::{self, counts, round_to, RateFig, Rates};
+use crate::measure::keyed::{count_span, Keyed, MAX_KEYS};
+use crate::measure::time::{Activity, TimeRange};
+use crate::measure::view::{thousands, Block, View};
 use crate::parse::{
     begin, category, check_duration, key_name, required, timestamp_value, Line, Parser, Skip, Slot,
     Span, Timestamp, Val,
 };
-use crate::report::figures::{self, counts, round_to, RateFig, Rates};
-use crate::report::view::{thousands, Block, View};
 
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
 pub struct Diff {
@@ -385,10 +385,10 @@ impl Kind for Risk {
 
     /// The acceptance rate falls worse; the error and mismatch rates and
     /// the latency grow worse.
-    fn direction(figure: &str) -> crate::report::Direction {
+    fn direction(figure: &str) -> crate::measure::figures::Direction {
         match figure {
-            "acceptance_rate" => crate::report::Direction::Down,
-            _ => crate::report::Direction::Up,
+            "acceptance_rate" => crate::measure::figures::Direction::Down,
+            _ => crate::measure::figures::Direction::Up,
         }
     }
 

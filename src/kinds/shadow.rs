@@ -29,15 +29,15 @@ use std::collections::{BTreeMap, HashMap};
 use serde::{Deserialize, Serialize, Serializer};
 
 use super::{Cx, Kind, Parsed};
-use crate::agg::dist::{Dist, Mode};
-use crate::agg::keyed::{count_span, Keyed, MAX_KEYS};
-use crate::agg::time::TimeRange;
+use crate::measure::dist::{Dist, Mode};
+use crate::measure::figures::{self, counts, round_to, RateFig, Rates, Stats};
+use crate::measure::keyed::{count_span, Keyed, MAX_KEYS};
+use crate::measure::time::TimeRange;
+use crate::measure::view::{thousands, Block, View};
 use crate::parse::{
     begin, key_name, required, timestamp_value, Line, Parser, Skip, Slot, Span, Template,
     Timestamp, Val,
 };
-use crate::report::figures::{self, counts, round_to, RateFig, Rates, Stats};
-use crate::report::view::{thousands, Block, View};
 
 /// A record's `status`, told apart as the analyzer's `rec.get("status",
 /// "unknown")` does.
@@ -435,8 +435,8 @@ impl Kind for Shadow {
     /// intent and entity rates fall worse; the error rate and the latency
     /// grow worse; the router's confidence is neither (a higher confidence
     /// is no better, and a lower one no worse, without its accuracy).
-    fn direction(figure: &str) -> crate::report::Direction {
-        use crate::report::Direction;
+    fn direction(figure: &str) -> crate::measure::figures::Direction {
+        use crate::measure::figures::Direction;
         match figure {
             "agreement_rate" | "intent_match_rate" | "entity_hit_rate" => Direction::Down,
             f if f == "confidence" || f.starts_with("confidence.") => Direction::Neither,
@@ -632,7 +632,7 @@ mod tests {
 
     #[test]
     fn confidence_is_judged_neither_way() {
-        use crate::report::Direction;
+        use crate::measure::figures::Direction;
         assert_eq!(Shadow::direction("confidence"), Direction::Neither);
         assert_eq!(Shadow::direction("confidence.p50"), Direction::Neither);
         assert_eq!(Shadow::direction("confidence_x"), Direction::Up);

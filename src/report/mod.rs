@@ -14,10 +14,12 @@ use crate::kinds::Sections;
 use crate::parse::Skip;
 use crate::read::{InputInfo, ReadResult};
 
-pub mod figures;
 pub mod risk;
 pub mod verdict;
-pub mod view;
+
+// The figures and the view live below the kinds (`measure/`); their old
+// paths here stay for the layers above.
+pub use crate::measure::{figures, view};
 
 pub use figures::{
     counts, pairs, percentile_key, round_to, Direction, RateFig, Rates, Stats, TimeRange,

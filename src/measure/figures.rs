@@ -7,10 +7,10 @@ use std::collections::BTreeMap;
 use serde::ser::{SerializeMap, Serializer};
 use serde::Serialize;
 
-use crate::agg::dist::Dist;
-use crate::agg::keyed::split_pair;
-use crate::agg::keyed::Keyed;
-pub use crate::agg::layout::Histo;
+use crate::measure::dist::Dist;
+use crate::measure::keyed::split_pair;
+use crate::measure::keyed::Keyed;
+pub use crate::measure::layout::Histo;
 
 /// Round like Python's `round(x, digits)`: the exact binary value,
 /// correctly rounded, ties to even.
@@ -153,7 +153,7 @@ pub struct TimeRange {
 }
 
 impl TimeRange {
-    pub fn of(t: &crate::agg::time::TimeRange) -> TimeRange {
+    pub fn of(t: &crate::measure::time::TimeRange) -> TimeRange {
         TimeRange {
             first: t.first.as_ref().map(|t| t.2.clone()),
             last: t.last.as_ref().map(|t| t.2.clone()),
