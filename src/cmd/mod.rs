@@ -24,7 +24,8 @@ pub use checks::{check_fail_on, fail_on, strict_fails, Checks};
 pub use diagnostics::{read_logs, read_logs_with, warn_read};
 pub use loading::{read_capped, read_doc, read_setting};
 pub use options::{check_percentiles, read_threads, thresholds};
-pub use output::{check_format, check_output_dir, emit, write_stdout, OutputLock};
+pub use output::{check_format, check_output_dir, write_stdout, OutputLock};
+pub use outputs::emit;
 pub use outputs::Outputs;
 
 pub use crate::exit;

@@ -5,7 +5,7 @@ use std::io::{IsTerminal, Write};
 use std::path::Path;
 
 use crate::error::Error;
-use crate::render::{renderer, Doc, Format};
+use crate::render::{renderer, Format};
 
 /// A lock on `FILE.lock`, held while one run reads and writes `-o FILE`,
 /// so two runs (a slow cron job and the next one) never interleave. The
@@ -223,7 +223,7 @@ pub fn use_color(is_terminal: bool) -> bool {
 }
 
 /// The terminal's columns, when standard output is one.
-fn terminal_width() -> Option<usize> {
+pub(super) fn terminal_width() -> Option<usize> {
     if !std::io::stdout().is_terminal() {
         return None;
     }
@@ -247,27 +247,4 @@ pub fn warn(msg: &str) {
         "warning".to_string()
     };
     eprintln!("aggmetrics: {w}: {}", crate::escape::message(msg));
-}
-
-/// Render a document and write it to `-o FILE` (atomically) or stdout.
-pub fn emit(format: Format, doc: Doc<'_>, outs: &super::outputs::Outputs) -> anyhow::Result<()> {
-    let to_file = outs.to_file();
-    check_format(format, doc.kind())?;
-    if format == Format::Parquet && !to_file && std::io::stdout().is_terminal() {
-        return Err(Error::Usage(
-            "--format parquet writes a binary file: give -o FILE (or pipe it)".into(),
-        )
-        .into());
-    }
-    // The table fits the terminal it is shown on, else 80 columns, and is
-    // coloured only on a terminal (or with --color always).
-    let to_terminal = !to_file && std::io::stdout().is_terminal();
-    crate::render::term::set(
-        terminal_width().filter(|_| !to_file).unwrap_or(80),
-        use_color(to_terminal),
-    );
-    crate::render::prometheus::set_run(&outs.run_name);
-    let mut buf = Vec::new();
-    renderer(format).render(&doc, &mut buf)?;
-    outs.write_report(&buf)
 }

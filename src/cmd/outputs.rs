@@ -24,6 +24,7 @@
 use std::path::{Path, PathBuf};
 
 use crate::error::Error;
+use crate::render::{Doc, Format};
 
 /// What is at an output path now.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -301,4 +302,30 @@ impl Outputs {
     pub fn to_file(&self) -> bool {
         self.report.is_some()
     }
+}
+
+/// Render a document and write it to `-o FILE` (atomically) or stdout.
+pub fn emit(format: Format, doc: Doc<'_>, outs: &Outputs) -> anyhow::Result<()> {
+    let to_file = outs.to_file();
+    super::output::check_format(format, doc.kind())?;
+    if format == Format::Parquet && !to_file && std::io::IsTerminal::is_terminal(&std::io::stdout())
+    {
+        return Err(Error::Usage(
+            "--format parquet writes a binary file: give -o FILE (or pipe it)".into(),
+        )
+        .into());
+    }
+    // The table fits the terminal it is shown on, else 80 columns, and is
+    // coloured only on a terminal (or with --color always).
+    let to_terminal = !to_file && std::io::IsTerminal::is_terminal(&std::io::stdout());
+    crate::render::term::set(
+        super::output::terminal_width()
+            .filter(|_| !to_file)
+            .unwrap_or(80),
+        super::output::use_color(to_terminal),
+    );
+    crate::render::prometheus::set_run(&outs.run_name);
+    let mut buf = Vec::new();
+    crate::render::renderer(format).render(&doc, &mut buf)?;
+    outs.write_report(&buf)
 }
