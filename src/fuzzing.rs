@@ -5,8 +5,8 @@
 use std::sync::{Arc, OnceLock};
 
 use crate::agg::{Acc, Config, Mode};
-use crate::kinds::jsonl::Spec;
-use crate::kinds::LogKind;
+use crate::kinds::jsonl::{JsonlOptions, Spec};
+use crate::kinds::{LogKind, Options};
 use crate::read::{self, lines, ReadResult};
 use crate::report::Report;
 use crate::state;
@@ -53,21 +53,29 @@ pub fn lines(input: &[u8]) {
     };
     let max = [16, 200, 4 << 20][((a >> 3) % 3) as usize];
     let mut cfg = Config::new(mode, max);
-    cfg.activity = a & 64 != 0;
+    let activity = a & 64 != 0;
+    let opts = |jsonl| {
+        let mut o = Options {
+            jsonl,
+            ..Default::default()
+        };
+        o.risk.activity = activity;
+        Arc::new(o)
+    };
     // Buckets date damaged lines by the records around them.
     if a & 128 != 0 {
         cfg.bucket = Some(crate::agg::Bucket::Hour);
     }
     let chunk = (b % 32) as u64 + 1;
     let piece = (b / 32) as usize + 1;
-    every_read_path_agrees(cfg, kind, data, chunk, piece);
+    every_read_path_agrees_with(cfg, &opts(JsonlOptions::None), kind, data, chunk, piece);
     // Any JSONL log (`stats`, user kinds): without a spec the lines are
     // only validated; read them through each spec too, so the path walk,
     // `*` names, repeated keys and the groups are fuzzed as well.
     if kind == LogKind::Jsonl {
         for spec in specs() {
-            cfg.options = Some(spec);
-            every_read_path_agrees(cfg, kind, data, chunk, piece);
+            let o = opts(JsonlOptions::Stats(spec.clone()));
+            every_read_path_agrees_with(cfg, &o, kind, data, chunk, piece);
         }
     }
 }
@@ -94,16 +102,29 @@ fn specs() -> &'static [Spec] {
 /// and cut into `chunk`-byte ranges read `piece` bytes at a time: one
 /// report, with every token counted once. Panics otherwise.
 pub fn every_read_path_agrees(cfg: Config, kind: LogKind, data: &[u8], chunk: u64, piece: usize) {
+    every_read_path_agrees_with(cfg, &Default::default(), kind, data, chunk, piece)
+}
+
+/// [`every_read_path_agrees`] with the kinds reading `opts`.
+pub fn every_read_path_agrees_with(
+    cfg: Config,
+    opts: &Arc<Options>,
+    kind: LogKind,
+    data: &[u8],
+    chunk: u64,
+    piece: usize,
+) {
     let n = data.len() as u64;
-    let mut whole = Acc::new(cfg, 1);
+    let new = || Acc::with_options(cfg, opts.clone(), 1);
+    let mut whole = new();
     lines::feed(&mut whole, kind, 0, 0, data);
     let whole = report(whole, kind, n);
 
-    let mut plain = Acc::new(cfg, 1);
+    let mut plain = new();
     lines::feed_reference(&mut plain, kind, 0, data);
     assert_eq!(whole, report(plain, kind, n), "the plain token rule");
 
-    let mut streamed = Acc::new(cfg, 1);
+    let mut streamed = new();
     let mut l = lines::Lines::new(kind, 0, 0);
     for p in data.chunks(piece.max(1)) {
         l.push(&mut streamed, p, u64::MAX);
@@ -115,7 +136,7 @@ pub fn every_read_path_agrees(cfg: Config, kind: LogKind, data: &[u8], chunk: u6
         "streamed in {piece}-byte pieces"
     );
 
-    let mut ranged = Acc::new(cfg, 1);
+    let mut ranged = new();
     read::feed_ranges(&mut ranged, kind, 0, Arc::from(data), chunk, piece);
     assert_eq!(
         whole,

@@ -73,12 +73,14 @@ proptest! {
     ) {
         let mut cfg = Config::new(if exact { Mode::Exact } else { Mode::Hdr { sigfig: 3 } }, 1 << 20);
         cfg.bucket = [None, Some(Bucket::Hour), Some(Bucket::Day)][by as usize];
-        cfg.activity = true;
+        let mut opts = aggmetrics::kinds::Options::default();
+        opts.risk.activity = true;
+        let opts = std::sync::Arc::new(opts);
         let kinds = [LogKind::Latency, LogKind::Fallback, LogKind::Risk];
         let data: Vec<Vec<u8>> = kinds.iter().map(|k| log(*k)).collect();
         let lens: Vec<usize> = data.iter().map(|d| d.len()).collect();
 
-        let mut one = Acc::new(cfg, 3);
+        let mut one = Acc::with_options(cfg, opts.clone(), 3);
         for (i, (k, d)) in kinds.iter().zip(&data).enumerate() {
             aggmetrics::read::lines::feed(&mut one, *k, i as u32, 0, d);
         }
@@ -88,14 +90,14 @@ proptest! {
         for (i, (k, d)) in kinds.iter().zip(&data).enumerate() {
             let cuts = line_cuts(d, &picks);
             for w in cuts.windows(2) {
-                let mut a = Acc::new(cfg, 3);
+                let mut a = Acc::with_options(cfg, opts.clone(), 3);
                 aggmetrics::read::lines::feed(&mut a, *k, i as u32, w[0] as u64, &d[w[0]..w[1]]);
                 parts.push(a);
             }
         }
         // Merge in a shuffled order.
         let n = parts.len();
-        let mut merged = Acc::new(cfg, 3);
+        let mut merged = Acc::with_options(cfg, opts.clone(), 3);
         let step = (order as usize % n.max(1)) | 1;
         let mut seen = vec![false; n];
         let mut j = (order >> 32) as usize % n.max(1);

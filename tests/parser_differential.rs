@@ -601,22 +601,25 @@ fn reported(values: &Value, path: &str) -> Judged {
 /// section's total, and its one group's key.
 fn stats_record(line: &str) -> (Value, Value) {
     use aggmetrics::agg::{Acc, Config, Mode};
-    use aggmetrics::kinds::{jsonl::Spec, LogKind};
-    use std::sync::OnceLock;
-    static SPEC: OnceLock<Spec> = OnceLock::new();
-    let spec = SPEC.get_or_init(|| {
+    use aggmetrics::kinds::{jsonl::JsonlOptions, jsonl::Spec, LogKind, Options};
+    use std::sync::{Arc, OnceLock};
+    static OPTS: OnceLock<Arc<Options>> = OnceLock::new();
+    let opts = OPTS.get_or_init(|| {
         let v = |p: &[&str]| p.iter().map(|s| s.to_string()).collect::<Vec<_>>();
-        Spec::new(
+        let spec = Spec::new(
             &v(&["a", "b.c", "s.x", "s.*", "d.*.v"]),
             &v(&["k", "b.k"]),
             &v(&["c"]),
             "timestamp",
         )
-        .unwrap()
+        .unwrap();
+        Arc::new(Options {
+            jsonl: JsonlOptions::Stats(spec),
+            ..Default::default()
+        })
     });
-    let mut cfg = Config::new(Mode::Exact, 1 << 20);
-    cfg.options = Some(spec);
-    let mut acc = Acc::new(cfg, 1);
+    let cfg = Config::new(Mode::Exact, 1 << 20);
+    let mut acc = Acc::with_options(cfg, opts.clone(), 1);
     let data = format!("{line}\n");
     aggmetrics::read::lines::feed(&mut acc, LogKind::Jsonl, 0, 0, data.as_bytes());
     let r = aggmetrics::read::ReadResult::of_memory(acc, &[(LogKind::Jsonl, data.len() as u64)]);

@@ -10,7 +10,7 @@ pub use crate::measure::{config, dist, keyed, layout, time};
 
 pub use crate::measure::{Activity, Bucket, Config, Dist, Keyed, Merge, Mode, TimeRange, MAX_KEYS};
 
-use crate::kinds::{self, Accs, Cx, LogKind, Parsed, Registered, Scratch, Visitor};
+use crate::kinds::{self, Accs, Cx, LogKind, Options, Parsed, Registered, Scratch, Visitor};
 use crate::parse::{self, Skip};
 
 /// How many skipped-line locations are kept for the report.
@@ -262,6 +262,8 @@ pub fn damaged_line_time(line: &[u8]) -> Option<i64> {
 #[derive(Debug)]
 pub struct Acc {
     pub cfg: Config,
+    /// Every kind's options for this run, shared by every worker's Acc.
+    pub opts: std::sync::Arc<Options>,
     /// The whole run. With buckets, filled from them by [`Acc::finish`].
     pub total: Metrics,
     /// (bucket start in microseconds, its metrics); sorted by
@@ -298,9 +300,17 @@ pub struct Acc {
 }
 
 impl Acc {
+    /// An accumulator with no kind options (the built-in kinds' defaults).
     pub fn new(cfg: Config, n_files: usize) -> Acc {
+        Acc::with_options(cfg, Default::default(), n_files)
+    }
+
+    /// An accumulator whose kinds read `opts` (a golden dataset, the spec
+    /// any JSONL log is read with, ...).
+    pub fn with_options(cfg: Config, opts: std::sync::Arc<Options>, n_files: usize) -> Acc {
         Acc {
             cfg,
+            opts,
             total: Metrics::new(cfg.mode),
             buckets: Vec::new(),
             files: vec![FileStats::default(); n_files],
@@ -507,6 +517,7 @@ impl Acc {
             line,
             &Cx {
                 cfg: &self.cfg,
+                opts: &self.opts,
                 file,
             },
         );
@@ -522,6 +533,7 @@ impl Acc {
         // (a copy of `Config` was a dozen instructions a line).
         let cx = Cx {
             cfg: &self.cfg,
+            opts: &self.opts,
             file,
         };
         match K::parse(K::scratch(&mut self.scratch), line, &cx)? {
@@ -544,6 +556,7 @@ impl Acc {
     pub(crate) fn take_record<K: Registered>(&mut self, file: u32, line: &[u8]) -> bool {
         let cx = Cx {
             cfg: &self.cfg,
+            opts: &self.opts,
             file,
         };
         match K::parse(K::scratch(&mut self.scratch), line, &cx) {
@@ -568,6 +581,7 @@ impl Acc {
         }
         let cx = Cx {
             cfg: &self.cfg,
+            opts: &self.opts,
             file,
         };
         let Some(m) = target(

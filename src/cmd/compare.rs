@@ -17,7 +17,14 @@ use crate::report::Report;
 fn load(path: &Path, opts: &ReadOpts, outs: &super::Outputs) -> Result<Value> {
     if path.is_dir() {
         let cfg = Config::new(Mode::Hdr { sigfig: 3 }, opts.max_line_bytes);
-        let result = super::read_logs(&[path.to_path_buf()], None, opts, cfg, outs)?;
+        let result = super::read_logs(
+            &[path.to_path_buf()],
+            None,
+            opts,
+            cfg,
+            Default::default(),
+            outs,
+        )?;
         super::warn_read(opts, &result);
         let report = Report::build(&result, &[50.0, 95.0, 99.0]);
         return serde_json::to_value(&report).context("serializing the report");

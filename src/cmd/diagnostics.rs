@@ -14,9 +14,10 @@ pub fn read_logs(
     kind: Option<crate::kinds::LogKind>,
     o: &ReadOpts,
     cfg: crate::agg::Config,
+    opts: crate::kinds::Options,
     outs: &super::Outputs,
 ) -> anyhow::Result<ReadResult> {
-    read_logs_with(paths, kind, o, cfg, Vec::new(), outs)
+    read_logs_with(paths, kind, o, cfg, opts, Vec::new(), outs)
 }
 
 /// [`read_logs`], also reading the files of user-defined kinds (a kinds
@@ -25,7 +26,8 @@ pub fn read_logs_with(
     paths: &[std::path::PathBuf],
     kind: Option<crate::kinds::LogKind>,
     o: &ReadOpts,
-    mut cfg: crate::agg::Config,
+    cfg: crate::agg::Config,
+    mut opts: crate::kinds::Options,
     user: Vec<crate::kinds::jsonl::UserKind>,
     outs: &super::Outputs,
 ) -> anyhow::Result<ReadResult> {
@@ -44,7 +46,7 @@ pub fn read_logs_with(
     )?;
     if !user.is_empty() {
         // Which user kind each input is (inputs are numbered in the order
-        // found); they live as long as the process, as every worker reads them.
+        // found); every worker's parser reads them.
         let file_kind = found
             .sources
             .iter()
@@ -53,12 +55,10 @@ pub fn read_logs_with(
                 crate::input::user_kind_of(name, &stems).unwrap_or(0)
             })
             .collect();
-        let u: &'static crate::kinds::jsonl::UserKinds =
-            Box::leak(Box::new(crate::kinds::jsonl::UserKinds {
-                kinds: user,
-                file_kind,
-            }));
-        cfg.options = Some(u);
+        opts.jsonl = crate::kinds::jsonl::JsonlOptions::User(crate::kinds::jsonl::UserKinds {
+            kinds: user,
+            file_kind,
+        });
     }
     if !o.quiet {
         for w in &found.warnings {
@@ -69,11 +69,9 @@ pub fn read_logs_with(
         }
     }
     let bar = progress_bar(&found.sources, o.quiet);
-    let result = crate::read::Reader::new(threads, o.max_decompressed_bytes).read_with(
-        &found.sources,
-        cfg,
-        &|n| bar.inc(n),
-    );
+    let result = crate::read::Reader::new(threads, o.max_decompressed_bytes)
+        .with_options(opts)
+        .read_with(&found.sources, cfg, &|n| bar.inc(n));
     bar.finish_and_clear();
     Ok(result?)
 }

@@ -24,7 +24,6 @@ pub fn run(args: &RiskArgs) -> Result<i32> {
     cfg.max_buckets = args.read.max_buckets;
     // Always by day: the gates count the days covered.
     cfg.bucket = Some(Bucket::Day);
-    cfg.activity = true;
     // "Now" for the silence alarm, the stage's elapsed time and relative
     // times (`today`, `1h ago`) in the window: --as-of, so a past day can
     // be judged as it was; else the time the run started.
@@ -98,7 +97,17 @@ pub fn run(args: &RiskArgs) -> Result<i32> {
         }
     };
 
-    let result = read_logs(&args.paths, Some(LogKind::Risk), &args.read, cfg, &outs)?;
+    // The silence alarm needs when records were written.
+    let mut opts = crate::kinds::Options::default();
+    opts.risk.activity = true;
+    let result = read_logs(
+        &args.paths,
+        Some(LogKind::Risk),
+        &args.read,
+        cfg,
+        opts,
+        &outs,
+    )?;
     let mut report = RiskReport::build(&result, args.by.is_some());
 
     report.meta.future_records = Some(future_records(&result, now, args.as_of.is_some())?);

@@ -44,21 +44,28 @@ pub fn run(args: &ShadowArgs) -> Result<i32> {
     cfg.max_buckets = args.read.max_buckets;
     cfg.window = super::window::window(&args.window, super::window::now()?)?;
     // The golden dataset before the logs: a wrong file should not cost a
-    // long read. It lives as long as the process (the accumulators of
-    // every worker read it).
+    // long read. Every worker's accumulator reads it.
+    let mut opts = crate::kinds::Options::default();
     let golden = match &args.golden {
         None => None,
         Some(p) => {
             let bytes = super::read_setting(p, "--golden")?;
             let g = Golden::from_json(&bytes)
                 .map_err(|e| Error::Usage(format!("--golden {}: {e}", p.display())))?;
-            let g: &'static Golden = Box::leak(Box::new(g));
-            cfg.options = Some(g);
-            Some(g.len())
+            let n = g.len();
+            opts.shadow.golden = Some(g);
+            Some(n)
         }
     };
 
-    let result = read_logs(&args.paths, Some(LogKind::Shadow), &args.read, cfg, &outs)?;
+    let result = read_logs(
+        &args.paths,
+        Some(LogKind::Shadow),
+        &args.read,
+        cfg,
+        opts,
+        &outs,
+    )?;
     let m = &result.acc.total;
     let acc = &m.kinds.shadow;
     let section = Shadow::section(

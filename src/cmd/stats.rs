@@ -92,11 +92,20 @@ pub fn run(args: &StatsArgs) -> Result<i32> {
     cfg.max_buckets = args.read.max_buckets;
     cfg.window = super::window::window(&args.window, super::window::now()?)?;
     cfg.bucket = bucket;
-    // The spec lives as long as the process: every worker's parser reads it.
-    let spec: &'static Spec = Box::leak(Box::new(spec));
-    cfg.options = Some(spec);
+    // Every worker's parser reads the spec.
+    let opts = crate::kinds::Options {
+        jsonl: crate::kinds::jsonl::JsonlOptions::Stats(spec),
+        ..Default::default()
+    };
 
-    let result = read_logs(&args.paths, Some(LogKind::Jsonl), &args.read, cfg, &outs)?;
+    let result = read_logs(
+        &args.paths,
+        Some(LogKind::Jsonl),
+        &args.read,
+        cfg,
+        opts,
+        &outs,
+    )?;
     outs.write_state(|| {
         let part = crate::state::part_of_run(&args.paths, &result);
         crate::state::encode(&result, &[part])

@@ -53,7 +53,15 @@ pub fn run(args: &SummarizeArgs) -> Result<i32> {
     cfg.window = super::window::window(&args.window, super::window::now()?)?;
     cfg.bucket = args.by;
 
-    let result = super::read_logs_with(&args.paths, args.kind, &args.read, cfg, user, &outs)?;
+    let result = super::read_logs_with(
+        &args.paths,
+        args.kind,
+        &args.read,
+        cfg,
+        Default::default(),
+        user,
+        &outs,
+    )?;
     let mut report = Report::build(&result, &args.summary.percentiles);
     outs.write_state(|| {
         let part = crate::state::part_of_run(&args.paths, &result);

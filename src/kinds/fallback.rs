@@ -214,6 +214,7 @@ impl Kind for Fallback {
     const STEM: &'static str = "fallback_metrics";
     const IN_TIME_RANGE: bool = true;
     type Scratch = Scratch;
+    type Options = ();
     type Acc = FallbackAcc;
     type Section = FallbackSection;
 

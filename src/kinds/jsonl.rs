@@ -325,14 +325,27 @@ impl UserKind {
 
 /// The spec a line is read with, and the name of the part it adds to
 /// (`""` for `aggmetrics stats`), if the read has one.
-fn spec_for(cx: &Cx) -> Option<(&'static Spec, &'static str)> {
-    let o = cx.cfg.options?;
-    if let Some(s) = o.downcast_ref::<Spec>() {
-        return Some((s, ""));
+fn spec_for<'c>(cx: &Cx<'c>) -> Option<(&'c Spec, &'c str)> {
+    match &cx.opts.jsonl {
+        JsonlOptions::None => None,
+        JsonlOptions::Stats(s) => Some((s, "")),
+        JsonlOptions::User(u) => {
+            let k = u.kinds.get(*u.file_kind.get(cx.file as usize)? as usize)?;
+            Some((&k.spec, &k.name))
+        }
     }
-    let u = o.downcast_ref::<UserKinds>()?;
-    let k = &u.kinds[*u.file_kind.get(cx.file as usize)? as usize];
-    Some((&k.spec, &k.name))
+}
+
+/// How a read takes any JSONL log: not at all (the built-in kinds' runs),
+/// as `aggmetrics stats` asks, or as a kinds file names its logs.
+#[derive(Debug, Default)]
+pub enum JsonlOptions {
+    #[default]
+    None,
+    /// `aggmetrics stats`: every input with one spec, one unnamed part.
+    Stats(Spec),
+    /// A kinds file: each input with its kind's spec, under its name.
+    User(UserKinds),
 }
 
 // ---- parsing ----
@@ -1125,6 +1138,7 @@ impl Kind for Jsonl {
     const BY_NAME: bool = false;
     const IN_TIME_RANGE: bool = false;
     type Scratch = Scratch;
+    type Options = JsonlOptions;
     type Acc = JsonlAcc;
     type Section = JsonlSections;
 

@@ -200,6 +200,7 @@ impl Kind for Latency {
     const STEM: &'static str = "pipeline_latency";
     const IN_TIME_RANGE: bool = true;
     type Scratch = Scratch;
+    type Options = ();
     type Acc = LatencyAcc;
     type Section = LatencySection;
 

@@ -41,6 +41,10 @@ pub trait Kind: 'static {
     /// Reused from line to line so that parsing allocates nothing per
     /// record: the last parsed record lives here between `parse` and `add`.
     type Scratch: Default + std::fmt::Debug + Send;
+    /// What the kind reads besides the line, set once per run by the
+    /// command (the shadow kind's golden dataset, the spec any JSONL log
+    /// is read with): typed, owned by the run and shared by every worker.
+    type Options: Default + std::fmt::Debug + Send + Sync + 'static;
     /// The mergeable accumulator: merging is exact and order-free, so any
     /// split of the input and any thread count give the same figures.
     type Acc: Clone + std::fmt::Debug + Send + Serialize + DeserializeOwned;
@@ -117,10 +121,12 @@ pub trait Kind: 'static {
 }
 
 /// What a kind's parser and accumulator see of the read besides the line:
-/// its settings (through `Deref`), and which input the line is from.
+/// its settings (through `Deref`), every kind's options, and which input
+/// the line is from.
 #[derive(Debug, Clone, Copy)]
 pub struct Cx<'a> {
     pub cfg: &'a Config,
+    pub opts: &'a Options,
     /// The input's index in the read.
     pub file: u32,
 }
@@ -296,6 +302,13 @@ macro_rules! registry {
                     $($module: s.$module.unwrap_or_else(|| <$module::$kind as Kind>::new(mode))),+
                 }
             }
+        }
+
+        /// Every kind's options for a run ([`Kind::Options`]), one field
+        /// per kind.
+        #[derive(Debug, Default)]
+        pub struct Options {
+            $(pub $module: <$module::$kind as Kind>::Options),+
         }
 
         /// Per-kind parse scratch.

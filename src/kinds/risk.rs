@@ -301,6 +301,14 @@ pub struct RiskSection {
 
 // ---- the kind ----
 
+/// What `aggmetrics risk` asks of the risk kind.
+#[derive(Debug, Default)]
+pub struct RiskOptions {
+    /// Track when records were written (per-minute first and last, for
+    /// the silence alarm); only `aggmetrics risk` needs it.
+    pub activity: bool,
+}
+
 pub struct Risk;
 
 impl Kind for Risk {
@@ -308,6 +316,7 @@ impl Kind for Risk {
     const STEM: &'static str = "partial_trust_risk";
     const IN_TIME_RANGE: bool = false;
     type Scratch = Scratch;
+    type Options = RiskOptions;
     type Acc = RiskAcc;
     type Section = RiskSection;
 
@@ -339,7 +348,7 @@ impl Kind for Risk {
         let Some(r) = &s.rec else { return };
         if let Some(ts) = ts {
             k.time.see(ts, line);
-            if cfg.activity {
+            if cfg.opts.risk.activity {
                 k.activity.see(ts.micros);
             }
         }

@@ -169,6 +169,13 @@ fn field(name: &[u8]) -> u8 {
 
 // ---- the golden dataset ----
 
+/// What `aggmetrics shadow` asks of the shadow kind.
+#[derive(Debug, Default)]
+pub struct ShadowOptions {
+    /// The golden dataset (`--golden`): matched records are judged on it.
+    pub golden: Option<Golden>,
+}
+
 /// Known commands: `command_id` -> the expected intent and the sorted
 /// expected entity keys. Other keys of an entry are free text, ignored.
 #[derive(Debug, Default)]
@@ -322,6 +329,7 @@ impl Kind for Shadow {
     const STEM: &'static str = "shadow_router";
     const IN_TIME_RANGE: bool = false;
     type Scratch = Scratch;
+    type Options = ShadowOptions;
     type Acc = ShadowAcc;
     type Section = ShadowSection;
 
@@ -408,7 +416,7 @@ impl Kind for Shadow {
                 a.agree += x.same_text(&y, line) as u64;
             }
         }
-        let golden = cfg.options.and_then(|o| o.downcast_ref::<Golden>());
+        let golden = cfg.opts.shadow.golden.as_ref();
         if let (Some(g), Some(id)) = (golden, r.command_id) {
             if let Some((intent, keys)) = g.entries.get(id.text(line).as_ref()) {
                 a.matched += 1;

@@ -18,17 +18,11 @@ pub struct Config {
     /// Count only records with `since <= timestamp < until` (microseconds
     /// since the epoch).
     pub window: Option<(i64, i64)>,
-    /// Track when risk records were written (per-minute first and last,
-    /// for the silence alarm); only `aggmetrics risk` needs it.
-    pub activity: bool,
     /// Count the records stamped after this instant (microseconds), read
     /// in the window or not: the run's "now", for `aggmetrics risk`, so a
     /// clock ahead of the data is reported. `i64::MAX` (counts nothing)
     /// otherwise. Only dated runs (a window or buckets) count.
     pub future_after: i64,
-    /// Options a kind reads while adding records, for the life of the
-    /// process (the shadow kind's golden dataset).
-    pub options: Option<&'static (dyn std::any::Any + Send + Sync)>,
 }
 
 impl Config {
@@ -39,9 +33,7 @@ impl Config {
             bucket: None,
             max_buckets: DEFAULT_MAX_BUCKETS,
             window: None,
-            activity: false,
             future_after: i64::MAX,
-            options: None,
         }
     }
 }

@@ -213,7 +213,7 @@ fn file_type(meta: &std::fs::Metadata) -> &'static str {
 /// How reads are done: the thread count, the decompression cap, and the
 /// sizes the parallel reader cuts files into (small values in tests put
 /// range edges everywhere).
-#[derive(Debug, Clone, Copy)]
+#[derive(Debug, Clone)]
 pub struct Reader {
     pub threads: usize,
     pub max_decompressed: u64,
@@ -223,6 +223,9 @@ pub struct Reader {
     pub piece: usize,
     /// Inputs open at once; `None`: as many as the descriptors left allow.
     pub max_open: Option<usize>,
+    /// What the kinds read besides the lines (a golden dataset, the spec
+    /// of any JSONL log), shared by every worker.
+    pub options: Arc<crate::kinds::Options>,
 }
 
 impl Reader {
@@ -236,7 +239,14 @@ impl Reader {
             chunk: 4 << 20,
             piece: 64 << 10,
             max_open: None,
+            options: Default::default(),
         }
+    }
+
+    /// The kinds read with `options` (see [`crate::kinds::Kind::Options`]).
+    pub fn with_options(mut self, options: crate::kinds::Options) -> Reader {
+        self.options = Arc::new(options);
+        self
     }
 }
 
@@ -424,14 +434,21 @@ impl Reader {
         // inputs are read in batches that fit the descriptors left, so none
         // is left out for lack of them (10,000 files under `ulimit -n 1024`).
         let batch = self.max_open.unwrap_or_else(open_files_left).max(1);
-        let mut acc = Acc::new(cfg, n);
+        let mut acc = Acc::with_options(cfg, self.options.clone(), n);
         let mut infos = Vec::with_capacity(n);
         let mut handles: Vec<Option<Handle>> = Vec::with_capacity(n);
         let mut stream_lines = std::collections::HashMap::new();
         for from in (0..n).step_by(batch) {
             let to = (from + batch).min(n);
             let mut opened = self.open_all(sources, from..to);
-            let (a, errors) = read_ranges(&pool, &opened.tasks, cfg, n, piece, progress);
+            let (a, errors) = read_ranges(
+                &pool,
+                &opened.tasks,
+                (cfg, &self.options),
+                n,
+                piece,
+                progress,
+            );
             acc.merge(&a);
             // Streams (compressed files, pipes) one per worker, each into
             // its own accumulator, merged in input order.
@@ -439,7 +456,7 @@ impl Reader {
                 std::mem::take(&mut opened.streams)
                     .into_par_iter()
                     .map(|(file, kind, mut r, on_disk)| {
-                        let mut a = Acc::new(cfg, n);
+                        let mut a = Acc::with_options(cfg, self.options.clone(), n);
                         let (bytes, err, skips) = stream(&mut a, file, kind, &mut *r);
                         progress(on_disk);
                         (file, a, bytes, err, skips)
@@ -575,7 +592,7 @@ struct OpenedAll {
 fn read_ranges(
     pool: &rayon::ThreadPool,
     tasks: &[Task<File>],
-    cfg: Config,
+    (cfg, opts): (Config, &Arc<crate::kinds::Options>),
     n: usize,
     piece: usize,
     progress: &(dyn Fn(u64) + Sync),
@@ -588,7 +605,7 @@ fn read_ranges(
         tasks
             .par_iter()
             .fold(
-                || Acc::new(cfg, n),
+                || Acc::with_options(cfg, opts.clone(), n),
                 |mut acc, t| {
                     let r = BUF.with(|b| run_task(&mut acc, t, &mut b.borrow_mut(), piece));
                     if let Err(e) = r {
@@ -603,7 +620,7 @@ fn read_ranges(
                 a.merge(&b);
                 a
             })
-            .unwrap_or_else(|| Acc::new(cfg, n))
+            .unwrap_or_else(|| Acc::with_options(cfg, opts.clone(), n))
     });
     (acc, errors.into_inner().unwrap_or_else(|p| p.into_inner()))
 }
