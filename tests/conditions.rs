@@ -396,3 +396,60 @@ fn a_value_path_the_spec_does_not_name_is_a_usage_error() {
         "{err}"
     );
 }
+
+/// `merge` judges its report as `summarize` does: a name of an open map
+/// that no record had fails `--strict` (merge used to skip that check).
+#[test]
+fn merge_fails_strict_on_a_typo_of_a_seen_name_as_summarize_does() {
+    let d = tempfile::tempdir().unwrap();
+    let state = d.path().join("a.state");
+    // Clean logs: --strict fails on nothing else.
+    let logs = d.path().join("logs");
+    std::fs::create_dir(&logs).unwrap();
+    std::fs::write(
+        logs.join("pipeline_latency.jsonl"),
+        common::latency_lines(&[5.0, 7.0, 9.0]),
+    )
+    .unwrap();
+    let (code, err) = run(&[
+        "summarize",
+        logs.to_str().unwrap(),
+        "-q",
+        "-f",
+        "json",
+        "-o",
+        d.path().join("a.json").to_str().unwrap(),
+        "--state-out",
+        state.to_str().unwrap(),
+    ]);
+    assert_eq!(code, 0, "{err}");
+    let merge = |strict: bool| {
+        let mut args = vec![
+            "merge",
+            state.to_str().unwrap(),
+            "-q",
+            "-f",
+            "json",
+            "--fail-on",
+            "latency.all.steps.core_logic_m.p95>1",
+        ];
+        if strict {
+            args.push("--strict");
+        }
+        run(&args)
+    };
+    let (code, err) = merge(false);
+    assert_eq!(code, 0, "{err}");
+    assert!(err.contains("the nearest is 'core_logic_ms'"), "{err}");
+    assert_eq!(merge(true).0, 1);
+    // Without the typo, the clean merge passes --strict.
+    let (code, err) = run(&[
+        "merge",
+        state.to_str().unwrap(),
+        "-q",
+        "-f",
+        "json",
+        "--strict",
+    ]);
+    assert_eq!(code, 0, "{err}");
+}

@@ -8,7 +8,7 @@
 
 use anyhow::Result;
 
-use super::{emit, exit, fail_on};
+use super::{emit, fail_on};
 use crate::cli::MergeArgs;
 use crate::error::Error;
 use crate::render::Doc;
@@ -173,12 +173,12 @@ pub fn run(args: &MergeArgs) -> Result<i32> {
     let checks = fail_on(&args.summary.fail_on, &report, Some(&schema))?;
     outs.write_state(|| state::encode(read, &merged.covers))?;
     emit(args.fmt.format, Doc::Summary(&report), &outs)?;
-    checks.print(args.quiet);
-    if !checks.breaches.is_empty() {
-        return Ok(exit::CHECK_FAILED);
-    }
-    if args.strict.strict && super::strict_fails(&report.skipped, &report.meta, &merged.read) {
-        return Ok(exit::CHECK_FAILED);
-    }
-    Ok(exit::OK)
+    Ok(super::checks::exit_code(
+        &checks,
+        args.strict.strict,
+        &report.skipped,
+        &report.meta,
+        &merged.read,
+        args.quiet,
+    ))
 }

@@ -60,7 +60,6 @@ pub fn parse(line: &[u8], comps: &mut Components) -> Result<Line<FallbackRecord>
     let mut reason = Slot::Missing;
     let mut lat = Slot::Missing;
     let mut det = false;
-    let mut comps_bad = None;
     let classify = |k: Span, line: &[u8]| field(&key_name(k, line));
     let mut key = p.first_field(classify)?;
     while let Some((_, f)) = key {
@@ -72,16 +71,16 @@ pub fn parse(line: &[u8], comps: &mut Components) -> Result<Line<FallbackRecord>
             4 /* fallback_reason */ => reason = category(p.value_mostly_string()?),
             5 /* llm_latency_ms */ => lat = duration(p.value()?),
             6 /* deterministic_used */ => det = p.is_true()?,
-            7 /* components */ => comps_bad = open_map(&mut p, line, &mut comps.raw, |p| p.value_mostly_string(), category)?,
+            7 /* components */ => open_map(&mut p, line, &mut comps.raw, |p| p.value_mostly_string(), category)?,
             _ => p.skip_field()?,
         }
         key = p.next_field(classify)?;
     }
     p.finish()?;
     let ts = required(ts)?;
-    // Only the timestamp is the core: any other field with a bad value is
-    // voided alone, and the record counts (as the platform's script did).
-    let _ = comps_bad;
+    // Only the timestamp is the core: any other field with a bad value
+    // (components included) is voided alone, and the record counts (as
+    // the platform's script did).
     Ok(Line::Record(FallbackRecord {
         ts,
         outcome: void(outcome),

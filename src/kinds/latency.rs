@@ -56,7 +56,6 @@ pub fn parse(line: &[u8], steps: &mut Steps) -> Result<Line<LatencyRecord>, Skip
     }
     let mut ts = Slot::Missing;
     let mut total = Slot::Missing;
-    let mut steps_bad = None;
     let mut llm = false;
     let classify = |k: Span, line: &[u8]| field(&key_name(k, line));
     let mut key = p.first_field(classify)?;
@@ -65,7 +64,9 @@ pub fn parse(line: &[u8], steps: &mut Steps) -> Result<Line<LatencyRecord>, Skip
             1 /* total_ms */ => total = duration(p.value_mostly_number()?),
             2 /* timestamp */ => ts = timestamp_value(&mut p, line)?,
             3 /* llm_enabled */ => llm = p.is_true()?,
-            4 /* steps */ => steps_bad = open_map(&mut p, line, &mut steps.raw, |p| p.value_mostly_number(), duration)?,
+            // Not the core: a step with a bad value, or a `steps` that is
+            // not an object, is left out and the record counts.
+            4 /* steps */ => open_map(&mut p, line, &mut steps.raw, |p| p.value_mostly_number(), duration)?,
             _ => p.skip_field()?,
         }
         key = p.next_field(classify)?;
@@ -76,9 +77,6 @@ pub fn parse(line: &[u8], steps: &mut Steps) -> Result<Line<LatencyRecord>, Skip
         Slot::Missing => return Err(Skip::MissingField),
         other => optional(other)?,
     };
-    // `steps` is not the core: a step with a bad value, or a `steps` that
-    // is not an object, is left out and the record counts.
-    let _ = steps_bad;
     Ok(Line::Record(LatencyRecord {
         ts,
         total_ms,

@@ -289,14 +289,14 @@ macro_rules! registry {
                 }
             }
 
-            /// From a state: a kind the state does not hold (written before
-            /// the kind was added) is empty.
             /// Whether `o` may be added to these (see [`Kind::compatible`]).
             pub fn compatible(&self, o: &Accs) -> Result<(), String> {
                 $(<$module::$kind as Kind>::compatible(&self.$module, &o.$module)?;)+
                 Ok(())
             }
 
+            /// From a state: a kind the state does not hold (written before
+            /// the kind was added) is empty.
             pub fn from_state(s: AccsState, mode: Mode) -> Accs {
                 Accs {
                     $($module: s.$module.unwrap_or_else(|| <$module::$kind as Kind>::new(mode))),+

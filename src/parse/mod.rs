@@ -210,9 +210,10 @@ pub fn key_name<'l>(k: Span, line: &'l [u8]) -> std::borrow::Cow<'l, [u8]> {
 /// each value read by `read` ([`Parser::value`] or one of its shortcuts
 /// for the type the values nearly always have) and judged by `judge`; a
 /// repeated name keeps its last value.
-/// `null` means no entries; any other non-object is [`Skip::WrongType`],
-/// reported through the returned slot (a later duplicate of the field may
-/// still replace it). Entries go to `raw` (cleared first).
+/// `null`, or any other value that is not an object, means no entries:
+/// the map is not the record's core, so the record counts without it (a
+/// later duplicate of the field may still replace it). Entries go to
+/// `raw` (cleared first).
 #[inline]
 pub fn open_map<T: Copy>(
     p: &mut Parser<'_, '_>,
@@ -220,9 +221,8 @@ pub fn open_map<T: Copy>(
     raw: &mut Vec<(Span, Slot<T>)>,
     read: impl Fn(&mut Parser<'_, '_>) -> Result<Val, Skip>,
     judge: impl Fn(Val) -> Slot<T>,
-) -> Result<Option<Skip>, Skip> {
+) -> Result<(), Skip> {
     raw.clear();
-    let before = p.peek();
     // Raw lengths seen so far, one bit per length mod 64: a name whose
     // length no earlier name had cannot repeat one, so the search for a
     // duplicate (a scan of every earlier entry) is skipped. Names of one
@@ -231,7 +231,7 @@ pub fn open_map<T: Copy>(
     // its text's: from the first one on, every name is searched for (all
     // bits set), by its text.
     let mut lens = 0u64;
-    let is_obj = p.object(|p, name| {
+    p.object(|p, name| {
         let v = judge(read(p)?);
         let bit = 1u64 << (name.len() % 64);
         let seen = if name.escaped() { u64::MAX } else { lens };
@@ -247,11 +247,7 @@ pub fn open_map<T: Copy>(
         }
         Ok(())
     })?;
-    Ok(if !is_obj && before != Some(b'n') {
-        Some(Skip::WrongType)
-    } else {
-        None
-    })
+    Ok(())
 }
 
 /// The entry of an [`open_map`] whose name spells the same text as

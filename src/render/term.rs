@@ -47,15 +47,6 @@ pub const GREEN: &str = "\x1b[1;32m";
 pub const YELLOW: &str = "\x1b[33m";
 pub const RESET: &str = "\x1b[0m";
 
-/// `s` in `code` when colour is on.
-pub fn paint(s: &str, code: &str) -> String {
-    if color() {
-        format!("{code}{s}{RESET}")
-    } else {
-        s.to_string()
-    }
-}
-
 /// The colour of a whole line of a table, by what it says: verdicts,
 /// breached and unmet criteria, regressions, damaged lines, incomplete
 /// inputs. `in_regressions`: the line is in compare's REGRESSIONS block.
