@@ -318,14 +318,16 @@ pub fn emit(format: Format, doc: Doc<'_>, outs: &Outputs) -> anyhow::Result<()> 
     // The table fits the terminal it is shown on, else 80 columns, and is
     // coloured only on a terminal (or with --color always).
     let to_terminal = !to_file && std::io::IsTerminal::is_terminal(&std::io::stdout());
-    crate::render::term::set(
-        super::output::terminal_width()
-            .filter(|_| !to_file)
-            .unwrap_or(80),
-        super::output::use_color(to_terminal),
-    );
-    crate::render::prometheus::set_run(&outs.run_name);
+    let settings = crate::render::Settings {
+        term: crate::render::term::Term::new(
+            super::output::terminal_width()
+                .filter(|_| !to_file)
+                .unwrap_or(80),
+            super::output::use_color(to_terminal),
+        ),
+        run: outs.run_name.clone(),
+    };
     let mut buf = Vec::new();
-    crate::render::renderer(format).render(&doc, &mut buf)?;
+    crate::render::renderer_with(format, &settings).render(&doc, &mut buf)?;
     outs.write_report(&buf)
 }

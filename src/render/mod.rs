@@ -119,11 +119,32 @@ pub enum Format {
 }
 
 /// The registry.
+/// What a renderer is built with besides the document: where a table is
+/// shown, and the `run` label of Prometheus series. The command layer
+/// decides both for the output a document goes to.
+#[derive(Debug, Clone, Default)]
+pub struct Settings {
+    pub term: term::Term,
+    /// `--run-name`, or the -o file's name (empty on standard output).
+    pub run: String,
+}
+
+/// The renderer of a format, with default [`Settings`] (80 columns, no
+/// colour, no run name): to ask what a format supports.
 pub fn renderer(f: Format) -> Box<dyn Render> {
+    renderer_with(f, &Settings::default())
+}
+
+/// The renderer of a format, built with its settings.
+pub fn renderer_with(f: Format, settings: &Settings) -> Box<dyn Render> {
     match f {
-        Format::Table => Box::new(table::Table),
+        Format::Table => Box::new(table::Table {
+            term: settings.term,
+        }),
         Format::Json => Box::new(json::Json),
-        Format::Prometheus => Box::new(prometheus::Prometheus),
+        Format::Prometheus => Box::new(prometheus::Prometheus {
+            run: settings.run.clone(),
+        }),
         Format::Csv => Box::new(csv::Csv),
         Format::Markdown => Box::new(markdown::Markdown),
         Format::Html => Box::new(html::Html),

@@ -29,7 +29,11 @@ use crate::report::figures::Histo;
 use crate::report::risk::RiskReport;
 use crate::report::{Block, RateFig, Report, View};
 
-pub struct Prometheus;
+pub struct Prometheus {
+    /// The `run` label of every series (`--run-name`, or the -o file's
+    /// name).
+    pub run: String,
+}
 
 /// Metric families in the order they were first written, each with its
 /// type, help text and samples.
@@ -43,19 +47,10 @@ struct Out {
     base: Vec<(&'static str, String)>,
 }
 
-static RUN: std::sync::Mutex<String> = std::sync::Mutex::new(String::new());
-
-/// The `run` label of the series rendered next (`--run-name`, or the -o
-/// file's name).
-pub fn set_run(name: &str) {
-    *RUN.lock().unwrap_or_else(|p| p.into_inner()) = name.to_string();
-}
-
 impl Out {
-    fn new(command: &str) -> Out {
-        let run = RUN.lock().unwrap_or_else(|p| p.into_inner()).clone();
+    fn new(command: &str, run: &str) -> Out {
         Out {
-            base: vec![("command", command.to_string()), ("run", run)],
+            base: vec![("command", command.to_string()), ("run", run.to_string())],
             ..Out::default()
         }
     }
@@ -545,8 +540,8 @@ fn rate_series(o: &mut Out, k: &str, title: &str, rates: &[(&str, RateFig)]) {
     }
 }
 
-fn summary(r: &Report) -> String {
-    let mut o = Out::new(r.meta.command);
+fn summary(r: &Report, run: &str) -> String {
+    let mut o = Out::new(r.meta.command, run);
     for v in r.kinds.views() {
         section(&mut o, &v);
     }
@@ -555,8 +550,8 @@ fn summary(r: &Report) -> String {
 }
 
 /// A kind's own document (`aggmetrics shadow`): its section and the run.
-fn kind_doc(d: &KindDoc) -> String {
-    let mut o = Out::new(d.meta.command);
+fn kind_doc(d: &KindDoc, run: &str) -> String {
+    let mut o = Out::new(d.meta.command, run);
     // The whole run (a bucketed document is refused before it is made).
     for (_, v) in d.views.iter().filter(|(h, _)| h.is_none()) {
         section(&mut o, v);
@@ -567,9 +562,9 @@ fn kind_doc(d: &KindDoc) -> String {
 
 /// `aggmetrics risk`: the analyzer's figures as the risk section's series,
 /// the days covered and the verdict.
-fn risk_report(r: &RiskReport) -> String {
+fn risk_report(r: &RiskReport, run: &str) -> String {
     let m = &r.metrics;
-    let mut o = Out::new(r.meta.command);
+    let mut o = Out::new(r.meta.command, run);
     o.put(
         "risk_records",
         "Partial-trust risk records.",
@@ -636,9 +631,9 @@ impl Render for Prometheus {
 
     fn render(&self, doc: &Doc<'_>, out: &mut dyn Write) -> io::Result<()> {
         let s = match doc {
-            Doc::Summary(r) => summary(r),
-            Doc::Risk(r) => risk_report(r),
-            Doc::Kind(d) => kind_doc(d),
+            Doc::Summary(r) => summary(r, &self.run),
+            Doc::Risk(r) => risk_report(r, &self.run),
+            Doc::Kind(d) => kind_doc(d, &self.run),
             Doc::Buckets(_) | Doc::Compare(_) => {
                 let why = self.supports(doc.kind()).err().unwrap_or("unsupported");
                 return Err(io::Error::new(io::ErrorKind::InvalidInput, why));

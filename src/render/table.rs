@@ -9,7 +9,10 @@ use super::text::{breakdown, clean, grid, incomplete_lines, ms, pct, skipped_lin
 use super::{Doc, Render};
 use crate::report::{Block, Report, Skipped, Stats, View};
 
-pub struct Table;
+pub struct Table {
+    /// Where the table is shown: its width and colour.
+    pub term: super::term::Term,
+}
 
 fn stat_rows(rows: &mut Vec<Vec<String>>, name: &str, groups: &[Option<&Stats>], extra: bool) {
     let first = groups.iter().flatten().next();
@@ -38,7 +41,7 @@ fn stat_rows(rows: &mut Vec<Vec<String>>, name: &str, groups: &[Option<&Stats>],
     }
 }
 
-fn cross(title: &str, m: &BTreeMap<String, BTreeMap<String, u64>>) -> String {
+fn cross(title: &str, m: &BTreeMap<String, BTreeMap<String, u64>>, w: usize) -> String {
     let mut cols: Vec<&String> = m.values().flat_map(|x| x.keys()).collect();
     cols.sort();
     cols.dedup();
@@ -57,32 +60,33 @@ fn cross(title: &str, m: &BTreeMap<String, BTreeMap<String, u64>>) -> String {
         }
         rows.push(row);
     }
-    grid(&rows, 1, "  ")
+    grid(&rows, 1, "  ", w)
 }
 
 impl Render for Table {
     fn render(&self, doc: &Doc<'_>, out: &mut dyn Write) -> io::Result<()> {
+        let w = self.term.width;
         let s = match doc {
-            Doc::Summary(r) => summary(r),
-            Doc::Buckets(b) => buckets(b),
-            Doc::Risk(r) => super::table_risk::render(r),
-            Doc::Compare(c) => super::table_compare::render(c),
-            Doc::Kind(d) => kind_doc(d),
+            Doc::Summary(r) => summary(r, w),
+            Doc::Buckets(b) => buckets(b, w),
+            Doc::Risk(r) => super::table_risk::render(r, w),
+            Doc::Compare(c) => super::table_compare::render(c, w),
+            Doc::Kind(d) => kind_doc(d, w),
         };
-        out.write_all(super::term::finish(&s).as_bytes())
+        out.write_all(super::term::finish(&s, self.term).as_bytes())
     }
 }
 
-fn summary(r: &Report) -> String {
+fn summary(r: &Report, w: usize) -> String {
     let mut s = header(r);
-    s.push_str(&body(r));
+    s.push_str(&body(r, w));
     s.push_str(&footer(&r.skipped, &r.meta));
     s
 }
 
 /// A kind's own document (`aggmetrics shadow`): a header, its section,
 /// the run's footer.
-fn kind_doc(d: &super::KindDoc) -> String {
+fn kind_doc(d: &super::KindDoc, w: usize) -> String {
     let mut s = format!(
         "aggmetrics {}: {} input{}, {} records{}\n",
         d.command,
@@ -95,7 +99,7 @@ fn kind_doc(d: &super::KindDoc) -> String {
         if let Some(h) = heading {
             let _ = writeln!(s, "\n== {h}");
         }
-        s.push_str(&section(v));
+        s.push_str(&section(v, w));
     }
     s.push_str(&footer(d.skipped, d.meta));
     s
@@ -103,7 +107,7 @@ fn kind_doc(d: &super::KindDoc) -> String {
 
 /// `--by hour|day`: the run's header, one row per bucket, the run's
 /// skipped lines once.
-fn buckets(b: &crate::report::BucketReport) -> String {
+fn buckets(b: &crate::report::BucketReport, w: usize) -> String {
     let (rows, note) = super::bucket_rows(b);
     let records: u64 = rows.iter().map(|r| r.records).sum();
     let mut s = format!(
@@ -131,7 +135,7 @@ fn buckets(b: &crate::report::BucketReport) -> String {
             row.push(thousands(r.skipped));
             grid_rows.push(row);
         }
-        s.push_str(&grid(&grid_rows, 1, ""));
+        s.push_str(&grid(&grid_rows, 1, "", w));
         let _ = writeln!(
             s,
             "\n{note}; -: no records. Every figure per bucket: --format json."
@@ -186,14 +190,14 @@ pub(super) fn header(r: &Report) -> String {
 }
 
 /// Every section of one report (or bucket), drawn from its view.
-fn body(r: &Report) -> String {
+fn body(r: &Report, w: usize) -> String {
     let inputs: Vec<&str> = r.meta.inputs.iter().map(|i| i.kind.name()).collect();
     r.kinds
         .views()
         .iter()
         // A kind with no records and no input is not news.
         .filter(|v| v.records > 0 || inputs.contains(&v.key.as_str()))
-        .map(section)
+        .map(|v| section(v, w))
         .collect()
 }
 
@@ -203,7 +207,7 @@ fn rate_label(name: &str) -> String {
 }
 
 /// One section: its title, then each block.
-pub fn section(v: &View) -> String {
+pub fn section(v: &View, w: usize) -> String {
     let mut s = String::new();
     let _ = writeln!(s, "\n{}", v.title);
     for b in &v.blocks {
@@ -223,7 +227,7 @@ pub fn section(v: &View) -> String {
                     let cells: Vec<Option<&Stats>> = r.cells.iter().map(Option::as_ref).collect();
                     stat_rows(&mut grid_rows, &r.name, &cells, r.detail);
                 }
-                s.push_str(&grid(&grid_rows, 2, "  "));
+                s.push_str(&grid(&grid_rows, 2, "  ", w));
             }
             Block::Shares {
                 label,
@@ -242,7 +246,7 @@ pub fn section(v: &View) -> String {
                     };
                     rows.push(vec![clean(k), thousands(*n), pct(share)]);
                 }
-                s.push_str(&grid(&rows, 1, "  "));
+                s.push_str(&grid(&rows, 1, "  ", w));
             }
             Block::RateLine(rates) => {
                 let parts: Vec<String> = rates
@@ -262,7 +266,7 @@ pub fn section(v: &View) -> String {
                         ]
                     })
                     .collect();
-                s.push_str(&grid(&rows, 1, "  "));
+                s.push_str(&grid(&rows, 1, "  ", w));
             }
             Block::Dist {
                 name,
@@ -286,7 +290,7 @@ pub fn section(v: &View) -> String {
             Block::Cross { title, cells } => {
                 if !cells.is_empty() {
                     s.push('\n');
-                    s.push_str(&cross(title, cells));
+                    s.push_str(&cross(title, cells, w));
                 }
             }
             Block::Rows {
@@ -310,7 +314,7 @@ pub fn section(v: &View) -> String {
                     r.push(thousands(*invalid));
                     grid_rows.push(r);
                 }
-                s.push_str(&grid(&grid_rows, 1, "  "));
+                s.push_str(&grid(&grid_rows, 1, "  ", w));
             }
         }
     }

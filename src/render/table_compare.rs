@@ -37,7 +37,7 @@ fn clean_path(p: &str) -> String {
     p.split('.').map(clean).collect::<Vec<_>>().join(".")
 }
 
-pub fn render(c: &Comparison) -> String {
+pub fn render(c: &Comparison, w: usize) -> String {
     let mut s = String::new();
     let _ = writeln!(s, "aggmetrics compare: {} -> {}", c.base, c.candidate);
     let _ = writeln!(
@@ -59,14 +59,14 @@ pub fn render(c: &Comparison) -> String {
         let _ = writeln!(s, "\nREGRESSIONS ({})", regs.len());
         let mut rows = vec![head()];
         rows.extend(regs.iter().map(|r| row(r)));
-        s.push_str(&grid_text_last(&rows, 1, "  ", true));
+        s.push_str(&grid_text_last(&rows, 1, "  ", true, w));
     }
     let rest: Vec<&Row> = c.metrics.iter().filter(|r| !r.regression).collect();
     if !rest.is_empty() {
         let _ = writeln!(s, "\nAll other figures");
         let mut rows = vec![head()];
         rows.extend(rest.iter().map(|r| row(r)));
-        s.push_str(&grid_text_last(&rows, 1, "  ", true));
+        s.push_str(&grid_text_last(&rows, 1, "  ", true, w));
     }
     for (label, keys) in [
         ("only in base", &c.only_in_base),

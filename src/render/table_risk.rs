@@ -9,14 +9,14 @@ use crate::report::verdict::Status;
 
 /// The risk report as a table: what the records show, per day if asked,
 /// the verdict if judged, and what was skipped.
-pub fn render(r: &RiskReport) -> String {
+pub fn render(r: &RiskReport, w: usize) -> String {
     let mut s = header(r);
-    s.push_str(&figures(&r.metrics, r));
+    s.push_str(&figures(&r.metrics, r, w));
     if let Some(days) = &r.by_day {
-        s.push_str(&by_day(days));
+        s.push_str(&by_day(days, w));
     }
     if let Some(v) = &r.verdict {
-        s.push_str(&verdict(v));
+        s.push_str(&verdict(v, w));
     }
     s.push_str(&footer(r));
     s
@@ -52,7 +52,7 @@ pub(super) fn header(r: &RiskReport) -> String {
 
 /// Every rate with its interval, the latency, the breakdowns, the longest
 /// silence.
-fn figures(m: &crate::report::risk::RiskMetrics, r: &RiskReport) -> String {
+fn figures(m: &crate::report::risk::RiskMetrics, r: &RiskReport, w: usize) -> String {
     let mut s = String::new();
     let mut rows = vec![vec![
         "rate".to_string(),
@@ -70,7 +70,7 @@ fn figures(m: &crate::report::risk::RiskMetrics, r: &RiskReport) -> String {
             thousands(f.denominator),
         ]);
     }
-    s.push_str(&grid(&rows, 1, "  "));
+    s.push_str(&grid(&rows, 1, "  ", w));
     let _ = writeln!(
         s,
         "  latency_ms  p50 {}  p95 {}  p99 {}  (n={})",
@@ -99,7 +99,7 @@ fn figures(m: &crate::report::risk::RiskMetrics, r: &RiskReport) -> String {
     s
 }
 
-fn by_day(days: &[crate::report::risk::Day]) -> String {
+fn by_day(days: &[crate::report::risk::Day], w: usize) -> String {
     let mut s = String::new();
     let _ = writeln!(s, "\nBy day (UTC)");
     let mut rows = vec![[
@@ -127,11 +127,11 @@ fn by_day(days: &[crate::report::risk::Day]) -> String {
             ms(m.latency_p95),
         ]);
     }
-    s.push_str(&grid(&rows, 1, "  "));
+    s.push_str(&grid(&rows, 1, "  ", w));
     s
 }
 
-fn verdict(v: &crate::report::verdict::Verdict) -> String {
+fn verdict(v: &crate::report::verdict::Verdict, w: usize) -> String {
     let mut s = String::new();
     let _ = writeln!(
         s,
@@ -161,7 +161,7 @@ fn verdict(v: &crate::report::verdict::Verdict) -> String {
         ]);
     }
     // The criterion's text is a note: wrapped under its own column.
-    s.push_str(&super::text::grid_text_last(&rows, 2, "  ", true));
+    s.push_str(&super::text::grid_text_last(&rows, 2, "  ", true, w));
     s
 }
 

@@ -1,30 +1,36 @@
 //! The terminal conventions of the human table: its width (the terminal's,
 //! or 80 when not a terminal) and colour (only on a terminal, never with
 //! `NO_COLOR` or `--color never`). The command layer decides both for the
-//! stream a document goes to ([`set`]); the table renderers lay out to
-//! [`width`] and [`finish`] colours whole lines, then wraps long ones with
-//! a hanging indent.
-
-use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
-
-static WIDTH: AtomicUsize = AtomicUsize::new(80);
-static COLOR: AtomicBool = AtomicBool::new(false);
+//! stream a document goes to and hands them to the renderer as a [`Term`];
+//! the table lays out to its width and [`finish`] colours whole lines,
+//! then wraps long ones with a hanging indent.
 
 /// The narrowest layout honoured (a narrower terminal gets 40 columns).
 pub const MIN_WIDTH: usize = 40;
 
-/// Lay out to `width` columns, with or without colour.
-pub fn set(width: usize, color: bool) {
-    WIDTH.store(width.max(MIN_WIDTH), Ordering::Relaxed);
-    COLOR.store(color, Ordering::Relaxed);
+/// Where a table is shown: its width in columns, and whether it is
+/// coloured.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Term {
+    pub width: usize,
+    pub color: bool,
 }
 
-pub fn width() -> usize {
-    WIDTH.load(Ordering::Relaxed)
+impl Term {
+    /// `width` columns (at least [`MIN_WIDTH`]), with or without colour.
+    pub fn new(width: usize, color: bool) -> Term {
+        Term {
+            width: width.max(MIN_WIDTH),
+            color,
+        }
+    }
 }
 
-pub fn color() -> bool {
-    COLOR.load(Ordering::Relaxed)
+/// 80 columns, no colour: a file or a pipe.
+impl Default for Term {
+    fn default() -> Term {
+        Term::new(80, false)
+    }
 }
 
 /// The columns a line takes on screen: characters, less colour escapes.
@@ -76,7 +82,7 @@ fn line_colour(line: &str, in_regressions: bool) -> Option<&'static str> {
 }
 
 /// Colour (when on) and wrap a table to [`width`].
-pub fn finish(s: &str) -> String {
+pub fn finish(s: &str, term: Term) -> String {
     let mut out = String::with_capacity(s.len());
     let mut in_regressions = false;
     for line in s.split_inclusive('\n') {
@@ -88,10 +94,10 @@ pub fn finish(s: &str) -> String {
             in_regressions = false;
         }
         let painted = match line_colour(body, in_regressions && !t.starts_with("REGRESSIONS")) {
-            Some(code) if color() => format!("{code}{body}{RESET}"),
+            Some(code) if term.color => format!("{code}{body}{RESET}"),
             _ => body.to_string(),
         };
-        out.push_str(&wrap(&painted, width()));
+        out.push_str(&wrap(&painted, term.width));
         if line.ends_with('\n') {
             out.push('\n');
         }

@@ -49,18 +49,24 @@ pub fn p_value(p: f64) -> String {
 }
 
 /// Lay out rows: the first `left` columns left-aligned, the rest right.
-pub fn grid(rows: &[Vec<String>], left: usize, indent: &str) -> String {
-    grid_text_last(rows, left, indent, false)
+pub fn grid(rows: &[Vec<String>], left: usize, indent: &str, width: usize) -> String {
+    grid_text_last(rows, left, indent, false, width)
 }
 
 /// [`grid`], with the last column a note when `text_last`: left-aligned,
 /// and on a line of its own under its row when the row would not fit.
 ///
-/// Rows fit [`super::term::width`]: when they are too wide, each row's
+/// Rows fit `width` columns: when they are too wide, each row's
 /// label goes on a line of its own above its figures; when the figures
 /// alone are still too wide, the columns are split into blocks that each
 /// repeat the labels.
-pub fn grid_text_last(rows: &[Vec<String>], left: usize, indent: &str, text_last: bool) -> String {
+pub fn grid_text_last(
+    rows: &[Vec<String>],
+    left: usize,
+    indent: &str,
+    text_last: bool,
+    width: usize,
+) -> String {
     let cols = rows.iter().map(|r| r.len()).max().unwrap_or(0);
     let mut w = vec![0; cols];
     for r in rows {
@@ -68,7 +74,6 @@ pub fn grid_text_last(rows: &[Vec<String>], left: usize, indent: &str, text_last
             w[i] = w[i].max(c.chars().count());
         }
     }
-    let width = super::term::width();
     let figures = cols - (text_last as usize).min(cols);
     let span = |cs: &[usize]| -> usize {
         cs.iter().map(|&i| w[i]).sum::<usize>() + 2 * cs.len().saturating_sub(1)
