@@ -106,17 +106,17 @@ impl Spec {
         by: &[String],
         count: &[String],
         time: &str,
-    ) -> Result<Spec, String> {
+    ) -> Result<Spec, SpecError> {
         let clean = |p: &String| p.strip_prefix('.').unwrap_or(p).to_string();
         let values: Vec<String> = values.iter().map(clean).collect();
         let by: Vec<String> = by.iter().map(clean).collect();
         let count: Vec<String> = count.iter().map(clean).collect();
         let time = time.strip_prefix('.').unwrap_or(time).to_string();
         if values.is_empty() && by.is_empty() && count.is_empty() {
-            return Err("nothing to compute: give --value PATH, --by PATH or --count PATH".into());
+            return Err(SpecError::Nothing);
         }
         if values.len() + by.len() + count.len() > MAX_PATHS {
-            return Err(format!("more than {MAX_PATHS} paths"));
+            return Err(SpecError::TooManyPaths);
         }
         for list in [&values, &by, &count] {
             if let Some(p) = list
@@ -124,25 +124,21 @@ impl Spec {
                 .enumerate()
                 .find_map(|(i, p)| list[..i].contains(p).then_some(p))
             {
-                return Err(format!("'{p}' is given twice"));
+                return Err(SpecError::Twice(p.clone()));
             }
         }
         let mut tree = Node::default();
-        let mut add = |path: &str, role: Role, star_ok: bool| -> Result<(), String> {
+        let mut add = |path: &str, role: Role, star_ok: bool| -> Result<(), SpecError> {
             let segs: Vec<&str> = path.split('.').collect();
             if path.is_empty() || segs.iter().any(|s| s.is_empty()) {
-                return Err(format!(
-                    "'{path}': a path is key names joined by dots, such as timing.total_ms"
-                ));
+                return Err(SpecError::NotAPath(path.to_string()));
             }
             let stars = segs.iter().filter(|s| **s == "*").count();
             if stars > 0 && !star_ok {
-                return Err(format!(
-                    "'{path}': `*` (every key of an object) is for --value only"
-                ));
+                return Err(SpecError::StarNotValue(path.to_string()));
             }
             if stars > MAX_STARS {
-                return Err(format!("'{path}': at most {MAX_STARS} `*` segments"));
+                return Err(SpecError::TooManyStars(path.to_string()));
             }
             let mut node = &mut tree;
             for s in segs {
@@ -160,7 +156,7 @@ impl Spec {
                 };
             }
             if node.roles.contains(&role) {
-                return Err(format!("'{path}' is given twice"));
+                return Err(SpecError::Twice(path.to_string()));
             }
             node.roles.push(role);
             Ok(())
@@ -193,6 +189,24 @@ impl Spec {
             time: self.time.clone(),
         }
     }
+}
+
+/// Why the paths of a spec cannot be read (a usage error; the paths are
+/// the user's own, so they are quoted).
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum SpecError {
+    #[error("nothing to compute: give --value PATH, --by PATH or --count PATH")]
+    Nothing,
+    #[error("more than {MAX_PATHS} paths")]
+    TooManyPaths,
+    #[error("'{0}' is given twice")]
+    Twice(String),
+    #[error("'{0}': a path is key names joined by dots, such as timing.total_ms")]
+    NotAPath(String),
+    #[error("'{0}': `*` (every key of an object) is for --value only")]
+    StarNotValue(String),
+    #[error("'{0}': at most {MAX_STARS} `*` segments")]
+    TooManyStars(String),
 }
 
 /// Logs named in a kinds file, each read as any JSONL log with its own
@@ -1244,23 +1258,22 @@ impl Kind for Jsonl {
         k.parts.is_empty()
     }
 
-    fn compatible(a: &JsonlAcc, b: &JsonlAcc) -> Result<(), String> {
+    fn compatible(a: &JsonlAcc, b: &JsonlAcc) -> Result<(), super::Incompatible> {
         for (n, p) in &a.parts {
             let Some((_, q)) = b.parts.iter().find(|(m, _)| m == n) else {
                 continue;
             };
             if let (Some(x), Some(y)) = (&p.spec, &q.spec) {
                 if x != y {
-                    return Err(format!(
-                        "states of {} with different fields cannot be merged ({} vs {})",
-                        if n.is_empty() {
+                    return Err(super::Incompatible {
+                        what: if n.is_empty() {
                             "`aggmetrics stats`".to_string()
                         } else {
                             format!("the `{n}` log")
                         },
-                        describe(x),
-                        describe(y)
-                    ));
+                        a: describe(x),
+                        b: describe(y),
+                    });
                 }
             }
         }

@@ -115,9 +115,21 @@ pub trait Kind: 'static {
     }
     /// Whether two accumulators may be added up (states written with
     /// different settings may not); `Err` says why.
-    fn compatible(_a: &Self::Acc, _b: &Self::Acc) -> Result<(), String> {
+    fn compatible(_a: &Self::Acc, _b: &Self::Acc) -> Result<(), Incompatible> {
         Ok(())
     }
+}
+
+/// Two states that may not be added up: the same log read with different
+/// settings (`stats` of other fields).
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("states of {what} with different fields cannot be merged ({a} vs {b})")]
+pub struct Incompatible {
+    /// Which log: `` `aggmetrics stats` `` or `` the `assist` log ``.
+    pub what: String,
+    /// Each state's fields, described.
+    pub a: String,
+    pub b: String,
 }
 
 /// What a kind's parser and accumulator see of the read besides the line:
@@ -290,7 +302,7 @@ macro_rules! registry {
             }
 
             /// Whether `o` may be added to these (see [`Kind::compatible`]).
-            pub fn compatible(&self, o: &Accs) -> Result<(), String> {
+            pub fn compatible(&self, o: &Accs) -> Result<(), Incompatible> {
                 $(<$module::$kind as Kind>::compatible(&self.$module, &o.$module)?;)+
                 Ok(())
             }

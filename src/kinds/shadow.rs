@@ -169,6 +169,16 @@ fn field(name: &[u8]) -> u8 {
 
 // ---- the golden dataset ----
 
+/// Why a golden dataset cannot be read; it says where, never a value
+/// from the file.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum GoldenError {
+    #[error("not a JSON array of objects (line {line}, column {column})")]
+    NotAnArray { line: usize, column: usize },
+    #[error("entry {0} has no string command_id")]
+    NoCommandId(usize),
+}
+
 /// What `aggmetrics shadow` asks of the shadow kind.
 #[derive(Debug, Default)]
 pub struct ShadowOptions {
@@ -188,24 +198,22 @@ pub struct Golden {
 impl Golden {
     /// Read a golden dataset: a JSON array of objects with a string
     /// `command_id`. The error says what is wrong, never a value from it.
-    pub fn from_json(bytes: &[u8]) -> Result<Golden, String> {
+    pub fn from_json(bytes: &[u8]) -> Result<Golden, GoldenError> {
         #[derive(Deserialize)]
         struct Entry {
             command_id: Option<serde_json::Value>,
             expected_intent: Option<serde_json::Value>,
             expected_entity_keys: Option<serde_json::Value>,
         }
-        let list: Vec<Entry> = serde_json::from_slice(bytes).map_err(|e| {
-            format!(
-                "not a JSON array of objects (line {}, column {})",
-                e.line(),
-                e.column()
-            )
-        })?;
+        let list: Vec<Entry> =
+            serde_json::from_slice(bytes).map_err(|e| GoldenError::NotAnArray {
+                line: e.line(),
+                column: e.column(),
+            })?;
         let mut entries = HashMap::with_capacity(list.len());
         for (i, e) in list.into_iter().enumerate() {
             let Some(serde_json::Value::String(id)) = e.command_id else {
-                return Err(format!("entry {i} has no string command_id"));
+                return Err(GoldenError::NoCommandId(i));
             };
             let intent = match e.expected_intent {
                 Some(serde_json::Value::String(s)) => Some(s),
@@ -634,7 +642,7 @@ mod tests {
         let g = Golden::from_json(br#"[{"command_id": "a", "expected_intent": "x", "expected_entity_keys": ["b", "a"], "text": "free"}]"#).unwrap();
         assert_eq!(g.entries["a"].1, ["a", "b"]);
         let e = Golden::from_json(br#"[{"expected_intent": "secret-intent"}]"#).unwrap_err();
-        assert!(!e.contains("secret"), "{e}");
+        assert!(!e.to_string().contains("secret"), "{e}");
         assert!(Golden::from_json(b"{}").is_err());
     }
 

@@ -368,21 +368,20 @@ impl Dist {
     }
 
     /// Rebuild from [`Dist::parts`]; the counts must agree with `n`.
-    pub fn restore(mode: Mode, p: DistParts) -> Result<Dist, String> {
+    pub fn restore(mode: Mode, p: DistParts) -> Result<Dist, super::Invalid> {
         let values = match (mode, p.hdr, p.values) {
             (Mode::Hdr { sigfig }, Some(h), None) => {
                 if h.sigfig() != sigfig {
-                    return Err(format!(
-                        "a histogram of {} digits in a {sigfig}-digit state",
-                        h.sigfig()
-                    ));
+                    return Err(super::Invalid::Digits {
+                        got: h.sigfig(),
+                        want: sigfig,
+                    });
                 }
                 if h.len() != p.n {
-                    return Err(format!(
-                        "a histogram of {} values for a count of {}",
-                        h.len(),
-                        p.n
-                    ));
+                    return Err(super::Invalid::HistogramCount {
+                        values: h.len(),
+                        n: p.n,
+                    });
                 }
                 let mut c = Counts::new(sigfig);
                 for v in h.iter_recorded() {
@@ -390,7 +389,7 @@ impl Dist {
                 }
                 if !p.near.is_empty() {
                     if p.near.len() != layout::N {
-                        return Err("counts near the export bounds of the wrong length".into());
+                        return Err(super::Invalid::NearLength);
                     }
                     c.near = p.near;
                 }
@@ -398,11 +397,11 @@ impl Dist {
             }
             (Mode::Exact, None, Some(v)) => {
                 if v.len() as u64 != p.n || v.iter().any(|x| !x.is_finite() || *x < 0.0) {
-                    return Err("kept values that disagree with the count".into());
+                    return Err(super::Invalid::ExactValues);
                 }
                 Values::Exact(v)
             }
-            _ => return Err("values of the wrong kind for the state's precision".into()),
+            _ => return Err(super::Invalid::WrongPrecision),
         };
         Ok(Dist {
             n: p.n,

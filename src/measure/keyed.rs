@@ -409,9 +409,12 @@ impl<T: Merge + Clone> Keyed<T> {
         threshold: u64,
         overflow: u64,
         entries: Vec<(String, T)>,
-    ) -> Result<Self, String> {
+    ) -> Result<Self, super::Invalid> {
         if cap == 0 || entries.len() > cap {
-            return Err(format!("{} entries for a cap of {cap}", entries.len()));
+            return Err(super::Invalid::TooManyKeys {
+                entries: entries.len(),
+                cap,
+            });
         }
         let mut k = Keyed::new(cap);
         k.threshold = threshold;
@@ -419,10 +422,10 @@ impl<T: Merge + Clone> Keyed<T> {
         for (key, v) in entries {
             let h = key_hash(&key);
             if h >= threshold {
-                return Err("an entry the key limit would have dropped".into());
+                return Err(super::Invalid::DroppedKey);
             }
             if k.find(&key).is_some() {
-                return Err("a repeated key".into());
+                return Err(super::Invalid::RepeatedKey);
             }
             k.items.push((key.into(), h, v));
             k.grew();

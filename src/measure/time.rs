@@ -58,14 +58,14 @@ impl Activity {
         me.minutes.iter().map(|(m, (a, b))| (*m, *a, *b)).collect()
     }
 
-    pub fn restore(parts: &[(i64, i64, i64)]) -> Result<Activity, String> {
+    pub fn restore(parts: &[(i64, i64, i64)]) -> Result<Activity, super::Invalid> {
         let mut a = Activity::default();
         for &(m, lo, hi) in parts {
             if lo > hi || lo.div_euclid(Self::MINUTE) != m || hi.div_euclid(Self::MINUTE) != m {
-                return Err("an activity minute whose times are not in it".into());
+                return Err(super::Invalid::MinuteOutside);
             }
             if a.minutes.insert(m, (lo, hi)).is_some() {
-                return Err("a repeated activity minute".into());
+                return Err(super::Invalid::RepeatedMinute);
             }
         }
         Ok(a)
@@ -110,8 +110,8 @@ struct Ends {
 }
 
 impl TryFrom<Ends> for TimeRange {
-    type Error = String;
-    fn try_from(e: Ends) -> Result<TimeRange, String> {
+    type Error = super::Invalid;
+    fn try_from(e: Ends) -> Result<TimeRange, super::Invalid> {
         TimeRange::checked(e.first, e.last)
     }
 }
@@ -122,20 +122,18 @@ impl TimeRange {
     pub fn checked(
         first: Option<(i64, u32, String)>,
         last: Option<(i64, u32, String)>,
-    ) -> Result<TimeRange, String> {
+    ) -> Result<TimeRange, super::Invalid> {
         match (&first, &last) {
             (None, None) => {}
             (Some(f), Some(l)) if f <= l => {}
-            (Some(_), Some(_)) => {
-                return Err("a time range whose first record is after its last".into())
-            }
-            _ => return Err("a time range with only one end".into()),
+            (Some(_), Some(_)) => return Err(super::Invalid::RangeBackwards),
+            _ => return Err(super::Invalid::RangeOneEnd),
         }
         // Each end's text is the time its value says.
         for (micros, nanos, text) in first.iter().chain(last.iter()) {
             match Timestamp::parse(text) {
                 Some(t) if t.micros == *micros && t.nanos == *nanos => {}
-                _ => return Err("a time range whose text is not the time of its value".into()),
+                _ => return Err(super::Invalid::RangeText),
             }
         }
         Ok(TimeRange { first, last })
