@@ -10,7 +10,7 @@
 use serde_json::{json, Map, Value};
 
 use crate::agg::{Acc, Config, Mode};
-use crate::kinds::LogKind;
+use crate::kinds::{LogKind, OpenEntry};
 use crate::parse::Skip;
 use crate::read::ReadResult;
 use crate::report::risk::RiskReport;
@@ -61,21 +61,29 @@ fn common(v: &mut Value) {
 pub fn summary(ps: &[f64]) -> Value {
     let read = empty_read(true);
     let mut v = serde_json::to_value(Report::build(&read, ps)).unwrap_or_default();
-    for g in ["all", "with_llm", "without_llm"] {
-        let stats = v["latency"][g]["total_ms"].clone();
-        open(&mut v, &["latency", g, "steps"], stats);
-    }
-    for m in ["outcome_counts", "fallback_reason_counts"] {
-        open(&mut v, &["fallback", m], json!(0));
-    }
-    for m in ["by_intent", "components"] {
-        open(&mut v, &["fallback", m], json!({ ANY: 0 }));
-    }
-    for m in ["status_breakdown", "reason_code_breakdown", "sample_rates"] {
-        open(&mut v, &["risk", m], json!(0));
+    for (section, m) in crate::kinds::open_maps() {
+        let mut path = vec![section];
+        path.extend_from_slice(m.path);
+        open_map(&mut v, &path, m.entry);
     }
     common(&mut v);
     v
+}
+
+/// Put one `<name>` entry into the open map at `path` (a section's name,
+/// then the map's path in it), shaped as the kind says its entries are.
+fn open_map(v: &mut Value, path: &[&str], entry: OpenEntry) {
+    let entry = match entry {
+        OpenEntry::Count => json!(0),
+        OpenEntry::Counts => json!({ ANY: 0 }),
+        OpenEntry::LikeSibling(name) => {
+            let parent = &path[..path.len() - 1];
+            obj(v, parent)
+                .and_then(|m| m.get(name).cloned())
+                .unwrap_or(Value::Null)
+        }
+    };
+    open(v, path, entry);
 }
 
 /// The key paths of an `aggmetrics risk` report.
@@ -85,9 +93,11 @@ pub fn risk() -> Value {
     let mut v = serde_json::to_value(&report).unwrap_or_default();
     let mut day = serde_json::to_value(crate::report::risk::RiskMetrics::of(&read.acc.total))
         .unwrap_or_default();
+    // The risk section's open maps, at the top of the document and of
+    // each day.
     for d in [&mut v, &mut day] {
-        for m in ["status_breakdown", "reason_code_breakdown", "sample_rates"] {
-            open(d, &[m], json!(0));
+        for m in <crate::kinds::risk::Risk as crate::kinds::Kind>::open_maps() {
+            open_map(d, m.path, m.entry);
         }
     }
     if let Some(m) = v.as_object_mut() {
@@ -334,5 +344,27 @@ mod tests {
         assert!(is_open(&arr, "groups.0"));
         assert!(!is_open(&arr, "fixed.0"));
         assert!(!is_open(&serde_json::json!({"groups": []}), "groups.0"));
+    }
+
+    /// Every open map a kind declares is open in the schemas, and named
+    /// keys beside it are not: the kinds, not this file, list them.
+    #[test]
+    fn every_open_map_a_kind_declares_is_open() {
+        let s = summary(&[50.0]);
+        let maps = crate::kinds::open_maps();
+        assert_eq!(maps.len(), 10);
+        for (section, m) in &maps {
+            let path = format!("{section}.{}", m.path.join("."));
+            assert!(is_open(&s, &path), "{path}");
+        }
+        assert_eq!(check(&s, "latency.without_llm.steps.x.p50"), None);
+        assert_eq!(check(&s, "fallback.components.llm_client.error"), None);
+        assert_eq!(check(&s, "risk.reason_code_breakdown.accepted"), None);
+        let r = risk();
+        for m in <crate::kinds::risk::Risk as crate::kinds::Kind>::open_maps() {
+            let path = m.path.join(".");
+            assert!(is_open(&r, &path), "{path}");
+            assert!(is_open(&r, &format!("by_day.0.{path}")), "by_day.0.{path}");
+        }
     }
 }

@@ -214,6 +214,28 @@ impl Kind for Fallback {
     const IN_TIME_RANGE: bool = true;
     type Scratch = Scratch;
     type Options = ();
+
+    fn open_maps() -> &'static [super::OpenMap] {
+        use super::{OpenEntry, OpenMap};
+        &[
+            OpenMap {
+                path: &["outcome_counts"],
+                entry: OpenEntry::Count,
+            },
+            OpenMap {
+                path: &["fallback_reason_counts"],
+                entry: OpenEntry::Count,
+            },
+            OpenMap {
+                path: &["by_intent"],
+                entry: OpenEntry::Counts,
+            },
+            OpenMap {
+                path: &["components"],
+                entry: OpenEntry::Counts,
+            },
+        ]
+    }
     type Acc = FallbackAcc;
     type Section = FallbackSection;
 

@@ -199,6 +199,24 @@ impl Kind for Latency {
     const IN_TIME_RANGE: bool = true;
     type Scratch = Scratch;
     type Options = ();
+
+    fn open_maps() -> &'static [super::OpenMap] {
+        use super::{OpenEntry::LikeSibling, OpenMap};
+        &[
+            OpenMap {
+                path: &["all", "steps"],
+                entry: LikeSibling("total_ms"),
+            },
+            OpenMap {
+                path: &["with_llm", "steps"],
+                entry: LikeSibling("total_ms"),
+            },
+            OpenMap {
+                path: &["without_llm", "steps"],
+                entry: LikeSibling("total_ms"),
+            },
+        ]
+    }
     type Acc = LatencyAcc;
     type Section = LatencySection;
 

@@ -113,11 +113,36 @@ pub trait Kind: 'static {
     fn direction(_figure: &str) -> crate::measure::figures::Direction {
         crate::measure::figures::Direction::Up
     }
+    /// The open maps of the section (names that come from the logs: steps,
+    /// outcomes, intents), for the keys `--fail-on` may name.
+    fn open_maps() -> &'static [OpenMap] {
+        &[]
+    }
     /// Whether two accumulators may be added up (states written with
     /// different settings may not); `Err` says why.
     fn compatible(_a: &Self::Acc, _b: &Self::Acc) -> Result<(), Incompatible> {
         Ok(())
     }
+}
+
+/// A map of a section whose names come from the logs, by its path under
+/// the section, and what any of its entries holds.
+#[derive(Debug, Clone, Copy)]
+pub struct OpenMap {
+    pub path: &'static [&'static str],
+    pub entry: OpenEntry,
+}
+
+/// What an entry of an [`OpenMap`] holds.
+#[derive(Debug, Clone, Copy)]
+pub enum OpenEntry {
+    /// A count.
+    Count,
+    /// Counts by a second open set of names (`by_intent.<intent>.<outcome>`).
+    Counts,
+    /// What the map's sibling of this name holds (a step's figures are the
+    /// total's: `steps` beside `total_ms`).
+    LikeSibling(&'static str),
 }
 
 /// Two states that may not be added up: the same log read with different
@@ -225,6 +250,18 @@ macro_rules! registry {
                 }
             }
         )+
+
+        /// Every kind's open maps ([`Kind::open_maps`]), with the name of
+        /// the section they are in.
+        pub fn open_maps() -> Vec<(&'static str, OpenMap)> {
+            let mut out = Vec::new();
+            $(
+                for m in <$module::$kind as Kind>::open_maps() {
+                    out.push((<$module::$kind as Kind>::NAME, *m));
+                }
+            )+
+            out
+        }
 
         /// Run `v` with the type of `kind`.
         /// [`Kind::direction`] of the kind whose section is named

@@ -317,6 +317,24 @@ impl Kind for Risk {
     const IN_TIME_RANGE: bool = false;
     type Scratch = Scratch;
     type Options = RiskOptions;
+
+    fn open_maps() -> &'static [super::OpenMap] {
+        use super::{OpenEntry, OpenMap};
+        &[
+            OpenMap {
+                path: &["status_breakdown"],
+                entry: OpenEntry::Count,
+            },
+            OpenMap {
+                path: &["reason_code_breakdown"],
+                entry: OpenEntry::Count,
+            },
+            OpenMap {
+                path: &["sample_rates"],
+                entry: OpenEntry::Count,
+            },
+        ]
+    }
     type Acc = RiskAcc;
     type Section = RiskSection;
 
