@@ -47,23 +47,29 @@ fn repeats(taken: &[(Part, usize)], covers: &[Part]) -> Option<usize> {
     }
 }
 
-pub fn run(args: &MergeArgs) -> Result<i32> {
-    super::check_percentiles(&args.summary.percentiles)?;
-    super::check_fail_on(&args.summary.fail_on, &args.summary.percentiles)?;
-    super::check_format(args.fmt.format, crate::render::DocKind::Summary)?;
-    let outs = super::Outputs::claim(&args.out, args.summary.state_out.as_deref(), &[])?;
-    outs.check_inputs(args.states.iter().map(|p| p.as_path()), "the state")?;
-    let warn = |msg: String| {
-        if !args.quiet {
-            super::output::warn(&msg);
-        }
-    };
-    let mut states = Vec::with_capacity(args.states.len());
-    let mut unread = Vec::new();
-    // Every part taken so far, with the state that brought it.
-    let mut taken: Vec<(Part, usize)> = Vec::new();
-    let mut precision: Option<(crate::agg::Mode, usize)> = None;
-    for (i, p) in args.states.iter().enumerate() {
+/// The states read so far, and what each brought.
+#[derive(Default)]
+struct Gathered {
+    states: Vec<Decoded>,
+    /// States that could not be used: (path, why).
+    unread: Vec<(String, String)>,
+    /// Every part taken so far, with the state that brought it.
+    taken: Vec<(Part, usize)>,
+    /// The precision of the first state, and which it was.
+    precision: Option<(crate::agg::Mode, usize)>,
+}
+
+impl Gathered {
+    /// State `i` (at `p`): taken, passed over with a warning (unreadable,
+    /// or the same run again), or refused (another precision or fields,
+    /// or an overlap that would count records twice).
+    fn add(
+        &mut self,
+        args: &MergeArgs,
+        i: usize,
+        p: &std::path::Path,
+        warn: &dyn Fn(String),
+    ) -> Result<()> {
         let d = match load(p) {
             Ok(d) => d,
             Err(why) => {
@@ -71,12 +77,12 @@ pub fn run(args: &MergeArgs) -> Result<i32> {
                     "{}: {why}; merged without it, the report is incomplete",
                     p.display()
                 ));
-                unread.push((p.display().to_string(), why));
-                continue;
+                self.unread.push((p.display().to_string(), why));
+                return Ok(());
             }
         };
         let mode = d.read.acc.cfg.mode;
-        if let Some((m, j)) = precision {
+        if let Some((m, j)) = self.precision {
             if m != mode {
                 return Err(Error::Usage(format!(
                     "{} and {}: {}",
@@ -90,10 +96,10 @@ pub fn run(args: &MergeArgs) -> Result<i32> {
                 .into());
             }
         } else {
-            precision = Some((mode, i));
+            self.precision = Some((mode, i));
         }
         // States of different settings (stats of other fields) do not add up.
-        if let Some(first) = states.first() {
+        if let Some(first) = self.states.first() {
             let first: &state::Decoded = first;
             if let Err(why) = first
                 .read
@@ -104,7 +110,7 @@ pub fn run(args: &MergeArgs) -> Result<i32> {
             {
                 return Err(Error::Usage(format!(
                     "{} and {}: {why}",
-                    args.states[precision.map_or(0, |(_, j)| j)].display(),
+                    args.states[self.precision.map_or(0, |(_, j)| j)].display(),
                     p.display()
                 ))
                 .into());
@@ -115,18 +121,19 @@ pub fn run(args: &MergeArgs) -> Result<i32> {
                 "{}: a version 1 state, which does not say what it covers: it cannot be checked for duplicates",
                 p.display()
             ));
-        } else if let Some(j) = repeats(&taken, &d.covers) {
+        } else if let Some(j) = repeats(&self.taken, &d.covers) {
             warn(format!(
                 "{}: the same run as {} (same host, paths, window and figures); counted once",
                 p.display(),
                 args.states[j].display()
             ));
-            continue;
-        } else if let Some((c, (t, j))) = d
-            .covers
-            .iter()
-            .find_map(|c| taken.iter().find(|(t, _)| t.overlaps(c)).map(|tj| (c, tj)))
-        {
+            return Ok(());
+        } else if let Some((c, (t, j))) = d.covers.iter().find_map(|c| {
+            self.taken
+                .iter()
+                .find(|(t, _)| t.overlaps(c))
+                .map(|tj| (c, tj))
+        }) {
             return Err(Error::Usage(format!(
                 "{} and {} both cover {} on {} for {}, with different figures: merging them would count those records twice; merge states of separate windows (e.g. one per day)",
                 args.states[*j].display(),
@@ -137,9 +144,28 @@ pub fn run(args: &MergeArgs) -> Result<i32> {
             ))
             .into());
         }
-        taken.extend(d.covers.iter().cloned().map(|c| (c, i)));
-        states.push(d);
+        self.taken.extend(d.covers.iter().cloned().map(|c| (c, i)));
+        self.states.push(d);
+        Ok(())
     }
+}
+
+pub fn run(args: &MergeArgs) -> Result<i32> {
+    super::check_percentiles(&args.summary.percentiles)?;
+    super::check_fail_on(&args.summary.fail_on, &args.summary.percentiles)?;
+    super::check_format(args.fmt.format, crate::render::DocKind::Summary)?;
+    let outs = super::Outputs::claim(&args.out, args.summary.state_out.as_deref(), &[])?;
+    outs.check_inputs(args.states.iter().map(|p| p.as_path()), "the state")?;
+    let warn = |msg: String| {
+        if !args.quiet {
+            super::output::warn(&msg);
+        }
+    };
+    let mut g = Gathered::default();
+    for (i, p) in args.states.iter().enumerate() {
+        g.add(args, i, p, &warn)?;
+    }
+    let Gathered { states, unread, .. } = g;
     if states.is_empty() {
         let why: Vec<String> = unread.iter().map(|(p, w)| format!("{p}: {w}")).collect();
         return Err(Error::BadInput {

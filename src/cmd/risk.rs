@@ -24,77 +24,15 @@ pub fn run(args: &RiskArgs) -> Result<i32> {
     cfg.max_buckets = args.read.max_buckets;
     // Always by day: the gates count the days covered.
     cfg.bucket = Some(Bucket::Day);
-    // "Now" for the silence alarm, the stage's elapsed time and relative
-    // times (`today`, `1h ago`) in the window: --as-of, so a past day can
-    // be judged as it was; else the time the run started.
-    let now = match &args.as_of {
-        Some(s) => {
-            let us = super::window::instant(s, super::window::now()?)
-                .map_err(|e| Error::Usage(format!("--as-of: {e}")))?;
-            jiff::Timestamp::from_microsecond(us)
-                .map_err(|e| Error::Usage(format!("--as-of '{s}': {e}")))?
-        }
-        None => super::window::now()?,
-    };
+    let now = as_of(args)?;
     // Records stamped after now are counted as written, and reported.
     cfg.future_after = now.as_microsecond();
     cfg.window = super::window::window(&args.window, now)?;
-
-    // Read the gates and baseline before the logs: a typo should not cost
-    // a long read.
+    // The gates and baseline before the logs: a typo should not cost a
+    // long read.
     let judge = match args.stage {
         None => None,
-        Some(stage) => {
-            let (gates, label) = match &args.gates {
-                None => (Gates::builtin(), "built-in runbook gates".to_string()),
-                Some(p) => {
-                    let text = super::read_setting(p, "--gates")?;
-                    let text = String::from_utf8(text).map_err(|_| {
-                        Error::Usage(format!("gates file {} is not UTF-8 text", p.display()))
-                    })?;
-                    super::loading::check_toml(p, "gates file", &text)?;
-                    let g = Gates::from_toml(&text)
-                        .map_err(|e| Error::Usage(format!("gates file {}: {e}", p.display())))?;
-                    (g, format!("gates from {}", p.display()))
-                }
-            };
-            if gates.stage(stage).is_none() {
-                let known: Vec<&str> = gates.stage.keys().map(|s| s.as_str()).collect();
-                return Err(Error::Usage(format!(
-                    "--stage {stage}: the {label} define stage {}",
-                    known.join(", ")
-                ))
-                .into());
-            }
-            let baseline = match &args.baseline {
-                None => None,
-                Some(p) => {
-                    let v: serde_json::Value = serde_json::from_slice(&super::read_setting(p, "--baseline")?)
-                        .map_err(|e| {
-                            Error::Usage(format!(
-                                "--baseline {} is not JSON ({e}): pass an `aggmetrics risk --format json` report",
-                                p.display()
-                            ))
-                        })?;
-                    let doc = crate::check::compare::Document::of(&v);
-                    if doc != crate::check::compare::Document::Risk {
-                        return Err(Error::Usage(format!(
-                            "--baseline {} is {}, not an `aggmetrics risk --format json` report",
-                            p.display(),
-                            match doc {
-                                crate::check::compare::Document::Unknown => {
-                                    "not an aggmetrics report".to_string()
-                                }
-                                d => format!("a `{}` report", d.name()),
-                            }
-                        ))
-                        .into());
-                    }
-                    Some((v, p.display().to_string()))
-                }
-            };
-            Some((stage, gates, label, baseline, now))
-        }
+        Some(stage) => Some(Judge::load(args, stage)?),
     };
 
     // The silence alarm needs when records were written.
@@ -109,10 +47,95 @@ pub fn run(args: &RiskArgs) -> Result<i32> {
         &outs,
     )?;
     let mut report = RiskReport::build(&result, args.by.is_some());
-
     report.meta.future_records = Some(future_records(&result, now, args.as_of.is_some())?);
+    if let Some(judge) = &judge {
+        let span = stage_span(&result, cfg.window, now.as_microsecond());
+        report.verdict = Some(judge.verdict(args, &report, &result, now, span, t)?);
+    }
+    report.meta.finished_us = Some(super::window::now()?.as_microsecond());
+    emit(args.fmt.format, Doc::Risk(&report), &outs)?;
+    warn_read(&args.read, &result);
+    warn_future(&report, now);
 
-    if let Some((stage, gates, label, baseline, now)) = &judge {
+    let verdict = report.verdict.as_ref().map_or(exit::OK, |v| v.exit_code);
+    if verdict == exit::CHECK_FAILED {
+        return Ok(verdict);
+    }
+    if args.strict.strict && super::strict_fails(&report.skipped, &report.meta, &result) {
+        return Ok(exit::CHECK_FAILED);
+    }
+    Ok(verdict)
+}
+
+/// "Now" for the silence alarm, the stage's elapsed time and relative
+/// times (`today`, `1h ago`) in the window: --as-of, so a past day can be
+/// judged as it was; else the time the run started.
+fn as_of(args: &RiskArgs) -> Result<jiff::Timestamp> {
+    Ok(match &args.as_of {
+        Some(s) => {
+            let us = super::window::instant(s, super::window::now()?)
+                .map_err(|e| Error::Usage(format!("--as-of: {e}")))?;
+            jiff::Timestamp::from_microsecond(us)
+                .map_err(|e| Error::Usage(format!("--as-of '{s}': {e}")))?
+        }
+        None => super::window::now()?,
+    })
+}
+
+/// What `--stage` judges with: the stage, its gates (and where they come
+/// from), and the baseline report of `--baseline`.
+struct Judge {
+    stage: u8,
+    gates: Gates,
+    label: String,
+    baseline: Option<(serde_json::Value, String)>,
+}
+
+impl Judge {
+    fn load(args: &RiskArgs, stage: u8) -> Result<Judge> {
+        let (gates, label) = match &args.gates {
+            None => (Gates::builtin(), "built-in runbook gates".to_string()),
+            Some(p) => {
+                let text = super::read_setting(p, "--gates")?;
+                let text = String::from_utf8(text).map_err(|_| {
+                    Error::Usage(format!("gates file {} is not UTF-8 text", p.display()))
+                })?;
+                super::loading::check_toml(p, "gates file", &text)?;
+                let g = Gates::from_toml(&text)
+                    .map_err(|e| Error::Usage(format!("gates file {}: {e}", p.display())))?;
+                (g, format!("gates from {}", p.display()))
+            }
+        };
+        if gates.stage(stage).is_none() {
+            let known: Vec<&str> = gates.stage.keys().map(|s| s.as_str()).collect();
+            return Err(Error::Usage(format!(
+                "--stage {stage}: the {label} define stage {}",
+                known.join(", ")
+            ))
+            .into());
+        }
+        let baseline = match &args.baseline {
+            None => None,
+            Some(p) => Some((baseline(p)?, p.display().to_string())),
+        };
+        Ok(Judge {
+            stage,
+            gates,
+            label,
+            baseline,
+        })
+    }
+
+    /// The verdict on `report`, judged as of `now`.
+    fn verdict(
+        &self,
+        args: &RiskArgs,
+        report: &RiskReport,
+        result: &crate::read::ReadResult,
+        now: jiff::Timestamp,
+        stage_span: Option<(i64, i64)>,
+        t: crate::check::compare::Thresholds,
+    ) -> Result<crate::report::verdict::Verdict> {
         // An explicit --as-of before the newest record would measure
         // silence backwards and call any gap fine: a usage error. The
         // default now never fails on the data (see future_records).
@@ -128,25 +151,49 @@ pub fn run(args: &RiskArgs) -> Result<i32> {
                 .into());
             }
         }
-        let value = serde_json::to_value(&report).context("serializing the report")?;
+        let value = serde_json::to_value(report).context("serializing the report")?;
         let cx = Context {
-            stage: *stage,
-            baseline: baseline.as_ref().map(|(v, _)| v),
-            baseline_label: baseline.as_ref().map(|(_, l)| l.clone()),
+            stage: self.stage,
+            baseline: self.baseline.as_ref().map(|(v, _)| v),
+            baseline_label: self.baseline.as_ref().map(|(_, l)| l.clone()),
             as_of_us: now.as_microsecond(),
             as_of: super::window::show(now.as_microsecond()),
-            stage_span: stage_span(&result, cfg.window, now.as_microsecond()),
-            gates_label: label.clone(),
+            stage_span,
+            gates_label: self.label.clone(),
             thresholds: t,
         };
-        report.verdict = Some(gates::evaluate(gates, &value, &cx).map_err(Error::Usage)?);
+        Ok(gates::evaluate(&self.gates, &value, &cx).map_err(Error::Usage)?)
     }
+}
 
-    report.meta.finished_us = Some(super::window::now()?.as_microsecond());
-    emit(args.fmt.format, Doc::Risk(&report), &outs)?;
-    warn_read(&args.read, &result);
+/// The report of `--baseline`, which must be an `aggmetrics risk` one.
+fn baseline(p: &std::path::Path) -> Result<serde_json::Value> {
+    let v: serde_json::Value = serde_json::from_slice(&super::read_setting(p, "--baseline")?)
+        .map_err(|e| {
+            Error::Usage(format!(
+                "--baseline {} is not JSON ({e}): pass an `aggmetrics risk --format json` report",
+                p.display()
+            ))
+        })?;
+    let doc = crate::check::compare::Document::of(&v);
+    if doc != crate::check::compare::Document::Risk {
+        return Err(Error::Usage(format!(
+            "--baseline {} is {}, not an `aggmetrics risk --format json` report",
+            p.display(),
+            match doc {
+                crate::check::compare::Document::Unknown => "not an aggmetrics report".to_string(),
+                d => format!("a `{}` report", d.name()),
+            }
+        ))
+        .into());
+    }
+    Ok(v)
+}
+
+/// Records stamped after now: said even with -q (a clock ahead of the
+/// data is a finding).
+fn warn_future(report: &RiskReport, now: jiff::Timestamp) {
     if let Some(f) = report.meta.future_records.as_ref().filter(|f| f.count > 0) {
-        // Not silenced by -q: a clock ahead of the data is a finding.
         super::output::warn(&format!(
             "{} record(s) stamped after now ({}), the newest {} ahead ({}): is a writer's clock ahead? They are counted as written (meta.future_records); --strict exits 1",
             f.count,
@@ -155,15 +202,6 @@ pub fn run(args: &RiskArgs) -> Result<i32> {
             f.newest.as_deref().unwrap_or("?"),
         ));
     }
-
-    let verdict = report.verdict.as_ref().map_or(exit::OK, |v| v.exit_code);
-    if verdict == exit::CHECK_FAILED {
-        return Ok(verdict);
-    }
-    if args.strict.strict && super::strict_fails(&report.skipped, &report.meta, &result) {
-        return Ok(exit::CHECK_FAILED);
-    }
-    Ok(verdict)
 }
 
 /// The records stamped after `now`. With the default now (the run's

@@ -45,8 +45,10 @@ impl Steps {
     }
 }
 
-/// One line. Inlined into the read loop's hot path with the kind's `add`
-/// (docs/performance.md, issue 15's tenth round).
+/// One line. Inlined into the read loop's hot path with the kind's `add`:
+/// a call per line costs more than the parse of a short record (measured
+/// in docs/performance.md, "the newline search, and what the run loop
+/// holds").
 #[inline(always)]
 pub fn parse(line: &[u8], steps: &mut Steps) -> Result<Line<LatencyRecord>, Skip> {
     steps.raw.clear();

@@ -377,7 +377,8 @@ impl Kind for Shadow {
     }
 
     // Not forced inline as the other kinds' parse is: in the read loop
-    // that cost shadow 109 instructions a line (issue 15's tenth round).
+    // its larger body costs more in register spills than the call saves
+    // (109 instructions a line, measured in docs/performance.md).
     #[inline]
     fn parse(s: &mut Scratch, line: &[u8], _cfg: &Cx) -> Result<Parsed, Skip> {
         match parse(line, &mut s.tpl, &mut s.keys)? {
