@@ -6,7 +6,7 @@
 
 use aggmetrics::check::compare::Thresholds;
 use aggmetrics::check::expr::Op;
-use aggmetrics::check::gates::{evaluate, Context, Decision, Gates, Kind, Status};
+use aggmetrics::check::gates::{evaluate, Context, CriterionState, Decision, Gates, Kind};
 use serde_json::{json, Value};
 
 /// A risk report whose figures meet every go rule of every stage and
@@ -93,19 +93,22 @@ fn every_rule_of_every_stage_at_below_and_above_its_bound() {
                     .unwrap_or_else(|| panic!("stage {n}: no {kind:?} criterion '{c}'"));
                 let holds = expected(c.op, place);
                 let want = match (kind, holds) {
-                    (Kind::Go, true) => Status::Met,
-                    (Kind::Go, false) => Status::NotMet,
-                    (_, true) => Status::Breached,
-                    (_, false) => Status::Clear,
+                    (Kind::Go, true) => CriterionState::Met,
+                    (Kind::Go, false) => CriterionState::NotMet,
+                    (_, true) => CriterionState::Breached,
+                    (_, false) => CriterionState::Clear,
                 };
                 assert_eq!(crit.status, want, "stage {n} {kind:?} '{c}' at {value}");
                 assert_eq!(crit.value, Some(value), "stage {n} '{c}'");
                 // Any breach is a rollback; a go rule not met with no
                 // breach is a hold.
-                let breached = v.criteria.iter().any(|x| x.status == Status::Breached);
-                if want == Status::Breached {
+                let breached = v
+                    .criteria
+                    .iter()
+                    .any(|x| x.status == CriterionState::Breached);
+                if want == CriterionState::Breached {
                     assert_eq!(v.decision, Decision::Rollback, "stage {n} '{c}' at {value}");
-                } else if want == Status::NotMet && !breached {
+                } else if want == CriterionState::NotMet && !breached {
                     assert_eq!(v.decision, Decision::Hold, "stage {n} '{c}' at {value}");
                 }
                 checked += 1;
@@ -125,7 +128,7 @@ fn every_rule_of_every_stage_at_below_and_above_its_bound() {
 /// minimum duration is met only by a stage that asks for none.
 #[test]
 fn no_span_meets_only_a_zero_minimum_duration() {
-    for (min_days, want) in [(0, Status::Met), (1, Status::NotMet)] {
+    for (min_days, want) in [(0, CriterionState::Met), (1, CriterionState::NotMet)] {
         let g = Gates::from_toml(&format!(
             "[stage.1]\nsample_rate = 0.01\nmin_days = {min_days}\nmin_sampled_records = 0\ngo = [\"error_rate < 0.05\"]\n"
         ))

@@ -38,10 +38,10 @@ impl FileStats {
     }
 }
 
-/// Skipped lines: a count per reason and per log kind, and the first few
+/// Damaged lines counted: per reason and per log kind, and the first few
 /// locations.
 #[derive(Debug, Clone, Default)]
-pub struct Skipped {
+pub struct SkipCounts {
     pub by_reason: [u64; Skip::ALL.len()],
     /// Per [`LogKind`] (by `LogKind::index`): a risk log's damaged lines are
     /// the analyzer's `parse_errors`.
@@ -50,7 +50,7 @@ pub struct Skipped {
     pub examples: Vec<(u32, u64, Skip)>,
 }
 
-impl Skipped {
+impl SkipCounts {
     pub fn total(&self) -> u64 {
         self.by_reason.iter().sum()
     }
@@ -68,7 +68,7 @@ impl Skipped {
         }
     }
 
-    pub fn merge(&mut self, o: &Skipped) {
+    pub fn merge(&mut self, o: &SkipCounts) {
         for (a, b) in self.by_reason.iter_mut().zip(o.by_reason.iter()) {
             *a += *b;
         }
@@ -93,7 +93,7 @@ pub struct Metrics {
     /// script's); other kinds keep their own.
     pub time: TimeRange,
     /// Damaged lines charged to these figures (see [`Acc::damaged`]).
-    pub skipped: Skipped,
+    pub skipped: SkipCounts,
 }
 
 impl Metrics {
@@ -101,7 +101,7 @@ impl Metrics {
         Metrics {
             kinds: Accs::new(mode),
             time: TimeRange::default(),
-            skipped: Skipped::default(),
+            skipped: SkipCounts::default(),
         }
     }
 
@@ -228,7 +228,7 @@ struct Segment {
     first: Option<i64>,
     last: Option<i64>,
     /// Damaged lines before its first record, without a time of their own.
-    pending: Skipped,
+    pending: SkipCounts,
 }
 
 impl Segment {
@@ -238,7 +238,7 @@ impl Segment {
             start,
             first: None,
             last: None,
-            pending: Skipped::default(),
+            pending: SkipCounts::default(),
         }
     }
 }
@@ -277,7 +277,7 @@ pub struct Acc {
     /// Damaged lines that cannot be dated (no time in them, no record in
     /// their input): with a window, charged to no window; without one,
     /// charged to the run (but to no `--by` bucket).
-    pub undated: Skipped,
+    pub undated: SkipCounts,
     /// The newest record read, in the window or not (microseconds): when
     /// the logs were last written, even if the window is empty.
     pub newest: Option<i64>,
@@ -316,7 +316,7 @@ impl Acc {
             files: vec![FileStats::default(); n_files],
             outside_window: 0,
             outside_skipped: 0,
-            undated: Skipped::default(),
+            undated: SkipCounts::default(),
             newest: None,
             future: 0,
             dated: cfg.window.is_some() || cfg.bucket.is_some(),
@@ -416,7 +416,7 @@ impl Acc {
 
     /// Charge damaged lines to the figures of time `micros`: its window
     /// and bucket, or the count of those outside the window.
-    fn charge(&mut self, micros: i64, lines: &Skipped) {
+    fn charge(&mut self, micros: i64, lines: &SkipCounts) {
         let cfg = self.cfg;
         match target(
             &mut self.total,
@@ -490,7 +490,7 @@ impl Acc {
         if !self.dated {
             return self.total.skipped.add(kind, file, offset, why);
         }
-        let mut one = Skipped::default();
+        let mut one = SkipCounts::default();
         one.add(kind, file, offset, why);
         let own = line.and_then(damaged_line_time);
         // The segment is begun here too, so `cur_ts` is this input's.

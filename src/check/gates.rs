@@ -16,7 +16,7 @@ use serde_json::Value;
 
 use super::compare::{self, Thresholds};
 use super::expr::{lookup, number, Cond};
-pub use crate::report::verdict::{Criterion, Decision, Kind, Status, Verdict};
+pub use crate::report::verdict::{Criterion, CriterionState, Decision, Kind, Verdict};
 
 /// The runbook's gates, as shipped.
 pub const BUILTIN: &str = include_str!("../../docs/gates.toml");
@@ -239,7 +239,7 @@ fn cond(report: &Value, kind: Kind, c: &Cond) -> Criterion {
         rule: c.to_string(),
         value,
         bound: Some(c.bound),
-        status: Status::NotEvaluated,
+        status: CriterionState::NotEvaluated,
         interval: iv,
         straddles,
         reason: String::new(),
@@ -262,9 +262,9 @@ fn cond(report: &Value, kind: Kind, c: &Cond) -> Criterion {
     };
     out.status = judged(kind, fine);
     let verb = match out.status {
-        Status::Met => "met",
-        Status::NotMet => "not met",
-        Status::Breached => "BREACHED",
+        CriterionState::Met => "met",
+        CriterionState::NotMet => "not met",
+        CriterionState::Breached => "BREACHED",
         _ => "clear",
     };
     out.reason = format!(
@@ -292,7 +292,7 @@ fn plain(
     rule: String,
     value: Option<f64>,
     bound: Option<f64>,
-    status: Status,
+    status: CriterionState,
     reason: String,
 ) -> Criterion {
     Criterion {
@@ -310,12 +310,12 @@ fn plain(
 
 /// The status of a judged criterion of `kind`: `fine` means a go or
 /// evidence criterion is met, a roll-back criterion or alarm did not fire.
-fn judged(kind: Kind, fine: bool) -> Status {
+fn judged(kind: Kind, fine: bool) -> CriterionState {
     match (kind, fine) {
-        (Kind::Go | Kind::Evidence, true) => Status::Met,
-        (Kind::Go | Kind::Evidence, false) => Status::NotMet,
-        (Kind::Rollback | Kind::Alarm, true) => Status::Clear,
-        (Kind::Rollback | Kind::Alarm, false) => Status::Breached,
+        (Kind::Go | Kind::Evidence, true) => CriterionState::Met,
+        (Kind::Go | Kind::Evidence, false) => CriterionState::NotMet,
+        (Kind::Rollback | Kind::Alarm, true) => CriterionState::Clear,
+        (Kind::Rollback | Kind::Alarm, false) => CriterionState::Breached,
     }
 }
 
@@ -344,7 +344,7 @@ fn acceptance(kind: Kind, report: &Value, baseline: Option<&Value>, max: f64) ->
     let (value, status, reason) = match baseline.map(|b| acceptance_drop(report, b)) {
         None => (
             None,
-            Status::NotEvaluated,
+            CriterionState::NotEvaluated,
             match kind {
                 Kind::Go => "stable acceptance_rate needs a baseline: pass --baseline with the previous stage's `risk --format json` report".to_string(),
                 _ => "the acceptance-drop alarm needs --baseline".to_string(),
@@ -352,14 +352,14 @@ fn acceptance(kind: Kind, report: &Value, baseline: Option<&Value>, max: f64) ->
         ),
         Some(None) => (
             None,
-            Status::NotEvaluated,
+            CriterionState::NotEvaluated,
             "acceptance_rate has no accepted or fallback records here or in the baseline".into(),
         ),
         Some(Some((drop, base, now))) => {
             let status = judged(kind, drop <= max);
             let verdict = match status {
-                Status::Breached => format!(" (BREACHED: more than {})", percent(max)),
-                Status::NotMet => format!(" (at most {} allowed: not met)", percent(max)),
+                CriterionState::Breached => format!(" (BREACHED: more than {})", percent(max)),
+                CriterionState::NotMet => format!(" (at most {} allowed: not met)", percent(max)),
                 _ => format!(" (at most {} allowed)", percent(max)),
             };
             let dir = if drop >= 0.0 { "down" } else { "up" };
@@ -439,9 +439,9 @@ fn evidence(stage: &Stage, report: &Value, cx: &Context<'_>) -> Vec<Criterion> {
         Some(sampled),
         Some(need),
         if sampled >= need {
-            Status::Met
+            CriterionState::Met
         } else {
-            Status::NotMet
+            CriterionState::NotMet
         },
         if sampled >= need {
             format!("{sampled} sampled records (at least {need} needed)")
@@ -473,7 +473,7 @@ fn evidence(stage: &Stage, report: &Value, cx: &Context<'_>) -> Vec<Criterion> {
                     format!("records at sample_rate {rate}"),
                     Some(at),
                     None,
-                    if at > 0.0 { Status::Met } else { Status::NotMet },
+                    if at > 0.0 { CriterionState::Met } else { CriterionState::NotMet },
                     if at > 0.0 {
                         format!("{at} records at stage {}'s sample rate {rate}", cx.stage)
                     } else {
@@ -508,7 +508,7 @@ fn other_rates(
     let rule = "no record at another sample rate".to_string();
     let (status, reason) = if n == 0.0 {
         (
-            Status::Met,
+            CriterionState::Met,
             format!(
                 "every record with a sample rate is at stage {}'s {rate}",
                 cx.stage
@@ -516,7 +516,7 @@ fn other_rates(
         )
     } else if stage.other_sample_rates == OtherRates::Allow {
         (
-            Status::Met,
+            CriterionState::Met,
             format!(
                 "{n} records carry another stage's sample rate ({}) beside {at} at {rate}: judged with them, as the gates allow (other_sample_rates = \"allow\")",
                 list.join(", ")
@@ -524,7 +524,7 @@ fn other_rates(
         )
     } else {
         (
-            Status::NotMet,
+            CriterionState::NotMet,
             format!(
                 "{n} records carry another stage's sample rate ({}) beside {at} at stage {}'s {rate}: the window mixes stages; start it at the switch with --since (or set other_sample_rates = \"allow\" in a gates file)",
                 list.join(", "),
@@ -558,9 +558,9 @@ fn elapsed(stage: &Stage, report: &Value, cx: &Context<'_>) -> Criterion {
             None,
             Some(need),
             if need <= 0.0 {
-                Status::Met
+                CriterionState::Met
             } else {
-                Status::NotMet
+                CriterionState::NotMet
             },
             format!(
                 "no risk record: no time elapsed in stage {}; it needs {need} days",
@@ -587,7 +587,11 @@ fn elapsed(stage: &Stage, report: &Value, cx: &Context<'_>) -> Criterion {
         rule,
         Some(crate::report::round_to(days, 4)),
         Some(need),
-        if met { Status::Met } else { Status::NotMet },
+        if met {
+            CriterionState::Met
+        } else {
+            CriterionState::NotMet
+        },
         if met {
             format!(
                 "{} elapsed {span} (at least {need} days needed)",
@@ -614,7 +618,7 @@ fn regression(report: &Value, cx: &Context<'_>) -> Criterion {
             rule,
             None,
             None,
-            Status::NotEvaluated,
+            CriterionState::NotEvaluated,
             "regression against the previous stage needs --baseline".into(),
         ),
         Some(b) => {
@@ -647,7 +651,7 @@ fn regression(report: &Value, cx: &Context<'_>) -> Criterion {
                     rule,
                     None,
                     None,
-                    Status::Clear,
+                    CriterionState::Clear,
                     format!(
                         "no regression against the baseline ({} figures compared)",
                         cmp.metrics.len()
@@ -660,7 +664,7 @@ fn regression(report: &Value, cx: &Context<'_>) -> Criterion {
                     rule,
                     Some(regs.len() as f64),
                     None,
-                    Status::Breached,
+                    CriterionState::Breached,
                     format!("regression against the baseline: {}", regs.join("; ")),
                 )
             }
@@ -683,7 +687,7 @@ fn silence(max: f64, report: &Value, cx: &Context<'_>) -> Criterion {
             rule,
             None,
             Some(max),
-            Status::NotEvaluated,
+            CriterionState::NotEvaluated,
             "no risk records: nothing to measure silence from".into(),
         ),
         Some(t) => {
@@ -722,9 +726,9 @@ fn silence(max: f64, report: &Value, cx: &Context<'_>) -> Criterion {
                 Some(worst),
                 Some(max),
                 if fired {
-                    Status::Breached
+                    CriterionState::Breached
                 } else {
-                    Status::Clear
+                    CriterionState::Clear
                 },
                 if fired {
                     format!("risk log silent too long: {reason}; the alarm is {max} minutes")
@@ -739,12 +743,18 @@ fn silence(max: f64, report: &Value, cx: &Context<'_>) -> Criterion {
 /// The verdict from the criteria: any breach is rollback; else anything
 /// missing or not met is hold; else go.
 fn decide(cs: Vec<Criterion>, cx: &Context<'_>) -> Verdict {
-    let breached: Vec<&Criterion> = cs.iter().filter(|c| c.status == Status::Breached).collect();
+    let breached: Vec<&Criterion> = cs
+        .iter()
+        .filter(|c| c.status == CriterionState::Breached)
+        .collect();
     let missing: Vec<&Criterion> = cs
         .iter()
         .filter(|c| {
             matches!(c.kind, Kind::Evidence | Kind::Go)
-                && matches!(c.status, Status::NotMet | Status::NotEvaluated)
+                && matches!(
+                    c.status,
+                    CriterionState::NotMet | CriterionState::NotEvaluated
+                )
         })
         .collect();
     let (decision, summary) = if !breached.is_empty() {

@@ -13,7 +13,7 @@ use crate::cli::MergeArgs;
 use crate::error::Error;
 use crate::render::Doc;
 use crate::report::Report;
-use crate::state::{self, Decoded, Part};
+use crate::state::{self, Cover, Decoded};
 
 /// Read and decode one state file; why not, as text.
 fn load(p: &std::path::Path) -> Result<Decoded, String> {
@@ -27,7 +27,7 @@ fn load(p: &std::path::Path) -> Result<Decoded, String> {
     state::decode(&bytes).map_err(|e| e.to_string())
 }
 
-fn window_text(p: &Part) -> String {
+fn window_text(p: &Cover) -> String {
     let t = |x: Option<i64>, open: &str| x.map_or(open.to_string(), super::window::show);
     format!(
         "[{}, {})",
@@ -38,8 +38,8 @@ fn window_text(p: &Part) -> String {
 
 /// The state that already brought every part of `covers`, when one did:
 /// the same run given again.
-fn repeats(taken: &[(Part, usize)], covers: &[Part]) -> Option<usize> {
-    let by = |c: &Part| taken.iter().find(|(t, _)| t == c).map(|(_, j)| *j);
+fn repeats(taken: &[(Cover, usize)], covers: &[Cover]) -> Option<usize> {
+    let by = |c: &Cover| taken.iter().find(|(t, _)| t == c).map(|(_, j)| *j);
     if covers.iter().all(|c| by(c).is_some()) {
         covers.first().and_then(by)
     } else {
@@ -54,7 +54,7 @@ struct Gathered {
     /// States that could not be used: (path, why).
     unread: Vec<(String, String)>,
     /// Every part taken so far, with the state that brought it.
-    taken: Vec<(Part, usize)>,
+    taken: Vec<(Cover, usize)>,
     /// The precision of the first state, and which it was.
     precision: Option<(crate::agg::Mode, usize)>,
 }

@@ -108,7 +108,7 @@ pub fn run(args: &StatsArgs) -> Result<i32> {
         &outs,
     )?;
     outs.write_state(|| {
-        let part = crate::state::part_of_run(&args.paths, &result);
+        let part = crate::state::cover_of_run(&args.paths, &result);
         crate::state::encode(&result, &[part])
     })?;
     let report = build(&result, ps);
@@ -122,7 +122,7 @@ pub fn run(args: &StatsArgs) -> Result<i32> {
             .iter()
             .map(|b| {
                 (
-                    Some(crate::report::Span {
+                    Some(crate::report::Interval {
                         since: b.start.clone(),
                         until: b.end.clone(),
                     }),

@@ -64,7 +64,7 @@ pub fn run(args: &SummarizeArgs) -> Result<i32> {
     )?;
     let mut report = Report::build(&result, &args.summary.percentiles);
     outs.write_state(|| {
-        let part = crate::state::part_of_run(&args.paths, &result);
+        let part = crate::state::cover_of_run(&args.paths, &result);
         crate::state::encode(&result, &[part])
     })?;
     // --fail-on judges the whole run; the report is written either way.

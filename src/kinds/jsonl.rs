@@ -729,7 +729,7 @@ pub struct JsonlSection {
     /// Records of groups beyond the group limit (not in `groups`, in
     /// `total`).
     pub groups_dropped: u64,
-    pub time_range: figures::TimeRange,
+    pub time_range: figures::FirstLast,
 }
 
 fn group_section(
@@ -1026,7 +1026,7 @@ impl Part {
             groups,
             total: group_section(&total, None, &desc, ps),
             groups_dropped: self.groups.overflow,
-            time_range: figures::TimeRange::of(&self.time),
+            time_range: figures::FirstLast::of(&self.time),
         }
     }
 }

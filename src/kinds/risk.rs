@@ -298,7 +298,7 @@ pub struct RiskSection {
     /// Every rate unrounded, with counts and Wilson intervals.
     pub rates: Rates,
     /// The earliest and latest risk record.
-    pub time_range: figures::TimeRange,
+    pub time_range: figures::FirstLast,
 }
 
 // ---- the kind ----
@@ -467,7 +467,7 @@ impl Kind for Risk {
             parse_errors,
             sample_rates: counts(&r.sample_rates),
             rates,
-            time_range: figures::TimeRange::of(&r.time),
+            time_range: figures::FirstLast::of(&r.time),
         }
     }
 

@@ -315,7 +315,7 @@ pub struct ShadowSection {
     /// (`intent_match_rate` and `entity_hit_rate` only with a golden
     /// dataset).
     pub rates: Rates,
-    pub time_range: figures::TimeRange,
+    pub time_range: figures::FirstLast,
 }
 
 /// A whole number as a JSON integer (the analyzer's `int` percentiles),
@@ -509,7 +509,7 @@ impl Kind for Shadow {
             agreement_rate: rounded("agreement_rate"),
             confidence: Stats::of(&a.confidence, ps),
             rates,
-            time_range: figures::TimeRange::of(&a.time),
+            time_range: figures::FirstLast::of(&a.time),
         }
     }
 

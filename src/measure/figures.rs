@@ -146,15 +146,17 @@ impl Serialize for Stats {
     }
 }
 
+/// A section's `time_range`: its first and last record as the logs wrote
+/// them (the text of a [`crate::measure::time::TimeRange`]).
 #[derive(Debug, Clone, Serialize)]
-pub struct TimeRange {
+pub struct FirstLast {
     pub first: Option<String>,
     pub last: Option<String>,
 }
 
-impl TimeRange {
-    pub fn of(t: &crate::measure::time::TimeRange) -> TimeRange {
-        TimeRange {
+impl FirstLast {
+    pub fn of(t: &crate::measure::time::TimeRange) -> FirstLast {
+        FirstLast {
             first: t.first.as_ref().map(|t| t.2.clone()),
             last: t.last.as_ref().map(|t| t.2.clone()),
         }

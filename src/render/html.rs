@@ -19,7 +19,7 @@ use super::{Doc, KindDoc, Render};
 use crate::check::compare::Comparison;
 use crate::report::figures::{RateFig, Stats};
 use crate::report::risk::{RiskMetrics, RiskReport};
-use crate::report::verdict::{Criterion, Decision, Status};
+use crate::report::verdict::{Criterion, CriterionState, Decision};
 use crate::report::{Block, BucketReport, Report, View};
 
 pub struct Html;
@@ -851,7 +851,7 @@ fn risk(r: &RiskReport) -> Page {
                             status.replace('_', " "),
                             c.reason.clone(),
                         ],
-                        matches!(c.status, Status::Breached | Status::NotMet),
+                        matches!(c.status, CriterionState::Breached | CriterionState::NotMet),
                     )
                 })
                 .collect(),

@@ -44,7 +44,7 @@ pub struct KindDoc<'a> {
     pub body: serde_json::Value,
     /// The section's views: one for the whole run (span `None`), or one
     /// per time bucket (with its span).
-    pub views: Vec<(Option<crate::report::Span>, crate::report::View)>,
+    pub views: Vec<(Option<crate::report::Interval>, crate::report::View)>,
     pub skipped: &'a crate::report::Skipped,
     pub meta: &'a crate::report::Meta,
 }

@@ -30,7 +30,7 @@ use parquet::schema::parser::parse_message_type;
 use super::{Doc, DocKind, Render};
 use crate::agg::layout;
 use crate::report::figures::{Histo, RateFig, Stats};
-use crate::report::{Block, Span, View};
+use crate::report::{Block, Interval, View};
 
 pub struct Parquet;
 
@@ -87,7 +87,7 @@ fn micros(t: &str) -> Option<i64> {
     crate::parse::Timestamp::parse(t).map(|t| t.micros)
 }
 
-fn span(s: Option<&Span>) -> (Option<i64>, Option<i64>) {
+fn span(s: Option<&Interval>) -> (Option<i64>, Option<i64>) {
     s.map_or((None, None), |s| (micros(&s.since), micros(&s.until)))
 }
 

@@ -5,7 +5,7 @@ use std::fmt::Write as _;
 
 use super::text::{breakdown, clean, grid, incomplete_lines, ms, pct, skipped_line, thousands};
 use crate::report::risk::RiskReport;
-use crate::report::verdict::Status;
+use crate::report::verdict::CriterionState;
 
 /// The risk report as a table: what the records show, per day if asked,
 /// the verdict if judged, and what was skipped.
@@ -147,11 +147,11 @@ fn verdict(v: &crate::report::verdict::Verdict, w: usize) -> String {
     let mut rows = Vec::new();
     for c in &v.criteria {
         let status = match c.status {
-            Status::Met => "met",
-            Status::NotMet => "NOT MET",
-            Status::Breached => "BREACHED",
-            Status::Clear => "clear",
-            Status::NotEvaluated => "n/a",
+            CriterionState::Met => "met",
+            CriterionState::NotMet => "NOT MET",
+            CriterionState::Breached => "BREACHED",
+            CriterionState::Clear => "clear",
+            CriterionState::NotEvaluated => "n/a",
         };
         let kind = c.kind.name();
         rows.push(vec![

@@ -22,7 +22,7 @@ pub mod verdict;
 pub use crate::measure::{figures, view};
 
 pub use figures::{
-    counts, pairs, percentile_key, round_to, Direction, RateFig, Rates, Stats, TimeRange,
+    counts, pairs, percentile_key, round_to, Direction, FirstLast, RateFig, Rates, Stats,
 };
 pub use view::{Block, GridRow, View};
 
@@ -70,17 +70,17 @@ pub struct Window {
     /// Stretches of the window that no merged state covers (a missed
     /// day); the report is then incomplete.
     #[serde(skip_serializing_if = "Vec::is_empty")]
-    pub gaps: Vec<Span>,
+    pub gaps: Vec<Interval>,
 }
 
 /// A half-open stretch of time.
 #[derive(Debug, Clone, Serialize)]
-pub struct Span {
+pub struct Interval {
     pub since: String,
     pub until: String,
 }
 
-impl std::fmt::Display for Span {
+impl std::fmt::Display for Interval {
     /// `2026-02-10T12:00:00Z .. 2026-02-10T13:00:00Z`
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         write!(f, "{} .. {}", self.since, self.until)
@@ -183,7 +183,7 @@ pub struct Report {
     pub kinds: Sections,
     /// The first and last latency and fallback record (the platform
     /// script's `time_range`); other kinds state their own.
-    pub time_range: TimeRange,
+    pub time_range: FirstLast,
     pub skipped: Skipped,
     pub meta: Meta,
 }
@@ -197,7 +197,7 @@ impl Report {
     pub fn of(m: &crate::agg::Metrics, read: &ReadResult, ps: &[f64]) -> Report {
         Report {
             kinds: Sections::of(&m.kinds, ps, &m.skipped.by_kind),
-            time_range: TimeRange::of(&m.time),
+            time_range: FirstLast::of(&m.time),
             skipped: Skipped::of(&m.skipped, read),
             meta: Meta::of(read, ps, m.kinds.keys_dropped()),
         }
@@ -212,7 +212,7 @@ impl Report {
 impl Skipped {
     /// Damaged lines charged to some figures (the run's, a bucket's), with
     /// the locations among the run's first ones.
-    pub fn of(sk: &crate::agg::Skipped, read: &ReadResult) -> Skipped {
+    pub fn of(sk: &crate::agg::SkipCounts, read: &ReadResult) -> Skipped {
         let run = &read.acc.total.skipped.examples;
         Skipped {
             total: sk.total(),
@@ -285,7 +285,7 @@ impl Meta {
                 gaps: read
                     .gaps
                     .iter()
-                    .map(|(a, b)| Span {
+                    .map(|(a, b)| Interval {
                         since: risk::rfc3339(*a),
                         until: risk::rfc3339(*b),
                     })

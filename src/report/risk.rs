@@ -7,7 +7,7 @@ use std::collections::BTreeMap;
 
 use serde::Serialize;
 
-use super::{counts, Meta, Rates, Skipped, TimeRange};
+use super::{counts, FirstLast, Meta, Rates, Skipped};
 use crate::agg::{Acc, Metrics, Mode};
 use crate::kinds::{risk, LogKind};
 use crate::read::ReadResult;
@@ -40,7 +40,7 @@ pub struct RiskMetrics {
     pub rates: Rates,
     /// Configured `sample_rate` values seen -> records.
     pub sample_rates: BTreeMap<String, u64>,
-    pub time_range: TimeRange,
+    pub time_range: FirstLast,
 }
 
 impl RiskMetrics {
@@ -70,7 +70,7 @@ impl RiskMetrics {
             latency_hist: r.latency.histo(),
             rates,
             sample_rates: counts(&r.sample_rates),
-            time_range: TimeRange::of(&m.kinds.risk.time),
+            time_range: FirstLast::of(&m.kinds.risk.time),
         }
     }
 }

@@ -55,7 +55,7 @@ impl Kind {
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "snake_case")]
-pub enum Status {
+pub enum CriterionState {
     /// A go or evidence criterion holds.
     Met,
     /// A go or evidence criterion does not hold.
@@ -77,7 +77,7 @@ pub struct Criterion {
     pub rule: String,
     pub value: Option<f64>,
     pub bound: Option<f64>,
-    pub status: Status,
+    pub status: CriterionState,
     /// The rate's 95% Wilson interval, when it has one.
     pub interval: Option<[f64; 2]>,
     /// The interval reaches both sides of the bound: the data cannot yet

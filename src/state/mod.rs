@@ -65,7 +65,7 @@ struct File {
     sigfig: Option<u8>,
     /// What the state covers: one part per run it adds up (version 2).
     #[serde(default)]
-    covers: Vec<Part>,
+    covers: Vec<Cover>,
     inputs: Vec<InputState>,
     skipped: BTreeMap<String, u64>,
     /// Damaged lines per log kind (version 2; for version 1, the inputs'
@@ -109,7 +109,7 @@ type Stamp = Option<(i64, u32, String)>;
 /// would count records twice.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
-pub struct Part {
+pub struct Cover {
     pub host: String,
     /// The paths the run was given, made absolute (`-` for standard input).
     pub paths: Vec<String>,
@@ -121,7 +121,7 @@ pub struct Part {
     pub digest: String,
 }
 
-impl Part {
+impl Cover {
     /// Where the window starts (the beginning of time when open).
     pub fn start(&self) -> i64 {
         self.since.unwrap_or(i64::MIN)
@@ -132,7 +132,7 @@ impl Part {
     }
 
     /// Same host and paths, windows that share an instant.
-    pub fn overlaps(&self, o: &Part) -> bool {
+    pub fn overlaps(&self, o: &Cover) -> bool {
         self.host == o.host
             && self.paths == o.paths
             && self.paths != ["-"]
@@ -152,7 +152,7 @@ pub fn fnv1a(bytes: &[u8]) -> String {
     format!("{h:016x}")
 }
 
-/// This machine's name, for [`Part::host`].
+/// This machine's name, for [`Cover::host`].
 pub fn host_name() -> String {
     let mut buf = [0u8; 256];
     // SAFETY: the buffer is valid for its length; gethostname writes at
@@ -186,7 +186,7 @@ struct InputState {
 // ---- encoding ----
 
 /// What a fresh run covers: `paths` as given on the command line.
-pub fn part_of_run(paths: &[std::path::PathBuf], read: &ReadResult) -> Part {
+pub fn cover_of_run(paths: &[std::path::PathBuf], read: &ReadResult) -> Cover {
     let paths = paths
         .iter()
         .map(|p| {
@@ -204,7 +204,7 @@ pub fn part_of_run(paths: &[std::path::PathBuf], read: &ReadResult) -> Part {
         Some((a, b)) => ((a != i64::MIN).then_some(a), (b != i64::MAX).then_some(b)),
         None => (None, None),
     };
-    Part {
+    Cover {
         host: host_name(),
         paths,
         since,
@@ -214,9 +214,9 @@ pub fn part_of_run(paths: &[std::path::PathBuf], read: &ReadResult) -> Part {
 }
 
 /// The state of a finished read. `covers`: the parts it adds up (one for a
-/// fresh run, see [`part_of_run`]; a fresh part's digest is filled in
+/// fresh run, see [`cover_of_run`]; a fresh part's digest is filled in
 /// here).
-pub fn encode(read: &ReadResult, covers: &[Part]) -> Vec<u8> {
+pub fn encode(read: &ReadResult, covers: &[Cover]) -> Vec<u8> {
     let mut file = to_file(read, covers.to_vec());
     if let [only] = file.covers.as_mut_slice() {
         if only.digest.is_empty() {
@@ -228,7 +228,7 @@ pub fn encode(read: &ReadResult, covers: &[Part]) -> Vec<u8> {
     out
 }
 
-fn reason_counts(sk: &crate::agg::Skipped) -> BTreeMap<String, u64> {
+fn reason_counts(sk: &crate::agg::SkipCounts) -> BTreeMap<String, u64> {
     Skip::ALL
         .iter()
         .filter(|s| sk.by_reason[s.index()] > 0)
@@ -236,7 +236,7 @@ fn reason_counts(sk: &crate::agg::Skipped) -> BTreeMap<String, u64> {
         .collect()
 }
 
-fn to_file(read: &ReadResult, covers: Vec<Part>) -> File {
+fn to_file(read: &ReadResult, covers: Vec<Cover>) -> File {
     let acc = &read.acc;
     let m = &acc.total;
     let (mode, sigfig) = match acc.cfg.mode {
@@ -303,7 +303,7 @@ fn is_zero(n: &u64) -> bool {
 /// the state was made from), and what it covers (empty for version 1).
 pub struct Decoded {
     pub read: ReadResult,
-    pub covers: Vec<Part>,
+    pub covers: Vec<Cover>,
     /// The largest count in the state's figures: merging checks that the
     /// counts of all states added up stay below [`MAX_COUNT`].
     pub max_count: u64,
