@@ -74,19 +74,45 @@ pub enum OtherRates {
     Allow,
 }
 
+/// What is wrong with a gates file, or a stage it does not define.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum GatesError {
+    /// Not TOML, or not the shape of a gates file (the TOML parser's
+    /// message: line and column, and the key).
+    #[error("{0}")]
+    Toml(String),
+    #[error("[stage.{0}]: stages are numbered, e.g. [stage.1]")]
+    StageName(String),
+    #[error("[stage.{0}] has no go criteria (go, stable_acceptance_max_drop) and no roll-back criteria (rollback, rollback_on_regression): a verdict on evidence alone would say go")]
+    NoCriteria(String),
+    #[error("[stage.{0}] has no go criteria (go = [...] or stable_acceptance_max_drop): a verdict on evidence alone would say go")]
+    NoGo(String),
+    #[error("{place} must be between 0 and 1")]
+    Share { place: String },
+    #[error("[alarms] max_silence_minutes must be above 0")]
+    Silence,
+    #[error("no stage: a gates file defines at least one [stage.N] (see docs/gates.toml)")]
+    NoStage,
+    /// Conditions whose key no risk report can hold, each with the
+    /// nearest key that exists.
+    #[error("{}", .0.join("\n  "))]
+    Keys(Vec<String>),
+    #[error("no gates for stage {stage} (the gates define stage {known})")]
+    NoSuchStage { stage: u8, known: String },
+}
+
 impl Gates {
     pub fn builtin() -> Gates {
         Gates::from_toml(BUILTIN).expect("the built-in gates parse (tested)")
     }
 
     /// Parse and check a gates file's text.
-    pub fn from_toml(text: &str) -> Result<Gates, String> {
-        let g: Gates = toml::from_str(text).map_err(|e| e.to_string())?;
+    pub fn from_toml(text: &str) -> Result<Gates, GatesError> {
+        let g: Gates = toml::from_str(text).map_err(|e| GatesError::Toml(e.to_string()))?;
         for (name, s) in &g.stage {
+            let name = name.clone();
             if name.parse::<u8>().is_err() {
-                return Err(format!(
-                    "[stage.{name}]: stages are numbered, e.g. [stage.1]"
-                ));
+                return Err(GatesError::StageName(name));
             }
             // A stage that can neither go on its own criteria nor roll
             // back would say GO on evidence alone.
@@ -95,21 +121,19 @@ impl Gates {
                 && s.rollback.is_empty()
                 && !s.rollback_on_regression
             {
-                return Err(format!(
-                    "[stage.{name}] has no go criteria (go, stable_acceptance_max_drop) and no roll-back criteria (rollback, rollback_on_regression): a verdict on evidence alone would say go"
-                ));
+                return Err(GatesError::NoCriteria(name));
             }
             if s.go.is_empty() && s.stable_acceptance_max_drop.is_none() {
-                return Err(format!(
-                    "[stage.{name}] has no go criteria (go = [...] or stable_acceptance_max_drop): a verdict on evidence alone would say go"
-                ));
+                return Err(GatesError::NoGo(name));
             }
             for (what, x) in [
                 ("sample_rate", s.sample_rate),
                 ("stable_acceptance_max_drop", s.stable_acceptance_max_drop),
             ] {
                 if x.is_some_and(|x| !(0.0..=1.0).contains(&x)) {
-                    return Err(format!("[stage.{name}] {what} must be between 0 and 1"));
+                    return Err(GatesError::Share {
+                        place: format!("[stage.{name}] {what}"),
+                    });
                 }
             }
         }
@@ -117,20 +141,19 @@ impl Gates {
             .acceptance_drop
             .is_some_and(|x| !(0.0..=1.0).contains(&x))
         {
-            return Err("[alarms] acceptance_drop must be between 0 and 1".into());
+            return Err(GatesError::Share {
+                place: "[alarms] acceptance_drop".into(),
+            });
         }
         // NaN is refused too.
         if g.alarms
             .max_silence_minutes
             .is_some_and(|x| x.is_nan() || x <= 0.0)
         {
-            return Err("[alarms] max_silence_minutes must be above 0".into());
+            return Err(GatesError::Silence);
         }
         if g.stage.is_empty() {
-            return Err(
-                "no stage: a gates file defines at least one [stage.N] (see docs/gates.toml)"
-                    .into(),
-            );
+            return Err(GatesError::NoStage);
         }
         g.check_keys()?;
         Ok(g)
@@ -139,7 +162,7 @@ impl Gates {
     /// Every condition of the file whose key no risk report can hold,
     /// each with the nearest key that exists: a typo must not turn a
     /// safety rule off.
-    pub fn check_keys(&self) -> Result<(), String> {
+    pub fn check_keys(&self) -> Result<(), GatesError> {
         let schema = super::schema::risk();
         let mut bad = Vec::new();
         let mut see = |place: String, c: &Cond| {
@@ -161,7 +184,7 @@ impl Gates {
         if bad.is_empty() {
             Ok(())
         } else {
-            Err(bad.join("\n  "))
+            Err(GatesError::Keys(bad))
         }
     }
 
@@ -386,14 +409,13 @@ fn acceptance(kind: Kind, report: &Value, baseline: Option<&Value>, max: f64) ->
     )
 }
 
-pub fn evaluate(gates: &Gates, report: &Value, cx: &Context<'_>) -> Result<Verdict, String> {
+pub fn evaluate(gates: &Gates, report: &Value, cx: &Context<'_>) -> Result<Verdict, GatesError> {
     let Some(stage) = gates.stage(cx.stage) else {
         let known: Vec<&str> = gates.stage.keys().map(|s| s.as_str()).collect();
-        return Err(format!(
-            "no gates for stage {} (the gates define stage {})",
-            cx.stage,
-            known.join(", ")
-        ));
+        return Err(GatesError::NoSuchStage {
+            stage: cx.stage,
+            known: known.join(", "),
+        });
     };
     let mut cs = evidence(stage, report, cx);
 
@@ -820,39 +842,52 @@ mod tests {
 
     #[test]
     fn bad_gates_files_say_why() {
-        assert!(Gates::from_toml("[stage.one]\nmin_days = 1")
-            .unwrap_err()
+        let err = |text: &str| Gates::from_toml(text).unwrap_err();
+        assert_eq!(
+            err("[stage.one]\nmin_days = 1"),
+            GatesError::StageName("one".into())
+        );
+        assert!(err("[stage.one]\nmin_days = 1")
+            .to_string()
             .contains("numbered"));
-        assert!(Gates::from_toml("[stage.1]\ngo = [\"error_rate = 1\"]")
-            .unwrap_err()
-            .contains("no comparison"));
-        assert!(Gates::from_toml("[stage.1]\nmin_dayz = 1")
-            .unwrap_err()
-            .contains("min_dayz"));
-        assert!(Gates::from_toml("[alarms]\nacceptance_drop = 2")
-            .unwrap_err()
-            .contains("between 0 and 1"));
+        // What the TOML parser finds, with its own words: a condition
+        // without a comparison, a misspelt key.
+        for (text, says) in [
+            ("[stage.1]\ngo = [\"error_rate = 1\"]", "no comparison"),
+            ("[stage.1]\nmin_dayz = 1", "min_dayz"),
+        ] {
+            match err(text) {
+                GatesError::Toml(m) => assert!(m.contains(says), "{m}"),
+                e => panic!("{text}: {e:?}"),
+            }
+        }
+        let e = err("[alarms]\nacceptance_drop = 2");
+        assert!(matches!(e, GatesError::Share { .. }), "{e:?}");
+        assert!(e.to_string().contains("between 0 and 1"));
         let stage = "[stage.1]\ngo = [\"error_rate < 0.05\"]\n";
         for silence in ["0", "-5", "nan"] {
-            let e = Gates::from_toml(&format!(
+            let e = err(&format!(
                 "[alarms]\nmax_silence_minutes = {silence}\n{stage}"
-            ))
-            .unwrap_err();
-            assert!(e.contains("above 0"), "{silence}: {e}");
+            ));
+            assert_eq!(e, GatesError::Silence, "{silence}");
+            assert!(e.to_string().contains("above 0"));
         }
         assert!(Gates::from_toml(&format!("[alarms]\nmax_silence_minutes = 0.5\n{stage}")).is_ok());
         // A stage with nothing at all says both are missing; one with
         // roll-back rules but no go criteria says only that.
-        let e = Gates::from_toml("[stage.1]\nmin_days = 1\n").unwrap_err();
-        assert!(e.contains("and no roll-back criteria"), "{e}");
+        let e = err("[stage.1]\nmin_days = 1\n");
+        assert_eq!(e, GatesError::NoCriteria("1".into()));
+        assert!(e.to_string().contains("and no roll-back criteria"), "{e}");
         for only in [
             "rollback = [\"error_rate > 0.1\"]",
             "rollback_on_regression = true",
         ] {
-            let e = Gates::from_toml(&format!("[stage.1]\n{only}\n")).unwrap_err();
+            let e = err(&format!("[stage.1]\n{only}\n"));
+            assert_eq!(e, GatesError::NoGo("1".into()), "{only}");
+            let m = e.to_string();
             assert!(
-                e.contains("has no go criteria") && !e.contains("roll-back"),
-                "{only}: {e}"
+                m.contains("has no go criteria") && !m.contains("roll-back"),
+                "{only}: {m}"
             );
         }
     }

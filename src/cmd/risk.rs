@@ -162,7 +162,7 @@ impl Judge {
             gates_label: self.label.clone(),
             thresholds: t,
         };
-        Ok(gates::evaluate(&self.gates, &value, &cx).map_err(Error::Usage)?)
+        Ok(gates::evaluate(&self.gates, &value, &cx).map_err(|e| Error::Usage(e.to_string()))?)
     }
 }
 
