@@ -203,6 +203,22 @@ pub trait Registered: Kind {
     fn scratch(s: &mut Scratch) -> &mut Self::Scratch;
 }
 
+/// `a == b`, at compile time.
+const fn same_text(a: &str, b: &str) -> bool {
+    let (a, b) = (a.as_bytes(), b.as_bytes());
+    if a.len() != b.len() {
+        return false;
+    }
+    let mut i = 0;
+    while i < a.len() {
+        if a[i] != b[i] {
+            return false;
+        }
+        i += 1;
+    }
+    true
+}
+
 macro_rules! registry {
     ($($variant:ident => $module:ident :: $kind:ident),+ $(,)?) => {
         /// The log kinds aggmetrics reads, in report order.
@@ -232,6 +248,20 @@ macro_rules! registry {
                 }
             }
         }
+
+        // A kind's module is its name: the state file keys each kind's
+        // figures by the module, reports and --kind by `Kind::NAME`. The
+        // build fails when the two differ.
+        $(
+            const _: () = assert!(
+                same_text(stringify!($module), <$module::$kind as Kind>::NAME),
+                concat!(
+                    "the module of ",
+                    stringify!($kind),
+                    " must be named as its Kind::NAME (state files key a kind by its module)"
+                )
+            );
+        )+
 
         $(
             impl Registered for $module::$kind {
