@@ -665,6 +665,7 @@ fn compare_format() -> impl clap::builder::TypedValueParser<Value = Format> {
 
 fn parse_cond(s: &str) -> Result<crate::check::expr::Cond, String> {
     s.parse()
+        .map_err(|e: crate::check::expr::CondError| e.to_string())
 }
 
 fn parse_kind(s: &str) -> Result<crate::kinds::LogKind, String> {

@@ -53,10 +53,29 @@ impl fmt::Display for Cond {
     }
 }
 
-impl FromStr for Cond {
-    type Err = String;
+/// Why a condition cannot be read; each quotes the user's own text.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum CondError {
+    #[error("'{0}' has no comparison: write KEY OP NUMBER with OP one of > >= < <=, e.g. 'fallback.error_rate>0.05'")]
+    NoComparison(String),
+    #[error("'{cond}' has no key before '{op}': name a key path of the JSON report, e.g. 'risk.error_rate'")]
+    NoKey { cond: String, op: &'static str },
+    #[error("'{0}' is not a key path: dot-separated keys without spaces, e.g. 'latency.all.total_ms.p95'")]
+    NotAPath(String),
+    #[error("'{bound}' after '{op}' is not a number (in '{cond}')")]
+    NotANumber {
+        bound: String,
+        op: &'static str,
+        cond: String,
+    },
+    #[error("the bound in '{0}' must be a finite number")]
+    NotFinite(String),
+}
 
-    fn from_str(s: &str) -> Result<Cond, String> {
+impl FromStr for Cond {
+    type Err = CondError;
+
+    fn from_str(s: &str) -> Result<Cond, CondError> {
         // Two-character operators first, so `>=` is not read as `>`.
         let ops = [(">=", Op::Ge), ("<=", Op::Le), (">", Op::Gt), ("<", Op::Lt)];
         let found = ops
@@ -64,31 +83,30 @@ impl FromStr for Cond {
             .filter_map(|(sym, op)| s.find(sym).map(|i| (i, *sym, *op)))
             .min_by_key(|(i, sym, _)| (*i, std::cmp::Reverse(sym.len())));
         let Some((i, sym, op)) = found else {
-            return Err(format!(
-                "'{s}' has no comparison: write KEY OP NUMBER with OP one of > >= < <=, e.g. 'fallback.error_rate>0.05'"
-            ));
+            return Err(CondError::NoComparison(s.to_string()));
         };
         let path = s[..i].trim();
         let rest = s[i + sym.len()..].trim();
         if path.is_empty() {
-            return Err(format!(
-                "'{s}' has no key before '{sym}': name a key path of the JSON report, e.g. 'risk.error_rate'"
-            ));
+            return Err(CondError::NoKey {
+                cond: s.to_string(),
+                op: sym,
+            });
         }
         if path.contains(char::is_whitespace)
             || path.starts_with('.')
             || path.ends_with('.')
             || path.contains("..")
         {
-            return Err(format!(
-                "'{path}' is not a key path: dot-separated keys without spaces, e.g. 'latency.all.total_ms.p95'"
-            ));
+            return Err(CondError::NotAPath(path.to_string()));
         }
-        let bound: f64 = rest
-            .parse()
-            .map_err(|_| format!("'{rest}' after '{sym}' is not a number (in '{s}')"))?;
+        let bound: f64 = rest.parse().map_err(|_| CondError::NotANumber {
+            bound: rest.to_string(),
+            op: sym,
+            cond: s.to_string(),
+        })?;
         if !bound.is_finite() {
-            return Err(format!("the bound in '{s}' must be a finite number"));
+            return Err(CondError::NotFinite(s.to_string()));
         }
         Ok(Cond {
             path: path.to_string(),
@@ -218,21 +236,31 @@ mod tests {
         assert!("error_rate = 3"
             .parse::<Cond>()
             .unwrap_err()
+            .to_string()
             .contains("no comparison"));
-        assert!("> 3".parse::<Cond>().unwrap_err().contains("no key"));
+        assert!("> 3"
+            .parse::<Cond>()
+            .unwrap_err()
+            .to_string()
+            .contains("no key"));
         assert!("a.b > x"
             .parse::<Cond>()
             .unwrap_err()
+            .to_string()
             .contains("not a number"));
         assert!("a b > 1"
             .parse::<Cond>()
             .unwrap_err()
+            .to_string()
             .contains("not a key path"));
-        assert!("a > inf".parse::<Cond>().unwrap_err().contains("finite"));
+        assert_eq!(
+            "a > inf".parse::<Cond>().unwrap_err(),
+            CondError::NotFinite("a > inf".into())
+        );
         // Each malformed path alone is refused (not only with a space).
         for bad in [".a > 1", "a. > 1", "a..b > 1"] {
             assert!(
-                bad.parse::<Cond>().unwrap_err().contains("not a key path"),
+                matches!(bad.parse::<Cond>(), Err(CondError::NotAPath(_))),
                 "{bad}"
             );
         }

@@ -20,27 +20,7 @@ pub fn run(args: &SummarizeArgs) -> Result<i32> {
     super::check_format(args.fmt.format, kind)?;
     // The kinds file before the logs: a mistake in it should not cost a read.
     let user = super::loading::user_kinds(&args.kinds)?;
-    // Keys of user kinds' sections are not in the built-in schema: they
-    // are judged on the report as it comes.
-    let built_in: Vec<_> = args
-        .summary
-        .fail_on
-        .iter()
-        .filter(|c| {
-            let first = c.path.split('.').next().unwrap_or("");
-            !user.iter().any(|k| k.name == first)
-        })
-        .cloned()
-        .collect();
-    super::check_fail_on(&built_in, &args.summary.percentiles)?;
-    for k in &user {
-        super::checks::check_spec_paths(
-            &args.summary.fail_on,
-            Some(&k.name),
-            &k.spec.values,
-            &k.spec.count,
-        )?;
-    }
+    check_conditions(args, &user)?;
     // Held until the report is in place (dropped when run() returns).
     let kinds_files = super::loading::kinds_paths(&args.kinds);
     let settings: Vec<(&str, &std::path::Path)> = kinds_files
@@ -94,4 +74,31 @@ pub fn run(args: &SummarizeArgs) -> Result<i32> {
         &result,
         args.read.quiet,
     ))
+}
+
+/// `--fail-on` before anything is read: a key of the built-in sections
+/// against their schema, a key of a user kind's section against its
+/// kinds file's paths (its other keys are judged on the report as it
+/// comes).
+fn check_conditions(args: &SummarizeArgs, user: &[crate::kinds::jsonl::UserKind]) -> Result<()> {
+    let built_in: Vec<_> = args
+        .summary
+        .fail_on
+        .iter()
+        .filter(|c| {
+            let first = c.path.split('.').next().unwrap_or("");
+            !user.iter().any(|k| k.name == first)
+        })
+        .cloned()
+        .collect();
+    super::check_fail_on(&built_in, &args.summary.percentiles)?;
+    for k in user {
+        super::checks::check_spec_paths(
+            &args.summary.fail_on,
+            Some(&k.name),
+            &k.spec.values,
+            &k.spec.count,
+        )?;
+    }
+    Ok(())
 }
