@@ -219,6 +219,33 @@ const fn same_text(a: &str, b: &str) -> bool {
     true
 }
 
+/// The registry: from one line per kind (`Variant => module::Type`) this
+/// macro writes the code below, each item once per kind, in list order.
+/// grep finds the names here; the items are:
+///
+/// ```text
+/// enum LogKind { Latency, Fallback, Risk, Shadow, Jsonl }   // + ALL, name(), by_name()
+/// const _: () = assert!(module == Kind::NAME);              // per kind, at build time
+/// impl Registered for latency::Latency { KIND, acc(), acc_mut(), scratch() }
+/// fn open_maps() -> Vec<(&str, OpenMap)>                    // every kind's, with its name
+/// fn direction(section, figure) -> Direction                // the kind's Kind::direction
+/// fn visit<V: Visitor>(kind: LogKind, v: V) -> V::Out {
+///     match kind { LogKind::Latency => v.visit::<latency::Latency>(), ... }
+/// }
+/// struct Accs     { latency: <Latency as Kind>::Acc, ... }   // + new, merge, finish,
+///                                                            //   records, keys_dropped,
+///                                                            //   newest, looks_wrong,
+///                                                            //   to_state, from_state,
+///                                                            //   compatible
+/// struct Options  { latency: <Latency as Kind>::Options, ... }
+/// struct Scratch  { latency: <Latency as Kind>::Scratch, ... }
+/// struct AccsState{ latency: Option<<Latency as Kind>::Acc>, ... }  // the state file's form
+/// struct Sections { latency: <Latency as Kind>::Section, ... }      // + of(), views(), Serialize
+/// ```
+///
+/// Generic code (agg, report, state, render) reaches a kind only through
+/// these: `visit` picks the kind's type once per line, then its parser and
+/// accumulator run monomorphised.
 macro_rules! registry {
     ($($variant:ident => $module:ident :: $kind:ident),+ $(,)?) => {
         /// The log kinds aggmetrics reads, in report order.
