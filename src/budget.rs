@@ -144,6 +144,16 @@ impl Counting {
             stop(Stop::Budget, size);
         }
     }
+
+    /// What the system gave for `size` bytes; when it refused, the run
+    /// stops (never a null to the caller, which would abort).
+    #[inline]
+    fn given(p: *mut u8, size: usize) -> *mut u8 {
+        if p.is_null() {
+            stop(Stop::System, size);
+        }
+        p
+    }
 }
 
 // SAFETY: every call is passed to `System` unchanged; the counter is only
@@ -152,21 +162,13 @@ unsafe impl GlobalAlloc for Counting {
     #[inline]
     unsafe fn alloc(&self, l: Layout) -> *mut u8 {
         Counting::charge(l.size());
-        let p = System.alloc(l);
-        if p.is_null() {
-            stop(Stop::System, l.size());
-        }
-        p
+        Counting::given(System.alloc(l), l.size())
     }
 
     #[inline]
     unsafe fn alloc_zeroed(&self, l: Layout) -> *mut u8 {
         Counting::charge(l.size());
-        let p = System.alloc_zeroed(l);
-        if p.is_null() {
-            stop(Stop::System, l.size());
-        }
-        p
+        Counting::given(System.alloc_zeroed(l), l.size())
     }
 
     #[inline]
@@ -182,11 +184,7 @@ unsafe impl GlobalAlloc for Counting {
         } else {
             LIVE.fetch_sub(l.size() - new, Relaxed);
         }
-        let q = System.realloc(p, l, new);
-        if q.is_null() {
-            stop(Stop::System, new);
-        }
-        q
+        Counting::given(System.realloc(p, l, new), new)
     }
 }
 
