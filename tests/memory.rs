@@ -217,6 +217,29 @@ fn stats(rss: &std::path::Path, args: &[&str]) -> Command {
     c
 }
 
+/// `stats` over a [`wide_log`]: every `v.*` key per group `g`, a JSON
+/// report at `out`, and `extra` flags.
+fn wide_stats(
+    rss: &std::path::Path,
+    log: &std::path::Path,
+    out: &std::path::Path,
+    extra: &[&str],
+) -> Command {
+    let mut args = vec![
+        log.to_str().unwrap(),
+        "--value",
+        "v.*",
+        "--by",
+        "g",
+        "-f",
+        "json",
+        "-o",
+        out.to_str().unwrap(),
+    ];
+    args.extend_from_slice(extra);
+    stats(rss, &args)
+}
+
 fn stderr_of(child: &mut Child) -> String {
     let mut s = String::new();
     std::io::Read::read_to_string(child.stderr.as_mut().unwrap(), &mut s).unwrap();
@@ -238,27 +261,9 @@ fn groups_times_keys_stay_within_the_memory_budget() {
     let n = 1_000_000u64;
     wide_log(&log, n, 1000, 1000);
     let out = dir.path().join("r.json");
-    let mut child = stats(
-        &rss,
-        &[
-            log.to_str().unwrap(),
-            "--value",
-            "v.*",
-            "--by",
-            "g",
-            "-j",
-            "2",
-            "-q",
-            "--max-memory",
-            "256M",
-            "-f",
-            "json",
-            "-o",
-            out.to_str().unwrap(),
-        ],
-    )
-    .spawn()
-    .unwrap();
+    let mut child = wide_stats(&rss, &log, &out, &["-j", "2", "-q", "--max-memory", "256M"])
+        .spawn()
+        .unwrap();
     let err = stderr_of(&mut child);
     let (code, mib) = wait_rss_of(child, &rss);
     assert_eq!(code, 0, "{err}");
@@ -284,23 +289,11 @@ fn groups_times_keys_stay_within_the_memory_budget() {
     assert_eq!(in_groups + dropped, n);
 
     // --strict fails on what the budget held back.
-    let child = stats(
+    let child = wide_stats(
         &rss,
-        &[
-            log.to_str().unwrap(),
-            "--value",
-            "v.*",
-            "--by",
-            "g",
-            "-q",
-            "--strict",
-            "--max-memory",
-            "256M",
-            "-f",
-            "json",
-            "-o",
-            out.to_str().unwrap(),
-        ],
+        &log,
+        &out,
+        &["-q", "--strict", "--max-memory", "256M"],
     )
     .spawn()
     .unwrap();
@@ -414,21 +407,9 @@ fn under_a_400_mib_ulimit(extra: &[&str]) -> (i32, String, Option<serde_json::Va
     let log = dir.path().join("wide.jsonl");
     wide_log(&log, 300_000, 1000, 300);
     let out = dir.path().join("r.json");
-    let mut args = vec![
-        log.to_str().unwrap(),
-        "--value",
-        "v.*",
-        "--by",
-        "g",
-        "-j",
-        "1",
-        "-f",
-        "json",
-        "-o",
-        out.to_str().unwrap(),
-    ];
+    let mut args = vec!["-j", "1"];
     args.extend_from_slice(extra);
-    let mut c = stats(&rss, &args);
+    let mut c = wide_stats(&rss, &log, &out, &args);
     // SAFETY: setrlimit is async-signal-safe; nothing else runs here.
     unsafe {
         c.pre_exec(|| {
