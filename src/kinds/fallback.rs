@@ -14,7 +14,7 @@ use super::{Cx, Kind, Parsed};
 use crate::measure::dist::{Dist, Mode};
 use crate::measure::figures::{counts, pairs, round_to, RateFig, Rates, Stats};
 use crate::measure::keyed::{count_span, pair_key, Keyed, MAX_KEYS};
-use crate::measure::view::{Block, View};
+use crate::measure::view::{self, Block, View};
 use crate::parse::{
     begin, category, duration, good_entries, key_name, open_map, required, timestamp_value, void,
     Line, Parser, Skip, Slot, Span, Timestamp,
@@ -362,32 +362,32 @@ impl Kind for Fallback {
             records: f.count,
             counts: Vec::new(),
             blocks: vec![
-                Block::Shares {
+                Block::Shares(view::Shares {
                     label: "outcome",
                     series: "outcome_records",
                     counts: f.outcome_counts.clone(),
                     total: f.count,
-                },
+                }),
                 Block::RateLine(f.rates.0.clone()),
-                Block::Dist {
+                Block::Dist(view::DistLine {
                     name: "llm_latency_ms",
                     points: f.llm_latency_ms.percentiles.clone(),
                     count: f.llm_latency_ms.count,
                     hist: Some(f.llm_latency_ms.hist.clone()),
-                },
-                Block::Breakdown {
+                }),
+                Block::Breakdown(view::Breakdown {
                     title: "reasons",
                     series: None,
                     counts: f.fallback_reason_counts.clone(),
-                },
-                Block::Cross {
+                }),
+                Block::Cross(view::Cross {
                     title: "by intent".into(),
                     cells: f.by_intent.clone(),
-                },
-                Block::Cross {
+                }),
+                Block::Cross(view::Cross {
                     title: "components".into(),
                     cells: f.components.clone(),
-                },
+                }),
             ],
             trend: vec![("error", "error_rate"), ("fallback", "fallback_rate")],
         }

@@ -23,7 +23,7 @@ use crate::measure::dist::{Dist, Mode};
 use crate::measure::figures::{self, Stats};
 use crate::measure::keyed::{Keyed, Merge, MAX_KEYS};
 use crate::measure::time::TimeRange;
-use crate::measure::view::{thousands, Block, View};
+use crate::measure::view::{self, thousands, Block, View};
 use crate::parse::{bytes_eq, key_name, Parser, Skip, Span, Template, Timestamp, Val};
 
 /// Most groups kept; records of further groups are counted in
@@ -1089,7 +1089,7 @@ pub fn view_of(k: &JsonlSection, key: &str, title: &str) -> View {
     let mut blocks = Vec::new();
     let grouped = k.spec.as_ref().is_some_and(|s| !s.by.is_empty());
     if grouped {
-        blocks.push(Block::Shares {
+        blocks.push(Block::Shares(view::Shares {
             label: "group",
             series: "group_records",
             counts: k
@@ -1098,7 +1098,7 @@ pub fn view_of(k: &JsonlSection, key: &str, title: &str) -> View {
                 .map(|g| (group_label(g), g.records))
                 .collect(),
             total: k.records,
-        });
+        }));
     }
     for (name, v) in &k.total.values {
         let mut rows = vec![("(all)".to_string(), v.stats.clone(), v.invalid)];
@@ -1109,12 +1109,12 @@ pub fn view_of(k: &JsonlSection, key: &str, title: &str) -> View {
                 }
             }
         }
-        blocks.push(Block::Rows {
+        blocks.push(Block::Rows(view::ValueRows {
             name: name.clone(),
             label: "group",
             union_first: rows.len() > 1,
             rows,
-        });
+        }));
     }
     for c in k.total.counts.keys() {
         let cells = if grouped {
@@ -1127,10 +1127,10 @@ pub fn view_of(k: &JsonlSection, key: &str, title: &str) -> View {
                 .into_iter()
                 .collect()
         };
-        blocks.push(Block::Cross {
+        blocks.push(Block::Cross(view::Cross {
             title: c.clone(),
             cells: relabel(cells, c),
-        });
+        }));
     }
     View {
         key: key.to_string(),

@@ -16,7 +16,7 @@ use super::{Cx, Kind, Parsed};
 use crate::measure::dist::{Dist, Mode};
 use crate::measure::figures::Stats;
 use crate::measure::keyed::{entry_span, Keyed, MAX_KEYS};
-use crate::measure::view::{Block, GridRow, View};
+use crate::measure::view::{self, Block, GridRow, View};
 use crate::parse::{
     begin, duration, good_entries, key_name, open_map, optional, required, timestamp_value, Line,
     Parser, Skip, Slot, Span, Timestamp,
@@ -311,7 +311,7 @@ impl Kind for Latency {
             title: "Latency (ms)".into(),
             records: l.all.count,
             counts: Vec::new(),
-            blocks: vec![Block::Grid {
+            blocks: vec![Block::Grid(view::Grid {
                 label: "group",
                 columns: ["all", "with_llm", "without_llm"]
                     .map(String::from)
@@ -319,7 +319,7 @@ impl Kind for Latency {
                 records: groups.iter().map(|g| g.count).collect(),
                 rows,
                 union_first: true,
-            }],
+            })],
             trend: Vec::new(),
         }
     }

@@ -20,7 +20,7 @@ use crate::measure::dist::{Dist, Mode};
 use crate::measure::figures::{self, counts, round_to, RateFig, Rates};
 use crate::measure::keyed::{count_span, Keyed, MAX_KEYS};
 use crate::measure::time::{Activity, TimeRange};
-use crate::measure::view::{thousands, Block, View};
+use crate::measure::view::{self, thousands, Block, View};
 use crate::parse::{
     begin, category, check_duration, key_name, required, timestamp_value, Line, Parser, Skip, Slot,
     Span, Timestamp, Val,
@@ -487,7 +487,7 @@ impl Kind for Risk {
             )],
             blocks: vec![
                 Block::RateRows(k.rates.0.clone()),
-                Block::Dist {
+                Block::Dist(view::DistLine {
                     name: "latency_ms",
                     points: vec![
                         ("p50".into(), k.latency_p50),
@@ -496,17 +496,17 @@ impl Kind for Risk {
                     ],
                     count: k.latency_count,
                     hist: Some(k.latency_hist.clone()),
-                },
-                Block::Breakdown {
+                }),
+                Block::Breakdown(view::Breakdown {
                     title: "status",
                     series: Some(("status_records", "status")),
                     counts: k.status_breakdown.clone(),
-                },
-                Block::Breakdown {
+                }),
+                Block::Breakdown(view::Breakdown {
                     title: "reasons",
                     series: None,
                     counts: k.reason_code_breakdown.clone(),
-                },
+                }),
             ],
             trend: vec![("risk error", "error_rate")],
         }

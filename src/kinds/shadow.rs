@@ -33,7 +33,7 @@ use crate::measure::dist::{Dist, Mode};
 use crate::measure::figures::{self, counts, round_to, RateFig, Rates, Stats};
 use crate::measure::keyed::{count_span, Keyed, MAX_KEYS};
 use crate::measure::time::TimeRange;
-use crate::measure::view::{thousands, Block, View};
+use crate::measure::view::{self, thousands, Block, View};
 use crate::parse::{
     begin, key_name, required, timestamp_value, Line, Parser, Skip, Slot, Span, Template,
     Timestamp, Val,
@@ -533,28 +533,28 @@ impl Kind for Shadow {
             )],
             blocks: vec![
                 Block::RateRows(k.rates.0.clone()),
-                Block::Dist {
+                Block::Dist(view::DistLine {
                     name: "latency_ms",
                     points: latency,
                     count: k.latency_count,
                     hist: Some(k.latency_hist.clone()),
-                },
-                Block::Dist {
+                }),
+                Block::Dist(view::DistLine {
                     name: "confidence",
                     points: k.confidence.percentiles.clone(),
                     count: k.confidence.count,
                     hist: None,
-                },
-                Block::Breakdown {
+                }),
+                Block::Breakdown(view::Breakdown {
                     title: "status",
                     series: Some(("status_records", "status")),
                     counts: k.status_breakdown.clone(),
-                },
-                Block::Breakdown {
+                }),
+                Block::Breakdown(view::Breakdown {
                     title: "errors",
                     series: Some(("error_records", "error_type")),
                     counts: k.error_breakdown.clone(),
-                },
+                }),
             ],
             trend: vec![("shadow error", "error_rate")],
         }

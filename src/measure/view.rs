@@ -45,72 +45,95 @@ pub struct GridRow {
     pub detail: bool,
 }
 
+/// Distributions of several groups side by side, with each group's
+/// record count.
+#[derive(Debug, Clone)]
+pub struct Grid {
+    /// The label of the column names (`group`).
+    pub label: &'static str,
+    pub columns: Vec<String>,
+    pub records: Vec<u64>,
+    pub rows: Vec<GridRow>,
+    /// The first column is the union of the others (`all`): exports
+    /// that add up across hosts leave it out, so `sum()` never counts
+    /// a record twice.
+    pub union_first: bool,
+}
+
+/// One distribution on one line: `llm_latency_ms  p50 .. (n=155)`;
+/// drawn only when it holds values.
+#[derive(Debug, Clone)]
+pub struct DistLine {
+    /// The JSON key and Prometheus series (`llm_latency_ms`).
+    pub name: &'static str,
+    /// `(label, value)`: the percentiles as the section states them.
+    pub points: Vec<(String, f64)>,
+    pub count: u64,
+    /// A duration's buckets (Prometheus histogram); `None` for a
+    /// distribution of something else (a confidence).
+    pub hist: Option<super::figures::Histo>,
+}
+
+/// Counts of a categorical field with their share of `total`, largest
+/// first.
+#[derive(Debug, Clone)]
+pub struct Shares {
+    /// The field (`outcome`): column heading and Prometheus label.
+    pub label: &'static str,
+    /// The Prometheus series (`outcome_records`).
+    pub series: &'static str,
+    pub counts: BTreeMap<String, u64>,
+    pub total: u64,
+}
+
+/// Named rates, in the order drawn.
+pub type Rates = Vec<(&'static str, RateFig)>;
+
+/// `reasons: a 3 · b 1`, largest first; drawn only when not empty.
+#[derive(Debug, Clone)]
+pub struct Breakdown {
+    pub title: &'static str,
+    /// Exported as `<key>_<series>{<label>=...}` when set.
+    pub series: Option<(&'static str, &'static str)>,
+    pub counts: BTreeMap<String, u64>,
+}
+
+/// One distribution per row (a value per group): `label | n | pNN |
+/// mean | max | invalid`.
+#[derive(Debug, Clone)]
+pub struct ValueRows {
+    /// The value (`timing.total_ms`): heading, and the Prometheus
+    /// series' `value` label.
+    pub name: String,
+    /// What a row is (`group`): column heading and Prometheus label.
+    pub label: &'static str,
+    /// (row name, its figures, values that were not usable numbers).
+    pub rows: Vec<(String, Stats, u64)>,
+    /// The first row is the union of the others (`(all)` beside groups).
+    pub union_first: bool,
+}
+
+/// A two-way table of counts (`by intent` x outcome).
+#[derive(Debug, Clone)]
+pub struct Cross {
+    pub title: String,
+    pub cells: BTreeMap<String, BTreeMap<String, u64>>,
+}
+
+/// One part of a section. Each renderer draws each kind of block in one
+/// function of its own (`crate::render::Blocks`).
 #[derive(Debug, Clone)]
 pub enum Block {
-    /// Distributions of several groups side by side, with each group's
-    /// record count.
-    Grid {
-        /// The label of the column names (`group`).
-        label: &'static str,
-        columns: Vec<String>,
-        records: Vec<u64>,
-        rows: Vec<GridRow>,
-        /// The first column is the union of the others (`all`): exports
-        /// that add up across hosts leave it out, so `sum()` never counts
-        /// a record twice.
-        union_first: bool,
-    },
-    /// One distribution on one line: `llm_latency_ms  p50 .. (n=155)`;
-    /// drawn only when it holds values.
-    Dist {
-        /// The JSON key and Prometheus series (`llm_latency_ms`).
-        name: &'static str,
-        /// `(label, value)`: the percentiles as the section states them.
-        points: Vec<(String, f64)>,
-        count: u64,
-        /// A duration's buckets (Prometheus histogram); `None` for a
-        /// distribution of something else (a confidence).
-        hist: Option<super::figures::Histo>,
-    },
-    /// Counts of a categorical field with their share of `total`, largest
-    /// first.
-    Shares {
-        /// The field (`outcome`): column heading and Prometheus label.
-        label: &'static str,
-        /// The Prometheus series (`outcome_records`).
-        series: &'static str,
-        counts: BTreeMap<String, u64>,
-        total: u64,
-    },
+    Grid(Grid),
+    Dist(DistLine),
+    Shares(Shares),
     /// Rates on one line: `fallback rate 12.94%   error rate 3.55%`.
-    RateLine(Vec<(&'static str, RateFig)>),
+    RateLine(Rates),
     /// Rates one per row with their denominators: `error rate 1.52% of 394`.
-    RateRows(Vec<(&'static str, RateFig)>),
-    /// `reasons: a 3 · b 1`, largest first; drawn only when not empty.
-    Breakdown {
-        title: &'static str,
-        /// Exported as `<key>_<series>{<label>=...}` when set.
-        series: Option<(&'static str, &'static str)>,
-        counts: BTreeMap<String, u64>,
-    },
-    /// One distribution per row (a value per group): `label | n | pNN |
-    /// mean | max | invalid`.
-    Rows {
-        /// The value (`timing.total_ms`): heading, and the Prometheus
-        /// series' `value` label.
-        name: String,
-        /// What a row is (`group`): column heading and Prometheus label.
-        label: &'static str,
-        /// (row name, its figures, values that were not usable numbers).
-        rows: Vec<(String, Stats, u64)>,
-        /// The first row is the union of the others (`(all)` beside groups).
-        union_first: bool,
-    },
-    /// A two-way table of counts (`by intent` x outcome).
-    Cross {
-        title: String,
-        cells: BTreeMap<String, BTreeMap<String, u64>>,
-    },
+    RateRows(Rates),
+    Breakdown(Breakdown),
+    Rows(ValueRows),
+    Cross(Cross),
 }
 
 impl View {
@@ -130,11 +153,11 @@ impl View {
     /// its description.
     pub fn headline(&self) -> Option<(String, &Stats)> {
         self.blocks.iter().find_map(|b| match b {
-            Block::Grid { columns, rows, .. } => {
-                let r = rows.first()?;
+            Block::Grid(g) => {
+                let r = g.rows.first()?;
                 let st = r.cells.first()?.as_ref()?;
                 Some((
-                    format!("{} of {} {} records", r.name, columns.first()?, self.key),
+                    format!("{} of {} {} records", r.name, g.columns.first()?, self.key),
                     st,
                 ))
             }

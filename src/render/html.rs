@@ -17,10 +17,11 @@ use super::svg::{self, Bar, Series};
 use super::text::{clean, ms, pct, thousands};
 use super::{Doc, KindDoc, Render};
 use crate::check::compare::Comparison;
+use crate::measure::view::{Breakdown, Cross, DistLine, Grid, Shares, ValueRows};
 use crate::report::figures::{RateFig, Stats};
 use crate::report::risk::{RiskMetrics, RiskReport};
 use crate::report::verdict::{Criterion, CriterionState, Decision};
-use crate::report::{Block, BucketReport, Report, View};
+use crate::report::{BucketReport, Report, View};
 
 pub struct Html;
 
@@ -319,201 +320,217 @@ fn percentile_chart(s: &mut Section, title: &str, unit: &str, rows: &[PRow<'_>],
 
 /// One report section, from its view.
 fn section(v: &View, criteria: &[Criterion]) -> Section {
-    let mut s = Section {
-        title: v.title.clone(),
-        ..Section::default()
+    let mut h = HtmlSection {
+        s: Section {
+            title: v.title.clone(),
+            ..Section::default()
+        },
+        title: v.name().to_string(),
+        criteria,
     };
-    let title = v.name().to_string();
     if v.records == 0 {
         // A quiet window is news, not an empty section.
-        s.note(
+        h.s.note(
             "No records here: no figure is shown, and a figure over no records is not 0.".into(),
         );
-        return s;
+        return h.s;
     }
-    for b in &v.blocks {
-        match b {
-            Block::Grid {
-                label,
-                columns,
-                records,
-                rows,
-                ..
-            } => {
-                // The HDR plot of the first row (total_ms) per column, on
-                // one axis up to the highest percentile any count supports.
-                if let Some(first) = rows.first() {
-                    let cells: Vec<(&String, &Stats)> = columns
-                        .iter()
-                        .zip(&first.cells)
-                        .filter_map(|(c, st)| {
-                            Some((c, st.as_ref().filter(|st| st.curve.len() > 1)?))
-                        })
-                        .collect();
-                    let top = cells
-                        .iter()
-                        .filter_map(|(_, st)| st.curve.last().map(|p| p.0))
-                        .fold(1.0f64, f64::max);
-                    let series: Vec<Series> = cells
-                        .iter()
-                        .map(|(c, st)| Series {
-                            name: format!("{c} (n={})", thousands(st.count)),
-                            points: st.curve.iter().map(|(x, y)| (x / top, *y)).collect(),
-                        })
-                        .collect();
-                    if !series.is_empty() {
-                        s.chart(svg::lines(
-                            &format!("{title} {}: percentile distribution per {label}", first.name),
-                            "Value against percentile on a 1/(1-q) axis (HDR plot), up to the highest percentile each group's count supports.",
-                            "percentile",
-                            "milliseconds",
-                            &hdr_ticks(top),
-                            &series,
-                            &[],
-                        ));
-                    }
-                }
-                for (i, c) in columns.iter().enumerate() {
-                    let dists: Vec<PRow> = rows
-                        .iter()
-                        .filter_map(|r| {
-                            let st = r.cells.get(i)?.as_ref()?;
-                            Some((r.name.clone(), &st.percentiles[..], st.count))
-                        })
-                        .collect();
-                    percentile_chart(
-                        &mut s,
-                        &format!(
-                            "{title}: percentiles per step, {label} {c} ({} records)",
-                            thousands(records[i])
-                        ),
-                        "milliseconds",
-                        &dists,
-                        &Vec::new(),
-                    );
-                }
-                let mut head = vec!["metric".to_string(), label.to_string(), "n".into()];
-                if let Some(st) = rows.iter().flat_map(|r| r.cells.iter().flatten()).next() {
-                    head.extend(st.percentiles.iter().map(|(k, _)| k.clone()));
-                }
-                head.extend(["mean".to_string(), "max".into()]);
-                let head: Vec<&str> = head.iter().map(String::as_str).collect();
-                let mut t = Vec::new();
-                for r in rows {
-                    for (c, st) in columns.iter().zip(&r.cells) {
-                        if let Some(st) = st.as_ref().filter(|st| st.count > 0) {
-                            let mut cells = vec![clean(&r.name), c.clone()];
-                            cells.extend(stats_cells(st));
-                            t.push((cells, false));
-                        }
-                    }
-                }
-                s.table(&format!("{title}: percentiles, milliseconds"), &head, t);
-            }
-            Block::Dist {
-                name,
-                points,
-                count,
-                ..
-            } if *count > 0 => {
-                let unit = if name.ends_with("_ms") {
-                    "milliseconds"
-                } else {
-                    "value"
-                };
-                let marks = if name.ends_with("_ms") {
-                    marks_for(criteria, "latency_p95")
-                } else {
-                    Vec::new()
-                };
-                percentile_chart(
-                    &mut s,
-                    &format!("{title} {name} (n={})", thousands(*count)),
-                    unit,
-                    &[(name.to_string(), &points[..], *count)],
-                    &marks,
-                );
-                s.table(
-                    &format!("{title} {name}"),
-                    &["percentile", "value"],
-                    points
-                        .iter()
-                        .map(|(k, v)| (vec![k.clone(), ms(*v)], false))
-                        .collect(),
-                );
-            }
-            Block::Dist { .. } => {}
-            Block::Shares {
-                label,
-                counts,
-                total,
-                ..
-            } => count_chart(&mut s, &title, label, counts, *total),
-            Block::Breakdown {
-                title: t, counts, ..
-            } => {
-                let total = counts.values().sum();
-                count_chart(&mut s, &title, t, counts, total)
-            }
-            Block::RateLine(r) | Block::RateRows(r) => {
-                rate_chart(&mut s, &title, r, &|name| marks_for(criteria, name))
-            }
-            Block::Rows {
-                name, label, rows, ..
-            } => {
-                let dists: Vec<PRow> = rows
-                    .iter()
-                    .map(|(g, st, _)| (g.clone(), &st.percentiles[..], st.count))
-                    .collect();
-                percentile_chart(
-                    &mut s,
-                    &format!("{title} {name}: percentiles per {label}"),
-                    "value",
-                    &dists,
-                    &Vec::new(),
-                );
-                let mut head = vec![label.to_string(), "n".into()];
-                if let Some((_, st, _)) = rows.first() {
-                    head.extend(st.percentiles.iter().map(|(k, _)| k.clone()));
-                }
-                head.extend(["mean".into(), "max".into(), "invalid".into()]);
-                let head: Vec<&str> = head.iter().map(String::as_str).collect();
-                s.table(
-                    &format!("{title} {name}"),
-                    &head,
-                    rows.iter()
-                        .map(|(g, st, inv)| {
-                            let mut c = vec![clean(g)];
-                            c.extend(stats_cells(st));
-                            c.push(thousands(*inv));
-                            (c, false)
-                        })
-                        .collect(),
-                );
-            }
-            Block::Cross { title: t, cells } => {
-                let cols: std::collections::BTreeSet<&String> =
-                    cells.values().flat_map(|m| m.keys()).collect();
-                let mut head = vec![t.as_str()];
-                head.extend(cols.iter().map(|c| c.as_str()));
-                let rows = cells
-                    .iter()
-                    .map(|(r, m)| {
-                        let mut c = vec![clean(r)];
-                        c.extend(
-                            cols.iter()
-                                .map(|k| thousands(m.get(*k).copied().unwrap_or(0))),
-                        );
-                        (c, false)
-                    })
-                    .collect();
-                let head: Vec<String> = head.iter().map(|h| clean(h)).collect();
-                let head: Vec<&str> = head.iter().map(String::as_str).collect();
-                s.table(&format!("{title}: {t}"), &head, rows);
+    super::draw(&v.blocks, &mut h);
+    h.s
+}
+
+/// A section as the page draws it: a chart and its table per block, with
+/// the gates' bounds marked on the charts of what they judge.
+struct HtmlSection<'c> {
+    s: Section,
+    /// The section's plain title, to begin chart and table captions.
+    title: String,
+    criteria: &'c [Criterion],
+}
+
+impl super::Blocks for HtmlSection<'_> {
+    fn grid(&mut self, g: &Grid) {
+        let (s, title, label) = (&mut self.s, &self.title, g.label);
+        // The HDR plot of the first row (total_ms) per column, on one axis
+        // up to the highest percentile any count supports.
+        if let Some(first) = g.rows.first() {
+            let cells: Vec<(&String, &Stats)> = g
+                .columns
+                .iter()
+                .zip(&first.cells)
+                .filter_map(|(c, st)| Some((c, st.as_ref().filter(|st| st.curve.len() > 1)?)))
+                .collect();
+            let top = cells
+                .iter()
+                .filter_map(|(_, st)| st.curve.last().map(|p| p.0))
+                .fold(1.0f64, f64::max);
+            let series: Vec<Series> = cells
+                .iter()
+                .map(|(c, st)| Series {
+                    name: format!("{c} (n={})", thousands(st.count)),
+                    points: st.curve.iter().map(|(x, y)| (x / top, *y)).collect(),
+                })
+                .collect();
+            if !series.is_empty() {
+                s.chart(svg::lines(
+                    &format!("{title} {}: percentile distribution per {label}", first.name),
+                    "Value against percentile on a 1/(1-q) axis (HDR plot), up to the highest percentile each group's count supports.",
+                    "percentile",
+                    "milliseconds",
+                    &hdr_ticks(top),
+                    &series,
+                    &[],
+                ));
             }
         }
+        for (i, c) in g.columns.iter().enumerate() {
+            let dists: Vec<PRow> = g
+                .rows
+                .iter()
+                .filter_map(|r| {
+                    let st = r.cells.get(i)?.as_ref()?;
+                    Some((r.name.clone(), &st.percentiles[..], st.count))
+                })
+                .collect();
+            percentile_chart(
+                s,
+                &format!(
+                    "{title}: percentiles per step, {label} {c} ({} records)",
+                    thousands(g.records[i])
+                ),
+                "milliseconds",
+                &dists,
+                &Vec::new(),
+            );
+        }
+        let mut head = vec!["metric".to_string(), label.to_string(), "n".into()];
+        if let Some(st) = g.rows.iter().flat_map(|r| r.cells.iter().flatten()).next() {
+            head.extend(st.percentiles.iter().map(|(k, _)| k.clone()));
+        }
+        head.extend(["mean".to_string(), "max".into()]);
+        let head: Vec<&str> = head.iter().map(String::as_str).collect();
+        let mut t = Vec::new();
+        for r in &g.rows {
+            for (c, st) in g.columns.iter().zip(&r.cells) {
+                if let Some(st) = st.as_ref().filter(|st| st.count > 0) {
+                    let mut cells = vec![clean(&r.name), c.clone()];
+                    cells.extend(stats_cells(st));
+                    t.push((cells, false));
+                }
+            }
+        }
+        s.table(&format!("{title}: percentiles, milliseconds"), &head, t);
     }
-    s
+
+    fn dist(&mut self, d: &DistLine) {
+        if d.count == 0 {
+            return;
+        }
+        let (title, name) = (&self.title, d.name);
+        let unit = if name.ends_with("_ms") {
+            "milliseconds"
+        } else {
+            "value"
+        };
+        let marks = if name.ends_with("_ms") {
+            marks_for(self.criteria, "latency_p95")
+        } else {
+            Vec::new()
+        };
+        percentile_chart(
+            &mut self.s,
+            &format!("{title} {name} (n={})", thousands(d.count)),
+            unit,
+            &[(name.to_string(), &d.points[..], d.count)],
+            &marks,
+        );
+        self.s.table(
+            &format!("{title} {name}"),
+            &["percentile", "value"],
+            d.points
+                .iter()
+                .map(|(k, v)| (vec![k.clone(), ms(*v)], false))
+                .collect(),
+        );
+    }
+
+    fn shares(&mut self, sh: &Shares) {
+        count_chart(&mut self.s, &self.title, sh.label, &sh.counts, sh.total)
+    }
+
+    fn breakdown(&mut self, b: &Breakdown) {
+        let total = b.counts.values().sum();
+        count_chart(&mut self.s, &self.title, b.title, &b.counts, total)
+    }
+
+    fn rate_line(&mut self, rates: &[(&'static str, RateFig)]) {
+        let criteria = self.criteria;
+        rate_chart(&mut self.s, &self.title, rates, &|name| {
+            marks_for(criteria, name)
+        })
+    }
+
+    fn rate_rows(&mut self, rates: &[(&'static str, RateFig)]) {
+        self.rate_line(rates)
+    }
+
+    fn rows(&mut self, r: &ValueRows) {
+        let (title, name, label) = (&self.title, &r.name, r.label);
+        let dists: Vec<PRow> = r
+            .rows
+            .iter()
+            .map(|(g, st, _)| (g.clone(), &st.percentiles[..], st.count))
+            .collect();
+        percentile_chart(
+            &mut self.s,
+            &format!("{title} {name}: percentiles per {label}"),
+            "value",
+            &dists,
+            &Vec::new(),
+        );
+        let mut head = vec![label.to_string(), "n".into()];
+        if let Some((_, st, _)) = r.rows.first() {
+            head.extend(st.percentiles.iter().map(|(k, _)| k.clone()));
+        }
+        head.extend(["mean".into(), "max".into(), "invalid".into()]);
+        let head: Vec<&str> = head.iter().map(String::as_str).collect();
+        self.s.table(
+            &format!("{title} {name}"),
+            &head,
+            r.rows
+                .iter()
+                .map(|(g, st, inv)| {
+                    let mut c = vec![clean(g)];
+                    c.extend(stats_cells(st));
+                    c.push(thousands(*inv));
+                    (c, false)
+                })
+                .collect(),
+        );
+    }
+
+    fn cross(&mut self, c: &Cross) {
+        let t = &c.title;
+        let cols: std::collections::BTreeSet<&String> =
+            c.cells.values().flat_map(|m| m.keys()).collect();
+        let mut head = vec![t.as_str()];
+        head.extend(cols.iter().map(|c| c.as_str()));
+        let rows = c
+            .cells
+            .iter()
+            .map(|(r, m)| {
+                let mut c = vec![clean(r)];
+                c.extend(
+                    cols.iter()
+                        .map(|k| thousands(m.get(*k).copied().unwrap_or(0))),
+                );
+                (c, false)
+            })
+            .collect();
+        let head: Vec<String> = head.iter().map(|h| clean(h)).collect();
+        let head: Vec<&str> = head.iter().map(String::as_str).collect();
+        self.s.table(&format!("{}: {t}", self.title), &head, rows);
+    }
 }
 
 fn lead_and_footer(

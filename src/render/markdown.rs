@@ -5,7 +5,8 @@ use std::fmt::Write as _;
 use std::io::{self, Write};
 
 use super::{Doc, Render};
-use crate::report::{Block, RateFig, Report, Stats, View};
+use crate::measure::view::{Breakdown, Cross, DistLine, Grid, Shares, ValueRows};
+use crate::report::{RateFig, Report, Stats, View};
 
 pub struct Markdown;
 
@@ -99,136 +100,153 @@ fn figures(s: &mut String, r: &Report) {
 }
 
 /// One section from its view: distributions as a table (a grid's detailed
-/// row for every column, its other rows for the first), then the rates.
+/// row for every column, its other rows for the first), then the rates,
+/// then the counts in the order of the view.
 pub(super) fn section(s: &mut String, v: &View) {
     let _ = writeln!(s, "**{}**\n", cell(&v.title));
-    let mut head: Vec<String> = Vec::new();
-    let mut rows = Vec::new();
-    let heading = |head: &mut Vec<String>, ps: &[(String, f64)]| {
-        if head.is_empty() {
-            head.extend(["distribution".to_string(), "n".to_string()]);
-            head.extend(ps.iter().map(|(k, _)| k.clone()));
-        }
-    };
-    for b in &v.blocks {
-        match b {
-            Block::Grid {
-                columns,
-                rows: grid,
-                ..
-            } => {
-                for r in grid {
-                    for (c, st) in columns.iter().zip(&r.cells) {
-                        if let Some(st) = st.as_ref().filter(|st| st.count > 0) {
-                            heading(&mut head, &st.percentiles);
-                            rows.push(stat_row(&format!("{c} {}", r.name), st));
-                        }
-                        if !r.detail {
-                            break;
-                        }
-                    }
-                }
-            }
-            Block::Dist {
-                name,
-                points,
-                count,
-                ..
-            } if *count > 0 => {
-                heading(&mut head, points);
-                let mut row = vec![cell(name), count.to_string()];
-                row.extend(points.iter().map(|(_, v)| format!("{v:.3}")));
-                rows.push(row);
-            }
-            _ => {}
-        }
-    }
-    if !rows.is_empty() {
+    let mut m = MdSection::default();
+    super::draw(&v.blocks, &mut m);
+    if !m.rows.is_empty() {
         // Rows as wide as the heading (a kind's rank percentiles may be
         // fewer than --percentiles).
-        let width = head.len();
-        for r in &mut rows {
+        let width = m.head.len();
+        for r in &mut m.rows {
             r.resize(width, "-".into());
         }
+        let head: Vec<&str> = m.head.iter().map(String::as_str).collect();
+        table(s, &head, &m.rows);
+    }
+    if !m.rates.is_empty() {
+        rates(s, &m.rates);
+    }
+    s.push_str(&m.counts);
+}
+
+/// A section as Markdown lays it out: its distributions gathered into one
+/// table, its rates into another, its counts as they come.
+#[derive(Default)]
+struct MdSection {
+    /// The distribution table's heading, set by the first distribution.
+    head: Vec<String>,
+    rows: Vec<Vec<String>>,
+    rates: Vec<(&'static str, RateFig)>,
+    counts: String,
+}
+
+impl MdSection {
+    fn heading(&mut self, ps: &[(String, f64)]) {
+        if self.head.is_empty() {
+            self.head
+                .extend(["distribution".to_string(), "n".to_string()]);
+            self.head.extend(ps.iter().map(|(k, _)| k.clone()));
+        }
+    }
+}
+
+impl super::Blocks for MdSection {
+    fn grid(&mut self, g: &Grid) {
+        for r in &g.rows {
+            for (c, st) in g.columns.iter().zip(&r.cells) {
+                if let Some(st) = st.as_ref().filter(|st| st.count > 0) {
+                    self.heading(&st.percentiles);
+                    self.rows.push(stat_row(&format!("{c} {}", r.name), st));
+                }
+                if !r.detail {
+                    break;
+                }
+            }
+        }
+    }
+
+    fn dist(&mut self, d: &DistLine) {
+        if d.count > 0 {
+            self.heading(&d.points);
+            let mut row = vec![cell(d.name), d.count.to_string()];
+            row.extend(d.points.iter().map(|(_, v)| format!("{v:.3}")));
+            self.rows.push(row);
+        }
+    }
+
+    fn rate_line(&mut self, rates: &[(&'static str, RateFig)]) {
+        self.rates.extend_from_slice(rates);
+    }
+
+    fn rate_rows(&mut self, rates: &[(&'static str, RateFig)]) {
+        self.rates.extend_from_slice(rates);
+    }
+
+    fn shares(&mut self, sh: &Shares) {
+        if sh.counts.is_empty() {
+            return;
+        }
+        let mut sorted: Vec<_> = sh.counts.iter().collect();
+        sorted.sort_by(|a, b| b.1.cmp(a.1).then(a.0.cmp(b.0)));
+        let rows: Vec<Vec<String>> = sorted
+            .iter()
+            .map(|(k, n)| {
+                let share = if sh.total == 0 {
+                    0.0
+                } else {
+                    **n as f64 / sh.total as f64
+                };
+                vec![cell(k), n.to_string(), format!("{:.2}%", share * 100.0)]
+            })
+            .collect();
+        table(&mut self.counts, &[sh.label, "records", "share"], &rows);
+    }
+
+    fn breakdown(&mut self, b: &Breakdown) {
+        if !b.counts.is_empty() {
+            let line = md(&super::text::breakdown(&b.counts));
+            let _ = writeln!(self.counts, "{}: {line}\n", b.title);
+        }
+    }
+
+    fn cross(&mut self, c: &Cross) {
+        if c.cells.is_empty() {
+            return;
+        }
+        let mut cols: Vec<&String> = c.cells.values().flat_map(|x| x.keys()).collect();
+        cols.sort();
+        cols.dedup();
+        let mut head = vec![cell(&c.title)];
+        head.extend(cols.iter().map(|c| cell(c)));
+        let rows: Vec<Vec<String>> = c
+            .cells
+            .iter()
+            .map(|(k, inner)| {
+                let mut r = vec![cell(k)];
+                r.extend(
+                    cols.iter()
+                        .map(|c| inner.get(*c).map_or("-".into(), |n| n.to_string())),
+                );
+                r
+            })
+            .collect();
         let head: Vec<&str> = head.iter().map(String::as_str).collect();
-        table(s, &head, &rows);
+        table(&mut self.counts, &head, &rows);
     }
-    let rates_of = v.rates();
-    if !rates_of.is_empty() {
-        rates(s, &rates_of);
-    }
-    for b in &v.blocks {
-        match b {
-            Block::Shares {
-                label,
-                counts,
-                total,
-                ..
-            } if !counts.is_empty() => {
-                let mut sorted: Vec<_> = counts.iter().collect();
-                sorted.sort_by(|a, b| b.1.cmp(a.1).then(a.0.cmp(b.0)));
-                let rows: Vec<Vec<String>> = sorted
-                    .iter()
-                    .map(|(k, n)| {
-                        let share = if *total == 0 {
-                            0.0
-                        } else {
-                            **n as f64 / *total as f64
-                        };
-                        vec![cell(k), n.to_string(), format!("{:.2}%", share * 100.0)]
-                    })
-                    .collect();
-                table(s, &[label, "records", "share"], &rows);
-            }
-            Block::Breakdown { title, counts, .. } if !counts.is_empty() => {
-                let line = md(&super::text::breakdown(counts));
-                let _ = writeln!(s, "{title}: {line}\n");
-            }
-            Block::Cross { title, cells } if !cells.is_empty() => {
-                let mut cols: Vec<&String> = cells.values().flat_map(|x| x.keys()).collect();
-                cols.sort();
-                cols.dedup();
-                let mut head = vec![cell(title)];
-                head.extend(cols.iter().map(|c| cell(c)));
-                let rows: Vec<Vec<String>> = cells
-                    .iter()
-                    .map(|(k, inner)| {
-                        let mut r = vec![cell(k)];
-                        r.extend(
-                            cols.iter()
-                                .map(|c| inner.get(*c).map_or("-".into(), |n| n.to_string())),
-                        );
-                        r
-                    })
-                    .collect();
-                let head: Vec<&str> = head.iter().map(String::as_str).collect();
-                table(s, &head, &rows);
-            }
-            _ => {}
+
+    fn rows(&mut self, r: &ValueRows) {
+        let _ = writeln!(self.counts, "**{}**\n", cell(&r.name));
+        let mut head = vec![r.label.to_string(), "n".to_string()];
+        if let Some((_, st, _)) = r.rows.first() {
+            head.extend(st.percentiles.iter().map(|(k, _)| k.clone()));
         }
-        if let Block::Rows {
-            name, label, rows, ..
-        } = b
-        {
-            let _ = writeln!(s, "**{}**\n", cell(name));
-            let mut head = vec![label.to_string(), "n".to_string()];
-            if let Some((_, st, _)) = rows.first() {
-                head.extend(st.percentiles.iter().map(|(k, _)| k.clone()));
-            }
-            head.extend(["mean", "max", "invalid"].map(String::from));
-            let body: Vec<Vec<String>> = rows
-                .iter()
-                .map(|(row, st, invalid)| {
-                    let mut r = stat_row(row, st);
-                    r.push(format!("{:.3}", st.mean));
-                    r.push(format!("{:.3}", st.max));
-                    r.push(invalid.to_string());
-                    r
-                })
-                .collect();
-            let head: Vec<&str> = head.iter().map(String::as_str).collect();
-            table(s, &head, &body);
-        }
+        head.extend(["mean", "max", "invalid"].map(String::from));
+        let body: Vec<Vec<String>> = r
+            .rows
+            .iter()
+            .map(|(row, st, invalid)| {
+                let mut cells = stat_row(row, st);
+                cells.push(format!("{:.3}", st.mean));
+                cells.push(format!("{:.3}", st.max));
+                cells.push(invalid.to_string());
+                cells
+            })
+            .collect();
+        let head: Vec<&str> = head.iter().map(String::as_str).collect();
+        table(&mut self.counts, &head, &body);
     }
 }
 

@@ -19,6 +19,8 @@ mod text;
 use std::io::{self, Write};
 
 use crate::check::compare::Comparison;
+use crate::measure::view::{Block, Breakdown, Cross, DistLine, Grid, Shares, ValueRows};
+use crate::report::figures::RateFig;
 use crate::report::risk::RiskReport;
 use crate::report::{BucketReport, Report};
 
@@ -94,6 +96,41 @@ fn parquet_supports(kind: DocKind) -> Result<(), &'static str> {
             Err("--format parquet does not show comparisons: use table, json, csv or markdown")
         }
         _ => Ok(()),
+    }
+}
+
+/// What a format draws for each kind of [`Block`], one method each, as
+/// hyperfine's exporters give only their row syntax: [`draw`] walks a
+/// view's blocks in order and calls these. A new block is one method in
+/// each format; a new format is one implementation. A format that lays a
+/// section out in another order collects here and arranges afterwards
+/// (Markdown puts every distribution in one table first).
+trait Blocks {
+    fn grid(&mut self, g: &Grid);
+    /// Drawn only when it holds values.
+    fn dist(&mut self, d: &DistLine);
+    fn shares(&mut self, s: &Shares);
+    fn rate_line(&mut self, rates: &[(&'static str, RateFig)]);
+    fn rate_rows(&mut self, rates: &[(&'static str, RateFig)]);
+    fn breakdown(&mut self, b: &Breakdown);
+    fn rows(&mut self, r: &ValueRows);
+    fn cross(&mut self, c: &Cross);
+}
+
+/// Draws each block with the format's method for its kind: the one place
+/// that tells blocks apart.
+fn draw(blocks: &[Block], to: &mut impl Blocks) {
+    for b in blocks {
+        match b {
+            Block::Grid(g) => to.grid(g),
+            Block::Dist(d) => to.dist(d),
+            Block::Shares(s) => to.shares(s),
+            Block::RateLine(r) => to.rate_line(r),
+            Block::RateRows(r) => to.rate_rows(r),
+            Block::Breakdown(b) => to.breakdown(b),
+            Block::Rows(r) => to.rows(r),
+            Block::Cross(c) => to.cross(c),
+        }
     }
 }
 

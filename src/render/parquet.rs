@@ -29,8 +29,9 @@ use parquet::schema::parser::parse_message_type;
 
 use super::{Doc, DocKind, Render};
 use crate::agg::layout;
+use crate::measure::view::{Breakdown, Cross, DistLine, Grid, Shares, ValueRows};
 use crate::report::figures::{Histo, RateFig, Stats};
-use crate::report::{Block, Interval, View};
+use crate::report::{Interval, View};
 
 pub struct Parquet;
 
@@ -128,7 +129,7 @@ impl<'a> Rows<'a> {
 
     /// A distribution from its percentiles (`p50`...) and, when known,
     /// min, max and mean; figures over no values are null.
-    fn dist(
+    fn percentiles(
         &mut self,
         group: Option<&str>,
         metric: &str,
@@ -146,7 +147,7 @@ impl<'a> Rows<'a> {
     }
 
     fn stats(&mut self, group: Option<&str>, metric: &str, st: &Stats) {
-        self.dist(
+        self.percentiles(
             group,
             metric,
             &st.percentiles,
@@ -191,68 +192,63 @@ impl<'a> Rows<'a> {
         for (name, _, n) in &v.counts {
             self.count(None, name, *n);
         }
-        for b in &v.blocks {
-            match b {
-                Block::Grid {
-                    columns,
-                    records,
-                    rows,
-                    ..
-                } => {
-                    for (i, c) in columns.iter().enumerate() {
-                        self.count(Some(c), "group_records", records[i]);
-                        for r in rows {
-                            if let Some(Some(st)) = r.cells.get(i) {
-                                self.stats(Some(c), &r.name, st);
-                                self.histogram(Some(c), &r.name, &st.hist);
-                            }
-                        }
-                    }
+        super::draw(&v.blocks, self);
+    }
+}
+
+/// A section's rows: one per count and figure, named by metric and group.
+impl super::Blocks for Rows<'_> {
+    fn grid(&mut self, g: &Grid) {
+        for (i, c) in g.columns.iter().enumerate() {
+            self.count(Some(c), "group_records", g.records[i]);
+            for r in &g.rows {
+                if let Some(Some(st)) = r.cells.get(i) {
+                    self.stats(Some(c), &r.name, st);
+                    self.histogram(Some(c), &r.name, &st.hist);
                 }
-                Block::Dist {
-                    name,
-                    points,
-                    count,
-                    hist,
-                } => {
-                    self.dist(None, name, points, *count, None);
-                    if let Some(h) = hist {
-                        self.histogram(None, name, h);
-                    }
-                }
-                Block::Shares { series, counts, .. }
-                | Block::Breakdown {
-                    series: Some((series, _)),
-                    counts,
-                    ..
-                } => {
-                    for (k, n) in counts {
-                        self.count(Some(k), series, *n);
-                    }
-                }
-                Block::Breakdown {
-                    title,
-                    series: None,
-                    counts,
-                } => {
-                    for (k, n) in counts {
-                        self.count(Some(k), title, *n);
-                    }
-                }
-                Block::RateLine(r) | Block::RateRows(r) => self.rates(r),
-                Block::Rows { name, rows, .. } => {
-                    for (g, st, invalid) in rows {
-                        self.stats(Some(g), name, st);
-                        self.count(Some(g), &format!("{name}.invalid"), *invalid);
-                    }
-                }
-                Block::Cross { title, cells } => {
-                    for (row, inner) in cells {
-                        for (col, n) in inner {
-                            self.count(Some(&format!("{row} / {col}")), title, *n);
-                        }
-                    }
-                }
+            }
+        }
+    }
+
+    fn dist(&mut self, d: &DistLine) {
+        self.percentiles(None, d.name, &d.points, d.count, None);
+        if let Some(h) = &d.hist {
+            self.histogram(None, d.name, h);
+        }
+    }
+
+    fn shares(&mut self, sh: &Shares) {
+        for (k, n) in &sh.counts {
+            self.count(Some(k), sh.series, *n);
+        }
+    }
+
+    fn breakdown(&mut self, b: &Breakdown) {
+        let metric = b.series.map_or(b.title, |(series, _)| series);
+        for (k, n) in &b.counts {
+            self.count(Some(k), metric, *n);
+        }
+    }
+
+    fn rate_line(&mut self, rates: &[(&'static str, RateFig)]) {
+        self.rates(rates)
+    }
+
+    fn rate_rows(&mut self, rates: &[(&'static str, RateFig)]) {
+        self.rates(rates)
+    }
+
+    fn rows(&mut self, r: &ValueRows) {
+        for (g, st, invalid) in &r.rows {
+            self.stats(Some(g), &r.name, st);
+            self.count(Some(g), &format!("{}.invalid", r.name), *invalid);
+        }
+    }
+
+    fn cross(&mut self, c: &Cross) {
+        for (row, inner) in &c.cells {
+            for (col, n) in inner {
+                self.count(Some(&format!("{row} / {col}")), &c.title, *n);
             }
         }
     }
@@ -297,7 +293,7 @@ fn risk_rows(
         r.count(Some(k), "status_records", *n);
     }
     r.rates(&m.rates.0);
-    r.dist(
+    r.percentiles(
         None,
         "latency_ms",
         &[

@@ -25,6 +25,7 @@ use std::io::{self, Write};
 use super::{Doc, DocKind, KindDoc, Render};
 use crate::agg::layout;
 use crate::kinds::LogKind;
+use crate::measure::view::{Breakdown, Cross, DistLine, Grid, Shares, ValueRows};
 use crate::report::figures::Histo;
 use crate::report::risk::RiskReport;
 use crate::report::{Block, RateFig, Report, View};
@@ -307,22 +308,24 @@ fn section(o: &mut Out, v: &View) {
     };
     let title = v.name().to_string();
     let grid = v.blocks.iter().find_map(|b| match b {
-        Block::Grid {
-            label,
-            columns,
-            records,
-            union_first,
-            ..
-        } => Some((label, columns, records, *union_first)),
+        Block::Grid(g) => Some(g),
         _ => None,
     });
     match grid {
-        Some((label, columns, records, union_first)) => {
-            for (c, n) in columns.iter().zip(records).skip(union_first as usize) {
+        Some(g) => {
+            for (c, n) in g
+                .columns
+                .iter()
+                .zip(&g.records)
+                .skip(g.union_first as usize)
+            {
                 o.put(
                     &format!("{k}_records"),
-                    &format!("{title} records per {label} (their sum is every record)."),
-                    &[(label, c)],
+                    &format!(
+                        "{title} records per {} (their sum is every record).",
+                        g.label
+                    ),
+                    &[(g.label, c)],
                     *n as f64,
                 );
             }
@@ -337,164 +340,187 @@ fn section(o: &mut Out, v: &View) {
     for (name, help, n) in &v.counts {
         o.put(&format!("{k}_{name}"), help, &[], *n as f64);
     }
-    for b in &v.blocks {
-        match b {
-            Block::Grid {
-                label,
-                columns,
-                rows,
-                union_first,
-                ..
-            } => {
-                // Column by column, as a group's figures belong together.
-                for (i, c) in columns.iter().enumerate() {
-                    for r in rows {
-                        let Some(st) = r.cells.get(i).and_then(Option::as_ref) else {
-                            continue;
-                        };
-                        let mut labels = vec![(*label, c.as_str())];
-                        let stem = r.series.trim_end_matches("_ms");
-                        let what = match r.label {
-                            Some(l) => {
-                                labels.push((l, r.name.as_str()));
-                                format!("{title} {l} durations per {label} and {l}")
-                            }
-                            None => format!("{title} {stem} durations per {label}"),
-                        };
-                        let stem = format!("{k}_{stem}");
-                        if *union_first && i == 0 {
-                            // The union's own percentiles; its buckets are
-                            // the sum of the other columns'.
-                            o.percentiles(
-                                &format!("{stem}_percentile_seconds"),
-                                &format!("{what}: this run's percentiles, seconds (do not add up across hosts; use the histogram)."),
-                                &labels,
-                                &st.percentiles,
-                                st.count,
-                                1e-3,
-                            );
-                            continue;
-                        }
-                        o.duration(&stem, &what, &labels, &st.percentiles, st.count, &st.hist);
+    super::draw(
+        &v.blocks,
+        &mut PromSection {
+            o,
+            k,
+            title: &title,
+            built_in,
+        },
+    );
+}
+
+/// A section's series: `<k>_<name>`, with help texts that begin with the
+/// section's title.
+struct PromSection<'a> {
+    o: &'a mut Out,
+    /// The prefix: the section's key, or `kind_<key>` for a kinds file's kind.
+    k: &'a str,
+    title: &'a str,
+    /// A built-in kind (whose tables have families of their own).
+    built_in: bool,
+}
+
+impl PromSection<'_> {
+    /// Records per key of a categorical field, as `<k>_<series>{<label>=key}`.
+    fn per_key(&mut self, series: &str, label: &str, counts: &BTreeMap<String, u64>) {
+        let (k, title) = (self.k, self.title);
+        for (key, n) in counts {
+            self.o.put(
+                &format!("{k}_{series}"),
+                &format!("{title} records per {label}."),
+                &[(label, key)],
+                *n as f64,
+            );
+        }
+    }
+}
+
+impl super::Blocks for PromSection<'_> {
+    fn grid(&mut self, g: &Grid) {
+        let (k, title, label) = (self.k, self.title, g.label);
+        // Column by column, as a group's figures belong together.
+        for (i, c) in g.columns.iter().enumerate() {
+            for r in &g.rows {
+                let Some(st) = r.cells.get(i).and_then(Option::as_ref) else {
+                    continue;
+                };
+                let mut labels = vec![(label, c.as_str())];
+                let stem = r.series.trim_end_matches("_ms");
+                let what = match r.label {
+                    Some(l) => {
+                        labels.push((l, r.name.as_str()));
+                        format!("{title} {l} durations per {label} and {l}")
                     }
+                    None => format!("{title} {stem} durations per {label}"),
+                };
+                let stem = format!("{k}_{stem}");
+                if g.union_first && i == 0 {
+                    // The union's own percentiles; its buckets are the sum
+                    // of the other columns'.
+                    self.o.percentiles(
+                        &format!("{stem}_percentile_seconds"),
+                        &format!("{what}: this run's percentiles, seconds (do not add up across hosts; use the histogram)."),
+                        &labels,
+                        &st.percentiles,
+                        st.count,
+                        1e-3,
+                    );
+                    continue;
                 }
+                self.o
+                    .duration(&stem, &what, &labels, &st.percentiles, st.count, &st.hist);
             }
-            Block::Dist {
-                name,
-                points,
-                count,
-                hist,
-            } => match hist {
-                Some(h) => o.duration(
-                    &format!("{k}_{}", name.trim_end_matches("_ms")),
-                    &format!("{title} {name}"),
+        }
+    }
+
+    fn dist(&mut self, d: &DistLine) {
+        let (k, title, name) = (self.k, self.title, d.name);
+        match &d.hist {
+            Some(h) => self.o.duration(
+                &format!("{k}_{}", name.trim_end_matches("_ms")),
+                &format!("{title} {name}"),
+                &[],
+                &d.points,
+                d.count,
+                h,
+            ),
+            None => {
+                self.o.percentiles(
+                    &format!("{k}_{name}_percentile"),
+                    &format!("{title} {name}: this run's percentiles."),
                     &[],
-                    points,
-                    *count,
-                    h,
-                ),
-                None => {
-                    o.percentiles(
-                        &format!("{k}_{name}_percentile"),
-                        &format!("{title} {name}: this run's percentiles."),
-                        &[],
-                        points,
-                        *count,
-                        1.0,
-                    );
-                    o.put(
-                        &format!("{k}_{name}_values"),
-                        &format!("{title} records with a {name}."),
-                        &[],
-                        *count as f64,
-                    );
-                }
-            },
-            Block::Shares {
-                label,
-                series,
-                counts,
-                ..
+                    &d.points,
+                    d.count,
+                    1.0,
+                );
+                self.o.put(
+                    &format!("{k}_{name}_values"),
+                    &format!("{title} records with a {name}."),
+                    &[],
+                    d.count as f64,
+                );
             }
-            | Block::Breakdown {
-                series: Some((series, label)),
-                counts,
-                ..
-            } => {
-                for (key, n) in counts {
-                    o.put(
-                        &format!("{k}_{series}"),
-                        &format!("{title} records per {label}."),
-                        &[(label, key)],
+        }
+    }
+
+    fn shares(&mut self, sh: &Shares) {
+        self.per_key(sh.series, sh.label, &sh.counts);
+    }
+
+    fn breakdown(&mut self, b: &Breakdown) {
+        if let Some((series, label)) = b.series {
+            self.per_key(series, label, &b.counts);
+        }
+    }
+
+    fn rate_line(&mut self, rates: &[(&'static str, RateFig)]) {
+        rate_series(self.o, self.k, self.title, rates)
+    }
+
+    fn rate_rows(&mut self, rates: &[(&'static str, RateFig)]) {
+        rate_series(self.o, self.k, self.title, rates)
+    }
+
+    fn rows(&mut self, r: &ValueRows) {
+        let (k, title, label) = (self.k, self.title, r.label);
+        for (i, (row, st, invalid)) in r.rows.iter().enumerate() {
+            let labels = [("value", r.name.as_str()), (label, row.as_str())];
+            self.o.percentiles(
+                &format!("{k}_value_percentile"),
+                &format!("{title}: this run's percentiles per value and {label}, in the value's own unit."),
+                &labels,
+                &st.percentiles,
+                st.count,
+                1.0,
+            );
+            if r.union_first && i == 0 {
+                continue;
+            }
+            self.o.put(
+                &format!("{k}_value_usable"),
+                &format!("{title} usable values per value and {label}."),
+                &labels,
+                st.count as f64,
+            );
+            self.o.put(
+                &format!("{k}_value_invalid"),
+                &format!("{title} values that were not usable numbers."),
+                &labels,
+                *invalid as f64,
+            );
+        }
+    }
+
+    // A built-in kind's table has a family of its own
+    // (`fallback_by_intent_records`); a counted field of `stats` or a kinds
+    // file is a label of one family, so no name from a command line or a
+    // log lands in a metric name (`--count size_kb` made
+    // `..._size_kb_records`, which promtool refuses).
+    fn cross(&mut self, c: &Cross) {
+        let (k, title, t) = (self.k, self.title, &c.title);
+        let name = name_part(t);
+        for (row, inner) in &c.cells {
+            for (col, n) in inner {
+                if self.built_in {
+                    self.o.put(
+                        &format!("{k}_{name}_records"),
+                        &format!("{title} records per {t} row and column."),
+                        &[("row", row), ("column", col)],
+                        *n as f64,
+                    );
+                } else {
+                    self.o.put(
+                        &format!("{k}_count_records"),
+                        &format!(
+                            "{title} records per counted field, group (row) and value (column)."
+                        ),
+                        &[("count", t), ("row", row), ("column", col)],
                         *n as f64,
                     );
                 }
             }
-            Block::RateLine(rates) | Block::RateRows(rates) => rate_series(o, k, &title, rates),
-            Block::Rows {
-                name,
-                label,
-                rows,
-                union_first,
-            } => {
-                for (i, (row, st, invalid)) in rows.iter().enumerate() {
-                    let labels = [("value", name.as_str()), (*label, row.as_str())];
-                    o.percentiles(
-                        &format!("{k}_value_percentile"),
-                        &format!("{title}: this run's percentiles per value and {label}, in the value's own unit."),
-                        &labels,
-                        &st.percentiles,
-                        st.count,
-                        1.0,
-                    );
-                    if *union_first && i == 0 {
-                        continue;
-                    }
-                    o.put(
-                        &format!("{k}_value_usable"),
-                        &format!("{title} usable values per value and {label}."),
-                        &labels,
-                        st.count as f64,
-                    );
-                    o.put(
-                        &format!("{k}_value_invalid"),
-                        &format!("{title} values that were not usable numbers."),
-                        &labels,
-                        *invalid as f64,
-                    );
-                }
-            }
-            // A built-in kind's table has a family of its own
-            // (`fallback_by_intent_records`); a counted field of `stats` or
-            // a kinds file is a label of one family, so no name from a
-            // command line or a log lands in a metric name (`--count
-            // size_kb` made `..._size_kb_records`, which promtool refuses).
-            Block::Cross { title: t, cells } if built_in => {
-                let name = name_part(t);
-                for (row, inner) in cells {
-                    for (col, n) in inner {
-                        o.put(
-                            &format!("{k}_{name}_records"),
-                            &format!("{title} records per {t} row and column."),
-                            &[("row", row), ("column", col)],
-                            *n as f64,
-                        );
-                    }
-                }
-            }
-            Block::Cross { title: t, cells } => {
-                for (row, inner) in cells {
-                    for (col, n) in inner {
-                        o.put(
-                            &format!("{k}_count_records"),
-                            &format!("{title} records per counted field, group (row) and value (column)."),
-                            &[("count", t), ("row", row), ("column", col)],
-                            *n as f64,
-                        );
-                    }
-                }
-            }
-            Block::Breakdown { series: None, .. } => {}
         }
     }
 }

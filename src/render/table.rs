@@ -7,7 +7,8 @@ use std::io::{self, Write};
 
 use super::text::{breakdown, clean, grid, incomplete_lines, ms, pct, skipped_line, thousands};
 use super::{Doc, Render};
-use crate::report::{Block, Report, Skipped, Stats, View};
+use crate::measure::view::{Breakdown, Cross, DistLine, Grid, Shares, ValueRows};
+use crate::report::{RateFig, Report, Skipped, Stats, View};
 
 pub struct Table {
     /// Where the table is shown: its width and colour.
@@ -208,117 +209,123 @@ fn rate_label(name: &str) -> String {
 
 /// One section: its title, then each block.
 pub fn section(v: &View, w: usize) -> String {
-    let mut s = String::new();
-    let _ = writeln!(s, "\n{}", v.title);
-    for b in &v.blocks {
-        match b {
-            Block::Grid {
-                columns,
-                records,
-                rows,
-                ..
-            } => {
-                let mut head = vec![String::new(), String::new()];
-                head.extend(columns.iter().map(|c| clean(c)));
-                let mut count = vec!["records".to_string(), String::new()];
-                count.extend(records.iter().map(|n| thousands(*n)));
-                let mut grid_rows = vec![head, count];
-                for r in rows {
-                    let cells: Vec<Option<&Stats>> = r.cells.iter().map(Option::as_ref).collect();
-                    stat_rows(&mut grid_rows, &r.name, &cells, r.detail);
-                }
-                s.push_str(&grid(&grid_rows, 2, "  ", w));
-            }
-            Block::Shares {
-                label,
-                counts,
-                total,
-                ..
-            } => {
-                let mut rows = vec![vec![label.to_string(), "records".into(), "share".into()]];
-                let mut oc: Vec<_> = counts.iter().collect();
-                oc.sort_by(|a, b| b.1.cmp(a.1).then(a.0.cmp(b.0)));
-                for (k, n) in oc {
-                    let share = if *total == 0 {
-                        0.0
-                    } else {
-                        *n as f64 / *total as f64
-                    };
-                    rows.push(vec![clean(k), thousands(*n), pct(share)]);
-                }
-                s.push_str(&grid(&rows, 1, "  ", w));
-            }
-            Block::RateLine(rates) => {
-                let parts: Vec<String> = rates
-                    .iter()
-                    .map(|(k, f)| format!("{} {}", rate_label(k), pct(f.value)))
-                    .collect();
-                let _ = writeln!(s, "  {}", parts.join("   "));
-            }
-            Block::RateRows(rates) => {
-                let rows: Vec<Vec<String>> = rates
-                    .iter()
-                    .map(|(k, f)| {
-                        vec![
-                            rate_label(k),
-                            pct(f.value),
-                            format!("of {}", thousands(f.denominator)),
-                        ]
-                    })
-                    .collect();
-                s.push_str(&grid(&rows, 1, "  ", w));
-            }
-            Block::Dist {
-                name,
-                points,
-                count,
-                ..
-            } => {
-                if *count > 0 {
-                    let ps: Vec<String> = points
-                        .iter()
-                        .map(|(k, v)| format!("{k} {}", ms(*v)))
-                        .collect();
-                    let _ = writeln!(s, "  {name}  {}  (n={})", ps.join("  "), thousands(*count));
-                }
-            }
-            Block::Breakdown { title, counts, .. } => {
-                if !counts.is_empty() {
-                    let _ = writeln!(s, "  {title}: {}", breakdown(counts));
-                }
-            }
-            Block::Cross { title, cells } => {
-                if !cells.is_empty() {
-                    s.push('\n');
-                    s.push_str(&cross(title, cells, w));
-                }
-            }
-            Block::Rows {
-                name, label, rows, ..
-            } => {
-                let _ = writeln!(s, "\n  {}", clean(name));
-                let ps: Vec<String> = rows
-                    .first()
-                    .map(|r| r.1.percentiles.iter().map(|(k, _)| k.clone()).collect())
-                    .unwrap_or_default();
-                let mut head = vec![label.to_string(), "n".into()];
-                head.extend(ps.iter().cloned());
-                head.extend(["mean", "max", "invalid"].map(String::from));
-                let mut grid_rows = vec![head];
-                for (row, st, invalid) in rows {
-                    let mut r = vec![clean(row), thousands(st.count)];
-                    let fig = |x: f64| if st.count == 0 { "-".into() } else { ms(x) };
-                    r.extend(st.percentiles.iter().map(|(_, v)| fig(*v)));
-                    r.push(fig(st.mean));
-                    r.push(fig(st.max));
-                    r.push(thousands(*invalid));
-                    grid_rows.push(r);
-                }
-                s.push_str(&grid(&grid_rows, 1, "  ", w));
-            }
+    let mut t = TableSection {
+        s: format!("\n{}\n", v.title),
+        w,
+    };
+    super::draw(&v.blocks, &mut t);
+    t.s
+}
+
+/// A section as the table draws it, `w` columns wide.
+struct TableSection {
+    s: String,
+    w: usize,
+}
+
+impl super::Blocks for TableSection {
+    fn grid(&mut self, g: &Grid) {
+        let mut head = vec![String::new(), String::new()];
+        head.extend(g.columns.iter().map(|c| clean(c)));
+        let mut count = vec!["records".to_string(), String::new()];
+        count.extend(g.records.iter().map(|n| thousands(*n)));
+        let mut grid_rows = vec![head, count];
+        for r in &g.rows {
+            let cells: Vec<Option<&Stats>> = r.cells.iter().map(Option::as_ref).collect();
+            stat_rows(&mut grid_rows, &r.name, &cells, r.detail);
+        }
+        self.s.push_str(&grid(&grid_rows, 2, "  ", self.w));
+    }
+
+    fn dist(&mut self, d: &DistLine) {
+        if d.count > 0 {
+            let ps: Vec<String> = d
+                .points
+                .iter()
+                .map(|(k, v)| format!("{k} {}", ms(*v)))
+                .collect();
+            let _ = writeln!(
+                self.s,
+                "  {}  {}  (n={})",
+                d.name,
+                ps.join("  "),
+                thousands(d.count)
+            );
         }
     }
-    s
+
+    fn shares(&mut self, sh: &Shares) {
+        let mut rows = vec![vec![sh.label.to_string(), "records".into(), "share".into()]];
+        let mut oc: Vec<_> = sh.counts.iter().collect();
+        oc.sort_by(|a, b| b.1.cmp(a.1).then(a.0.cmp(b.0)));
+        for (k, n) in oc {
+            let share = if sh.total == 0 {
+                0.0
+            } else {
+                *n as f64 / sh.total as f64
+            };
+            rows.push(vec![clean(k), thousands(*n), pct(share)]);
+        }
+        self.s.push_str(&grid(&rows, 1, "  ", self.w));
+    }
+
+    fn rate_line(&mut self, rates: &[(&'static str, RateFig)]) {
+        let parts: Vec<String> = rates
+            .iter()
+            .map(|(k, f)| format!("{} {}", rate_label(k), pct(f.value)))
+            .collect();
+        let _ = writeln!(self.s, "  {}", parts.join("   "));
+    }
+
+    fn rate_rows(&mut self, rates: &[(&'static str, RateFig)]) {
+        let rows: Vec<Vec<String>> = rates
+            .iter()
+            .map(|(k, f)| {
+                vec![
+                    rate_label(k),
+                    pct(f.value),
+                    format!("of {}", thousands(f.denominator)),
+                ]
+            })
+            .collect();
+        self.s.push_str(&grid(&rows, 1, "  ", self.w));
+    }
+
+    fn breakdown(&mut self, b: &Breakdown) {
+        if !b.counts.is_empty() {
+            let _ = writeln!(self.s, "  {}: {}", b.title, breakdown(&b.counts));
+        }
+    }
+
+    fn rows(&mut self, r: &ValueRows) {
+        let _ = writeln!(self.s, "\n  {}", clean(&r.name));
+        let ps: Vec<String> = r
+            .rows
+            .first()
+            .map(|r| r.1.percentiles.iter().map(|(k, _)| k.clone()).collect())
+            .unwrap_or_default();
+        let mut head = vec![r.label.to_string(), "n".into()];
+        head.extend(ps.iter().cloned());
+        head.extend(["mean", "max", "invalid"].map(String::from));
+        let mut grid_rows = vec![head];
+        for (row, st, invalid) in &r.rows {
+            let mut cells = vec![clean(row), thousands(st.count)];
+            let fig = |x: f64| if st.count == 0 { "-".into() } else { ms(x) };
+            cells.extend(st.percentiles.iter().map(|(_, v)| fig(*v)));
+            cells.push(fig(st.mean));
+            cells.push(fig(st.max));
+            cells.push(thousands(*invalid));
+            grid_rows.push(cells);
+        }
+        self.s.push_str(&grid(&grid_rows, 1, "  ", self.w));
+    }
+
+    fn cross(&mut self, c: &Cross) {
+        if !c.cells.is_empty() {
+            self.s.push('\n');
+            self.s.push_str(&cross(&c.title, &c.cells, self.w));
+        }
+    }
 }
 
 /// Skipped lines, incomplete inputs and precision: once per run.
