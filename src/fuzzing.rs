@@ -1,5 +1,5 @@
 //! The properties the fuzz targets (fuzz/) check, as functions, so that
-//! tests/fuzz_regressions.rs replays every input the fuzzers ever found
+//! tests/inputs/fuzz_regressions.rs replays every input the fuzzers ever found
 //! against exactly the same checks. Each panics if a property fails.
 
 use std::sync::{Arc, OnceLock};

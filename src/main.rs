@@ -39,7 +39,7 @@ fn main() -> ExitCode {
             .unwrap_or_else(aggmetrics::budget::machine_default),
     );
     cli.dedupe();
-    // A fault for tests/exit_codes.rs to reach the internal-error code;
+    // A fault for tests/outputs/exit_codes.rs to reach the internal-error code;
     // only in debug builds (the tests'), never in a release.
     #[cfg(debug_assertions)]
     if std::env::var_os("AGGMETRICS_TEST_PANIC").is_some() {

@@ -4,7 +4,7 @@
 //! a usage error (2), a missing input (4), an unwritable output (5), an
 //! internal error (70) or a panic. Commands that judge (exit 1 or 3) may
 //! judge either way. The crontab and rollout commands are also replayed
-//! over a fortnight in tests/fortnight.rs.
+//! over a fortnight in tests/figures/fortnight.rs.
 
 mod common;
 

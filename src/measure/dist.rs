@@ -47,7 +47,7 @@ enum Values {
 /// ranges: about five times the instructions, on a path taken for every
 /// duration). [`Counts::histogram`] records each bucket's lowest value with
 /// its count into a real histogram, which is then identical to one that
-/// recorded every value (tested in `tests/hdr_precision.rs`).
+/// recorded every value (tested in `tests/figures/hdr_precision.rs`).
 #[derive(Debug, Clone)]
 pub struct Counts {
     sigfig: u8,

@@ -7,7 +7,7 @@
 //! few values it needs. Strings are returned as [`Span`]s into the line, so
 //! nothing is copied unless a string contains escapes and is then resolved.
 //!
-//! Differential tests in `tests/parser_differential.rs` hold this parser to
+//! Differential tests in `tests/figures/parser_differential.rs` hold this parser to
 //! `serde_json`'s verdict on valid and damaged lines.
 
 use std::borrow::Cow;

@@ -1,0 +1,25 @@
+//! Whether the figures are right: against the platform scripts, NumPy-style references and
+//! our own exact mode; windows, gates, verdicts, comparisons, merges and user kinds.
+//!
+//! One test binary per area (see tests/README.md); a module per subject.
+
+#[path = "../common/mod.rs"]
+mod common;
+
+mod compare;
+mod conditions;
+mod empty;
+mod exact;
+mod fortnight;
+mod gates;
+mod gates_bounds;
+mod hdr_precision;
+mod independent;
+mod merge;
+mod odd_values;
+mod parser_differential;
+mod risk;
+mod shadow;
+mod stats;
+mod user_kinds;
+mod window;

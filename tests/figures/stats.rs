@@ -1,0 +1,552 @@
+//! `aggmetrics stats` on any JSONL log: nested paths, `*` segments,
+//! grouping by strings, numbers, booleans and missing fields, counts;
+//! `--exact` equal to a plain in-test reference, HDR within precision;
+//! damaged lines with file:line, bad values counted per value; state merge
+//! equal to one pass; windows and buckets; every format; threads.
+
+use crate::common;
+
+use std::collections::BTreeMap;
+use std::path::Path;
+
+use common::*;
+use serde_json::{json, Value};
+
+/// A deterministic access log: routes, statuses, an `ok` flag that is
+/// sometimes missing, nested timings, a secret in free text, and a few
+/// bad values (a string, a negative, null, NaN).
+fn access_log(n: usize, seed: u64) -> Vec<String> {
+    let mut x = seed.wrapping_mul(6364136223846793005).wrapping_add(1);
+    let mut next = move || {
+        x = x
+            .wrapping_mul(6364136223846793005)
+            .wrapping_add(1442695040888963407);
+        x >> 33
+    };
+    let mut out = Vec::new();
+    for i in 0..n {
+        let route = ["/api/chat", "/api/search", "/health"][(next() % 3) as usize];
+        let status = [200, 200, 200, 404, 500][(next() % 5) as usize];
+        let total = (next() % 400_000) as f64 / 1000.0 + 1.0;
+        let db = (next() % 50_000) as f64 / 1000.0;
+        let model = ["m1", "m2"][(next() % 2) as usize];
+        let mut r = json!({
+            "ts": format!("2026-02-10T{:02}:{:02}:{:02}Z", 10 + i / 3600, (i / 60) % 60, i % 60),
+            "route": route,
+            "status": status,
+            "timing": {"total_ms": total, "db_ms": db},
+            "model": model,
+            "user_text": format!("SECRET-{i} купи молоко"),
+        });
+        if i % 3 != 0 {
+            r["ok"] = json!(status == 200);
+        }
+        match i % 101 {
+            7 => r["timing"]["total_ms"] = json!("slow"),
+            8 => r["timing"]["total_ms"] = json!(-4),
+            9 => r["timing"]["total_ms"] = Value::Null,
+            10 => {
+                r["timing"].as_object_mut().unwrap().remove("total_ms");
+            }
+            _ => {}
+        }
+        let mut line = serde_json::to_string(&r).unwrap();
+        if i % 101 == 11 {
+            line = line.replace("\"db_ms\":", "\"db_ms\":NaN,\"x\":");
+        }
+        out.push(line);
+    }
+    out
+}
+
+fn write(dir: &Path, name: &str, lines: &[String]) {
+    std::fs::write(dir.join(name), lines.join("\n") + "\n").unwrap();
+}
+
+fn stats(args: &[&str]) -> (Value, std::process::Output) {
+    run_json("stats", args)
+}
+
+/// NumPy's default percentile.
+fn linear(sorted: &[f64], p: f64) -> f64 {
+    let k = (sorted.len() - 1) as f64 * p / 100.0;
+    let f = k.floor() as usize;
+    let c = (f + 1).min(sorted.len() - 1);
+    sorted[f] + (k - f as f64) * (sorted[c] - sorted[f])
+}
+
+fn round3(x: f64) -> f64 {
+    format!("{x:.3}").parse().unwrap()
+}
+
+/// Per group: the usable values, records, missing, invalid.
+type Expected = BTreeMap<(String, i64), (Vec<f64>, u64, u64, u64)>;
+
+/// The reference: values of `timing.total_ms` per (route, status),
+/// counted the documented way.
+fn reference(lines: &[String]) -> Expected {
+    let mut out = Expected::new();
+    for l in lines {
+        let Ok(r) = serde_json::from_str::<Value>(&l.replace("NaN", "null")) else {
+            continue;
+        };
+        let key = (
+            r["route"].as_str().unwrap().to_string(),
+            r["status"].as_i64().unwrap(),
+        );
+        let e = out.entry(key).or_default();
+        e.1 += 1;
+        match r["timing"].get("total_ms") {
+            None | Some(Value::Null) => e.2 += 1,
+            Some(Value::Number(n)) if n.as_f64().unwrap() >= 0.0 => e.0.push(n.as_f64().unwrap()),
+            Some(_) => e.3 += 1,
+        }
+    }
+    out
+}
+
+#[test]
+fn exact_equals_a_plain_reference_and_hdr_stays_within_precision() {
+    let d = tempfile::tempdir().unwrap();
+    let lines = access_log(3000, 1);
+    write(d.path(), "access.jsonl", &lines);
+    let dir = d.path().to_str().unwrap();
+    let args = [
+        dir,
+        "--value",
+        "timing.total_ms",
+        "--by",
+        "route",
+        "--by",
+        "status",
+        "--time",
+        "ts",
+        "--percentiles",
+        "0,50,95,99,99.9,100",
+    ];
+    let (e, out) = stats(&[&args[..], &["--exact"]].concat());
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let (h, _) = stats(&args);
+    let want = reference(&lines);
+    let groups = e["groups"].as_array().unwrap();
+    assert_eq!(groups.len(), want.len());
+    for (g, hg) in groups.iter().zip(h["groups"].as_array().unwrap()) {
+        let key = (
+            g["key"]["route"].as_str().unwrap().to_string(),
+            g["key"]["status"].as_i64().unwrap(),
+        );
+        let (mut vals, records, missing, invalid) = want[&key].clone();
+        vals.sort_by(f64::total_cmp);
+        let v = &g["values"]["timing.total_ms"];
+        assert_eq!(g["records"], records, "{key:?}");
+        assert_eq!(v["count"], vals.len() as u64);
+        assert_eq!(v["missing"], missing, "{key:?}");
+        assert_eq!(v["invalid"], invalid, "{key:?}");
+        for p in [0.0, 50.0, 95.0, 99.0, 99.9, 100.0] {
+            let k = format!("p{p}");
+            let exact = round3(linear(&vals, p));
+            assert_eq!(v[&k].as_f64().unwrap(), exact, "{key:?} {k}");
+            // HDR: the same quantity, at most 10^-3 above.
+            let hdr = hg["values"]["timing.total_ms"][&k].as_f64().unwrap();
+            assert!(
+                hdr >= exact - 0.0005 && hdr <= exact * 1.001 + 0.001,
+                "{key:?} {k}: hdr {hdr} exact {exact}"
+            );
+        }
+        assert_eq!(v["max"].as_f64().unwrap(), *vals.last().unwrap());
+    }
+    // The total adds the groups up.
+    assert_eq!(e["total"]["records"], 3000);
+    assert_eq!(e["records"], 3000);
+}
+
+#[test]
+fn stars_booleans_missing_keys_and_counts() {
+    let d = tempfile::tempdir().unwrap();
+    let lines = access_log(600, 2);
+    write(d.path(), "a.jsonl", &lines);
+    let (v, out) = stats(&[
+        d.path().to_str().unwrap(),
+        "--value",
+        "timing.*",
+        "--by",
+        "ok",
+        "--count",
+        "model",
+        "--count",
+        "status",
+        "--time",
+        "ts",
+    ]);
+    assert!(out.status.success());
+    let keys: Vec<Value> = v["groups"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|g| g["key"]["ok"].clone())
+        .collect();
+    // Grouped by a boolean, and by its absence (null).
+    assert!(keys.contains(&json!(true)) && keys.contains(&json!(false)));
+    assert!(keys.contains(&Value::Null));
+    let absent = v["groups"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|g| g["key"]["ok"].is_null())
+        .unwrap();
+    assert_eq!(absent["records"], 200, "every third record has no ok");
+    // `*` makes each key its own value.
+    let t = &v["total"]["values"];
+    assert!(t.get("timing.total_ms").is_some() && t.get("timing.db_ms").is_some());
+    assert!(
+        t["timing.db_ms"]["invalid"].as_u64().unwrap() >= 5,
+        "NaN is invalid"
+    );
+    // Counts of a string and of a number field.
+    let c = &v["total"]["counts"];
+    assert_eq!(
+        c["model"]["m1"].as_u64().unwrap() + c["model"]["m2"].as_u64().unwrap(),
+        600
+    );
+    assert_eq!(
+        c["status"].as_object().unwrap().keys().collect::<Vec<_>>(),
+        ["200", "404", "500"]
+    );
+}
+
+#[test]
+fn damaged_lines_are_counted_with_their_place_and_bad_values_are_not() {
+    let d = tempfile::tempdir().unwrap();
+    let mut lines = access_log(300, 3);
+    lines.insert(100, "{\"ts\": \"2026-02-10T10:01:40Z\", \"route\": ".into());
+    lines.insert(200, "[1, 2, 3]".into());
+    write(d.path(), "a.jsonl", &lines);
+    let (v, out) = stats(&[
+        d.path().to_str().unwrap(),
+        "--value",
+        "timing.total_ms",
+        "--time",
+        "ts",
+    ]);
+    assert!(out.status.success());
+    assert_eq!(v["skipped"]["total"], 2);
+    let locs = v["skipped"]["locations"].as_array().unwrap();
+    assert_eq!(locs[0]["line"], 101);
+    assert_eq!(locs[0]["reason"], "truncated");
+    assert_eq!(locs[1]["line"], 201);
+    assert_eq!(locs[1]["reason"], "not_object");
+    // The bad values of the log are per-value counts, never damage.
+    let tv = &v["total"]["values"]["timing.total_ms"];
+    assert_eq!(v["records"], 300);
+    assert_eq!(
+        tv["count"].as_u64().unwrap()
+            + tv["missing"].as_u64().unwrap()
+            + tv["invalid"].as_u64().unwrap(),
+        300
+    );
+    assert!(tv["missing"].as_u64().unwrap() >= 4 && tv["invalid"].as_u64().unwrap() >= 4);
+    // --strict fails on the damaged lines.
+    let out = bin()
+        .args([
+            "stats",
+            d.path().to_str().unwrap(),
+            "--value",
+            "timing.total_ms",
+            "-q",
+            "--strict",
+        ])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(1));
+}
+
+#[test]
+fn states_of_two_halves_merge_to_one_pass_and_other_fields_are_refused() {
+    let d = tempfile::tempdir().unwrap();
+    let lines = access_log(1000, 4);
+    let (a, b, all) = (d.path().join("a"), d.path().join("b"), d.path().join("all"));
+    for (p, part) in [(&a, &lines[..400]), (&b, &lines[400..]), (&all, &lines[..])] {
+        std::fs::create_dir(p).unwrap();
+        write(p, "access.jsonl", part);
+    }
+    let spec = [
+        "--value",
+        "timing.total_ms",
+        "--by",
+        "route",
+        "--count",
+        "model",
+        "--time",
+        "ts",
+    ];
+    for (p, s) in [(&a, "a.state"), (&b, "b.state")] {
+        bin()
+            .arg("stats")
+            .arg(p)
+            .args(spec)
+            .args(["-q", "-o", "/dev/null", "--state-out"])
+            .arg(d.path().join(s))
+            .assert()
+            .success();
+    }
+    let merged = merge_ok(&[d.path().join("a.state"), d.path().join("b.state")]);
+    let (once, _) = stats(&[&[all.to_str().unwrap()][..], &spec].concat());
+    for k in ["groups", "total", "records", "spec"] {
+        assert_eq!(merged["jsonl"][k], once[k], "{k}");
+    }
+    // A state of other fields does not add up with these.
+    bin()
+        .arg("stats")
+        .arg(&b)
+        .args([
+            "--value",
+            "timing.db_ms",
+            "--time",
+            "ts",
+            "-q",
+            "-o",
+            "/dev/null",
+            "--state-out",
+        ])
+        .arg(d.path().join("c.state"))
+        .assert()
+        .success();
+    let out = bin()
+        .arg("merge")
+        .arg(d.path().join("a.state"))
+        .arg(d.path().join("c.state"))
+        .args(["-q"])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("different fields"));
+}
+
+#[test]
+fn windows_buckets_and_records_without_a_time() {
+    let d = tempfile::tempdir().unwrap();
+    let mut lines = access_log(7200, 5); // 10:00 to 12:00
+    lines.push(r#"{"route": "/x", "timing": {"total_ms": 1}}"#.into());
+    write(d.path(), "a.jsonl", &lines);
+    let dir = d.path().to_str().unwrap();
+    let base = [dir, "--value", "timing.total_ms", "--time", "ts", "-q"];
+    // Without a window the undated record counts.
+    let (v, _) = stats(&base);
+    assert_eq!(v["records"], 7201);
+    // In a window it is outside, with the records of the other hour.
+    let (v, _) = stats(&[&base[..], &["--since", "2026-02-10T11:00:00Z"]].concat());
+    assert_eq!(v["records"], 3600);
+    assert_eq!(v["meta"]["window"]["outside"], 3601);
+    // Hourly buckets add up to the run.
+    let (v, _) = stats(&[&base[..], &["--by", "hour"]].concat());
+    let buckets = v["buckets"].as_array().unwrap();
+    assert_eq!(buckets.len(), 2);
+    assert_eq!(buckets[0]["start"], "2026-02-10T10:00:00Z");
+    let sum: u64 = buckets.iter().map(|b| b["records"].as_u64().unwrap()).sum();
+    assert_eq!(sum, 7200);
+    // A field named hour is a field with a leading dot.
+    let (v, out) = stats(&[dir, "--by", ".route", "--value", "timing.total_ms", "-q"]);
+    assert!(out.status.success());
+    assert!(v["groups"][0]["key"].get("route").is_some());
+}
+
+#[test]
+fn every_format_shows_the_chosen_fields_and_nothing_else() {
+    let d = tempfile::tempdir().unwrap();
+    write(d.path(), "a.jsonl", &access_log(500, 6));
+    let dir = d.path().to_str().unwrap();
+    for f in ["table", "json", "csv", "markdown", "prometheus"] {
+        let out = bin()
+            .args([
+                "stats",
+                dir,
+                "--value",
+                "timing.total_ms",
+                "--by",
+                "route",
+                "--count",
+                "model",
+            ])
+            .args(["--time", "ts", "-f", f])
+            .output()
+            .unwrap();
+        assert!(
+            out.status.success(),
+            "{f}: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        let text = String::from_utf8_lossy(&out.stdout);
+        assert!(
+            text.contains("/api/chat") && text.contains("m1"),
+            "{f}: {text}"
+        );
+        assert!(text.contains("timing.total_ms"), "{f}");
+        for never in ["SECRET", "молоко", "user_text"] {
+            assert!(!text.contains(never), "{f} printed {never}");
+        }
+    }
+    // A Prometheus textfile is one whole run.
+    let out = bin()
+        .args([
+            "stats",
+            dir,
+            "--value",
+            "timing.total_ms",
+            "--by",
+            "hour",
+            "-f",
+            "prometheus",
+        ])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(2));
+}
+
+/// A field with a value per record (an id) as --by: at most 1,000 groups,
+/// each with its own records, the rest counted as dropped, in bounded
+/// memory and time.
+#[test]
+fn a_group_per_record_is_capped_and_adds_up() {
+    let d = tempfile::tempdir().unwrap();
+    let lines: Vec<String> = (0..5000)
+        .map(|i| format!(r#"{{"id": "req-{i}", "ms": {}}}"#, i % 97))
+        .collect();
+    write(d.path(), "a.jsonl", &lines);
+    let (v, out) = stats(&[
+        d.path().to_str().unwrap(),
+        "--value",
+        "ms",
+        "--by",
+        "id",
+        "-q",
+    ]);
+    assert!(out.status.success());
+    let groups = v["groups"].as_array().unwrap();
+    assert_eq!(groups.len(), 1000);
+    assert!(groups.iter().all(|g| g["records"] == 1));
+    assert_eq!(v["groups_dropped"], 4000);
+    assert_eq!(v["total"]["records"], 5000);
+    assert_eq!(v["total"]["values"]["ms"]["count"], 5000);
+    assert_eq!(v["meta"]["keys_dropped"], 4000);
+}
+
+/// Two states under the group limit each, over it together: the merge
+/// drops groups, and its total still counts every record.
+#[test]
+fn a_merge_past_the_group_limit_keeps_the_total() {
+    let d = tempfile::tempdir().unwrap();
+    for (name, from) in [("a", 0), ("b", 750)] {
+        let dir = d.path().join(name);
+        std::fs::create_dir(&dir).unwrap();
+        let lines: Vec<String> = (from..from + 750)
+            .map(|i| format!(r#"{{"id": "u{i}", "ms": {}}}"#, i % 50))
+            .collect();
+        write(&dir, "a.jsonl", &lines);
+        bin()
+            .arg("stats")
+            .arg(&dir)
+            .args([
+                "--value",
+                "ms",
+                "--by",
+                "id",
+                "-q",
+                "-o",
+                "/dev/null",
+                "--state-out",
+            ])
+            .arg(d.path().join(format!("{name}.state")))
+            .assert()
+            .success();
+    }
+    let m = merge_ok(&[d.path().join("a.state"), d.path().join("b.state")]);
+    let j = &m["jsonl"];
+    assert_eq!(j["groups"].as_array().unwrap().len(), 1000);
+    assert_eq!(j["groups_dropped"], 500);
+    assert_eq!(j["total"]["records"], 1500);
+    assert_eq!(j["total"]["values"]["ms"]["count"], 1500);
+}
+
+#[test]
+fn threads_fail_on_and_usage_errors() {
+    let d = tempfile::tempdir().unwrap();
+    // Over 4 MiB: two threads read it as separate ranges.
+    let lines = access_log(30_000, 7);
+    assert!(lines.iter().map(|l| l.len() + 1).sum::<usize>() > 4 << 20);
+    write(d.path(), "a.jsonl", &lines);
+    let dir = d.path().to_str().unwrap();
+    let run = |j: &str| {
+        bin()
+            .args([
+                "stats", dir, "--value", "timing.*", "--by", "status", "-f", "json", "-q", "-j", j,
+            ])
+            .output()
+            .unwrap()
+            .stdout
+    };
+    assert_eq!(run("1"), run("2"));
+    // --fail-on on the report's keys (value paths hold dots).
+    let (code, err) = {
+        let out = bin()
+            .args(["stats", dir, "--value", "timing.total_ms", "-q"])
+            .args(["--fail-on", "total.values.timing.total_ms.p95>100"])
+            .output()
+            .unwrap();
+        (
+            out.status.code(),
+            String::from_utf8_lossy(&out.stderr).to_string(),
+        )
+    };
+    assert_eq!(code, Some(1), "{err}");
+    assert!(err.contains("total.values.timing.total_ms.p95"), "{err}");
+    for bad in [
+        vec!["stats", dir],
+        vec!["stats", dir, "--value", "a..b"],
+        vec!["stats", dir, "--by", "a.*"],
+        vec!["stats", dir, "--value", "x", "--by", "hour", "--by", "day"],
+    ] {
+        let out = bin().args(&bad).output().unwrap();
+        assert_eq!(out.status.code(), Some(2), "{bad:?}");
+    }
+}
+
+/// `1e400` in a value field is an invalid value of that field, as a string
+/// there is; the line's other values and its group still count (it made
+/// the whole line `out_of_range`).
+#[test]
+fn a_number_beyond_f64_in_a_value_is_invalid_not_damage() {
+    let d = tempfile::tempdir().unwrap();
+    let f = d.path().join("app.jsonl");
+    std::fs::write(
+        &f,
+        "{\"route\":\"a\",\"ms\":1e400,\"other\":3}\n{\"route\":\"a\",\"ms\":5}\n{\"route\":\"b\",\"ms\":\"7\"}\n",
+    )
+    .unwrap();
+    let (v, out) = run_json(
+        "stats",
+        &[
+            f.to_str().unwrap(),
+            "--by",
+            "route",
+            "--value",
+            "ms",
+            "--value",
+            "other",
+        ],
+    );
+    assert_eq!(out.status.code(), Some(0));
+    assert_eq!(v["records"], 3);
+    assert_eq!(v["skipped"]["total"], 0);
+    let a = &v["groups"][0];
+    assert_eq!(a["key"]["route"], "a");
+    assert_eq!(a["records"], 2);
+    assert_eq!(a["values"]["ms"]["count"], 1);
+    assert_eq!(a["values"]["ms"]["invalid"], 1);
+    assert_eq!(a["values"]["other"]["count"], 1);
+    // A string there: the same.
+    assert_eq!(v["groups"][1]["values"]["ms"]["invalid"], 1);
+}

@@ -1,0 +1,326 @@
+//! Logs as logrotate leaves them: rotated siblings, gzip (several members),
+//! zstd, dateext names; caps on decompression; symlinks and hard links.
+
+use crate::common;
+
+use std::io::Write;
+use std::path::Path;
+
+use common::*;
+use serde_json::Value;
+
+fn gzip(data: &[u8]) -> Vec<u8> {
+    let mut e = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::fast());
+    e.write_all(data).unwrap();
+    e.finish().unwrap()
+}
+
+/// Generated latency lines, several hundred, with varied totals.
+fn lines(n: usize) -> Vec<String> {
+    let totals: Vec<f64> = (0..n).map(|i| ((i * 7919) % 1000) as f64 / 3.0).collect();
+    latency_lines(&totals)
+        .lines()
+        .map(|l| format!("{l}\n"))
+        .collect()
+}
+
+fn report(args: &[&str]) -> Value {
+    let (v, out) = summarize_json(args);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    v
+}
+
+/// A rotated set of 1000 lines in `d`: plain, .1, a two-member .gz, a
+/// .zst, a dateext .gz, and a .bak that is not read. Returns all lines.
+fn rotated_set(d: &Path) -> Vec<String> {
+    let all = lines(1000);
+    let part = |i: usize| all[i * 200..(i + 1) * 200].concat();
+    let p = |n: &str| d.join(n);
+    std::fs::write(p("pipeline_latency.jsonl"), part(0)).unwrap();
+    std::fs::write(p("pipeline_latency.jsonl.1"), part(1)).unwrap();
+    // Two gzip members in one file, as `cat a.gz b.gz` makes.
+    let half = all[400..500].concat();
+    let rest = all[500..600].concat();
+    let mut two = gzip(half.as_bytes());
+    two.extend(gzip(rest.as_bytes()));
+    std::fs::write(p("pipeline_latency.jsonl.2.gz"), two).unwrap();
+    std::fs::write(
+        p("pipeline_latency.jsonl.3.zst"),
+        zstd::encode_all(part(3).as_bytes(), 3).unwrap(),
+    )
+    .unwrap();
+    std::fs::write(
+        p("pipeline_latency.jsonl-20260217.gz"),
+        gzip(part(4).as_bytes()),
+    )
+    .unwrap();
+    // Not logs: left alone.
+    std::fs::write(p("pipeline_latency.jsonl.bak"), part(0)).unwrap();
+    all
+}
+
+#[test]
+fn a_rotated_set_is_counted_exactly_once() {
+    let d = tempfile::tempdir().unwrap();
+    let all = rotated_set(d.path());
+
+    let whole = d.path().join("whole");
+    std::fs::create_dir(&whole).unwrap();
+    std::fs::write(whole.join("pipeline_latency.jsonl"), all.concat()).unwrap();
+
+    let v = report(&[d.path().to_str().unwrap()]);
+    let w = report(&[whole.to_str().unwrap()]);
+    assert_eq!(at(&v, "latency.all.count"), 1000);
+    assert_eq!(without_meta(v.clone()), without_meta(w));
+    let how: Vec<&str> = v["meta"]["inputs"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|i| i["read_as"].as_str().unwrap())
+        .collect();
+    assert_eq!(how.len(), 5);
+    assert_eq!(how.iter().filter(|h| **h == "gzip").count(), 2);
+    assert_eq!(how.iter().filter(|h| **h == "zstd").count(), 1);
+    assert_eq!(v["meta"]["incomplete"], false);
+    // Byte-identical on a second run and with one thread.
+    let again = bin()
+        .args([
+            "summarize",
+            d.path().to_str().unwrap(),
+            "-f",
+            "json",
+            "-j",
+            "1",
+        ])
+        .output()
+        .unwrap();
+    let first = bin()
+        .args(["summarize", d.path().to_str().unwrap(), "-f", "json"])
+        .output()
+        .unwrap();
+    assert_eq!(again.stdout, first.stdout);
+}
+
+#[test]
+fn a_gzip_bomb_is_capped_and_the_other_files_still_count() {
+    let d = tempfile::tempdir().unwrap();
+    std::fs::write(d.path().join("pipeline_latency.jsonl"), lines(100).concat()).unwrap();
+    // 256 MiB of spaces and newlines compress to a few hundred KiB.
+    let mut e = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::fast());
+    let block = [b' '; 1 << 20];
+    for _ in 0..256 {
+        e.write_all(&block).unwrap();
+    }
+    let bomb = e.finish().unwrap();
+    assert!(bomb.len() < 2 << 20);
+    std::fs::write(d.path().join("pipeline_latency.jsonl.1.gz"), bomb).unwrap();
+
+    let out = bin()
+        .args([
+            "summarize",
+            d.path().to_str().unwrap(),
+            "-f",
+            "json",
+            "--max-decompressed-bytes",
+            "8M",
+        ])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(0));
+    let v: Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(at(&v, "latency.all.count"), 100);
+    assert_eq!(v["meta"]["incomplete"], true);
+    let err = v["meta"]["inputs"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find_map(|i| i["error"].as_str())
+        .unwrap()
+        .to_string();
+    assert!(err.contains("more than 8388608 bytes"), "{err}");
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        stderr.contains("pipeline_latency.jsonl.1.gz") && stderr.contains("incomplete"),
+        "{stderr}"
+    );
+    // The table says so too.
+    let out = bin()
+        .args([
+            "summarize",
+            d.path().to_str().unwrap(),
+            "-q",
+            "--max-decompressed-bytes",
+            "8M",
+        ])
+        .output()
+        .unwrap();
+    let t = String::from_utf8(out.stdout).unwrap();
+    assert!(
+        t.contains("INCOMPLETE: ") && t.contains("pipeline_latency.jsonl.1.gz"),
+        "{t}"
+    );
+    // --strict turns an incomplete read into a failed check.
+    bin()
+        .args([
+            "summarize",
+            d.path().to_str().unwrap(),
+            "-q",
+            "--strict",
+            "--max-decompressed-bytes",
+            "8M",
+        ])
+        .assert()
+        .code(1);
+}
+
+#[test]
+fn a_truncated_gzip_keeps_what_came_before() {
+    let d = tempfile::tempdir().unwrap();
+    let all = lines(400);
+    let gz = gzip(all.concat().as_bytes());
+    std::fs::write(
+        d.path().join("pipeline_latency.jsonl.2.gz"),
+        &gz[..gz.len() / 2],
+    )
+    .unwrap();
+    std::fs::write(d.path().join("pipeline_latency.jsonl"), all[..50].concat()).unwrap();
+    let v = report(&[d.path().to_str().unwrap(), "-q"]);
+    let n = at(&v, "latency.all.count").as_u64().unwrap();
+    assert!(n > 50 && n < 450, "{n}");
+    assert_eq!(
+        v["skipped"]["total"], 0,
+        "the cut line is not counted as damaged"
+    );
+    assert_eq!(v["meta"]["incomplete"], true);
+}
+
+#[cfg(unix)]
+#[test]
+fn symlinks_and_hard_links() {
+    let d = tempfile::tempdir().unwrap();
+    let logs = d.path().join("logs");
+    let elsewhere = d.path().join("elsewhere");
+    std::fs::create_dir(&logs).unwrap();
+    std::fs::create_dir(&elsewhere).unwrap();
+    let write = |p: &Path, n: usize| std::fs::write(p, lines(n).concat()).unwrap();
+    write(&logs.join("pipeline_latency.jsonl"), 10);
+    // A hard link and an inside symlink to it: the same file, read once.
+    std::fs::hard_link(
+        logs.join("pipeline_latency.jsonl"),
+        logs.join("pipeline_latency.jsonl.1"),
+    )
+    .unwrap();
+    std::os::unix::fs::symlink(
+        "pipeline_latency.jsonl",
+        logs.join("pipeline_latency.jsonl.2"),
+    )
+    .unwrap();
+    // A symlink pointing outside: skipped unless --follow.
+    write(&elsewhere.join("other.jsonl"), 7);
+    std::os::unix::fs::symlink(
+        elsewhere.join("other.jsonl"),
+        logs.join("pipeline_latency.jsonl.3"),
+    )
+    .unwrap();
+
+    let out = bin()
+        .args(["summarize", logs.to_str().unwrap(), "-f", "json"])
+        .output()
+        .unwrap();
+    let v: Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(at(&v, "latency.all.count"), 10);
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        stderr.contains("pointing outside") && stderr.contains("--follow"),
+        "{stderr}"
+    );
+    let v = report(&[logs.to_str().unwrap(), "--follow", "-q"]);
+    assert_eq!(at(&v, "latency.all.count"), 17);
+}
+
+/// Guarantee 3 of docs/reliability.md: two runs over the same rotated set
+/// give byte-identical output in every format, with any thread count, and
+/// byte-identical state files.
+#[test]
+fn reruns_are_byte_identical_in_every_format() {
+    let d = tempfile::tempdir().unwrap();
+    rotated_set(d.path());
+    let dir = d.path().to_str().unwrap();
+    for fmt in ["json", "table", "csv", "prometheus", "markdown"] {
+        let run = |j: &str| {
+            let out = bin()
+                .args(["summarize", dir, "-f", fmt, "-j", j])
+                .output()
+                .unwrap();
+            assert!(out.status.success());
+            // The one line that says when the run finished differs.
+            let text = String::from_utf8(out.stdout).unwrap();
+            text.lines()
+                .filter(|l| !l.starts_with("aggmetrics_run_finished_timestamp_seconds"))
+                .collect::<Vec<_>>()
+                .join("\n")
+        };
+        let first = run("2");
+        assert!(!first.is_empty());
+        assert_eq!(first, run("2"), "{fmt}: second run");
+        assert_eq!(first, run("1"), "{fmt}: one thread");
+    }
+    let state = |name: &str| {
+        let p = d.path().join(name);
+        bin()
+            .args(["summarize", dir, "-q", "-o", "/dev/null", "--state-out"])
+            .arg(&p)
+            .assert()
+            .success();
+        std::fs::read(p).unwrap()
+    };
+    assert_eq!(state("a.state"), state("b.state"));
+}
+
+/// Guarantee 8: a corrupt .zst and a truncated .gz (logrotate still
+/// compressing) are errors of their own inputs; the other files count.
+#[test]
+fn a_corrupt_zstd_is_an_error_of_its_own() {
+    let d = tempfile::tempdir().unwrap();
+    let all = lines(600);
+    let mut z = zstd::encode_all(all[..300].concat().as_bytes(), 3).unwrap();
+    let mid = z.len() / 2;
+    for b in &mut z[mid..mid + 16] {
+        *b ^= 0x5a;
+    }
+    std::fs::write(d.path().join("pipeline_latency.jsonl.2.zst"), z).unwrap();
+    let gz = gzip(all[300..500].concat().as_bytes());
+    std::fs::write(
+        d.path().join("pipeline_latency.jsonl.1.gz"),
+        &gz[..gz.len() - 20],
+    )
+    .unwrap();
+    std::fs::write(d.path().join("pipeline_latency.jsonl"), all[500..].concat()).unwrap();
+    let (v, out) = summarize_json(&[d.path().to_str().unwrap()]);
+    assert!(out.status.success());
+    let n = at(&v, "latency.all.count").as_u64().unwrap();
+    assert!((100..600).contains(&n), "{n}");
+    assert_eq!(v["skipped"]["total"], 0, "cut lines are not damage");
+    assert_eq!(v["meta"]["incomplete"], true);
+    let inputs = v["meta"]["inputs"].as_array().unwrap();
+    let err = |name: &str| {
+        inputs
+            .iter()
+            .find(|i| i["path"].as_str().unwrap().ends_with(name))
+            .unwrap()["error"]
+            .clone()
+    };
+    assert!(err(".2.zst").is_string(), "{inputs:?}");
+    assert!(err(".1.gz").is_string(), "{inputs:?}");
+    assert!(err("latency.jsonl").is_null());
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(stderr.contains("pipeline_latency.jsonl.2.zst"), "{stderr}");
+    bin()
+        .args(["summarize", d.path().to_str().unwrap(), "--strict", "-q"])
+        .assert()
+        .code(1);
+}
