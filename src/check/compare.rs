@@ -21,6 +21,7 @@ use std::collections::BTreeMap;
 use serde::Serialize;
 use serde_json::{Map, Value};
 
+use crate::measure::view::{Block, Changes, View};
 use crate::stats::two_proportion_p;
 
 #[derive(Debug, Clone, Copy, Serialize)]
@@ -216,29 +217,8 @@ fn walk(m: &Map<String, Value>, prefix: &str, out: &mut BTreeMap<String, Metric>
     }
 }
 
-#[derive(Debug, Clone, Serialize, PartialEq)]
-pub struct Row {
-    /// Key path in the report, e.g. `latency.with_llm.total_ms.p95`.
-    pub path: String,
-    /// `latency_ms` or `rate`.
-    pub kind: &'static str,
-    pub base: f64,
-    pub candidate: f64,
-    /// candidate - base.
-    pub change: f64,
-    /// change / base; `null` when base is 0.
-    pub relative_change: Option<f64>,
-    /// Two-sided p-value of the two-proportion z-test (rates only).
-    pub p_value: Option<f64>,
-    /// Values behind each side: records for a percentile, the denominator
-    /// for a rate.
-    pub base_n: u64,
-    pub candidate_n: u64,
-    pub regression: bool,
-    /// Why it is (or is close to being) a regression, or why it was not
-    /// judged.
-    pub note: String,
-}
+/// One compared figure (the view's [`Change`], as the JSON report writes it).
+pub use crate::measure::view::Change as Row;
 
 #[derive(Debug, Clone, Serialize)]
 pub struct Comparison {
@@ -251,6 +231,24 @@ pub struct Comparison {
     pub metrics: Vec<Row>,
     pub only_in_base: Vec<String>,
     pub only_in_candidate: Vec<String>,
+}
+
+impl Comparison {
+    /// The comparison as renderers draw it: one block of changes.
+    pub fn view(&self) -> View {
+        View {
+            key: "compare".into(),
+            title: "Base against candidate".into(),
+            records: 0,
+            counts: Vec::new(),
+            blocks: vec![Block::Changes(Changes {
+                rows: self.metrics.clone(),
+                only_in_base: self.only_in_base.clone(),
+                only_in_candidate: self.only_in_candidate.clone(),
+            })],
+            trend: Vec::new(),
+        }
+    }
 }
 
 pub fn compare(

@@ -2,7 +2,7 @@
 //! distribution ([`Dist`]), values by an open set of names ([`Keyed`]),
 //! when records were written ([`TimeRange`], [`Activity`]), the export
 //! bucket layout, the reading configuration, and the report's plain
-//! figures and neutral view ([`figures`], [`view`]). Nothing here knows a
+//! figures, neutral view and verdict ([`figures`], [`view`], [`verdict`]). Nothing here knows a
 //! log kind, reads a file or drives a run: `agg/` and `report/` above the
 //! kinds do that.
 
@@ -12,6 +12,7 @@ pub mod figures;
 pub mod keyed;
 pub mod layout;
 pub mod time;
+pub mod verdict;
 pub mod view;
 
 pub use config::{Bucket, Config};

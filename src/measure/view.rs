@@ -120,6 +120,40 @@ pub struct Cross {
     pub cells: BTreeMap<String, BTreeMap<String, u64>>,
 }
 
+/// One figure of two reports side by side (`compare`).
+#[derive(Debug, Clone, serde::Serialize, PartialEq)]
+pub struct Change {
+    /// Key path in the report, e.g. `latency.with_llm.total_ms.p95`.
+    pub path: String,
+    /// `latency_ms` or `rate`.
+    pub kind: &'static str,
+    pub base: f64,
+    pub candidate: f64,
+    /// candidate - base.
+    pub change: f64,
+    /// change / base; `null` when base is 0.
+    pub relative_change: Option<f64>,
+    /// Two-sided p-value of the two-proportion z-test (rates only).
+    pub p_value: Option<f64>,
+    /// Values behind each side: records for a percentile, the denominator
+    /// for a rate.
+    pub base_n: u64,
+    pub candidate_n: u64,
+    pub regression: bool,
+    /// Why it is (or is close to being) a regression, or why it was not
+    /// judged.
+    pub note: String,
+}
+
+/// Figures of two reports side by side (`compare`), regressions first.
+#[derive(Debug, Clone)]
+pub struct Changes {
+    pub rows: Vec<Change>,
+    /// Key paths found in one report only.
+    pub only_in_base: Vec<String>,
+    pub only_in_candidate: Vec<String>,
+}
+
 /// One part of a section. Each renderer draws each kind of block in one
 /// function of its own (`crate::render::Blocks`).
 #[derive(Debug, Clone)]
@@ -134,6 +168,9 @@ pub enum Block {
     Breakdown(Breakdown),
     Rows(ValueRows),
     Cross(Cross),
+    Changes(Changes),
+    /// A rollout verdict with each criterion and why.
+    Verdict(super::verdict::Verdict),
 }
 
 impl View {

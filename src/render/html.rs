@@ -17,7 +17,8 @@ use super::svg::{self, Bar, Series};
 use super::text::{clean, ms, pct, thousands};
 use super::{Doc, KindDoc, Render};
 use crate::check::compare::Comparison;
-use crate::measure::view::{Breakdown, Cross, DistLine, Grid, Shares, ValueRows};
+use crate::measure::verdict::Verdict;
+use crate::measure::view::{Breakdown, Change, Changes, Cross, DistLine, Grid, Shares, ValueRows};
 use crate::report::figures::{RateFig, Stats};
 use crate::report::risk::{RiskMetrics, RiskReport};
 use crate::report::verdict::{Criterion, CriterionState, Decision};
@@ -320,6 +321,22 @@ fn percentile_chart(s: &mut Section, title: &str, unit: &str, rows: &[PRow<'_>],
 
 /// One report section, from its view.
 fn section(v: &View, criteria: &[Criterion]) -> Section {
+    if v.records == 0 {
+        // A quiet window is news, not an empty section.
+        let mut s = Section {
+            title: v.title.clone(),
+            ..Section::default()
+        };
+        s.note(
+            "No records here: no figure is shown, and a figure over no records is not 0.".into(),
+        );
+        return s;
+    }
+    blocks(v, criteria)
+}
+
+/// A view's blocks as one section of the page.
+fn blocks(v: &View, criteria: &[Criterion]) -> Section {
     let mut h = HtmlSection {
         s: Section {
             title: v.title.clone(),
@@ -328,13 +345,6 @@ fn section(v: &View, criteria: &[Criterion]) -> Section {
         title: v.name().to_string(),
         criteria,
     };
-    if v.records == 0 {
-        // A quiet window is news, not an empty section.
-        h.s.note(
-            "No records here: no figure is shown, and a figure over no records is not 0.".into(),
-        );
-        return h.s;
-    }
     super::draw(&v.blocks, &mut h);
     h.s
 }
@@ -530,6 +540,138 @@ impl super::Blocks for HtmlSection<'_> {
         let head: Vec<String> = head.iter().map(|h| clean(h)).collect();
         let head: Vec<&str> = head.iter().map(String::as_str).collect();
         self.s.table(&format!("{}: {t}", self.title), &head, rows);
+    }
+
+    fn changes(&mut self, c: &Changes) {
+        let s = &mut self.s;
+        // Regressions first, then the largest relative changes.
+        let mut shown: Vec<&Change> = c.rows.iter().collect();
+        shown.sort_by(|a, b| {
+            b.regression.cmp(&a.regression).then(
+                b.relative_change
+                    .unwrap_or(0.0)
+                    .abs()
+                    .total_cmp(&a.relative_change.unwrap_or(0.0).abs()),
+            )
+        });
+        // Only figures that moved: an unchanged one would be a pair of dots at
+        // 100%, row after row.
+        let rows: Vec<(String, f64, f64, bool)> = shown
+            .iter()
+            .filter(|r| r.regression || r.base != r.candidate)
+            .take(25)
+            .map(|r| (clean_path(&r.path), r.base, r.candidate, r.regression))
+            .collect();
+        if rows.is_empty() {
+            s.note("No figure changed between base and candidate.".into());
+        } else {
+            s.chart(svg::dumbbells(
+                "Regressions and the largest changes",
+                "Each row: the base (grey) and the candidate (blue, red when a regression), scaled to the larger of the two; the numbers are in the table below.",
+                &rows,
+            ));
+        }
+        let num = |kind: &str, x: f64| if kind == "rate" { pct(x) } else { ms(x) };
+        s.table(
+            "Every compared figure, regressions first",
+            &[
+                "figure",
+                "kind",
+                "base",
+                "candidate",
+                "change",
+                "relative",
+                "p-value",
+                "note",
+            ],
+            c.rows
+                .iter()
+                .map(|r| {
+                    (
+                        vec![
+                            clean_path(&r.path),
+                            r.kind.to_string(),
+                            num(r.kind, r.base),
+                            num(r.kind, r.candidate),
+                            num(r.kind, r.change),
+                            r.relative_change
+                                .map_or("-".into(), |x| format!("{:+.1}%", x * 100.0)),
+                            r.p_value.map_or("-".into(), |x| {
+                                if x < 0.001 {
+                                    format!("{x:.1e}")
+                                } else {
+                                    format!("{x:.3}")
+                                }
+                            }),
+                            r.note.clone(),
+                        ],
+                        r.regression,
+                    )
+                })
+                .collect(),
+        );
+        if let Some(Item { table: Some(t), .. }) = s.items.last_mut() {
+            t.class = "notes";
+        }
+    }
+
+    /// The criteria table (the verdict's word and reasons are the page's
+    /// verdict box, drawn above everything).
+    fn verdict(&mut self, v: &Verdict) {
+        self.s.table(
+            "Criteria",
+            &[
+                "criterion",
+                "kind",
+                "value",
+                "bound",
+                "95% interval",
+                "status",
+                "why",
+            ],
+            v.criteria
+                .iter()
+                .map(|c| {
+                    let kind = c.kind.name().to_string();
+                    let status = serde_json::to_value(c.status)
+                        .ok()
+                        .and_then(|k| k.as_str().map(String::from))
+                        .unwrap_or_default();
+                    let unit = |x: f64| criterion_value(&c.metric, x);
+                    // The acceptance criteria's value is its fall against
+                    // the baseline.
+                    let value = match c.value {
+                        Some(x)
+                            if c.metric == "acceptance_rate"
+                                && c.rule.contains("below the baseline") =>
+                        {
+                            format!("{} {}", if x >= 0.0 { "down" } else { "up" }, pct(x.abs()))
+                        }
+                        Some(x) => unit(x),
+                        None => "-".into(),
+                    };
+                    (
+                        vec![
+                            // The gates file's own text, whole (escaped
+                            // by the template; no log value is in it).
+                            c.rule.clone(),
+                            kind,
+                            value,
+                            c.bound.map_or("-".into(), unit),
+                            c.interval.map_or("-".into(), |i| {
+                                format!("{} .. {}", unit(i[0]), unit(i[1]))
+                            }),
+                            status.replace('_', " "),
+                            c.reason.clone(),
+                        ],
+                        matches!(c.status, CriterionState::Breached | CriterionState::NotMet),
+                    )
+                })
+                .collect(),
+        );
+        if let Some(Item { table: Some(t), .. }) = self.s.items.last_mut() {
+            t.class = "notes";
+        }
     }
 }
 
@@ -817,65 +959,10 @@ fn risk(r: &RiskReport) -> Page {
         &r.metrics,
         criteria,
     ));
-    if let Some(v) = &r.verdict {
-        let mut s = Section {
-            title: format!("Gates of stage {} ({})", v.stage, clean(&v.gates)),
-            ..Section::default()
-        };
-        s.table(
-            "Criteria",
-            &[
-                "criterion",
-                "kind",
-                "value",
-                "bound",
-                "95% interval",
-                "status",
-                "why",
-            ],
-            v.criteria
-                .iter()
-                .map(|c| {
-                    let kind = c.kind.name().to_string();
-                    let status = serde_json::to_value(c.status)
-                        .ok()
-                        .and_then(|k| k.as_str().map(String::from))
-                        .unwrap_or_default();
-                    let unit = |x: f64| criterion_value(&c.metric, x);
-                    // The acceptance criteria's value is its fall against
-                    // the baseline.
-                    let value = match c.value {
-                        Some(x)
-                            if c.metric == "acceptance_rate"
-                                && c.rule.contains("below the baseline") =>
-                        {
-                            format!("{} {}", if x >= 0.0 { "down" } else { "up" }, pct(x.abs()))
-                        }
-                        Some(x) => unit(x),
-                        None => "-".into(),
-                    };
-                    (
-                        vec![
-                            // The gates file's own text, whole (escaped
-                            // by the template; no log value is in it).
-                            c.rule.clone(),
-                            kind,
-                            value,
-                            c.bound.map_or("-".into(), unit),
-                            c.interval.map_or("-".into(), |i| {
-                                format!("{} .. {}", unit(i[0]), unit(i[1]))
-                            }),
-                            status.replace('_', " "),
-                            c.reason.clone(),
-                        ],
-                        matches!(c.status, CriterionState::Breached | CriterionState::NotMet),
-                    )
-                })
-                .collect(),
-        );
-        if let Some(Item { table: Some(t), .. }) = s.items.last_mut() {
-            t.class = "notes";
-        }
+    if let (Some(view), Some(v)) = (r.verdict_view(), &r.verdict) {
+        let mut s = blocks(&view, criteria);
+        // The gates file's path as the operator gave it, cleaned.
+        s.title = format!("Gates of stage {} ({})", v.stage, clean(&v.gates));
         p.sections.push(s);
     }
     if let Some(days) = &r.by_day {
@@ -1008,80 +1095,7 @@ fn compare(c: &Comparison) -> Page {
                 .join(", ")
         ));
     }
-    let mut s = Section {
-        title: "Base against candidate".into(),
-        ..Section::default()
-    };
-    // Regressions first, then the largest relative changes.
-    let mut shown: Vec<&crate::check::compare::Row> = c.metrics.iter().collect();
-    shown.sort_by(|a, b| {
-        b.regression.cmp(&a.regression).then(
-            b.relative_change
-                .unwrap_or(0.0)
-                .abs()
-                .total_cmp(&a.relative_change.unwrap_or(0.0).abs()),
-        )
-    });
-    // Only figures that moved: an unchanged one would be a pair of dots at
-    // 100%, row after row.
-    let rows: Vec<(String, f64, f64, bool)> = shown
-        .iter()
-        .filter(|r| r.regression || r.base != r.candidate)
-        .take(25)
-        .map(|r| (clean_path(&r.path), r.base, r.candidate, r.regression))
-        .collect();
-    if rows.is_empty() {
-        s.note("No figure changed between base and candidate.".into());
-    } else {
-        s.chart(svg::dumbbells(
-            "Regressions and the largest changes",
-            "Each row: the base (grey) and the candidate (blue, red when a regression), scaled to the larger of the two; the numbers are in the table below.",
-            &rows,
-        ));
-    }
-    let num = |kind: &str, x: f64| if kind == "rate" { pct(x) } else { ms(x) };
-    s.table(
-        "Every compared figure, regressions first",
-        &[
-            "figure",
-            "kind",
-            "base",
-            "candidate",
-            "change",
-            "relative",
-            "p-value",
-            "note",
-        ],
-        c.metrics
-            .iter()
-            .map(|r| {
-                (
-                    vec![
-                        clean_path(&r.path),
-                        r.kind.to_string(),
-                        num(r.kind, r.base),
-                        num(r.kind, r.candidate),
-                        num(r.kind, r.change),
-                        r.relative_change
-                            .map_or("-".into(), |x| format!("{:+.1}%", x * 100.0)),
-                        r.p_value.map_or("-".into(), |x| {
-                            if x < 0.001 {
-                                format!("{x:.1e}")
-                            } else {
-                                format!("{x:.3}")
-                            }
-                        }),
-                        r.note.clone(),
-                    ],
-                    r.regression,
-                )
-            })
-            .collect(),
-    );
-    if let Some(Item { table: Some(t), .. }) = s.items.last_mut() {
-        t.class = "notes";
-    }
-    p.sections.push(s);
+    p.sections.push(blocks(&c.view(), &[]));
     p
 }
 

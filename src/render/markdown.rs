@@ -5,7 +5,8 @@ use std::fmt::Write as _;
 use std::io::{self, Write};
 
 use super::{Doc, Render};
-use crate::measure::view::{Breakdown, Cross, DistLine, Grid, Shares, ValueRows};
+use crate::measure::verdict::Verdict;
+use crate::measure::view::{Breakdown, Changes, Cross, DistLine, Grid, Shares, ValueRows};
 use crate::report::{RateFig, Report, Stats, View};
 
 pub struct Markdown;
@@ -104,6 +105,11 @@ fn figures(s: &mut String, r: &Report) {
 /// then the counts in the order of the view.
 pub(super) fn section(s: &mut String, v: &View) {
     let _ = writeln!(s, "**{}**\n", cell(&v.title));
+    blocks(s, v);
+}
+
+/// A view's blocks, as [`section`] lays them out.
+fn blocks(s: &mut String, v: &View) {
     let mut m = MdSection::default();
     super::draw(&v.blocks, &mut m);
     if !m.rows.is_empty() {
@@ -248,6 +254,48 @@ impl super::Blocks for MdSection {
         let head: Vec<&str> = head.iter().map(String::as_str).collect();
         table(&mut self.counts, &head, &body);
     }
+
+    fn changes(&mut self, c: &Changes) {
+        let rows: Vec<Vec<String>> = c
+            .rows
+            .iter()
+            .map(|r| {
+                vec![
+                    cell(&r.path),
+                    format!("{}", r.base),
+                    format!("{}", r.candidate),
+                    r.relative_change
+                        .map(|x| format!("{:+.1}%", x * 100.0))
+                        .unwrap_or_else(|| "-".into()),
+                    if r.regression {
+                        "**regression**".into()
+                    } else {
+                        String::new()
+                    },
+                ]
+            })
+            .collect();
+        table(
+            &mut self.counts,
+            &["metric", "base", "candidate", "change", ""],
+            &rows,
+        );
+    }
+
+    fn verdict(&mut self, v: &Verdict) {
+        let s = &mut self.counts;
+        let _ = writeln!(
+            s,
+            "**Verdict for stage {}: {}** (exit {})\n",
+            v.stage,
+            v.decision.name().to_uppercase(),
+            v.exit_code
+        );
+        for l in &v.summary {
+            let _ = writeln!(s, "- {}", cell(l));
+        }
+        s.push('\n');
+    }
 }
 
 /// Skipped lines and the incomplete flag: once per run.
@@ -316,18 +364,8 @@ impl Render for Markdown {
                     "latency_ms p50 {:.3}, p95 {:.3}, p99 {:.3} (n={})\n",
                     m.latency_p50, m.latency_p95, m.latency_p99, m.latency_count
                 );
-                if let Some(v) = &r.verdict {
-                    let _ = writeln!(
-                        s,
-                        "**Verdict for stage {}: {}** (exit {})\n",
-                        v.stage,
-                        v.decision.name().to_uppercase(),
-                        v.exit_code
-                    );
-                    for l in &v.summary {
-                        let _ = writeln!(s, "- {}", cell(l));
-                    }
-                    s.push('\n');
+                if let Some(v) = r.verdict_view() {
+                    blocks(&mut s, &v);
                 }
             }
             Doc::Kind(d) => {
@@ -348,30 +386,7 @@ impl Render for Markdown {
                     cell(&c.candidate),
                     c.regressions.len()
                 );
-                let rows: Vec<Vec<String>> = c
-                    .metrics
-                    .iter()
-                    .map(|r| {
-                        vec![
-                            cell(&r.path),
-                            format!("{}", r.base),
-                            format!("{}", r.candidate),
-                            r.relative_change
-                                .map(|x| format!("{:+.1}%", x * 100.0))
-                                .unwrap_or_else(|| "-".into()),
-                            if r.regression {
-                                "**regression**".into()
-                            } else {
-                                String::new()
-                            },
-                        ]
-                    })
-                    .collect();
-                table(
-                    &mut s,
-                    &["metric", "base", "candidate", "change", ""],
-                    &rows,
-                );
+                blocks(&mut s, &c.view());
             }
         }
         out.write_all(s.as_bytes())

@@ -19,7 +19,8 @@ mod text;
 use std::io::{self, Write};
 
 use crate::check::compare::Comparison;
-use crate::measure::view::{Block, Breakdown, Cross, DistLine, Grid, Shares, ValueRows};
+use crate::measure::verdict::Verdict;
+use crate::measure::view::{Block, Breakdown, Changes, Cross, DistLine, Grid, Shares, ValueRows};
 use crate::report::figures::RateFig;
 use crate::report::risk::RiskReport;
 use crate::report::{BucketReport, Report};
@@ -115,6 +116,10 @@ trait Blocks {
     fn breakdown(&mut self, b: &Breakdown);
     fn rows(&mut self, r: &ValueRows);
     fn cross(&mut self, c: &Cross);
+    /// Two reports' figures side by side, regressions first.
+    fn changes(&mut self, c: &Changes);
+    /// A rollout verdict: the decision, its reasons, every criterion.
+    fn verdict(&mut self, v: &Verdict);
 }
 
 /// Draws each block with the format's method for its kind: the one place
@@ -130,6 +135,8 @@ fn draw(blocks: &[Block], to: &mut impl Blocks) {
             Block::Breakdown(b) => to.breakdown(b),
             Block::Rows(r) => to.rows(r),
             Block::Cross(c) => to.cross(c),
+            Block::Changes(c) => to.changes(c),
+            Block::Verdict(v) => to.verdict(v),
         }
     }
 }

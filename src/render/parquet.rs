@@ -29,7 +29,8 @@ use parquet::schema::parser::parse_message_type;
 
 use super::{Doc, DocKind, Render};
 use crate::agg::layout;
-use crate::measure::view::{Breakdown, Cross, DistLine, Grid, Shares, ValueRows};
+use crate::measure::verdict::Verdict;
+use crate::measure::view::{Breakdown, Changes, Cross, DistLine, Grid, Shares, ValueRows};
 use crate::report::figures::{Histo, RateFig, Stats};
 use crate::report::{Interval, View};
 
@@ -252,6 +253,19 @@ impl super::Blocks for Rows<'_> {
             }
         }
     }
+    /// Not drawn: this format refuses a comparison before any work
+    /// (`Render::supports`).
+    fn changes(&mut self, _: &Changes) {}
+
+    fn verdict(&mut self, v: &Verdict) {
+        let row = self.push(
+            Some(&format!("stage {}", v.stage)),
+            "verdict_exit_code",
+            "count",
+            1,
+        );
+        row.value = Some(v.exit_code as f64);
+    }
 }
 
 fn skipped(out: &mut Vec<Row>, s: &crate::report::Skipped, at: (Option<i64>, Option<i64>)) {
@@ -328,15 +342,8 @@ fn rows(doc: &Doc<'_>) -> Vec<Row> {
             for d in r.by_day.iter().flatten() {
                 risk_rows(&mut out, (micros(&d.start), micros(&d.end)), &d.metrics);
             }
-            if let Some(v) = &r.verdict {
-                let mut rr = Rows::new(&mut out, at, "risk");
-                let row = rr.push(
-                    Some(&format!("stage {}", v.stage)),
-                    "verdict_exit_code",
-                    "count",
-                    1,
-                );
-                row.value = Some(v.exit_code as f64);
+            if let Some(v) = r.verdict_view() {
+                super::draw(&v.blocks, &mut Rows::new(&mut out, at, "risk"));
             }
             skipped(&mut out, &r.skipped, at);
         }

@@ -25,7 +25,8 @@ use std::io::{self, Write};
 use super::{Doc, DocKind, KindDoc, Render};
 use crate::agg::layout;
 use crate::kinds::LogKind;
-use crate::measure::view::{Breakdown, Cross, DistLine, Grid, Shares, ValueRows};
+use crate::measure::verdict::Verdict;
+use crate::measure::view::{Breakdown, Changes, Cross, DistLine, Grid, Shares, ValueRows};
 use crate::report::figures::Histo;
 use crate::report::risk::RiskReport;
 use crate::report::{Block, RateFig, Report, View};
@@ -523,6 +524,18 @@ impl super::Blocks for PromSection<'_> {
             }
         }
     }
+    /// Not drawn: this format refuses a comparison before any work
+    /// (`Render::supports`).
+    fn changes(&mut self, _: &Changes) {}
+
+    fn verdict(&mut self, v: &Verdict) {
+        self.o.put(
+            &format!("{}_verdict_exit_code", self.k),
+            "Rollout verdict: 0 go, 1 rollback, 3 hold.",
+            &[("stage", &v.stage.to_string())],
+            v.exit_code as f64,
+        );
+    }
 }
 
 /// Rates, 0..1, with their 95% Wilson interval, and the numerator and
@@ -630,12 +643,15 @@ fn risk_report(r: &RiskReport, run: &str) -> String {
         &[],
         r.days_covered as f64,
     );
-    if let Some(v) = &r.verdict {
-        o.put(
-            "risk_verdict_exit_code",
-            "Rollout verdict: 0 go, 1 rollback, 3 hold.",
-            &[("stage", &v.stage.to_string())],
-            v.exit_code as f64,
+    if let Some(v) = r.verdict_view() {
+        super::draw(
+            &v.blocks,
+            &mut PromSection {
+                o: &mut o,
+                k: "risk",
+                title: "Partial-trust risk",
+                built_in: true,
+            },
         );
     }
     run_state(&mut o, &r.skipped, &r.meta);

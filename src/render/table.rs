@@ -6,8 +6,11 @@ use std::fmt::Write as _;
 use std::io::{self, Write};
 
 use super::text::{breakdown, clean, grid, incomplete_lines, ms, pct, skipped_line, thousands};
-use super::{Doc, Render};
-use crate::measure::view::{Breakdown, Cross, DistLine, Grid, Shares, ValueRows};
+use super::{table_compare, table_risk, Doc, Render};
+use crate::check::compare::Comparison;
+use crate::measure::verdict::Verdict;
+use crate::measure::view::{Breakdown, Changes, Cross, DistLine, Grid, Shares, ValueRows};
+use crate::report::risk::RiskReport;
 use crate::report::{RateFig, Report, Skipped, Stats, View};
 
 pub struct Table {
@@ -70,12 +73,41 @@ impl Render for Table {
         let s = match doc {
             Doc::Summary(r) => summary(r, w),
             Doc::Buckets(b) => buckets(b, w),
-            Doc::Risk(r) => super::table_risk::render(r, w),
-            Doc::Compare(c) => super::table_compare::render(c, w),
+            Doc::Risk(r) => risk(r, w),
+            Doc::Compare(c) => compare(c, w),
             Doc::Kind(d) => kind_doc(d, w),
         };
         out.write_all(super::term::finish(&s, self.term).as_bytes())
     }
+}
+
+/// The risk report as a table: what the records show, per day if asked,
+/// the verdict if judged, and what was skipped.
+fn risk(r: &RiskReport, w: usize) -> String {
+    let mut s = table_risk::header(r);
+    s.push_str(&table_risk::figures(&r.metrics, r, w));
+    if let Some(days) = &r.by_day {
+        s.push_str(&table_risk::by_day(days, w));
+    }
+    if let Some(v) = r.verdict_view() {
+        s = blocks(&v, w, s);
+    }
+    s.push_str(&table_risk::footer(r));
+    s
+}
+
+/// The comparison: what a regression is, then its changes.
+fn compare(c: &Comparison, w: usize) -> String {
+    let mut s = String::new();
+    let _ = writeln!(s, "aggmetrics compare: {} -> {}", c.base, c.candidate);
+    let _ = writeln!(
+        s,
+        "  regression: a latency percentile up more than {}%, or a rate moved the bad way by more than {} with p < {}",
+        c.thresholds.max_latency_regression * 100.0,
+        c.thresholds.max_rate_increase,
+        c.thresholds.alpha
+    );
+    blocks(&c.view(), w, s)
 }
 
 fn summary(r: &Report, w: usize) -> String {
@@ -209,10 +241,12 @@ fn rate_label(name: &str) -> String {
 
 /// One section: its title, then each block.
 pub fn section(v: &View, w: usize) -> String {
-    let mut t = TableSection {
-        s: format!("\n{}\n", v.title),
-        w,
-    };
+    blocks(v, w, format!("\n{}\n", v.title))
+}
+
+/// A view's blocks after `s` (a heading).
+pub(super) fn blocks(v: &View, w: usize, s: String) -> String {
+    let mut t = TableSection { s, w };
     super::draw(&v.blocks, &mut t);
     t.s
 }
@@ -325,6 +359,14 @@ impl super::Blocks for TableSection {
             self.s.push('\n');
             self.s.push_str(&cross(&c.title, &c.cells, self.w));
         }
+    }
+
+    fn changes(&mut self, c: &Changes) {
+        table_compare::changes(&mut self.s, c, self.w)
+    }
+
+    fn verdict(&mut self, v: &Verdict) {
+        self.s.push_str(&table_risk::verdict(v, self.w))
     }
 }
 

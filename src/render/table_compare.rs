@@ -1,9 +1,11 @@
-//! The human table of `aggmetrics compare`: regressions first.
+//! The changes block of the human table (`aggmetrics compare`):
+//! regressions first.
 
 use std::fmt::Write as _;
 
 use super::text::{clean, grid_text_last, p_value};
-use crate::check::compare::{Comparison, Row};
+use crate::check::compare::Row;
+use crate::measure::view::Changes;
 
 fn num(kind: &str, x: f64) -> String {
     if kind == "rate" {
@@ -37,31 +39,24 @@ fn clean_path(p: &str) -> String {
     p.split('.').map(clean).collect::<Vec<_>>().join(".")
 }
 
-pub fn render(c: &Comparison, w: usize) -> String {
-    let mut s = String::new();
-    let _ = writeln!(s, "aggmetrics compare: {} -> {}", c.base, c.candidate);
-    let _ = writeln!(
-        s,
-        "  regression: a latency percentile up more than {}%, or a rate moved the bad way by more than {} with p < {}",
-        c.thresholds.max_latency_regression * 100.0,
-        c.thresholds.max_rate_increase,
-        c.thresholds.alpha
-    );
+/// The changes block: the regressions, every other figure, and the key
+/// paths only one side has.
+pub(super) fn changes(s: &mut String, c: &Changes, w: usize) {
     let head = || {
         ["metric", "base", "candidate", "change", "relative", "p", ""]
             .map(String::from)
             .to_vec()
     };
-    let regs: Vec<&Row> = c.metrics.iter().filter(|r| r.regression).collect();
+    let regs: Vec<&Row> = c.rows.iter().filter(|r| r.regression).collect();
     if regs.is_empty() {
-        let _ = writeln!(s, "\nNo regression ({} figures compared)", c.metrics.len());
+        let _ = writeln!(s, "\nNo regression ({} figures compared)", c.rows.len());
     } else {
         let _ = writeln!(s, "\nREGRESSIONS ({})", regs.len());
         let mut rows = vec![head()];
         rows.extend(regs.iter().map(|r| row(r)));
         s.push_str(&grid_text_last(&rows, 1, "  ", true, w));
     }
-    let rest: Vec<&Row> = c.metrics.iter().filter(|r| !r.regression).collect();
+    let rest: Vec<&Row> = c.rows.iter().filter(|r| !r.regression).collect();
     if !rest.is_empty() {
         let _ = writeln!(s, "\nAll other figures");
         let mut rows = vec![head()];
@@ -87,5 +82,4 @@ pub fn render(c: &Comparison, w: usize) -> String {
             );
         }
     }
-    s
 }

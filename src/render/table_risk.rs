@@ -1,26 +1,12 @@
-//! The human table of `aggmetrics risk`: rates with their intervals, the
-//! per-day trend, and the verdict with the reason for each criterion.
+//! The parts of the human table of `aggmetrics risk`: rates with their
+//! intervals, the per-day trend, and the verdict block with the reason for
+//! each criterion.
 
 use std::fmt::Write as _;
 
 use super::text::{breakdown, clean, grid, incomplete_lines, ms, pct, skipped_line, thousands};
 use crate::report::risk::RiskReport;
 use crate::report::verdict::CriterionState;
-
-/// The risk report as a table: what the records show, per day if asked,
-/// the verdict if judged, and what was skipped.
-pub fn render(r: &RiskReport, w: usize) -> String {
-    let mut s = header(r);
-    s.push_str(&figures(&r.metrics, r, w));
-    if let Some(days) = &r.by_day {
-        s.push_str(&by_day(days, w));
-    }
-    if let Some(v) = &r.verdict {
-        s.push_str(&verdict(v, w));
-    }
-    s.push_str(&footer(r));
-    s
-}
 
 /// `aggmetrics risk: N inputs, N records (N sampled), first .. last, N UTC days`.
 pub(super) fn header(r: &RiskReport) -> String {
@@ -52,7 +38,7 @@ pub(super) fn header(r: &RiskReport) -> String {
 
 /// Every rate with its interval, the latency, the breakdowns, the longest
 /// silence.
-fn figures(m: &crate::report::risk::RiskMetrics, r: &RiskReport, w: usize) -> String {
+pub(super) fn figures(m: &crate::report::risk::RiskMetrics, r: &RiskReport, w: usize) -> String {
     let mut s = String::new();
     let mut rows = vec![vec![
         "rate".to_string(),
@@ -99,7 +85,7 @@ fn figures(m: &crate::report::risk::RiskMetrics, r: &RiskReport, w: usize) -> St
     s
 }
 
-fn by_day(days: &[crate::report::risk::Day], w: usize) -> String {
+pub(super) fn by_day(days: &[crate::report::risk::Day], w: usize) -> String {
     let mut s = String::new();
     let _ = writeln!(s, "\nBy day (UTC)");
     let mut rows = vec![[
@@ -131,7 +117,8 @@ fn by_day(days: &[crate::report::risk::Day], w: usize) -> String {
     s
 }
 
-fn verdict(v: &crate::report::verdict::Verdict, w: usize) -> String {
+/// The verdict block: the decision and its reasons, then every criterion.
+pub(super) fn verdict(v: &crate::report::verdict::Verdict, w: usize) -> String {
     let mut s = String::new();
     let _ = writeln!(
         s,
@@ -165,7 +152,7 @@ fn verdict(v: &crate::report::verdict::Verdict, w: usize) -> String {
     s
 }
 
-fn footer(r: &RiskReport) -> String {
+pub(super) fn footer(r: &RiskReport) -> String {
     let mut s = String::new();
     s.push('\n');
     s.push_str(&skipped_line(&r.skipped));

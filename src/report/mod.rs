@@ -15,11 +15,10 @@ use crate::parse::Skip;
 use crate::read::{InputInfo, ReadResult};
 
 pub mod risk;
-pub mod verdict;
 
-// The figures and the view live below the kinds (`measure/`); their old
+// The figures, the view and the verdict live below the kinds (`measure/`); their old
 // paths here stay for the layers above.
-pub use crate::measure::{figures, view};
+pub use crate::measure::{figures, verdict, view};
 
 pub use figures::{
     counts, pairs, percentile_key, round_to, Direction, FirstLast, RateFig, Rates, Stats,

@@ -115,6 +115,21 @@ pub struct RiskReport {
     pub meta: Meta,
 }
 
+impl RiskReport {
+    /// The verdict, when there is one, as renderers draw it: one block.
+    pub fn verdict_view(&self) -> Option<super::View> {
+        let v = self.verdict.as_ref()?;
+        Some(super::View {
+            key: "risk".into(),
+            title: format!("Gates of stage {} ({})", v.stage, v.gates),
+            records: 0,
+            counts: Vec::new(),
+            blocks: vec![super::Block::Verdict(v.clone())],
+            trend: Vec::new(),
+        })
+    }
+}
+
 /// Damaged lines in risk logs charged to these figures: the analyzer's
 /// `parse_errors`.
 fn parse_errors(m: &Metrics) -> u64 {

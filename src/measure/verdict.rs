@@ -1,6 +1,6 @@
-//! The rollout verdict as a plain model: what `check::gates` decides and
-//! the renderers show. Here, not in `check`, so the report layer never
-//! imports the layer that judges it.
+//! The rollout verdict as a plain model: what `check::gates` decides, the
+//! report carries and a view's verdict block draws. Here, below the kinds
+//! and the report, so neither imports the layer that judges.
 
 use serde::Serialize;
 
