@@ -211,7 +211,6 @@ const NO_INTENT: &[u8] = b"(none)";
 pub struct Fallback;
 
 impl Kind for Fallback {
-    const NAME: &'static str = "fallback";
     const STEM: &'static str = "fallback_metrics";
     const IN_TIME_RANGE: bool = true;
     type Scratch = Scratch;

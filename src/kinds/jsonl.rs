@@ -889,7 +889,7 @@ impl Serialize for JsonlSections {
     fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
         use serde::ser::SerializeMap as _;
         let mut m = s.serialize_map(Some(self.parts.len()))?;
-        Jsonl::entries(self, &mut m)?;
+        Jsonl::entries(<Jsonl as super::Registered>::NAME, self, &mut m)?;
         m.end()
     }
 }
@@ -1147,7 +1147,6 @@ pub fn view_of(k: &JsonlSection, key: &str, title: &str) -> View {
 }
 
 impl Kind for Jsonl {
-    const NAME: &'static str = "jsonl";
     const STEM: &'static str = "jsonl";
     const BY_NAME: bool = false;
     const IN_TIME_RANGE: bool = false;
@@ -1247,9 +1246,13 @@ impl Kind for Jsonl {
             .collect()
     }
 
-    fn entries<M: serde::ser::SerializeMap>(k: &JsonlSections, m: &mut M) -> Result<(), M::Error> {
+    fn entries<M: serde::ser::SerializeMap>(
+        kind: &str,
+        k: &JsonlSections,
+        m: &mut M,
+    ) -> Result<(), M::Error> {
         for (name, sec) in &k.parts {
-            m.serialize_entry(if name.is_empty() { "jsonl" } else { name }, sec)?;
+            m.serialize_entry(if name.is_empty() { kind } else { name }, sec)?;
         }
         Ok(())
     }

@@ -196,7 +196,6 @@ fn group(g: &LatencyGroup, ps: &[f64]) -> Group {
 pub struct Latency;
 
 impl Kind for Latency {
-    const NAME: &'static str = "latency";
     const STEM: &'static str = "pipeline_latency";
     const IN_TIME_RANGE: bool = true;
     type Scratch = Scratch;

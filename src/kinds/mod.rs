@@ -5,14 +5,9 @@
 //! file lists the kinds; agg, report, state and render iterate over it and
 //! hold no per-kind code.
 //!
-//! Adding a kind: a module here implementing [`Kind`], and one line in
-//! `registry!`. See docs/architecture.md.
-
-pub mod fallback;
-pub mod jsonl;
-pub mod latency;
-pub mod risk;
-pub mod shadow;
+//! Adding a kind: a module here implementing [`Kind`] (the module's name
+//! is the kind's name), and one line in the list at `registry!`, which
+//! also declares the module. See docs/architecture.md.
 
 use serde::de::DeserializeOwned;
 use serde::{Deserialize, Serialize};
@@ -25,9 +20,6 @@ use crate::parse::{Skip, Timestamp};
 /// A log kind: what one kind of JSONL file holds and what is computed from
 /// it.
 pub trait Kind: 'static {
-    /// The kind's name: on the command line (`--kind`), as the section's
-    /// key in reports and state files.
-    const NAME: &'static str;
     /// The file-name stem that identifies it: `<STEM>*.jsonl`.
     const STEM: &'static str;
     /// Whether files are recognised as this kind by their name (`STEM`);
@@ -94,13 +86,14 @@ pub trait Kind: 'static {
     fn views(section: &Self::Section) -> Vec<View> {
         vec![Self::view(section)]
     }
-    /// Write the section into a report's map: under the kind's name, or,
-    /// for a kind that reports several logs, one entry per log.
+    /// Write the section into a report's map: under the kind's `name`,
+    /// or, for a kind that reports several logs, one entry per log.
     fn entries<M: serde::ser::SerializeMap>(
+        name: &str,
         section: &Self::Section,
         m: &mut M,
     ) -> Result<(), M::Error> {
-        m.serialize_entry(Self::NAME, section)
+        m.serialize_entry(name, section)
     }
     /// Leave the section out of reports (a kind that was not asked for).
     fn omit(_section: &Self::Section) -> bool {
@@ -195,104 +188,74 @@ pub trait Visitor {
     fn visit<K: Registered>(self) -> Self::Out;
 }
 
-/// A kind in the registry: where its accumulator and scratch live.
+/// Something to do with every kind's type in turn, in report order (see
+/// [`each`]): how the code below adds up, finishes, saves and reports
+/// every kind without naming one.
+pub trait EachKind {
+    fn kind<K: Registered>(&mut self);
+}
+
+/// A kind in the registry: its place, its name, and where its parts live
+/// in the per-kind structs ([`Accs`], [`Scratch`], [`AccsState`],
+/// [`Sections`]). `registry!` writes this for each listed kind.
 pub trait Registered: Kind {
     const KIND: LogKind;
+    /// The kind's name, which is its module's: on the command line
+    /// (`--kind`), as its section's key in reports and its figures' key in
+    /// state files.
+    const NAME: &'static str;
     fn acc(accs: &Accs) -> &Self::Acc;
     fn acc_mut(accs: &mut Accs) -> &mut Self::Acc;
     fn scratch(s: &mut Scratch) -> &mut Self::Scratch;
+    fn state(s: &mut AccsState) -> &mut Option<Self::Acc>;
+    fn section_in(s: &Sections) -> &Self::Section;
 }
 
-/// `a == b`, at compile time.
-const fn same_text(a: &str, b: &str) -> bool {
-    let (a, b) = (a.as_bytes(), b.as_bytes());
-    if a.len() != b.len() {
-        return false;
-    }
-    let mut i = 0;
-    while i < a.len() {
-        if a[i] != b[i] {
-            return false;
-        }
-        i += 1;
-    }
-    true
-}
-
-/// The registry: from one line per kind (`Variant => module::Type`) this
-/// macro writes the code below, each item once per kind, in list order.
-/// grep finds the names here; the items are:
+/// From the list of kinds (`module::Type`, one line each, at the bottom of
+/// this file), the parts that need one item per kind and nothing else:
 ///
 /// ```text
-/// enum LogKind { Latency, Fallback, Risk, Shadow, Jsonl }   // + ALL, name(), by_name()
-/// const _: () = assert!(module == Kind::NAME);              // per kind, at build time
-/// impl Registered for latency::Latency { KIND, acc(), acc_mut(), scratch() }
-/// fn open_maps() -> Vec<(&str, OpenMap)>                    // every kind's, with its name
-/// fn direction(section, figure) -> Direction                // the kind's Kind::direction
-/// fn visit<V: Visitor>(kind: LogKind, v: V) -> V::Out {
+/// pub mod latency; ...                                      // the kinds' modules
+/// enum LogKind { Latency, Fallback, Risk, Shadow, Jsonl }   // + ALL
+/// impl Registered for latency::Latency {                    // per kind
+///     KIND = LogKind::Latency, NAME = "latency",
+///     acc(), acc_mut(), scratch(), state(), section_in()     // its field in each struct
+/// }
+/// fn visit<V: Visitor>(kind: LogKind, v: V) -> V::Out {     // the type of a kind value
 ///     match kind { LogKind::Latency => v.visit::<latency::Latency>(), ... }
 /// }
-/// struct Accs     { latency: <Latency as Kind>::Acc, ... }   // + new, merge, finish,
-///                                                            //   records, keys_dropped,
-///                                                            //   newest, looks_wrong,
-///                                                            //   to_state, from_state,
-///                                                            //   compatible
-/// struct Options  { latency: <Latency as Kind>::Options, ... }
-/// struct Scratch  { latency: <Latency as Kind>::Scratch, ... }
-/// struct AccsState{ latency: Option<<Latency as Kind>::Acc>, ... }  // the state file's form
-/// struct Sections { latency: <Latency as Kind>::Section, ... }      // + of(), views(), Serialize
+/// fn each<E: EachKind>(e: &mut E) { e.kind::<latency::Latency>(); ... }
+/// struct Accs      { latency: <Latency as Kind>::Acc, ... }      // + Accs::new
+/// struct Options   { latency: <Latency as Kind>::Options, ... }
+/// struct Scratch   { latency: <Latency as Kind>::Scratch, ... }
+/// struct AccsState { latency: Option<<Latency as Kind>::Acc>, ... } // the state file's form
+/// struct Sections  { latency: <Latency as Kind>::Section, ... }     // + Sections::of
 /// ```
 ///
-/// Generic code (agg, report, state, render) reaches a kind only through
-/// these: `visit` picks the kind's type once per line, then its parser and
-/// accumulator run monomorphised.
+/// Everything else that goes over the kinds is plain code below, written
+/// once with [`each`] or [`visit`]. A kind's name is its module's name
+/// (`Registered::NAME`); its variant is its type's name.
 macro_rules! registry {
-    ($($variant:ident => $module:ident :: $kind:ident),+ $(,)?) => {
-        /// The log kinds aggmetrics reads, in report order.
-        #[derive(
-            Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize,
-        )]
-        #[serde(rename_all = "snake_case")]
+    ($($module:ident :: $kind:ident),+ $(,)?) => {
+        $(pub mod $module;)+
+
+        /// The log kinds aggmetrics reads, in report order. Written and
+        /// read as the kind's name.
+        #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
         pub enum LogKind {
-            $($variant),+
+            $($kind),+
         }
 
         impl LogKind {
             /// Every kind with the file-name stem that identifies it.
-            pub const ALL: [(LogKind, &'static str); [$(stringify!($variant)),+].len()] =
-                [$((LogKind::$variant, <$module::$kind as Kind>::STEM)),+];
-
-            pub fn name(self) -> &'static str {
-                match self {
-                    $(LogKind::$variant => <$module::$kind as Kind>::NAME),+
-                }
-            }
-
-            /// Whether files are recognised as this kind by their name.
-            pub fn by_name(self) -> bool {
-                match self {
-                    $(LogKind::$variant => <$module::$kind as Kind>::BY_NAME),+
-                }
-            }
+            pub const ALL: [(LogKind, &'static str); [$(stringify!($kind)),+].len()] =
+                [$((LogKind::$kind, <$module::$kind as Kind>::STEM)),+];
         }
-
-        // A kind's module is its name: the state file keys each kind's
-        // figures by the module, reports and --kind by `Kind::NAME`. The
-        // build fails when the two differ.
-        $(
-            const _: () = assert!(
-                same_text(stringify!($module), <$module::$kind as Kind>::NAME),
-                concat!(
-                    "the module of ",
-                    stringify!($kind),
-                    " must be named as its Kind::NAME (state files key a kind by its module)"
-                )
-            );
-        )+
 
         $(
             impl Registered for $module::$kind {
-                const KIND: LogKind = LogKind::$variant;
+                const KIND: LogKind = LogKind::$kind;
+                const NAME: &'static str = stringify!($module);
                 #[inline(always)]
                 fn acc(accs: &Accs) -> &Self::Acc {
                     &accs.$module
@@ -305,38 +268,26 @@ macro_rules! registry {
                 fn scratch(s: &mut Scratch) -> &mut Self::Scratch {
                     &mut s.$module
                 }
+                fn state(s: &mut AccsState) -> &mut Option<Self::Acc> {
+                    &mut s.$module
+                }
+                fn section_in(s: &Sections) -> &Self::Section {
+                    &s.$module
+                }
             }
         )+
 
-        /// Every kind's open maps ([`Kind::open_maps`]), with the name of
-        /// the section they are in.
-        pub fn open_maps() -> Vec<(&'static str, OpenMap)> {
-            let mut out = Vec::new();
-            $(
-                for m in <$module::$kind as Kind>::open_maps() {
-                    out.push((<$module::$kind as Kind>::NAME, *m));
-                }
-            )+
-            out
-        }
-
         /// Run `v` with the type of `kind`.
-        /// [`Kind::direction`] of the kind whose section is named
-        /// `section` (a user kind's sections: the default).
-        pub fn direction(section: &str, figure: &str) -> crate::measure::figures::Direction {
-            $(
-                if section == <$module::$kind as Kind>::NAME {
-                    return <$module::$kind as Kind>::direction(figure);
-                }
-            )+
-            crate::measure::figures::Direction::Up
-        }
-
         #[inline(always)]
         pub fn visit<V: Visitor>(kind: LogKind, v: V) -> V::Out {
             match kind {
-                $(LogKind::$variant => v.visit::<$module::$kind>()),+
+                $(LogKind::$kind => v.visit::<$module::$kind>()),+
             }
+        }
+
+        /// Run `e` with the type of every kind, in report order.
+        pub fn each<E: EachKind>(e: &mut E) {
+            $(e.kind::<$module::$kind>();)+
         }
 
         /// One accumulator per kind.
@@ -349,63 +300,6 @@ macro_rules! registry {
             pub fn new(mode: Mode) -> Accs {
                 Accs {
                     $($module: <$module::$kind as Kind>::new(mode)),+
-                }
-            }
-
-            pub fn merge(&mut self, o: &Accs) {
-                $(<$module::$kind as Kind>::merge(&mut self.$module, &o.$module);)+
-            }
-
-            pub fn finish(&mut self) {
-                $(<$module::$kind as Kind>::finish(&mut self.$module);)+
-            }
-
-            pub fn records(&self) -> u64 {
-                0 $(+ <$module::$kind as Kind>::records(&self.$module))+
-            }
-
-            pub fn keys_dropped(&self) -> u64 {
-                0 $(+ <$module::$kind as Kind>::keys_dropped(&self.$module))+
-            }
-
-            /// The newest record of the kinds that keep their own range.
-            pub fn newest(&self) -> Option<i64> {
-                [$(<$module::$kind as Kind>::newest(&self.$module)),+]
-                    .into_iter()
-                    .flatten()
-                    .max()
-            }
-
-            /// Warnings for kinds whose records do not look like the kind
-            /// (see [`Kind::looks_wrong`]), with the kind.
-            pub fn looks_wrong(&self) -> Vec<(LogKind, String)> {
-                let mut out = Vec::new();
-                $(
-                    if let Some(w) = <$module::$kind as Kind>::looks_wrong(&self.$module) {
-                        out.push((LogKind::$variant, w));
-                    }
-                )+
-                out
-            }
-
-            /// The state-file form: every kind by name.
-            pub fn to_state(&self) -> AccsState {
-                AccsState {
-                    $($module: Some(self.$module.clone())),+
-                }
-            }
-
-            /// Whether `o` may be added to these (see [`Kind::compatible`]).
-            pub fn compatible(&self, o: &Accs) -> Result<(), Incompatible> {
-                $(<$module::$kind as Kind>::compatible(&self.$module, &o.$module)?;)+
-                Ok(())
-            }
-
-            /// From a state: a kind the state does not hold (written before
-            /// the kind was added) is empty.
-            pub fn from_state(s: AccsState, mode: Mode) -> Accs {
-                Accs {
-                    $($module: s.$module.unwrap_or_else(|| <$module::$kind as Kind>::new(mode))),+
                 }
             }
         }
@@ -423,8 +317,10 @@ macro_rules! registry {
             $($module: <$module::$kind as Kind>::Scratch),+
         }
 
-        /// The accumulators as a state file holds them.
-        #[derive(Serialize, Deserialize)]
+        /// The accumulators as a state file holds them: every kind under
+        /// its name; a kind the file lacks (written before the kind was
+        /// added) is `None`.
+        #[derive(Default, Serialize, Deserialize)]
         #[serde(deny_unknown_fields)]
         pub struct AccsState {
             $(
@@ -439,21 +335,6 @@ macro_rules! registry {
             $(pub $module: <$module::$kind as Kind>::Section),+
         }
 
-        /// Each section under its kind's name, in registry order, less
-        /// those the kind omits ([`Kind::omit`]).
-        impl Serialize for Sections {
-            fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
-                use serde::ser::SerializeMap as _;
-                let mut m = s.serialize_map(None)?;
-                $(
-                    if !<$module::$kind as Kind>::omit(&self.$module) {
-                        <$module::$kind as Kind>::entries(&self.$module, &mut m)?;
-                    }
-                )+
-                m.end()
-            }
-        }
-
         impl Sections {
             /// `parse_errors`: damaged lines per kind (by [`LogKind`]
             /// order) charged to these figures.
@@ -462,33 +343,263 @@ macro_rules! registry {
                     $($module: <$module::$kind as Kind>::section(
                         &accs.$module,
                         ps,
-                        parse_errors[LogKind::$variant.index()],
+                        parse_errors[LogKind::$kind.index()],
                     )),+
                 }
-            }
-
-            /// Every section as renderers draw it, in report order (less
-            /// omitted ones).
-            pub fn views(&self) -> Vec<View> {
-                let mut out = Vec::new();
-                $(
-                    if !<$module::$kind as Kind>::omit(&self.$module) {
-                        out.extend(<$module::$kind as Kind>::views(&self.$module));
-                    }
-                )+
-                out
             }
         }
     };
 }
 
-// The registry: one line per kind, in report order.
+// The registry: one line per kind (`module::Type`), in report order.
 registry! {
-    Latency => latency::Latency,
-    Fallback => fallback::Fallback,
-    Risk => risk::Risk,
-    Shadow => shadow::Shadow,
-    Jsonl => jsonl::Jsonl,
+    latency::Latency,
+    fallback::Fallback,
+    risk::Risk,
+    shadow::Shadow,
+    jsonl::Jsonl,
+}
+
+impl LogKind {
+    /// The kind's name ([`Registered::NAME`]).
+    pub fn name(self) -> &'static str {
+        struct Name;
+        impl Visitor for Name {
+            type Out = &'static str;
+            fn visit<K: Registered>(self) -> &'static str {
+                K::NAME
+            }
+        }
+        visit(self, Name)
+    }
+
+    /// Whether files are recognised as this kind by their name.
+    pub fn by_name(self) -> bool {
+        struct ByName;
+        impl Visitor for ByName {
+            type Out = bool;
+            fn visit<K: Registered>(self) -> bool {
+                K::BY_NAME
+            }
+        }
+        visit(self, ByName)
+    }
+}
+
+impl Serialize for LogKind {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        s.serialize_str(self.name())
+    }
+}
+
+impl<'de> Deserialize<'de> for LogKind {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<LogKind, D::Error> {
+        let name = String::deserialize(d)?;
+        LogKind::ALL
+            .iter()
+            .map(|(k, _)| *k)
+            .find(|k| k.name() == name)
+            .ok_or_else(|| serde::de::Error::unknown_variant(&name, &[]))
+    }
+}
+
+/// Every kind's open maps ([`Kind::open_maps`]), with the name of the
+/// section they are in.
+pub fn open_maps() -> Vec<(&'static str, OpenMap)> {
+    struct Maps(Vec<(&'static str, OpenMap)>);
+    impl EachKind for Maps {
+        fn kind<K: Registered>(&mut self) {
+            self.0.extend(K::open_maps().iter().map(|m| (K::NAME, *m)));
+        }
+    }
+    let mut m = Maps(Vec::new());
+    each(&mut m);
+    m.0
+}
+
+/// [`Kind::direction`] of the kind whose section is named `section` (a
+/// user kind's sections: the default).
+pub fn direction(section: &str, figure: &str) -> crate::measure::figures::Direction {
+    struct Dir<'a>(&'a str, &'a str, crate::measure::figures::Direction);
+    impl EachKind for Dir<'_> {
+        fn kind<K: Registered>(&mut self) {
+            if self.0 == K::NAME {
+                self.2 = K::direction(self.1);
+            }
+        }
+    }
+    let mut d = Dir(section, figure, crate::measure::figures::Direction::Up);
+    each(&mut d);
+    d.2
+}
+
+impl Accs {
+    pub fn merge(&mut self, o: &Accs) {
+        struct Merge<'a>(&'a mut Accs, &'a Accs);
+        impl EachKind for Merge<'_> {
+            fn kind<K: Registered>(&mut self) {
+                K::merge(K::acc_mut(self.0), K::acc(self.1));
+            }
+        }
+        each(&mut Merge(self, o));
+    }
+
+    pub fn finish(&mut self) {
+        struct Finish<'a>(&'a mut Accs);
+        impl EachKind for Finish<'_> {
+            fn kind<K: Registered>(&mut self) {
+                K::finish(K::acc_mut(self.0));
+            }
+        }
+        each(&mut Finish(self));
+    }
+
+    /// Records of every kind.
+    pub fn records(&self) -> u64 {
+        self.sum(|k| k.records)
+    }
+
+    /// Observations of every kind whose key was not kept.
+    pub fn keys_dropped(&self) -> u64 {
+        self.sum(|k| k.keys_dropped)
+    }
+
+    /// A count summed over the kinds, by [`Counts`].
+    fn sum(&self, pick: fn(&Counts) -> u64) -> u64 {
+        struct Sum<'a>(&'a Accs, fn(&Counts) -> u64, u64);
+        impl EachKind for Sum<'_> {
+            fn kind<K: Registered>(&mut self) {
+                let acc = K::acc(self.0);
+                self.2 += (self.1)(&Counts {
+                    records: K::records(acc),
+                    keys_dropped: K::keys_dropped(acc),
+                });
+            }
+        }
+        let mut s = Sum(self, pick, 0);
+        each(&mut s);
+        s.2
+    }
+
+    /// The newest record of the kinds that keep their own range.
+    pub fn newest(&self) -> Option<i64> {
+        struct Newest<'a>(&'a Accs, Option<i64>);
+        impl EachKind for Newest<'_> {
+            fn kind<K: Registered>(&mut self) {
+                self.1 = self.1.max(K::newest(K::acc(self.0)));
+            }
+        }
+        let mut n = Newest(self, None);
+        each(&mut n);
+        n.1
+    }
+
+    /// Warnings for kinds whose records do not look like the kind (see
+    /// [`Kind::looks_wrong`]), with the kind.
+    pub fn looks_wrong(&self) -> Vec<(LogKind, String)> {
+        struct Wrong<'a>(&'a Accs, Vec<(LogKind, String)>);
+        impl EachKind for Wrong<'_> {
+            fn kind<K: Registered>(&mut self) {
+                if let Some(w) = K::looks_wrong(K::acc(self.0)) {
+                    self.1.push((K::KIND, w));
+                }
+            }
+        }
+        let mut w = Wrong(self, Vec::new());
+        each(&mut w);
+        w.1
+    }
+
+    /// Whether `o` may be added to these (see [`Kind::compatible`]): the
+    /// first kind that says no.
+    pub fn compatible(&self, o: &Accs) -> Result<(), Incompatible> {
+        struct Compatible<'a>(&'a Accs, &'a Accs, Result<(), Incompatible>);
+        impl EachKind for Compatible<'_> {
+            fn kind<K: Registered>(&mut self) {
+                if self.2.is_ok() {
+                    self.2 = K::compatible(K::acc(self.0), K::acc(self.1));
+                }
+            }
+        }
+        let mut c = Compatible(self, o, Ok(()));
+        each(&mut c);
+        c.2
+    }
+
+    /// The state-file form: every kind by name.
+    pub fn to_state(&self) -> AccsState {
+        struct ToState<'a>(&'a Accs, AccsState);
+        impl EachKind for ToState<'_> {
+            fn kind<K: Registered>(&mut self) {
+                *K::state(&mut self.1) = Some(K::acc(self.0).clone());
+            }
+        }
+        let mut t = ToState(self, AccsState::default());
+        each(&mut t);
+        t.1
+    }
+
+    /// From a state: a kind the state does not hold (written before the
+    /// kind was added) is empty.
+    pub fn from_state(s: AccsState, mode: Mode) -> Accs {
+        struct FromState(AccsState, Accs);
+        impl EachKind for FromState {
+            fn kind<K: Registered>(&mut self) {
+                if let Some(acc) = K::state(&mut self.0).take() {
+                    *K::acc_mut(&mut self.1) = acc;
+                }
+            }
+        }
+        let mut f = FromState(s, Accs::new(mode));
+        each(&mut f);
+        f.1
+    }
+}
+
+/// A kind's counts, for [`Accs::records`] and [`Accs::keys_dropped`].
+struct Counts {
+    records: u64,
+    keys_dropped: u64,
+}
+
+/// Each section under its kind's name, in registry order, less those the
+/// kind omits ([`Kind::omit`]).
+impl Serialize for Sections {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        use serde::ser::SerializeMap as _;
+        struct Entries<'a, M: serde::ser::SerializeMap>(&'a Sections, M, Result<(), M::Error>);
+        impl<M: serde::ser::SerializeMap> EachKind for Entries<'_, M> {
+            fn kind<K: Registered>(&mut self) {
+                let section = K::section_in(self.0);
+                if self.2.is_ok() && !K::omit(section) {
+                    self.2 = K::entries(K::NAME, section, &mut self.1);
+                }
+            }
+        }
+        let mut e = Entries(self, s.serialize_map(None)?, Ok(()));
+        each(&mut e);
+        e.2?;
+        e.1.end()
+    }
+}
+
+impl Sections {
+    /// Every section as renderers draw it, in report order (less omitted
+    /// ones).
+    pub fn views(&self) -> Vec<View> {
+        struct Views<'a>(&'a Sections, Vec<View>);
+        impl EachKind for Views<'_> {
+            fn kind<K: Registered>(&mut self) {
+                let section = K::section_in(self.0);
+                if !K::omit(section) {
+                    self.1.extend(K::views(section));
+                }
+            }
+        }
+        let mut v = Views(self, Vec::new());
+        each(&mut v);
+        v.1
+    }
 }
 
 impl LogKind {

@@ -314,7 +314,6 @@ pub struct RiskOptions {
 pub struct Risk;
 
 impl Kind for Risk {
-    const NAME: &'static str = "risk";
     const STEM: &'static str = "partial_trust_risk";
     const IN_TIME_RANGE: bool = false;
     type Scratch = Scratch;

@@ -333,7 +333,6 @@ fn opt_num<S: Serializer>(v: &Option<f64>, s: S) -> Result<S::Ok, S::Error> {
 pub struct Shadow;
 
 impl Kind for Shadow {
-    const NAME: &'static str = "shadow";
     const STEM: &'static str = "shadow_router";
     const IN_TIME_RANGE: bool = false;
     type Scratch = Scratch;
