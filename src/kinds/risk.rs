@@ -267,38 +267,110 @@ pub fn rates(r: &RiskAcc) -> Rates {
     ])
 }
 
-#[derive(Debug, Clone, Serialize)]
-pub struct RiskSection {
+/// The risk log's figures over one set of records, unrounded: one model
+/// for the `risk` section of a summary ([`RiskSection`]) and for the
+/// `aggmetrics risk` report (`report::risk`), each of which rounds, or
+/// not, as it writes.
+#[derive(Debug, Clone)]
+pub struct RiskFigures {
     pub total_records: u64,
     pub sampled_records: u64,
     pub status_breakdown: BTreeMap<String, u64>,
     pub reason_code_breakdown: BTreeMap<String, u64>,
-    /// accepted_llm / (accepted_llm + fallback_deterministic).
-    pub acceptance_rate: f64,
-    pub acceptance_denominator: u64,
-    /// Share of records with a `diff_summary` object whose flag is true.
-    pub intent_mismatch_rate: f64,
-    pub entity_key_mismatch_rate: f64,
-    pub decision_type_mismatch_rate: f64,
-    pub action_count_mismatch_rate: f64,
+    /// Records with a `diff_summary` object: the mismatch rates'
+    /// denominator.
     pub diff_records: u64,
-    /// status `error` / total_records.
-    pub error_rate: f64,
+    /// By the analyzer's lower nearest rank, over every value under
+    /// `--exact`, else read from the HDR histogram (within its precision).
     pub latency_p50: f64,
     pub latency_p95: f64,
     pub latency_p99: f64,
+    /// Records whose `latency_ms` is a number (the percentiles' count).
     pub latency_count: u64,
-    /// The latencies in the export layout (not in the JSON report).
-    #[serde(skip)]
+    /// The latencies in the export layout (in no JSON report).
     pub latency_hist: figures::Histo,
-    /// Damaged lines in risk logs (the analyzer's name for them).
+    /// Damaged lines in risk logs charged to these figures (the
+    /// analyzer's name for them).
     pub parse_errors: u64,
     /// Configured `sample_rate` values seen -> records.
     pub sample_rates: BTreeMap<String, u64>,
-    /// Every rate unrounded, with counts and Wilson intervals.
+    /// Every rate with numerator, denominator and 95% Wilson interval:
+    /// acceptance (accepted_llm / (accepted_llm + fallback_deterministic)),
+    /// the four mismatch rates (flag true among `diff_records`), errors
+    /// (status `error` / total_records).
     pub rates: Rates,
     /// The earliest and latest risk record.
     pub time_range: figures::FirstLast,
+}
+
+impl RiskFigures {
+    pub fn of(r: &RiskAcc, parse_errors: u64) -> RiskFigures {
+        RiskFigures {
+            total_records: r.total,
+            sampled_records: r.sampled,
+            status_breakdown: counts(&r.status),
+            reason_code_breakdown: counts(&r.reason_codes),
+            diff_records: r.with_diff,
+            latency_p50: r.latency.lower_rank(50.0),
+            latency_p95: r.latency.lower_rank(95.0),
+            latency_p99: r.latency.lower_rank(99.0),
+            latency_count: r.latency.n,
+            latency_hist: r.latency.histo(),
+            parse_errors,
+            sample_rates: counts(&r.sample_rates),
+            rates: rates(r),
+            time_range: figures::FirstLast::of(&r.time),
+        }
+    }
+
+    /// A rate's value, unrounded: 0 over no records, as the analyzer
+    /// prints it.
+    pub fn rate(&self, name: &str) -> f64 {
+        self.rates.get(name).map_or(0.0, |f| f.value)
+    }
+}
+
+/// The `risk` section of a summary: the figures, with the analyzer's
+/// top-level rates rounded to 4 decimals and latencies to 3, as its
+/// consumers read them (the `rates` beside them are unrounded).
+#[derive(Debug, Clone)]
+pub struct RiskSection(pub RiskFigures);
+
+impl Serialize for RiskSection {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        use serde::ser::SerializeStruct as _;
+        let f = &self.0;
+        let rate = |name: &str| round_to(f.rate(name), 4);
+        let mut m = s.serialize_struct("RiskSection", 21)?;
+        m.serialize_field("total_records", &f.total_records)?;
+        m.serialize_field("sampled_records", &f.sampled_records)?;
+        m.serialize_field("status_breakdown", &f.status_breakdown)?;
+        m.serialize_field("reason_code_breakdown", &f.reason_code_breakdown)?;
+        m.serialize_field("acceptance_rate", &rate("acceptance_rate"))?;
+        m.serialize_field(
+            "acceptance_denominator",
+            &f.rates.get("acceptance_rate").map_or(0, |x| x.denominator),
+        )?;
+        for name in [
+            "intent_mismatch_rate",
+            "entity_key_mismatch_rate",
+            "decision_type_mismatch_rate",
+            "action_count_mismatch_rate",
+        ] {
+            m.serialize_field(name, &rate(name))?;
+        }
+        m.serialize_field("diff_records", &f.diff_records)?;
+        m.serialize_field("error_rate", &rate("error_rate"))?;
+        m.serialize_field("latency_p50", &round_to(f.latency_p50, 3))?;
+        m.serialize_field("latency_p95", &round_to(f.latency_p95, 3))?;
+        m.serialize_field("latency_p99", &round_to(f.latency_p99, 3))?;
+        m.serialize_field("latency_count", &f.latency_count)?;
+        m.serialize_field("parse_errors", &f.parse_errors)?;
+        m.serialize_field("sample_rates", &f.sample_rates)?;
+        m.serialize_field("rates", &f.rates)?;
+        m.serialize_field("time_range", &f.time_range)?;
+        m.end()
+    }
 }
 
 // ---- the kind ----
@@ -441,36 +513,11 @@ impl Kind for Risk {
     }
 
     fn section(r: &RiskAcc, _ps: &[f64], parse_errors: u64) -> RiskSection {
-        let rates = rates(r);
-        // The top-level rates: the same figures, rounded to 4 decimals as
-        // the analyzer's consumers read them.
-        let rounded = |name: &str| rates.get(name).map_or(0.0, |x| round_to(x.value, 4));
-        RiskSection {
-            total_records: r.total,
-            sampled_records: r.sampled,
-            status_breakdown: counts(&r.status),
-            reason_code_breakdown: counts(&r.reason_codes),
-            acceptance_rate: rounded("acceptance_rate"),
-            acceptance_denominator: rates.get("acceptance_rate").map_or(0, |x| x.denominator),
-            intent_mismatch_rate: rounded("intent_mismatch_rate"),
-            entity_key_mismatch_rate: rounded("entity_key_mismatch_rate"),
-            decision_type_mismatch_rate: rounded("decision_type_mismatch_rate"),
-            action_count_mismatch_rate: rounded("action_count_mismatch_rate"),
-            diff_records: r.with_diff,
-            error_rate: rounded("error_rate"),
-            latency_p50: round_to(r.latency.lower_rank(50.0), 3),
-            latency_p95: round_to(r.latency.lower_rank(95.0), 3),
-            latency_p99: round_to(r.latency.lower_rank(99.0), 3),
-            latency_count: r.latency.n,
-            latency_hist: r.latency.histo(),
-            parse_errors,
-            sample_rates: counts(&r.sample_rates),
-            rates,
-            time_range: figures::FirstLast::of(&r.time),
-        }
+        RiskSection(RiskFigures::of(r, parse_errors))
     }
 
     fn view(k: &RiskSection) -> View {
+        let k = &k.0;
         View {
             key: "risk".into(),
             title: format!(
@@ -489,9 +536,9 @@ impl Kind for Risk {
                 Block::Dist(view::DistLine {
                     name: "latency_ms",
                     points: vec![
-                        ("p50".into(), k.latency_p50),
-                        ("p95".into(), k.latency_p95),
-                        ("p99".into(), k.latency_p99),
+                        ("p50".into(), round_to(k.latency_p50, 3)),
+                        ("p95".into(), round_to(k.latency_p95, 3)),
+                        ("p99".into(), round_to(k.latency_p99, 3)),
                     ],
                     count: k.latency_count,
                     hist: Some(k.latency_hist.clone()),

@@ -1047,9 +1047,9 @@ fn risk(r: &RiskReport) -> Page {
                             d.day.clone(),
                             thousands(m.total_records),
                             thousands(m.sampled_records),
-                            pct(m.error_rate),
-                            pct(m.intent_mismatch_rate),
-                            pct(m.entity_key_mismatch_rate),
+                            pct(m.rate("error_rate")),
+                            pct(m.rate("intent_mismatch_rate")),
+                            pct(m.rate("entity_key_mismatch_rate")),
                             match m.rates.get("acceptance_rate") {
                                 Some(f) if f.denominator > 0 => pct(f.value),
                                 _ => "-".into(),

@@ -106,10 +106,10 @@ pub(super) fn by_day(days: &[crate::report::risk::Day], w: usize) -> String {
             d.day.clone(),
             thousands(m.total_records),
             thousands(m.sampled_records),
-            pct(m.acceptance_rate),
-            pct(m.error_rate),
-            pct(m.intent_mismatch_rate),
-            pct(m.entity_key_mismatch_rate),
+            pct(m.rate("acceptance_rate")),
+            pct(m.rate("error_rate")),
+            pct(m.rate("intent_mismatch_rate")),
+            pct(m.rate("entity_key_mismatch_rate")),
             ms(m.latency_p95),
         ]);
     }

@@ -3,75 +3,63 @@
 //! counts and 95% Wilson interval, the days the records cover, the longest
 //! silence, optional per-day figures and the rollout verdict.
 
-use std::collections::BTreeMap;
-
 use serde::Serialize;
 
-use super::{counts, FirstLast, Meta, Rates, Skipped};
+use super::{Meta, Skipped};
 use crate::agg::{Acc, Metrics, Mode};
-use crate::kinds::{risk, LogKind};
+use crate::kinds::risk::RiskFigures;
+use crate::kinds::LogKind;
 use crate::read::ReadResult;
 
-/// The analyzer's figures (and ours) over one set of records.
-#[derive(Debug, Clone, Serialize)]
-pub struct RiskMetrics {
-    pub total_records: u64,
-    pub sampled_records: u64,
-    pub status_breakdown: BTreeMap<String, u64>,
-    pub reason_code_breakdown: BTreeMap<String, u64>,
-    pub acceptance_rate: f64,
-    pub intent_mismatch_rate: f64,
-    pub entity_key_mismatch_rate: f64,
-    pub error_rate: f64,
-    pub latency_p50: f64,
-    pub latency_p95: f64,
-    /// Damaged lines charged to these figures (see docs/semantics.md).
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub parse_errors: Option<u64>,
-    pub decision_type_mismatch_rate: f64,
-    pub action_count_mismatch_rate: f64,
-    pub latency_p99: f64,
-    /// Records whose `latency_ms` is a number (the percentiles' count).
-    pub latency_count: u64,
-    /// The latencies in the export layout (not in the JSON report).
-    #[serde(skip)]
-    pub latency_hist: super::figures::Histo,
-    /// Every rate with numerator, denominator and 95% Wilson interval.
-    pub rates: Rates,
-    /// Configured `sample_rate` values seen -> records.
-    pub sample_rates: BTreeMap<String, u64>,
-    pub time_range: FirstLast,
+/// The analyzer's figures (and ours) over one set of records: the risk
+/// kind's one model, written in the analyzer's key order with its rates
+/// and latencies unrounded, as the analyzer printed them.
+#[derive(Debug, Clone)]
+pub struct RiskMetrics(pub RiskFigures);
+
+impl std::ops::Deref for RiskMetrics {
+    type Target = RiskFigures;
+    fn deref(&self) -> &RiskFigures {
+        &self.0
+    }
 }
 
 impl RiskMetrics {
-    /// Rates unrounded, as the analyzer printed them; latency by the
-    /// analyzer's lower nearest rank, over every value under `--exact`,
-    /// else read from the HDR histogram (within its precision).
+    /// With the damaged risk lines charged to these figures.
     pub fn of(m: &Metrics) -> RiskMetrics {
-        let r = &m.kinds.risk;
-        let rates = risk::rates(r);
-        let v = |name: &str| rates.get(name).map_or(0.0, |f| f.value);
-        RiskMetrics {
-            total_records: r.total,
-            sampled_records: r.sampled,
-            status_breakdown: counts(&r.status),
-            reason_code_breakdown: counts(&r.reason_codes),
-            acceptance_rate: v("acceptance_rate"),
-            intent_mismatch_rate: v("intent_mismatch_rate"),
-            entity_key_mismatch_rate: v("entity_key_mismatch_rate"),
-            error_rate: v("error_rate"),
-            latency_p50: r.latency.lower_rank(50.0),
-            latency_p95: r.latency.lower_rank(95.0),
-            parse_errors: None,
-            decision_type_mismatch_rate: v("decision_type_mismatch_rate"),
-            action_count_mismatch_rate: v("action_count_mismatch_rate"),
-            latency_p99: r.latency.lower_rank(99.0),
-            latency_count: r.latency.n,
-            latency_hist: r.latency.histo(),
-            rates,
-            sample_rates: counts(&r.sample_rates),
-            time_range: FirstLast::of(&m.kinds.risk.time),
+        RiskMetrics(RiskFigures::of(&m.kinds.risk, parse_errors(m)))
+    }
+}
+
+impl Serialize for RiskMetrics {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        use serde::ser::SerializeStruct as _;
+        let f = &self.0;
+        let mut m = s.serialize_struct("RiskMetrics", 18)?;
+        m.serialize_field("total_records", &f.total_records)?;
+        m.serialize_field("sampled_records", &f.sampled_records)?;
+        m.serialize_field("status_breakdown", &f.status_breakdown)?;
+        m.serialize_field("reason_code_breakdown", &f.reason_code_breakdown)?;
+        for name in [
+            "acceptance_rate",
+            "intent_mismatch_rate",
+            "entity_key_mismatch_rate",
+            "error_rate",
+        ] {
+            m.serialize_field(name, &f.rate(name))?;
         }
+        m.serialize_field("latency_p50", &f.latency_p50)?;
+        m.serialize_field("latency_p95", &f.latency_p95)?;
+        m.serialize_field("parse_errors", &f.parse_errors)?;
+        for name in ["decision_type_mismatch_rate", "action_count_mismatch_rate"] {
+            m.serialize_field(name, &f.rate(name))?;
+        }
+        m.serialize_field("latency_p99", &f.latency_p99)?;
+        m.serialize_field("latency_count", &f.latency_count)?;
+        m.serialize_field("rates", &f.rates)?;
+        m.serialize_field("sample_rates", &f.sample_rates)?;
+        m.serialize_field("time_range", &f.time_range)?;
+        m.end()
     }
 }
 
@@ -162,8 +150,7 @@ impl RiskReport {
     /// the per-day figures in the report.
     pub fn build(read: &ReadResult, by_day: bool) -> RiskReport {
         let acc: &Acc = &read.acc;
-        let mut metrics = RiskMetrics::of(&acc.total);
-        metrics.parse_errors = Some(parse_errors(&acc.total));
+        let metrics = RiskMetrics::of(&acc.total);
         let width = crate::agg::Bucket::Day.width_us();
         let busy: Vec<&(i64, Metrics)> = acc
             .buckets
@@ -201,10 +188,7 @@ impl RiskReport {
                         day: date(*s),
                         start: rfc3339(*s),
                         end: rfc3339(s + width),
-                        metrics: RiskMetrics {
-                            parse_errors: Some(parse_errors(m)),
-                            ..RiskMetrics::of(m)
-                        },
+                        metrics: RiskMetrics::of(m),
                     })
                     .collect()
             }),
