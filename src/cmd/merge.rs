@@ -15,16 +15,29 @@ use crate::render::Doc;
 use crate::report::Report;
 use crate::state::{self, Cover, Decoded};
 
-/// Read and decode one state file; why not, as text.
-fn load(p: &std::path::Path) -> Result<Decoded, String> {
+/// Why a state file could not be merged (it is left out, with a warning).
+#[derive(Debug, thiserror::Error)]
+enum Unread {
+    #[error("no such file")]
+    NotFound,
+    #[error("{0}")]
+    Io(std::io::Error),
+    #[error("{0}")]
+    Other(Error),
+    #[error("{0}")]
+    State(#[from] state::StateError),
+}
+
+/// Read and decode one state file.
+fn load(p: &std::path::Path) -> Result<Decoded, Unread> {
     let bytes = match super::read_capped(p, state::MAX_STATE_BYTES) {
         Ok(Some(b)) => b,
-        Ok(None) => return Err(state::StateError::TooLarge.to_string()),
-        Err(Error::NotFound(_)) => return Err("no such file".into()),
-        Err(Error::Io { err, .. }) => return Err(err.to_string()),
-        Err(e) => return Err(e.to_string()),
+        Ok(None) => return Err(state::StateError::TooLarge.into()),
+        Err(Error::NotFound(_)) => return Err(Unread::NotFound),
+        Err(Error::Io { err, .. }) => return Err(Unread::Io(err)),
+        Err(e) => return Err(Unread::Other(e)),
     };
-    state::decode(&bytes).map_err(|e| e.to_string())
+    Ok(state::decode(&bytes)?)
 }
 
 fn window_text(p: &Cover) -> String {
@@ -77,7 +90,7 @@ impl Gathered {
                     "{}: {why}; merged without it, the report is incomplete",
                     p.display()
                 ));
-                self.unread.push((p.display().to_string(), why));
+                self.unread.push((p.display().to_string(), why.to_string()));
                 return Ok(());
             }
         };

@@ -69,7 +69,7 @@ fn ago(s: &str, now: Timestamp) -> Option<i64> {
 /// An instant, the one parser behind every time flag (`--since`,
 /// `--until`, `--as-of`): RFC 3339 (`2026-02-17T06:00:00Z`), a date (its
 /// 00:00 UTC), `today`, `yesterday`, `now`, or `N{s,m,h,d,w} ago`.
-pub fn instant(s: &str, now: Timestamp) -> Result<i64, String> {
+pub fn instant(s: &str, now: Timestamp) -> Result<i64, NotATime> {
     if let Some(us) = day_start(s, now) {
         return Ok(us);
     }
@@ -82,12 +82,13 @@ pub fn instant(s: &str, now: Timestamp) -> Result<i64, String> {
     s.trim()
         .parse::<Timestamp>()
         .map(|t| t.as_microsecond())
-        .map_err(|_| {
-            format!(
-                "'{s}' is not a time: use RFC 3339 (2026-02-17T06:00:00Z), a date (2026-02-17), today, yesterday, now, or a time ago (90m ago, 1h ago, 2 days ago)"
-            )
-        })
+        .map_err(|_| NotATime(s.to_string()))
 }
+
+/// A time flag's value that is none of the forms [`instant`] reads.
+#[derive(Debug, PartialEq, thiserror::Error)]
+#[error("'{0}' is not a time: use RFC 3339 (2026-02-17T06:00:00Z), a date (2026-02-17), today, yesterday, now, or a time ago (90m ago, 1h ago, 2 days ago)")]
+pub struct NotATime(pub String);
 
 /// RFC 3339 in UTC to the second (`2026-02-17T06:00:00Z`), or to the
 /// millisecond when the instant has a fraction of a second.
@@ -147,7 +148,10 @@ mod tests {
             instant("2026-02-17T06:00:00+02:00", now),
             Ok(us("2026-02-17T04:00:00Z"))
         );
-        assert!(instant("last week", now).unwrap_err().contains("RFC 3339"));
+        assert!(instant("last week", now)
+            .unwrap_err()
+            .to_string()
+            .contains("RFC 3339"));
         assert_eq!(instant("now", now), Ok(us("2026-02-18T10:30:00Z")));
         assert_eq!(instant("1h ago", now), Ok(us("2026-02-18T09:30:00Z")));
         assert_eq!(instant("90m ago", now), Ok(us("2026-02-18T09:00:00Z")));

@@ -312,8 +312,14 @@ fn changed(f: &File, size: u64, head: &[u8]) -> Option<String> {
 type Handle = (Arc<File>, u64, Vec<u8>);
 
 /// Why a range could not be read to its end.
-fn shrank(size: u64) -> String {
-    format!("truncated while being read (it had {size} bytes when opened; copytruncate or truncate -s 0?); the records read before were counted")
+/// Why a range of a file could not be read to its end (what was read
+/// before still counts). Kept as text in the input's `error`.
+#[derive(Debug, thiserror::Error)]
+enum RangeError {
+    #[error("read failed at byte {pos}: {err}; the records read before were counted")]
+    Failed { pos: u64, err: std::io::Error },
+    #[error("truncated while being read (it had {size} bytes when opened; copytruncate or truncate -s 0?); the records read before were counted")]
+    Shrank { size: u64 },
 }
 
 /// A file of `size` bytes cut into ranges of `chunk` bytes (`chunk > 0`).
@@ -342,7 +348,7 @@ fn run_task<R: ReadAt + ?Sized>(
     t: &Task<R>,
     buf: &mut Vec<u8>,
     piece: usize,
-) -> std::result::Result<(), String> {
+) -> std::result::Result<(), RangeError> {
     if buf.len() < piece {
         buf.resize(piece, 0);
     }
@@ -372,11 +378,10 @@ fn run_task<R: ReadAt + ?Sized>(
             want = want.min(past);
             past = (past * 2).min(piece);
         }
-        let got = read_full_at(&*t.handle, &mut buf[..want], pos).map_err(|e| {
-            format!("read failed at byte {pos}: {e}; the records read before were counted")
-        })?;
+        let got = read_full_at(&*t.handle, &mut buf[..want], pos)
+            .map_err(|err| RangeError::Failed { pos, err })?;
         if got < want {
-            return Err(shrank(size));
+            return Err(RangeError::Shrank { size });
         }
         let data = &buf[..got];
         match &mut lines {
@@ -517,7 +522,7 @@ impl Reader {
                     let mut head = vec![0; size.min(HEAD) as usize];
                     let head_ok = read_full_at(&*f, &mut head, 0).is_ok_and(|k| k == head.len());
                     if !head_ok {
-                        error = Some(shrank(size));
+                        error = Some(RangeError::Shrank { size }.to_string());
                     }
                     out.handles[i - from] = Some((f, size, head));
                 }
@@ -610,7 +615,7 @@ fn read_ranges(
                     let r = BUF.with(|b| run_task(&mut acc, t, &mut b.borrow_mut(), piece));
                     if let Err(e) = r {
                         let mut errs = errors.lock().unwrap_or_else(|p| p.into_inner());
-                        errs[t.file as usize].get_or_insert(e);
+                        errs[t.file as usize].get_or_insert(e.to_string());
                     }
                     progress(t.end - t.start);
                     acc
