@@ -840,8 +840,15 @@ fn buckets(b: &BucketReport) -> Page {
             &[],
         ));
     }
-    // Each column says what it counts: records of every log, then the
-    // values the percentiles are over.
+    bucket_table(&mut s, &rows, &pnames);
+    s.note(format!("{note}; -: no records."));
+    p.sections.push(s);
+    p
+}
+
+/// The `--by` page's table: each column says what it counts, records of
+/// every log, then the values the percentiles are over.
+fn bucket_table(s: &mut Section, rows: &[super::BucketRow], pnames: &[String]) {
     let mut head = vec!["start (UTC)".to_string(), "records (all logs)".into()];
     let counted = rows.iter().any(|r| r.headline_count.is_some());
     if counted {
@@ -868,9 +875,6 @@ fn buckets(b: &BucketReport) -> Page {
             })
             .collect(),
     );
-    s.note(format!("{note}; -: no records."));
-    p.sections.push(s);
-    p
 }
 
 fn risk_section(title: String, m: &RiskMetrics, criteria: &[Criterion]) -> Section {
@@ -966,108 +970,114 @@ fn risk(r: &RiskReport) -> Page {
         p.sections.push(s);
     }
     if let Some(days) = &r.by_day {
-        let mut s = Section {
-            title: "Per UTC day".into(),
-            ..Section::default()
-        };
-        let n = days.len();
-        let x = |i: usize| {
-            if n > 1 {
-                i as f64 / (n - 1) as f64
-            } else {
-                0.5
-            }
-        };
-        let xt: Vec<(f64, String)> = days
-            .iter()
-            .enumerate()
-            .map(|(i, d)| (x(i), d.day.clone()))
-            .collect();
-        // One chart per rate, each against its own gate thresholds (an
-        // intent-mismatch rate drawn against the error rate's lines would
-        // read as a breach).
-        for (name, what) in [
-            ("error_rate", "Error rate"),
-            ("intent_mismatch_rate", "Intent mismatch rate"),
-            ("entity_key_mismatch_rate", "Entity key mismatch rate"),
-            ("acceptance_rate", "Acceptance rate"),
-        ] {
-            let series = [Series {
-                name: name.to_string(),
-                points: days
-                    .iter()
-                    .enumerate()
-                    .filter_map(|(i, d)| {
-                        let f = d.metrics.rates.get(name)?;
-                        (f.denominator > 0).then(|| (x(i), f.value * 100.0))
-                    })
-                    .collect(),
-            }];
-            if series[0].points.is_empty() {
-                continue;
-            }
-            let marks: Vec<(String, f64)> = marks_in(criteria, name, &pct)
-                .into_iter()
-                .map(|(l, b)| (l, b * 100.0))
-                .collect();
-            s.chart(svg::lines(
-                &format!("{what} per UTC day ({name})"),
-                &format!(
-                    "{what} per day, in percent{}.",
-                    if marks.is_empty() {
-                        String::new()
-                    } else {
-                        "; dashed red lines are its own gate thresholds".to_string()
-                    }
-                ),
-                "day (UTC)",
-                "% of records",
-                &xt,
-                &series,
-                &marks,
-            ));
-        }
-        s.table(
-            "Per UTC day",
-            &[
-                "day",
-                "records",
-                "sampled",
-                "error rate",
-                "intent mismatch",
-                "entity mismatch",
-                "acceptance",
-                "latency p95",
-            ],
-            days.iter()
-                .map(|d| {
-                    let m = &d.metrics;
-                    (
-                        vec![
-                            d.day.clone(),
-                            thousands(m.total_records),
-                            thousands(m.sampled_records),
-                            pct(m.rate("error_rate")),
-                            pct(m.rate("intent_mismatch_rate")),
-                            pct(m.rate("entity_key_mismatch_rate")),
-                            match m.rates.get("acceptance_rate") {
-                                Some(f) if f.denominator > 0 => pct(f.value),
-                                _ => "-".into(),
-                            },
-                            if m.latency_count > 0 {
-                                ms(m.latency_p95)
-                            } else {
-                                "-".into()
-                            },
-                        ],
-                        false,
-                    )
-                })
-                .collect(),
-        );
-        p.sections.push(s);
+        p.sections.push(risk_days(days, criteria));
     }
     p
+}
+
+/// The risk report's days: each rate per day against its own gate
+/// thresholds, and the days' table.
+fn risk_days(days: &[crate::report::risk::Day], criteria: &[Criterion]) -> Section {
+    let mut s = Section {
+        title: "Per UTC day".into(),
+        ..Section::default()
+    };
+    let n = days.len();
+    let x = |i: usize| {
+        if n > 1 {
+            i as f64 / (n - 1) as f64
+        } else {
+            0.5
+        }
+    };
+    let xt: Vec<(f64, String)> = days
+        .iter()
+        .enumerate()
+        .map(|(i, d)| (x(i), d.day.clone()))
+        .collect();
+    // One chart per rate, each against its own gate thresholds (an
+    // intent-mismatch rate drawn against the error rate's lines would
+    // read as a breach).
+    for (name, what) in [
+        ("error_rate", "Error rate"),
+        ("intent_mismatch_rate", "Intent mismatch rate"),
+        ("entity_key_mismatch_rate", "Entity key mismatch rate"),
+        ("acceptance_rate", "Acceptance rate"),
+    ] {
+        let series = [Series {
+            name: name.to_string(),
+            points: days
+                .iter()
+                .enumerate()
+                .filter_map(|(i, d)| {
+                    let f = d.metrics.rates.get(name)?;
+                    (f.denominator > 0).then(|| (x(i), f.value * 100.0))
+                })
+                .collect(),
+        }];
+        if series[0].points.is_empty() {
+            continue;
+        }
+        let marks: Vec<(String, f64)> = marks_in(criteria, name, &pct)
+            .into_iter()
+            .map(|(l, b)| (l, b * 100.0))
+            .collect();
+        s.chart(svg::lines(
+            &format!("{what} per UTC day ({name})"),
+            &format!(
+                "{what} per day, in percent{}.",
+                if marks.is_empty() {
+                    String::new()
+                } else {
+                    "; dashed red lines are its own gate thresholds".to_string()
+                }
+            ),
+            "day (UTC)",
+            "% of records",
+            &xt,
+            &series,
+            &marks,
+        ));
+    }
+    s.table(
+        "Per UTC day",
+        &[
+            "day",
+            "records",
+            "sampled",
+            "error rate",
+            "intent mismatch",
+            "entity mismatch",
+            "acceptance",
+            "latency p95",
+        ],
+        days.iter()
+            .map(|d| {
+                let m = &d.metrics;
+                (
+                    vec![
+                        d.day.clone(),
+                        thousands(m.total_records),
+                        thousands(m.sampled_records),
+                        pct(m.rate("error_rate")),
+                        pct(m.rate("intent_mismatch_rate")),
+                        pct(m.rate("entity_key_mismatch_rate")),
+                        match m.rates.get("acceptance_rate") {
+                            Some(f) if f.denominator > 0 => pct(f.value),
+                            _ => "-".into(),
+                        },
+                        if m.latency_count > 0 {
+                            ms(m.latency_p95)
+                        } else {
+                            "-".into()
+                        },
+                    ],
+                    false,
+                )
+            })
+            .collect(),
+    );
+    s
 }
 
 fn compare(c: &Comparison) -> Page {
