@@ -509,13 +509,25 @@ pub struct StatsArgs {
     #[arg(long = "count", value_name = "PATH")]
     pub count: Vec<String>,
 
-    /// The field holding each record's time (RFC 3339), for --since,
-    /// --until, --day and --by hour|day. Records without a readable time
-    /// count when no window and no buckets are asked for.
+    /// The field holding each record's time, for --since, --until, --day
+    /// and --by hour|day: RFC 3339, ISO 8601 without a zone (read as UTC),
+    /// `2024-03-14 10:30:00.123 UTC`, RFC 1123, common log format
+    /// (`10/Oct/2000:13:55:36 -0700`), or an epoch number (see
+    /// --time-unit). Records without a time count when no window and no
+    /// buckets are asked for; a time field that reads as no time is
+    /// reported (meta.unreadable_times) and fails --strict.
     ///
     /// Example: --time ts
     #[arg(long, value_name = "PATH", default_value = "timestamp")]
     pub time: String,
+
+    /// What an epoch number in the time field counts: auto (by its
+    /// magnitude: seconds below 10^11, milliseconds below 10^14,
+    /// microseconds below 10^17, nanoseconds above), s, ms, us or ns.
+    ///
+    /// Example: --time ts --time-unit ms
+    #[arg(long, value_name = "UNIT", default_value = "auto")]
+    pub time_unit: crate::parse::timestamp::TimeUnit,
 
     #[command(flatten)]
     pub fmt: FormatOpts,

@@ -284,6 +284,9 @@ pub struct Acc {
     /// Records read stamped after `cfg.future_after` (in the window or
     /// not).
     pub future: u64,
+    /// Records whose time field held something that is no time
+    /// ([`Parsed::UnreadableTime`]): counted as undated records are.
+    pub unreadable_times: u64,
     /// Damaged lines are dated (a window or buckets): only then are
     /// segments tracked.
     dated: bool,
@@ -319,6 +322,7 @@ impl Acc {
             undated: SkipCounts::default(),
             newest: None,
             future: 0,
+            unreadable_times: 0,
             dated: cfg.window.is_some() || cfg.bucket.is_some(),
             seg: None,
             segs: Vec::new(),
@@ -543,6 +547,10 @@ impl Acc {
                 Ok(true)
             }
             Parsed::Undated => Ok(self.add_undated::<K>(line, file)),
+            Parsed::UnreadableTime => {
+                self.unreadable_times += 1;
+                Ok(self.add_undated::<K>(line, file))
+            }
         }
     }
 
@@ -562,6 +570,10 @@ impl Acc {
         match K::parse(K::scratch(&mut self.scratch), line, &cx) {
             Ok(Parsed::Record(ts)) => self.add_dated::<K>(file, line, ts),
             Ok(Parsed::Undated) => {
+                self.add_undated::<K>(line, file);
+            }
+            Ok(Parsed::UnreadableTime) => {
+                self.unreadable_times += 1;
                 self.add_undated::<K>(line, file);
             }
             _ => return false,
@@ -637,6 +649,7 @@ impl Acc {
         self.trim_buckets();
         self.outside_window += o.outside_window;
         self.outside_skipped += o.outside_skipped;
+        self.unreadable_times += o.unreadable_times;
         self.undated.merge(&o.undated);
         self.newest = self.newest.max(o.newest);
         self.future += o.future;

@@ -239,4 +239,5 @@ pub fn strict_fails(
         || meta.future_records.as_ref().is_some_and(|f| f.count > 0)
         || meta.buckets_capped.is_some()
         || meta.memory_budget.is_some()
+        || meta.unreadable_times.is_some()
 }

@@ -163,6 +163,19 @@ pub fn warn_read(o: &ReadOpts, result: &ReadResult) {
             result.held_back
         ));
     }
+    // Records that a window or --by would leave out for a time nobody can
+    // read: said even with -q.
+    let unreadable = result.acc.unreadable_times;
+    if unreadable > 0 {
+        let fate = if result.acc.cfg.window.is_some() || result.acc.cfg.bucket.is_some() {
+            "outside the window and every bucket"
+        } else {
+            "counted, in no time range"
+        };
+        super::output::warn(&format!(
+            "{unreadable} record(s) have a time field that reads as no time (not RFC 3339, ISO 8601, RFC 1123, common log format or an epoch number): {fate}; --strict exits 1 (see meta.unreadable_times; --time names the field, --time-unit says what its numbers count)"
+        ));
+    }
     if o.quiet {
         return;
     }

@@ -74,7 +74,8 @@ pub fn run(args: &StatsArgs) -> Result<i32> {
     super::check_percentiles(ps)?;
     let (by, bucket) = bucket_of(&args.by)?;
     let spec = Spec::new(&args.values, &by, &args.count, &args.time)
-        .map_err(|e| Error::Usage(e.to_string()))?;
+        .map_err(|e| Error::Usage(e.to_string()))?
+        .with_time_unit(args.time_unit);
     if bucket.is_some() && args.fmt.format == Format::Prometheus {
         return Err(Error::Usage(
             "--format prometheus shows one whole run: drop --by hour|day, or use json, csv or markdown"

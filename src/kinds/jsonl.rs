@@ -15,6 +15,7 @@
 //! (the user chose them); every other field is validated and skipped.
 
 use std::collections::BTreeMap;
+use std::fmt::Write as _;
 
 use serde::{Deserialize, Serialize};
 
@@ -25,6 +26,7 @@ use crate::measure::keyed::{Keyed, Merge, MAX_KEYS};
 use crate::measure::time::TimeRange;
 use crate::measure::view::{self, thousands, Block, View};
 use crate::parse::{bytes_eq, key_name, Parser, Skip, Span, Template, Timestamp, Val};
+use crate::parse::timestamp::{self, TimeUnit};
 
 /// Most groups kept; records of further groups are counted in
 /// `groups_dropped` (the kept set does not depend on input order). Each
@@ -46,6 +48,8 @@ pub struct Spec {
     pub by: Vec<String>,
     pub count: Vec<String>,
     pub time: String,
+    /// What a number in the time field counts.
+    pub time_unit: TimeUnit,
     tree: Node,
 }
 
@@ -95,6 +99,8 @@ pub struct SpecDesc {
     pub by: Vec<String>,
     pub count: Vec<String>,
     pub time: String,
+    #[serde(default, skip_serializing_if = "TimeUnit::is_auto")]
+    pub time_unit: TimeUnit,
 }
 
 impl Spec {
@@ -177,8 +183,15 @@ impl Spec {
             by,
             count,
             time,
+            time_unit: TimeUnit::Auto,
             tree,
         })
+    }
+
+    /// The spec reading numbers in its time field in `unit`.
+    pub fn with_time_unit(mut self, unit: TimeUnit) -> Spec {
+        self.time_unit = unit;
+        self
     }
 
     pub fn desc(&self) -> SpecDesc {
@@ -187,6 +200,7 @@ impl Spec {
             by: self.by.clone(),
             count: self.count.clone(),
             time: self.time.clone(),
+            time_unit: self.time_unit,
         }
     }
 }
@@ -259,6 +273,8 @@ impl UserKind {
             #[serde(default = "default_time")]
             time: String,
             #[serde(default)]
+            time_unit: TimeUnit,
+            #[serde(default)]
             values: Vec<String>,
             #[serde(default)]
             by: Vec<String>,
@@ -321,7 +337,8 @@ impl UserKind {
                 ));
             }
             let spec = Spec::new(&d.values, &d.by, &d.count, &d.time)
-                .map_err(|e| format!("kind '{n}': {e}"))?;
+                .map_err(|e| format!("kind '{n}': {e}"))?
+                .with_time_unit(d.time_unit);
             if spec.by.iter().any(|b| b == "hour" || b == "day") {
                 return Err(format!(
                     "kind '{n}': by = [\"hour\"] names a field here; summarize --by hour|day splits by time"
@@ -369,7 +386,8 @@ pub enum JsonlOptions {
 #[derive(Debug, Clone, Copy)]
 enum Scalar {
     Str(Span),
-    Num(f64),
+    /// The number, and its text (an epoch time is read from the digits).
+    Num(f64, Span),
     Lit(u32, u32),
     Container,
 }
@@ -386,6 +404,12 @@ pub struct Scratch {
     by: Vec<Option<Scalar>>,
     count: Vec<Option<Scalar>>,
     ts: Option<Timestamp>,
+    /// The time as RFC 3339 when the field held another layout or a
+    /// number (its text is not in the line); empty otherwise.
+    ts_text: String,
+    /// The time field held something that is no time.
+    ts_bad: bool,
+    time_unit: TimeUnit,
     /// The names `*` took in the objects being read, outermost first
     /// (see [`Seen`]).
     star_names: Vec<Span>,
@@ -403,6 +427,9 @@ impl Scratch {
         self.count.clear();
         self.count.resize(spec.count.len(), None);
         self.ts = None;
+        self.ts_text.clear();
+        self.ts_bad = false;
+        self.time_unit = spec.time_unit;
         self.star_names.clear();
     }
 
@@ -421,7 +448,11 @@ impl Scratch {
             match *r {
                 Role::By(i) => self.by[i as usize] = None,
                 Role::Count(i) => self.count[i as usize] = None,
-                Role::Time => self.ts = None,
+                Role::Time => {
+                    self.ts = None;
+                    self.ts_text.clear();
+                    self.ts_bad = false;
+                }
                 Role::Value(_) => {}
             }
         }
@@ -433,7 +464,7 @@ impl Scratch {
                 let x = match v {
                     // null is a missing value, not an invalid one.
                     Scalar::Lit(a, _) if line[a as usize] == b'n' => return,
-                    Scalar::Num(x) if x.is_finite() && (0.0..=MAX_VALUE).contains(&x) => Some(x),
+                    Scalar::Num(x, _) if x.is_finite() && (0.0..=MAX_VALUE).contains(&x) => Some(x),
                     _ => None,
                 };
                 // A repeated key: the last one wins.
@@ -448,18 +479,44 @@ impl Scratch {
             }
             Role::By(i) => self.by[i as usize] = Some(v),
             Role::Count(i) => self.count[i as usize] = Some(v),
-            Role::Time => {
-                self.ts = match v {
-                    Scalar::Str(s) if !s.escaped() => Timestamp::parse_bytes(s.raw(line)),
-                    Scalar::Str(s) => Timestamp::parse(&s.text(line)),
-                    _ => None,
+            Role::Time => self.time(v, line),
+        }
+    }
+
+    /// The record's time from its time field: RFC 3339 (its text kept
+    /// from the line), else any layout [`timestamp::any_text`] reads or an
+    /// epoch number (kept as RFC 3339). null is no time; anything else
+    /// that reads as no time marks the record (see `Parsed::UnreadableTime`).
+    #[inline]
+    fn time(&mut self, v: Scalar, line: &[u8]) {
+        self.ts_text.clear();
+        self.ts_bad = false;
+        let (t, from_line) = match v {
+            Scalar::Str(s) if !s.escaped() => match Timestamp::parse_bytes(s.raw(line)) {
+                Some(t) => (Some(t.with_span(s)), true),
+                None => (timestamp::any_text(s.raw(line), self.time_unit), false),
+            },
+            Scalar::Str(s) => match Timestamp::parse(&s.text(line)) {
+                Some(t) => (Some(t.with_span(s)), true),
+                None => (
+                    timestamp::any_text(s.text(line).as_bytes(), self.time_unit),
+                    false,
+                ),
+            },
+            Scalar::Num(_, s) => (timestamp::epoch(s.raw(line).trim_ascii(), self.time_unit), false),
+            Scalar::Lit(a, _) if line[a as usize] == b'n' => (None, true),
+            _ => (None, false),
+        };
+        self.ts = t;
+        match t {
+            Some(t) if !from_line => {
+                let ns = t.micros as i128 * 1000 + t.nanos as i128;
+                if let Ok(j) = jiff::Timestamp::from_nanosecond(ns) {
+                    let _ = write!(self.ts_text, "{j}");
                 }
-                .zip(match v {
-                    Scalar::Str(s) => Some(s),
-                    _ => None,
-                })
-                .map(|(t, s)| t.with_span(s))
             }
+            Some(_) => {}
+            None => self.ts_bad = !from_line,
         }
     }
 }
@@ -498,7 +555,7 @@ fn value_at(
     };
     let v = match v {
         Val::Str(sp) => Scalar::Str(sp),
-        Val::Num(x) => Scalar::Num(x),
+        Val::Num(x) => Scalar::Num(x, Span::plain(start, p.pos())),
         Val::Bool(_) | Val::Null => Scalar::Lit(start as u32, p.pos() as u32),
         Val::Container => Scalar::Container,
     };
@@ -617,6 +674,7 @@ fn parse_with(spec: &Spec, s: &mut Scratch, line: &[u8]) -> Result<Parsed, Skip>
         p.finish()?;
         Ok(match s.ts {
             Some(t) => Parsed::Record(t),
+            None if s.ts_bad => Parsed::UnreadableTime,
             None => Parsed::Undated,
         })
     })();
@@ -836,7 +894,7 @@ fn json_text(out: &mut String, v: Option<Scalar>, line: &[u8]) {
         Some(Scalar::Str(s)) => {
             out.push_str(&serde_json::to_string(s.text(line).as_ref()).unwrap_or_default());
         }
-        Some(Scalar::Num(x)) => number_text(out, x),
+        Some(Scalar::Num(x, _)) => number_text(out, x),
         Some(Scalar::Lit(a, b)) => {
             out.push_str(std::str::from_utf8(&line[a as usize..b as usize]).unwrap_or("null"))
         }
@@ -948,7 +1006,11 @@ impl Part {
     ) {
         self.records += 1;
         if let Some(ts) = ts {
-            self.time.see(ts, line);
+            if s.ts_text.is_empty() {
+                self.time.see(ts, line);
+            } else {
+                self.time.see_text(ts, &s.ts_text);
+            }
         }
         if self.spec.is_none() {
             self.spec = Some(spec.desc());
@@ -996,6 +1058,7 @@ impl Part {
             by: Vec::new(),
             count: Vec::new(),
             time: String::new(),
+            time_unit: TimeUnit::Auto,
         });
         let mut total = GroupAcc::new(desc.count.len());
         let mut groups = Vec::new();

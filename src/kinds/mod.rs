@@ -178,6 +178,10 @@ pub enum Parsed {
     /// A record without a readable time (kinds whose time is optional):
     /// counted without a window or buckets, outside them otherwise.
     Undated,
+    /// A record whose time field holds something that is no time: counted
+    /// as [`Parsed::Undated`] is, and reported (`meta.unreadable_times`;
+    /// `--strict` fails).
+    UnreadableTime,
 }
 
 /// Something to do with one kind's type, chosen by a [`LogKind`] value

@@ -167,6 +167,26 @@ impl TimeRange {
         }
     }
 
+    /// [`TimeRange::see`] for a time whose text is not in the line (read
+    /// from a number or another layout, and written as RFC 3339).
+    pub fn see_text(&mut self, ts: &Timestamp, text: &str) {
+        let key = (ts.micros, ts.nanos);
+        let earlier = self
+            .first
+            .as_ref()
+            .is_none_or(|(m, n, s)| key < (*m, *n) || (key == (*m, *n) && text < s.as_str()));
+        if earlier {
+            self.first = Some((ts.micros, ts.nanos, text.to_string()));
+        }
+        let later = self
+            .last
+            .as_ref()
+            .is_none_or(|(m, n, s)| key > (*m, *n) || (key == (*m, *n) && text > s.as_str()));
+        if later {
+            self.last = Some((ts.micros, ts.nanos, text.to_string()));
+        }
+    }
+
     pub fn merge(&mut self, o: &TimeRange) {
         if let Some(f) = &o.first {
             if self

@@ -291,9 +291,261 @@ fn slow(s: &str) -> Option<Timestamp> {
     })
 }
 
+/// What a number in a time field counts (`--time-unit`): by its magnitude
+/// (`auto`), or seconds, milliseconds, microseconds or nanoseconds since
+/// 1970-01-01T00:00:00Z.
+#[derive(
+    Debug,
+    Clone,
+    Copy,
+    Default,
+    PartialEq,
+    Eq,
+    clap::ValueEnum,
+    serde::Serialize,
+    serde::Deserialize,
+)]
+#[serde(rename_all = "lowercase")]
+pub enum TimeUnit {
+    /// Seconds below 10^11 (until the year 5138), milliseconds below
+    /// 10^14, microseconds below 10^17, nanoseconds above.
+    #[default]
+    Auto,
+    S,
+    Ms,
+    Us,
+    Ns,
+}
+
+impl TimeUnit {
+    pub fn is_auto(&self) -> bool {
+        *self == TimeUnit::Auto
+    }
+
+    /// Nanoseconds in one unit; `Auto` by the integer part's magnitude.
+    fn nanos(self, int_part: u128) -> u128 {
+        match self {
+            TimeUnit::S => 1_000_000_000,
+            TimeUnit::Ms => 1_000_000,
+            TimeUnit::Us => 1_000,
+            TimeUnit::Ns => 1,
+            TimeUnit::Auto if int_part < 100_000_000_000 => 1_000_000_000,
+            TimeUnit::Auto if int_part < 100_000_000_000_000 => 1_000_000,
+            TimeUnit::Auto if int_part < 100_000_000_000_000_000 => 1_000,
+            TimeUnit::Auto => 1,
+        }
+    }
+}
+
+/// The earliest and latest instants a time may be (the years 1 to 9999,
+/// as RFC 3339 writes them), in nanoseconds since the epoch.
+const MIN_NS: i128 = -62_135_596_800_000_000_000;
+const MAX_NS: i128 = 253_402_300_799_999_999_999;
+
+fn from_nanos(ns: i128) -> Option<Timestamp> {
+    if !(MIN_NS..=MAX_NS).contains(&ns) {
+        return None;
+    }
+    Some(Timestamp {
+        micros: ns.div_euclid(1000) as i64,
+        nanos: ns.rem_euclid(1000) as u32,
+        span: Span::default(),
+    })
+}
+
+/// An epoch time from a number's text (`1591425399.925532`,
+/// `1700000000123`, `-1.5`), exact from its digits (a nanosecond epoch is
+/// beyond f64's 53 bits). An exponent (`1.7e9`) is read through f64.
+pub fn epoch(raw: &[u8], unit: TimeUnit) -> Option<Timestamp> {
+    let (neg, digits) = match raw.split_first() {
+        Some((b'-', rest)) => (true, rest),
+        _ => (false, raw),
+    };
+    if digits.iter().any(|b| matches!(b, b'e' | b'E')) {
+        let x: f64 = std::str::from_utf8(raw).ok()?.parse().ok()?;
+        if !x.is_finite() {
+            return None;
+        }
+        let int = x.abs().trunc();
+        if int >= 1e30 {
+            return None;
+        }
+        let ns = x * unit.nanos(int as u128) as f64;
+        return from_nanos(ns.round() as i128);
+    }
+    let (int, frac) = match digits.iter().position(|b| *b == b'.') {
+        Some(i) => (&digits[..i], &digits[i + 1..]),
+        None => (digits, &[][..]),
+    };
+    if int.is_empty() || int.len() > 30 || !int.iter().chain(frac).all(u8::is_ascii_digit) {
+        return None;
+    }
+    let int_v: u128 = std::str::from_utf8(int).ok()?.parse().ok()?;
+    let per = unit.nanos(int_v);
+    // The fraction to the nanosecond (further digits cut, as RFC 3339
+    // times beyond nanoseconds are).
+    let mut frac_ns: u128 = 0;
+    let mut scale = per;
+    for d in frac {
+        if scale < 10 {
+            break;
+        }
+        scale /= 10;
+        frac_ns += (d - b'0') as u128 * scale;
+    }
+    let ns = int_v.checked_mul(per)?.checked_add(frac_ns)? as i128;
+    from_nanos(if neg { -ns } else { ns })
+}
+
+/// A time as logs other than the platform's write it: RFC 3339; an
+/// offset without a colon (`+0000`, Suricata); ISO 8601 without a zone,
+/// read as UTC (`2024-03-14T10:30:00.123`, `2024-03-14 10:30:00`); a
+/// trailing ` UTC` or ` GMT` (PostgreSQL's jsonlog); RFC 1123 / RFC 2822
+/// (`Thu, 14 Mar 2024 10:30:00 GMT`); common log format
+/// (`10/Oct/2000:13:55:36 -0700`); an epoch number in a string
+/// (`"1591425399.925"`).
+pub fn any_text(b: &[u8], unit: TimeUnit) -> Option<Timestamp> {
+    if let Some(t) = Timestamp::parse_bytes(b) {
+        return Some(t);
+    }
+    if b.len() > 64 {
+        return None;
+    }
+    let s = std::str::from_utf8(b).ok()?.trim();
+    if s.bytes()
+        .next()
+        .is_some_and(|c| c.is_ascii_digit() || c == b'-')
+        && s.bytes()
+            .all(|c| c.is_ascii_digit() || matches!(c, b'.' | b'-' | b'e' | b'E' | b'+'))
+        && !s[1..].contains('-')
+    {
+        return epoch(s.as_bytes(), unit);
+    }
+    let nanos = |t: jiff::Timestamp| from_nanos(t.as_nanosecond());
+    // An offset without a colon: `+0000` -> `+00:00`.
+    let sb = s.as_bytes();
+    if sb.len() > 20
+        && matches!(sb[sb.len() - 5], b'+' | b'-')
+        && sb[sb.len() - 4..].iter().all(u8::is_ascii_digit)
+    {
+        let fixed = format!("{}:{}", &s[..s.len() - 2], &s[s.len() - 2..]);
+        if let Some(t) = Timestamp::parse(&fixed) {
+            return Some(t);
+        }
+    }
+    // A named UTC at the end.
+    let bare = s
+        .strip_suffix(" UTC")
+        .or_else(|| s.strip_suffix(" GMT"))
+        .unwrap_or(s);
+    if let Ok(dt) = bare.parse::<jiff::civil::DateTime>() {
+        if bare.len() >= 16 {
+            return nanos(dt.to_zoned(jiff::tz::TimeZone::UTC).ok()?.timestamp());
+        }
+    }
+    if let Ok(t) = jiff::fmt::rfc2822::parse(s) {
+        return nanos(t.timestamp());
+    }
+    if let Ok(z) = jiff::Zoned::strptime("%d/%b/%Y:%H:%M:%S %z", s) {
+        return nanos(z.timestamp());
+    }
+    None
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// Microseconds (and sub-microsecond nanoseconds) of a time as other
+    /// software writes it. Expected values from Python's datetime.
+    fn at(b: &str, unit: TimeUnit) -> Option<(i64, u32)> {
+        any_text(b.as_bytes(), unit).map(|t| (t.micros, t.nanos))
+    }
+
+    #[test]
+    fn epoch_numbers_in_every_unit_by_magnitude_or_as_asked() {
+        let e = |b: &str, u| epoch(b.as_bytes(), u).map(|t| (t.micros, t.nanos));
+        // Zeek: fractional seconds.
+        assert_eq!(
+            e("1591425399.925532", TimeUnit::Auto),
+            Some((1591425399925532, 0))
+        );
+        // pino: integer milliseconds; Go: microseconds; nanoseconds past f64.
+        assert_eq!(
+            e("1710412200123", TimeUnit::Auto),
+            Some((1710412200123000, 0))
+        );
+        assert_eq!(
+            e("1710412200123456", TimeUnit::Auto),
+            Some((1710412200123456, 0))
+        );
+        assert_eq!(
+            e("1710412200123456789", TimeUnit::Auto),
+            Some((1710412200123456, 789))
+        );
+        // Asked for: a small number of milliseconds is not seconds.
+        assert_eq!(e("86400000", TimeUnit::Ms), Some((86_400_000_000, 0)));
+        assert_eq!(e("86400000", TimeUnit::Auto), Some((86_400_000_000_000, 0)));
+        assert_eq!(e("-1.5", TimeUnit::S), Some((-1_500_000, 0)));
+        assert_eq!(
+            e("1.7104122e9", TimeUnit::Auto),
+            Some((1710412200000000, 0))
+        );
+        // Beyond the year 9999, or not a number: not a time.
+        assert_eq!(e("300000000000", TimeUnit::S), None);
+        assert_eq!(e("12ab", TimeUnit::Auto), None);
+        assert_eq!(e("", TimeUnit::Auto), None);
+    }
+
+    #[test]
+    fn times_as_other_software_writes_them() {
+        let a = TimeUnit::Auto;
+        // Suricata's offset without a colon.
+        assert_eq!(
+            at("2023-02-28T11:34:02.133169+0000", a),
+            Some((1677584042133169, 0))
+        );
+        // ISO without a zone is UTC; PostgreSQL's jsonlog names UTC.
+        assert_eq!(
+            at("2024-03-14T10:30:00.123", a),
+            Some((1710412200123000, 0))
+        );
+        assert_eq!(
+            at("2024-03-14 10:30:00.123", a),
+            Some((1710412200123000, 0))
+        );
+        assert_eq!(
+            at("2024-03-14 10:30:00.123 UTC", a),
+            Some((1710412200123000, 0))
+        );
+        // RFC 1123 and the common log format.
+        assert_eq!(
+            at("Thu, 14 Mar 2024 10:30:00 GMT", a),
+            Some((1710412200000000, 0))
+        );
+        assert_eq!(
+            at("10/Oct/2000:13:55:36 -0700", a),
+            Some((971211336000000, 0))
+        );
+        // An epoch in a string (nginx's $msec quoted).
+        assert_eq!(at("1591425399.925", a), Some((1591425399925000, 0)));
+        // RFC 3339 as before.
+        assert_eq!(
+            at("2020-06-06T06:36:39.925532Z", a),
+            Some((1591425399925532, 0))
+        );
+        // Not times.
+        for bad in [
+            "",
+            "yesterday",
+            "2024-03-14",
+            "2024-13-01T00:00:00",
+            "12:00:00",
+            "-",
+        ] {
+            assert_eq!(at(bad, a), None, "{bad}");
+        }
+    }
 
     #[test]
     fn offsets_beyond_23_59_are_not_rfc_3339() {

@@ -163,6 +163,12 @@ pub struct Meta {
     /// figures filled their share (1/16) of `--max-memory`. Absent when none.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub memory_budget: Option<MemoryBudget>,
+    /// Records whose time field (`stats --time`, a kinds file's `time`)
+    /// held something that is no time: counted as records without a time
+    /// are (in the run without a window or buckets, outside them
+    /// otherwise). Absent when none.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub unreadable_times: Option<u64>,
     /// When this run finished (microseconds since the epoch), set by the
     /// command for formats that show it (Prometheus); not in JSON, so
     /// reports of the same logs stay byte-identical.
@@ -297,6 +303,7 @@ impl Meta {
                 max_buckets: read.acc.cfg.max_buckets,
                 records_in_no_bucket: read.acc.capped.records,
             }),
+            unreadable_times: (read.acc.unreadable_times > 0).then_some(read.acc.unreadable_times),
             memory_budget: (read.held_back > 0).then(|| MemoryBudget {
                 max_bytes: crate::budget::limit().unwrap_or(u64::MAX),
                 held_back: read.held_back,

@@ -78,6 +78,9 @@ struct File {
     /// Damaged lines dated outside the window (version 2).
     #[serde(default)]
     outside_skipped: u64,
+    /// Records whose time field held no time.
+    #[serde(default)]
+    unreadable_times: u64,
     /// Damaged lines that could not be dated, by reason (version 2).
     #[serde(default)]
     undated: BTreeMap<String, u64>,
@@ -282,6 +285,7 @@ fn to_file(read: &ReadResult, covers: Vec<Cover>) -> File {
             .collect(),
         outside_window: acc.outside_window,
         outside_skipped: acc.outside_skipped,
+        unreadable_times: acc.unreadable_times,
         undated: reason_counts(&acc.undated),
         newest: acc.newest,
         metrics: serde_json::to_value(Metrics3 {
@@ -447,6 +451,7 @@ pub fn decode(bytes: &[u8]) -> Result<Decoded, StateError> {
         acc.undated.by_reason[skip_named(&reason)?.index()] = count;
     }
     acc.outside_skipped = f.outside_skipped;
+    acc.unreadable_times = f.unreadable_times;
     acc.newest = f.newest.or_else(|| acc.total.newest());
     let mut lines = Vec::new();
     for (file, line, reason) in f
@@ -550,6 +555,7 @@ pub fn merge(states: Vec<Decoded>) -> Result<Decoded, StateError> {
         acc.total.merge(&s.acc.total);
         acc.outside_window += s.acc.outside_window;
         acc.outside_skipped += s.acc.outside_skipped;
+        acc.unreadable_times += s.acc.unreadable_times;
         acc.undated.merge(&s.acc.undated);
         acc.newest = acc.newest.max(s.acc.newest);
         for (&(file, off, why), &line) in s.acc.total.skipped.examples.iter().zip(&s.example_lines)

@@ -17,6 +17,7 @@ mod hdr_precision;
 mod independent;
 mod merge;
 mod odd_values;
+mod other_times;
 mod parser_differential;
 mod risk;
 mod shadow;
