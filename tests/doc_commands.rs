@@ -110,8 +110,8 @@ fn prepare(w: &Path) {
     let examples = Path::new(env!("CARGO_MANIFEST_DIR")).join("docs/examples");
     std::fs::copy(examples.join("access.jsonl"), w.join("access.jsonl")).unwrap();
     std::fs::copy(examples.join("assist.jsonl"), w.join("logs/assist.jsonl")).unwrap();
-    // Its Times section's logs: Caddy's (a real excerpt) and pino's.
-    for f in ["caddy-access.log", "pino.log"] {
+    // Its logs of other software: Caddy's and Zeek's (real excerpts), pino's.
+    for f in ["caddy-access.log", "pino.log", "zeek-ssh.log"] {
         std::fs::copy(examples.join(f), w.join(f)).unwrap();
     }
     for d in [

@@ -253,7 +253,7 @@ pub fn is_open(schema: &Value, prefix: &str) -> bool {
 }
 
 /// Levenshtein distance, by characters.
-fn distance(a: &str, b: &str) -> usize {
+pub fn distance(a: &str, b: &str) -> usize {
     let b: Vec<char> = b.chars().collect();
     let mut prev: Vec<usize> = (0..=b.len()).collect();
     for (i, ca) in a.chars().enumerate() {

@@ -240,4 +240,5 @@ pub fn strict_fails(
         || meta.buckets_capped.is_some()
         || meta.memory_budget.is_some()
         || meta.unreadable_times.is_some()
+        || meta.unmatched_paths.is_some()
 }

@@ -142,6 +142,7 @@ pub fn run(args: &StatsArgs) -> Result<i32> {
     };
     emit(args.fmt.format, Doc::Kind(&doc), &outs)?;
     warn_read(&args.read, &result);
+    warn_unmatched(&report.section);
     Ok(super::checks::exit_code(
         &checks,
         args.strict.strict,
@@ -152,6 +153,42 @@ pub fn run(args: &StatsArgs) -> Result<i32> {
     ))
 }
 
+/// A path that matched nothing is a typo or a key with dots written
+/// without quotes: said even with -q, with the nearest key names the
+/// first records had.
+fn warn_unmatched(section: &JsonlSection) {
+    for (flag, path) in section.unmatched() {
+        let bare = path.replace('"', "");
+        let mut near: Vec<&String> = section.keys_seen.iter().collect();
+        near.sort_by_key(|k| (**k != bare, crate::check::schema::distance(k, &bare)));
+        let shown: Vec<String> = near
+            .iter()
+            .take(3)
+            .map(|k| {
+                let quoted = if k.contains(['.', '*', '[', '"', '\\']) {
+                    format!("'\"{}\"'", k.replace('\\', "\\\\").replace('"', "\\\""))
+                } else {
+                    k.to_string()
+                };
+                crate::escape::text(&quoted)
+            })
+            .collect();
+        let hint = match near.first() {
+            Some(k) if **k == bare && k.contains('.') => format!(
+                "; the records have a key named {}: a key with dots is written in quotes, {flag} {}",
+                crate::escape::text(k),
+                shown[0]
+            ),
+            Some(_) => format!("; the nearest keys at the top of the records: {}", shown.join(", ")),
+            None => String::new(),
+        };
+        super::output::warn(&format!(
+            "{flag} {} matched nothing in any record{hint}; --strict exits 1 (see meta.unmatched_paths)",
+            crate::escape::text(&path)
+        ));
+    }
+}
+
 fn build(read: &ReadResult, ps: &[f64]) -> StatsReport {
     let acc = &read.acc;
     let m = &acc.total;
@@ -160,8 +197,15 @@ fn build(read: &ReadResult, ps: &[f64]) -> StatsReport {
     let rfc = crate::report::risk::rfc3339;
     let mut meta = Meta::of(read, ps, Jsonl::keys_dropped(&m.kinds.jsonl));
     meta.command = "stats";
+    let whole = section(m, ps);
+    let unmatched: Vec<String> = whole
+        .unmatched()
+        .into_iter()
+        .map(|(flag, path)| format!("{flag} {path}"))
+        .collect();
+    meta.unmatched_paths = (!unmatched.is_empty()).then_some(unmatched);
     StatsReport {
-        section: section(m, ps),
+        section: whole,
         buckets: width.map(|w| {
             acc.buckets
                 .iter()

@@ -135,11 +135,8 @@ impl Spec {
         }
         let mut tree = Node::default();
         let mut add = |path: &str, role: Role, star_ok: bool| -> Result<(), SpecError> {
-            let segs: Vec<&str> = path.split('.').collect();
-            if path.is_empty() || segs.iter().any(|s| s.is_empty()) {
-                return Err(SpecError::NotAPath(path.to_string()));
-            }
-            let stars = segs.iter().filter(|s| **s == "*").count();
+            let segs = segments(path)?;
+            let stars = segs.iter().filter(|s| **s == Seg::Star).count();
             if stars > 0 && !star_ok {
                 return Err(SpecError::StarNotValue(path.to_string()));
             }
@@ -148,17 +145,18 @@ impl Spec {
             }
             let mut node = &mut tree;
             for s in segs {
-                node = if s == "*" {
-                    node.star.get_or_insert_with(Box::default)
-                } else {
-                    let i = match node.children.iter().position(|(n, _)| **n == *s.as_bytes()) {
-                        Some(i) => i,
-                        None => {
-                            node.children.push((s.as_bytes().into(), Node::default()));
-                            node.children.len() - 1
-                        }
-                    };
-                    &mut node.children[i].1
+                node = match s {
+                    Seg::Star => node.star.get_or_insert_with(Box::default),
+                    Seg::Key(k) => {
+                        let i = match node.children.iter().position(|(n, _)| **n == *k.as_bytes()) {
+                            Some(i) => i,
+                            None => {
+                                node.children.push((k.as_bytes().into(), Node::default()));
+                                node.children.len() - 1
+                            }
+                        };
+                        &mut node.children[i].1
+                    }
                 };
             }
             if node.roles.contains(&role) {
@@ -221,6 +219,72 @@ pub enum SpecError {
     StarNotValue(String),
     #[error("'{0}': at most {MAX_STARS} `*` segments")]
     TooManyStars(String),
+    #[error("'{0}': a quoted key has no closing `\"`; a key with dots is written in quotes, as '\"id.resp_p\"' or 'log.\"level\"'")]
+    Unclosed(String),
+    #[error("'{0}': `[` is kept for array indexes; a key holding one is written in quotes, as '\"a[0]\"'")]
+    Bracket(String),
+}
+
+/// One segment of a path: a key name (its bytes as in the log), or `*`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+enum Seg {
+    Key(String),
+    Star,
+}
+
+/// A path's segments. Keys are joined by dots; a key holding a dot, `*`,
+/// `[` or `"` is written in double quotes, with `\"` and `\\` inside
+/// (`"id.resp_p"`, `log."level"`), as jq writes `."id.resp_p"`; a bare
+/// `*` is every key of an object.
+fn segments(path: &str) -> Result<Vec<Seg>, SpecError> {
+    let not_a_path = || SpecError::NotAPath(path.to_string());
+    let mut out = Vec::new();
+    let mut chars = path.chars().peekable();
+    loop {
+        let seg = if chars.peek() == Some(&'"') {
+            chars.next();
+            let mut key = String::new();
+            loop {
+                match chars.next() {
+                    None => return Err(SpecError::Unclosed(path.to_string())),
+                    Some('"') => break,
+                    Some('\\') => match chars.next() {
+                        Some(c @ ('"' | '\\')) => key.push(c),
+                        _ => return Err(not_a_path()),
+                    },
+                    Some(c) => key.push(c),
+                }
+            }
+            if key.is_empty() {
+                return Err(not_a_path());
+            }
+            Seg::Key(key)
+        } else {
+            let mut key = String::new();
+            while let Some(&c) = chars.peek() {
+                if c == '.' {
+                    break;
+                }
+                match c {
+                    '[' => return Err(SpecError::Bracket(path.to_string())),
+                    '"' => return Err(not_a_path()),
+                    _ => key.push(c),
+                }
+                chars.next();
+            }
+            match key.as_str() {
+                "" => return Err(not_a_path()),
+                "*" => Seg::Star,
+                _ => Seg::Key(key),
+            }
+        };
+        out.push(seg);
+        match chars.next() {
+            None => return Ok(out),
+            Some('.') => {}
+            Some(_) => return Err(not_a_path()),
+        }
+    }
 }
 
 /// Logs named in a kinds file, each read as any JSONL log with its own
@@ -417,6 +481,10 @@ pub struct Scratch {
     name: String,
     /// The part the last record went to.
     part: usize,
+    /// Records whose top-level keys were sampled (see
+    /// [`Part::keys_seen`]), and the keys of the last one.
+    sampled: u32,
+    top_keys: Vec<String>,
 }
 
 impl Scratch {
@@ -620,6 +688,36 @@ fn members(
     r
 }
 
+/// [`members`] of the top-level object, keeping its key names for
+/// [`Part::keys_seen`] (the first records a worker reads).
+#[cold]
+fn sample_members(
+    p: &mut Parser<'_, '_>,
+    line: &[u8],
+    node: &Node,
+    stars: &mut Stars,
+    s: &mut Scratch,
+) -> Result<bool, Skip> {
+    s.top_keys.clear();
+    let mut seen = Seen {
+        named: 0,
+        base: s.star_names.len(),
+        filter: 0,
+    };
+    let r = p.object(|p, name| {
+        let key = key_name(name, line);
+        if s.top_keys.len() < KEY_SAMPLE {
+            s.top_keys.push(String::from_utf8_lossy(&key).into_owned());
+        }
+        member(p, line, node, name, stars, s, &mut seen)
+    });
+    s.star_names.truncate(seen.base);
+    if r.is_ok() {
+        s.sampled += 1;
+    }
+    r
+}
+
 /// One member of an object `node` describes: its named child, else its
 /// `*` child, else skipped. A key met before in the same object first
 /// undoes its earlier occurrence.
@@ -667,7 +765,11 @@ fn parse_with(spec: &Spec, s: &mut Scratch, line: &[u8]) -> Result<Parsed, Skip>
             return Ok(Parsed::Blank);
         }
         let mut stars: Stars = ([Span::default(); MAX_STARS], 0);
-        let is_object = members(&mut p, line, &spec.tree, &mut stars, s)?;
+        let is_object = if s.sampled < RECORDS_SAMPLED {
+            sample_members(&mut p, line, &spec.tree, &mut stars, s)?
+        } else {
+            members(&mut p, line, &spec.tree, &mut stars, s)?
+        };
         if !is_object {
             return Err(Skip::NotObject);
         }
@@ -753,6 +855,23 @@ pub struct Part {
     /// limit may drop one (until then the total is the groups' sum).
     pub total: Option<GroupAcc>,
     pub time: TimeRange,
+    /// Top-level key names of the first records read (at most
+    /// [`KEY_SAMPLE`]), to name the nearest when a path matches nothing.
+    /// Not kept in state files.
+    #[serde(default, skip_serializing)]
+    pub keys_seen: Vec<String>,
+}
+
+/// Most key names [`Part::keys_seen`] keeps, and records per worker whose
+/// keys are sampled.
+const KEY_SAMPLE: usize = 64;
+const RECORDS_SAMPLED: u32 = 16;
+
+/// Keep `k` among at most [`KEY_SAMPLE`] distinct names.
+fn see_key(keys: &mut Vec<String>, k: &str) {
+    if keys.len() < KEY_SAMPLE && !keys.iter().any(|x| x == k) {
+        keys.push(k.to_string());
+    }
 }
 
 // ---- report section ----
@@ -788,6 +907,56 @@ pub struct JsonlSection {
     /// `total`).
     pub groups_dropped: u64,
     pub time_range: figures::FirstLast,
+    /// Top-level key names of the first records (not in the report).
+    #[serde(skip)]
+    pub keys_seen: Vec<String>,
+}
+
+impl JsonlSection {
+    /// The paths of the spec that matched nothing in any record, with
+    /// their flag: a `--value` with no value and none invalid, a `--by`
+    /// null in every group, a `--count` with nothing counted. (Paths
+    /// with `*` are left out: what they match is open.) None without
+    /// records.
+    pub fn unmatched(&self) -> Vec<(&'static str, String)> {
+        let Some(spec) = &self.spec else {
+            return Vec::new();
+        };
+        if self.records == 0 {
+            return Vec::new();
+        }
+        let mut out = Vec::new();
+        for v in &spec.values {
+            if segments(v).is_ok_and(|s| s.contains(&Seg::Star)) {
+                continue;
+            }
+            if self
+                .total
+                .values
+                .get(v)
+                .is_none_or(|x| x.stats.count == 0 && x.invalid == 0)
+            {
+                out.push(("--value", v.clone()));
+            }
+        }
+        for b in &spec.by {
+            let any = self.groups.iter().any(|g| {
+                g.key
+                    .as_ref()
+                    .and_then(|k| k.get(b))
+                    .is_some_and(|x| !x.is_null())
+            });
+            if !any {
+                out.push(("--by", b.clone()));
+            }
+        }
+        for c in &spec.count {
+            if self.total.counts.get(c).is_none_or(|m| m.is_empty()) {
+                out.push(("--count", c.clone()));
+            }
+        }
+        out
+    }
 }
 
 fn group_section(
@@ -960,6 +1129,7 @@ impl Part {
             groups: Keyed::new(MAX_GROUPS),
             total: None,
             time: TimeRange::default(),
+            keys_seen: Vec::new(),
         }
     }
 
@@ -985,6 +1155,9 @@ impl Part {
         }
         self.groups.merge(&o.groups);
         self.time.merge(&o.time);
+        for k in &o.keys_seen {
+            see_key(&mut self.keys_seen, k);
+        }
     }
 
     /// The figures of every kept group together.
@@ -1005,6 +1178,9 @@ impl Part {
         mode: Mode,
     ) {
         self.records += 1;
+        for k in s.top_keys.drain(..) {
+            see_key(&mut self.keys_seen, &k);
+        }
         if let Some(ts) = ts {
             if s.ts_text.is_empty() {
                 self.time.see(ts, line);
@@ -1090,6 +1266,7 @@ impl Part {
             total: group_section(&total, None, &desc, ps),
             groups_dropped: self.groups.overflow,
             time_range: figures::FirstLast::of(&self.time),
+            keys_seen: self.keys_seen.clone(),
         }
     }
 }

@@ -169,6 +169,11 @@ pub struct Meta {
     /// otherwise). Absent when none.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub unreadable_times: Option<u64>,
+    /// `stats`: the paths (with their flag, `--by id.resp_p`) that matched
+    /// nothing in any record: a typo, or a key with dots not written in
+    /// quotes. Absent when none (or no record was read).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub unmatched_paths: Option<Vec<String>>,
     /// When this run finished (microseconds since the epoch), set by the
     /// command for formats that show it (Prometheus); not in JSON, so
     /// reports of the same logs stay byte-identical.
@@ -304,6 +309,7 @@ impl Meta {
                 records_in_no_bucket: read.acc.capped.records,
             }),
             unreadable_times: (read.acc.unreadable_times > 0).then_some(read.acc.unreadable_times),
+            unmatched_paths: None,
             memory_budget: (read.held_back > 0).then(|| MemoryBudget {
                 max_bytes: crate::budget::limit().unwrap_or(u64::MAX),
                 held_back: read.held_back,

@@ -8,6 +8,7 @@ mod common;
 
 mod compare;
 mod conditions;
+mod dotted_keys;
 mod empty;
 mod exact;
 mod fortnight;
