@@ -127,9 +127,67 @@ impl<R: Read> Read for Capped<R> {
     }
 }
 
+/// Compression by a stream's first bytes, whatever the file is named:
+/// gzip `1f 8b`, zstd `28 b5 2f fd`.
+fn sniff(head: &[u8]) -> Compression {
+    match head {
+        [0x1f, 0x8b, ..] => Compression::Gzip,
+        [0x28, 0xb5, 0x2f, 0xfd, ..] => Compression::Zstd,
+        _ => Compression::None,
+    }
+}
+
+/// A stream (standard input, a pipe) read through a buffer that shows its
+/// first bytes, decompressed when they say gzip or zstd.
+fn sniffed_stream(
+    r: Box<dyn Read + Send>,
+    on_disk: u64,
+    max_decompressed: u64,
+) -> std::io::Result<(Opened, &'static str)> {
+    use std::io::BufRead as _;
+    let mut b = std::io::BufReader::with_capacity(1 << 16, r);
+    let how = sniff(b.fill_buf()?);
+    decompressed(Box::new(b), how, on_disk, max_decompressed)
+}
+
+/// `r` through its decompressor, capped at `max_decompressed` (as it is,
+/// when it is not compressed).
+fn decompressed(
+    r: Box<dyn Read + Send>,
+    how: Compression,
+    on_disk: u64,
+    max_decompressed: u64,
+) -> std::io::Result<(Opened, &'static str)> {
+    let capped = |r: Box<dyn Read + Send>| {
+        Opened::Stream(
+            Box::new(Capped {
+                inner: r,
+                left: max_decompressed,
+                cap: max_decompressed,
+            }),
+            on_disk,
+        )
+    };
+    Ok(match how {
+        // Several gzip members in one file (appended or concatenated
+        // rotations) are read as one stream.
+        Compression::Gzip => (
+            capped(Box::new(flate2::read::MultiGzDecoder::new(
+                std::io::BufReader::with_capacity(1 << 16, r),
+            ))),
+            "gzip",
+        ),
+        Compression::Zstd => (
+            capped(Box::new(zstd::stream::read::Decoder::new(r)?)),
+            "zstd",
+        ),
+        Compression::None => (Opened::Stream(r, on_disk), "stream"),
+    })
+}
+
 fn open(src: &Source, max_decompressed: u64) -> std::io::Result<(Opened, &'static str)> {
     if src.stdin {
-        return Ok((Opened::Stream(Box::new(std::io::stdin()), 0), "stream"));
+        return sniffed_stream(Box::new(std::io::stdin()), 0, max_decompressed);
     }
     let special = |meta: &std::fs::Metadata| {
         std::io::Error::new(
@@ -160,33 +218,22 @@ fn open(src: &Source, max_decompressed: u64) -> std::io::Result<(Opened, &'stati
     if !meta.is_file() && !src.named {
         return Err(special(&meta));
     }
-    let capped = |r: Box<dyn Read + Send>| {
-        Opened::Stream(
-            Box::new(Capped {
-                inner: r,
-                left: max_decompressed,
-                cap: max_decompressed,
-            }),
-            meta.len(),
-        )
-    };
-    // Compressed files are streamed: their positions are not the text's.
-    match src.compression {
-        Compression::Gzip => {
-            // Several gzip members in one file (appended or concatenated
-            // rotations) are read as one stream.
-            let d =
-                flate2::read::MultiGzDecoder::new(std::io::BufReader::with_capacity(1 << 16, f));
-            return Ok((capped(Box::new(d)), "gzip"));
-        }
-        Compression::Zstd => {
-            let d = zstd::stream::read::Decoder::new(f)?;
-            return Ok((capped(Box::new(d)), "zstd"));
-        }
-        Compression::None => {}
+    if !meta.is_file() {
+        // A pipe or device named on the command line: its first bytes say
+        // whether it is compressed.
+        return sniffed_stream(Box::new(f), meta.len(), max_decompressed);
     }
-    if !meta.is_file() || meta.len() == 0 {
-        // Pipes, devices, and files whose size says nothing (`/proc`).
+    // Compressed files are streamed (their positions are not the text's),
+    // known by their first bytes: a `.log` that is gzip is read as gzip,
+    // a `.gz` that is plain text as text.
+    let mut head = [0u8; 4];
+    let got = read_full_at(&f, &mut head, 0)?;
+    let how = sniff(&head[..got]);
+    if how != Compression::None {
+        return decompressed(Box::new(f), how, meta.len(), max_decompressed);
+    }
+    if meta.len() == 0 {
+        // Files whose size says nothing (`/proc`).
         return Ok((Opened::Stream(Box::new(f), meta.len()), "stream"));
     }
     Ok((Opened::Positioned(Arc::new(f), meta.len()), "read"))
