@@ -129,12 +129,21 @@ fn no_logs_warning(paths: &[std::path::PathBuf], near: &[std::path::PathBuf]) {
 fn kind_looks_wrong(result: &ReadResult) {
     for i in &result.inputs {
         if i.records == 0 && i.skipped > 0 {
-            super::output::warn(&format!(
-                "{}: none of its {} lines is a {} record: is it that kind of log (--kind)?",
-                i.path,
-                i.skipped,
-                i.kind.name()
-            ));
+            // `stats` and kinds files take any JSONL: no --kind to point at.
+            let msg = if i.kind == crate::kinds::LogKind::Jsonl {
+                format!(
+                    "{}: none of its {} lines is a JSON object: is it a JSONL log (one object per line, nothing before it such as a container name)?",
+                    i.path, i.skipped
+                )
+            } else {
+                format!(
+                    "{}: none of its {} lines is a {} record: is it that kind of log (--kind)?",
+                    i.path,
+                    i.skipped,
+                    i.kind.name()
+                )
+            };
+            super::output::warn(&msg);
         }
     }
     for (kind, why) in result.acc.total.kinds.looks_wrong() {

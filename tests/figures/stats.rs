@@ -550,3 +550,21 @@ fn a_number_beyond_f64_in_a_value_is_invalid_not_damage() {
     // A string there: the same.
     assert_eq!(v["groups"][1]["values"]["ms"]["invalid"], 1);
 }
+
+/// A log that is not JSONL (Caddy's, as `docker compose logs` prefixes
+/// it) gets a warning that says what is wrong, not a flag `stats` does not
+/// take (`--kind`).
+#[test]
+fn a_log_that_is_not_jsonl_is_named_without_pointing_at_kind() {
+    let log = fixture("realworld/caddy_compose.log");
+    let out = bin()
+        .args(["stats", log.to_str().unwrap(), "--value", "duration"])
+        .output()
+        .unwrap();
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        err.contains("none of its 5 lines is a JSON object"),
+        "{err}"
+    );
+    assert!(!err.contains("--kind"), "{err}");
+}
