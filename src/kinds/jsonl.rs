@@ -878,13 +878,35 @@ fn see_key(keys: &mut Vec<String>, k: &str) {
 
 /// One value's figures: its distribution, and (for a path without `*`)
 /// the records where it was missing or not a usable number.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone)]
 pub struct ValueSection {
-    #[serde(flatten)]
     pub stats: Stats,
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub missing: Option<u64>,
     pub invalid: u64,
+}
+
+/// The distribution's keys (`p50`.., `min`, `max`, `mean`, `count`), then
+/// `missing` (for a path without `*`) and `invalid`. Over no values the
+/// figures are null, not 0: a group without values has no percentiles.
+impl Serialize for ValueSection {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        use serde::ser::SerializeMap as _;
+        let st = &self.stats;
+        let fig = |x: f64| (st.count > 0).then_some(x);
+        let mut m = s.serialize_map(None)?;
+        for (k, v) in &st.percentiles {
+            m.serialize_entry(k, &fig(*v))?;
+        }
+        m.serialize_entry("min", &fig(st.min))?;
+        m.serialize_entry("max", &fig(st.max))?;
+        m.serialize_entry("mean", &fig(st.mean))?;
+        m.serialize_entry("count", &st.count)?;
+        if let Some(missing) = self.missing {
+            m.serialize_entry("missing", &missing)?;
+        }
+        m.serialize_entry("invalid", &self.invalid)?;
+        m.end()
+    }
 }
 
 #[derive(Debug, Clone, Serialize)]

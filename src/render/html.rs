@@ -165,11 +165,14 @@ fn hdr_ticks(top: f64) -> Vec<(f64, String)> {
         .collect()
 }
 
+/// A distribution's cells: its count, percentiles, mean and max (`-`
+/// over no values).
 fn stats_cells(st: &Stats) -> Vec<String> {
+    let fig = |x: f64| if st.count == 0 { "-".into() } else { ms(x) };
     let mut c = vec![thousands(st.count)];
-    c.extend(st.percentiles.iter().map(|(_, v)| ms(*v)));
-    c.push(ms(st.mean));
-    c.push(ms(st.max));
+    c.extend(st.percentiles.iter().map(|(_, v)| fig(*v)));
+    c.push(fig(st.mean));
+    c.push(fig(st.max));
     c
 }
 

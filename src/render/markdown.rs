@@ -48,8 +48,17 @@ fn table(s: &mut String, head: &[&str], rows: &[Vec<String>]) {
 
 fn stat_row(name: &str, st: &Stats) -> Vec<String> {
     let mut r = vec![cell(name), st.count.to_string()];
-    r.extend(st.percentiles.iter().map(|(_, v)| format!("{v:.3}")));
+    r.extend(st.percentiles.iter().map(|(_, v)| figure(st, *v)));
     r
+}
+
+/// A figure of a distribution to 3 decimals; `-` over no values.
+fn figure(st: &Stats, x: f64) -> String {
+    if st.count == 0 {
+        "-".into()
+    } else {
+        format!("{x:.3}")
+    }
 }
 
 fn rates(s: &mut String, rates: &[(&str, RateFig)]) {
@@ -245,8 +254,8 @@ impl super::Blocks for MdSection {
             .iter()
             .map(|(row, st, invalid)| {
                 let mut cells = stat_row(row, st);
-                cells.push(format!("{:.3}", st.mean));
-                cells.push(format!("{:.3}", st.max));
+                cells.push(figure(st, st.mean));
+                cells.push(figure(st, st.max));
                 cells.push(invalid.to_string());
                 cells
             })

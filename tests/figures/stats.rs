@@ -568,3 +568,49 @@ fn a_log_that_is_not_jsonl_is_named_without_pointing_at_kind() {
     );
     assert!(!err.contains("--kind"), "{err}");
 }
+
+/// A group whose records hold no usable value has no percentiles: null
+/// in JSON, empty in CSV, `-` in Markdown (as the table and Prometheus
+/// already showed), never 0.000.
+#[test]
+fn a_group_without_values_has_no_figures_in_any_format() {
+    let d = tempfile::tempdir().unwrap();
+    let log = d.path().join("a.jsonl");
+    std::fs::write(
+        &log,
+        "{\"g\":\"a\",\"v\":1}\n{\"g\":\"b\"}\n{\"g\":\"b\",\"v\":\"x\"}\n",
+    )
+    .unwrap();
+    let log = log.to_str().unwrap();
+    let (v, _) = run_json("stats", &[log, "--value", "v", "--by", "g"]);
+    let b = v["groups"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|g| g["key"]["g"] == "b")
+        .unwrap();
+    for k in ["p50", "p95", "p99", "min", "max", "mean"] {
+        assert!(b["values"]["v"][k].is_null(), "{k}: {}", b["values"]["v"]);
+    }
+    assert_eq!(b["values"]["v"]["count"], 0);
+    assert_eq!(b["values"]["v"]["invalid"], 1);
+    let run = |f: &str| {
+        let out = bin()
+            .args(["stats", log, "--value", "v", "--by", "g", "-q", "-f", f])
+            .output()
+            .unwrap();
+        String::from_utf8(out.stdout).unwrap()
+    };
+    let csv = run("csv");
+    let row = csv
+        .lines()
+        .find(|l| l.starts_with("groups.1.values.v.p50,"))
+        .unwrap();
+    assert_eq!(row, "groups.1.values.v.p50,");
+    let md = run("markdown");
+    assert!(
+        md.lines()
+            .any(|l| l == "| g=b | 0 | - | - | - | - | - | 1 |"),
+        "{md}"
+    );
+}
