@@ -142,7 +142,7 @@ pub fn run(args: &StatsArgs) -> Result<i32> {
     };
     emit(args.fmt.format, Doc::Kind(&doc), &outs)?;
     warn_read(&args.read, &result);
-    warn_unmatched(&report.section);
+    warn_unmatched(&report.section, None);
     Ok(super::checks::exit_code(
         &checks,
         args.strict.strict,
@@ -156,8 +156,16 @@ pub fn run(args: &StatsArgs) -> Result<i32> {
 /// A path that matched nothing is a typo or a key with dots written
 /// without quotes: said even with -q, with the nearest key names the
 /// first records had.
-fn warn_unmatched(section: &JsonlSection) {
+pub(super) fn warn_unmatched(section: &JsonlSection, kind: Option<&str>) {
     for (flag, path) in section.unmatched() {
+        // A kinds file's kind names its key (`by`), stats its flag.
+        let flag = match kind {
+            Some(_) => flag.trim_start_matches('-'),
+            None => flag,
+        };
+        let lead = kind.map_or(String::new(), |k| {
+            format!("kind {}: ", crate::escape::text(k))
+        });
         let bare = path.replace('"', "");
         let mut near: Vec<&String> = section.keys_seen.iter().collect();
         near.sort_by_key(|k| (**k != bare, crate::check::schema::distance(k, &bare)));
@@ -175,15 +183,22 @@ fn warn_unmatched(section: &JsonlSection) {
             .collect();
         let hint = match near.first() {
             Some(k) if **k == bare && k.contains('.') => format!(
-                "; the records have a key named {}: a key with dots is written in quotes, {flag} {}",
+                "; the records have a key named {}: a key with dots is written in quotes, {}",
                 crate::escape::text(k),
-                shown[0]
+                // The shell's single quotes are TOML's literal string.
+                match kind {
+                    Some(_) => format!("{flag} = [{}]", shown[0]),
+                    None => format!("{flag} {}", shown[0]),
+                }
             ),
-            Some(_) => format!("; the nearest keys at the top of the records: {}", shown.join(", ")),
+            Some(_) => format!(
+                "; the nearest keys at the top of the records: {}",
+                shown.join(", ")
+            ),
             None => String::new(),
         };
         super::output::warn(&format!(
-            "{flag} {} matched nothing in any record{hint}; --strict exits 1 (see meta.unmatched_paths)",
+            "{lead}{flag} {} matched nothing in any record{hint}; --strict exits 1 (see meta.unmatched_paths)",
             crate::escape::text(&path)
         ));
     }

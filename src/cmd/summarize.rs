@@ -43,6 +43,20 @@ pub fn run(args: &SummarizeArgs) -> Result<i32> {
         &outs,
     )?;
     let mut report = Report::build(&result, &args.summary.percentiles);
+    // A kinds file's path that matched nothing: a typo, or a dotted key
+    // without quotes.
+    let unmatched: Vec<String> = report
+        .kinds
+        .jsonl
+        .parts
+        .iter()
+        .flat_map(|(name, sec)| {
+            sec.unmatched()
+                .into_iter()
+                .map(move |(flag, path)| format!("{name}: {} {path}", flag.trim_start_matches('-')))
+        })
+        .collect();
+    report.meta.unmatched_paths = (!unmatched.is_empty()).then_some(unmatched);
     outs.write_state(|| {
         let part = crate::state::cover_of_run(&args.paths, &result);
         crate::state::encode(&result, &[part])
@@ -59,6 +73,9 @@ pub fn run(args: &SummarizeArgs) -> Result<i32> {
     }
 
     warn_read(&args.read, &result);
+    for (name, sec) in &report.kinds.jsonl.parts {
+        super::stats::warn_unmatched(sec, Some(name));
+    }
     if !args.read.quiet && report.meta.keys_dropped > 0 {
         super::output::warn(&format!(
             "more than {} distinct keys in a breakdown; {} observations folded out (see meta.keys_dropped)",

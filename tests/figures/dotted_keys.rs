@@ -149,3 +149,49 @@ fn quoting_mistakes_are_usage_errors() {
         );
     }
 }
+
+#[test]
+fn a_kinds_file_names_dotted_keys_in_quotes_and_says_when_it_did_not() {
+    let d = disk_dir();
+    let logs = d.path().join("logs");
+    std::fs::create_dir(&logs).unwrap();
+    std::fs::copy(fixture("realworld/zeek_ssh.json"), logs.join("ssh.jsonl")).unwrap();
+    let kinds = |by: &str| {
+        let p = d.path().join("kinds.toml");
+        std::fs::write(
+            &p,
+            format!("[[kind]]\nname = \"zeek_ssh\"\nfiles = \"ssh*.jsonl\"\ntime = \"ts\"\nby = [{by}]\n"),
+        )
+        .unwrap();
+        p
+    };
+    // Unquoted: null for every record, said, --strict exits 1.
+    let k = kinds("\"id.resp_p\"");
+    let (v, out) = summarize_json(&[
+        logs.to_str().unwrap(),
+        "--kinds",
+        k.to_str().unwrap(),
+        "--strict",
+    ]);
+    assert_eq!(out.status.code(), Some(1));
+    assert_eq!(
+        v["meta"]["unmatched_paths"],
+        serde_json::json!(["zeek_ssh: by id.resp_p"])
+    );
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(err.contains(r#"by = ['"id.resp_p"']"#), "{err}");
+    // As the warning says (TOML's literal string keeps the quotes).
+    let k = kinds("'\"id.resp_p\"'");
+    let (v, out) = summarize_json(&[
+        logs.to_str().unwrap(),
+        "--kinds",
+        k.to_str().unwrap(),
+        "--strict",
+    ]);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert_eq!(v["zeek_ssh"]["groups"][0]["key"]["\"id.resp_p\""], 22);
+}
