@@ -64,8 +64,17 @@ pub fn read_logs_with(
         for w in &found.warnings {
             super::output::warn(w);
         }
+        let any_jsonl = kind.is_some_and(|k| !k.by_name());
         if found.sources.is_empty() {
-            no_logs_warning(paths, &found.near_misses);
+            no_logs_warning(paths, &found.near_misses, any_jsonl);
+        } else if any_jsonl && !found.near_misses.is_empty() {
+            // `stats` found logs, and passed over files beside them that
+            // look like logs: say which. (A folder of the platform's logs
+            // holds other files, such as the golden dataset.)
+            super::output::warn(&format!(
+                "not read, as their names are not *.jsonl (with rotation suffixes): {} (name a file on the command line to read it whatever its name)",
+                names(&found.near_misses)
+            ));
         }
     }
     let bar = progress_bar(&found.sources, o.quiet);
@@ -100,25 +109,43 @@ fn progress_bar(sources: &[crate::input::Source], quiet: bool) -> indicatif::Pro
     bar
 }
 
+/// Up to five paths, escaped, for a message.
+fn names(paths: &[std::path::PathBuf]) -> String {
+    let shown: Vec<String> = paths
+        .iter()
+        .take(5)
+        .map(|p| crate::escape::path(p))
+        .collect();
+    format!(
+        "{}{}",
+        shown.join(", "),
+        if paths.len() > 5 { ", ..." } else { "" }
+    )
+}
+
 /// No log file in `paths`: say which names are recognised, and which
-/// files nearly matched.
-fn no_logs_warning(paths: &[std::path::PathBuf], near: &[std::path::PathBuf]) {
-    let p: Vec<String> = paths.iter().map(|p| p.display().to_string()).collect();
-    let mut msg = format!(
-        "no log files found in {} (recognised names: {}, with rotation suffixes); the report is empty and --strict exits 1",
-        p.join(", "),
+/// files nearly matched. `any_jsonl`: `stats`, which reads every `*.jsonl`
+/// and takes no `--kind`.
+fn no_logs_warning(paths: &[std::path::PathBuf], near: &[std::path::PathBuf], any_jsonl: bool) {
+    let p: Vec<String> = paths.iter().map(|p| crate::escape::path(p)).collect();
+    let recognised = if any_jsonl {
+        "*.jsonl".to_string()
+    } else {
         crate::kinds::LogKind::file_patterns()
+    };
+    let mut msg = format!(
+        "no log files found in {} (recognised names: {recognised}, with rotation suffixes); the report is empty and --strict exits 1",
+        p.join(", "),
     );
     if !near.is_empty() {
-        let names: Vec<String> = near
-            .iter()
-            .take(5)
-            .map(|p| p.display().to_string())
-            .collect();
         msg.push_str(&format!(
-            "; not read, as their names do not say which log they are: {}{} (rename them, or name each with --kind)",
-            names.join(", "),
-            if near.len() > 5 { ", ..." } else { "" }
+            "; not read, as their names do not say which log they are: {} ({})",
+            names(near),
+            if any_jsonl {
+                "name each on the command line to read it whatever its name"
+            } else {
+                "rename them, or name each with --kind"
+            }
         ));
     }
     super::output::warn(&msg);

@@ -614,3 +614,45 @@ fn a_group_without_values_has_no_figures_in_any_format() {
         "{md}"
     );
 }
+
+/// A folder `stats` reads: its `*.jsonl` files; other files that look
+/// like logs (Suricata's `eve.json`, Caddy's `access.log`) are named as
+/// not read, and no message points at `--kind`, which `stats` does not
+/// take.
+#[test]
+fn a_folder_says_which_files_stats_did_not_read() {
+    let d = disk_dir();
+    std::fs::copy(
+        fixture("realworld/suricata_eve.json"),
+        d.path().join("eve.json"),
+    )
+    .unwrap();
+    std::fs::copy(
+        fixture("realworld/caddy_access.log"),
+        d.path().join("access.log"),
+    )
+    .unwrap();
+    let dir = d.path().to_str().unwrap();
+    let err = |args: &[&str]| {
+        let out = bin().arg("stats").arg(dir).args(args).output().unwrap();
+        String::from_utf8(out.stderr).unwrap()
+    };
+    // No *.jsonl at all.
+    let e = err(&["--count", "event_type"]);
+    assert!(e.contains("recognised names: *.jsonl"), "{e}");
+    assert!(e.contains("eve.json") && e.contains("access.log"), "{e}");
+    assert!(!e.contains("--kind"), "{e}");
+    // A *.jsonl beside them: it is read, and the others are named.
+    std::fs::copy(
+        fixture("realworld/zeek_ssh.json"),
+        d.path().join("ssh.jsonl"),
+    )
+    .unwrap();
+    let e = err(&["--count", "auth_success"]);
+    assert!(
+        e.contains("not read, as their names are not *.jsonl"),
+        "{e}"
+    );
+    assert!(e.contains("eve.json") && e.contains("access.log"), "{e}");
+    assert!(!e.contains("--kind"), "{e}");
+}
