@@ -968,7 +968,9 @@ impl JsonlSection {
                     .and_then(|k| k.get(b))
                     .is_some_and(|x| !x.is_null())
             });
-            if !any {
+            // Past the group limit the groups kept are not every group:
+            // a field null in them may hold values in the ones dropped.
+            if !any && self.groups_dropped == 0 {
                 out.push(("--by", b.clone()));
             }
         }
