@@ -275,7 +275,7 @@ pub struct StrictOpts {
 }
 
 /// Reading options shared by the subcommands that read logs.
-#[derive(Debug, Args)]
+#[derive(Debug, Clone, Args)]
 pub struct ReadOpts {
     /// Worker threads (default: all cores). The report is identical for any
     /// number.
@@ -508,6 +508,18 @@ pub struct StatsArgs {
     /// Example: --count model
     #[arg(long = "count", value_name = "PATH")]
     pub count: Vec<String>,
+
+    /// Show at most this many --by groups: the ones with the most
+    /// records. The others are folded into an `(other)` row with their
+    /// figures, so shares add up to 100%, and the report says so. When a
+    /// file holds more groups than this, it is read a second time for
+    /// the figures of the heaviest; stdin is read once (see
+    /// docs/any-log.md, "Many groups").
+    ///
+    /// Example: --by query --max-groups 50
+    #[arg(long, value_name = "N", default_value_t = crate::kinds::jsonl::MAX_GROUPS as u64,
+          value_parser = clap::value_parser!(u64).range(1..=100_000))]
+    pub max_groups: u64,
 
     /// The field holding each record's time, for --since, --until, --day
     /// and --by hour|day: RFC 3339, ISO 8601 without a zone (read as UTC),

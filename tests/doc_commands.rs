@@ -114,6 +114,13 @@ fn prepare(w: &Path) {
     for f in ["caddy-access.log", "pino.log", "zeek-ssh.log"] {
         std::fs::copy(examples.join(f), w.join(f)).unwrap();
     }
+    // Suricata's EVE log (the tests' real excerpt).
+    std::fs::copy(
+        Path::new(env!("CARGO_MANIFEST_DIR"))
+            .join("tests/fixtures/realworld/suricata_eve_full.json"),
+        w.join("eve.json"),
+    )
+    .unwrap();
     for d in [
         "var/lib/aggmetrics/daily",
         "var/lib/aggmetrics/state",

@@ -75,7 +75,8 @@ pub fn run(args: &StatsArgs) -> Result<i32> {
     let (by, bucket) = bucket_of(&args.by)?;
     let spec = Spec::new(&args.values, &by, &args.count, &args.time)
         .map_err(|e| Error::Usage(e.to_string()))?
-        .with_time_unit(args.time_unit);
+        .with_time_unit(args.time_unit)
+        .with_max_groups(args.max_groups as usize);
     if bucket.is_some() && args.fmt.format == Format::Prometheus {
         return Err(Error::Usage(
             "--format prometheus shows one whole run: drop --by hour|day, or use json, csv or markdown"
@@ -96,11 +97,11 @@ pub fn run(args: &StatsArgs) -> Result<i32> {
     cfg.bucket = bucket;
     // Every worker's parser reads the spec.
     let opts = crate::kinds::Options {
-        jsonl: crate::kinds::jsonl::JsonlOptions::Stats(spec),
+        jsonl: crate::kinds::jsonl::JsonlOptions::Stats(spec.clone()),
         ..Default::default()
     };
 
-    let result = read_logs(
+    let mut result = read_logs(
         &args.paths,
         Some(LogKind::Jsonl),
         &args.read,
@@ -108,6 +109,20 @@ pub fn run(args: &StatsArgs) -> Result<i32> {
         opts,
         &outs,
     )?;
+    // More groups than shown, and the heaviest not all kept (they were
+    // kept as they came): files are read again keeping the heaviest, so
+    // their figures are whole. Standard input is read once; its report
+    // names the heavier groups it folded.
+    if let Some(keep) = second_read(&result, &args.paths) {
+        let opts = crate::kinds::Options {
+            jsonl: crate::kinds::jsonl::JsonlOptions::Stats(spec.keeping(keep)),
+            ..Default::default()
+        };
+        // The first read said what there was to say about the inputs.
+        let mut quiet = args.read.clone();
+        quiet.quiet = true;
+        result = read_logs(&args.paths, Some(LogKind::Jsonl), &quiet, cfg, opts, &outs)?;
+    }
     outs.write_state(|| {
         let part = crate::state::cover_of_run(&args.paths, &result);
         crate::state::encode(&result, &[part])
@@ -151,6 +166,17 @@ pub fn run(args: &StatsArgs) -> Result<i32> {
         &result,
         args.read.quiet,
     ))
+}
+
+/// The heaviest groups' keys, when a first read kept others and every
+/// input can be read again.
+fn second_read(
+    result: &ReadResult,
+    paths: &[std::path::PathBuf],
+) -> Option<std::collections::HashSet<Box<str>>> {
+    let part = result.acc.total.kinds.jsonl.parts.first().map(|(_, p)| p)?;
+    let stdin = paths.iter().any(|p| p.as_os_str() == "-");
+    (!stdin && !part.heaviest_unkept().is_empty()).then(|| part.heaviest_keys())
 }
 
 /// A path that matched nothing is a typo or a key with dots written

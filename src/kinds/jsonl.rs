@@ -50,6 +50,12 @@ pub struct Spec {
     pub time: String,
     /// What a number in the time field counts.
     pub time_unit: TimeUnit,
+    /// Most groups shown (the heaviest); the rest are folded into
+    /// `(other)`.
+    pub max_groups: usize,
+    /// The groups to keep, chosen by their records on a first read (see
+    /// [`Part::heaviest_unkept`]); the others go to `(other)` at once.
+    pub keep: Option<std::sync::Arc<std::collections::HashSet<Box<str>>>>,
     tree: Node,
 }
 
@@ -101,6 +107,16 @@ pub struct SpecDesc {
     pub time: String,
     #[serde(default, skip_serializing_if = "TimeUnit::is_auto")]
     pub time_unit: TimeUnit,
+    #[serde(default = "max_groups", skip_serializing_if = "is_max_groups")]
+    pub max_groups: usize,
+}
+
+fn max_groups() -> usize {
+    MAX_GROUPS
+}
+
+fn is_max_groups(n: &usize) -> bool {
+    *n == MAX_GROUPS
 }
 
 impl Spec {
@@ -182,6 +198,8 @@ impl Spec {
             count,
             time,
             time_unit: TimeUnit::Auto,
+            max_groups: MAX_GROUPS,
+            keep: None,
             tree,
         })
     }
@@ -192,6 +210,18 @@ impl Spec {
         self
     }
 
+    /// The spec showing at most `n` groups (at least one).
+    pub fn with_max_groups(mut self, n: usize) -> Spec {
+        self.max_groups = n.max(1);
+        self
+    }
+
+    /// The spec keeping only the groups `keep` names (a second read).
+    pub fn keeping(mut self, keep: std::collections::HashSet<Box<str>>) -> Spec {
+        self.keep = Some(std::sync::Arc::new(keep));
+        self
+    }
+
     pub fn desc(&self) -> SpecDesc {
         SpecDesc {
             values: self.values.clone(),
@@ -199,6 +229,7 @@ impl Spec {
             count: self.count.clone(),
             time: self.time.clone(),
             time_unit: self.time_unit,
+            max_groups: self.max_groups,
         }
     }
 }
@@ -344,6 +375,8 @@ impl UserKind {
             by: Vec<String>,
             #[serde(default)]
             count: Vec<String>,
+            #[serde(default = "max_groups")]
+            max_groups: usize,
         }
         fn default_time() -> String {
             "timestamp".into()
@@ -402,7 +435,14 @@ impl UserKind {
             }
             let spec = Spec::new(&d.values, &d.by, &d.count, &d.time)
                 .map_err(|e| format!("kind '{n}': {e}"))?
-                .with_time_unit(d.time_unit);
+                .with_time_unit(d.time_unit)
+                .with_max_groups(d.max_groups);
+            if !(1..=100_000).contains(&d.max_groups) {
+                return Err(format!(
+                    "kind '{n}': max_groups = {} should be 1 to 100000",
+                    d.max_groups
+                ));
+            }
             if spec.by.iter().any(|b| b == "hour" || b == "day") {
                 return Err(format!(
                     "kind '{n}': by = [\"hour\"] names a field here; summarize --by hour|day splits by time"
@@ -854,12 +894,20 @@ pub struct Part {
     /// Every record's figures, kept apart from the groups once the group
     /// limit may drop one (until then the total is the groups' sum).
     pub total: Option<GroupAcc>,
+    /// The figures of the records whose group is not kept: `(other)`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub other: Option<GroupAcc>,
+
     pub time: TimeRange,
     /// Top-level key names of the first records read (at most
     /// [`KEY_SAMPLE`]), to name the nearest when a path matches nothing.
     /// Not kept in state files.
     #[serde(default, skip_serializing)]
     pub keys_seen: Vec<String>,
+}
+
+fn n_counts_of(spec: &Option<SpecDesc>) -> usize {
+    spec.as_ref().map_or(0, |d| d.count.len())
 }
 
 /// Most key names [`Part::keys_seen`] keeps, and records per worker whose
@@ -923,16 +971,52 @@ pub struct GroupSection {
 pub struct JsonlSection {
     pub spec: Option<SpecDesc>,
     pub records: u64,
+    /// The groups with the most records, largest first.
     pub groups: Vec<GroupSection>,
+    /// The records of every group not in `groups`, with their figures.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub other: Option<GroupSection>,
+    /// What `other` holds and how the groups shown were chosen.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub groups_folded: Option<Folded>,
     pub total: GroupSection,
     /// Records of groups beyond the group limit (not in `groups`, in
-    /// `total`).
+    /// `other` and `total`).
     pub groups_dropped: u64,
     pub time_range: figures::FirstLast,
     /// Top-level key names of the first records (not in the report).
     #[serde(skip)]
     pub keys_seen: Vec<String>,
 }
+
+/// The groups folded into `(other)`.
+#[derive(Debug, Clone, Serialize)]
+pub struct Folded {
+    /// How many distinct groups (`null`: not known, a state written
+    /// before they were counted).
+    pub groups: Option<u64>,
+    pub records: u64,
+    /// Whether the groups shown are the ones with the most records. Not
+    /// when the input was read once (stdin) and more groups came than
+    /// are kept: the heavier folded groups are then named.
+    pub heaviest: bool,
+    /// Most a folded group's record count may be below its true count:
+    /// 0 while groups are counted exactly (up to 100,000 folded groups).
+    pub max_error: u64,
+    /// Folded groups with more records than a group shown.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub heavier: Vec<FoldedGroup>,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct FoldedGroup {
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub key: Option<serde_json::Map<String, serde_json::Value>>,
+    pub records: u64,
+}
+
+/// Most heavier folded groups a report names.
+const FOLDED_NAMED: usize = 10;
 
 impl JsonlSection {
     /// The paths of the spec that matched nothing in any record, with
@@ -1027,6 +1111,50 @@ fn group_section(
             })
             .collect(),
     }
+}
+
+use crate::measure::view::OTHER;
+
+/// The line every format shows when groups were folded into `(other)`.
+fn folded_note(f: &Folded, shown: usize) -> String {
+    let n = f
+        .groups
+        .map_or("more".to_string(), thousands);
+    let mut s = format!(
+        "{n} groups with {} records are folded into {OTHER}: ",
+        thousands(f.records)
+    );
+    if f.heaviest {
+        let _ = write!(s, "the {} groups shown have the most records", thousands(shown as u64));
+    } else {
+        let _ = write!(
+            s,
+            "the groups shown were kept before these were counted (a stream is read once; a \
+             state or a time bucket holds the groups its read kept); heavier groups folded: {}",
+            f.heavier
+                .iter()
+                .map(|g| format!(
+                    "{} ({})",
+                    group_label(&GroupSection {
+                        key: g.key.clone(),
+                        records: g.records,
+                        values: BTreeMap::new(),
+                        counts: BTreeMap::new(),
+                    }),
+                    thousands(g.records)
+                ))
+                .collect::<Vec<_>>()
+                .join(", ")
+        );
+    }
+    if f.max_error > 0 {
+        let _ = write!(
+            s,
+            "; too many groups to count each exactly: a count may be up to {} low",
+            thousands(f.max_error)
+        );
+    }
+    s
 }
 
 /// `route=/api/chat status=200`; `(all)` without `--by`.
@@ -1150,8 +1278,9 @@ impl Part {
         Part {
             spec: None,
             records: 0,
-            groups: Keyed::new(MAX_GROUPS),
+            groups: Keyed::new(MAX_GROUPS).spilling(),
             total: None,
+            other: None,
             time: TimeRange::default(),
             keys_seen: Vec::new(),
         }
@@ -1160,11 +1289,14 @@ impl Part {
     fn merge(&mut self, o: &Part) {
         if self.spec.is_none() {
             self.spec.clone_from(&o.spec);
+            if self.groups.is_empty() && self.groups.overflow == 0 {
+                self.groups = Keyed::new(o.groups.cap()).spilling();
+            }
         }
         self.records += o.records;
         // A merge past the group limit may drop groups: keep the total
         // apart first (see `add`).
-        let may_drop = self.groups.len() + o.groups.len() > MAX_GROUPS;
+        let may_drop = self.groups.len() + o.groups.len() > self.groups.cap();
         if self.total.is_some() || o.total.is_some() || may_drop {
             let n = self.spec.as_ref().map_or(0, |d| d.count.len());
             let mut mine = match self.total.take() {
@@ -1177,11 +1309,49 @@ impl Part {
             }
             self.total = Some(mine);
         }
+        self.groups.spill();
         self.groups.merge(&o.groups);
+        self.fold_spilled(n_counts_of(&self.spec));
+        if let Some(x) = &o.other {
+            self.other_mut(n_counts_of(&self.spec)).merge(x);
+        }
         self.time.merge(&o.time);
         for k in &o.keys_seen {
             see_key(&mut self.keys_seen, k);
         }
+    }
+
+    fn other_mut(&mut self, n_counts: usize) -> &mut GroupAcc {
+        self.other.get_or_insert_with(|| GroupAcc::new(n_counts))
+    }
+
+    /// Groups evicted from the kept set go to `(other)`.
+    fn fold_spilled(&mut self, n_counts: usize) {
+        if self.groups.has_spilled() {
+            for (_, g) in self.groups.take_spilled() {
+                self.other_mut(n_counts).merge(&g);
+            }
+        }
+    }
+
+    /// The groups heavier than a kept one that were not kept (a kept
+    /// set by hash, not by records): what a second read can show.
+    pub fn heaviest_unkept(&self) -> Vec<(&str, u64)> {
+        self.groups
+            .heaviest(self.groups.cap())
+            .into_iter()
+            .filter(|e| e.2.is_none())
+            .map(|e| (e.0, e.1))
+            .collect()
+    }
+
+    /// The keys of the heaviest groups, kept or not.
+    pub fn heaviest_keys(&self) -> std::collections::HashSet<Box<str>> {
+        self.groups
+            .heaviest(self.groups.cap())
+            .into_iter()
+            .map(|e| e.0.into())
+            .collect()
     }
 
     /// The figures of every kept group together.
@@ -1214,6 +1384,9 @@ impl Part {
         }
         if self.spec.is_none() {
             self.spec = Some(spec.desc());
+            if self.groups.is_empty() && self.groups.overflow == 0 {
+                self.groups = Keyed::new(spec.max_groups).spilling();
+            }
         }
         s.key.clear();
         if !spec.by.is_empty() {
@@ -1230,16 +1403,27 @@ impl Part {
         // The total is the sum of the groups until the group limit (or
         // the memory budget) may drop one; from then on it is kept apart,
         // over every record.
-        if self.total.is_none() && (self.groups.len() >= MAX_GROUPS || crate::budget::tight()) {
+        if self.total.is_none()
+            && (self.groups.len() >= spec.max_groups || spec.keep.is_some() || crate::budget::tight())
+        {
             self.total = Some(self.sum_of_groups(n_counts));
         }
         if let Some(total) = &mut self.total {
             add_to(total, spec, s, line, mode);
         }
-        match self.groups.entry(&s.key, || GroupAcc::new(n_counts)) {
+        let kept = match &spec.keep {
+            Some(k) if !k.contains(s.key.as_str()) => None,
+            _ => self.groups.entry(&s.key, || GroupAcc::new(n_counts)),
+        };
+        match kept {
             Some(g) => add_to(g, spec, s, line, mode),
-            None => self.groups.overflow += 1,
+            None => {
+                self.groups.miss(&s.key, 1);
+                let o = self.other.get_or_insert_with(|| GroupAcc::new(n_counts));
+                add_to(o, spec, s, line, mode);
+            }
         }
+        self.fold_spilled(n_counts);
     }
 
     fn keys_dropped(&self) -> u64 {
@@ -1259,14 +1443,14 @@ impl Part {
             count: Vec::new(),
             time: String::new(),
             time_unit: TimeUnit::Auto,
+            max_groups: MAX_GROUPS,
         });
         let mut total = GroupAcc::new(desc.count.len());
-        let mut groups = Vec::new();
-        for (key, g) in self.groups.sorted() {
-            if self.total.is_none() {
-                total.merge(g);
-            }
-            let key = (!desc.by.is_empty()).then(|| {
+        let mut kept = self.groups.sorted();
+        // The largest first, as `sort | uniq -c | sort -rn` (ties by key).
+        kept.sort_by(|a, b| b.1.records.cmp(&a.1.records).then_with(|| a.0.cmp(b.0)));
+        let key_of = |key: &str| {
+            (!desc.by.is_empty()).then(|| {
                 let vals: Vec<serde_json::Value> = serde_json::from_str(key).unwrap_or_default();
                 desc.by
                     .iter()
@@ -1275,20 +1459,56 @@ impl Part {
                         vals.into_iter()
                             .chain(std::iter::repeat(serde_json::Value::Null)),
                     )
-                    .collect()
-            });
-            groups.push(group_section(g, key, &desc, ps));
+                    .collect::<serde_json::Map<_, _>>()
+            })
+        };
+        let mut groups = Vec::new();
+        for (key, g) in kept {
+            if self.total.is_none() {
+                total.merge(g);
+            }
+            groups.push(group_section(g, key_of(key), &desc, ps));
         }
         if let Some(t) = &self.total {
             total = t.clone();
         }
         total.records = self.records;
+        let folded = self.groups.overflow;
+        let other = (folded > 0).then(|| {
+            let mut o = self
+                .other
+                .clone()
+                .unwrap_or_else(|| GroupAcc::new(desc.count.len()));
+            // A state written before `(other)` was kept has its count only.
+            o.records = folded;
+            group_section(&o, None, &desc, ps)
+        });
+        let groups_folded = (folded > 0).then(|| {
+            let tally = self.groups.tally();
+            Folded {
+                groups: tally.map(|t| t.len() as u64),
+                records: folded,
+                heaviest: self.heaviest_unkept().is_empty(),
+                max_error: tally.map_or(0, |t| t.error()),
+                heavier: self
+                    .heaviest_unkept()
+                    .into_iter()
+                    .take(FOLDED_NAMED)
+                    .map(|(k, n)| FoldedGroup {
+                        key: key_of(k),
+                        records: n,
+                    })
+                    .collect(),
+            }
+        });
         JsonlSection {
             spec: self.spec.clone(),
             records: self.records,
             groups,
+            other,
+            groups_folded,
             total: group_section(&total, None, &desc, ps),
-            groups_dropped: self.groups.overflow,
+            groups_dropped: folded,
             time_range: figures::FirstLast::of(&self.time),
             keys_seen: self.keys_seen.clone(),
         }
@@ -1322,7 +1542,7 @@ fn add_to(g: &mut GroupAcc, spec: &Spec, s: &mut Scratch, line: &[u8], mode: Mod
             dist: Dist::new(mode),
             invalid: 0,
         }) else {
-            g.values.overflow += 1;
+            g.values.miss(name, 1);
             continue;
         };
         match x {
@@ -1352,24 +1572,31 @@ fn add_to(g: &mut GroupAcc, spec: &Spec, s: &mut Scratch, line: &[u8], mode: Mod
 pub fn view_of(k: &JsonlSection, key: &str, title: &str) -> View {
     let mut blocks = Vec::new();
     let grouped = k.spec.as_ref().is_some_and(|s| !s.by.is_empty());
+    if let Some(f) = &k.groups_folded {
+        blocks.push(Block::Note(folded_note(f, k.groups.len())));
+    }
+    // The groups shown, then `(other)` (a label no group has: a group's
+    // label names its fields).
+    let rows_of = || {
+        k.groups
+            .iter()
+            .map(|g| (group_label(g), g))
+            .chain(k.other.iter().map(|o| (OTHER.to_string(), o)))
+    };
     if grouped {
         blocks.push(Block::Shares(view::Shares {
             label: "group",
             series: "group_records",
-            counts: k
-                .groups
-                .iter()
-                .map(|g| (group_label(g), g.records))
-                .collect(),
+            counts: rows_of().map(|(l, g)| (l, g.records)).collect(),
             total: k.records,
         }));
     }
     for (name, v) in &k.total.values {
         let mut rows = vec![("(all)".to_string(), v.stats.clone(), v.invalid)];
         if grouped {
-            for g in &k.groups {
+            for (label, g) in rows_of() {
                 if let Some(x) = g.values.get(name) {
-                    rows.push((group_label(g), x.stats.clone(), x.invalid));
+                    rows.push((label, x.stats.clone(), x.invalid));
                 }
             }
         }
@@ -1382,9 +1609,8 @@ pub fn view_of(k: &JsonlSection, key: &str, title: &str) -> View {
     }
     for c in k.total.counts.keys() {
         let cells = if grouped {
-            k.groups
-                .iter()
-                .map(|g| (group_label(g), g.counts.get(c).cloned().unwrap_or_default()))
+            rows_of()
+                .map(|(l, g)| (l, g.counts.get(c).cloned().unwrap_or_default()))
                 .collect()
         } else {
             [("(all)".to_string(), k.total.counts[c].clone())]

@@ -264,7 +264,7 @@ impl Kind for Latency {
         for (name, ms) in s.steps.items() {
             match entry_span(&mut g.steps, name, line, || Dist::new(cfg.mode)) {
                 Some(d) => d.record(ms),
-                None => g.steps.overflow += 1,
+                None => g.steps.miss(&name.text(line), 1),
             }
         }
     }

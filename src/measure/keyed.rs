@@ -7,6 +7,7 @@
 //! never on the order they arrived in or how the input was split, so one
 //! thread and N threads still give identical reports.
 
+use super::tally::Tally;
 use crate::parse::bytes_eq;
 use std::hash::Hasher;
 
@@ -96,6 +97,10 @@ impl Merge for u64 {
     }
 }
 
+/// A map as a state file holds it: (cap, threshold, overflow, entries by
+/// key, the tally of what it did not keep).
+pub type Parts<'a, T> = (usize, u64, u64, Vec<(&'a str, &'a T)>, Option<&'a Tally>);
+
 /// Below this many keys a lookup is a scan; from it on, an index.
 const LINEAR: usize = 8;
 
@@ -112,6 +117,12 @@ pub struct Keyed<T> {
     threshold: u64,
     /// Observations whose key was not kept.
     pub overflow: u64,
+    /// Those observations by key (made at the first one): what lets a
+    /// report show the heaviest keys ([`Keyed::heaviest`]).
+    tally: Option<Box<Tally>>,
+    /// Values evicted from the kept set, kept for the caller to fold
+    /// somewhere ([`Keyed::spilling`]); `None`: dropped.
+    spilled: Option<Vec<(Box<str>, T)>>,
     /// Where the next lookup probably lands: keys of one record often come
     /// in the same order on every line (step names), and items are kept
     /// in first-seen order, so the slot after the last hit is tried first.
@@ -128,8 +139,101 @@ impl<T: Merge + Clone> Keyed<T> {
             cap: cap.max(1),
             threshold: u64::MAX,
             overflow: 0,
+            tally: None,
+            spilled: None,
             hint: Default::default(),
         }
+    }
+
+    /// A map whose evicted values are kept for [`Keyed::take_spilled`].
+    pub fn spilling(mut self) -> Self {
+        self.spilled = Some(Vec::new());
+        self
+    }
+
+    /// Keep evicted values from now on (a map read from a state file).
+    pub fn spill(&mut self) {
+        self.spilled.get_or_insert_with(Vec::new);
+    }
+
+    #[inline]
+    pub fn has_spilled(&self) -> bool {
+        self.spilled.as_ref().is_some_and(|v| !v.is_empty())
+    }
+
+    /// The values evicted since the last call (with [`Keyed::spilling`]).
+    pub fn take_spilled(&mut self) -> Vec<(Box<str>, T)> {
+        self.spilled
+            .as_mut()
+            .map(std::mem::take)
+            .unwrap_or_default()
+    }
+
+    /// Count `n` observations of `key`, which the map did not keep.
+    #[cold]
+    pub fn miss(&mut self, key: &str, n: u64) {
+        self.overflow += n;
+        self.tally.get_or_insert_default().add(key, n);
+    }
+
+    /// [`Keyed::miss`] for a key given as bytes (not UTF-8: counted, not
+    /// named).
+    #[cold]
+    pub fn miss_bytes(&mut self, key: &[u8], n: u64) {
+        match std::str::from_utf8(key) {
+            Ok(k) => self.miss(k, n),
+            Err(_) => self.overflow += n,
+        }
+    }
+
+    /// The keys not kept, with their observations.
+    pub fn tally(&self) -> Option<&Tally> {
+        self.tally.as_deref()
+    }
+
+    /// The `k` keys with the most observations, kept or not, largest
+    /// first (ties by key): each with its weight and, if kept, its value.
+    /// A kept key's weight adds what the tally holds of it (a merged map
+    /// kept a key that another one had folded); the weights are exact
+    /// while the tally is ([`Tally::error`]).
+    pub fn heaviest(&self, k: usize) -> Vec<(&str, u64, Option<&T>)> {
+        let tally = self.tally.as_deref();
+        let mut v: Vec<(&str, u64, Option<&T>)> = self
+            .items
+            .iter()
+            .map(|e| {
+                (
+                    &*e.0,
+                    e.2.weight() + tally.map_or(0, |t| t.get(&e.0)),
+                    Some(&e.2),
+                )
+            })
+            .collect();
+        if let Some(t) = tally {
+            v.extend(
+                t.by_count()
+                    .into_iter()
+                    .filter(|(key, _)| self.find(key).is_none())
+                    .map(|(key, n)| (key, n, None)),
+            );
+        }
+        v.sort_by(|a, b| b.1.cmp(&a.1).then_with(|| a.0.cmp(b.0)));
+        v.truncate(k);
+        v
+    }
+
+    /// Whether the kept keys are exactly the [`Keyed::heaviest`] ones.
+    pub fn kept_are_heaviest(&self) -> bool {
+        self.overflow == 0 || self.heaviest(self.cap).iter().all(|e| e.2.is_some())
+    }
+
+    /// Weight of every observation, kept or not.
+    pub fn weight_all(&self) -> u64 {
+        self.items.iter().map(|e| e.2.weight()).sum::<u64>() + self.overflow
+    }
+
+    pub fn cap(&self) -> usize {
+        self.cap
     }
 
     #[inline]
@@ -294,7 +398,7 @@ impl<T: Merge + Clone> Keyed<T> {
     {
         match self.entry_bytes(key, || T::from(0)) {
             Some(c) => *c += n,
-            None => self.overflow += n,
+            None => self.miss_bytes(key, n),
         }
     }
 
@@ -365,8 +469,11 @@ impl<T: Merge + Clone> Keyed<T> {
                     }
                 }
             }
-            let (_, _, v) = self.items.swap_remove(i);
-            self.overflow += v.weight();
+            let (k, _, v) = self.items.swap_remove(i);
+            self.miss(&k, v.weight());
+            if let Some(sp) = &mut self.spilled {
+                sp.push((k, v));
+            }
         }
         self.hint.set(0);
         if self.items.len() < LINEAR && !self.index.is_empty() {
@@ -377,9 +484,15 @@ impl<T: Merge + Clone> Keyed<T> {
     pub fn merge(&mut self, o: &Keyed<T>) {
         self.threshold = self.threshold.min(o.threshold);
         self.overflow += o.overflow;
+        if let Some(t) = &o.tally {
+            self.tally.get_or_insert_default().merge(t);
+        }
         for (k, h, v) in &o.items {
             if *h >= self.threshold {
-                self.overflow += v.weight();
+                self.miss(k, v.weight());
+                if let Some(sp) = &mut self.spilled {
+                    sp.push((k.clone(), v.clone()));
+                }
                 continue;
             }
             match self.find(k) {
@@ -396,9 +509,16 @@ impl<T: Merge + Clone> Keyed<T> {
         }
     }
 
-    /// The sketch's state: (cap, threshold, overflow, entries by key).
-    pub fn parts(&self) -> (usize, u64, u64, Vec<(&str, &T)>) {
-        (self.cap, self.threshold, self.overflow, self.sorted())
+    /// The sketch's state: (cap, threshold, overflow, entries by key),
+    /// and the tally of what it did not keep.
+    pub fn parts(&self) -> Parts<'_, T> {
+        (
+            self.cap,
+            self.threshold,
+            self.overflow,
+            self.sorted(),
+            self.tally.as_deref(),
+        )
     }
 
     /// Rebuild from [`Keyed::parts`], checking what a state file could get
@@ -409,7 +529,13 @@ impl<T: Merge + Clone> Keyed<T> {
         threshold: u64,
         overflow: u64,
         entries: Vec<(String, T)>,
+        tally: Option<Tally>,
     ) -> Result<Self, super::Invalid> {
+        // A state before tallies has none; one with a tally counts every
+        // observation that overflowed.
+        if tally.as_ref().is_some_and(|t| t.total() != overflow) {
+            return Err(super::Invalid::TallyCounts);
+        }
         if cap == 0 || entries.len() > cap {
             return Err(super::Invalid::TooManyKeys {
                 entries: entries.len(),
@@ -419,6 +545,7 @@ impl<T: Merge + Clone> Keyed<T> {
         let mut k = Keyed::new(cap);
         k.threshold = threshold;
         k.overflow = overflow;
+        k.tally = tally.map(Box::new);
         for (key, v) in entries {
             let h = key_hash(&key);
             if h >= threshold {
@@ -563,7 +690,7 @@ pub fn entry_span<'k, T: Merge + Clone>(
 pub fn count_span(k: &mut Keyed<u64>, s: crate::parse::Span, line: &[u8]) {
     match entry_span(k, s, line, || 0) {
         Some(c) => *c += 1,
-        None => k.overflow += 1,
+        None => k.miss(&s.text(line), 1),
     }
 }
 

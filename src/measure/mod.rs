@@ -11,6 +11,7 @@ pub mod dist;
 pub mod figures;
 pub mod keyed;
 pub mod layout;
+pub mod tally;
 pub mod time;
 pub mod verdict;
 pub mod view;
@@ -18,6 +19,7 @@ pub mod view;
 pub use config::{Bucket, Config};
 pub use dist::{Dist, Mode};
 pub use keyed::{Keyed, Merge, MAX_KEYS};
+pub use tally::Tally;
 pub use time::{Activity, TimeRange};
 
 /// Why figures read back (from a state file) cannot be what a run made:
@@ -50,4 +52,6 @@ pub enum Invalid {
     ExactValues,
     #[error("values of the wrong kind for the state's precision")]
     WrongPrecision,
+    #[error("a tally whose counts exceed its total or its byte budget")]
+    TallyCounts,
 }

@@ -86,6 +86,21 @@ pub struct Shares {
     pub total: u64,
 }
 
+/// The label of what a capped table folded together; drawn last.
+pub const OTHER: &str = "(other)";
+
+/// Counts largest first (ties by name), with [`OTHER`] last.
+pub fn largest_first(counts: &BTreeMap<String, u64>) -> Vec<(&String, &u64)> {
+    let mut v: Vec<(&String, &u64)> = counts.iter().collect();
+    v.sort_by(|a, b| {
+        (a.0 == OTHER)
+            .cmp(&(b.0 == OTHER))
+            .then(b.1.cmp(a.1))
+            .then(a.0.cmp(b.0))
+    });
+    v
+}
+
 /// Named rates, in the order drawn.
 pub type Rates = Vec<(&'static str, RateFig)>;
 
@@ -171,6 +186,8 @@ pub enum Block {
     Changes(Changes),
     /// A rollout verdict with each criterion and why.
     Verdict(super::verdict::Verdict),
+    /// A line the reader must see: what the figures leave out and why.
+    Note(String),
 }
 
 impl View {

@@ -71,6 +71,9 @@ struct Item {
     table: Option<Table>,
     #[serde(skip_serializing_if = "Option::is_none")]
     note: Option<String>,
+    /// A line the reader must see (a view's note).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    warning: Option<String>,
 }
 
 #[derive(Serialize)]
@@ -251,8 +254,7 @@ fn count_chart(
     if counts.is_empty() {
         return;
     }
-    let mut v: Vec<(&String, &u64)> = counts.iter().collect();
-    v.sort_by(|a, b| b.1.cmp(a.1).then(a.0.cmp(b.0)));
+    let v = crate::measure::view::largest_first(counts);
     let total = total.max(1) as f64;
     let bars: Vec<Bar> = v
         .iter()
@@ -469,6 +471,13 @@ impl super::Blocks for HtmlSection<'_> {
 
     fn shares(&mut self, sh: &Shares) {
         count_chart(&mut self.s, &self.title, sh.label, &sh.counts, sh.total)
+    }
+
+    fn note(&mut self, text: &str) {
+        self.s.items.push(Item {
+            warning: Some(text.to_string()),
+            ..Item::default()
+        });
     }
 
     fn breakdown(&mut self, b: &Breakdown) {
@@ -1180,6 +1189,9 @@ pub fn page(doc: &Doc<'_>) -> io::Result<String> {
                     }
                     if let Some(n) = &it.note {
                         m.insert("note", J::from(n.as_str()));
+                    }
+                    if let Some(w) = &it.warning {
+                        m.insert("warning", J::from(w.as_str()));
                     }
                     J::from_iter(m)
                 })

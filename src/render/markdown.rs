@@ -121,6 +121,7 @@ pub(super) fn section(s: &mut String, v: &View) {
 fn blocks(s: &mut String, v: &View) {
     let mut m = MdSection::default();
     super::draw(&v.blocks, &mut m);
+    s.push_str(&m.notes);
     if !m.rows.is_empty() {
         // Rows as wide as the heading (a kind's rank percentiles may be
         // fewer than --percentiles).
@@ -146,6 +147,8 @@ struct MdSection {
     rows: Vec<Vec<String>>,
     rates: Vec<(&'static str, RateFig)>,
     counts: String,
+    /// Lines the reader must see, above the tables.
+    notes: String,
 }
 
 impl MdSection {
@@ -194,8 +197,7 @@ impl super::Blocks for MdSection {
         if sh.counts.is_empty() {
             return;
         }
-        let mut sorted: Vec<_> = sh.counts.iter().collect();
-        sorted.sort_by(|a, b| b.1.cmp(a.1).then(a.0.cmp(b.0)));
+        let sorted = crate::measure::view::largest_first(&sh.counts);
         let rows: Vec<Vec<String>> = sorted
             .iter()
             .map(|(k, n)| {
@@ -208,6 +210,10 @@ impl super::Blocks for MdSection {
             })
             .collect();
         table(&mut self.counts, &[sh.label, "records", "share"], &rows);
+    }
+
+    fn note(&mut self, text: &str) {
+        let _ = writeln!(self.notes, "> **Note:** {}\n", md(text));
     }
 
     fn breakdown(&mut self, b: &Breakdown) {

@@ -120,6 +120,8 @@ trait Blocks {
     fn changes(&mut self, c: &Changes);
     /// A rollout verdict: the decision, its reasons, every criterion.
     fn verdict(&mut self, v: &Verdict);
+    /// A line the reader must see (what the figures leave out).
+    fn note(&mut self, text: &str);
 }
 
 /// Draws each block with the format's method for its kind: the one place
@@ -137,6 +139,7 @@ fn draw(blocks: &[Block], to: &mut impl Blocks) {
             Block::Cross(c) => to.cross(c),
             Block::Changes(c) => to.changes(c),
             Block::Verdict(v) => to.verdict(v),
+            Block::Note(n) => to.note(n),
         }
     }
 }

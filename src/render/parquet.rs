@@ -257,6 +257,10 @@ impl super::Blocks for Rows<'_> {
     /// (`Render::supports`).
     fn changes(&mut self, _: &Changes) {}
 
+    /// Rows hold figures; the note's figures are rows already
+    /// (`groups_dropped`, the `(other)` group).
+    fn note(&mut self, _: &str) {}
+
     fn verdict(&mut self, v: &Verdict) {
         let row = self.push(
             Some(&format!("stage {}", v.stage)),

@@ -379,6 +379,10 @@ impl PromSection<'_> {
 }
 
 impl super::Blocks for PromSection<'_> {
+    /// A note is for a reader: the series it explains carry its figures
+    /// (`groups_dropped`, the `(other)` group's records).
+    fn note(&mut self, _text: &str) {}
+
     fn grid(&mut self, g: &Grid) {
         let (k, title, label) = (self.k, self.title, g.label);
         // Column by column, as a group's figures belong together.

@@ -9,6 +9,7 @@ use super::text::{breakdown, clean, grid, incomplete_lines, ms, pct, skipped_lin
 use super::{table_compare, table_risk, Doc, Render};
 use crate::check::compare::Comparison;
 use crate::measure::verdict::Verdict;
+use crate::measure::view::largest_first;
 use crate::measure::view::{Breakdown, Changes, Cross, DistLine, Grid, Shares, ValueRows};
 use crate::report::risk::RiskReport;
 use crate::report::{RateFig, Report, Skipped, Stats, View};
@@ -290,9 +291,7 @@ impl super::Blocks for TableSection {
 
     fn shares(&mut self, sh: &Shares) {
         let mut rows = vec![vec![sh.label.to_string(), "records".into(), "share".into()]];
-        let mut oc: Vec<_> = sh.counts.iter().collect();
-        oc.sort_by(|a, b| b.1.cmp(a.1).then(a.0.cmp(b.0)));
-        for (k, n) in oc {
+        for (k, n) in largest_first(&sh.counts) {
             let share = if sh.total == 0 {
                 0.0
             } else {
@@ -329,6 +328,14 @@ impl super::Blocks for TableSection {
         if !b.counts.is_empty() {
             let _ = writeln!(self.s, "  {}: {}", b.title, breakdown(&b.counts));
         }
+    }
+
+    fn note(&mut self, text: &str) {
+        let _ = writeln!(
+            self.s,
+            "  note: {}",
+            super::text::wrapped(text, "        ", self.w)
+        );
     }
 
     fn rows(&mut self, r: &ValueRows) {

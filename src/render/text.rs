@@ -28,6 +28,36 @@ pub fn clean(s: &str) -> String {
     }
 }
 
+/// A sentence that may quote keys from the logs: escaped as [`clean`]
+/// does, not shortened, and wrapped at `width` under `indent`.
+pub fn wrapped(s: &str, indent: &str, width: usize) -> String {
+    let mut text = String::new();
+    for c in s.chars() {
+        if c.is_control() {
+            text.extend(c.escape_default());
+        } else {
+            text.push(c);
+        }
+    }
+    let width = width.saturating_sub(indent.len()).max(20);
+    let mut out = String::new();
+    let mut line = 0;
+    for w in text.split(' ') {
+        let n = w.chars().count();
+        if line > 0 && line + 1 + n > width {
+            out.push('\n');
+            out.push_str(indent);
+            line = 0;
+        } else if line > 0 {
+            out.push(' ');
+            line += 1;
+        }
+        out.push_str(w);
+        line += n;
+    }
+    out
+}
+
 pub use crate::report::view::thousands;
 
 pub fn ms(x: f64) -> String {

@@ -45,6 +45,9 @@ pub(super) struct KeyedState<T> {
     threshold: u64,
     overflow: u64,
     entries: Vec<(String, T)>,
+    /// The observations not kept, by key (absent before version 3.1).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    tally: Option<crate::measure::Tally>,
 }
 
 pub(super) fn dist(d: &Dist) -> DistState {
@@ -73,11 +76,12 @@ pub(super) fn keyed<'k, T: Merge + Clone, S>(
     k: &'k Keyed<T>,
     f: impl Fn(&'k T) -> S,
 ) -> KeyedState<S> {
-    let (cap, threshold, overflow, entries) = k.parts();
+    let (cap, threshold, overflow, entries, tally) = k.parts();
     KeyedState {
         cap,
         threshold,
         overflow,
+        tally: tally.cloned(),
         entries: entries
             .into_iter()
             .map(|(k, v)| (k.to_string(), f(v)))
@@ -187,7 +191,7 @@ pub(super) fn unkeyed<S, T: crate::agg::Merge + Clone>(
         .into_iter()
         .map(|(k, v)| Ok((k, f(v)?)))
         .collect::<Result<Vec<_>, StateError>>()?;
-    Keyed::restore(s.cap, s.threshold, s.overflow, entries).map_err(corrupt)
+    Keyed::restore(s.cap, s.threshold, s.overflow, entries, s.tally).map_err(corrupt)
 }
 
 thread_local! {

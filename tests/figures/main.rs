@@ -15,6 +15,7 @@ mod fortnight;
 mod gates;
 mod gates_bounds;
 mod hdr_precision;
+mod heavy_groups;
 mod independent;
 mod merge;
 mod odd_values;

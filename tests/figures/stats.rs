@@ -604,9 +604,9 @@ fn a_group_without_values_has_no_figures_in_any_format() {
     let csv = run("csv");
     let row = csv
         .lines()
-        .find(|l| l.starts_with("groups.1.values.v.p50,"))
+        .find(|l| l.starts_with("groups.0.values.v.p50,"))
         .unwrap();
-    assert_eq!(row, "groups.1.values.v.p50,");
+    assert_eq!(row, "groups.0.values.v.p50,");
     let md = run("markdown");
     assert!(
         md.lines()

@@ -1,0 +1,247 @@
+//! More groups than shown, on Suricata's EVE log (253 records, 128
+//! `src_ip` values): the groups kept are the ones with the most records,
+//! the rest are one `(other)` row with its figures, shares add up to the
+//! whole, and every format says groups were folded. Expected figures are
+//! computed here from serde_json over the same file, not from our output.
+
+use std::collections::BTreeMap;
+
+use crate::common;
+
+use common::*;
+use serde_json::Value;
+
+/// Records and `flow.bytes_toserver` values per `src_ip` (the JSON text
+/// of the value, `null` when absent), from the log itself.
+fn truth() -> BTreeMap<String, (u64, Vec<f64>)> {
+    let text = std::fs::read_to_string(fixture("realworld/suricata_eve_full.json")).unwrap();
+    let mut m: BTreeMap<String, (u64, Vec<f64>)> = BTreeMap::new();
+    for line in text.lines().filter(|l| !l.trim().is_empty()) {
+        let r: Value = serde_json::from_str(line).unwrap();
+        let e = m.entry(r["src_ip"].to_string()).or_default();
+        e.0 += 1;
+        if let Some(x) = r["flow"]["bytes_toserver"].as_f64() {
+            e.1.push(x);
+        }
+    }
+    m
+}
+
+/// The `n` heaviest keys, largest first, ties by key.
+fn heaviest(t: &BTreeMap<String, (u64, Vec<f64>)>, n: usize) -> Vec<(String, u64)> {
+    let mut v: Vec<(String, u64)> = t.iter().map(|(k, e)| (k.clone(), e.0)).collect();
+    v.sort_by(|a, b| b.1.cmp(&a.1).then(a.0.cmp(&b.0)));
+    v.truncate(n);
+    v
+}
+
+fn args(log: &str) -> Vec<&str> {
+    vec![
+        log,
+        "--by",
+        "src_ip",
+        "--value",
+        "flow.bytes_toserver",
+        "--time",
+        "timestamp",
+        "--max-groups",
+        "5",
+        "--exact",
+    ]
+}
+
+fn mean(v: &[f64]) -> f64 {
+    v.iter().sum::<f64>() / v.len() as f64
+}
+
+#[test]
+fn suricata_the_heaviest_groups_are_kept_and_the_rest_is_one_row() {
+    let t = truth();
+    let top = heaviest(&t, 5);
+    let log = fixture("realworld/suricata_eve_full.json");
+    let (v, out) = run_json("stats", &args(log.to_str().unwrap()));
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let groups = v["groups"].as_array().unwrap();
+    let shown: Vec<(String, u64)> = groups
+        .iter()
+        .map(|g| {
+            (
+                g["key"]["src_ip"].to_string(),
+                g["records"].as_u64().unwrap(),
+            )
+        })
+        .collect();
+    // The largest first: 21, 21, 13 (no src_ip), 10, 9.
+    assert_eq!(shown, top);
+    for g in groups {
+        let (_, vals) = &t[&g["key"]["src_ip"].to_string()];
+        let f = &g["values"]["flow.bytes_toserver"];
+        assert_eq!(f["count"], vals.len() as u64);
+        if !vals.is_empty() {
+            // Figures are printed to three decimals.
+            assert!((f["mean"].as_f64().unwrap() - mean(vals)).abs() <= 5e-4);
+        }
+    }
+    // (other): every record and value of the other 123 groups.
+    let kept: Vec<&String> = top.iter().map(|(k, _)| k).collect();
+    let rest: Vec<f64> = t
+        .iter()
+        .filter(|(k, _)| !kept.contains(k))
+        .flat_map(|(_, e)| e.1.clone())
+        .collect();
+    let rest_records: u64 = t
+        .iter()
+        .filter(|(k, _)| !kept.contains(k))
+        .map(|(_, e)| e.0)
+        .sum();
+    let other = &v["other"];
+    assert_eq!(other["records"], rest_records);
+    assert_eq!(
+        other["values"]["flow.bytes_toserver"]["count"],
+        rest.len() as u64
+    );
+    let max = rest.iter().cloned().fold(0.0, f64::max);
+    assert_eq!(other["values"]["flow.bytes_toserver"]["max"], max);
+    assert!(
+        (other["values"]["flow.bytes_toserver"]["mean"]
+            .as_f64()
+            .unwrap()
+            - mean(&rest))
+        .abs()
+            <= 5e-4
+    );
+    // Shares add up to the whole.
+    let sum: u64 = shown.iter().map(|x| x.1).sum::<u64>() + rest_records;
+    assert_eq!(sum, v["records"].as_u64().unwrap());
+    assert_eq!(v["records"], 253);
+    let f = &v["groups_folded"];
+    assert_eq!(f["groups"], t.len() as u64 - 5);
+    assert_eq!(f["records"], rest_records);
+    assert_eq!(f["heaviest"], true);
+    assert_eq!(f["max_error"], 0);
+}
+
+#[test]
+fn suricata_on_stdin_names_the_heavier_groups_it_could_not_keep() {
+    let t = truth();
+    let log = std::fs::read(fixture("realworld/suricata_eve_full.json")).unwrap();
+    let out = bin()
+        .arg("stats")
+        .args(args("-"))
+        .args(["-f", "json"])
+        .write_stdin(log)
+        .output()
+        .unwrap();
+    assert!(out.status.success());
+    let v: Value = serde_json::from_slice(&out.stdout).unwrap();
+    let f = &v["groups_folded"];
+    assert_eq!(f["heaviest"], false);
+    // Every heavier folded group is named with its exact count, largest
+    // first; with the groups shown they are the heaviest five.
+    let named: Vec<(String, u64)> = f["heavier"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|g| {
+            (
+                g["key"]["src_ip"].to_string(),
+                g["records"].as_u64().unwrap(),
+            )
+        })
+        .collect();
+    let top = heaviest(&t, 5);
+    assert!(!named.is_empty());
+    for n in &named {
+        assert!(top.contains(n), "{n:?} is not among {top:?}");
+    }
+    let shown = v["groups"].as_array().unwrap().len() as u64;
+    let rows: u64 = v["groups"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|g| g["records"].as_u64().unwrap())
+        .sum::<u64>()
+        + v["other"]["records"].as_u64().unwrap();
+    assert_eq!(shown, 5);
+    assert_eq!(rows, 253);
+}
+
+/// A visible line in every format people read, and the `(other)` row
+/// where figures are exported.
+#[test]
+fn every_format_says_groups_were_folded() {
+    let log = fixture("realworld/suricata_eve_full.json");
+    let run = |f: &str| {
+        let out = bin()
+            .arg("stats")
+            .args(args(log.to_str().unwrap()))
+            .args(["-f", f])
+            .output()
+            .unwrap();
+        assert!(out.status.success());
+        String::from_utf8(out.stdout).unwrap()
+    };
+    let table = run("table");
+    assert!(
+        table.contains("note: 123 groups with 179 records are folded into (other)"),
+        "{table}"
+    );
+    // (other) is the last row of the shares, after the smallest group shown.
+    let rows: Vec<&str> = table
+        .lines()
+        .filter(|l| l.starts_with("  src_ip=") || l.starts_with("  (other)"))
+        .collect();
+    assert!(rows[4].starts_with("  src_ip=193.112.60.144 "), "{table}");
+    assert!(rows[5].starts_with("  (other) "), "{table}");
+    let md = run("markdown");
+    assert!(
+        md.contains("> **Note:** 123 groups with 179 records are folded into (other)"),
+        "{md}"
+    );
+    assert!(md.contains("| (other) | 179 |"), "{md}");
+    let html = run("html");
+    assert!(
+        html.contains("<p class=\"warning\">123 groups with 179 records are folded into (other)"),
+        "{html}"
+    );
+    let csv = run("csv");
+    assert!(
+        csv.lines().any(|l| l == "groups_folded.records,179"),
+        "{csv}"
+    );
+    let prom = run("prometheus");
+    assert!(
+        prom.lines()
+            .any(|l| l.starts_with("aggmetrics_jsonl_group_records{")
+                && l.contains("group=\"(other)\"")
+                && l.ends_with(" 179")),
+        "{prom}"
+    );
+}
+
+/// The file split among workers gives the same report as one worker:
+/// the groups kept do not depend on how the input was divided.
+#[test]
+fn one_and_several_threads_fold_the_same_groups() {
+    let dir = tempfile::tempdir().unwrap();
+    let one = std::fs::read_to_string(fixture("realworld/suricata_eve_full.json")).unwrap();
+    let log = dir.path().join("eve.json");
+    std::fs::write(&log, one.repeat(40)).unwrap();
+    let log = log.to_str().unwrap();
+    let run = |threads: &str| {
+        let mut a = args(log);
+        a.extend(["--threads", threads]);
+        let (v, out) = run_json("stats", &a);
+        assert!(out.status.success());
+        without_meta(v)
+    };
+    let a = run("1");
+    assert_eq!(a["groups_folded"]["heaviest"], true);
+    assert_eq!(a["records"], 253 * 40);
+    assert_eq!(a, run("2"));
+    assert_eq!(a, run("3"));
+}
