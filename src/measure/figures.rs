@@ -163,10 +163,13 @@ impl FirstLast {
     }
 }
 
+/// A count map's heaviest keys (as many as it keeps), kept or folded,
+/// with their counts: a key past the cap with many observations is shown,
+/// not one a hash happened to keep.
 pub fn counts(k: &Keyed<u64>) -> BTreeMap<String, u64> {
-    k.sorted()
+    k.heaviest(k.cap())
         .into_iter()
-        .map(|(k, v)| (k.to_string(), *v))
+        .map(|(key, n, _)| (key.to_string(), n))
         .collect()
 }
 

@@ -784,6 +784,42 @@ mod tests {
         }
     }
 
+    /// Past the cap the keys shown are the heaviest, with exact counts,
+    /// whichever the hash kept; the rest add up to the overflow.
+    #[test]
+    fn the_heaviest_keys_are_found_past_the_cap() {
+        let mut k: Keyed<u64> = Keyed::new(10);
+        for i in 0..1000 {
+            k.count(&format!("once-{i}"), 1);
+            if i % 10 == 0 {
+                k.count(&format!("heavy-{}", i % 30), 1);
+            }
+        }
+        let top = k.heaviest(3);
+        assert_eq!(
+            top.iter().map(|e| (e.0, e.1)).collect::<Vec<_>>(),
+            vec![("heavy-0", 34), ("heavy-10", 33), ("heavy-20", 33)]
+        );
+        assert!(!k.kept_are_heaviest() || top.iter().all(|e| e.2.is_some()));
+        let tally = k.tally().unwrap();
+        assert_eq!(tally.total(), k.overflow);
+        assert_eq!(tally.error(), 0);
+        // Split in two and merged: the same heaviest, the same counts.
+        let mut a: Keyed<u64> = Keyed::new(10);
+        let mut b: Keyed<u64> = Keyed::new(10);
+        for i in 0..1000 {
+            let p = if i % 2 == 0 { &mut a } else { &mut b };
+            p.count(&format!("once-{i}"), 1);
+            if i % 10 == 0 {
+                p.count(&format!("heavy-{}", i % 30), 1);
+            }
+        }
+        a.merge(&b);
+        let merged: Vec<(&str, u64)> = a.heaviest(10).iter().map(|e| (e.0, e.1)).collect();
+        let whole: Vec<(&str, u64)> = k.heaviest(10).iter().map(|e| (e.0, e.1)).collect();
+        assert_eq!(merged, whole);
+    }
+
     #[test]
     fn pairs_round_trip() {
         let mut s = Vec::new();
