@@ -32,7 +32,7 @@ pub fn read_logs_with(
     outs: &super::Outputs,
 ) -> anyhow::Result<ReadResult> {
     let threads = read_threads(o)?;
-    let stems: Vec<String> = user.iter().map(|k| k.stem.clone()).collect();
+    let stems: Vec<String> = user.iter().map(|k| k.files.clone()).collect();
     let found = crate::input::discover_with(paths, kind, o.follow, &stems)?;
     // An output that is one of the logs would replace it: refused before
     // anything is read.

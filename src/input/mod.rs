@@ -121,17 +121,68 @@ pub fn discover(paths: &[PathBuf], kind: Option<LogKind>, follow: bool) -> Resul
     discover_with(paths, kind, follow, &[])
 }
 
-/// The user kind (index into `stems`) a file name announces:
-/// `<stem>*.jsonl`, rotated or compressed, and no built-in kind's name.
-pub fn user_kind_of(name: &str, stems: &[String]) -> Option<u16> {
-    if classify(name).is_some() {
+/// The user kind (index into `patterns`, the kinds file's `files`) of a
+/// file name: the first whose glob matches the name as it is, without its
+/// `.gz` / `.zst`, or without that and a rotation suffix (`.1`,
+/// `-20260217`), so `eve*.json` reads `eve.json`, `eve.json.1` and
+/// `eve.json-20260217.gz`. A built-in kind's name is never a user kind.
+pub fn user_kind_of(name: &str, patterns: &[String]) -> Option<u16> {
+    if patterns.is_empty() || classify(name).is_some() {
         return None;
     }
-    let (head, _) = jsonl_file(name)?;
-    stems
+    let (base, _) = compression_of(name);
+    let plain = without_rotation(base);
+    patterns
         .iter()
-        .position(|s| head.starts_with(s.as_str()))
+        .position(|p| [name, base, plain].iter().any(|f| glob(p, f)))
         .map(|i| i as u16)
+}
+
+/// `name` without a logrotate suffix: `.N`, or `-` and a date.
+fn without_rotation(name: &str) -> &str {
+    if let Some((head, n)) = name.rsplit_once('.') {
+        if !n.is_empty() && n.bytes().all(|c| c.is_ascii_digit()) {
+            return head;
+        }
+    }
+    if let Some((head, d)) = name.rsplit_once('-') {
+        if d.len() >= 8 && d.bytes().all(|c| c.is_ascii_digit() || c == b'_') {
+            return head;
+        }
+    }
+    name
+}
+
+/// Whether `name` matches `pattern`: `*` is any run of characters
+/// (none too), `?` one character, anything else itself.
+pub fn glob(pattern: &str, name: &str) -> bool {
+    let p: Vec<char> = pattern.chars().collect();
+    let n: Vec<char> = name.chars().collect();
+    // The classic backtracking match: on a mismatch, the last `*` takes
+    // one more character.
+    let (mut i, mut j) = (0, 0);
+    let mut star: Option<(usize, usize)> = None;
+    while j < n.len() {
+        match p.get(i) {
+            Some('*') => {
+                star = Some((i, j));
+                i += 1;
+            }
+            Some(&c) if c == '?' || c == n[j] => {
+                i += 1;
+                j += 1;
+            }
+            _ => match star {
+                Some((si, sj)) => {
+                    i = si + 1;
+                    j = sj + 1;
+                    star = Some((si, sj + 1));
+                }
+                None => return false,
+            },
+        }
+    }
+    p[i..].iter().all(|&c| c == '*')
 }
 
 /// [`discover`], also recognising the files of user-defined kinds
@@ -247,9 +298,23 @@ fn scan_dir(
             _ => classify(name).or_else(|| {
                 // A user-defined kind's file (not when --kind asks for one
                 // built-in kind).
-                user_kind_of(name, stems)
-                    .filter(|_| only.is_none())
-                    .map(|_| (LogKind::Jsonl, compression_of(name).1))
+                let k = user_kind_of(name, stems).filter(|_| only.is_none())?;
+                let also: Vec<&String> = stems[k as usize + 1..]
+                    .iter()
+                    .filter(|p| user_kind_of(name, std::slice::from_ref(p)).is_some())
+                    .collect();
+                if !also.is_empty() {
+                    warnings.push(format!(
+                        "{}: matches the kinds file's files = \"{}\" and {}; read as the first kind",
+                        crate::escape::path(&path),
+                        crate::escape::text(&stems[k as usize]),
+                        also.iter()
+                            .map(|p| format!("\"{}\"", crate::escape::text(p)))
+                            .collect::<Vec<_>>()
+                            .join(", ")
+                    ));
+                }
+                Some((LogKind::Jsonl, compression_of(name).1))
             }),
         };
         let Some((kind, compression)) = classified else {
@@ -330,6 +395,34 @@ mod tests {
         ] {
             assert_eq!(classify(name), want, "{name}");
         }
+    }
+
+    #[test]
+    fn kinds_file_patterns() {
+        let pats = |p: &[&str]| p.iter().map(|s| s.to_string()).collect::<Vec<_>>();
+        let k = pats(&["eve*.json", "conn.*.log", "*.log.gz", "assist*.jsonl"]);
+        for (name, want) in [
+            ("eve.json", Some(0)),
+            ("eve.json.1", Some(0)),
+            ("eve.json-20260217.gz", Some(0)),
+            ("eve-2.json.zst", Some(0)),
+            ("evejson", None),
+            ("conn.2024-01-01.log", Some(1)),
+            ("conn.log", None),
+            ("dns.log.gz", Some(2)),
+            ("dns.log", None),
+            ("assist.jsonl", Some(3)),
+            ("assist-v2.jsonl.3.gz", Some(3)),
+            // A built-in kind's name is its own.
+            ("pipeline_latency.jsonl", None),
+        ] {
+            assert_eq!(user_kind_of(name, &k), want, "{name}");
+        }
+        assert!(glob("a?c*", "abcdef"));
+        assert!(glob("*a*b", "xaybzb"));
+        assert!(!glob("*a*b", "xaybz"));
+        assert!(glob("**", ""));
+        assert!(!glob("?", ""));
     }
 
     #[test]

@@ -332,8 +332,10 @@ pub struct UserKinds {
 pub struct UserKind {
     /// The section's name in reports (`assist`).
     pub name: String,
-    /// Files named `<stem>*.jsonl` (with rotation suffixes) are this kind.
-    pub stem: String,
+    /// Files whose names match this glob (`*`, `?`), as they are or
+    /// without a compression and a rotation suffix, are this kind
+    /// ([`crate::input::user_kind_of`]).
+    pub files: String,
     pub spec: Spec,
 }
 
@@ -402,35 +404,28 @@ impl UserKind {
             if out.iter().any(|k| k.name == *n) {
                 return Err(format!("kind '{n}' is defined twice"));
             }
-            let stem = d
-                .files
-                .strip_suffix("*.jsonl")
-                .filter(|s| !s.is_empty() && !s.contains(['*', '/', '?', '[']))
-                .ok_or_else(|| {
-                    format!(
-                        "kind '{n}': files = \"{}\" should be a name stem and *.jsonl, such as \"assist*.jsonl\"",
-                        d.files
-                    )
-                })?;
-            // A stem inside a built-in kind's names never matches: those
-            // files are read as the built-in kind.
+            let files = d.files.as_str();
+            if files.is_empty() || files.contains(['/', '[', ']', '{', '}']) || files == "*" {
+                return Err(format!(
+                    "kind '{n}': files = \"{files}\" should be a file-name pattern with * and ?, such as \"eve*.json\" or \"conn.*.log\" (no folder, no [ ] or {{ }})"
+                ));
+            }
+            // A pattern whose fixed start is a built-in kind's name never
+            // matches: those files are read as the built-in kind.
+            let fixed = &files[..files.find(['*', '?']).unwrap_or(files.len())];
             if let Some((k, s)) = crate::kinds::LogKind::ALL
                 .iter()
-                .find(|(k, s)| k.by_name() && stem.starts_with(s))
+                .find(|(k, s)| k.by_name() && fixed.starts_with(s))
             {
                 return Err(format!(
-                    "kind '{n}': files = \"{}\" can never match: {s}*.jsonl files are read as the built-in {} log",
-                    d.files,
+                    "kind '{n}': files = \"{files}\" can never match: {s}*.jsonl files are read as the built-in {} log",
                     k.name()
                 ));
             }
-            if let Some(k) = out
-                .iter()
-                .find(|k| k.stem.starts_with(stem) || stem.starts_with(&k.stem))
-            {
+            if let Some(k) = out.iter().find(|k| k.files == files) {
                 return Err(format!(
-                    "kinds '{}' and '{n}': files {}*.jsonl and {stem}*.jsonl overlap",
-                    k.name, k.stem
+                    "kinds '{}' and '{n}' both read files = \"{files}\"",
+                    k.name
                 ));
             }
             let spec = Spec::new(&d.values, &d.by, &d.count, &d.time)
@@ -450,7 +445,7 @@ impl UserKind {
             }
             out.push(UserKind {
                 name: n.clone(),
-                stem: stem.to_string(),
+                files: d.files.clone(),
                 spec,
             });
         }

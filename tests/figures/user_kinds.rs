@@ -171,10 +171,11 @@ fn the_default_kinds_file_is_read_from_the_config_dir() {
     let err = String::from_utf8_lossy(&out.stderr);
     assert!(err.contains("kinds.toml") && err.contains("taken"), "{err}");
     for bad in [
-        "[[kind]]\nname = \"a\"\nfiles = \"*.jsonl\"\nvalues = [\"x\"]\n",
+        "[[kind]]\nname = \"a\"\nfiles = \"*\"\nvalues = [\"x\"]\n",
+        "[[kind]]\nname = \"a\"\nfiles = \"logs/a*.json\"\nvalues = [\"x\"]\n",
         "[[kind]]\nname = \"a\"\nfiles = \"a*.jsonl\"\n",
         "[[kind]]\nname = \"a\"\nfiles = \"a*.jsonl\"\nvalue = [\"x\"]\n",
-        "[[kind]]\nname = \"a\"\nfiles = \"ab*.jsonl\"\nvalues = [\"x\"]\n[[kind]]\nname = \"b\"\nfiles = \"a*.jsonl\"\nvalues = [\"x\"]\n",
+        "[[kind]]\nname = \"a\"\nfiles = \"a*.jsonl\"\nvalues = [\"x\"]\n[[kind]]\nname = \"b\"\nfiles = \"a*.jsonl\"\nvalues = [\"x\"]\n",
     ] {
         let f = cfg.path().join("bad.toml");
         std::fs::write(&f, bad).unwrap();
@@ -263,4 +264,86 @@ fn a_kind_inside_a_built_in_kinds_names_is_refused() {
         err.contains("can never match") && err.contains("built-in fallback"),
         "{err}"
     );
+}
+
+/// A kinds file names logs as their programs write them: Suricata's
+/// `eve.json` (and logrotate's `eve.json.1`), Caddy's `access.log`, Zeek's
+/// gzipped `ssh.json.gz`, by globs; a file two patterns match is said.
+/// Expected counts are the files' own line counts.
+#[test]
+fn kinds_file_globs_read_real_logs_under_their_own_names() {
+    let d = tempfile::tempdir().unwrap();
+    let eve = std::fs::read_to_string(fixture("realworld/suricata_eve_full.json")).unwrap();
+    let (a, b) = eve.split_at(eve.match_indices('\n').nth(99).unwrap().0 + 1);
+    std::fs::write(d.path().join("eve.json"), b).unwrap();
+    std::fs::write(d.path().join("eve.json.1"), a).unwrap();
+    std::fs::copy(
+        fixture("realworld/caddy_access.log"),
+        d.path().join("access.log"),
+    )
+    .unwrap();
+    std::fs::copy(
+        fixture("realworld/zeek_ssh.json.gz"),
+        d.path().join("ssh.json.gz"),
+    )
+    .unwrap();
+    let caddy_lines = std::fs::read_to_string(fixture("realworld/caddy_access.log"))
+        .unwrap()
+        .lines()
+        .filter(|l| !l.trim().is_empty())
+        .count() as u64;
+    let toml = d.path().join("kinds.toml");
+    std::fs::write(
+        &toml,
+        r#"
+[[kind]]
+name = "suricata"
+files = "eve*.json"
+by = ["event_type"]
+values = ["flow.bytes_toserver"]
+
+[[kind]]
+name = "caddy"
+files = "*access.log"
+time = "ts"
+values = ["duration"]
+
+[[kind]]
+name = "ssh"
+files = "ssh.json"
+time = "ts"
+count = ["auth_success"]
+"#,
+    )
+    .unwrap();
+    let (v, out) = summarize_json(&[
+        d.path().to_str().unwrap(),
+        "--kinds",
+        toml.to_str().unwrap(),
+    ]);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert_eq!(v["suricata"]["records"], 253);
+    assert_eq!(v["caddy"]["records"], caddy_lines);
+    assert_eq!(v["ssh"]["records"], 22);
+    assert_eq!(v["meta"]["inputs"].as_array().unwrap().len(), 4);
+    // A second kind whose pattern also takes eve.json: said, and the
+    // file is read once, as the first kind.
+    let mut t = std::fs::read_to_string(&toml).unwrap();
+    t.push_str("\n[[kind]]\nname = \"any_json\"\nfiles = \"*.json\"\ncount = [\"event_type\"]\n");
+    std::fs::write(&toml, t).unwrap();
+    let (v, out) = summarize_json(&[
+        d.path().to_str().unwrap(),
+        "--kinds",
+        toml.to_str().unwrap(),
+    ]);
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        err.contains("eve.json: matches the kinds file's files = \"eve*.json\" and \"*.json\""),
+        "{err}"
+    );
+    assert_eq!(v["suricata"]["records"], 253);
 }
