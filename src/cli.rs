@@ -509,6 +509,17 @@ pub struct StatsArgs {
     #[arg(long = "count", value_name = "PATH")]
     pub count: Vec<String>,
 
+    /// Count only the records that pass this condition (repeatable; all
+    /// must pass): PATH=VALUE, PATH!=VALUE, PATH>N (>=, <, <=; numbers,
+    /// and strings that read as one), 'PATH in A,B,C', PATH (present, not
+    /// null) or !PATH (missing or null). Left-out records are counted in
+    /// filtered_out; a condition no record passes is said and fails
+    /// --strict.
+    ///
+    /// Example: --where status=500 --where 'method in GET,HEAD' --where 'duration>0.5'
+    #[arg(long = "where", value_name = "COND")]
+    pub wheres: Vec<String>,
+
     /// Show at most this many --by groups: the ones with the most
     /// records. The others are folded into an `(other)` row with their
     /// figures, so shares add up to 100%, and the report says so. When a

@@ -11,6 +11,7 @@ use crate::cli::StatsArgs;
 use crate::error::Error;
 use crate::kinds::jsonl::{view_of, Jsonl, JsonlSection, Spec};
 use crate::kinds::{Kind, LogKind};
+use crate::measure::view::thousands;
 use crate::read::ReadResult;
 use crate::render::{Doc, DocKind, Format, KindDoc};
 use crate::report::{Meta, Skipped};
@@ -73,7 +74,7 @@ pub fn run(args: &StatsArgs) -> Result<i32> {
     let ps = &args.summary.percentiles;
     super::check_percentiles(ps)?;
     let (by, bucket) = bucket_of(&args.by)?;
-    let spec = Spec::new(&args.values, &by, &args.count, &args.time)
+    let spec = Spec::filtered(&args.values, &by, &args.count, &args.wheres, &args.time)
         .map_err(|e| Error::Usage(e.to_string()))?
         .with_time_unit(args.time_unit)
         .with_max_groups(args.max_groups as usize);
@@ -184,6 +185,16 @@ fn second_read(
 /// first records had.
 pub(super) fn warn_unmatched(section: &JsonlSection, kind: Option<&str>) {
     for (flag, path) in section.unmatched() {
+        if flag == "--where" {
+            super::output::warn(&format!(
+                "{}{} {}: no record passed, {} left out; --strict exits 1 (see meta.unmatched_paths)",
+                kind.map_or(String::new(), |k| format!("kind {}: ", crate::escape::text(k))),
+                if kind.is_some() { "where" } else { "--where" },
+                crate::escape::text(&path),
+                thousands(section.filtered_out.unwrap_or(0))
+            ));
+            continue;
+        }
         // A kinds file's kind names its key (`by`), stats its flag.
         let flag = match kind {
             Some(_) => flag.trim_start_matches('-'),

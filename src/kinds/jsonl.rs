@@ -27,6 +27,7 @@ use crate::measure::time::TimeRange;
 use crate::measure::view::{self, thousands, Block, View};
 use crate::parse::{bytes_eq, key_name, Parser, Skip, Span, Template, Timestamp, Val};
 use crate::parse::timestamp::{self, TimeUnit};
+use super::filter::{Cond, Field};
 
 /// Most groups kept; records of further groups are counted in
 /// `groups_dropped` (the kept set does not depend on input order). Each
@@ -47,6 +48,10 @@ pub struct Spec {
     pub values: Vec<String>,
     pub by: Vec<String>,
     pub count: Vec<String>,
+    /// `--where` conditions, all of which a record must pass to count.
+    pub wheres: Vec<Cond>,
+    /// The conditions as written (what a state remembers).
+    where_texts: Vec<String>,
     pub time: String,
     /// What a number in the time field counts.
     pub time_unit: TimeUnit,
@@ -93,6 +98,7 @@ enum Role {
     Value(u16),
     By(u16),
     Count(u16),
+    Where(u16),
     Time,
 }
 
@@ -104,6 +110,9 @@ pub struct SpecDesc {
     pub values: Vec<String>,
     pub by: Vec<String>,
     pub count: Vec<String>,
+    /// The `--where` conditions as written.
+    #[serde(default, rename = "where", skip_serializing_if = "Vec::is_empty")]
+    pub wheres: Vec<String>,
     pub time: String,
     #[serde(default, skip_serializing_if = "TimeUnit::is_auto")]
     pub time_unit: TimeUnit,
@@ -129,15 +138,32 @@ impl Spec {
         count: &[String],
         time: &str,
     ) -> Result<Spec, SpecError> {
+        Spec::filtered(values, by, count, &[], time)
+    }
+
+    /// [`Spec::new`] with `--where` conditions ([`Cond::parse`]).
+    pub fn filtered(
+        values: &[String],
+        by: &[String],
+        count: &[String],
+        wheres: &[String],
+        time: &str,
+    ) -> Result<Spec, SpecError> {
+        let mut conds = Vec::new();
+        for w in wheres {
+            let mut c = Cond::parse(w).map_err(SpecError::Where)?;
+            c.path = c.path.strip_prefix('.').unwrap_or(&c.path).to_string();
+            conds.push(c);
+        }
         let clean = |p: &String| p.strip_prefix('.').unwrap_or(p).to_string();
         let values: Vec<String> = values.iter().map(clean).collect();
         let by: Vec<String> = by.iter().map(clean).collect();
         let count: Vec<String> = count.iter().map(clean).collect();
         let time = time.strip_prefix('.').unwrap_or(time).to_string();
-        if values.is_empty() && by.is_empty() && count.is_empty() {
+        if values.is_empty() && by.is_empty() && count.is_empty() && conds.is_empty() {
             return Err(SpecError::Nothing);
         }
-        if values.len() + by.len() + count.len() > MAX_PATHS {
+        if values.len() + by.len() + count.len() + conds.len() > MAX_PATHS {
             return Err(SpecError::TooManyPaths);
         }
         for list in [&values, &by, &count] {
@@ -190,12 +216,19 @@ impl Spec {
         for (i, v) in count.iter().enumerate() {
             add(v, Role::Count(i as u16), false)?;
         }
+        for (i, c) in conds.iter().enumerate() {
+            // Two conditions on one field are one path with two roles.
+            let role = Role::Where(i as u16);
+            add(&c.path, role, false)?;
+        }
         add(&time, Role::Time, false)?;
         tree.gather();
         Ok(Spec {
             values,
             by,
             count,
+            wheres: conds,
+            where_texts: wheres.to_vec(),
             time,
             time_unit: TimeUnit::Auto,
             max_groups: MAX_GROUPS,
@@ -227,6 +260,7 @@ impl Spec {
             values: self.values.clone(),
             by: self.by.clone(),
             count: self.count.clone(),
+            wheres: self.where_texts.clone(),
             time: self.time.clone(),
             time_unit: self.time_unit,
             max_groups: self.max_groups,
@@ -254,6 +288,8 @@ pub enum SpecError {
     Unclosed(String),
     #[error("'{0}': `[` is kept for array indexes; a key holding one is written in quotes, as '\"a[0]\"'")]
     Bracket(String),
+    #[error(transparent)]
+    Where(#[from] crate::kinds::filter::FilterError),
 }
 
 /// One segment of a path: a key name (its bytes as in the log), or `*`.
@@ -379,6 +415,8 @@ impl UserKind {
             count: Vec<String>,
             #[serde(default = "max_groups")]
             max_groups: usize,
+            #[serde(default, rename = "where")]
+            wheres: Vec<String>,
         }
         fn default_time() -> String {
             "timestamp".into()
@@ -428,7 +466,7 @@ impl UserKind {
                     k.name
                 ));
             }
-            let spec = Spec::new(&d.values, &d.by, &d.count, &d.time)
+            let spec = Spec::filtered(&d.values, &d.by, &d.count, &d.wheres, &d.time)
                 .map_err(|e| format!("kind '{n}': {e}"))?
                 .with_time_unit(d.time_unit)
                 .with_max_groups(d.max_groups);
@@ -502,6 +540,8 @@ pub struct Scratch {
     vals: Vec<(u16, Stars, Option<f64>)>,
     by: Vec<Option<Scalar>>,
     count: Vec<Option<Scalar>>,
+    /// The `--where` fields' values.
+    wh: Vec<Option<Scalar>>,
     ts: Option<Timestamp>,
     /// The time as RFC 3339 when the field held another layout or a
     /// number (its text is not in the line); empty otherwise.
@@ -529,6 +569,8 @@ impl Scratch {
         self.by.resize(spec.by.len(), None);
         self.count.clear();
         self.count.resize(spec.count.len(), None);
+        self.wh.clear();
+        self.wh.resize(spec.wheres.len(), None);
         self.ts = None;
         self.ts_text.clear();
         self.ts_bad = false;
@@ -551,6 +593,7 @@ impl Scratch {
             match *r {
                 Role::By(i) => self.by[i as usize] = None,
                 Role::Count(i) => self.count[i as usize] = None,
+                Role::Where(i) => self.wh[i as usize] = None,
                 Role::Time => {
                     self.ts = None;
                     self.ts_text.clear();
@@ -582,6 +625,7 @@ impl Scratch {
             }
             Role::By(i) => self.by[i as usize] = Some(v),
             Role::Count(i) => self.count[i as usize] = Some(v),
+            Role::Where(i) => self.wh[i as usize] = Some(v),
             Role::Time => self.time(v, line),
         }
     }
@@ -892,6 +936,9 @@ pub struct Part {
     /// The figures of the records whose group is not kept: `(other)`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub other: Option<GroupAcc>,
+    /// Records `--where` left out (not in `records`).
+    #[serde(default, skip_serializing_if = "is_zero")]
+    pub filtered: u64,
 
     pub time: TimeRange,
     /// Top-level key names of the first records read (at most
@@ -899,6 +946,10 @@ pub struct Part {
     /// Not kept in state files.
     #[serde(default, skip_serializing)]
     pub keys_seen: Vec<String>,
+}
+
+fn is_zero(n: &u64) -> bool {
+    *n == 0
 }
 
 fn n_counts_of(spec: &Option<SpecDesc>) -> usize {
@@ -978,6 +1029,9 @@ pub struct JsonlSection {
     /// Records of groups beyond the group limit (not in `groups`, in
     /// `other` and `total`).
     pub groups_dropped: u64,
+    /// With `--where`: the records it left out (not in `records`).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub filtered_out: Option<u64>,
     pub time_range: figures::FirstLast,
     /// Top-level key names of the first records (not in the report).
     #[serde(skip)]
@@ -1023,6 +1077,10 @@ impl JsonlSection {
         let Some(spec) = &self.spec else {
             return Vec::new();
         };
+        // Conditions no record passed: the figures are of nothing.
+        if self.records == 0 && self.filtered_out.is_some_and(|n| n > 0) {
+            return vec![("--where", spec.wheres.join(" and "))];
+        }
         if self.records == 0 {
             return Vec::new();
         }
@@ -1276,6 +1334,7 @@ impl Part {
             groups: Keyed::new(MAX_GROUPS).spilling(),
             total: None,
             other: None,
+            filtered: 0,
             time: TimeRange::default(),
             keys_seen: Vec::new(),
         }
@@ -1289,6 +1348,7 @@ impl Part {
             }
         }
         self.records += o.records;
+        self.filtered += o.filtered;
         // A merge past the group limit may drop groups: keep the total
         // apart first (see `add`).
         let may_drop = self.groups.len() + o.groups.len() > self.groups.cap();
@@ -1366,21 +1426,25 @@ impl Part {
         line: &[u8],
         mode: Mode,
     ) {
-        self.records += 1;
         for k in s.top_keys.drain(..) {
             see_key(&mut self.keys_seen, &k);
-        }
-        if let Some(ts) = ts {
-            if s.ts_text.is_empty() {
-                self.time.see(ts, line);
-            } else {
-                self.time.see_text(ts, &s.ts_text);
-            }
         }
         if self.spec.is_none() {
             self.spec = Some(spec.desc());
             if self.groups.is_empty() && self.groups.overflow == 0 {
                 self.groups = Keyed::new(spec.max_groups).spilling();
+            }
+        }
+        if !spec.wheres.is_empty() && !passes(spec, s, line) {
+            self.filtered += 1;
+            return;
+        }
+        self.records += 1;
+        if let Some(ts) = ts {
+            if s.ts_text.is_empty() {
+                self.time.see(ts, line);
+            } else {
+                self.time.see_text(ts, &s.ts_text);
             }
         }
         s.key.clear();
@@ -1436,6 +1500,7 @@ impl Part {
             values: Vec::new(),
             by: Vec::new(),
             count: Vec::new(),
+            wheres: Vec::new(),
             time: String::new(),
             time_unit: TimeUnit::Auto,
             max_groups: MAX_GROUPS,
@@ -1504,10 +1569,29 @@ impl Part {
             groups_folded,
             total: group_section(&total, None, &desc, ps),
             groups_dropped: folded,
+            filtered_out: (!desc.wheres.is_empty()).then_some(self.filtered),
             time_range: figures::FirstLast::of(&self.time),
             keys_seen: self.keys_seen.clone(),
         }
     }
+}
+
+/// Whether the record parsed into `s` passes every `--where` condition.
+fn passes(spec: &Spec, s: &Scratch, line: &[u8]) -> bool {
+    spec.wheres.iter().zip(&s.wh).all(|(c, v)| {
+        let f = match v {
+            None => Field::Missing,
+            Some(Scalar::Container) => Field::Container,
+            Some(Scalar::Num(x, _)) => Field::Num(*x),
+            Some(Scalar::Str(sp)) => Field::Str(sp.text(line)),
+            Some(Scalar::Lit(a, _)) => match line[*a as usize] {
+                b't' => Field::Bool(true),
+                b'f' => Field::Bool(false),
+                _ => Field::Null,
+            },
+        };
+        c.holds(&f)
+    })
 }
 
 /// Add the record parsed into `s` to one group's figures.
@@ -1621,11 +1705,19 @@ pub fn view_of(k: &JsonlSection, key: &str, title: &str) -> View {
         key: key.to_string(),
         title: format!("{title} ({} records)", thousands(k.records)),
         records: k.records,
-        counts: vec![(
+        counts: [(
             "groups_dropped",
             "Records of groups beyond the group limit.",
-            k.groups_dropped,
-        )],
+            Some(k.groups_dropped),
+        ),
+        (
+            "filtered_out",
+            "Records --where left out.",
+            k.filtered_out,
+        )]
+        .into_iter()
+        .filter_map(|(a, b, n)| n.map(|n| (a, b, n)))
+        .collect(),
         blocks,
         trend: Vec::new(),
     }

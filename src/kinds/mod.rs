@@ -355,6 +355,8 @@ macro_rules! registry {
     };
 }
 
+pub mod filter;
+
 // The registry: one line per kind (`module::Type`), in report order.
 registry! {
     latency::Latency,

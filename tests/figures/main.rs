@@ -25,4 +25,5 @@ mod risk;
 mod shadow;
 mod stats;
 mod user_kinds;
+mod where_filter;
 mod window;
