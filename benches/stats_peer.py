@@ -11,6 +11,12 @@ GROUP BY query, quantile_cont, no temporary table. Miller: `flatten then
 stats1 -a count,p50,p95,p99,min,max,mean -g route,status` with `-i`
 interpolated percentiles (the same rule). Wall time of each process and
 its peak anonymous RSS are reported; the groups' counts are checked equal.
+
+With --filter, each tool first keeps the records with status >= 400
+(aggmetrics `--where 'status>=400'`, DuckDB `WHERE status >= 400`, Miller
+`filter '$status >= 400'`), and aggmetrics keeps at most 5 groups
+(`--max-groups 5`: the heaviest, the rest in `(other)`; DuckDB and Miller
+give every group, and the five heaviest are compared).
 """
 import argparse
 import json
@@ -33,7 +39,8 @@ SELECT route, status, count(*) AS n,
   quantile_cont(timing.total_ms, [0.5, 0.95, 0.99]) AS total_q, min(timing.total_ms), max(timing.total_ms), avg(timing.total_ms),
   quantile_cont(timing.db_ms, [0.5, 0.95, 0.99]) AS db_q, min(timing.db_ms), max(timing.db_ms), avg(timing.db_ms)
 FROM read_ndjson(?, columns={route: 'VARCHAR', status: 'INTEGER', timing: 'STRUCT(total_ms DOUBLE, db_ms DOUBLE)'})
-GROUP BY ALL ORDER BY ALL''', [sys.argv[1]]).fetchall()
+WHERE_CLAUSE
+GROUP BY ALL ORDER BY ALL'''.replace('WHERE_CLAUSE', sys.argv[2]), [sys.argv[1]]).fetchall()
 print(json.dumps({'query_s': time.perf_counter() - t, 'groups': {f'{r[0]}|{r[1]}': r[2] for r in rows}}))
 """
 
@@ -44,16 +51,18 @@ def main():
     ap.add_argument('--bin', required=True)
     ap.add_argument('--runs', type=int, default=5)
     ap.add_argument('--json')
+    ap.add_argument('--filter', action='store_true')
     a = ap.parse_args()
+    where = ['--where', 'status>=400', '--max-groups', '5'] if a.filter else []
     size = os.path.getsize(a.data)
     cmds = {
         'aggmetrics': [a.bin, 'stats', a.data, '--value', 'timing.total_ms', '--value', 'timing.db_ms',
-                       '--by', 'route', '--by', 'status', '-f', 'json', '-q'],
-        'duckdb': [sys.executable, '-c', DUCKDB, a.data],
+                       '--by', 'route', '--by', 'status', '-f', 'json', '-q'] + where,
+        'duckdb': [sys.executable, '-c', DUCKDB, a.data, 'WHERE status >= 400' if a.filter else ''],
     }
     mlr = shutil.which('mlr')
     if mlr:
-        cmds['miller'] = [mlr, '--ijsonl', '--ojson', 'flatten', 'then', 'stats1', '-i', '-a',
+        cmds['miller'] = [mlr, '--ijsonl', '--ojson'] + (['filter', '$status >= 400', 'then'] if a.filter else []) + ['flatten', 'then', 'stats1', '-i', '-a',
                           'count,p50,p95,p99,min,max,mean', '-f', 'timing.total_ms,timing.db_ms',
                           '-g', 'route,status', a.data]
     times = {k: [] for k in cmds}
@@ -74,12 +83,20 @@ def main():
     agg = json.loads(outs['aggmetrics'])
     agg_groups = {f"{g['key']['route']}|{g['key']['status']}": g['records'] for g in agg['groups']}
     duck = json.loads(outs['duckdb'].decode().strip().splitlines()[-1])['groups']
-    assert agg_groups == duck, (agg_groups, duck)
+    def heaviest(d):
+        return dict(sorted(d.items(), key=lambda kv: -kv[1])[:len(agg_groups)])
+    if a.filter:
+        # The five heaviest, and everything else in (other).
+        assert agg_groups == heaviest(duck), (agg_groups, duck)
+        assert agg['other']['records'] == sum(duck.values()) - sum(agg_groups.values())
+    else:
+        assert agg_groups == duck, (agg_groups, duck)
     if 'miller' in outs:
         m = json.loads(outs['miller'])
         mil = {f"{g['route']}|{g['status']}": g['timing.total_ms_count'] for g in m}
-        assert agg_groups == mil, (agg_groups, mil)
-    res = {'data_bytes': size, 'records': agg['records'], 'runs': a.runs, 'cores': os.cpu_count()}
+        assert agg_groups == (heaviest(mil) if a.filter else mil), (agg_groups, mil)
+    res = {'data_bytes': size, 'records': agg['records'], 'runs': a.runs, 'cores': os.cpu_count(),
+           'filter': a.filter}
     for k in cmds:
         res[f'{k}_median_s'] = statistics.median(times[k])
         res[f'{k}_peak_rss_anon_mib'] = max(rss[k]) / 1024
