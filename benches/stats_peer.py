@@ -61,7 +61,8 @@ def main():
         'duckdb': [sys.executable, '-c', DUCKDB, a.data, 'WHERE status >= 400' if a.filter else ''],
     }
     mlr = shutil.which('mlr')
-    if mlr:
+    # MILLER=0 leaves Miller out (a run of it takes a minute).
+    if mlr and os.environ.get('MILLER') != '0':
         cmds['miller'] = [mlr, '--ijsonl', '--ojson'] + (['filter', '$status >= 400', 'then'] if a.filter else []) + ['flatten', 'then', 'stats1', '-i', '-a',
                           'count,p50,p95,p99,min,max,mean', '-f', 'timing.total_ms,timing.db_ms',
                           '-g', 'route,status', a.data]

@@ -4,6 +4,7 @@
 #   bash benches/stats_peer.sh                 # 1,600,000 records (~620 MB), 5 runs
 #   RECORDS=400000 RUNS=3 bash benches/stats_peer.sh
 #   FILTER=1 bash benches/stats_peer.sh        # with --where and --max-groups 5
+#   MILLER=0 bash benches/stats_peer.sh        # DuckDB only
 # Installs duckdb from PyPI into a virtualenv under target/ and, when
 # missing and run as root, Debian's miller (never used by tests).
 set -euo pipefail

@@ -1210,6 +1210,40 @@ fn folded_note(f: &Folded, shown: usize) -> String {
     s
 }
 
+/// A Prometheus label name per `--by` path: its characters outside
+/// `[A-Za-z0-9_]` as `_`, `by_` in front of a name the series already
+/// use (or that Prometheus sets, or that starts with a digit or `__`),
+/// and a number after a name two paths share.
+fn label_names(by: &[String]) -> Vec<String> {
+    const TAKEN: &[&str] = &[
+        "command", "run", "value", "group", "percentile", "le", "quantile", "count", "row",
+        "column", "stage", "job", "instance",
+    ];
+    let mut out: Vec<String> = Vec::new();
+    for b in by {
+        let mut n: String = b
+            .chars()
+            .filter(|c| *c != '"')
+            .map(|c| if c.is_ascii_alphanumeric() || c == '_' { c } else { '_' })
+            .collect();
+        if n.is_empty()
+            || TAKEN.contains(&n.as_str())
+            || n.starts_with("__")
+            || n.starts_with(|c: char| c.is_ascii_digit())
+        {
+            n = format!("by_{n}");
+        }
+        let base = n.clone();
+        let mut i = 2;
+        while out.contains(&n) {
+            n = format!("{base}_{i}");
+            i += 1;
+        }
+        out.push(n);
+    }
+    out
+}
+
 /// `route=/api/chat status=200`; `(all)` without `--by`.
 fn group_label(g: &GroupSection) -> String {
     match &g.key {
@@ -1392,18 +1426,37 @@ impl Part {
     /// The groups heavier than a kept one that were not kept (a kept
     /// set by hash, not by records): what a second read can show.
     pub fn heaviest_unkept(&self) -> Vec<(&str, u64)> {
+        let shown = self.shown();
+        let n = self.spec.as_ref().map_or(MAX_GROUPS, |d| d.max_groups);
+        // Heavier than the lightest group shown (than none, when fewer
+        // than --max-groups are shown).
+        let floor = match shown.last() {
+            Some((_, g)) if shown.len() >= n => g.records,
+            _ => 0,
+        };
         self.groups
             .heaviest(self.groups.cap())
             .into_iter()
-            .filter(|e| e.2.is_none())
+            .filter(|e| e.2.is_none() && e.1 > floor)
             .map(|e| (e.0, e.1))
             .collect()
     }
 
+    /// The kept groups the report shows: the `--max-groups` with the most
+    /// records, largest first (ties by key), as `sort | uniq -c | sort -rn`.
+    fn shown(&self) -> Vec<(&str, &GroupAcc)> {
+        let n = self.spec.as_ref().map_or(MAX_GROUPS, |d| d.max_groups);
+        let mut kept = self.groups.sorted();
+        kept.sort_by(|a, b| b.1.records.cmp(&a.1.records).then_with(|| a.0.cmp(b.0)));
+        kept.truncate(n);
+        kept
+    }
+
     /// The keys of the heaviest groups, kept or not.
     pub fn heaviest_keys(&self) -> std::collections::HashSet<Box<str>> {
+        let shown = self.spec.as_ref().map_or(MAX_GROUPS, |d| d.max_groups);
         self.groups
-            .heaviest(self.groups.cap())
+            .heaviest(shown)
             .into_iter()
             .map(|e| e.0.into())
             .collect()
@@ -1432,7 +1485,7 @@ impl Part {
         if self.spec.is_none() {
             self.spec = Some(spec.desc());
             if self.groups.is_empty() && self.groups.overflow == 0 {
-                self.groups = Keyed::new(spec.max_groups).spilling();
+                self.groups = Keyed::new(spec.max_groups.max(MAX_GROUPS)).spilling();
             }
         }
         if !spec.wheres.is_empty() && !passes(spec, s, line) {
@@ -1463,7 +1516,7 @@ impl Part {
         // the memory budget) may drop one; from then on it is kept apart,
         // over every record.
         if self.total.is_none()
-            && (self.groups.len() >= spec.max_groups || spec.keep.is_some() || crate::budget::tight())
+            && (self.groups.len() >= self.groups.cap() || spec.keep.is_some() || crate::budget::tight())
         {
             self.total = Some(self.sum_of_groups(n_counts));
         }
@@ -1506,9 +1559,20 @@ impl Part {
             max_groups: MAX_GROUPS,
         });
         let mut total = GroupAcc::new(desc.count.len());
-        let mut kept = self.groups.sorted();
-        // The largest first, as `sort | uniq -c | sort -rn` (ties by key).
-        kept.sort_by(|a, b| b.1.records.cmp(&a.1.records).then_with(|| a.0.cmp(b.0)));
+        // The heaviest kept groups (all of the heaviest, unless the input
+        // was read once); kept groups past `--max-groups` join `(other)`.
+        let shown = self.shown();
+        let mut other_acc = self.other.clone();
+        let mut kept_folded = 0u64;
+        for (k, g) in self.groups.sorted() {
+            if !shown.iter().any(|s| s.0 == k) {
+                other_acc
+                    .get_or_insert_with(|| GroupAcc::new(desc.count.len()))
+                    .merge(g);
+                kept_folded += 1;
+            }
+        }
+        let kept = shown;
         let key_of = |key: &str| {
             (!desc.by.is_empty()).then(|| {
                 let vals: Vec<serde_json::Value> = serde_json::from_str(key).unwrap_or_default();
@@ -1529,16 +1593,18 @@ impl Part {
             }
             groups.push(group_section(g, key_of(key), &desc, ps));
         }
+        if self.total.is_none() {
+            if let Some(o) = &other_acc {
+                total.merge(o);
+            }
+        }
         if let Some(t) = &self.total {
             total = t.clone();
         }
         total.records = self.records;
-        let folded = self.groups.overflow;
+        let folded = self.records - groups.iter().map(|g| g.records).sum::<u64>();
         let other = (folded > 0).then(|| {
-            let mut o = self
-                .other
-                .clone()
-                .unwrap_or_else(|| GroupAcc::new(desc.count.len()));
+            let mut o = other_acc.unwrap_or_else(|| GroupAcc::new(desc.count.len()));
             // A state written before `(other)` was kept has its count only.
             o.records = folded;
             group_section(&o, None, &desc, ps)
@@ -1546,7 +1612,11 @@ impl Part {
         let groups_folded = (folded > 0).then(|| {
             let tally = self.groups.tally();
             Folded {
-                groups: tally.map(|t| t.len() as u64),
+                groups: match tally {
+                    Some(t) => Some(t.len() as u64 + kept_folded),
+                    None if self.groups.overflow == 0 => Some(kept_folded),
+                    None => None,
+                },
                 records: folded,
                 heaviest: self.heaviest_unkept().is_empty(),
                 max_error: tally.map_or(0, |t| t.error()),
@@ -1653,6 +1723,29 @@ pub fn view_of(k: &JsonlSection, key: &str, title: &str) -> View {
     let grouped = k.spec.as_ref().is_some_and(|s| !s.by.is_empty());
     if let Some(f) = &k.groups_folded {
         blocks.push(Block::Note(folded_note(f, k.groups.len())));
+    }
+    if let Some(spec) = k.spec.as_ref().filter(|s| !s.by.is_empty()) {
+        let names = label_names(&spec.by);
+        let fields = k
+            .groups
+            .iter()
+            .map(|g| {
+                let pairs = names
+                    .iter()
+                    .zip(&spec.by)
+                    .map(|(n, b)| {
+                        let v = match g.key.as_ref().and_then(|m| m.get(b)) {
+                            Some(serde_json::Value::String(s)) => s.clone(),
+                            None | Some(serde_json::Value::Null) => String::new(),
+                            Some(other) => other.to_string(),
+                        };
+                        (n.clone(), v)
+                    })
+                    .collect();
+                (group_label(g), pairs)
+            })
+            .collect();
+        blocks.push(Block::GroupFields(fields));
     }
     // The groups shown, then `(other)` (a label no group has: a group's
     // label names its fields).

@@ -135,6 +135,65 @@ pub struct Cross {
     pub cells: BTreeMap<String, BTreeMap<String, u64>>,
 }
 
+/// A [`Cross`] laid out once for every format that draws a grid.
+#[derive(Debug, Clone, PartialEq)]
+pub struct CrossGrid {
+    /// The heading: the corner, then each column's name.
+    pub head: Vec<String>,
+    /// Each row's name and its cells (`None`: no such count).
+    pub rows: Vec<(String, Vec<Option<u64>>)>,
+}
+
+impl Cross {
+    /// Rows and columns largest total first (ties by name, [`OTHER`]
+    /// last), so the order is the one of every count table. The longer
+    /// side goes down: a field with many values against a few groups has
+    /// a row per value, never columns wrapped in chunks; one row alone
+    /// (no groups) is always a column.
+    pub fn grid(&self) -> CrossGrid {
+        let mut row_tot: BTreeMap<&String, u64> = BTreeMap::new();
+        let mut col_tot: BTreeMap<&String, u64> = BTreeMap::new();
+        for (r, m) in &self.cells {
+            for (c, n) in m {
+                *row_tot.entry(r).or_default() += n;
+                *col_tot.entry(c).or_default() += n;
+            }
+            row_tot.entry(r).or_default();
+        }
+        let order = |t: BTreeMap<&String, u64>| -> Vec<String> {
+            let owned: BTreeMap<String, u64> = t.into_iter().map(|(k, v)| (k.clone(), v)).collect();
+            largest_first(&owned)
+                .into_iter()
+                .map(|(k, _)| k.clone())
+                .collect()
+        };
+        let (rows, cols) = (order(row_tot), order(col_tot));
+        let down = rows.len() == 1 || cols.len() > rows.len();
+        let get = |r: &String, c: &String| self.cells.get(r).and_then(|m| m.get(c)).copied();
+        if down {
+            CrossGrid {
+                head: std::iter::once(self.title.clone())
+                    .chain(rows.iter().cloned())
+                    .collect(),
+                rows: cols
+                    .iter()
+                    .map(|c| (c.clone(), rows.iter().map(|r| get(r, c)).collect()))
+                    .collect(),
+            }
+        } else {
+            CrossGrid {
+                head: std::iter::once(self.title.clone())
+                    .chain(cols.iter().cloned())
+                    .collect(),
+                rows: rows
+                    .iter()
+                    .map(|r| (r.clone(), cols.iter().map(|c| get(r, c)).collect()))
+                    .collect(),
+            }
+        }
+    }
+}
+
 /// One figure of two reports side by side (`compare`).
 #[derive(Debug, Clone, serde::Serialize, PartialEq)]
 pub struct Change {
@@ -188,6 +247,11 @@ pub enum Block {
     Verdict(super::verdict::Verdict),
     /// A line the reader must see: what the figures leave out and why.
     Note(String),
+    /// What each group row's label is made of: label -> (field, value)
+    /// pairs, for formats that label by field (Prometheus:
+    /// `route="/api",status="200"`, so `sum by (route)` works). Drawn as
+    /// nothing by the others.
+    GroupFields(BTreeMap<String, Vec<(String, String)>>),
 }
 
 impl View {
@@ -245,4 +309,51 @@ pub fn thousands(n: u64) -> String {
         out.push(c);
     }
     out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn cross(cells: &[(&str, &[(&str, u64)])]) -> Cross {
+        Cross {
+            title: "status".into(),
+            cells: cells
+                .iter()
+                .map(|(r, m)| {
+                    (
+                        r.to_string(),
+                        m.iter().map(|(c, n)| (c.to_string(), *n)).collect(),
+                    )
+                })
+                .collect(),
+        }
+    }
+
+    /// Largest first both ways, (other) last, and the long side down.
+    #[test]
+    fn a_cross_table_is_ordered_by_count_and_laid_long_side_down() {
+        let c = cross(&[
+            ("a", &[("200", 1), ("500", 9)]),
+            ("(other)", &[("200", 50)]),
+            ("b", &[("200", 5), ("500", 1)]),
+        ]);
+        let g = c.grid();
+        assert_eq!(g.head, ["status", "200", "500"]);
+        let names: Vec<&str> = g.rows.iter().map(|r| r.0.as_str()).collect();
+        assert_eq!(names, ["a", "b", "(other)"]);
+        assert_eq!(g.rows[2].1, [Some(50), None]);
+        // One row: its values go down, largest first.
+        let one = cross(&[("(all)", &[("x", 1), ("y", 3), ("z", 2)])]);
+        let g = one.grid();
+        assert_eq!(g.head, ["status", "(all)"]);
+        let down: Vec<(&str, Option<u64>)> =
+            g.rows.iter().map(|r| (r.0.as_str(), r.1[0])).collect();
+        assert_eq!(down, [("y", Some(3)), ("z", Some(2)), ("x", Some(1))]);
+        // More values than groups: values down, groups across.
+        let wide = cross(&[("a", &[("1", 1), ("2", 2), ("3", 3)]), ("b", &[("1", 5)])]);
+        let g = wide.grid();
+        assert_eq!(g.head, ["status", "a", "b"]);
+        assert_eq!(g.rows[0], ("1".to_string(), vec![Some(1), Some(5)]));
+    }
 }

@@ -533,19 +533,14 @@ impl super::Blocks for HtmlSection<'_> {
 
     fn cross(&mut self, c: &Cross) {
         let t = &c.title;
-        let cols: std::collections::BTreeSet<&String> =
-            c.cells.values().flat_map(|m| m.keys()).collect();
-        let mut head = vec![t.as_str()];
-        head.extend(cols.iter().map(|c| c.as_str()));
-        let rows = c
-            .cells
+        let g = c.grid();
+        let head = &g.head;
+        let rows = g
+            .rows
             .iter()
-            .map(|(r, m)| {
+            .map(|(r, cells)| {
                 let mut c = vec![clean(r)];
-                c.extend(
-                    cols.iter()
-                        .map(|k| thousands(m.get(*k).copied().unwrap_or(0))),
-                );
+                c.extend(cells.iter().map(|n| thousands(n.unwrap_or(0))));
                 (c, false)
             })
             .collect();

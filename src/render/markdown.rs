@@ -227,19 +227,17 @@ impl super::Blocks for MdSection {
         if c.cells.is_empty() {
             return;
         }
-        let mut cols: Vec<&String> = c.cells.values().flat_map(|x| x.keys()).collect();
-        cols.sort();
-        cols.dedup();
-        let mut head = vec![cell(&c.title)];
-        head.extend(cols.iter().map(|c| cell(c)));
-        let rows: Vec<Vec<String>> = c
-            .cells
+        let g = c.grid();
+        let head: Vec<String> = g.head.iter().map(|h| cell(h)).collect();
+        let rows: Vec<Vec<String>> = g
+            .rows
             .iter()
-            .map(|(k, inner)| {
+            .map(|(k, cells)| {
                 let mut r = vec![cell(k)];
                 r.extend(
-                    cols.iter()
-                        .map(|c| inner.get(*c).map_or("-".into(), |n| n.to_string())),
+                    cells
+                        .iter()
+                        .map(|n| n.map_or("-".into(), |n| n.to_string())),
                 );
                 r
             })

@@ -122,6 +122,13 @@ trait Blocks {
     fn verdict(&mut self, v: &Verdict);
     /// A line the reader must see (what the figures leave out).
     fn note(&mut self, text: &str);
+    /// What the group rows' labels are made of (see
+    /// [`Block::GroupFields`]); only a format that labels by field keeps it.
+    fn group_fields(
+        &mut self,
+        _fields: &std::collections::BTreeMap<String, Vec<(String, String)>>,
+    ) {
+    }
 }
 
 /// Draws each block with the format's method for its kind: the one place
@@ -140,6 +147,7 @@ fn draw(blocks: &[Block], to: &mut impl Blocks) {
             Block::Changes(c) => to.changes(c),
             Block::Verdict(v) => to.verdict(v),
             Block::Note(n) => to.note(n),
+            Block::GroupFields(f) => to.group_fields(f),
         }
     }
 }

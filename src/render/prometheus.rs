@@ -348,6 +348,7 @@ fn section(o: &mut Out, v: &View) {
             k,
             title: &title,
             built_in,
+            fields: BTreeMap::new(),
         },
     );
 }
@@ -361,6 +362,12 @@ struct PromSection<'a> {
     title: &'a str,
     /// A built-in kind (whose tables have families of their own).
     built_in: bool,
+    /// Group row label -> its fields as labels ([`Block::GroupFields`]).
+    fields: BTreeMap<String, Vec<(String, String)>>,
+}
+
+fn pairs(v: &[(String, String)]) -> Vec<(&str, &str)> {
+    v.iter().map(|(a, b)| (a.as_str(), b.as_str())).collect()
 }
 
 impl PromSection<'_> {
@@ -368,13 +375,28 @@ impl PromSection<'_> {
     fn per_key(&mut self, series: &str, label: &str, counts: &BTreeMap<String, u64>) {
         let (k, title) = (self.k, self.title);
         for (key, n) in counts {
+            let labels = self.labels(&[], label, key);
             self.o.put(
                 &format!("{k}_{series}"),
                 &format!("{title} records per {label}."),
-                &[(label, key)],
+                &pairs(&labels),
                 *n as f64,
             );
         }
+    }
+
+    /// `fixed`, then `label="row"`, then the row's group fields (a
+    /// `--by` field each, when the view gave them).
+    fn labels(&self, fixed: &[(&str, &str)], label: &str, row: &str) -> Vec<(String, String)> {
+        let mut v: Vec<(String, String)> = fixed
+            .iter()
+            .map(|(a, b)| (a.to_string(), b.to_string()))
+            .collect();
+        v.push((label.to_string(), row.to_string()));
+        if let Some(f) = self.fields.get(row) {
+            v.extend(f.iter().cloned());
+        }
+        v
     }
 }
 
@@ -382,6 +404,10 @@ impl super::Blocks for PromSection<'_> {
     /// A note is for a reader: the series it explains carry its figures
     /// (`groups_dropped`, the `(other)` group's records).
     fn note(&mut self, _text: &str) {}
+
+    fn group_fields(&mut self, f: &BTreeMap<String, Vec<(String, String)>>) {
+        self.fields.clone_from(f);
+    }
 
     fn grid(&mut self, g: &Grid) {
         let (k, title, label) = (self.k, self.title, g.label);
@@ -471,7 +497,8 @@ impl super::Blocks for PromSection<'_> {
     fn rows(&mut self, r: &ValueRows) {
         let (k, title, label) = (self.k, self.title, r.label);
         for (i, (row, st, invalid)) in r.rows.iter().enumerate() {
-            let labels = [("value", r.name.as_str()), (label, row.as_str())];
+            let labels = self.labels(&[("value", r.name.as_str())], label, row);
+            let labels = pairs(&labels);
             self.o.percentiles(
                 &format!("{k}_value_percentile"),
                 &format!("{title}: this run's percentiles per value and {label}, in the value's own unit."),
@@ -516,12 +543,14 @@ impl super::Blocks for PromSection<'_> {
                         *n as f64,
                     );
                 } else {
+                    let mut labels = self.labels(&[("count", t)], "row", row);
+                    labels.insert(2, ("column".into(), col.clone()));
                     self.o.put(
                         &format!("{k}_count_records"),
                         &format!(
                             "{title} records per counted field, group (row) and value (column)."
                         ),
-                        &[("count", t), ("row", row), ("column", col)],
+                        &pairs(&labels),
                         *n as f64,
                     );
                 }
@@ -655,6 +684,7 @@ fn risk_report(r: &RiskReport, run: &str) -> String {
                 k: "risk",
                 title: "Partial-trust risk",
                 built_in: true,
+                fields: BTreeMap::new(),
             },
         );
     }

@@ -1,7 +1,6 @@
 //! The human table: groups side by side, units in the headers, rates as
 //! percentages, and a line saying what was skipped and why.
 
-use std::collections::BTreeMap;
 use std::fmt::Write as _;
 use std::io::{self, Write};
 
@@ -46,23 +45,12 @@ fn stat_rows(rows: &mut Vec<Vec<String>>, name: &str, groups: &[Option<&Stats>],
     }
 }
 
-fn cross(title: &str, m: &BTreeMap<String, BTreeMap<String, u64>>, w: usize) -> String {
-    let mut cols: Vec<&String> = m.values().flat_map(|x| x.keys()).collect();
-    cols.sort();
-    cols.dedup();
-    let mut rows = vec![std::iter::once(title.to_string())
-        .chain(cols.iter().map(|c| clean(c)))
-        .collect::<Vec<_>>()];
-    for (k, inner) in m {
+fn cross(c: &Cross, w: usize) -> String {
+    let g = c.grid();
+    let mut rows = vec![g.head.iter().map(|h| clean(h)).collect::<Vec<_>>()];
+    for (k, cells) in &g.rows {
         let mut row = vec![clean(k)];
-        for c in &cols {
-            row.push(
-                inner
-                    .get(*c)
-                    .map(|n| thousands(*n))
-                    .unwrap_or_else(|| "-".into()),
-            );
-        }
+        row.extend(cells.iter().map(|n| n.map_or("-".into(), thousands)));
         rows.push(row);
     }
     grid(&rows, 1, "  ", w)
@@ -364,7 +352,7 @@ impl super::Blocks for TableSection {
     fn cross(&mut self, c: &Cross) {
         if !c.cells.is_empty() {
             self.s.push('\n');
-            self.s.push_str(&cross(&c.title, &c.cells, self.w));
+            self.s.push_str(&cross(c, self.w));
         }
     }
 

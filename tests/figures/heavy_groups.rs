@@ -126,7 +126,7 @@ fn suricata_the_heaviest_groups_are_kept_and_the_rest_is_one_row() {
 }
 
 #[test]
-fn suricata_on_stdin_names_the_heavier_groups_it_could_not_keep() {
+fn suricata_on_stdin_keeps_the_heaviest_while_they_fit() {
     let t = truth();
     let log = std::fs::read(fixture("realworld/suricata_eve_full.json")).unwrap();
     let out = bin()
@@ -138,11 +138,10 @@ fn suricata_on_stdin_names_the_heavier_groups_it_could_not_keep() {
         .unwrap();
     assert!(out.status.success());
     let v: Value = serde_json::from_slice(&out.stdout).unwrap();
-    let f = &v["groups_folded"];
-    assert_eq!(f["heaviest"], false);
-    // Every heavier folded group is named with its exact count, largest
-    // first; with the groups shown they are the heaviest five.
-    let named: Vec<(String, u64)> = f["heavier"]
+    // 128 groups fit the 1,000 kept while reading: the five shown are
+    // the heaviest, as from a file.
+    assert_eq!(v["groups_folded"]["heaviest"], true);
+    let shown: Vec<(String, u64)> = v["groups"]
         .as_array()
         .unwrap()
         .iter()
@@ -153,12 +152,63 @@ fn suricata_on_stdin_names_the_heavier_groups_it_could_not_keep() {
             )
         })
         .collect();
-    let top = heaviest(&t, 5);
-    assert!(!named.is_empty());
-    for n in &named {
-        assert!(top.contains(n), "{n:?} is not among {top:?}");
+    assert_eq!(shown, heaviest(&t, 5));
+}
+
+/// Past 1,000 groups on stdin (read once), the groups kept on the way are
+/// shown and the heavier folded ones are named with their exact counts.
+/// Suricata flow records with the source port rewritten: 1,500 ports once
+/// each, and ports 0 to 99 with 50 + port records each (the 20 heaviest
+/// are 80 to 99).
+#[test]
+fn stdin_past_the_kept_groups_names_the_heavier_ones_it_folded() {
+    let text = std::fs::read_to_string(fixture("realworld/suricata_eve_full.json")).unwrap();
+    let flow: Value = text
+        .lines()
+        .map(|l| serde_json::from_str::<Value>(l).unwrap())
+        .find(|r| r["event_type"] == "flow")
+        .unwrap();
+    let mut lines = String::new();
+    let mut put = |port: u64| {
+        let mut r = flow.clone();
+        r["src_port"] = port.into();
+        lines.push_str(&r.to_string());
+        lines.push('\n');
+    };
+    for p in 0..1500 {
+        put(10_000 + p);
+        if p % 15 == 0 {
+            for _ in 0..50 + p / 15 {
+                put(p / 15);
+            }
+        }
     }
-    let shown = v["groups"].as_array().unwrap().len() as u64;
+    let out = bin()
+        .args([
+            "stats",
+            "-",
+            "--by",
+            "src_port",
+            "--max-groups",
+            "20",
+            "-f",
+            "json",
+        ])
+        .write_stdin(lines)
+        .output()
+        .unwrap();
+    assert!(out.status.success());
+    let v: Value = serde_json::from_slice(&out.stdout).unwrap();
+    let f = &v["groups_folded"];
+    assert_eq!(f["heaviest"], false, "{f}");
+    assert_eq!(f["max_error"], 0);
+    let named = f["heavier"].as_array().unwrap();
+    assert!(!named.is_empty());
+    for g in named {
+        let port = g["key"]["src_port"].as_u64().unwrap();
+        assert!(port < 100, "{g}");
+        assert_eq!(g["records"], 50 + port, "{g}");
+    }
     let rows: u64 = v["groups"]
         .as_array()
         .unwrap()
@@ -166,8 +216,48 @@ fn suricata_on_stdin_names_the_heavier_groups_it_could_not_keep() {
         .map(|g| g["records"].as_u64().unwrap())
         .sum::<u64>()
         + v["other"]["records"].as_u64().unwrap();
-    assert_eq!(shown, 5);
-    assert_eq!(rows, 253);
+    assert_eq!(rows, 1500 + (50..150).sum::<u64>());
+    // The same log from a file is read twice and shows the 20 heavy ports.
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("eve.json");
+    let mut body = String::new();
+    for p in 0..1500u64 {
+        let mut r = flow.clone();
+        r["src_port"] = (10_000 + p).into();
+        body.push_str(&r.to_string());
+        body.push('\n');
+        if p % 15 == 0 {
+            for _ in 0..50 + p / 15 {
+                let mut r = flow.clone();
+                r["src_port"] = (p / 15).into();
+                body.push_str(&r.to_string());
+                body.push('\n');
+            }
+        }
+    }
+    std::fs::write(&file, body).unwrap();
+    let (v, out) = run_json(
+        "stats",
+        &[
+            file.to_str().unwrap(),
+            "--by",
+            "src_port",
+            "--max-groups",
+            "20",
+        ],
+    );
+    assert!(out.status.success());
+    assert_eq!(v["groups_folded"]["heaviest"], true);
+    let shown = v["groups"].as_array().unwrap();
+    assert_eq!(shown.len(), 20);
+    let ports: Vec<u64> = shown
+        .iter()
+        .map(|g| g["key"]["src_port"].as_u64().unwrap())
+        .collect();
+    assert_eq!(ports, (80..100).rev().collect::<Vec<u64>>());
+    assert!(shown
+        .iter()
+        .all(|g| g["records"] == 50 + g["key"]["src_port"].as_u64().unwrap()));
 }
 
 /// A visible line in every format people read, and the `(other)` row

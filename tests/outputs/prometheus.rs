@@ -94,6 +94,57 @@ fn every_textfile_passes_promtool_check_metrics() {
     }
 }
 
+/// Zeek's ssh.log grouped by two fields, one a key with dots: each field
+/// is its own label (`id_resp_p="22"`), so `sum by (auth_success)` adds
+/// up without parsing a packed `group` label; the sums are the log's own
+/// counts (serde_json), and promtool accepts the file.
+#[test]
+fn zeek_group_fields_are_labels_of_their_own() {
+    let log = fixture("realworld/zeek_ssh.json");
+    let text = prom(&[
+        "stats",
+        log.to_str().unwrap(),
+        "--by",
+        "\"id.resp_p\"",
+        "--by",
+        "auth_success",
+        "--by",
+        "value",
+        "--time",
+        "ts",
+    ]);
+    let text = String::from_utf8(text).unwrap();
+    let mut by_auth: std::collections::BTreeMap<String, u64> = Default::default();
+    for l in text
+        .lines()
+        .filter(|l| l.starts_with("aggmetrics_jsonl_group_records{"))
+    {
+        assert!(l.contains("id_resp_p=\""), "{l}");
+        // A field named like a label the series use gets `by_`.
+        assert!(l.contains("by_value=\"\""), "{l}");
+        let auth = l
+            .split("auth_success=\"")
+            .nth(1)
+            .and_then(|r| r.split('"').next())
+            .unwrap_or_else(|| panic!("{l}"));
+        let n: u64 = l.rsplit(' ').next().unwrap().parse().unwrap();
+        *by_auth.entry(auth.to_string()).or_default() += n;
+    }
+    let mut want: std::collections::BTreeMap<String, u64> = Default::default();
+    for l in std::fs::read_to_string(&log).unwrap().lines() {
+        let r: Value = serde_json::from_str(l).unwrap();
+        let a = match &r["auth_success"] {
+            Value::Null => String::new(),
+            v => v.to_string(),
+        };
+        *want.entry(a).or_default() += 1;
+    }
+    assert_eq!(by_auth, want, "{text}");
+    if let Some(promtool) = tool(&["promtool"], "prometheus") {
+        promtool_check_metrics(&promtool, text.as_bytes(), "zeek groups");
+    }
+}
+
 #[test]
 fn the_rules_file_in_docs_passes_promtool_check_and_test() {
     let Some(promtool) = tool(&["promtool"], "prometheus") else {
@@ -616,6 +667,6 @@ fn user_chosen_names_stay_out_of_metric_names() {
     let text = String::from_utf8(out.stdout).unwrap();
     assert!(text.contains("count=\"size_kb\""), "{text}");
     // The number 1 and the string "1": two groups, two labels.
-    assert!(text.contains(r#"group="route=1"}"#), "{text}");
-    assert!(text.contains(r#"group="route=\"1\""}"#), "{text}");
+    assert!(text.contains(r#"group="route=1",route="1"}"#), "{text}");
+    assert!(text.contains(r#"group="route=\"1\"",route="1"}"#), "{text}");
 }
