@@ -61,20 +61,28 @@ fn bucket_of(by: &[String]) -> Result<(Vec<String>, Option<Bucket>), Error> {
     Ok((fields, bucket))
 }
 
-fn section(m: &Metrics, ps: &[f64]) -> JsonlSection {
-    Jsonl::section(
+fn section(m: &Metrics, opts: &crate::kinds::Options, ps: &[f64]) -> JsonlSection {
+    let mut s = Jsonl::section(
         &m.kinds.jsonl,
         ps,
         m.skipped.by_kind[LogKind::Jsonl.index()],
-    )
-    .unnamed()
+    );
+    // A window without records still states what it counted.
+    s.ensure(&opts.jsonl, ps);
+    s.unnamed()
 }
 
 pub fn run(args: &StatsArgs) -> Result<i32> {
     let ps = &args.summary.percentiles;
     super::check_percentiles(ps)?;
     let (by, bucket) = bucket_of(&args.by)?;
-    let spec = Spec::filtered(&args.values, &by, &args.count, &args.wheres, &args.time)
+    // `--by hour` alone counts the records of each hour.
+    let spec = if bucket.is_some() {
+        Spec::records_only
+    } else {
+        Spec::filtered
+    };
+    let spec = spec(&args.values, &by, &args.count, &args.wheres, &args.time)
         .map_err(|e| Error::Usage(e.to_string()))?
         .with_time_unit(args.time_unit)
         .with_max_groups(args.max_groups as usize);
@@ -249,7 +257,7 @@ fn build(read: &ReadResult, ps: &[f64]) -> StatsReport {
     let rfc = crate::report::risk::rfc3339;
     let mut meta = Meta::of(read, ps, Jsonl::keys_dropped(&m.kinds.jsonl));
     meta.command = "stats";
-    let whole = section(m, ps);
+    let whole = section(m, &read.acc.opts, ps);
     let unmatched: Vec<String> = whole
         .unmatched()
         .into_iter()
@@ -264,7 +272,7 @@ fn build(read: &ReadResult, ps: &[f64]) -> StatsReport {
                 .map(|(start, b)| StatsBucket {
                     start: rfc((*start).max(since)),
                     end: rfc((start + w).min(until)),
-                    section: section(b, ps),
+                    section: section(b, &read.acc.opts, ps),
                     skipped: Skipped::of(&b.skipped, read),
                 })
                 .collect()

@@ -149,6 +149,29 @@ impl Spec {
         wheres: &[String],
         time: &str,
     ) -> Result<Spec, SpecError> {
+        Spec::build(values, by, count, wheres, time, false)
+    }
+
+    /// [`Spec::filtered`] that may count records only (`stats --by hour`
+    /// alone: records per hour).
+    pub fn records_only(
+        values: &[String],
+        by: &[String],
+        count: &[String],
+        wheres: &[String],
+        time: &str,
+    ) -> Result<Spec, SpecError> {
+        Spec::build(values, by, count, wheres, time, true)
+    }
+
+    fn build(
+        values: &[String],
+        by: &[String],
+        count: &[String],
+        wheres: &[String],
+        time: &str,
+        records_only: bool,
+    ) -> Result<Spec, SpecError> {
         let mut conds = Vec::new();
         for w in wheres {
             let mut c = Cond::parse(w).map_err(SpecError::Where)?;
@@ -160,7 +183,7 @@ impl Spec {
         let by: Vec<String> = by.iter().map(clean).collect();
         let count: Vec<String> = count.iter().map(clean).collect();
         let time = time.strip_prefix('.').unwrap_or(time).to_string();
-        if values.is_empty() && by.is_empty() && count.is_empty() && conds.is_empty() {
+        if values.is_empty() && by.is_empty() && count.is_empty() && conds.is_empty() && !records_only {
             return Err(SpecError::Nothing);
         }
         if values.len() + by.len() + count.len() + conds.len() > MAX_PATHS {
@@ -1346,6 +1369,34 @@ impl JsonlSections {
             .find(|(n, _)| n.is_empty())
             .map(|(_, s)| s.clone())
             .unwrap_or_else(|| Part::new().section(&[]))
+    }
+}
+
+impl JsonlSections {
+    /// Every part the read's options name, with its spec, records or not:
+    /// the shape of a report never depends on the data (a window without
+    /// records still has each kind's section and its `spec`).
+    pub fn ensure(&mut self, opts: &JsonlOptions, ps: &[f64]) {
+        let named: Vec<(&str, &Spec)> = match opts {
+            JsonlOptions::None => Vec::new(),
+            JsonlOptions::Stats(s) => vec![("", s)],
+            JsonlOptions::User(u) => u.kinds.iter().map(|k| (k.name.as_str(), &k.spec)).collect(),
+        };
+        for (name, spec) in named {
+            match self.parts.iter_mut().find(|(n, _)| n == name) {
+                Some((_, sec)) => {
+                    if sec.spec.is_none() {
+                        sec.spec = Some(spec.desc());
+                    }
+                }
+                None => {
+                    let mut p = Part::new();
+                    p.spec = Some(spec.desc());
+                    self.parts.push((name.to_string(), p.section(ps)));
+                }
+            }
+        }
+        self.parts.sort_by(|a, b| a.0.cmp(&b.0));
     }
 }
 

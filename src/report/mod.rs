@@ -205,9 +205,17 @@ impl Report {
 
     /// The report of one set of metrics (the run's, or one time bucket's).
     pub fn of(m: &crate::agg::Metrics, read: &ReadResult, ps: &[f64]) -> Report {
+        let mut kinds = Sections::of(&m.kinds, ps, &m.skipped.by_kind);
+        kinds.jsonl.ensure(&read.acc.opts.jsonl, ps);
+        // The run's first and last record, over the kinds a kinds file
+        // defines too.
+        let mut time = m.time.clone();
+        for (_, p) in &m.kinds.jsonl.parts {
+            time.merge(&p.time);
+        }
         Report {
-            kinds: Sections::of(&m.kinds, ps, &m.skipped.by_kind),
-            time_range: FirstLast::of(&m.time),
+            kinds,
+            time_range: FirstLast::of(&time),
             skipped: Skipped::of(&m.skipped, read),
             meta: Meta::of(read, ps, m.kinds.keys_dropped()),
         }

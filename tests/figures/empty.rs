@@ -3,6 +3,7 @@
 use crate::common;
 use common::*;
 use predicates::prelude::*;
+use serde_json::Value;
 
 fn assert_zeros(v: &serde_json::Value) {
     for g in ["all", "with_llm", "without_llm"] {
@@ -155,4 +156,69 @@ fn stdin_of_another_kind_says_the_kind_looks_wrong() {
         err.contains("none of its 4 lines is a latency record"),
         "{err}"
     );
+}
+
+/// The shape of a report never depends on the data: on Suricata's EVE log,
+/// a day without records keeps `spec`, every value with null figures, and
+/// a kinds file's section; and a summarize of user-kind logs alone heads
+/// its table with their time range, not `- .. -`.
+#[test]
+fn suricata_a_window_without_records_keeps_the_shape() {
+    let log = fixture("realworld/suricata_eve_full.json");
+    let log = log.to_str().unwrap();
+    let args = |day: Option<&str>| {
+        let mut a = vec![
+            log,
+            "--value",
+            "flow.bytes_toserver",
+            "--by",
+            "event_type",
+            "-q",
+        ];
+        if let Some(d) = day {
+            a.extend(["--day", d]);
+        }
+        run_json("stats", &a).0
+    };
+    let (full, empty) = (args(None), args(Some("2020-01-01")));
+    assert_eq!(empty["records"], 0);
+    assert_eq!(empty["spec"], full["spec"]);
+    let keys = |v: &Value| v.as_object().unwrap().keys().cloned().collect::<Vec<_>>();
+    assert_eq!(
+        keys(&empty["total"]["values"]),
+        keys(&full["total"]["values"])
+    );
+    assert!(empty["total"]["values"]["flow.bytes_toserver"]["p95"].is_null());
+
+    let d = tempfile::tempdir().unwrap();
+    std::fs::copy(
+        fixture("realworld/suricata_eve_full.json"),
+        d.path().join("eve.json"),
+    )
+    .unwrap();
+    let k = d.path().join("k.toml");
+    std::fs::write(
+        &k,
+        "[[kind]]\nname = \"suricata\"\nfiles = \"eve*.json\"\nvalues = [\"flow.bytes_toserver\"]\n",
+    )
+    .unwrap();
+    let dir = d.path().to_str().unwrap();
+    let (v, _) = summarize_json(&[
+        dir,
+        "--kinds",
+        k.to_str().unwrap(),
+        "--day",
+        "2020-01-01",
+        "-q",
+    ]);
+    assert_eq!(v["suricata"]["records"], 0);
+    assert_eq!(v["suricata"]["spec"]["values"][0], "flow.bytes_toserver");
+    let out = bin()
+        .args(["summarize", dir, "--kinds", k.to_str().unwrap()])
+        .output()
+        .unwrap();
+    let head = String::from_utf8_lossy(&out.stdout);
+    let first = head.lines().next().unwrap();
+    assert!(first.contains("253 records, 2023-02-28T11:34:02"), "{head}");
+    assert!(!first.contains("- .. -"), "{head}");
 }

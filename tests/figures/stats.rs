@@ -656,3 +656,44 @@ fn a_folder_says_which_files_stats_did_not_read() {
     assert!(e.contains("eve.json") && e.contains("access.log"), "{e}");
     assert!(!e.contains("--kind"), "{e}");
 }
+
+/// `--by hour` alone counts the records of each hour (no dummy
+/// `--count`): Suricata's EVE log (253 records in one hour) beside the
+/// same records stamped two hours later.
+#[test]
+fn suricata_by_hour_alone_counts_records_per_hour() {
+    let text = std::fs::read_to_string(fixture("realworld/suricata_eve_full.json")).unwrap();
+    let later: String = text
+        .lines()
+        .map(|l| l.replacen("2023-02-28T11:", "2023-02-28T13:", 1) + "\n")
+        .collect();
+    let d = tempfile::tempdir().unwrap();
+    std::fs::write(d.path().join("a.jsonl"), &text).unwrap();
+    std::fs::write(d.path().join("b.jsonl"), later).unwrap();
+    let (v, out) = run_json("stats", &[d.path().to_str().unwrap(), "--by", "hour"]);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let hours: Vec<(String, u64)> = v["buckets"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|b| {
+            (
+                b["start"].as_str().unwrap().to_string(),
+                b["records"].as_u64().unwrap(),
+            )
+        })
+        .filter(|b| b.1 > 0)
+        .collect();
+    assert_eq!(
+        hours,
+        [
+            ("2023-02-28T11:00:00Z".to_string(), 253),
+            ("2023-02-28T13:00:00Z".to_string(), 253)
+        ]
+    );
+    assert_eq!(v["records"], 506);
+}
