@@ -115,12 +115,23 @@ fn prepare(w: &Path) {
         std::fs::copy(examples.join(f), w.join(f)).unwrap();
     }
     // Suricata's EVE log (the tests' real excerpt).
-    std::fs::copy(
-        Path::new(env!("CARGO_MANIFEST_DIR"))
-            .join("tests/fixtures/realworld/suricata_eve_full.json"),
-        w.join("eve.json"),
-    )
-    .unwrap();
+    let real = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/realworld");
+    std::fs::copy(real.join("suricata_eve_full.json"), w.join("eve.json")).unwrap();
+    // docs/any-log.md's recipes: each program's log in a folder of its
+    // own, under the name the program gives it.
+    for (from, dir, name) in [
+        (real.join("suricata_eve_full.json"), "suricata", "eve.json"),
+        (examples.join("zeek-ssh.log"), "zeek", "ssh.log"),
+        (examples.join("caddy-access.log"), "caddy", "access.log"),
+        (
+            examples.join("gharchive.json"),
+            "gharchive",
+            "2015-01-01-15.json",
+        ),
+    ] {
+        std::fs::create_dir_all(w.join(dir)).unwrap();
+        std::fs::copy(from, w.join(dir).join(name)).unwrap();
+    }
     for d in [
         "var/lib/aggmetrics/daily",
         "var/lib/aggmetrics/state",
