@@ -371,6 +371,16 @@ pub struct WindowOpts {
     /// Example: --day yesterday
     #[arg(long, value_name = "DATE", conflicts_with_all = ["since", "until"])]
     pub day: Option<String>,
+
+    /// Days and hours in this time zone (IANA name) instead of UTC: --day,
+    /// a bare date, today and yesterday start at its local midnight, and
+    /// --by day|hour buckets follow its days (23 or 25 hours across a
+    /// daylight-saving change) and local hours. Times in the report stay
+    /// instants in UTC.
+    ///
+    /// Example: --tz Europe/Berlin --day yesterday
+    #[arg(long, value_name = "ZONE")]
+    pub tz: Option<String>,
 }
 
 /// What counts as a regression (`compare`, and `risk --stage` against a

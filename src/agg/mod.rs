@@ -146,7 +146,7 @@ fn target<'m>(
     let Some(b) = cfg.bucket else {
         return Some(total);
     };
-    let start = b.start_of(micros);
+    let start = b.start_of(micros, cfg.tz);
     cap.over = false;
     let i = match buckets.get(*hint) {
         Some((s, _)) if *s == start => *hint,

@@ -28,6 +28,7 @@ pub fn run(args: &RiskArgs) -> Result<i32> {
     // Records stamped after now are counted as written, and reported.
     cfg.future_after = now.as_microsecond();
     cfg.window = super::window::window(&args.window, now)?;
+    cfg.tz = super::window::zone(&args.window)?;
     // The gates and baseline before the logs: a typo should not cost a
     // long read.
     let judge = match args.stage {

@@ -43,6 +43,7 @@ pub fn run(args: &ShadowArgs) -> Result<i32> {
     let mut cfg = Config::new(mode, args.read.max_line_bytes);
     cfg.max_buckets = args.read.max_buckets;
     cfg.window = super::window::window(&args.window, super::window::now()?)?;
+    cfg.tz = super::window::zone(&args.window)?;
     // The golden dataset before the logs: a wrong file should not cost a
     // long read. Every worker's accumulator reads it.
     let mut opts = crate::kinds::Options::default();

@@ -76,8 +76,11 @@ pub fn run(args: &StatsArgs) -> Result<i32> {
     let ps = &args.summary.percentiles;
     super::check_percentiles(ps)?;
     let (by, bucket) = bucket_of(&args.by)?;
-    // `--by hour` alone counts the records of each hour.
-    let spec = if bucket.is_some() {
+    // `--by hour` alone counts the records of each hour; `--day D`
+    // alone, the day's records.
+    let w = &args.window;
+    let windowed = w.day.is_some() || w.since.is_some() || w.until.is_some();
+    let spec = if bucket.is_some() || windowed {
         Spec::records_only
     } else {
         Spec::filtered
@@ -103,6 +106,7 @@ pub fn run(args: &StatsArgs) -> Result<i32> {
     let mut cfg = Config::new(mode, args.read.max_line_bytes);
     cfg.max_buckets = args.read.max_buckets;
     cfg.window = super::window::window(&args.window, super::window::now()?)?;
+    cfg.tz = super::window::zone(&args.window)?;
     cfg.bucket = bucket;
     // Every worker's parser reads the spec.
     let opts = crate::kinds::Options {
@@ -252,7 +256,10 @@ pub(super) fn warn_unmatched(section: &JsonlSection, kind: Option<&str>) {
 fn build(read: &ReadResult, ps: &[f64]) -> StatsReport {
     let acc = &read.acc;
     let m = &acc.total;
-    let width = acc.cfg.bucket.map(|b| b.width_us());
+    let cfg = &acc.cfg;
+    let end_of = cfg
+        .bucket
+        .map(|b| move |start: i64| b.end_of(start, cfg.tz));
     let (since, until) = acc.cfg.window.unwrap_or((i64::MIN, i64::MAX));
     let rfc = crate::report::risk::rfc3339;
     let mut meta = Meta::of(read, ps, Jsonl::keys_dropped(&m.kinds.jsonl));
@@ -266,12 +273,12 @@ fn build(read: &ReadResult, ps: &[f64]) -> StatsReport {
     meta.unmatched_paths = (!unmatched.is_empty()).then_some(unmatched);
     StatsReport {
         section: whole,
-        buckets: width.map(|w| {
+        buckets: end_of.map(|end_of| {
             acc.buckets
                 .iter()
                 .map(|(start, b)| StatsBucket {
                     start: rfc((*start).max(since)),
-                    end: rfc((start + w).min(until)),
+                    end: rfc(end_of(*start).min(until)),
                     section: section(b, &read.acc.opts, ps),
                     skipped: Skipped::of(&b.skipped, read),
                 })

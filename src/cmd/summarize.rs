@@ -31,6 +31,7 @@ pub fn run(args: &SummarizeArgs) -> Result<i32> {
     let mut cfg = Config::new(mode, args.read.max_line_bytes);
     cfg.max_buckets = args.read.max_buckets;
     cfg.window = super::window::window(&args.window, super::window::now()?)?;
+    cfg.tz = super::window::zone(&args.window)?;
     cfg.bucket = args.by;
 
     let result = super::read_logs_with(

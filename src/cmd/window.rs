@@ -34,9 +34,28 @@ pub fn now() -> Result<Timestamp, Error> {
     }
 }
 
-/// 00:00 UTC of a date given as `2026-02-17`, `today` or `yesterday`.
-fn day_start(s: &str, now: Timestamp) -> Option<i64> {
-    let today = now.to_zoned(TimeZone::UTC).date();
+/// The time zone `--tz` names, for the run (`None`: UTC). Held for the
+/// whole process, as the run's configuration is.
+pub fn zone(o: &WindowOpts) -> Result<Option<&'static TimeZone>, Error> {
+    Ok(parse_zone(o)?.map(|tz| &*Box::leak(Box::new(tz))))
+}
+
+fn parse_zone(o: &WindowOpts) -> Result<Option<TimeZone>, Error> {
+    let Some(name) = &o.tz else {
+        return Ok(None);
+    };
+    TimeZone::get(name.trim()).map(Some).map_err(|_| {
+        Error::Usage(format!(
+            "--tz '{}' is not a time zone: use an IANA name such as Europe/Berlin, America/New_York or UTC",
+            crate::escape::text(name)
+        ))
+    })
+}
+
+/// Local midnight (in `tz`, UTC by default) of a date given as
+/// `2026-02-17`, `today` or `yesterday`.
+fn day_start(s: &str, now: Timestamp, tz: &TimeZone) -> Option<i64> {
+    let today = now.to_zoned(tz.clone()).date();
     let d = match s.trim() {
         "today" => today,
         "yesterday" => today.yesterday().ok()?,
@@ -45,8 +64,23 @@ fn day_start(s: &str, now: Timestamp) -> Option<i64> {
         t if t.len() == 10 => t.parse::<Date>().ok()?,
         _ => return None,
     };
-    let ts = d.to_zoned(TimeZone::UTC).ok()?.timestamp();
+    let ts = d.to_zoned(tz.clone()).ok()?.timestamp();
     Some(ts.as_microsecond())
+}
+
+/// The end of the local day that starts at `start`.
+fn day_end(start: i64, tz: &TimeZone) -> Option<i64> {
+    let z = Timestamp::from_microsecond(start)
+        .ok()?
+        .to_zoned(tz.clone());
+    Some(
+        z.tomorrow()
+            .ok()?
+            .start_of_day()
+            .ok()?
+            .timestamp()
+            .as_microsecond(),
+    )
 }
 
 /// `90m ago`, `1h ago`, `2 days ago`, `1 week ago`: microseconds before
@@ -70,7 +104,12 @@ fn ago(s: &str, now: Timestamp) -> Option<i64> {
 /// `--until`, `--as-of`): RFC 3339 (`2026-02-17T06:00:00Z`), a date (its
 /// 00:00 UTC), `today`, `yesterday`, `now`, or `N{s,m,h,d,w} ago`.
 pub fn instant(s: &str, now: Timestamp) -> Result<i64, NotATime> {
-    if let Some(us) = day_start(s, now) {
+    instant_in(s, now, &TimeZone::UTC)
+}
+
+/// [`instant`] with dates, `today` and `yesterday` in `tz`.
+pub fn instant_in(s: &str, now: Timestamp, tz: &TimeZone) -> Result<i64, NotATime> {
+    if let Some(us) = day_start(s, now, tz) {
         return Ok(us);
     }
     if s.trim() == "now" {
@@ -106,23 +145,25 @@ pub fn show(us: i64) -> String {
 
 /// The window the options ask for; `None` when they ask for none.
 pub fn window(o: &WindowOpts, now: Timestamp) -> Result<Option<(i64, i64)>, Error> {
+    let tz = parse_zone(o)?.unwrap_or(TimeZone::UTC);
     if let Some(d) = &o.day {
-        let start = day_start(d, now).ok_or_else(|| {
+        let start = day_start(d, now, &tz).ok_or_else(|| {
             Error::Usage(format!(
                 "--day '{d}' is not a day: use a date (2026-02-17), today or yesterday"
             ))
         })?;
-        return Ok(Some((start, start + DAY_US)));
+        let end = day_end(start, &tz).unwrap_or(start + DAY_US);
+        return Ok(Some((start, end)));
     }
     if o.since.is_none() && o.until.is_none() {
         return Ok(None);
     }
     let since = match &o.since {
-        Some(s) => instant(s, now).map_err(|e| Error::Usage(format!("--since: {e}")))?,
+        Some(s) => instant_in(s, now, &tz).map_err(|e| Error::Usage(format!("--since: {e}")))?,
         None => i64::MIN,
     };
     let until = match &o.until {
-        Some(s) => instant(s, now).map_err(|e| Error::Usage(format!("--until: {e}")))?,
+        Some(s) => instant_in(s, now, &tz).map_err(|e| Error::Usage(format!("--until: {e}")))?,
         None => i64::MAX,
     };
     if since >= until {

@@ -9,8 +9,11 @@ pub const DEFAULT_MAX_BUCKETS: usize = 10_000;
 pub struct Config {
     pub mode: Mode,
     pub max_line_bytes: usize,
-    /// Split the figures into UTC time buckets of this width.
+    /// Split the figures into time buckets of this width.
     pub bucket: Option<Bucket>,
+    /// The time zone whose days and hours the buckets follow (`--tz`);
+    /// `None`: UTC.
+    pub tz: Option<&'static jiff::tz::TimeZone>,
     /// At most this many buckets are kept, the newest: the records of
     /// older ones count in the whole run's figures but in no bucket
     /// (memory stays bounded whatever times the records carry).
@@ -31,6 +34,7 @@ impl Config {
             mode,
             max_line_bytes,
             bucket: None,
+            tz: None,
             max_buckets: DEFAULT_MAX_BUCKETS,
             window: None,
             future_after: i64::MAX,
@@ -53,8 +57,73 @@ impl Bucket {
         }
     }
 
-    /// Start of the bucket holding `micros` (microseconds since the epoch).
-    pub fn start_of(self, micros: i64) -> i64 {
-        micros - micros.rem_euclid(self.width_us())
+    /// Start of the bucket holding `micros` (microseconds since the
+    /// epoch): in UTC, or in `tz`, where a day is local midnight to local
+    /// midnight (23 or 25 hours across a daylight-saving change) and an
+    /// hour starts at a local whole hour.
+    pub fn start_of(self, micros: i64, tz: Option<&jiff::tz::TimeZone>) -> i64 {
+        let Some(tz) = tz else {
+            return micros - micros.rem_euclid(self.width_us());
+        };
+        let Ok(t) = jiff::Timestamp::from_microsecond(micros) else {
+            return micros - micros.rem_euclid(self.width_us());
+        };
+        // The instant's own offset: an hour is local, and a repeated
+        // local hour (clocks going back) is two buckets, not one.
+        let off = tz.to_offset(t).seconds() as i64 * 1_000_000;
+        match self {
+            Bucket::Hour => {
+                let local = micros + off;
+                local - local.rem_euclid(self.width_us()) - off
+            }
+            Bucket::Day => t
+                .to_zoned(tz.clone())
+                .start_of_day()
+                .map(|z| z.timestamp().as_microsecond())
+                .unwrap_or(micros - micros.rem_euclid(self.width_us())),
+        }
+    }
+
+    /// The end of the bucket starting at `start` (the next one's start).
+    pub fn end_of(self, start: i64, tz: Option<&jiff::tz::TimeZone>) -> i64 {
+        match (self, tz) {
+            (Bucket::Day, Some(tz)) => jiff::Timestamp::from_microsecond(start)
+                .ok()
+                .and_then(|t| t.to_zoned(tz.clone()).tomorrow().ok())
+                .and_then(|z| z.start_of_day().ok())
+                .map_or(start + self.width_us(), |z| z.timestamp().as_microsecond()),
+            _ => start + self.width_us(),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn us(s: &str) -> i64 {
+        s.parse::<jiff::Timestamp>().unwrap().as_microsecond()
+    }
+
+    /// Local hours: half-hour offsets start at :30 UTC, and the hour
+    /// Berlin's clocks repeat (02:00-03:00 on 2026-10-25) is two buckets.
+    #[test]
+    fn hours_and_days_in_a_zone() {
+        let kolkata = jiff::tz::TimeZone::get("Asia/Kolkata").unwrap();
+        let h = Bucket::Hour;
+        assert_eq!(
+            h.start_of(us("2026-01-01T10:10:00Z"), Some(&kolkata)),
+            us("2026-01-01T09:30:00Z")
+        );
+        let berlin = jiff::tz::TimeZone::get("Europe/Berlin").unwrap();
+        let first = h.start_of(us("2026-10-25T00:30:00Z"), Some(&berlin));
+        let second = h.start_of(us("2026-10-25T01:30:00Z"), Some(&berlin));
+        assert_eq!(first, us("2026-10-25T00:00:00Z"));
+        assert_eq!(second, us("2026-10-25T01:00:00Z"));
+        let d = Bucket::Day;
+        let start = d.start_of(us("2026-03-29T12:00:00Z"), Some(&berlin));
+        assert_eq!(start, us("2026-03-28T23:00:00Z"));
+        assert_eq!(d.end_of(start, Some(&berlin)) - start, 23 * 3_600_000_000);
+        assert_eq!(d.start_of(us("2026-03-29T12:00:00Z"), None), us("2026-03-29T00:00:00Z"));
     }
 }

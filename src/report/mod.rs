@@ -377,7 +377,8 @@ impl BucketReport {
     /// The buckets of a read made with `cfg.bucket`, beside `whole`, the
     /// run's report (whose skipped lines and meta it shares).
     pub fn build(read: &ReadResult, ps: &[f64], whole: &Report) -> BucketReport {
-        let width = read.acc.cfg.bucket.map_or(0, |b| b.width_us());
+        let cfg = &read.acc.cfg;
+        let end_of = |start: i64| cfg.bucket.map_or(start, |b| b.end_of(start, cfg.tz));
         // Buckets cut by the window are labelled by what they hold: the
         // first starts at the window's start, the last ends at its end.
         let (since, until) = read.acc.cfg.window.unwrap_or((i64::MIN, i64::MAX));
@@ -388,7 +389,7 @@ impl BucketReport {
                 .iter()
                 .map(|(start, m)| BucketEntry {
                     start: risk::rfc3339((*start).max(since)),
-                    end: risk::rfc3339((start + width).min(until)),
+                    end: risk::rfc3339(end_of(*start).min(until)),
                     report: Report::of(m, read, ps),
                 })
                 .collect(),

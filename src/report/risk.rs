@@ -151,7 +151,7 @@ impl RiskReport {
     pub fn build(read: &ReadResult, by_day: bool) -> RiskReport {
         let acc: &Acc = &read.acc;
         let metrics = RiskMetrics::of(&acc.total);
-        let width = crate::agg::Bucket::Day.width_us();
+        let end_of = |s: i64| crate::agg::Bucket::Day.end_of(s, acc.cfg.tz);
         let busy: Vec<&(i64, Metrics)> = acc
             .buckets
             .iter()
@@ -187,7 +187,7 @@ impl RiskReport {
                     .map(|(s, m)| Day {
                         day: date(*s),
                         start: rfc3339(*s),
-                        end: rfc3339(s + width),
+                        end: rfc3339(end_of(*s)),
                         metrics: RiskMetrics::of(m),
                     })
                     .collect()

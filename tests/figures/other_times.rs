@@ -285,3 +285,117 @@ fn a_kinds_file_reads_epoch_milliseconds() {
         ]
     );
 }
+
+/// `--tz`: days follow a time zone's midnights, 23 hours on Berlin's
+/// spring-forward day (2026-03-29) and 25 on its fall-back day
+/// (2026-10-25). Caddy access records (the fixture's first line, its epoch
+/// `ts` set every 30 minutes across both days): the records a day holds
+/// are its hours times two.
+#[test]
+fn caddy_days_follow_a_time_zone_across_daylight_saving() {
+    let text = std::fs::read_to_string(fixture("realworld/caddy_access.log")).unwrap();
+    let first: serde_json::Value = serde_json::from_str(text.lines().next().unwrap()).unwrap();
+    let d = tempfile::tempdir().unwrap();
+    let mut lines = String::new();
+    // From 2026-03-28T00:00Z and from 2026-10-24T00:00Z, 3 days each.
+    for start in [1_774_656_000i64, 1_792_800_000] {
+        for i in 0..(3 * 48) {
+            let mut r = first.clone();
+            r["ts"] = (start + i * 1800).into();
+            lines.push_str(&r.to_string());
+            lines.push('\n');
+        }
+    }
+    let log = d.path().join("access.log");
+    std::fs::write(&log, lines).unwrap();
+    let log = log.to_str().unwrap();
+    let day = |date: &str, tz: Option<&str>| {
+        let mut a = vec![log, "--time", "ts", "--day", date];
+        if let Some(tz) = tz {
+            a.extend(["--tz", tz]);
+        }
+        let (v, out) = run_json("stats", &a);
+        assert!(
+            out.status.success(),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        v["records"].as_u64().unwrap()
+    };
+    assert_eq!(day("2026-03-29", Some("Europe/Berlin")), 46);
+    assert_eq!(day("2026-10-25", Some("Europe/Berlin")), 50);
+    assert_eq!(day("2026-03-29", None), 48);
+    assert_eq!(day("2026-03-29", Some("UTC")), 48);
+    // --by day: each bucket from local midnight to local midnight.
+    let (v, out) = run_json(
+        "stats",
+        &[log, "--time", "ts", "--by", "day", "--tz", "Europe/Berlin"],
+    );
+    assert!(out.status.success());
+    let days: Vec<(String, String, u64)> = v["buckets"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|b| {
+            (
+                b["start"].as_str().unwrap().to_string(),
+                b["end"].as_str().unwrap().to_string(),
+                b["records"].as_u64().unwrap(),
+            )
+        })
+        .collect();
+    assert!(
+        days.contains(&(
+            "2026-03-28T23:00:00Z".into(),
+            "2026-03-29T22:00:00Z".into(),
+            46
+        )),
+        "{days:?}"
+    );
+    assert!(
+        days.contains(&(
+            "2026-10-24T22:00:00Z".into(),
+            "2026-10-25T23:00:00Z".into(),
+            50
+        )),
+        "{days:?}"
+    );
+    // `yesterday` is the zone's yesterday.
+    let out = bin()
+        .args([
+            "stats",
+            log,
+            "--time",
+            "ts",
+            "--day",
+            "yesterday",
+            "--tz",
+            "Europe/Berlin",
+            "-f",
+            "json",
+        ])
+        .env("AGGMETRICS_NOW", "2026-10-25T23:30:00Z")
+        .output()
+        .unwrap();
+    let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(
+        v["records"], 50,
+        "Berlin's 2026-10-26 00:30: yesterday is the 25-hour day"
+    );
+    // A zone that is not one is a usage error.
+    let out = bin()
+        .args([
+            "stats",
+            log,
+            "--time",
+            "ts",
+            "--day",
+            "today",
+            "--tz",
+            "Mars/Olympus",
+        ])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("is not a time zone"));
+}
