@@ -74,7 +74,7 @@ pub fn lines(input: &[u8]) {
     // `*` names, repeated keys and the groups are fuzzed as well.
     if kind == LogKind::Jsonl {
         for spec in specs() {
-            let o = opts(JsonlOptions::Stats(spec.clone()));
+            let o = opts(JsonlOptions::Stats(Box::new(spec.clone())));
             every_read_path_agrees_with(cfg, &o, kind, data, chunk, piece);
         }
     }

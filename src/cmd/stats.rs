@@ -110,7 +110,7 @@ pub fn run(args: &StatsArgs) -> Result<i32> {
     cfg.bucket = bucket;
     // Every worker's parser reads the spec.
     let opts = crate::kinds::Options {
-        jsonl: crate::kinds::jsonl::JsonlOptions::Stats(spec.clone()),
+        jsonl: crate::kinds::jsonl::JsonlOptions::Stats(Box::new(spec.clone())),
         ..Default::default()
     };
 
@@ -128,7 +128,7 @@ pub fn run(args: &StatsArgs) -> Result<i32> {
     // names the heavier groups it folded.
     if let Some(keep) = second_read(&result, &args.paths) {
         let opts = crate::kinds::Options {
-            jsonl: crate::kinds::jsonl::JsonlOptions::Stats(spec.keeping(keep)),
+            jsonl: crate::kinds::jsonl::JsonlOptions::Stats(Box::new(spec.keeping(keep))),
             ..Default::default()
         };
         // The first read said what there was to say about the inputs.

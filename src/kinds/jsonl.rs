@@ -42,10 +42,140 @@ const MAX_PATHS: usize = 64;
 /// sizes, counts), with three decimals kept.
 pub const MAX_VALUE: f64 = crate::parse::MAX_DURATION_MS;
 
+/// What a `--value` holds, from its suffix (`duration:s`): how a number
+/// is scaled and whether a string may hold one.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Unit {
+    /// A JSON number, as written (a string is invalid).
+    Plain,
+    /// A number, or a string holding one (`"0.123"`, nginx's quoted
+    /// `request_time`).
+    Number,
+    /// A duration in this many milliseconds per unit (`:s` 1000, `:ms`
+    /// 1, `:us` 0.001, `:ns` 1e-6), kept in milliseconds; a string may
+    /// carry its own unit (`"12ms"`, `"1.5s"`).
+    Duration(UnitScale),
+    /// A size in bytes; a string may carry a unit (`"3KB"`, `"2MiB"`).
+    Bytes,
+}
+
+/// A duration unit's milliseconds, as an exact enum (floats are not Eq).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum UnitScale {
+    S,
+    Ms,
+    Us,
+    Ns,
+}
+
+impl UnitScale {
+    fn ms(self) -> f64 {
+        match self {
+            UnitScale::S => 1000.0,
+            UnitScale::Ms => 1.0,
+            UnitScale::Us => 1e-3,
+            UnitScale::Ns => 1e-6,
+        }
+    }
+}
+
+impl Unit {
+    /// A value path and its unit: `duration:s` -> (`duration`, seconds).
+    /// A `:` inside quotes or before an unknown word is part of the path.
+    pub fn split(v: &str) -> (&str, Unit) {
+        let Some((path, suffix)) = v.rsplit_once(':') else {
+            return (v, Unit::Plain);
+        };
+        if path.matches('"').count() % 2 == 1 {
+            return (v, Unit::Plain);
+        }
+        let u = match suffix {
+            "number" => Unit::Number,
+            "s" => Unit::Duration(UnitScale::S),
+            "ms" => Unit::Duration(UnitScale::Ms),
+            "us" => Unit::Duration(UnitScale::Us),
+            "ns" => Unit::Duration(UnitScale::Ns),
+            "bytes" => Unit::Bytes,
+            _ => return (v, Unit::Plain),
+        };
+        (path, u)
+    }
+
+    /// The unit the report states for the value.
+    pub fn shown(self) -> Option<&'static str> {
+        match self {
+            Unit::Duration(_) => Some("ms"),
+            Unit::Bytes => Some("bytes"),
+            Unit::Plain | Unit::Number => None,
+        }
+    }
+
+    /// A number read as this unit.
+    fn num(self, x: f64) -> f64 {
+        match self {
+            Unit::Duration(s) => x * s.ms(),
+            _ => x,
+        }
+    }
+
+    /// A string read as this unit: `None` when it holds no number (or a
+    /// unit of another kind).
+    fn text(self, t: &str) -> Option<f64> {
+        let t = t.trim();
+        if self == Unit::Plain {
+            return None;
+        }
+        let end = t
+            .find(|c: char| !(c.is_ascii_digit() || matches!(c, '.' | '-' | '+' | 'e' | 'E')))
+            .unwrap_or(t.len());
+        // An exponent's `e` may start a unit (none does here).
+        let (num, unit) = t.split_at(end);
+        let x: f64 = num.parse().ok().filter(|x: &f64| x.is_finite())?;
+        let unit = unit.trim();
+        match self {
+            Unit::Number => unit.is_empty().then_some(x),
+            Unit::Duration(s) => {
+                let ms = match unit {
+                    "" => s.ms(),
+                    "ns" => 1e-6,
+                    "us" | "µs" => 1e-3,
+                    "ms" => 1.0,
+                    "s" => 1000.0,
+                    "m" | "min" => 60_000.0,
+                    "h" => 3_600_000.0,
+                    _ => return None,
+                };
+                Some(x * ms)
+            }
+            Unit::Bytes => {
+                let b = match unit {
+                    "" | "B" | "b" => 1.0,
+                    "KB" | "kB" | "K" | "k" => 1e3,
+                    "MB" | "M" => 1e6,
+                    "GB" | "G" => 1e9,
+                    "TB" | "T" => 1e12,
+                    "KiB" => 1024.0,
+                    "MiB" => 1_048_576.0,
+                    "GiB" => 1_073_741_824.0,
+                    "TiB" => 1_099_511_627_776.0,
+                    _ => return None,
+                };
+                Some(x * b)
+            }
+            Unit::Plain => None,
+        }
+    }
+}
+
 /// What to read from each record.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Spec {
+    /// The value paths, without their unit suffix.
     pub values: Vec<String>,
+    /// Each value's unit (`--value duration:s`).
+    pub units: Vec<Unit>,
+    /// The values as written, with their suffix (what a state remembers).
+    value_texts: Vec<String>,
     pub by: Vec<String>,
     pub count: Vec<String>,
     /// `--where` conditions, all of which a record must pass to count.
@@ -128,6 +258,13 @@ fn is_max_groups(n: &usize) -> bool {
     *n == MAX_GROUPS
 }
 
+impl SpecDesc {
+    /// The value paths without their unit suffix, with their units.
+    pub fn value_paths(&self) -> Vec<(&str, Unit)> {
+        self.values.iter().map(|v| Unit::split(v)).collect()
+    }
+}
+
 impl Spec {
     /// Check and compile the paths. `*` (a whole segment) is allowed in
     /// values only; a leading `.` is dropped (`.hour` names a field
@@ -179,7 +316,14 @@ impl Spec {
             conds.push(c);
         }
         let clean = |p: &String| p.strip_prefix('.').unwrap_or(p).to_string();
-        let values: Vec<String> = values.iter().map(clean).collect();
+        let value_texts: Vec<String> = values.iter().map(clean).collect();
+        let (values, units): (Vec<String>, Vec<Unit>) = value_texts
+            .iter()
+            .map(|v| {
+                let (p, u) = Unit::split(v);
+                (p.to_string(), u)
+            })
+            .unzip();
         let by: Vec<String> = by.iter().map(clean).collect();
         let count: Vec<String> = count.iter().map(clean).collect();
         let time = time.strip_prefix('.').unwrap_or(time).to_string();
@@ -248,6 +392,8 @@ impl Spec {
         tree.gather();
         Ok(Spec {
             values,
+            units,
+            value_texts,
             by,
             count,
             wheres: conds,
@@ -280,7 +426,7 @@ impl Spec {
 
     pub fn desc(&self) -> SpecDesc {
         SpecDesc {
-            values: self.values.clone(),
+            values: self.value_texts.clone(),
             by: self.by.clone(),
             count: self.count.clone(),
             wheres: self.where_texts.clone(),
@@ -519,7 +665,7 @@ impl UserKind {
 fn spec_for<'c>(cx: &Cx<'c>) -> Option<(&'c Spec, &'c str)> {
     match &cx.opts.jsonl {
         JsonlOptions::None => None,
-        JsonlOptions::Stats(s) => Some((s, "")),
+        JsonlOptions::Stats(s) => Some((&**s, "")),
         JsonlOptions::User(u) => {
             let k = u.kinds.get(*u.file_kind.get(cx.file as usize)? as usize)?;
             Some((&k.spec, &k.name))
@@ -534,7 +680,7 @@ pub enum JsonlOptions {
     #[default]
     None,
     /// `aggmetrics stats`: every input with one spec, one unnamed part.
-    Stats(Spec),
+    Stats(Box<Spec>),
     /// A kinds file: each input with its kind's spec, under its name.
     User(UserKinds),
 }
@@ -565,6 +711,8 @@ pub struct Scratch {
     count: Vec<Option<Scalar>>,
     /// The `--where` fields' values.
     wh: Vec<Option<Scalar>>,
+    /// The spec's value units (copied when the spec changes).
+    units: Vec<Unit>,
     ts: Option<Timestamp>,
     /// The time as RFC 3339 when the field held another layout or a
     /// number (its text is not in the line); empty otherwise.
@@ -594,6 +742,9 @@ impl Scratch {
         self.count.resize(spec.count.len(), None);
         self.wh.clear();
         self.wh.resize(spec.wheres.len(), None);
+        if self.units != spec.units {
+            self.units.clone_from(&spec.units);
+        }
         self.ts = None;
         self.ts_text.clear();
         self.ts_bad = false;
@@ -630,12 +781,15 @@ impl Scratch {
     fn put(&mut self, role: Role, v: Scalar, stars: &Stars, line: &[u8]) {
         match role {
             Role::Value(i) => {
+                let unit = self.units.get(i as usize).copied().unwrap_or(Unit::Plain);
                 let x = match v {
                     // null is a missing value, not an invalid one.
                     Scalar::Lit(a, _) if line[a as usize] == b'n' => return,
-                    Scalar::Num(x, _) if x.is_finite() && (0.0..=MAX_VALUE).contains(&x) => Some(x),
+                    Scalar::Num(x, _) => Some(unit.num(x)),
+                    Scalar::Str(s) if unit != Unit::Plain => unit.text(&s.text(line)),
                     _ => None,
-                };
+                }
+                .filter(|x| x.is_finite() && (0.0..=MAX_VALUE).contains(x));
                 // A repeated key: the last one wins.
                 match self
                     .vals
@@ -1000,6 +1154,8 @@ pub struct ValueSection {
     pub stats: Stats,
     pub missing: Option<u64>,
     pub invalid: u64,
+    /// `ms` for a duration (`--value duration:s` is kept in ms), `bytes`.
+    pub unit: Option<&'static str>,
 }
 
 /// The distribution's keys (`p50`.., `min`, `max`, `mean`, `count`), then
@@ -1022,6 +1178,9 @@ impl Serialize for ValueSection {
             m.serialize_entry("missing", &missing)?;
         }
         m.serialize_entry("invalid", &self.invalid)?;
+        if let Some(u) = self.unit {
+            m.serialize_entry("unit", u)?;
+        }
         m.end()
     }
 }
@@ -1108,17 +1267,17 @@ impl JsonlSection {
             return Vec::new();
         }
         let mut out = Vec::new();
-        for v in &spec.values {
-            if segments(v).is_ok_and(|s| s.contains(&Seg::Star)) {
+        for (v, written) in spec.value_paths().into_iter().zip(&spec.values) {
+            if segments(v.0).is_ok_and(|s| s.contains(&Seg::Star)) {
                 continue;
             }
             if self
                 .total
                 .values
-                .get(v)
+                .get(v.0)
                 .is_none_or(|x| x.stats.count == 0 && x.invalid == 0)
             {
-                out.push(("--value", v.clone()));
+                out.push(("--value", written.clone()));
             }
         }
         for b in &spec.by {
@@ -1143,6 +1302,19 @@ impl JsonlSection {
     }
 }
 
+/// The unit of a concrete value name (`timing.db` under `timing.*:ms`).
+fn unit_of(paths: &[(&str, Unit)], name: &str) -> Unit {
+    paths
+        .iter()
+        .find(|(p, _)| {
+            *p == name || {
+                let (a, b): (Vec<&str>, Vec<&str>) = (p.split('.').collect(), name.split('.').collect());
+                a.len() == b.len() && a.iter().zip(&b).all(|(x, y)| *x == "*" || x == y)
+            }
+        })
+        .map_or(Unit::Plain, |(_, u)| *u)
+}
+
 fn group_section(
     g: &GroupAcc,
     key: Option<serde_json::Map<String, serde_json::Value>>,
@@ -1150,25 +1322,28 @@ fn group_section(
     ps: &[f64],
 ) -> GroupSection {
     let mut values: BTreeMap<String, ValueSection> = BTreeMap::new();
+    let paths = desc.value_paths();
     for (name, v) in g.values.sorted() {
         let mut d = v.dist.clone();
         d.finish();
-        let fixed = desc.values.iter().any(|p| p == name);
+        let fixed = paths.iter().any(|(p, _)| *p == name);
         values.insert(
             name.to_string(),
             ValueSection {
                 stats: Stats::of(&d, ps),
                 missing: fixed.then(|| g.records.saturating_sub(v.dist.n + v.invalid)),
                 invalid: v.invalid,
+                unit: unit_of(&paths, name).shown(),
             },
         );
     }
     // A fixed path never seen is all missing.
-    for p in desc.values.iter().filter(|p| !p.contains('*')) {
-        values.entry(p.clone()).or_insert_with(|| ValueSection {
+    for (p, u) in paths.iter().filter(|(p, _)| !p.contains('*')) {
+        values.entry(p.to_string()).or_insert_with(|| ValueSection {
             stats: Stats::of(&Dist::new(Mode::Exact), ps),
             missing: Some(g.records),
             invalid: 0,
+            unit: u.shown(),
         });
     }
     GroupSection {
@@ -1379,7 +1554,7 @@ impl JsonlSections {
     pub fn ensure(&mut self, opts: &JsonlOptions, ps: &[f64]) {
         let named: Vec<(&str, &Spec)> = match opts {
             JsonlOptions::None => Vec::new(),
-            JsonlOptions::Stats(s) => vec![("", s)],
+            JsonlOptions::Stats(s) => vec![("", &**s)],
             JsonlOptions::User(u) => u.kinds.iter().map(|k| (k.name.as_str(), &k.spec)).collect(),
         };
         for (name, spec) in named {
@@ -2041,6 +2216,30 @@ fn describe(s: &SpecDesc) -> String {
 
 #[cfg(test)]
 mod tests {
+    #[test]
+    fn value_units() {
+        use super::{Unit, UnitScale};
+        assert_eq!(Unit::split("duration:s"), ("duration", Unit::Duration(UnitScale::S)));
+        assert_eq!(Unit::split("a.b:bytes"), ("a.b", Unit::Bytes));
+        assert_eq!(Unit::split("t:number"), ("t", Unit::Number));
+        // An unknown word, or a `:` inside quotes, is part of the path.
+        assert_eq!(Unit::split("a:b"), ("a:b", Unit::Plain));
+        assert_eq!(Unit::split("\"a:s"), ("\"a:s", Unit::Plain));
+        let s = Unit::Duration(UnitScale::S);
+        assert_eq!(s.num(1.5), 1500.0);
+        assert_eq!(s.text("1.5"), Some(1500.0));
+        assert_eq!(s.text("12ms"), Some(12.0));
+        assert_eq!(s.text("250us"), Some(0.25));
+        assert_eq!(s.text("2m"), Some(120_000.0));
+        assert_eq!(s.text("12 parsecs"), None);
+        assert_eq!(Unit::Bytes.text("3KB"), Some(3000.0));
+        assert_eq!(Unit::Bytes.text("2MiB"), Some(2_097_152.0));
+        assert_eq!(Unit::Bytes.text("2ms"), None);
+        assert_eq!(Unit::Number.text("0.123"), Some(0.123));
+        assert_eq!(Unit::Number.text("0.1s"), None);
+        assert_eq!(Unit::Plain.text("1"), None);
+    }
+
     use super::*;
 
     fn spec(values: &[&str], by: &[&str], count: &[&str]) -> Spec {

@@ -124,6 +124,9 @@ mod tests {
         let start = d.start_of(us("2026-03-29T12:00:00Z"), Some(&berlin));
         assert_eq!(start, us("2026-03-28T23:00:00Z"));
         assert_eq!(d.end_of(start, Some(&berlin)) - start, 23 * 3_600_000_000);
-        assert_eq!(d.start_of(us("2026-03-29T12:00:00Z"), None), us("2026-03-29T00:00:00Z"));
+        assert_eq!(
+            d.start_of(us("2026-03-29T12:00:00Z"), None),
+            us("2026-03-29T00:00:00Z")
+        );
     }
 }

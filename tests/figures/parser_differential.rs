@@ -614,7 +614,7 @@ fn stats_record(line: &str) -> (Value, Value) {
         )
         .unwrap();
         Arc::new(Options {
-            jsonl: JsonlOptions::Stats(spec),
+            jsonl: JsonlOptions::Stats(Box::new(spec)),
             ..Default::default()
         })
     });

@@ -697,3 +697,106 @@ fn suricata_by_hour_alone_counts_records_per_hour() {
     );
     assert_eq!(v["records"], 506);
 }
+
+/// A value's unit: Caddy writes `duration` in seconds; `duration:s`
+/// keeps it in milliseconds (so three decimals are microseconds, not
+/// milliseconds) and says so; `size:bytes` says bytes. A string holding a
+/// number, with or without a unit, is read when the unit asks for it:
+/// the same records with `duration` as `"17.557019ms"`-style strings and
+/// as quoted seconds give the same figures. Expected values are the log's
+/// own, times 1000 (serde_json).
+#[test]
+fn caddy_durations_in_seconds_are_kept_in_milliseconds() {
+    let text = std::fs::read_to_string(fixture("realworld/caddy_access.log")).unwrap();
+    let recs: Vec<Value> = text
+        .lines()
+        .filter(|l| !l.trim().is_empty())
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect();
+    let ms: Vec<f64> = recs
+        .iter()
+        .map(|r| r["duration"].as_f64().unwrap() * 1000.0)
+        .collect();
+    let d = tempfile::tempdir().unwrap();
+    let write = |name: &str, f: &dyn Fn(f64) -> Value| {
+        let body: String = recs
+            .iter()
+            .map(|r| {
+                let mut r = r.clone();
+                r["duration"] = f(r["duration"].as_f64().unwrap());
+                r.to_string() + "\n"
+            })
+            .collect();
+        let p = d.path().join(name);
+        std::fs::write(&p, body).unwrap();
+        p
+    };
+    let as_is = fixture("realworld/caddy_access.log");
+    let ms_text = write("ms.log", &|s| Value::from(format!("{}ms", s * 1000.0)));
+    let quoted = write("quoted.log", &|s| Value::from(format!("{s}")));
+    for (log, value) in [
+        (&as_is, "duration:s"),
+        (&ms_text, "duration:s"),
+        (&quoted, "duration:s"),
+    ] {
+        let (v, out) = run_json(
+            "stats",
+            &[
+                log.to_str().unwrap(),
+                "--time",
+                "ts",
+                "--value",
+                value,
+                "--value",
+                "size:bytes",
+                "--exact",
+            ],
+        );
+        assert!(
+            out.status.success(),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        let f = &v["total"]["values"]["duration"];
+        assert_eq!(f["unit"], "ms", "{log:?}");
+        assert_eq!(f["count"], ms.len() as u64, "{log:?}: {f}");
+        let max = ms.iter().cloned().fold(0.0, f64::max);
+        let min = ms.iter().cloned().fold(f64::MAX, f64::min);
+        assert!(
+            (f["max"].as_f64().unwrap() - max).abs() <= 5e-4,
+            "{log:?}: {f}"
+        );
+        assert!(
+            (f["min"].as_f64().unwrap() - min).abs() <= 5e-4,
+            "{log:?}: {f}"
+        );
+        assert_eq!(v["total"]["values"]["size"]["unit"], "bytes");
+    }
+    // Without a unit, a string is not a number: invalid, as before.
+    let (v, _) = run_json(
+        "stats",
+        &[
+            quoted.to_str().unwrap(),
+            "--time",
+            "ts",
+            "--value",
+            "duration",
+        ],
+    );
+    assert_eq!(v["total"]["values"]["duration"]["invalid"], ms.len() as u64);
+    // :number reads the quoted seconds as they are.
+    let (v, _) = run_json(
+        "stats",
+        &[
+            quoted.to_str().unwrap(),
+            "--time",
+            "ts",
+            "--value",
+            "duration:number",
+            "--exact",
+        ],
+    );
+    let f = &v["total"]["values"]["duration"];
+    assert_eq!(f["count"], ms.len() as u64);
+    assert!(f["unit"].is_null());
+}
