@@ -1156,6 +1156,9 @@ pub struct ValueSection {
     pub invalid: u64,
     /// `ms` for a duration (`--value duration:s` is kept in ms), `bytes`.
     pub unit: Option<&'static str>,
+    /// Every value added up (exactly, from the integer sum the
+    /// distribution keeps: to 0.001).
+    pub sum: f64,
 }
 
 /// The distribution's keys (`p50`.., `min`, `max`, `mean`, `count`), then
@@ -1173,6 +1176,7 @@ impl Serialize for ValueSection {
         m.serialize_entry("min", &fig(st.min))?;
         m.serialize_entry("max", &fig(st.max))?;
         m.serialize_entry("mean", &fig(st.mean))?;
+        m.serialize_entry("sum", &fig(self.sum))?;
         m.serialize_entry("count", &st.count)?;
         if let Some(missing) = self.missing {
             m.serialize_entry("missing", &missing)?;
@@ -1334,6 +1338,7 @@ fn group_section(
                 missing: fixed.then(|| g.records.saturating_sub(v.dist.n + v.invalid)),
                 invalid: v.invalid,
                 unit: unit_of(&paths, name).shown(),
+                sum: v.dist.sum_us as f64 / 1000.0,
             },
         );
     }
@@ -1344,6 +1349,7 @@ fn group_section(
             missing: Some(g.records),
             invalid: 0,
             unit: u.shown(),
+            sum: 0.0,
         });
     }
     GroupSection {
@@ -2003,6 +2009,7 @@ pub fn view_of(k: &JsonlSection, key: &str, title: &str) -> View {
             label: "group",
             union_first: rows.len() > 1,
             rows,
+            duration: v.unit == Some("ms"),
         }));
     }
     for c in k.total.counts.keys() {

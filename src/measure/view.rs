@@ -126,6 +126,9 @@ pub struct ValueRows {
     pub rows: Vec<(String, Stats, u64)>,
     /// The first row is the union of the others (`(all)` beside groups).
     pub union_first: bool,
+    /// The values are durations in milliseconds (`--value d:s`):
+    /// Prometheus gets a histogram in seconds besides the percentiles.
+    pub duration: bool,
 }
 
 /// A two-way table of counts (`by intent` x outcome).

@@ -510,6 +510,14 @@ impl super::Blocks for PromSection<'_> {
             if r.union_first && i == 0 {
                 continue;
             }
+            if r.duration {
+                self.o.histogram(
+                    &format!("{k}_value_seconds"),
+                    &format!("{title}: durations per value and {label}, in seconds."),
+                    &labels,
+                    &st.hist,
+                );
+            }
             self.o.put(
                 &format!("{k}_value_usable"),
                 &format!("{title} usable values per value and {label}."),

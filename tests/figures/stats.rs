@@ -772,6 +772,45 @@ fn caddy_durations_in_seconds_are_kept_in_milliseconds() {
         );
         assert_eq!(v["total"]["values"]["size"]["unit"], "bytes");
     }
+    // The sum, and a histogram in seconds for Prometheus: each bucket
+    // counts the durations at or below its bound.
+    let (v, _) = run_json(
+        "stats",
+        &[
+            as_is.to_str().unwrap(),
+            "--time",
+            "ts",
+            "--value",
+            "duration:s",
+            "--exact",
+        ],
+    );
+    let sum: f64 = ms.iter().sum();
+    assert!((v["total"]["values"]["duration"]["sum"].as_f64().unwrap() - sum).abs() <= 5e-3);
+    let prom = bin()
+        .args([
+            "stats",
+            as_is.to_str().unwrap(),
+            "--time",
+            "ts",
+            "--value",
+            "duration:s",
+        ])
+        .args(["--exact", "-q", "-f", "prometheus"])
+        .output()
+        .unwrap();
+    let prom = String::from_utf8(prom.stdout).unwrap();
+    for (le, bound_ms) in [("0.001", 1.0), ("0.02", 20.0), ("0.03", 30.0)] {
+        let want = ms.iter().filter(|&&x| x <= bound_ms).count();
+        let line = prom
+            .lines()
+            .find(|l| {
+                l.starts_with("aggmetrics_jsonl_value_seconds_bucket{")
+                    && l.contains(&format!("le=\"{le}\""))
+            })
+            .unwrap_or_else(|| panic!("{prom}"));
+        assert!(line.ends_with(&format!(" {want}")), "{line}");
+    }
     // Without a unit, a string is not a number: invalid, as before.
     let (v, _) = run_json(
         "stats",
