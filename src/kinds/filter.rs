@@ -226,6 +226,14 @@ mod tests {
         assert!(!c("status!=200").holds(&Field::Num(200.0)));
         assert!(c("request_time>0.5").holds(&s("0.75")));
         assert!(!c("request_time>0.5").holds(&s("fast")));
+        // The mutants `cargo mutants` found unguarded: a numeric string
+        // equal by number, null, and each comparison at and past its bound.
+        assert!(c("status=200").holds(&s("200.0")));
+        assert!(c("x=null").holds(&Field::Null));
+        assert!(!c("x=true").holds(&Field::Null));
+        assert!(!c("d>1").holds(&Field::Num(1.0)));
+        assert!(c("d>1").holds(&Field::Num(2.0)));
+        assert!(c("d<1").holds(&Field::Num(0.5)));
         assert!(c("d<=1").holds(&Field::Num(1.0)));
         assert!(c("d>=1").holds(&Field::Num(1.0)));
         assert!(!c("d<1").holds(&Field::Num(1.0)));
