@@ -1843,6 +1843,7 @@ impl Part {
         });
         let groups_folded = (folded > 0).then(|| {
             let tally = self.groups.tally();
+            let heavier = self.heaviest_unkept();
             Folded {
                 groups: match tally {
                     Some(t) => Some(t.len() as u64 + kept_folded),
@@ -1850,10 +1851,9 @@ impl Part {
                     None => None,
                 },
                 records: folded,
-                heaviest: self.heaviest_unkept().is_empty(),
+                heaviest: heavier.is_empty(),
                 max_error: tally.map_or(0, |t| t.error()),
-                heavier: self
-                    .heaviest_unkept()
+                heavier: heavier
                     .into_iter()
                     .take(FOLDED_NAMED)
                     .map(|(k, n)| FoldedGroup {

@@ -222,16 +222,6 @@ impl<T: Merge + Clone> Keyed<T> {
         v
     }
 
-    /// Whether the kept keys are exactly the [`Keyed::heaviest`] ones.
-    pub fn kept_are_heaviest(&self) -> bool {
-        self.overflow == 0 || self.heaviest(self.cap).iter().all(|e| e.2.is_some())
-    }
-
-    /// Weight of every observation, kept or not.
-    pub fn weight_all(&self) -> u64 {
-        self.items.iter().map(|e| e.2.weight()).sum::<u64>() + self.overflow
-    }
-
     pub fn cap(&self) -> usize {
         self.cap
     }
@@ -800,7 +790,6 @@ mod tests {
             top.iter().map(|e| (e.0, e.1)).collect::<Vec<_>>(),
             vec![("heavy-0", 34), ("heavy-10", 33), ("heavy-20", 33)]
         );
-        assert!(!k.kept_are_heaviest() || top.iter().all(|e| e.2.is_some()));
         let tally = k.tally().unwrap();
         assert_eq!(tally.total(), k.overflow);
         assert_eq!(tally.error(), 0);
