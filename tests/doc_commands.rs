@@ -122,6 +122,7 @@ fn prepare(w: &Path) {
     for (from, dir, name) in [
         (real.join("suricata_eve_full.json"), "suricata", "eve.json"),
         (examples.join("zeek-ssh.log"), "zeek", "ssh.log"),
+        (real.join("zeek_dns.json.gz"), "zeek", "dns.log.gz"),
         (examples.join("caddy-access.log"), "caddy", "access.log"),
         (
             examples.join("gharchive.json"),

@@ -176,6 +176,8 @@ pub struct Spec {
     pub units: Vec<Unit>,
     /// The values as written, with their suffix (what a state remembers).
     value_texts: Vec<String>,
+    /// Where each value path's `*` segments are in its text.
+    stars: Vec<Vec<std::ops::Range<usize>>>,
     pub by: Vec<String>,
     pub count: Vec<String>,
     /// `--where` conditions, all of which a record must pass to count.
@@ -199,6 +201,9 @@ pub struct Spec {
 struct Node {
     children: Vec<(Box<[u8]>, Node)>,
     star: Option<Box<Node>>,
+    /// Array elements by index (`[0]`), and every element (`[*]`).
+    items: Vec<(u32, Node)>,
+    each: Option<Box<Node>>,
     roles: Vec<Role>,
     /// Every role at this node and below it: what a repeated member
     /// that leads here undoes (see [`Scratch::undo`]).
@@ -208,14 +213,66 @@ struct Node {
 impl Node {
     fn gather(&mut self) -> Vec<Role> {
         let mut all = self.roles.clone();
-        for (_, c) in &mut self.children {
-            all.extend(c.gather());
-        }
-        if let Some(c) = &mut self.star {
+        for c in self.nodes_mut() {
             all.extend(c.gather());
         }
         self.below = all.clone();
         all
+    }
+
+    fn nodes_mut(&mut self) -> impl Iterator<Item = &mut Node> {
+        let named = self.children.iter_mut().map(|(_, c)| c);
+        let items = self.items.iter_mut().map(|(_, c)| c);
+        named
+            .chain(items)
+            .chain(self.star.as_deref_mut())
+            .chain(self.each.as_deref_mut())
+    }
+
+    /// Whether the value here is read into (an object's members or an
+    /// array's elements), not taken whole.
+    fn nested(&self) -> bool {
+        !self.children.is_empty() || self.star.is_some() || self.has_items()
+    }
+
+    fn has_items(&self) -> bool {
+        !self.items.is_empty() || self.each.is_some()
+    }
+
+    /// An element is read once, by its index's node or else by `[*]`'s:
+    /// so the index's node takes in what `[*]` reads too, everywhere in
+    /// the tree.
+    fn fold_each(&mut self) {
+        if let Some(each) = self.each.as_deref() {
+            let each = each.clone();
+            for (_, c) in &mut self.items {
+                c.take_in(&each);
+            }
+        }
+        for c in self.nodes_mut() {
+            c.fold_each();
+        }
+    }
+
+    fn take_in(&mut self, o: &Node) {
+        self.roles.extend(o.roles.iter().copied());
+        for (k, c) in &o.children {
+            match self.children.iter_mut().find(|(n, _)| n == k) {
+                Some((_, d)) => d.take_in(c),
+                None => self.children.push((k.clone(), c.clone())),
+            }
+        }
+        for (k, c) in &o.items {
+            match self.items.iter_mut().find(|(n, _)| n == k) {
+                Some((_, d)) => d.take_in(c),
+                None => self.items.push((*k, c.clone())),
+            }
+        }
+        for (mine, theirs) in [(&mut self.star, &o.star), (&mut self.each, &o.each)] {
+            if let Some(c) = theirs {
+                mine.get_or_insert_with(Box::default).take_in(c);
+            }
+        }
     }
 }
 
@@ -349,6 +406,10 @@ impl Spec {
             if stars > 0 && !star_ok {
                 return Err(SpecError::StarNotValue(path.to_string()));
             }
+            let each_ok = matches!(role, Role::Value(_) | Role::Count(_));
+            if !each_ok && segs.contains(&Seg::Each) {
+                return Err(SpecError::EachNotHere(path.to_string()));
+            }
             if stars > MAX_STARS {
                 return Err(SpecError::TooManyStars(path.to_string()));
             }
@@ -356,6 +417,17 @@ impl Spec {
             for s in segs {
                 node = match s {
                     Seg::Star => node.star.get_or_insert_with(Box::default),
+                    Seg::Each => node.each.get_or_insert_with(Box::default),
+                    Seg::Index(n) => {
+                        let i = match node.items.iter().position(|(m, _)| *m == n) {
+                            Some(i) => i,
+                            None => {
+                                node.items.push((n, Node::default()));
+                                node.items.len() - 1
+                            }
+                        };
+                        &mut node.items[i].1
+                    }
                     Seg::Key(k) => {
                         let i = match node.children.iter().position(|(n, _)| **n == *k.as_bytes()) {
                             Some(i) => i,
@@ -389,8 +461,20 @@ impl Spec {
             add(&c.path, role, false)?;
         }
         add(&time, Role::Time, false)?;
+        tree.fold_each();
         tree.gather();
+        let stars = values
+            .iter()
+            .map(|v| {
+                let segs = segments_at(v).unwrap_or_default();
+                segs.into_iter()
+                    .filter(|(s, _)| *s == Seg::Star)
+                    .map(|(_, at)| at)
+                    .collect()
+            })
+            .collect();
         Ok(Spec {
+            stars,
             values,
             units,
             value_texts,
@@ -455,36 +539,49 @@ pub enum SpecError {
     TooManyStars(String),
     #[error("'{0}': a quoted key has no closing `\"`; a key with dots is written in quotes, as '\"id.resp_p\"' or 'log.\"level\"'")]
     Unclosed(String),
-    #[error("'{0}': `[` is kept for array indexes; a key holding one is written in quotes, as '\"a[0]\"'")]
+    #[error("'{0}': `[` takes an array index or `*`, as tags[0] or answers[*].ttl; a key holding `[` is written in quotes, as '\"a[0]\"'")]
     Bracket(String),
+    #[error("'{0}': `[*]` (every element of an array) is for --value and --count only")]
+    EachNotHere(String),
     #[error(transparent)]
     Where(#[from] crate::kinds::filter::FilterError),
 }
 
-/// One segment of a path: a key name (its bytes as in the log), or `*`.
+/// One segment of a path: a key name (its bytes as in the log), `*`, an
+/// array index (`[0]`) or every element of an array (`[*]`).
 #[derive(Debug, Clone, PartialEq, Eq)]
 enum Seg {
     Key(String),
     Star,
+    Index(u32),
+    Each,
 }
 
 /// A path's segments. Keys are joined by dots; a key holding a dot, `*`,
 /// `[` or `"` is written in double quotes, with `\"` and `\\` inside
 /// (`"id.resp_p"`, `log."level"`), as jq writes `."id.resp_p"`; a bare
-/// `*` is every key of an object.
+/// `*` is every key of an object. After a key, `[N]` is the array's
+/// element N (from 0) and `[*]` each of its elements (`answers[*].ttl`).
 fn segments(path: &str) -> Result<Vec<Seg>, SpecError> {
+    Ok(segments_at(path)?.into_iter().map(|(s, _)| s).collect())
+}
+
+/// [`segments`] with where each starts and ends in `path`.
+fn segments_at(path: &str) -> Result<Vec<(Seg, std::ops::Range<usize>)>, SpecError> {
     let not_a_path = || SpecError::NotAPath(path.to_string());
     let mut out = Vec::new();
-    let mut chars = path.chars().peekable();
+    let mut chars = path.char_indices().peekable();
+    let at = |c: &mut std::iter::Peekable<std::str::CharIndices>| c.peek().map_or(path.len(), |(i, _)| *i);
     loop {
-        let seg = if chars.peek() == Some(&'"') {
+        let start = at(&mut chars);
+        let seg = if chars.peek().map(|c| c.1) == Some('"') {
             chars.next();
             let mut key = String::new();
             loop {
-                match chars.next() {
+                match chars.next().map(|c| c.1) {
                     None => return Err(SpecError::Unclosed(path.to_string())),
                     Some('"') => break,
-                    Some('\\') => match chars.next() {
+                    Some('\\') => match chars.next().map(|c| c.1) {
                         Some(c @ ('"' | '\\')) => key.push(c),
                         _ => return Err(not_a_path()),
                     },
@@ -497,13 +594,10 @@ fn segments(path: &str) -> Result<Vec<Seg>, SpecError> {
             Seg::Key(key)
         } else {
             let mut key = String::new();
-            while let Some(&c) = chars.peek() {
-                if c == '.' {
-                    break;
-                }
+            while let Some(&(_, c)) = chars.peek() {
                 match c {
-                    '[' => return Err(SpecError::Bracket(path.to_string())),
-                    '"' => return Err(not_a_path()),
+                    '.' | '[' => break,
+                    '"' | ']' => return Err(not_a_path()),
                     _ => key.push(c),
                 }
                 chars.next();
@@ -514,8 +608,32 @@ fn segments(path: &str) -> Result<Vec<Seg>, SpecError> {
                 _ => Seg::Key(key),
             }
         };
-        out.push(seg);
-        match chars.next() {
+        out.push((seg, start..at(&mut chars)));
+        // Indexes after the key: `[0]`, `[*]`, `[1][2]`.
+        while chars.peek().map(|c| c.1) == Some('[') {
+            let start = at(&mut chars);
+            chars.next();
+            let mut inner = String::new();
+            loop {
+                match chars.next().map(|c| c.1) {
+                    None => return Err(SpecError::Bracket(path.to_string())),
+                    Some(']') => break,
+                    Some(c) => inner.push(c),
+                }
+            }
+            let seg = match inner.as_str() {
+                "*" => Seg::Each,
+                n if !n.is_empty() && n.bytes().all(|b| b.is_ascii_digit()) => {
+                    match n.parse::<u32>() {
+                        Ok(i) => Seg::Index(i),
+                        Err(_) => return Err(SpecError::Bracket(path.to_string())),
+                    }
+                }
+                _ => return Err(SpecError::Bracket(path.to_string())),
+            };
+            out.push((seg, start..at(&mut chars)));
+        }
+        match chars.next().map(|c| c.1) {
             None => return Ok(out),
             Some('.') => {}
             Some(_) => return Err(not_a_path()),
@@ -705,10 +823,17 @@ type Stars = ([Span; MAX_STARS], u8);
 #[derive(Debug, Default)]
 pub struct Scratch {
     tpl: Template,
-    /// (value index, `*` names, the number or `None` when invalid).
-    vals: Vec<(u16, Stars, Option<f64>)>,
+    /// (value index, `*` names, the number or `None` when invalid, the
+    /// array element it is in).
+    vals: Vec<(u16, Stars, Option<f64>, u32)>,
     by: Vec<Option<Scalar>>,
-    count: Vec<Option<Scalar>>,
+    /// (count index, the array element it is in, the value).
+    count: Vec<(u16, u32, Scalar)>,
+    /// The array element being read: each element read gets the next
+    /// number, in the order of the line, 0 outside arrays. What a
+    /// repeated key undoes is what its element and those after it read.
+    elem: u32,
+    elems: u32,
     /// The `--where` fields' values.
     wh: Vec<Option<Scalar>>,
     /// The spec's value units (copied when the spec changes).
@@ -739,7 +864,8 @@ impl Scratch {
         self.by.clear();
         self.by.resize(spec.by.len(), None);
         self.count.clear();
-        self.count.resize(spec.count.len(), None);
+        self.elem = 0;
+        self.elems = 0;
         self.wh.clear();
         self.wh.resize(spec.wheres.len(), None);
         if self.units != spec.units {
@@ -759,14 +885,18 @@ impl Scratch {
     #[cold]
     fn undo(&mut self, node: &Node, stars: &Stars, line: &[u8]) {
         let k = stars.1 as usize;
-        self.vals.retain(|(i, st, _)| {
+        let elem = self.elem;
+        self.vals.retain(|(i, st, _, e)| {
             !(node.below.contains(&Role::Value(*i))
+                && *e >= elem
                 && (0..k).all(|j| st.0[j].same_text(&stars.0[j], line)))
         });
+        self.count
+            .retain(|(i, e, _)| !(node.below.contains(&Role::Count(*i)) && *e >= elem));
         for r in &node.below {
             match *r {
                 Role::By(i) => self.by[i as usize] = None,
-                Role::Count(i) => self.count[i as usize] = None,
+                Role::Count(_) => {}
                 Role::Where(i) => self.wh[i as usize] = None,
                 Role::Time => {
                     self.ts = None;
@@ -791,17 +921,22 @@ impl Scratch {
                 }
                 .filter(|x| x.is_finite() && (0.0..=MAX_VALUE).contains(x));
                 // A repeated key: the last one wins.
-                match self
-                    .vals
-                    .iter_mut()
-                    .find(|(j, s, _)| *j == i && s.1 == stars.1 && same_names(s, stars, line))
-                {
+                let elem = self.elem;
+                match self.vals.iter_mut().find(|(j, s, _, e)| {
+                    *j == i && *e == elem && s.1 == stars.1 && same_names(s, stars, line)
+                }) {
                     Some(e) => e.2 = x,
-                    None => self.vals.push((i, *stars, x)),
+                    None => self.vals.push((i, *stars, x, elem)),
                 }
             }
             Role::By(i) => self.by[i as usize] = Some(v),
-            Role::Count(i) => self.count[i as usize] = Some(v),
+            Role::Count(i) => {
+                let elem = self.elem;
+                match self.count.iter_mut().find(|(j, e, _)| *j == i && *e == elem) {
+                    Some(e) => e.2 = v,
+                    None => self.count.push((i, elem, v)),
+                }
+            }
             Role::Where(i) => self.wh[i as usize] = Some(v),
             Role::Time => self.time(v, line),
         }
@@ -857,13 +992,20 @@ fn value_at(
     stars: &mut Stars,
     s: &mut Scratch,
 ) -> Result<(), Skip> {
-    let nested = !node.children.is_empty() || node.star.is_some();
-    if nested && p.peek() == Some(b'{') {
-        members(p, line, node, stars, s)?;
-        for r in &node.roles {
-            s.put(*r, Scalar::Container, stars, line);
+    if node.nested() {
+        let read = match p.peek() {
+            Some(b'{') if !node.children.is_empty() || node.star.is_some() => {
+                members(p, line, node, stars, s)?
+            }
+            Some(b'[') if node.has_items() => elements(p, line, node, stars, s)?,
+            _ => false,
+        };
+        if read {
+            for r in &node.roles {
+                s.put(*r, Scalar::Container, stars, line);
+            }
+            return Ok(());
         }
-        return Ok(());
     }
     if node.roles.is_empty() {
         return p.skip_value();
@@ -971,6 +1113,38 @@ fn sample_members(
     if r.is_ok() {
         s.sampled += 1;
     }
+    r
+}
+
+/// The elements of an array `node` describes (the cursor at `[`): each
+/// read by its index's node, else by `[*]`'s, else skipped.
+fn elements(
+    p: &mut Parser<'_, '_>,
+    line: &[u8],
+    node: &Node,
+    stars: &mut Stars,
+    s: &mut Scratch,
+) -> Result<bool, Skip> {
+    let outer = s.elem;
+    let mut n = 0u32;
+    let r = p.array(|p| {
+        let child = node
+            .items
+            .iter()
+            .find(|(i, _)| *i == n)
+            .map(|(_, c)| c)
+            .or(node.each.as_deref());
+        n = n.saturating_add(1);
+        match child {
+            Some(c) => {
+                s.elems += 1;
+                s.elem = s.elems;
+                value_at(p, line, c, stars, s)
+            }
+            None => p.skip_value(),
+        }
+    });
+    s.elem = outer;
     r
 }
 
@@ -1306,6 +1480,11 @@ impl JsonlSection {
     }
 }
 
+/// Whether `path` has any of `segs` (`*`, `[*]`).
+fn has(path: &str, segs: &[Seg]) -> bool {
+    segments(path).is_ok_and(|s| s.iter().any(|x| segs.contains(x)))
+}
+
 /// The unit of a concrete value name (`timing.db` under `timing.*:ms`).
 fn unit_of(paths: &[(&str, Unit)], name: &str) -> Unit {
     paths
@@ -1330,7 +1509,8 @@ fn group_section(
     for (name, v) in g.values.sorted() {
         let mut d = v.dist.clone();
         d.finish();
-        let fixed = paths.iter().any(|(p, _)| *p == name);
+        // One value per record at most: what is not one is missing.
+        let fixed = paths.iter().any(|(p, _)| *p == name && !has(p, &[Seg::Star, Seg::Each]));
         values.insert(
             name.to_string(),
             ValueSection {
@@ -1342,11 +1522,11 @@ fn group_section(
             },
         );
     }
-    // A fixed path never seen is all missing.
-    for (p, u) in paths.iter().filter(|(p, _)| !p.contains('*')) {
+    // A path without `*` is always there; one never seen is all missing.
+    for (p, u) in paths.iter().filter(|(p, _)| !has(p, &[Seg::Star])) {
         values.entry(p.to_string()).or_insert_with(|| ValueSection {
             stats: Stats::of(&Dist::new(Mode::Exact), ps),
-            missing: Some(g.records),
+            missing: (!has(p, &[Seg::Each])).then_some(g.records),
             invalid: 0,
             unit: u.shown(),
             sum: 0.0,
@@ -1899,24 +2079,20 @@ fn passes(spec: &Spec, s: &Scratch, line: &[u8]) -> bool {
 /// Add the record parsed into `s` to one group's figures.
 fn add_to(g: &mut GroupAcc, spec: &Spec, s: &mut Scratch, line: &[u8], mode: Mode) {
     g.records += 1;
-    for &(i, stars, x) in &s.vals {
+    for &(i, stars, x, _) in &s.vals {
         let path = &spec.values[i as usize];
         let name: &str = if stars.1 == 0 {
             path
         } else {
+            // The path with each `*` replaced by the key it took.
             s.name.clear();
-            let mut k = 0;
-            for (j, seg) in path.split('.').enumerate() {
-                if j > 0 {
-                    s.name.push('.');
-                }
-                if seg == "*" {
-                    s.name.push_str(&stars.0[k].text(line));
-                    k += 1;
-                } else {
-                    s.name.push_str(seg);
-                }
+            let mut from = 0;
+            for (k, at) in spec.stars[i as usize].iter().enumerate() {
+                s.name.push_str(&path[from..at.start]);
+                s.name.push_str(&stars.0[k].text(line));
+                from = at.end;
             }
+            s.name.push_str(&path[from..]);
             &s.name
         };
         let Some(v) = g.values.entry(name, || ValueAcc {
@@ -1931,20 +2107,20 @@ fn add_to(g: &mut GroupAcc, spec: &Spec, s: &mut Scratch, line: &[u8], mode: Mod
             None => v.invalid += 1,
         }
     }
-    for i in 0..spec.count.len() {
-        let text = match s.count[i] {
+    for &(i, _, v) in &s.count {
+        let text = match v {
             // Absent, null, an object or an array: not counted
             // (docs/any-log.md), as a null value is missing.
-            None | Some(Scalar::Container) => continue,
-            Some(Scalar::Lit(a, _)) if line[a as usize] == b'n' => continue,
-            Some(Scalar::Str(sp)) => sp.text(line),
-            Some(other) => {
+            Scalar::Container => continue,
+            Scalar::Lit(a, _) if line[a as usize] == b'n' => continue,
+            Scalar::Str(sp) => sp.text(line),
+            other => {
                 s.name.clear();
                 json_text(&mut s.name, Some(other), line);
                 std::borrow::Cow::Borrowed(s.name.as_str())
             }
         };
-        g.counts[i].count(&text, 1);
+        g.counts[i as usize].count(&text, 1);
     }
 }
 
@@ -2284,7 +2460,7 @@ mod tests {
         key.push(',');
         json_text(&mut key, s.by[1], line);
         key.push(',');
-        json_text(&mut key, s.count[0], line);
+        json_text(&mut key, Some(s.count[0].2), line);
         assert_eq!(key, r#""/a",true,200"#);
         // Not an object, and not JSON, are damaged; a blank line is blank.
         assert_eq!(
@@ -2301,5 +2477,90 @@ mod tests {
             parse_with(&sp, &mut s, br#"{"route": "/b"}"#).unwrap(),
             Parsed::Undated
         ));
+    }
+
+    /// The counted texts of a line under `count` paths, sorted.
+    fn counted(sp: &Spec, line: &[u8]) -> Vec<String> {
+        let mut s = Scratch::default();
+        parse_with(sp, &mut s, line).unwrap();
+        let mut out: Vec<String> = s
+            .count
+            .iter()
+            .map(|&(i, _, v)| {
+                let mut t = format!("{}=", sp.count[i as usize]);
+                json_text(&mut t, Some(v), line);
+                t
+            })
+            .collect();
+        out.sort();
+        out
+    }
+
+    #[test]
+    fn array_paths_are_checked() {
+        let v = |x: &[&str]| x.iter().map(|s| s.to_string()).collect::<Vec<_>>();
+        let segs = |p: &str| segments(p);
+        assert_eq!(
+            segs("answers[*].ttl").unwrap(),
+            [Seg::Key("answers".into()), Seg::Each, Seg::Key("ttl".into())]
+        );
+        assert_eq!(
+            segs("a[0][12]").unwrap(),
+            [Seg::Key("a".into()), Seg::Index(0), Seg::Index(12)]
+        );
+        assert_eq!(segs("\"a[0]\"").unwrap(), [Seg::Key("a[0]".into())]);
+        for bad in ["a[", "a[]", "a[-1]", "a[x]", "a[0]b", "[0]", "a]", "a[99999999999]"] {
+            assert!(segs(bad).is_err(), "{bad}");
+        }
+        // `[*]` is for values and counts: a record is in one group.
+        assert!(matches!(
+            Spec::new(&[], &v(&["tags[*]"]), &[], "ts"),
+            Err(SpecError::EachNotHere(_))
+        ));
+        assert!(matches!(
+            Spec::filtered(&[], &[], &[], &v(&["tags[*]=a"]), "ts"),
+            Err(SpecError::EachNotHere(_))
+        ));
+        assert!(Spec::new(&[], &v(&["tags[0]"]), &v(&["tags[*]"]), "ts").is_ok());
+    }
+
+    #[test]
+    fn reads_array_elements_by_index_and_each() {
+        let sp = spec(
+            &["answers[*].ttl", "answers[1].ttl", "rtt[0]"],
+            &["tags[0]"],
+            &["tags[*]"],
+        );
+        let mut s = Scratch::default();
+        let line = br#"{"answers": [{"ttl": 30}, {"ttl": 60, "x": [1]}, {"ttl": "no"}, 5], "tags": ["a", "b", "a", null, {"k": 1}], "rtt": [0.5, 9], "timestamp": "2026-02-10T12:00:00Z"}"#;
+        parse_with(&sp, &mut s, line).unwrap();
+        let mut vals: Vec<(u16, Option<f64>)> = s.vals.iter().map(|v| (v.0, v.2)).collect();
+        vals.sort_by(|a, b| a.partial_cmp(b).unwrap());
+        // Each answer's ttl (the third invalid; 5 has no ttl), the second
+        // answer's, and the first rtt.
+        assert_eq!(
+            vals,
+            [(0, None), (0, Some(30.0)), (0, Some(60.0)), (1, Some(60.0)), (2, Some(0.5))]
+        );
+        let mut key = String::new();
+        json_text(&mut key, s.by[0], line);
+        assert_eq!(key, r#""a""#);
+        assert_eq!(
+            counted(&sp, line),
+            // null and the object are read (and not counted by add_to).
+            [r#"tags[*]="a""#, r#"tags[*]="a""#, r#"tags[*]="b""#, "tags[*]=null", "tags[*]=null"]
+        );
+        // Not an array: nothing read, the line is still a record.
+        let line = br#"{"answers": {"ttl": 3}, "tags": "a", "timestamp": "2026-02-10T12:00:00Z"}"#;
+        assert!(matches!(parse_with(&sp, &mut s, line).unwrap(), Parsed::Record(_)));
+        assert!(s.vals.is_empty(), "{:?}", s.vals);
+        assert_eq!(s.count.len(), 0);
+        // A repeated key: the last one counts whole, inside elements too.
+        let line = br#"{"tags": ["x"], "answers": [{"ttl": 1, "ttl": 2}, {"ttl": 3}], "tags": ["y", "z"]}"#;
+        assert_eq!(counted(&sp, line), [r#"tags[*]="y""#, r#"tags[*]="z""#]);
+        parse_with(&sp, &mut s, line).unwrap();
+        let mut vals: Vec<(u16, Option<f64>)> = s.vals.iter().map(|v| (v.0, v.2)).collect();
+        vals.sort_by(|a, b| a.partial_cmp(b).unwrap());
+        assert_eq!(vals, [(0, Some(2.0)), (0, Some(3.0)), (1, Some(3.0))]);
     }
 }

@@ -6,6 +6,7 @@
 #[path = "../common/mod.rs"]
 mod common;
 
+mod arrays;
 mod compare;
 mod conditions;
 mod dotted_keys;
