@@ -31,6 +31,9 @@ fn linear(sorted: &[f64], p: f64) -> f64 {
     sorted[f] + (k - f as f64) * (sorted[c] - sorted[f])
 }
 
+/// Records, every TTL in ms, the first TTLs, each answer's count.
+type Group = (u64, Vec<f64>, Vec<f64>, BTreeMap<String, u64>);
+
 fn close(a: &Value, b: f64, what: &str) {
     let a = a.as_f64().unwrap_or_else(|| panic!("{what}: {a}"));
     assert!(
@@ -67,8 +70,7 @@ fn zeek_dns_each_ttl_and_answer_is_counted_and_the_first_by_index() {
         String::from_utf8_lossy(&out.stderr)
     );
     // The reference, per qtype_name.
-    let mut want: BTreeMap<String, (u64, Vec<f64>, Vec<f64>, BTreeMap<String, u64>)> =
-        BTreeMap::new();
+    let mut want: BTreeMap<String, Group> = BTreeMap::new();
     for r in &recs {
         let g = want
             .entry(r["qtype_name"].as_str().unwrap().to_string())
