@@ -86,6 +86,7 @@ pub fn run(args: &StatsArgs) -> Result<i32> {
         Spec::filtered
     };
     let spec = spec(&args.values, &by, &args.count, &args.wheres, &args.time)
+        .and_then(|s| s.with_distinct(&args.distinct))
         .map_err(|e| Error::Usage(e.to_string()))?
         .with_time_unit(args.time_unit)
         .with_max_groups(args.max_groups as usize);

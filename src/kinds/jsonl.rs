@@ -21,6 +21,7 @@ use serde::{Deserialize, Serialize};
 
 use super::{Cx, Kind, Parsed};
 use crate::measure::dist::{Dist, Mode};
+use crate::measure::distinct::{self, Distinct};
 use crate::measure::figures::{self, Stats};
 use crate::measure::keyed::{Keyed, Merge, MAX_KEYS};
 use crate::measure::time::TimeRange;
@@ -180,6 +181,8 @@ pub struct Spec {
     stars: Vec<Vec<std::ops::Range<usize>>>,
     pub by: Vec<String>,
     pub count: Vec<String>,
+    /// `--distinct` fields: how many values each took.
+    pub distinct: Vec<String>,
     /// `--where` conditions, all of which a record must pass to count.
     pub wheres: Vec<Cond>,
     /// The conditions as written (what a state remembers).
@@ -285,6 +288,7 @@ enum Role {
     Value(u16),
     By(u16),
     Count(u16),
+    Distinct(u16),
     Where(u16),
     Time,
 }
@@ -297,6 +301,8 @@ pub struct SpecDesc {
     pub values: Vec<String>,
     pub by: Vec<String>,
     pub count: Vec<String>,
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub distinct: Vec<String>,
     /// The `--where` conditions as written.
     #[serde(default, rename = "where", skip_serializing_if = "Vec::is_empty")]
     pub wheres: Vec<String>,
@@ -366,6 +372,41 @@ impl Spec {
         time: &str,
         records_only: bool,
     ) -> Result<Spec, SpecError> {
+        Spec::build_all(values, by, count, &[], wheres, time, records_only)
+    }
+
+    /// The spec also counting the distinct values of `paths`
+    /// (`--distinct`; `[*]` counts each element).
+    pub fn with_distinct(self, paths: &[String]) -> Result<Spec, SpecError> {
+        if paths.is_empty() {
+            return Ok(self);
+        }
+        let s = Spec::build_all(
+            &self.value_texts,
+            &self.by,
+            &self.count,
+            paths,
+            &self.where_texts,
+            &self.time,
+            true,
+        )?;
+        Ok(Spec {
+            time_unit: self.time_unit,
+            max_groups: self.max_groups,
+            keep: self.keep,
+            ..s
+        })
+    }
+
+    fn build_all(
+        values: &[String],
+        by: &[String],
+        count: &[String],
+        distinct: &[String],
+        wheres: &[String],
+        time: &str,
+        records_only: bool,
+    ) -> Result<Spec, SpecError> {
         let mut conds = Vec::new();
         for w in wheres {
             let mut c = Cond::parse(w).map_err(SpecError::Where)?;
@@ -383,14 +424,15 @@ impl Spec {
             .unzip();
         let by: Vec<String> = by.iter().map(clean).collect();
         let count: Vec<String> = count.iter().map(clean).collect();
+        let distinct: Vec<String> = distinct.iter().map(clean).collect();
         let time = time.strip_prefix('.').unwrap_or(time).to_string();
         if values.is_empty() && by.is_empty() && count.is_empty() && conds.is_empty() && !records_only {
             return Err(SpecError::Nothing);
         }
-        if values.len() + by.len() + count.len() + conds.len() > MAX_PATHS {
+        if values.len() + by.len() + count.len() + distinct.len() + conds.len() > MAX_PATHS {
             return Err(SpecError::TooManyPaths);
         }
-        for list in [&values, &by, &count] {
+        for list in [&values, &by, &count, &distinct] {
             if let Some(p) = list
                 .iter()
                 .enumerate()
@@ -406,7 +448,7 @@ impl Spec {
             if stars > 0 && !star_ok {
                 return Err(SpecError::StarNotValue(path.to_string()));
             }
-            let each_ok = matches!(role, Role::Value(_) | Role::Count(_));
+            let each_ok = matches!(role, Role::Value(_) | Role::Count(_) | Role::Distinct(_));
             if !each_ok && segs.contains(&Seg::Each) {
                 return Err(SpecError::EachNotHere(path.to_string()));
             }
@@ -455,6 +497,9 @@ impl Spec {
         for (i, v) in count.iter().enumerate() {
             add(v, Role::Count(i as u16), false)?;
         }
+        for (i, v) in distinct.iter().enumerate() {
+            add(v, Role::Distinct(i as u16), false)?;
+        }
         for (i, c) in conds.iter().enumerate() {
             // Two conditions on one field are one path with two roles.
             let role = Role::Where(i as u16);
@@ -480,6 +525,7 @@ impl Spec {
             value_texts,
             by,
             count,
+            distinct,
             wheres: conds,
             where_texts: wheres.to_vec(),
             time,
@@ -513,6 +559,7 @@ impl Spec {
             values: self.value_texts.clone(),
             by: self.by.clone(),
             count: self.count.clone(),
+            distinct: self.distinct.clone(),
             wheres: self.where_texts.clone(),
             time: self.time.clone(),
             time_unit: self.time_unit,
@@ -541,7 +588,7 @@ pub enum SpecError {
     Unclosed(String),
     #[error("'{0}': `[` takes an array index or `*`, as tags[0] or answers[*].ttl; a key holding `[` is written in quotes, as '\"a[0]\"'")]
     Bracket(String),
-    #[error("'{0}': `[*]` (every element of an array) is for --value and --count only")]
+    #[error("'{0}': `[*]` (every element of an array) is for --value, --count and --distinct only")]
     EachNotHere(String),
     #[error(transparent)]
     Where(#[from] crate::kinds::filter::FilterError),
@@ -700,6 +747,8 @@ impl UserKind {
             by: Vec<String>,
             #[serde(default)]
             count: Vec<String>,
+            #[serde(default)]
+            distinct: Vec<String>,
             #[serde(default = "max_groups")]
             max_groups: usize,
             #[serde(default, rename = "where")]
@@ -754,6 +803,7 @@ impl UserKind {
                 ));
             }
             let spec = Spec::filtered(&d.values, &d.by, &d.count, &d.wheres, &d.time)
+                .and_then(|s| s.with_distinct(&d.distinct))
                 .map_err(|e| format!("kind '{n}': {e}"))?
                 .with_time_unit(d.time_unit)
                 .with_max_groups(d.max_groups);
@@ -829,6 +879,8 @@ pub struct Scratch {
     by: Vec<Option<Scalar>>,
     /// (count index, the array element it is in, the value).
     count: Vec<(u16, u32, Scalar)>,
+    /// The same for `--distinct` fields.
+    distinct: Vec<(u16, u32, Scalar)>,
     /// The array element being read: each element read gets the next
     /// number, in the order of the line, 0 outside arrays. What a
     /// repeated key undoes is what its element and those after it read.
@@ -864,6 +916,7 @@ impl Scratch {
         self.by.clear();
         self.by.resize(spec.by.len(), None);
         self.count.clear();
+        self.distinct.clear();
         self.elem = 0;
         self.elems = 0;
         self.wh.clear();
@@ -893,10 +946,12 @@ impl Scratch {
         });
         self.count
             .retain(|(i, e, _)| !(node.below.contains(&Role::Count(*i)) && *e >= elem));
+        self.distinct
+            .retain(|(i, e, _)| !(node.below.contains(&Role::Distinct(*i)) && *e >= elem));
         for r in &node.below {
             match *r {
                 Role::By(i) => self.by[i as usize] = None,
-                Role::Count(_) => {}
+                Role::Count(_) | Role::Distinct(_) => {}
                 Role::Where(i) => self.wh[i as usize] = None,
                 Role::Time => {
                     self.ts = None;
@@ -930,13 +985,8 @@ impl Scratch {
                 }
             }
             Role::By(i) => self.by[i as usize] = Some(v),
-            Role::Count(i) => {
-                let elem = self.elem;
-                match self.count.iter_mut().find(|(j, e, _)| *j == i && *e == elem) {
-                    Some(e) => e.2 = v,
-                    None => self.count.push((i, elem, v)),
-                }
-            }
+            Role::Count(i) => put_in(&mut self.count, i, self.elem, v),
+            Role::Distinct(i) => put_in(&mut self.distinct, i, self.elem, v),
             Role::Where(i) => self.wh[i as usize] = Some(v),
             Role::Time => self.time(v, line),
         }
@@ -977,6 +1027,15 @@ impl Scratch {
             Some(_) => {}
             None => self.ts_bad = !from_line,
         }
+    }
+}
+
+/// A field's value in the array element `elem` (a repeated key: the last
+/// one wins).
+fn put_in(list: &mut Vec<(u16, u32, Scalar)>, i: u16, elem: u32, v: Scalar) {
+    match list.iter_mut().find(|(j, e, _)| *j == i && *e == elem) {
+        Some(e) => e.2 = v,
+        None => list.push((i, elem, v)),
     }
 }
 
@@ -1243,6 +1302,9 @@ pub struct GroupAcc {
     pub values: Keyed<ValueAcc>,
     /// Per `--count` field: value -> records.
     pub counts: Vec<Keyed<u64>>,
+    /// Per `--distinct` field: the values it took.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub distinct: Vec<Distinct>,
 }
 
 impl GroupAcc {
@@ -1251,6 +1313,7 @@ impl GroupAcc {
             records: 0,
             values: Keyed::new(MAX_KEYS),
             counts: (0..n_counts).map(|_| Keyed::new(MAX_KEYS)).collect(),
+            distinct: Vec::new(),
         }
     }
 }
@@ -1263,6 +1326,12 @@ impl Merge for GroupAcc {
             self.counts.resize(o.counts.len(), Keyed::new(MAX_KEYS));
         }
         for (a, b) in self.counts.iter_mut().zip(&o.counts) {
+            a.merge(b);
+        }
+        if self.distinct.len() < o.distinct.len() {
+            self.distinct.resize_with(o.distinct.len(), Distinct::default);
+        }
+        for (a, b) in self.distinct.iter_mut().zip(&o.distinct) {
             a.merge(b);
         }
     }
@@ -1371,6 +1440,30 @@ pub struct GroupSection {
     pub records: u64,
     pub values: BTreeMap<String, ValueSection>,
     pub counts: BTreeMap<String, BTreeMap<String, u64>>,
+    /// Per `--distinct` field: how many values it took.
+    #[serde(skip_serializing_if = "BTreeMap::is_empty")]
+    pub distinct: BTreeMap<String, DistinctSection>,
+}
+
+/// How many distinct values a field took: exact, or estimated with its
+/// relative standard error (see [`crate::measure::distinct`]).
+#[derive(Debug, Clone, Copy, PartialEq, Serialize)]
+pub struct DistinctSection {
+    pub count: u64,
+    pub exact: bool,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub rel_error: Option<f64>,
+}
+
+impl DistinctSection {
+    fn of(d: Option<&Distinct>) -> DistinctSection {
+        let (count, exact) = d.map_or((0, true), Distinct::count);
+        DistinctSection {
+            count,
+            exact,
+            rel_error: (!exact).then_some(distinct::REL_ERROR),
+        }
+    }
 }
 
 #[derive(Debug, Clone, Serialize)]
@@ -1476,6 +1569,11 @@ impl JsonlSection {
                 out.push(("--count", c.clone()));
             }
         }
+        for c in &spec.distinct {
+            if self.total.distinct.get(c).is_none_or(|d| d.count == 0) {
+                out.push(("--distinct", c.clone()));
+            }
+        }
         out
     }
 }
@@ -1547,6 +1645,12 @@ fn group_section(
                 )
             })
             .collect(),
+        distinct: desc
+            .distinct
+            .iter()
+            .enumerate()
+            .map(|(i, name)| (name.clone(), DistinctSection::of(g.distinct.get(i))))
+            .collect(),
     }
 }
 
@@ -1577,6 +1681,7 @@ fn folded_note(f: &Folded, shown: usize) -> String {
                         records: g.records,
                         values: BTreeMap::new(),
                         counts: BTreeMap::new(),
+                        distinct: BTreeMap::new(),
                     }),
                     thousands(g.records)
                 ))
@@ -1965,6 +2070,7 @@ impl Part {
             values: Vec::new(),
             by: Vec::new(),
             count: Vec::new(),
+            distinct: Vec::new(),
             wheres: Vec::new(),
             time: String::new(),
             time_unit: TimeUnit::Auto,
@@ -2122,6 +2228,23 @@ fn add_to(g: &mut GroupAcc, spec: &Spec, s: &mut Scratch, line: &[u8], mode: Mod
         };
         g.counts[i as usize].count(&text, 1);
     }
+    if !s.distinct.is_empty() && g.distinct.len() < spec.distinct.len() {
+        g.distinct.resize_with(spec.distinct.len(), Distinct::default);
+    }
+    for &(i, _, v) in &s.distinct {
+        match v {
+            Scalar::Container => continue,
+            Scalar::Lit(a, _) if line[a as usize] == b'n' => continue,
+            // A string by its text (escapes read), anything else as written.
+            Scalar::Str(sp) if sp.escaped() => g.distinct[i as usize].insert(sp.text(line).as_bytes()),
+            Scalar::Str(sp) => g.distinct[i as usize].insert(sp.raw(line)),
+            other => {
+                s.name.clear();
+                json_text(&mut s.name, Some(other), line);
+                g.distinct[i as usize].insert(s.name.as_bytes());
+            }
+        }
+    }
 }
 
 /// A part's section as renderers draw it; `key` names the section (its
@@ -2201,6 +2324,21 @@ pub fn view_of(k: &JsonlSection, key: &str, title: &str) -> View {
         blocks.push(Block::Cross(view::Cross {
             title: c.clone(),
             cells: relabel(cells, c),
+        }));
+    }
+    for (field, t) in &k.total.distinct {
+        let mut rows = vec![("(all)".to_string(), t.count, t.exact)];
+        if grouped {
+            for (label, g) in rows_of() {
+                let d = g.distinct.get(field).copied().unwrap_or(DistinctSection::of(None));
+                rows.push((label, d.count, d.exact));
+            }
+        }
+        blocks.push(Block::Distinct(view::DistinctRows {
+            field: field.clone(),
+            union_first: rows.len() > 1,
+            rows,
+            rel_error: distinct::REL_ERROR,
         }));
     }
     View {
@@ -2388,6 +2526,7 @@ fn describe(s: &SpecDesc) -> String {
         ("--value", &s.values),
         ("--by", &s.by),
         ("--count", &s.count),
+        ("--distinct", &s.distinct),
     ] {
         for p in paths {
             parts.push(format!("{flag} {p}"));

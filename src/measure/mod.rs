@@ -8,6 +8,7 @@
 
 pub mod config;
 pub mod dist;
+pub mod distinct;
 pub mod figures;
 pub mod keyed;
 pub mod layout;
@@ -54,4 +55,6 @@ pub enum Invalid {
     WrongPrecision,
     #[error("a tally whose counts exceed its total or its byte budget")]
     TallyCounts,
+    #[error("distinct-value hashes that are not sorted, repeat, or exceed the exact limit")]
+    DistinctHashes,
 }

@@ -138,6 +138,45 @@ pub struct Cross {
     pub cells: BTreeMap<String, BTreeMap<String, u64>>,
 }
 
+/// How many distinct values a field took (`--distinct`), per row.
+#[derive(Debug, Clone)]
+pub struct DistinctRows {
+    pub field: String,
+    /// Each row's label (`(all)` first when `union_first`), its count,
+    /// and whether the count is exact.
+    pub rows: Vec<(String, u64, bool)>,
+    pub union_first: bool,
+    /// The relative standard error of a count that is not exact.
+    pub rel_error: f64,
+}
+
+impl DistinctRows {
+    /// What a reader must know when a count is an estimate.
+    pub fn note(&self) -> Option<String> {
+        self.rows.iter().any(|r| !r.2).then(|| {
+            format!(
+                "distinct {}: past 512 values a count is a HyperLogLog estimate, with a \
+                 relative standard error of {:.1}%",
+                self.field,
+                self.rel_error * 100.0
+            )
+        })
+    }
+
+    /// The counts as a one-column table (`distinct`).
+    pub fn as_cross(&self) -> Cross {
+        let title = format!("distinct {}", self.field);
+        Cross {
+            title,
+            cells: self
+                .rows
+                .iter()
+                .map(|(l, n, _)| (l.clone(), [("distinct".to_string(), *n)].into()))
+                .collect(),
+        }
+    }
+}
+
 /// A [`Cross`] laid out once for every format that draws a grid.
 #[derive(Debug, Clone, PartialEq)]
 pub struct CrossGrid {
@@ -250,6 +289,8 @@ pub enum Block {
     Verdict(super::verdict::Verdict),
     /// A line the reader must see: what the figures leave out and why.
     Note(String),
+    /// How many distinct values a field took, per group.
+    Distinct(DistinctRows),
     /// What each group row's label is made of: label -> (field, value)
     /// pairs, for formats that label by field (Prometheus:
     /// `route="/api",status="200"`, so `sum by (route)` works). Drawn as

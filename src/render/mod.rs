@@ -116,6 +116,14 @@ trait Blocks {
     fn breakdown(&mut self, b: &Breakdown);
     fn rows(&mut self, r: &ValueRows);
     fn cross(&mut self, c: &Cross);
+    /// Distinct values per group: a one-column table unless the format
+    /// has a form of its own.
+    fn distinct(&mut self, d: &crate::measure::view::DistinctRows) {
+        if let Some(n) = d.note() {
+            self.note(&n);
+        }
+        self.cross(&d.as_cross());
+    }
     /// Two reports' figures side by side, regressions first.
     fn changes(&mut self, c: &Changes);
     /// A rollout verdict: the decision, its reasons, every criterion.
@@ -147,6 +155,7 @@ fn draw(blocks: &[Block], to: &mut impl Blocks) {
             Block::Changes(c) => to.changes(c),
             Block::Verdict(v) => to.verdict(v),
             Block::Note(n) => to.note(n),
+            Block::Distinct(d) => to.distinct(d),
             Block::GroupFields(f) => to.group_fields(f),
         }
     }

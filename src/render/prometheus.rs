@@ -565,6 +565,29 @@ impl super::Blocks for PromSection<'_> {
             }
         }
     }
+    /// A gauge per field and group row, `(all)` included: distinct counts
+    /// do not add up across groups or hosts (a value seen in two counts
+    /// once), so no row is left out for `sum()`. The estimate's relative
+    /// standard error beside it (0: exact).
+    fn distinct(&mut self, d: &crate::measure::view::DistinctRows) {
+        let (k, title) = (self.k, self.title);
+        for (row, n, exact) in &d.rows {
+            let labels = self.labels(&[("field", d.field.as_str())], "group", row);
+            self.o.put(
+                &format!("{k}_distinct"),
+                &format!("{title}: distinct values per field and group (not additive)."),
+                &pairs(&labels),
+                *n as f64,
+            );
+            self.o.put(
+                &format!("{k}_distinct_rel_error"),
+                &format!("{title}: relative standard error of the distinct count (0: exact)."),
+                &pairs(&labels),
+                if *exact { 0.0 } else { d.rel_error },
+            );
+        }
+    }
+
     /// Not drawn: this format refuses a comparison before any work
     /// (`Render::supports`).
     fn changes(&mut self, _: &Changes) {}

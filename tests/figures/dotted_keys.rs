@@ -134,7 +134,7 @@ fn ecs_log_level_beside_a_log_object() {
 fn quoting_mistakes_are_usage_errors() {
     for (path, says) in [
         ("\"id.resp_p", "no closing"),
-        ("a[0]", "kept for array indexes"),
+        ("a[x]", "takes an array index or `*`"),
         ("a.\"\".b", "a path is key names"),
     ] {
         let out = bin()

@@ -9,6 +9,7 @@ mod common;
 mod arrays;
 mod compare;
 mod conditions;
+mod distinct;
 mod dotted_keys;
 mod empty;
 mod exact;
