@@ -551,6 +551,16 @@ pub struct StatsArgs {
           value_parser = clap::value_parser!(u64).range(1..=100_000))]
     pub max_groups: u64,
 
+    /// Show at most this many values of each --count field: the most
+    /// frequent. The rest are one `(other)` with what they counted, so a
+    /// table adds up, and the report says so (JSON: counts_other,
+    /// values_folded). At most 1000, the values kept while reading.
+    ///
+    /// Example: --count query --top 10
+    #[arg(long, value_name = "N", default_value_t = crate::measure::MAX_KEYS as u64,
+          value_parser = clap::value_parser!(u64).range(1..=crate::measure::MAX_KEYS as u64))]
+    pub top: u64,
+
     /// The field holding each record's time, for --since, --until, --day
     /// and --by hour|day: RFC 3339, ISO 8601 without a zone (read as UTC),
     /// `2024-03-14 10:30:00.123 UTC`, RFC 1123, common log format

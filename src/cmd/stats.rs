@@ -89,7 +89,8 @@ pub fn run(args: &StatsArgs) -> Result<i32> {
         .and_then(|s| s.with_distinct(&args.distinct))
         .map_err(|e| Error::Usage(e.to_string()))?
         .with_time_unit(args.time_unit)
-        .with_max_groups(args.max_groups as usize);
+        .with_max_groups(args.max_groups as usize)
+        .with_top(args.top as usize);
     if bucket.is_some() && args.fmt.format == Format::Prometheus {
         return Err(Error::Usage(
             "--format prometheus shows one whole run: drop --by hour|day, or use json, csv or markdown"

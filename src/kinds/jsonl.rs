@@ -193,6 +193,9 @@ pub struct Spec {
     /// Most groups shown (the heaviest); the rest are folded into
     /// `(other)`.
     pub max_groups: usize,
+    /// Most values shown per `--count` field (the most frequent); the
+    /// rest are one `(other)`.
+    pub top: usize,
     /// The groups to keep, chosen by their records on a first read (see
     /// [`Part::heaviest_unkept`]); the others go to `(other)` at once.
     pub keep: Option<std::sync::Arc<std::collections::HashSet<Box<str>>>>,
@@ -311,6 +314,16 @@ pub struct SpecDesc {
     pub time_unit: TimeUnit,
     #[serde(default = "max_groups", skip_serializing_if = "is_max_groups")]
     pub max_groups: usize,
+    #[serde(default = "top", skip_serializing_if = "is_top")]
+    pub top: usize,
+}
+
+fn top() -> usize {
+    MAX_KEYS
+}
+
+fn is_top(n: &usize) -> bool {
+    *n == MAX_KEYS
 }
 
 fn max_groups() -> usize {
@@ -393,6 +406,7 @@ impl Spec {
         Ok(Spec {
             time_unit: self.time_unit,
             max_groups: self.max_groups,
+            top: self.top,
             keep: self.keep,
             ..s
         })
@@ -531,6 +545,7 @@ impl Spec {
             time,
             time_unit: TimeUnit::Auto,
             max_groups: MAX_GROUPS,
+            top: MAX_KEYS,
             keep: None,
             tree,
         })
@@ -545,6 +560,13 @@ impl Spec {
     /// The spec showing at most `n` groups (at least one).
     pub fn with_max_groups(mut self, n: usize) -> Spec {
         self.max_groups = n.max(1);
+        self
+    }
+
+    /// The spec showing at most `n` values per `--count` field (at
+    /// least one; no more than are kept, [`MAX_KEYS`]).
+    pub fn with_top(mut self, n: usize) -> Spec {
+        self.top = n.clamp(1, MAX_KEYS);
         self
     }
 
@@ -564,6 +586,7 @@ impl Spec {
             time: self.time.clone(),
             time_unit: self.time_unit,
             max_groups: self.max_groups,
+            top: self.top,
         }
     }
 }
@@ -751,6 +774,8 @@ impl UserKind {
             distinct: Vec<String>,
             #[serde(default = "max_groups")]
             max_groups: usize,
+            #[serde(default = "top")]
+            top: usize,
             #[serde(default, rename = "where")]
             wheres: Vec<String>,
         }
@@ -806,7 +831,14 @@ impl UserKind {
                 .and_then(|s| s.with_distinct(&d.distinct))
                 .map_err(|e| format!("kind '{n}': {e}"))?
                 .with_time_unit(d.time_unit)
-                .with_max_groups(d.max_groups);
+                .with_max_groups(d.max_groups)
+                .with_top(d.top);
+            if !(1..=MAX_KEYS).contains(&d.top) {
+                return Err(format!(
+                    "kind '{n}': top = {} should be 1 to {MAX_KEYS}",
+                    d.top
+                ));
+            }
             if !(1..=100_000).contains(&d.max_groups) {
                 return Err(format!(
                     "kind '{n}': max_groups = {} should be 1 to 100000",
@@ -1440,9 +1472,48 @@ pub struct GroupSection {
     pub records: u64,
     pub values: BTreeMap<String, ValueSection>,
     pub counts: BTreeMap<String, BTreeMap<String, u64>>,
+    /// Per `--count` field: what its values not in `counts` counted (the
+    /// less frequent past `--top`, or past the keys kept).
+    #[serde(skip_serializing_if = "BTreeMap::is_empty")]
+    pub counts_other: BTreeMap<String, u64>,
     /// Per `--distinct` field: how many values it took.
     #[serde(skip_serializing_if = "BTreeMap::is_empty")]
     pub distinct: BTreeMap<String, DistinctSection>,
+}
+
+/// A `--count` field's most frequent values, and what the rest counted.
+#[derive(Debug, Default)]
+struct TopValues {
+    values: BTreeMap<String, u64>,
+    other: u64,
+    /// Values not shown (`None`: more than the tally could name).
+    folded: Option<u64>,
+    /// How far a count may be low (a tally past its exact budget).
+    max_error: u64,
+}
+
+impl TopValues {
+    fn of(k: &Keyed<u64>, top: usize) -> TopValues {
+        let total: u64 = k.sorted().iter().map(|(_, n)| **n).sum::<u64>() + k.overflow;
+        let shown = k.heaviest(top);
+        let kept: u64 = shown.iter().map(|(_, n, _)| n).sum();
+        let tally = k.tally();
+        let distinct = match tally {
+            Some(t) if t.error() == 0 => Some(
+                k.len() as u64
+                    + t.by_count().iter().filter(|(key, _)| k.get(key).is_none()).count() as u64,
+            ),
+            Some(_) => None,
+            None if k.overflow == 0 => Some(k.len() as u64),
+            None => None,
+        };
+        TopValues {
+            other: total.saturating_sub(kept),
+            folded: distinct.map(|d| d.saturating_sub(shown.len() as u64)),
+            max_error: tally.map_or(0, |t| t.error()),
+            values: shown.into_iter().map(|(key, n, _)| (key.to_string(), n)).collect(),
+        }
+    }
 }
 
 /// How many distinct values a field took: exact, or estimated with its
@@ -1478,6 +1549,10 @@ pub struct JsonlSection {
     /// What `other` holds and how the groups shown were chosen.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub groups_folded: Option<Folded>,
+    /// Per `--count` field whose values were not all shown: what its
+    /// `(other)` holds (`counts_other` in each group).
+    #[serde(skip_serializing_if = "BTreeMap::is_empty")]
+    pub values_folded: BTreeMap<String, FoldedValues>,
     pub total: GroupSection,
     /// Records of groups beyond the group limit (not in `groups`, in
     /// `other` and `total`).
@@ -1489,6 +1564,37 @@ pub struct JsonlSection {
     /// Top-level key names of the first records (not in the report).
     #[serde(skip)]
     pub keys_seen: Vec<String>,
+}
+
+/// A `--count` field's values folded into `(other)`, over all records.
+#[derive(Debug, Clone, Serialize)]
+pub struct FoldedValues {
+    /// How many values (`null`: more than the tally could name).
+    pub values: Option<u64>,
+    /// What they counted.
+    pub records: u64,
+    /// The values shown, the most frequent.
+    pub shown: u64,
+    /// How far a count shown may be low (0: exact).
+    pub max_error: u64,
+}
+
+/// The line every format shows when a count's values were folded.
+fn values_note(field: &str, f: &FoldedValues) -> String {
+    let mut s = format!(
+        "{field}: {} values counted {} times are folded into {OTHER}; the {} shown are the most frequent",
+        f.values.map_or("more".to_string(), thousands),
+        thousands(f.records),
+        thousands(f.shown)
+    );
+    if f.max_error > 0 {
+        let _ = write!(
+            s,
+            "; too many values to count each exactly: a count may be up to {} low",
+            thousands(f.max_error)
+        );
+    }
+    s
 }
 
 /// The groups folded into `(other)`.
@@ -1630,20 +1736,25 @@ fn group_section(
             sum: 0.0,
         });
     }
+    let shown: Vec<TopValues> = (0..desc.count.len())
+        .map(|i| g.counts.get(i).map_or_else(TopValues::default, |k| TopValues::of(k, desc.top)))
+        .collect();
     GroupSection {
         key,
         records: g.records,
         values,
+        counts_other: desc
+            .count
+            .iter()
+            .zip(&shown)
+            .filter(|(_, c)| c.other > 0)
+            .map(|(name, c)| (name.clone(), c.other))
+            .collect(),
         counts: desc
             .count
             .iter()
-            .enumerate()
-            .map(|(i, name)| {
-                (
-                    name.clone(),
-                    g.counts.get(i).map(figures::counts).unwrap_or_default(),
-                )
-            })
+            .cloned()
+            .zip(shown.into_iter().map(|c| c.values))
             .collect(),
         distinct: desc
             .distinct
@@ -1681,6 +1792,7 @@ fn folded_note(f: &Folded, shown: usize) -> String {
                         records: g.records,
                         values: BTreeMap::new(),
                         counts: BTreeMap::new(),
+                        counts_other: BTreeMap::new(),
                         distinct: BTreeMap::new(),
                     }),
                     thousands(g.records)
@@ -2075,6 +2187,7 @@ impl Part {
             time: String::new(),
             time_unit: TimeUnit::Auto,
             max_groups: MAX_GROUPS,
+            top: MAX_KEYS,
         });
         let mut total = GroupAcc::new(desc.count.len());
         // The heaviest kept groups (all of the heaviest, unless the input
@@ -2149,12 +2262,32 @@ impl Part {
                     .collect(),
             }
         });
+        let values_folded = desc
+            .count
+            .iter()
+            .enumerate()
+            .filter_map(|(i, name)| {
+                let t = TopValues::of(total.counts.get(i)?, desc.top);
+                (t.other > 0).then(|| {
+                    (
+                        name.clone(),
+                        FoldedValues {
+                            values: t.folded,
+                            records: t.other,
+                            shown: t.values.len() as u64,
+                            max_error: t.max_error,
+                        },
+                    )
+                })
+            })
+            .collect();
         JsonlSection {
             spec: self.spec.clone(),
             records: self.records,
             groups,
             other,
             groups_folded,
+            values_folded,
             total: group_section(&total, None, &desc, ps),
             groups_dropped: folded,
             filtered_out: (!desc.wheres.is_empty()).then_some(self.filtered),
@@ -2312,18 +2445,29 @@ pub fn view_of(k: &JsonlSection, key: &str, title: &str) -> View {
         }));
     }
     for c in k.total.counts.keys() {
-        let cells = if grouped {
-            rows_of()
-                .map(|(l, g)| (l, g.counts.get(c).cloned().unwrap_or_default()))
-                .collect()
+        if let Some(f) = k.values_folded.get(c) {
+            blocks.push(Block::Note(values_note(c, f)));
+        }
+        let rows: Vec<(String, &GroupSection)> = if grouped {
+            rows_of().collect()
         } else {
-            [("(all)".to_string(), k.total.counts[c].clone())]
-                .into_iter()
-                .collect()
+            vec![("(all)".to_string(), &k.total)]
         };
+        let cells = rows
+            .iter()
+            .map(|(l, g)| (l.clone(), g.counts.get(c).cloned().unwrap_or_default()))
+            .collect();
+        // After the field's name is put in front of each value, so a
+        // value written "(other)" stays apart from the rest's row.
+        let mut cells = relabel(cells, c);
+        for (l, g) in &rows {
+            if let Some(&n) = g.counts_other.get(c) {
+                cells.entry(l.clone()).or_default().insert(OTHER.to_string(), n);
+            }
+        }
         blocks.push(Block::Cross(view::Cross {
             title: c.clone(),
-            cells: relabel(cells, c),
+            cells,
         }));
     }
     for (field, t) in &k.total.distinct {

@@ -335,3 +335,155 @@ fn one_and_several_threads_fold_the_same_groups() {
     assert_eq!(a, run("2"));
     assert_eq!(a, run("3"));
 }
+
+/// Records per `src_ip` in each `event_type`, from the log itself.
+fn per_event_type() -> BTreeMap<String, BTreeMap<String, u64>> {
+    let text = std::fs::read_to_string(fixture("realworld/suricata_eve_full.json")).unwrap();
+    let mut m: BTreeMap<String, BTreeMap<String, u64>> = BTreeMap::new();
+    for line in text.lines().filter(|l| !l.trim().is_empty()) {
+        let r: Value = serde_json::from_str(line).unwrap();
+        let Some(ip) = r["src_ip"].as_str() else {
+            continue;
+        };
+        for g in [r["event_type"].as_str().unwrap(), "(all)"] {
+            *m.entry(g.to_string())
+                .or_default()
+                .entry(ip.to_string())
+                .or_default() += 1;
+        }
+    }
+    m
+}
+
+#[test]
+fn suricata_top_values_of_a_count_and_the_rest_as_other() {
+    let want = per_event_type();
+    let log = fixture("realworld/suricata_eve_full.json");
+    let (v, out) = run_json(
+        "stats",
+        &[
+            log.to_str().unwrap(),
+            "--by",
+            "event_type",
+            "--count",
+            "src_ip",
+            "--top",
+            "3",
+        ],
+    );
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let rows = v["groups"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|g| (g["key"]["event_type"].as_str().unwrap().to_string(), g))
+        .chain([("(all)".to_string(), &v["total"])]);
+    let mut folded_rows = 0;
+    let none = BTreeMap::new();
+    for (name, g) in rows {
+        // Suricata's `stats` records have no src_ip.
+        let counts = want.get(&name).unwrap_or(&none);
+        let mut by_count: Vec<(&String, &u64)> = counts.iter().collect();
+        by_count.sort_by(|a, b| b.1.cmp(a.1).then(a.0.cmp(b.0)));
+        let top: BTreeMap<String, u64> = by_count
+            .iter()
+            .take(3)
+            .map(|(k, n)| ((*k).clone(), **n))
+            .collect();
+        let got: BTreeMap<String, u64> =
+            serde_json::from_value(g["counts"]["src_ip"].clone()).unwrap();
+        assert_eq!(got, top, "{name}");
+        let rest: u64 = by_count.iter().skip(3).map(|(_, n)| **n).sum();
+        if rest > 0 {
+            folded_rows += 1;
+            assert_eq!(g["counts_other"]["src_ip"], rest, "{name}");
+        } else {
+            assert!(g.get("counts_other").is_none(), "{name}");
+        }
+    }
+    assert!(folded_rows >= 2);
+    let all = &want["(all)"];
+    let f = &v["values_folded"]["src_ip"];
+    assert_eq!(f["values"], all.len() as u64 - 3);
+    assert_eq!(f["shown"], 3);
+    assert_eq!(f["max_error"], 0);
+    // Every format says so and the table's (other) row adds up.
+    let out = bin()
+        .args([
+            "stats",
+            log.to_str().unwrap(),
+            "--count",
+            "src_ip",
+            "--top",
+            "3",
+        ])
+        .output()
+        .unwrap();
+    let table = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        table.contains(&format!("note: src_ip: {} values counted", all.len() - 3)),
+        "{table}"
+    );
+    let rest: u64 = all.values().sum::<u64>() - f["records"].as_u64().unwrap();
+    let other_line = table
+        .lines()
+        .find(|l| l.trim_start().starts_with("(other)"))
+        .unwrap();
+    assert!(
+        other_line.contains(&f["records"].to_string()),
+        "{other_line}"
+    );
+    assert!(rest > 0);
+    for fmt in ["markdown", "html"] {
+        let out = bin()
+            .args([
+                "stats",
+                log.to_str().unwrap(),
+                "--count",
+                "src_ip",
+                "--top",
+                "3",
+                "-f",
+                fmt,
+            ])
+            .output()
+            .unwrap();
+        let doc = String::from_utf8_lossy(&out.stdout);
+        assert!(doc.contains("folded into (other)"), "{fmt}");
+    }
+}
+
+#[test]
+fn a_count_past_the_values_kept_is_folded_and_said() {
+    // 5 values half the records; 10,000 values once each.
+    let d = tempfile::tempdir().unwrap();
+    let log = d.path().join("many.jsonl");
+    let body: String = (0..20_000)
+        .map(|i| {
+            let u = if i % 2 == 0 {
+                format!("hot{}", i % 5)
+            } else {
+                format!("cold{i}")
+            };
+            format!("{{\"u\": \"{u}\"}}\n")
+        })
+        .collect();
+    std::fs::write(&log, body).unwrap();
+    let (v, out) = run_json("stats", &[log.to_str().unwrap(), "--count", "u"]);
+    assert!(out.status.success());
+    let counts = v["total"]["counts"]["u"].as_object().unwrap();
+    assert_eq!(counts.len(), 1000);
+    for h in 0..5 {
+        assert_eq!(counts[&format!("hot{h}")], 2000);
+    }
+    let shown: u64 = counts.values().map(|n| n.as_u64().unwrap()).sum();
+    assert_eq!(
+        shown + v["total"]["counts_other"]["u"].as_u64().unwrap(),
+        20_000
+    );
+    assert_eq!(v["values_folded"]["u"]["values"], 10_005 - 1000);
+}
