@@ -1443,7 +1443,17 @@ impl Serialize for ValueSection {
     fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
         use serde::ser::SerializeMap as _;
         let st = &self.stats;
-        let fig = |x: f64| (st.count > 0).then_some(x);
+        // A field of integers under --exact: its whole figures are
+        // integers in JSON too (`258`, not `258.0`).
+        let fig = |x: f64| {
+            (st.count > 0).then(|| {
+                if st.whole && x.fract() == 0.0 && x.abs() < 9e15 {
+                    serde_json::Value::from(x as i64)
+                } else {
+                    serde_json::Value::from(x)
+                }
+            })
+        };
         let mut m = s.serialize_map(None)?;
         for (k, v) in &st.percentiles {
             m.serialize_entry(k, &fig(*v))?;
@@ -1718,7 +1728,10 @@ fn group_section(
         values.insert(
             name.to_string(),
             ValueSection {
-                stats: Stats::of(&d, ps),
+                stats: Stats {
+                    whole: d.whole(),
+                    ..Stats::of(&d, ps)
+                },
                 missing: fixed.then(|| g.records.saturating_sub(v.dist.n + v.invalid)),
                 invalid: v.invalid,
                 unit: unit_of(&paths, name).shown(),

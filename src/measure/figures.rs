@@ -105,6 +105,10 @@ pub struct Stats {
     /// the highest percentile the count supports (`1 - 1/n`); not part of
     /// the JSON report.
     pub curve: Vec<(f64, f64)>,
+    /// The values are whole numbers, kept exactly (`--exact`): a figure
+    /// that is whole is shown as an integer. Set by the kind that reads
+    /// any log (see `Dist::whole`); not part of the JSON report.
+    pub whole: bool,
 }
 
 impl Stats {
@@ -121,6 +125,7 @@ impl Stats {
             mean: round_to(d.mean(), 3),
             hist: d.histo(),
             curve: curve(d),
+            whole: false,
         }
     }
 

@@ -171,7 +171,7 @@ fn hdr_ticks(top: f64) -> Vec<(f64, String)> {
 /// A distribution's cells: its count, percentiles, mean and max (`-`
 /// over no values).
 fn stats_cells(st: &Stats) -> Vec<String> {
-    let fig = |x: f64| if st.count == 0 { "-".into() } else { ms(x) };
+    let fig = |x: f64| super::text::figure(st, x);
     let mut c = vec![thousands(st.count)];
     c.extend(st.percentiles.iter().map(|(_, v)| fig(*v)));
     c.push(fig(st.mean));

@@ -52,13 +52,9 @@ fn stat_row(name: &str, st: &Stats) -> Vec<String> {
     r
 }
 
-/// A figure of a distribution to 3 decimals; `-` over no values.
+/// A figure of a distribution ([`super::text::figure`]).
 fn figure(st: &Stats, x: f64) -> String {
-    if st.count == 0 {
-        "-".into()
-    } else {
-        format!("{x:.3}")
-    }
+    super::text::figure(st, x)
 }
 
 fn rates(s: &mut String, rates: &[(&str, RateFig)]) {

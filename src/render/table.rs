@@ -339,7 +339,7 @@ impl super::Blocks for TableSection {
         let mut grid_rows = vec![head];
         for (row, st, invalid) in &r.rows {
             let mut cells = vec![clean(row), thousands(st.count)];
-            let fig = |x: f64| if st.count == 0 { "-".into() } else { ms(x) };
+            let fig = |x: f64| super::text::figure(st, x);
             cells.extend(st.percentiles.iter().map(|(_, v)| fig(*v)));
             cells.push(fig(st.mean));
             cells.push(fig(st.max));

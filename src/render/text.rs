@@ -64,6 +64,18 @@ pub fn ms(x: f64) -> String {
     format!("{x:.3}")
 }
 
+/// A figure of a distribution: `-` over no values, a whole number of a
+/// field of integers without decimals, else to 3 decimals.
+pub fn figure(st: &crate::measure::figures::Stats, x: f64) -> String {
+    if st.count == 0 {
+        "-".into()
+    } else if st.whole && x.fract() == 0.0 && x.abs() < 9e15 {
+        format!("{}", x as i64)
+    } else {
+        ms(x)
+    }
+}
+
 pub fn pct(x: f64) -> String {
     format!("{:.2}%", x * 100.0)
 }

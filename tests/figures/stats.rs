@@ -839,3 +839,53 @@ fn caddy_durations_in_seconds_are_kept_in_milliseconds() {
     assert_eq!(f["count"], ms.len() as u64);
     assert!(f["unit"].is_null());
 }
+
+#[test]
+fn suricata_integer_fields_are_integers_under_exact() {
+    let log = fixture("realworld/suricata_eve_full.json");
+    let text = std::fs::read_to_string(&log).unwrap();
+    let mut pkts: Vec<f64> = text
+        .lines()
+        .filter_map(|l| serde_json::from_str::<Value>(l).ok())
+        .filter_map(|r| r["flow"]["pkts_toserver"].as_f64())
+        .collect();
+    pkts.sort_by(f64::total_cmp);
+    let args = [
+        log.to_str().unwrap(),
+        "--value",
+        "flow.pkts_toserver",
+        "--value",
+        "flow.age",
+    ];
+    let (v, out) = stats(&[&args[..], &["--exact"]].concat());
+    assert!(out.status.success());
+    let p = &v["total"]["values"]["flow.pkts_toserver"];
+    // Whole figures are JSON integers, as the log wrote them.
+    for k in ["p50", "p95", "min", "max", "sum"] {
+        assert!(p[k].is_u64(), "{k}: {}", p[k]);
+    }
+    assert_eq!(p["p50"].as_f64(), Some(linear(&pkts, 50.0)));
+    assert_eq!(p["max"].as_u64(), Some(*pkts.last().unwrap() as u64));
+    // An interpolated percentile between two integers stays a fraction.
+    assert_eq!(
+        round3(p["p99"].as_f64().unwrap()),
+        round3(linear(&pkts, 99.0))
+    );
+    assert!(linear(&pkts, 99.0).fract() != 0.0 && p["p99"].is_f64());
+    // HDR's figures are approximate: floats, as before.
+    let (h, _) = stats(&args);
+    assert!(h["total"]["values"]["flow.pkts_toserver"]["p50"].is_f64());
+    // Tables write them without decimals.
+    for fmt in ["table", "markdown", "html"] {
+        let out = bin()
+            .args(["stats"])
+            .args(args)
+            .args(["--exact", "-f", fmt])
+            .output()
+            .unwrap();
+        let doc = String::from_utf8_lossy(&out.stdout);
+        let max = format!("{}", *pkts.last().unwrap() as u64);
+        assert!(!doc.contains(&format!("{max}.000")), "{fmt}");
+        assert!(doc.contains(&max), "{fmt}");
+    }
+}
