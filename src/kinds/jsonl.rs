@@ -1563,6 +1563,10 @@ pub struct JsonlSection {
     /// `(other)` holds (`counts_other` in each group).
     #[serde(skip_serializing_if = "BTreeMap::is_empty")]
     pub values_folded: BTreeMap<String, FoldedValues>,
+    /// Values with figures between 0 and 0.1 of their unit: kept and
+    /// shown to 0.001, so fewer than 3 significant digits there.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub coarse_values: Vec<String>,
     pub total: GroupSection,
     /// Records of groups beyond the group limit (not in `groups`, in
     /// `other` and `total`).
@@ -1574,6 +1578,22 @@ pub struct JsonlSection {
     /// Top-level key names of the first records (not in the report).
     #[serde(skip)]
     pub keys_seen: Vec<String>,
+}
+
+/// The line every format shows for a value whose figures fall below 1
+/// of its unit (see [`JsonlSection::coarse_values`]).
+fn coarse_note(name: &str, unit: Option<&str>) -> String {
+    match unit {
+        Some(u) => format!(
+            "{name}: values below 0.1 {u} are kept and shown to 0.001 {u}, fewer than 3 \
+             significant digits there"
+        ),
+        None => format!(
+            "{name}: values below 0.1 are kept and shown to 0.001, fewer than 3 significant \
+             digits there; a duration in seconds given its unit ({name}:s) is kept to the \
+             microsecond"
+        ),
+    }
 }
 
 /// A `--count` field's values folded into `(other)`, over all records.
@@ -2294,6 +2314,18 @@ impl Part {
                 })
             })
             .collect();
+        let total = group_section(&total, None, &desc, ps);
+        let coarse_values = total
+            .values
+            .iter()
+            .filter(|(_, v)| {
+                let st = &v.stats;
+                // Below 0.1, 0.001 is fewer than 3 significant digits.
+                let small = |x: f64| x > 0.0 && x < 0.1;
+                st.count > 0 && (small(st.min) || st.percentiles.iter().any(|(_, x)| small(*x)))
+            })
+            .map(|(name, _)| name.clone())
+            .collect();
         JsonlSection {
             spec: self.spec.clone(),
             records: self.records,
@@ -2301,7 +2333,8 @@ impl Part {
             other,
             groups_folded,
             values_folded,
-            total: group_section(&total, None, &desc, ps),
+            coarse_values,
+            total,
             groups_dropped: folded,
             filtered_out: (!desc.wheres.is_empty()).then_some(self.filtered),
             time_range: figures::FirstLast::of(&self.time),
@@ -2441,6 +2474,9 @@ pub fn view_of(k: &JsonlSection, key: &str, title: &str) -> View {
         }));
     }
     for (name, v) in &k.total.values {
+        if k.coarse_values.contains(name) {
+            blocks.push(Block::Note(coarse_note(name, v.unit)));
+        }
         let mut rows = vec![("(all)".to_string(), v.stats.clone(), v.invalid)];
         if grouped {
             for (label, g) in rows_of() {

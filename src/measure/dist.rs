@@ -341,15 +341,15 @@ impl Dist {
         self.max = self.max.max(o.max);
     }
 
-    /// Sort kept values (exact mode) so that quantiles and sums are
-    /// computed in one order whatever the merge order was. HDR counts
-    /// are read as they are.
     /// Exact values, every one a whole number (a field of integers):
     /// its figures are shown without decimals where they are whole.
     pub fn whole(&self) -> bool {
         matches!(&self.values, Values::Exact(v) if !v.is_empty() && v.iter().all(|x| x.fract() == 0.0))
     }
 
+    /// Sort kept values (exact mode) so that quantiles and sums are
+    /// computed in one order whatever the merge order was. HDR counts
+    /// are read as they are.
     pub fn finish(&mut self) {
         match &mut self.values {
             Values::Exact(v) => v.sort_by(f64::total_cmp),

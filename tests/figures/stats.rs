@@ -889,3 +889,36 @@ fn suricata_integer_fields_are_integers_under_exact() {
         assert!(doc.contains(&max), "{fmt}");
     }
 }
+
+#[test]
+fn zeek_seconds_without_a_unit_are_said_to_be_coarse() {
+    let log = fixture("realworld/zeek_dns.json.gz");
+    let run = |value: &str| {
+        let (v, out) = stats(&[log.to_str().unwrap(), "--time", "ts", "--value", value]);
+        assert!(out.status.success());
+        v
+    };
+    // Zeek's rtt is seconds: most below 0.1, shown to 0.001.
+    let v = run("rtt");
+    assert_eq!(v["coarse_values"], serde_json::json!(["rtt"]));
+    assert!(v["total"]["values"]["rtt"]["p50"].as_f64().unwrap() < 0.1);
+    let out = bin()
+        .args([
+            "stats",
+            log.to_str().unwrap(),
+            "--time",
+            "ts",
+            "--value",
+            "rtt",
+        ])
+        .output()
+        .unwrap();
+    let table = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        table.contains("note: rtt: values below 0.1 are kept and shown to 0.001"),
+        "{table}"
+    );
+    // TTLs of seconds to hours are not.
+    let v = run("TTLs[0]");
+    assert!(v.get("coarse_values").is_none(), "{v}");
+}
