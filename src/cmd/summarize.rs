@@ -34,15 +34,33 @@ pub fn run(args: &SummarizeArgs) -> Result<i32> {
     cfg.tz = super::window::zone(&args.window)?;
     cfg.bucket = args.by;
 
-    let result = super::read_logs_with(
+    let mut result = super::read_logs_with(
         &args.paths,
         args.kind,
         &args.read,
         cfg,
         Default::default(),
-        user,
+        user.clone(),
         &outs,
     )?;
+    // A kinds file's kind with more groups than it kept while reading,
+    // a heavier one among those not kept: the logs are read again with
+    // each such kind keeping its heaviest groups from the start (as
+    // `stats` does), so their figures are whole. Standard input is read
+    // once.
+    if let Some(user) = second_read(&result, &args.paths, user) {
+        let mut quiet = args.read.clone();
+        quiet.quiet = true;
+        result = super::read_logs_with(
+            &args.paths,
+            args.kind,
+            &quiet,
+            cfg,
+            Default::default(),
+            user,
+            &outs,
+        )?;
+    }
     let mut report = Report::build(&result, &args.summary.percentiles);
     // A kinds file's path that matched nothing: a typo, or a dotted key
     // without quotes.
@@ -119,4 +137,27 @@ fn check_conditions(args: &SummarizeArgs, user: &[crate::kinds::jsonl::UserKind]
         )?;
     }
     Ok(())
+}
+
+/// The user kinds again, each that kept other groups than its heaviest
+/// keeping those; `None` when none did, or when standard input is read.
+fn second_read(
+    result: &crate::read::ReadResult,
+    paths: &[std::path::PathBuf],
+    mut user: Vec<crate::kinds::jsonl::UserKind>,
+) -> Option<Vec<crate::kinds::jsonl::UserKind>> {
+    if paths.iter().any(|p| p.as_os_str() == "-") {
+        return None;
+    }
+    let mut any = false;
+    for (name, part) in &result.acc.total.kinds.jsonl.parts {
+        if part.heaviest_unkept().is_empty() {
+            continue;
+        }
+        if let Some(k) = user.iter_mut().find(|k| k.name == *name) {
+            k.spec = k.spec.clone().keeping(part.heaviest_keys());
+            any = true;
+        }
+    }
+    any.then_some(user)
 }

@@ -487,3 +487,70 @@ fn a_count_past_the_values_kept_is_folded_and_said() {
     );
     assert_eq!(v["values_folded"]["u"]["values"], 10_005 - 1000);
 }
+
+#[test]
+fn summarize_reads_a_kinds_file_log_again_for_its_heaviest_groups() {
+    // Suricata flows: 1,500 ports of one record, and ports 0 to 99 with
+    // 50 to 149 records each, arriving after the kept groups are full.
+    let text = std::fs::read_to_string(fixture("realworld/suricata_eve_full.json")).unwrap();
+    let flow: Value = text
+        .lines()
+        .map(|l| serde_json::from_str::<Value>(l).unwrap())
+        .find(|r| r["event_type"] == "flow")
+        .unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    let mut body = String::new();
+    let mut put = |port: u64, bytes: u64| {
+        let mut r = flow.clone();
+        r["src_port"] = port.into();
+        r["flow"]["bytes_toserver"] = bytes.into();
+        body.push_str(&r.to_string());
+        body.push('\n');
+    };
+    for p in 0..1500u64 {
+        put(10_000 + p, 1);
+        if p % 15 == 0 {
+            for i in 0..50 + p / 15 {
+                put(p / 15, 1000 + i);
+            }
+        }
+    }
+    std::fs::write(dir.path().join("eve.json"), body).unwrap();
+    let kinds = dir.path().join("kinds.toml");
+    std::fs::write(
+        &kinds,
+        "[[kind]]\nname = \"eve\"\nfiles = \"eve*.json\"\nby = [\"src_port\"]\nvalues = [\"flow.bytes_toserver\"]\nmax_groups = 20\n",
+    )
+    .unwrap();
+    let (v, out) = summarize_json(&[
+        dir.path().join("eve.json").to_str().unwrap(),
+        "--kinds",
+        kinds.to_str().unwrap(),
+        "--exact",
+    ]);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let eve = &v["eve"];
+    assert_eq!(
+        eve["groups_folded"]["heaviest"], true,
+        "{}",
+        eve["groups_folded"]
+    );
+    let shown = eve["groups"].as_array().unwrap();
+    let ports: Vec<u64> = shown
+        .iter()
+        .map(|g| g["key"]["src_port"].as_u64().unwrap())
+        .collect();
+    assert_eq!(ports, (80..100).rev().collect::<Vec<u64>>());
+    // Each heavy port's figures are whole: all its records, its max.
+    for g in shown {
+        let port = g["key"]["src_port"].as_u64().unwrap();
+        let b = &g["values"]["flow.bytes_toserver"];
+        assert_eq!(g["records"], 50 + port);
+        assert_eq!(b["count"], 50 + port);
+        assert_eq!(b["max"], 1000 + 49 + port);
+    }
+}
