@@ -266,6 +266,9 @@ fn build(read: &ReadResult, ps: &[f64]) -> StatsReport {
     let rfc = crate::report::risk::rfc3339;
     let mut meta = Meta::of(read, ps, Jsonl::keys_dropped(&m.kinds.jsonl));
     meta.command = "stats";
+    // A log's values are in units of their own (bytes, counts, seconds
+    // given as ms): `ms` would be wrong for all but durations.
+    meta.precision.unit = "each value's own: values.<name>.unit (ms for a duration given a unit, bytes for :bytes; absent: the log's numbers as written), kept to 0.001 of it";
     let whole = section(m, &read.acc.opts, ps);
     let unmatched: Vec<String> = whole
         .unmatched()

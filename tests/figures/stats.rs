@@ -771,6 +771,9 @@ fn caddy_durations_in_seconds_are_kept_in_milliseconds() {
             "{log:?}: {f}"
         );
         assert_eq!(v["total"]["values"]["size"]["unit"], "bytes");
+        // The run's precision does not call every value milliseconds.
+        let unit = v["meta"]["precision"]["unit"].as_str().unwrap();
+        assert!(unit.starts_with("each value's own"), "{unit}");
     }
     // The sum, and a histogram in seconds for Prometheus: each bucket
     // counts the durations at or below its bound.
