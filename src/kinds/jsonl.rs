@@ -1613,7 +1613,10 @@ pub struct FoldedValues {
 fn values_note(field: &str, f: &FoldedValues) -> String {
     let mut s = format!(
         "{field}: {} values counted {} times are folded into {OTHER}; the {} shown are the most frequent",
-        f.values.map_or("more".to_string(), thousands),
+        f.values.map_or_else(
+            || format!("over {}", thousands(crate::measure::tally::TALLY_KEYS as u64)),
+            thousands
+        ),
         thousands(f.records),
         thousands(f.shown)
     );

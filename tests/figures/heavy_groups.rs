@@ -554,3 +554,63 @@ fn summarize_reads_a_kinds_file_log_again_for_its_heaviest_groups() {
         assert_eq!(b["max"], 1000 + 49 + port);
     }
 }
+
+#[test]
+fn a_count_past_the_exact_tally_states_its_error() {
+    // 150,000 values once each, and 3 values 20,000 times each: past the
+    // 100,000 the tally names exactly.
+    let d = tempfile::tempdir().unwrap();
+    let log = d.path().join("ids.jsonl");
+    let mut body = String::new();
+    for i in 0..210_000u64 {
+        let u = if i % 70 < 20 {
+            format!("hot{}", i % 3)
+        } else {
+            format!("id{i}")
+        };
+        body.push_str(&format!("{{\"u\": \"{u}\"}}\n"));
+    }
+    std::fs::write(&log, body).unwrap();
+    let hot = (0..210_000u64).filter(|i| i % 70 < 20).count() as u64;
+    let (v, out) = run_json(
+        "stats",
+        &[log.to_str().unwrap(), "--count", "u", "--top", "3"],
+    );
+    assert!(out.status.success());
+    let f = &v["values_folded"]["u"];
+    let err = f["max_error"].as_u64().unwrap();
+    assert!(err > 0, "{f}");
+    assert!(f["values"].is_null(), "{f}");
+    // Each hot value is shown, low by at most the stated error.
+    let counts = v["total"]["counts"]["u"].as_object().unwrap();
+    for h in 0..3 {
+        let want = (0..210_000u64)
+            .filter(|i| i % 70 < 20 && i % 3 == h)
+            .count() as u64;
+        let got = counts[&format!("hot{h}")].as_u64().unwrap();
+        assert!(
+            got <= want && want - got <= err,
+            "hot{h}: {got} of {want}, error {err}"
+        );
+    }
+    assert_eq!(
+        counts.values().map(|n| n.as_u64().unwrap()).sum::<u64>()
+            + v["total"]["counts_other"]["u"].as_u64().unwrap(),
+        210_000
+    );
+    assert!(hot > 0);
+    let out = bin()
+        .args(["stats", log.to_str().unwrap(), "--count", "u", "--top", "3"])
+        .output()
+        .unwrap();
+    let table = String::from_utf8_lossy(&out.stdout);
+    let words = table.split_whitespace().collect::<Vec<_>>().join(" ");
+    assert!(
+        words.contains("note: u: over 100,000 values counted"),
+        "{table}"
+    );
+    assert!(
+        words.contains(&format!("a count may be up to {err} low")),
+        "{table}"
+    );
+}
