@@ -131,6 +131,58 @@ pub struct ValueRows {
     pub duration: bool,
 }
 
+impl ValueRows {
+    /// The unit a duration reads best in for people (the tables, not the
+    /// exports): by the median of the first row, milliseconds below a
+    /// second, seconds below an hour, hours beyond. `None`: not a
+    /// duration, or milliseconds.
+    pub fn shown_in(&self) -> Option<(&'static str, f64)> {
+        if !self.duration {
+            return None;
+        }
+        let p50 = self.rows.first().and_then(|(_, st, _)| {
+            (st.count > 0).then(|| st.percentiles.first().map_or(st.mean, |p| p.1))
+        })?;
+        match p50 {
+            x if x >= 3_600_000.0 => Some(("h", 3_600_000.0)),
+            x if x >= 1_000.0 => Some(("s", 1_000.0)),
+            _ => None,
+        }
+    }
+
+    /// The heading and the rows as the tables show them: a duration in
+    /// [`ValueRows::shown_in`]'s unit, named in the heading
+    /// (`TTLs[*] (s)`), its figures to 3 decimals of that unit.
+    pub fn for_people(&self) -> (String, Vec<(String, super::figures::Stats, u64)>) {
+        let Some((unit, div)) = self.shown_in() else {
+            let name = if self.duration {
+                format!("{} (ms)", self.name)
+            } else {
+                self.name.clone()
+            };
+            return (name, self.rows.clone());
+        };
+        let rows = self
+            .rows
+            .iter()
+            .map(|(l, st, inv)| {
+                let f = |x: f64| super::figures::round_to(x / div, 3);
+                let mut st = st.clone();
+                for p in &mut st.percentiles {
+                    p.1 = f(p.1);
+                }
+                st.min = f(st.min);
+                st.max = f(st.max);
+                st.mean = f(st.mean);
+                // A whole number of ms is not one of s.
+                st.whole = false;
+                (l.clone(), st, *inv)
+            })
+            .collect();
+        (format!("{} ({unit})", self.name), rows)
+    }
+}
+
 /// A two-way table of counts (`by intent` x outcome).
 #[derive(Debug, Clone)]
 pub struct Cross {

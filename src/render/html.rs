@@ -497,9 +497,9 @@ impl super::Blocks for HtmlSection<'_> {
     }
 
     fn rows(&mut self, r: &ValueRows) {
-        let (title, name, label) = (&self.title, &r.name, r.label);
-        let dists: Vec<PRow> = r
-            .rows
+        let (shown, rows) = r.for_people();
+        let (title, name, label) = (&self.title, &shown, r.label);
+        let dists: Vec<PRow> = rows
             .iter()
             .map(|(g, st, _)| (g.clone(), &st.percentiles[..], st.count))
             .collect();
@@ -511,7 +511,7 @@ impl super::Blocks for HtmlSection<'_> {
             &Vec::new(),
         );
         let mut head = vec![label.to_string(), "n".into()];
-        if let Some((_, st, _)) = r.rows.first() {
+        if let Some((_, st, _)) = rows.first() {
             head.extend(st.percentiles.iter().map(|(k, _)| k.clone()));
         }
         head.extend(["mean".into(), "max".into(), "invalid".into()]);
@@ -519,8 +519,7 @@ impl super::Blocks for HtmlSection<'_> {
         self.s.table(
             &format!("{title} {name}"),
             &head,
-            r.rows
-                .iter()
+            rows.iter()
                 .map(|(g, st, inv)| {
                     let mut c = vec![clean(g)];
                     c.extend(stats_cells(st));

@@ -243,14 +243,14 @@ impl super::Blocks for MdSection {
     }
 
     fn rows(&mut self, r: &ValueRows) {
-        let _ = writeln!(self.counts, "**{}**\n", cell(&r.name));
+        let (name, rows) = r.for_people();
+        let _ = writeln!(self.counts, "**{}**\n", cell(&name));
         let mut head = vec![r.label.to_string(), "n".to_string()];
-        if let Some((_, st, _)) = r.rows.first() {
+        if let Some((_, st, _)) = rows.first() {
             head.extend(st.percentiles.iter().map(|(k, _)| k.clone()));
         }
         head.extend(["mean", "max", "invalid"].map(String::from));
-        let body: Vec<Vec<String>> = r
-            .rows
+        let body: Vec<Vec<String>> = rows
             .iter()
             .map(|(row, st, invalid)| {
                 let mut cells = stat_row(row, st);

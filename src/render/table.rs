@@ -327,9 +327,9 @@ impl super::Blocks for TableSection {
     }
 
     fn rows(&mut self, r: &ValueRows) {
-        let _ = writeln!(self.s, "\n  {}", clean(&r.name));
-        let ps: Vec<String> = r
-            .rows
+        let (name, rows) = r.for_people();
+        let _ = writeln!(self.s, "\n  {}", clean(&name));
+        let ps: Vec<String> = rows
             .first()
             .map(|r| r.1.percentiles.iter().map(|(k, _)| k.clone()).collect())
             .unwrap_or_default();
@@ -337,7 +337,7 @@ impl super::Blocks for TableSection {
         head.extend(ps.iter().cloned());
         head.extend(["mean", "max", "invalid"].map(String::from));
         let mut grid_rows = vec![head];
-        for (row, st, invalid) in &r.rows {
+        for (row, st, invalid) in &rows {
             let mut cells = vec![clean(row), thousands(st.count)];
             let fig = |x: f64| super::text::figure(st, x);
             cells.extend(st.percentiles.iter().map(|(_, v)| fig(*v)));

@@ -199,3 +199,49 @@ fn every_element_is_only_for_values_and_counts() {
         assert!(err.contains(named), "{args:?}: {err}");
     }
 }
+
+#[test]
+fn zeek_durations_are_shown_in_the_unit_they_read_best_in() {
+    let recs = records();
+    let mut ttl: Vec<f64> = recs
+        .iter()
+        .flat_map(|r| r["TTLs"].as_array().cloned().unwrap_or_default())
+        .map(|t| t.as_f64().unwrap())
+        .collect();
+    ttl.sort_by(f64::total_cmp);
+    let log = fixture("realworld/zeek_dns.json.gz");
+    let args = [
+        log.to_str().unwrap(),
+        "--time",
+        "ts",
+        "--value",
+        "TTLs[*]:s",
+        "--value",
+        "rtt:s",
+        "--exact",
+    ];
+    // JSON stays in milliseconds, said by its unit.
+    let (v, _) = run_json("stats", &args);
+    let t = &v["total"]["values"]["TTLs[*]"];
+    assert_eq!(t["unit"], "ms");
+    close(&t["p50"], linear(&ttl, 50.0) * 1000.0, "json p50");
+    // The tables: TTLs (minutes to a day) in seconds, rtt (under a
+    // second) in milliseconds, each unit in the heading.
+    let p50 = format!("{:.3}", linear(&ttl, 50.0));
+    for (fmt, ttl_head, rtt_head) in [
+        ("table", "TTLs[*] (s)", "rtt (ms)"),
+        ("markdown", "**TTLs\\[*\\] (s)**", "**rtt (ms)**"),
+        ("html", "TTLs[*] (s)", "rtt (ms)"),
+    ] {
+        let out = bin()
+            .arg("stats")
+            .args(args)
+            .args(["-f", fmt])
+            .output()
+            .unwrap();
+        let doc = String::from_utf8_lossy(&out.stdout);
+        assert!(doc.contains(ttl_head), "{fmt}: {doc}");
+        assert!(doc.contains(rtt_head), "{fmt}");
+        assert!(doc.contains(&p50), "{fmt}: {p50}");
+    }
+}
