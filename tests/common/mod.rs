@@ -36,6 +36,16 @@ pub fn fixture(name: &str) -> PathBuf {
         .join(name)
 }
 
+/// A gzip fixture's text (tests/fixtures/<name>).
+pub fn gunzip_fixture(name: &str) -> String {
+    use std::io::Read;
+    let mut text = String::new();
+    flate2::read::GzDecoder::new(std::fs::File::open(fixture(name)).unwrap())
+        .read_to_string(&mut text)
+        .unwrap();
+    text
+}
+
 pub fn sample_logs() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("sample-logs")
 }

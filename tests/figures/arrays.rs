@@ -6,19 +6,13 @@
 use crate::common;
 
 use std::collections::BTreeMap;
-use std::io::Read;
 
 use common::*;
 use serde_json::Value;
 
 fn records() -> Vec<Value> {
-    let mut text = String::new();
-    flate2::read::GzDecoder::new(
-        std::fs::File::open(fixture("realworld/zeek_dns.json.gz")).unwrap(),
-    )
-    .read_to_string(&mut text)
-    .unwrap();
-    text.lines()
+    gunzip_fixture("realworld/zeek_dns.json.gz")
+        .lines()
         .map(|l| serde_json::from_str(l).unwrap())
         .collect()
 }

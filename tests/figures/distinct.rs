@@ -6,19 +6,12 @@
 use crate::common;
 
 use std::collections::{BTreeMap, BTreeSet};
-use std::io::Read;
 
 use common::*;
 use serde_json::Value;
 
 fn text() -> String {
-    let mut text = String::new();
-    flate2::read::GzDecoder::new(
-        std::fs::File::open(fixture("realworld/zeek_dns.json.gz")).unwrap(),
-    )
-    .read_to_string(&mut text)
-    .unwrap();
-    text
+    gunzip_fixture("realworld/zeek_dns.json.gz")
 }
 
 const SPEC: [&str; 10] = [

@@ -22,19 +22,23 @@ fn hash(s: &str) -> u64 {
     h.finish()
 }
 
+/// A hasher that passes a u64 through: hyperloglogplus gets the same
+/// hash as the others.
+#[derive(Default)]
+struct Pass(u64);
+
+impl Hasher for Pass {
+    fn finish(&self) -> u64 {
+        self.0
+    }
+    fn write(&mut self, _: &[u8]) {}
+    fn write_u64(&mut self, x: u64) {
+        self.0 = x;
+    }
+}
+
 /// Root mean square relative error over `trials` key sets of `n`.
 fn rms(n: u64, trials: u64) -> (f64, f64) {
-    #[derive(Default)]
-    struct Pass(u64);
-    impl Hasher for Pass {
-        fn finish(&self) -> u64 {
-            self.0
-        }
-        fn write(&mut self, _: &[u8]) {}
-        fn write_u64(&mut self, x: u64) {
-            self.0 = x;
-        }
-    }
     let (mut a, mut b) = (0.0, 0.0);
     for t in 0..trials {
         let mut ce = CardinalityEstimator::<u64>::new();
@@ -87,19 +91,7 @@ fn main() {
             "| {distinct} | cardinality-estimator 1.0.3 (P=12) | {ns:.1} | {est} | {:+.2}% | {bytes} |",
             (est / exact - 1.0) * 100.0
         );
-        // hyperloglogplus, HLL++ p=12, with the same hash (a hasher that
-        // passes a u64 through).
-        #[derive(Default)]
-        struct Pass(u64);
-        impl Hasher for Pass {
-            fn finish(&self) -> u64 {
-                self.0
-            }
-            fn write(&mut self, _: &[u8]) {}
-            fn write_u64(&mut self, x: u64) {
-                self.0 = x;
-            }
-        }
+        // hyperloglogplus, HLL++ p=12, with the same hash.
         let t = Instant::now();
         let mut hp: HyperLogLogPlus<u64, BuildHasherDefault<Pass>> =
             HyperLogLogPlus::new(12, BuildHasherDefault::default()).unwrap();
