@@ -195,7 +195,8 @@ mod tests {
 
     #[test]
     fn states_round_trip_and_bad_ones_are_refused() {
-        for d in [of(0..3), of(0..2_000)] {
+        // Exactly the exact limit is a valid state too.
+        for d in [of(0..3), of(0..EXACT as u64), of(0..2_000)] {
             let text = serde_json::to_string(&d).unwrap();
             let back: Distinct = serde_json::from_str(&text).unwrap();
             back.check().unwrap();
@@ -207,6 +208,7 @@ mod tests {
                 .to_string();
             assert!(e.contains("not sorted"), "{bad}: {e}");
         }
+        assert_eq!(format!("{:?}", of(0..3)), "Distinct(3, exact: true)");
         let too_many = format!(
             "{{\"hashes\": {:?}}}",
             (0..=EXACT as u64).collect::<Vec<_>>()
