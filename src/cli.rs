@@ -277,6 +277,16 @@ pub struct StrictOpts {
 /// Reading options shared by the subcommands that read logs.
 #[derive(Debug, Clone, Args)]
 pub struct ReadOpts {
+    /// With --since, --day or a window: read every file found, also those
+    /// last modified before the window began (by default they are passed
+    /// over, as they hold no record of it, and listed in
+    /// meta.passed_over). For logs whose records are stamped later than
+    /// they were written.
+    ///
+    /// Example: --all-files
+    #[arg(long)]
+    pub all_files: bool,
+
     /// Worker threads (default: all cores). The report is identical for any
     /// number.
     ///

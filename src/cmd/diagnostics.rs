@@ -33,7 +33,13 @@ pub fn read_logs_with(
 ) -> anyhow::Result<ReadResult> {
     let threads = read_threads(o)?;
     let stems: Vec<String> = user.iter().map(|k| k.files.clone()).collect();
-    let found = crate::input::discover_with(paths, kind, o.follow, &stems)?;
+    let mut found = crate::input::discover_with(paths, kind, o.follow, &stems)?;
+    // Before inputs are numbered: a file passed over is no input.
+    let passed_over = if o.all_files {
+        Vec::new()
+    } else {
+        pass_over(&mut found.sources, cfg.window)
+    };
     // An output that is one of the logs would replace it: refused before
     // anything is read.
     outs.check_inputs(
@@ -82,7 +88,75 @@ pub fn read_logs_with(
         .with_options(opts)
         .read_with(&found.sources, cfg, &|n| bar.inc(n));
     bar.finish_and_clear();
-    Ok(result?)
+    let mut result = result?;
+    result.passed_over = passed_over;
+    Ok(result)
+}
+
+/// How long before the window's start a file's last change may be and
+/// still be read: records stamped by a writer whose clock is ahead of the
+/// file system's by up to this much still count.
+pub const PASS_OVER_SLACK_US: i64 = 5 * 60 * 1_000_000;
+
+/// Take out of `sources` the rotated files found in a folder whose last
+/// change was more than [`PASS_OVER_SLACK_US`] before the window began:
+/// every record in them was written before it. The newest file of each
+/// log (its live file, by name without rotation and compression
+/// suffixes) is always read, so the report still knows when each log was
+/// last written (`newest_record`, the staleness series); so are files
+/// named on the command line and standard input. Returns (path,
+/// modified) of each file passed over.
+fn pass_over(
+    sources: &mut Vec<crate::input::Source>,
+    window: Option<(i64, i64)>,
+) -> Vec<(String, i64)> {
+    let Some((since, _)) = window.filter(|w| w.0 != i64::MIN) else {
+        return Vec::new();
+    };
+    let modified = |s: &crate::input::Source| {
+        std::fs::metadata(&s.path)
+            .and_then(|m| m.modified())
+            .ok()
+            .and_then(|t| t.duration_since(std::time::UNIX_EPOCH).ok())
+            .map(|d| d.as_micros() as i64)
+    };
+    let log_of = |s: &crate::input::Source| {
+        let name = s.path.file_name().and_then(|n| n.to_str()).unwrap_or("");
+        let base = crate::input::without_rotation(crate::input::compression_of(name).0);
+        (
+            s.kind,
+            s.path.parent().map(|p| p.to_path_buf()),
+            base.to_string(),
+        )
+    };
+    let times: Vec<Option<i64>> = sources.iter().map(modified).collect();
+    // Each log's newest file.
+    let mut newest: std::collections::HashMap<_, (i64, usize)> = std::collections::HashMap::new();
+    for (i, s) in sources.iter().enumerate() {
+        let t = times[i].unwrap_or(i64::MAX);
+        let e = newest.entry(log_of(s)).or_insert((t, i));
+        if t > e.0 {
+            *e = (t, i);
+        }
+    }
+    let keep_newest: std::collections::HashSet<usize> = newest.values().map(|e| e.1).collect();
+    let mut out = Vec::new();
+    let mut i = 0;
+    sources.retain(|s| {
+        let (at, t) = (i, times[i]);
+        i += 1;
+        if s.stdin || s.named || keep_newest.contains(&at) {
+            return true;
+        }
+        match t {
+            Some(m) if m < since.saturating_sub(PASS_OVER_SLACK_US) => {
+                out.push((crate::escape::path(&s.path), m));
+                false
+            }
+            _ => true,
+        }
+    });
+    out
 }
 
 /// A progress bar on standard error when it is a terminal and the input is

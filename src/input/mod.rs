@@ -139,7 +139,7 @@ pub fn user_kind_of(name: &str, patterns: &[String]) -> Option<u16> {
 }
 
 /// `name` without a logrotate suffix: `.N`, or `-` and a date.
-fn without_rotation(name: &str) -> &str {
+pub fn without_rotation(name: &str) -> &str {
     if let Some((head, n)) = name.rsplit_once('.') {
         if !n.is_empty() && n.bytes().all(|c| c.is_ascii_digit()) {
             return head;

@@ -84,6 +84,10 @@ pub struct ReadResult {
     /// Inputs that could not be used at all (a missing or corrupt state
     /// file): (path, why). The figures leave them out.
     pub unread: Vec<(String, String)>,
+    /// Files found in a folder and not read: last modified before the
+    /// window began, so they hold no record of it (path, modification
+    /// time in microseconds).
+    pub passed_over: Vec<(String, i64)>,
     /// Observations the memory budget kept out of new buckets, groups and
     /// keys while reading ([`crate::budget::held_back`]).
     pub held_back: u64,
@@ -837,6 +841,7 @@ impl ReadResult {
             merged: false,
             gaps: Vec::new(),
             unread: Vec::new(),
+            passed_over: Vec::new(),
             held_back: 0,
         }
     }

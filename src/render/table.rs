@@ -370,6 +370,16 @@ pub fn footer(skipped: &Skipped, meta: &crate::report::Meta) -> String {
     let mut s = String::from("\n");
     s.push_str(&skipped_line(skipped));
     s.push_str(&incomplete_lines(meta));
+    if !meta.passed_over.is_empty() {
+        let _ = writeln!(
+            s,
+            "Passed over: {} last changed before the window (meta.passed_over); --all-files reads them",
+            match meta.passed_over.len() {
+                1 => "1 file".to_string(),
+                n => format!("{} files", thousands(n as u64)),
+            }
+        );
+    }
     match meta.precision.significant_digits {
         Some(d) => {
             let _ = writeln!(s, "Precision: HDR histograms, {d} significant digits, values to 0.001 (1 µs); percentiles as --exact computes them (interpolated, or the analyzers' lower rank), each at most 1e-{d} above");

@@ -183,6 +183,18 @@ pub struct Meta {
     /// in a merge); the figures leave them out.
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub unread: Vec<Unread>,
+    /// Files found in a folder and not read, as their last change came
+    /// before the window (more than 5 minutes before its start): they hold
+    /// no record of it. `--all-files` reads them. Absent when none.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub passed_over: Vec<PassedOver>,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct PassedOver {
+    pub path: String,
+    /// Its last modification (RFC 3339, UTC).
+    pub modified: String,
 }
 
 #[derive(Debug, Clone, Serialize)]
@@ -329,6 +341,14 @@ impl Meta {
                 .map(|(path, error)| Unread {
                     path: path.clone(),
                     error: error.clone(),
+                })
+                .collect(),
+            passed_over: read
+                .passed_over
+                .iter()
+                .map(|(path, m)| PassedOver {
+                    path: path.clone(),
+                    modified: risk::rfc3339(*m),
                 })
                 .collect(),
         }

@@ -596,6 +596,7 @@ pub fn merge(states: Vec<Decoded>) -> Result<Decoded, StateError> {
             merged: true,
             gaps,
             unread: Vec::new(),
+            passed_over: Vec::new(),
             held_back: 0,
         },
         covers,

@@ -386,3 +386,111 @@ fn compression_is_known_by_content_not_by_name() {
         assert_eq!(v["total"], plain, "{name} on stdin");
     }
 }
+
+/// A latency line at `time` (RFC 3339).
+fn latency_at(time: &str, total: f64) -> String {
+    format!(
+        "{{\"timestamp\": \"{time}\", \"command_id\": \"c\", \"total_ms\": {total}, \"steps\": {{\"core_logic_ms\": {total}}}, \"llm_enabled\": true}}\n"
+    )
+}
+
+fn set_mtime(p: &Path, rfc3339: &str) {
+    let t: jiff::Timestamp = rfc3339.parse().unwrap();
+    let f = std::fs::File::options().write(true).open(p).unwrap();
+    f.set_modified(std::time::SystemTime::from(t)).unwrap();
+}
+
+#[test]
+fn a_window_passes_over_files_last_changed_before_it() {
+    let d = tempfile::tempdir().unwrap();
+    // Two rotated days and the live file, each last changed when its last
+    // record was written.
+    let days = [
+        ("pipeline_latency.jsonl.2.gz", "2026-02-08"),
+        ("pipeline_latency.jsonl.1.gz", "2026-02-09"),
+    ];
+    for (name, day) in days {
+        let body: String = (0..10)
+            .map(|h| latency_at(&format!("{day}T{:02}:00:00Z", 10 + h), 100.0 + h as f64))
+            .collect();
+        std::fs::write(d.path().join(name), gzip(body.as_bytes())).unwrap();
+        set_mtime(&d.path().join(name), &format!("{day}T19:00:01Z"));
+    }
+    // A rotated file changed 2 minutes before the window: within the
+    // slack, read.
+    let body = latency_at("2026-02-09T23:57:30Z", 7.0);
+    std::fs::write(d.path().join("pipeline_latency.jsonl.3"), &body).unwrap();
+    set_mtime(
+        &d.path().join("pipeline_latency.jsonl.3"),
+        "2026-02-09T23:58:00Z",
+    );
+    let live: String = (0..5)
+        .map(|m| latency_at(&format!("2026-02-10T00:0{m}:00Z"), 10.0 + m as f64))
+        .collect();
+    std::fs::write(d.path().join("pipeline_latency.jsonl"), live).unwrap();
+    let dir = d.path().to_str().unwrap();
+    let since = ["--since", "2026-02-10T00:00:00Z"];
+    let (v, out) = summarize_json(&[&[dir][..], &since].concat());
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let passed: Vec<&str> = v["meta"]["passed_over"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|p| p["path"].as_str().unwrap())
+        .collect();
+    assert_eq!(passed.len(), 2, "{passed:?}");
+    assert!(
+        passed.iter().all(|p| p.contains("pipeline_latency.jsonl.")),
+        "{passed:?}"
+    );
+    assert_eq!(
+        v["meta"]["passed_over"][0]["modified"]
+            .as_str()
+            .unwrap()
+            .len(),
+        20
+    );
+    // The same figures as reading every file: their records are all
+    // before the window.
+    let (all, _) = summarize_json(&[&[dir][..], &since, &["--all-files"]].concat());
+    assert!(all["meta"].get("passed_over").is_none());
+    assert_eq!(figures(&v), figures(&all));
+    assert_eq!(v["latency"], all["latency"]);
+    // The live file's 5 records; the late file's one is before the window.
+    assert_eq!(v["latency"]["all"]["count"], 5);
+    // Read, they were outside the window; passed over, not read at all.
+    assert_eq!(all["meta"]["window"]["outside"], 21);
+    assert_eq!(v["meta"]["window"]["outside"], 1);
+    assert_eq!(v["meta"]["inputs"].as_array().unwrap().len(), 2);
+    // A window past every file (a clock ahead of the logs): the live
+    // file is still read, so the report knows when the log was written.
+    let (ahead, out) = summarize_json(&[dir, "--since", "2030-01-01", "--strict"]);
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert_eq!(ahead["meta"]["newest_record"], "2026-02-10T00:04:00Z");
+    assert_eq!(ahead["meta"]["passed_over"].as_array().unwrap().len(), 3);
+    // Named on the command line, a file is read whatever its age; and
+    // without a window nothing is passed over.
+    let old = d.path().join("pipeline_latency.jsonl.1.gz");
+    let (named, _) = summarize_json(&[old.to_str().unwrap(), "--since", "2026-02-10T00:00:00Z"]);
+    assert!(named["meta"].get("passed_over").is_none());
+    assert_eq!(named["meta"]["window"]["outside"], 10);
+    let (whole, _) = summarize_json(&[dir]);
+    assert!(whole["meta"].get("passed_over").is_none());
+    // The table says so.
+    let out = bin().args(["summarize", dir]).args(since).output().unwrap();
+    let table = String::from_utf8_lossy(&out.stdout);
+    let words = table.split_whitespace().collect::<Vec<_>>().join(" ");
+    assert!(
+        words.contains("Passed over: 2 files last changed before the window (meta.passed_over); --all-files reads them"),
+        "{table}"
+    );
+}
