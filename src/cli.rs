@@ -102,6 +102,14 @@ pub enum Command {
     /// Example: aggmetrics merge states/2026-02-1*.state -f json -o week.json
     Merge(MergeArgs),
 
+    /// Follow the platform's logs as they are written and serve their
+    /// figures over HTTP: GET /metrics (Prometheus exposition of
+    /// everything read since it started), GET /healthz. A first slice of
+    /// the live mode (docs/operations.md, "Serving /metrics").
+    ///
+    /// Example: aggmetrics serve /var/log/assistant --listen 127.0.0.1:9184
+    Serve(ServeArgs),
+
     /// Print a shell completion script to standard output.
     ///
     /// Example: aggmetrics completions bash > ~/.local/share/bash-completion/completions/aggmetrics
@@ -112,6 +120,34 @@ pub enum Command {
     ///
     /// Example: aggmetrics man | man -l -
     Man(ManArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct ServeArgs {
+    /// Log files or folders to follow (the names summarize recognises).
+    #[arg(value_name = "PATH", required = true)]
+    pub paths: Vec<PathBuf>,
+
+    /// Where to listen: loopback by default. Any other address must be
+    /// given here; put TLS and authentication in front of it (a reverse
+    /// proxy), as Prometheus' exporter guidance says.
+    ///
+    /// Example: --listen 127.0.0.1:9184
+    #[arg(long, value_name = "ADDR", default_value = "127.0.0.1:9184")]
+    pub listen: std::net::SocketAddr,
+
+    /// How often the files are checked for new lines, in milliseconds.
+    ///
+    /// Example: --interval-ms 250
+    #[arg(long, value_name = "MS", default_value_t = 250,
+          value_parser = clap::value_parser!(u64).range(10..=60_000))]
+    pub interval_ms: u64,
+
+    #[command(flatten)]
+    pub summary: SummaryOpts,
+
+    #[command(flatten)]
+    pub precision: PrecisionOpts,
 }
 
 #[derive(Debug, Args)]

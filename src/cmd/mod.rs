@@ -8,6 +8,7 @@ pub mod compare;
 pub mod docs;
 pub mod merge;
 pub mod risk;
+pub mod serve;
 pub mod shadow;
 pub mod stats;
 pub mod summarize;

@@ -32,6 +32,7 @@
 //!   end): it is listed with an error. Named on the command line it is
 //!   streamed (`<(zcat old.gz)` is a pipe).
 
+pub mod follow;
 pub mod lines;
 
 use std::fs::File;
@@ -703,7 +704,7 @@ fn settle(infos: &mut [InputInfo], handles: &[Option<Handle>], errors: &[Option<
 }
 
 /// Each input's counts, from the merged accumulator.
-fn count(infos: &mut [InputInfo], acc: &Acc) {
+pub(crate) fn count(infos: &mut [InputInfo], acc: &Acc) {
     for (info, st) in infos.iter_mut().zip(acc.files.iter()) {
         info.lines = st.lines;
         info.records = st.records;

@@ -14,6 +14,7 @@ mod live_files;
 mod memory;
 mod read_paths;
 mod rotated;
+mod serve;
 mod shared_folders;
 mod state;
 mod state_bounds;
