@@ -323,4 +323,40 @@ mod tests {
         assert_eq!(f.retired, 1);
         assert_eq!(records(&f), 14);
     }
+
+    #[test]
+    fn logrotate_copy_of_a_truncated_file_is_read_on_not_again() {
+        let d = tempfile::tempdir().unwrap();
+        let p = d.path().join("pipeline_latency.jsonl");
+        let mut f = Follower::new(
+            vec![d.path().to_path_buf()],
+            Config::new(Mode::Exact, 1 << 20),
+        );
+        let body: String = (0..10).map(line).collect();
+        std::fs::write(&p, &body).unwrap();
+        f.poll();
+        assert_eq!(records(&f), 10);
+        // Two more lines written before logrotate copies the file, then
+        // the file emptied and written on.
+        let more: String = (10..12).map(line).collect();
+        std::fs::write(&p, format!("{body}{more}")).unwrap();
+        std::fs::copy(&p, d.path().join("pipeline_latency.jsonl.1")).unwrap();
+        std::fs::OpenOptions::new()
+            .write(true)
+            .open(&p)
+            .unwrap()
+            .set_len(0)
+            .unwrap();
+        std::fs::write(&p, line(12)).unwrap();
+        f.poll();
+        f.poll();
+        // Each line once: the 10 read, the 2 only the copy holds, the new one.
+        assert_eq!(records(&f), 13);
+        assert_eq!(f.truncations, 1);
+        // A copy of a file that was not truncated is a file of its own, as
+        // summarize counts it.
+        std::fs::copy(&p, d.path().join("pipeline_latency-copy.jsonl")).unwrap();
+        f.poll();
+        assert_eq!(records(&f), 14);
+    }
 }
