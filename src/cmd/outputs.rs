@@ -326,6 +326,7 @@ pub fn emit(format: Format, doc: Doc<'_>, outs: &Outputs) -> anyhow::Result<()> 
             super::output::use_color(to_terminal),
         ),
         run: outs.run_name.clone(),
+        cumulative: false,
     };
     let mut buf = Vec::new();
     crate::render::renderer_with(format, &settings).render(&doc, &mut buf)?;

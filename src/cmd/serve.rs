@@ -150,6 +150,7 @@ fn answer(
                 Format::Prometheus,
                 &Settings {
                     run: "serve".into(),
+                    cumulative: true,
                     ..Default::default()
                 },
             );

@@ -191,6 +191,9 @@ pub struct Settings {
     pub term: term::Term,
     /// `--run-name`, or the -o file's name (empty on standard output).
     pub run: String,
+    /// Counts only grow (`aggmetrics serve`): Prometheus writes them as
+    /// counters.
+    pub cumulative: bool,
 }
 
 /// The renderer of a format, with default [`Settings`] (80 columns, no
@@ -208,6 +211,7 @@ pub fn renderer_with(f: Format, settings: &Settings) -> Box<dyn Render> {
         Format::Json => Box::new(json::Json),
         Format::Prometheus => Box::new(prometheus::Prometheus {
             run: settings.run.clone(),
+            cumulative: settings.cumulative,
         }),
         Format::Csv => Box::new(csv::Csv),
         Format::Markdown => Box::new(markdown::Markdown),

@@ -10,7 +10,8 @@
 //! come with their numerator and denominator as their own series, so a
 //! fleet rate is a ratio of sums. This run's own percentiles are gauges
 //! with a `percentile` label (they do not add up; the histograms do).
-//! Counts over the run's window are gauges (they are not monotonic).
+//! Counts over the run's window are gauges (they are not monotonic);
+//! `aggmetrics serve`'s counts only grow, and are counters (`_total`).
 //!
 //! A figure over no values (a percentile of an empty group, a rate over no
 //! records) is left out rather than written as 0, so a quiet window never
@@ -35,6 +36,10 @@ pub struct Prometheus {
     /// The `run` label of every series (`--run-name`, or the -o file's
     /// name).
     pub run: String,
+    /// Counts are of everything read since a start (`aggmetrics serve`),
+    /// never fewer: written as counters named `..._total`, for `rate()`
+    /// and `increase()`.
+    pub cumulative: bool,
 }
 
 /// Metric families in the order they were first written, each with its
@@ -47,12 +52,15 @@ struct Out {
     /// of several commands and cron lines in one textfile folder never
     /// hold the same series (node_exporter drops both).
     base: Vec<(&'static str, String)>,
+    /// Counts as counters ([`Prometheus::cumulative`]).
+    cumulative: bool,
 }
 
 impl Out {
-    fn new(command: &str, run: &str) -> Out {
+    fn new(command: &str, run: &str, cumulative: bool) -> Out {
         Out {
             base: vec![("command", command.to_string()), ("run", run.to_string())],
+            cumulative,
             ..Out::default()
         }
     }
@@ -151,6 +159,24 @@ impl Out {
         self.sample(name, "gauge", help, "", labels, value);
     }
 
+    /// A count of records, lines or values: a gauge over a run's window
+    /// (it may be lower in the next run), a counter `<name>_total` when
+    /// the counts only grow ([`Prometheus::cumulative`]).
+    fn count(&mut self, name: &str, help: &str, labels: &[(&str, &str)], n: u64) {
+        if self.cumulative {
+            self.sample(
+                &format!("{name}_total"),
+                "counter",
+                help,
+                "",
+                labels,
+                n as f64,
+            );
+        } else {
+            self.put(name, help, labels, n as f64);
+        }
+    }
+
     /// A classic histogram in seconds: cumulative `_bucket`s at every
     /// bound of the layout and `+Inf`, `_sum` and `_count`. Written also
     /// over no values (all zero), so every host has the same series.
@@ -236,18 +262,18 @@ impl Out {
 /// What every textfile ends with: skipped lines, the incomplete flag, the
 /// newest record's time, and how and when this run ended.
 fn run_state(o: &mut Out, skipped: &crate::report::Skipped, meta: &crate::report::Meta) {
-    o.put(
+    o.count(
         "skipped_lines",
         "Lines skipped as damaged in this run.",
         &[],
-        skipped.total as f64,
+        skipped.total,
     );
     for (reason, n) in &skipped.by_reason {
-        o.put(
+        o.count(
             "skipped_lines_by_reason",
             "Lines skipped as damaged, per reason.",
             &[("reason", reason)],
-            *n as f64,
+            *n,
         );
     }
     o.put(
@@ -320,26 +346,26 @@ fn section(o: &mut Out, v: &View) {
                 .zip(&g.records)
                 .skip(g.union_first as usize)
             {
-                o.put(
+                o.count(
                     &format!("{k}_records"),
                     &format!(
                         "{title} records per {} (their sum is every record).",
                         g.label
                     ),
                     &[(g.label, c)],
-                    *n as f64,
+                    *n,
                 );
             }
         }
-        None => o.put(
+        None => o.count(
             &format!("{k}_records"),
             &format!("{title} records."),
             &[],
-            v.records as f64,
+            v.records,
         ),
     }
     for (name, help, n) in &v.counts {
-        o.put(&format!("{k}_{name}"), help, &[], *n as f64);
+        o.count(&format!("{k}_{name}"), help, &[], *n);
     }
     super::draw(
         &v.blocks,
@@ -376,11 +402,11 @@ impl PromSection<'_> {
         let (k, title) = (self.k, self.title);
         for (key, n) in counts {
             let labels = self.labels(&[], label, key);
-            self.o.put(
+            self.o.count(
                 &format!("{k}_{series}"),
                 &format!("{title} records per {label}."),
                 &pairs(&labels),
-                *n as f64,
+                *n,
             );
         }
     }
@@ -466,11 +492,11 @@ impl super::Blocks for PromSection<'_> {
                     d.count,
                     1.0,
                 );
-                self.o.put(
+                self.o.count(
                     &format!("{k}_{name}_values"),
                     &format!("{title} records with a {name}."),
                     &[],
-                    d.count as f64,
+                    d.count,
                 );
             }
         }
@@ -518,17 +544,17 @@ impl super::Blocks for PromSection<'_> {
                     &st.hist,
                 );
             }
-            self.o.put(
+            self.o.count(
                 &format!("{k}_value_usable"),
                 &format!("{title} usable values per value and {label}."),
                 &labels,
-                st.count as f64,
+                st.count,
             );
-            self.o.put(
+            self.o.count(
                 &format!("{k}_value_invalid"),
                 &format!("{title} values that were not usable numbers."),
                 &labels,
-                *invalid as f64,
+                *invalid,
             );
         }
     }
@@ -544,22 +570,22 @@ impl super::Blocks for PromSection<'_> {
         for (row, inner) in &c.cells {
             for (col, n) in inner {
                 if self.built_in {
-                    self.o.put(
+                    self.o.count(
                         &format!("{k}_{name}_records"),
                         &format!("{title} records per {t} row and column."),
                         &[("row", row), ("column", col)],
-                        *n as f64,
+                        *n,
                     );
                 } else {
                     let mut labels = self.labels(&[("count", t)], "row", row);
                     labels.insert(2, ("column".into(), col.clone()));
-                    self.o.put(
+                    self.o.count(
                         &format!("{k}_count_records"),
                         &format!(
                             "{title} records per counted field, group (row) and value (column)."
                         ),
                         &pairs(&labels),
-                        *n as f64,
+                        *n,
                     );
                 }
             }
@@ -608,17 +634,17 @@ impl super::Blocks for PromSection<'_> {
 /// a rate over no records is not 0: left out.
 fn rate_series(o: &mut Out, k: &str, title: &str, rates: &[(&str, RateFig)]) {
     for (name, f) in rates {
-        o.put(
+        o.count(
             &format!("{k}_rate_numerator"),
             &format!("{title} records counted by each rate's numerator."),
             &[("rate", name)],
-            f.numerator as f64,
+            f.numerator,
         );
-        o.put(
+        o.count(
             &format!("{k}_rate_denominator"),
             &format!("{title} records each rate is taken over."),
             &[("rate", name)],
-            f.denominator as f64,
+            f.denominator,
         );
     }
     for (name, f) in rates.iter().filter(|(_, r)| r.denominator > 0) {
@@ -643,8 +669,8 @@ fn rate_series(o: &mut Out, k: &str, title: &str, rates: &[(&str, RateFig)]) {
     }
 }
 
-fn summary(r: &Report, run: &str) -> String {
-    let mut o = Out::new(r.meta.command, run);
+fn summary(r: &Report, p: &Prometheus) -> String {
+    let mut o = Out::new(r.meta.command, &p.run, p.cumulative);
     for v in r.kinds.views() {
         section(&mut o, &v);
     }
@@ -653,8 +679,8 @@ fn summary(r: &Report, run: &str) -> String {
 }
 
 /// A kind's own document (`aggmetrics shadow`): its section and the run.
-fn kind_doc(d: &KindDoc, run: &str) -> String {
-    let mut o = Out::new(d.meta.command, run);
+fn kind_doc(d: &KindDoc, p: &Prometheus) -> String {
+    let mut o = Out::new(d.meta.command, &p.run, p.cumulative);
     // The whole run (a bucketed document is refused before it is made).
     for (_, v) in d.views.iter().filter(|(h, _)| h.is_none()) {
         section(&mut o, v);
@@ -665,27 +691,27 @@ fn kind_doc(d: &KindDoc, run: &str) -> String {
 
 /// `aggmetrics risk`: the analyzer's figures as the risk section's series,
 /// the days covered and the verdict.
-fn risk_report(r: &RiskReport, run: &str) -> String {
+fn risk_report(r: &RiskReport, p: &Prometheus) -> String {
     let m = &r.metrics;
-    let mut o = Out::new(r.meta.command, run);
-    o.put(
+    let mut o = Out::new(r.meta.command, &p.run, p.cumulative);
+    o.count(
         "risk_records",
         "Partial-trust risk records.",
         &[],
-        m.total_records as f64,
+        m.total_records,
     );
-    o.put(
+    o.count(
         "risk_sampled_records",
         "Risk records with sampled: true.",
         &[],
-        m.sampled_records as f64,
+        m.sampled_records,
     );
     for (s, n) in &m.status_breakdown {
-        o.put(
+        o.count(
             "risk_status_records",
             "Partial-trust risk records per status.",
             &[("status", s)],
-            *n as f64,
+            *n,
         );
     }
     rate_series(&mut o, "risk", "Partial-trust risk", &m.rates.0);
@@ -738,9 +764,9 @@ impl Render for Prometheus {
 
     fn render(&self, doc: &Doc<'_>, out: &mut dyn Write) -> io::Result<()> {
         let s = match doc {
-            Doc::Summary(r) => summary(r, &self.run),
-            Doc::Risk(r) => risk_report(r, &self.run),
-            Doc::Kind(d) => kind_doc(d, &self.run),
+            Doc::Summary(r) => summary(r, self),
+            Doc::Risk(r) => risk_report(r, self),
+            Doc::Kind(d) => kind_doc(d, self),
             Doc::Buckets(_) | Doc::Compare(_) => {
                 let why = self.supports(doc.kind()).err().unwrap_or("unsupported");
                 return Err(io::Error::new(io::ErrorKind::InvalidInput, why));

@@ -371,3 +371,26 @@ pub fn tool(names: &[&str], package: &str) -> Option<PathBuf> {
     }
     found
 }
+
+/// `promtool check metrics` on an exposition: it passes, with nothing said
+/// (no lint either).
+pub fn promtool_check_metrics(promtool: &Path, text: &[u8], what: &str) {
+    let mut child = std::process::Command::new(promtool)
+        .args(["check", "metrics"])
+        .stdin(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    std::io::Write::write_all(&mut child.stdin.take().unwrap(), text).unwrap();
+    let out = child.wait_with_output().unwrap();
+    let said = format!(
+        "{}{}",
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(
+        out.status.success() && said.trim().is_empty(),
+        "{what}: promtool check metrics says:\n{said}"
+    );
+}

@@ -70,13 +70,17 @@ fn get(port: u16, path: &str) -> (String, String) {
     )
 }
 
-/// The series of an exposition, without the labels that name the run.
+/// The series of an exposition, without the labels that name the run,
+/// and with serve's counters (`x_total`) named as summarize's gauges (`x`).
 fn series(text: &str) -> Vec<String> {
     let mut v: Vec<String> = text
         .lines()
         .filter(|l| l.starts_with("aggmetrics_latency") || l.starts_with("aggmetrics_skipped"))
         .map(|l| {
-            l.replace("command=\"serve\",run=\"serve\",", "")
+            let cut = l.find(['{', ' ']).unwrap_or(l.len());
+            let (name, rest) = l.split_at(cut);
+            format!("{}{rest}", name.trim_end_matches("_total"))
+                .replace("command=\"serve\",run=\"serve\",", "")
                 .replace("command=\"summarize\",run=\"\",", "")
                 .replace("{command=\"serve\",run=\"serve\"}", "")
                 .replace("{command=\"summarize\",run=\"\"}", "")
@@ -146,6 +150,21 @@ fn serve_follows_appends_rotation_and_copytruncate_as_summarize_counts_them() {
     let (status, body) = get(s.port, "/healthz");
     assert!(status.contains("200"), "{status}");
     assert!(body.starts_with("ok: following 3 files"), "{body}");
+    // What only grows is a counter, for rate() and increase(); what may
+    // fall (a percentile) stays a gauge. promtool passes the page.
+    let (_, page) = get(s.port, "/metrics");
+    for typed in [
+        "# TYPE aggmetrics_latency_records_total counter",
+        "# TYPE aggmetrics_skipped_lines_total counter",
+        "# TYPE aggmetrics_latency_total_seconds histogram",
+        "# TYPE aggmetrics_latency_total_percentile_seconds gauge",
+    ] {
+        assert!(page.contains(typed), "{typed} in {page}");
+    }
+    assert!(!page.contains("# TYPE aggmetrics_latency_records gauge"));
+    if let Some(promtool) = tool(&["promtool"], "prometheus") {
+        promtool_check_metrics(&promtool, page.as_bytes(), "/metrics");
+    }
 }
 
 #[test]

@@ -27,27 +27,6 @@ const BOUNDS_MS: [f64; 32] = [
     40000.0, 50000.0, 75000.0, 100000.0, 120000.0,
 ];
 
-fn promtool_check_metrics(promtool: &Path, text: &[u8], what: &str) {
-    let mut child = Command::new(promtool)
-        .args(["check", "metrics"])
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .unwrap();
-    child.stdin.take().unwrap().write_all(text).unwrap();
-    let out = child.wait_with_output().unwrap();
-    let said = format!(
-        "{}{}",
-        String::from_utf8_lossy(&out.stdout),
-        String::from_utf8_lossy(&out.stderr)
-    );
-    assert!(
-        out.status.success() && said.trim().is_empty(),
-        "{what}: promtool check metrics says:\n{said}"
-    );
-}
-
 fn prom(args: &[&str]) -> Vec<u8> {
     let out = bin()
         .args(args)
