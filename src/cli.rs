@@ -143,6 +143,23 @@ pub struct ServeArgs {
           value_parser = clap::value_parser!(u64).range(10..=60_000))]
     pub interval_ms: u64,
 
+    /// Keep the figures and where each file was read to in FILE, written
+    /// atomically every --checkpoint-every seconds and when stopped
+    /// (SIGTERM, SIGINT); a restart goes on from it (after kill -9 too:
+    /// lines after the last write are read again, once). A FILE that is
+    /// not there yet starts afresh; one that cannot be read is exit 2.
+    ///
+    /// Example: --checkpoint /var/lib/aggmetrics/serve.checkpoint
+    #[arg(long, value_name = "FILE")]
+    pub checkpoint: Option<PathBuf>,
+
+    /// Seconds between checkpoint writes.
+    ///
+    /// Example: --checkpoint-every 5
+    #[arg(long, value_name = "SECS", default_value_t = 5,
+          value_parser = clap::value_parser!(u64).range(1..=3600))]
+    pub checkpoint_every: u64,
+
     #[command(flatten)]
     pub summary: SummaryOpts,
 

@@ -4,7 +4,13 @@
 //!
 //! - `GET /metrics`: the Prometheus exposition of everything read since
 //!   the process started, built as `summarize -f prometheus` builds it.
-//! - `GET /healthz`: `ok`, and how many files are followed.
+//! - `GET /healthz`: `ok`, and how many files are followed; 503 when
+//!   the checkpoint cannot be written.
+//!
+//! With `--checkpoint FILE`, the figures and where each file was read to
+//! are written together (one atomic replace, `state::checkpoint`) every
+//! `--checkpoint-every` seconds and when SIGTERM or SIGINT stops it, and a
+//! start goes on from the file. Only the follower thread writes it.
 //!
 //! Reading never waits on a client: the follower runs on a thread of its
 //! own and holds its lock only to read a batch, a request only to build
@@ -12,8 +18,10 @@
 //! (more are closed at once), and a client has [`HEADER_TIMEOUT`] to send
 //! its request's headers.
 
+use std::path::PathBuf;
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex};
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use anyhow::{Context, Result};
 use http_body_util::Full;
@@ -25,6 +33,106 @@ use crate::cli::ServeArgs;
 use crate::read::follow::Follower;
 use crate::render::{Doc, Format, Settings};
 use crate::report::Report;
+use crate::state::checkpoint;
+
+/// Set by SIGTERM or SIGINT: the follower reads once more, writes the
+/// checkpoint and ends the process.
+static STOP: AtomicBool = AtomicBool::new(false);
+
+/// Where the checkpoint goes, and what it is of.
+struct Keeper {
+    file: PathBuf,
+    /// The followed paths, absolute.
+    paths: Vec<String>,
+    every: Duration,
+}
+
+/// The last checkpoint write that failed, for /healthz.
+static CHECKPOINT_ERROR: Mutex<Option<String>> = Mutex::new(None);
+
+fn absolute(paths: &[PathBuf]) -> Vec<String> {
+    paths
+        .iter()
+        .map(|p| {
+            std::fs::canonicalize(p)
+                .unwrap_or_else(|_| p.clone())
+                .display()
+                .to_string()
+        })
+        .collect()
+}
+
+/// Read the checkpoint at `file`, if there is one, into `f`; what it
+/// found is said on standard error.
+fn resume(f: &mut Follower, k: &Keeper, mode: Mode, max_decompressed: u64) -> Result<()> {
+    use crate::error::Error;
+    let shown = crate::escape::path(&k.file);
+    let bad = |why: String| {
+        Error::Usage(format!(
+            "--checkpoint {shown}: {why}; move it away to start afresh (every file read again from its start)"
+        ))
+    };
+    let meta = match std::fs::symlink_metadata(&k.file) {
+        Ok(m) => m,
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
+            eprintln!(
+                "aggmetrics serve: no checkpoint at {shown} yet: reading every file from its start"
+            );
+            return Ok(());
+        }
+        Err(e) => return Err(bad(e.to_string()).into()),
+    };
+    // serve writes a regular file there (and replaces whatever is there
+    // when it writes): a link, a FIFO or a device is not its checkpoint.
+    if !meta.is_file() {
+        return Err(bad("not a regular file (a link is not followed)".into()).into());
+    }
+    let bytes = std::fs::read(&k.file).map_err(|e| bad(e.to_string()))?;
+    let cp = checkpoint::decode(&bytes).map_err(|e| bad(e.to_string()))?;
+    if cp.paths != k.paths {
+        return Err(bad(format!(
+            "it was written following {}, not {}: give the same paths, or another --checkpoint",
+            crate::escape::text(&cp.paths.join(" ")),
+            crate::escape::text(&k.paths.join(" "))
+        ))
+        .into());
+    }
+    let had = cp.state.read.acc.cfg.mode;
+    if had != mode {
+        return Err(bad(format!(
+            "it was written with precision {}, this run asks for {}",
+            crate::state::precision_name(had),
+            crate::state::precision_name(mode)
+        ))
+        .into());
+    }
+    let got = f
+        .restore(cp.state.read, &cp.positions, max_decompressed)
+        .map_err(bad)?;
+    eprintln!(
+        "aggmetrics serve: going on from {shown}: files read on from where they were: {}; copies made meanwhile (copytruncate): {}; compressed meanwhile: {}",
+        got.resumed, got.copies, got.compressed
+    );
+    for p in &got.lost {
+        crate::cmd::output::warn(&format!(
+            "{p} was followed and is gone: lines written to it after the checkpoint and before it went are not counted"
+        ));
+    }
+    Ok(())
+}
+
+/// Write the checkpoint: the figures and positions taken together under
+/// the follower's lock, written outside it.
+fn save(follower: &Mutex<Follower>, k: &Keeper) -> Result<()> {
+    let bytes = {
+        let f = follower
+            .lock()
+            .map_err(|_| anyhow::anyhow!("follower lock"))?;
+        let now = crate::cmd::window::now().map_or(0, |t| t.as_microsecond());
+        checkpoint::encode(&k.paths, now, &f.result(), &f.positions())
+    };
+    super::output::replace_file(&k.file, &bytes)
+}
 
 /// Connections served at once; more are closed when they come.
 pub const MAX_CONNECTIONS: usize = 64;
@@ -35,34 +143,88 @@ pub fn run(args: &ServeArgs) -> Result<i32> {
     super::check_percentiles(&args.summary.percentiles)?;
     let mode = Mode::of(args.precision.exact, args.precision.sigfig);
     let cfg = Config::new(mode, 4 << 20);
-    let follower = Arc::new(Mutex::new(Follower::new(args.paths.clone(), cfg)));
-    {
-        // The files as they are now, before the first request.
-        let mut f = follower
-            .lock()
-            .map_err(|_| anyhow::anyhow!("follower lock"))?;
-        f.poll();
+    let mut f = Follower::new(args.paths.clone(), cfg);
+    let keeper = args.checkpoint.as_ref().map(|file| Keeper {
+        file: file.clone(),
+        paths: absolute(&args.paths),
+        every: Duration::from_secs(args.checkpoint_every),
+    });
+    if let Some(k) = &keeper {
+        resume(&mut f, k, mode, 256 << 30)?;
+    }
+    // The files as they are now, before the first request.
+    f.poll();
+    let follower = Arc::new(Mutex::new(f));
+    if let Some(k) = &keeper {
+        // A checkpoint that cannot be written is found now, not at the
+        // first stop (exit 5).
+        save(&follower, k)?;
     }
     let every = Duration::from_millis(args.interval_ms);
     let reader = follower.clone();
-    std::thread::Builder::new()
+    let thread = std::thread::Builder::new()
         .name("follow".into())
-        .spawn(move || loop {
-            std::thread::sleep(every);
-            match reader.lock() {
-                Ok(mut f) => {
-                    f.poll();
-                }
-                Err(_) => return,
-            }
-        })
+        .spawn(move || follow(&reader, every, keeper.as_ref()))
         .context("starting the follower")?;
     let rt = tokio::runtime::Builder::new_current_thread()
         .enable_all()
         .build()
         .context("starting the server")?;
     let ps = args.summary.percentiles.clone();
-    rt.block_on(serve(args.listen, follower, ps))
+    rt.block_on(async move {
+        // SIGTERM (systemd's stop) and SIGINT: the follower reads what is
+        // there, writes the checkpoint and ends the process.
+        for kind in [
+            tokio::signal::unix::SignalKind::terminate(),
+            tokio::signal::unix::SignalKind::interrupt(),
+        ] {
+            let mut sig = tokio::signal::unix::signal(kind).context("catching signals")?;
+            let t = thread.thread().clone();
+            tokio::spawn(async move {
+                sig.recv().await;
+                STOP.store(true, Ordering::SeqCst);
+                t.unpark();
+            });
+        }
+        serve(args.listen, follower, ps).await
+    })
+}
+
+/// The follower thread: read what the files gained every `every`, write
+/// the checkpoint when it is due, and when stopped.
+fn follow(reader: &Mutex<Follower>, every: Duration, keeper: Option<&Keeper>) {
+    let mut saved = Instant::now();
+    loop {
+        std::thread::park_timeout(every);
+        let stopping = STOP.load(Ordering::SeqCst);
+        match reader.lock() {
+            Ok(mut f) => {
+                f.poll();
+            }
+            Err(_) => std::process::exit(crate::exit::INTERNAL),
+        }
+        if let Some(k) = keeper {
+            if stopping || saved.elapsed() >= k.every {
+                saved = Instant::now();
+                let result = save(reader, k);
+                let mut last = CHECKPOINT_ERROR.lock().unwrap_or_else(|e| e.into_inner());
+                match result {
+                    Ok(()) => *last = None,
+                    Err(e) => {
+                        let e = format!("{e:#}");
+                        if last.as_deref() != Some(&e) {
+                            crate::cmd::output::warn(&format!("checkpoint not written: {e}"));
+                        }
+                        *last = Some(e);
+                    }
+                }
+            }
+        }
+        if stopping {
+            let failed = CHECKPOINT_ERROR.lock().map(|e| e.is_some()).unwrap_or(true);
+            std::process::exit(if failed { crate::exit::OUTPUT } else { 0 });
+        }
+    }
 }
 
 async fn serve(
@@ -169,11 +331,22 @@ fn answer(
         }
         "/healthz" => {
             let n = follower.lock().map(|f| f.following()).unwrap_or(0);
-            reply(
-                StatusCode::OK,
-                "text/plain",
-                format!("ok: following {n} files\n").into_bytes(),
-            )
+            let failing = CHECKPOINT_ERROR
+                .lock()
+                .map(|e| e.clone())
+                .unwrap_or_else(|e| e.into_inner().clone());
+            match failing {
+                None => reply(
+                    StatusCode::OK,
+                    "text/plain",
+                    format!("ok: following {n} files\n").into_bytes(),
+                ),
+                Some(e) => reply(
+                    StatusCode::SERVICE_UNAVAILABLE,
+                    "text/plain",
+                    format!("checkpoint not written: {e}\n").into_bytes(),
+                ),
+            }
         }
         _ => reply(
             StatusCode::NOT_FOUND,

@@ -16,6 +16,13 @@
 //! - Compressed files (rotated history) are not followed: what they hold
 //!   was read while it was the live file.
 //!
+//! - Where each file was read to can be saved ([`Follower::positions`])
+//!   with the figures, and a new follower goes on from there
+//!   ([`Follower::restore`]): a file is found again by its identity and
+//!   its first bytes, or, renamed away while the follower was stopped, by
+//!   its first bytes alone (logrotate's copy; a file compressed since is
+//!   read from its offset to its end).
+//!
 //! Reads are positioned (`pread`), never mapped (see the module above).
 
 use std::fs::File;
@@ -23,7 +30,10 @@ use std::os::unix::fs::{FileExt, MetadataExt};
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
-use super::lines::Lines;
+use base64::Engine as _;
+use serde::{Deserialize, Serialize};
+
+use super::lines::{Lines, Within};
 use super::{InputInfo, ReadResult};
 use crate::agg::{Acc, Config};
 use crate::input::Compression;
@@ -51,11 +61,78 @@ struct Tracked {
 /// Bytes of a file's start compared at each read.
 const HEAD: usize = 256;
 
+/// Where a followed file was read to: every token before `offset` is in
+/// the figures saved with it, none after.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Position {
+    /// Its input's number (in the saved figures' inputs).
+    pub input: u32,
+    pub dev: u64,
+    pub ino: u64,
+    /// Its first bytes as read (up to 256), base64.
+    pub head: String,
+    pub offset: u64,
+    /// Whether `offset` falls inside a too-long line or a hole already
+    /// counted.
+    pub within: Within,
+}
+
+/// Where every followed file was read to, and what the follower keeps to
+/// recognise files rotated since.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Positions {
+    pub files: Vec<Position>,
+    /// Files truncated in place whose copy was not seen yet: their first
+    /// bytes (base64) and how much of them was read.
+    pub truncated: Vec<(String, u64)>,
+    pub retired: u64,
+    pub truncations: u64,
+}
+
+/// What a follower restored from [`Positions`] found of the files.
+#[derive(Debug, Default, PartialEq, Eq)]
+pub struct Restored {
+    /// Found again (device, inode and first bytes): read on from their
+    /// offset.
+    pub resumed: usize,
+    /// Found under another identity with the same first bytes (the copy
+    /// logrotate's `copytruncate` made while the follower was stopped):
+    /// read on from their offset.
+    pub copies: usize,
+    /// Compressed while the follower was stopped: read from their offset
+    /// to their end.
+    pub compressed: usize,
+    /// Not found (deleted, or moved out of the paths): what was written
+    /// to them after the positions were saved is not counted. Their paths.
+    pub lost: Vec<String>,
+}
+
+fn b64(bytes: &[u8]) -> String {
+    base64::engine::general_purpose::STANDARD.encode(bytes)
+}
+
+fn unb64(s: &str) -> Option<Vec<u8>> {
+    base64::engine::general_purpose::STANDARD
+        .decode(s)
+        .ok()
+        .filter(|h| h.len() <= HEAD)
+}
+
+/// Whether `file` starts with `head`.
+fn starts_with(file: &File, head: &[u8]) -> bool {
+    let mut now = vec![0u8; head.len()];
+    file.read_at(&mut now, 0).is_ok_and(|n| n == head.len()) && now == head
+}
+
 /// Everything read from the followed files so far.
 pub struct Follower {
     paths: Vec<PathBuf>,
     cfg: Config,
     opts: Arc<Options>,
+    /// The figures restored from a checkpoint ([`Follower::restore`]).
+    base: Option<Acc>,
     acc: Acc,
     infos: Vec<InputInfo>,
     tracked: Vec<Tracked>,
@@ -77,6 +154,7 @@ impl Follower {
             paths,
             cfg,
             acc: Acc::with_options(cfg, opts.clone(), 0),
+            base: None,
             opts,
             infos: Vec::new(),
             tracked: Vec::new(),
@@ -153,16 +231,190 @@ impl Follower {
                 error: None,
             });
             self.acc.files.push(Default::default());
-            self.tracked.push(Tracked {
-                index,
-                path: s.path.clone(),
-                kind: s.kind,
-                file,
-                id,
-                lines: Lines::new(s.kind, index, start.as_ref().map_or(0, |(_, p)| *p)),
-                head: start.map_or_else(Vec::new, |(h, _)| h),
-            });
+            let lines = Lines::new(s.kind, index, start.as_ref().map_or(0, |(_, p)| *p));
+            let head = start.map_or_else(Vec::new, |(h, _)| h);
+            self.track(&s.path, file, id, lines, head);
         }
+    }
+
+    fn track(&mut self, path: &Path, file: File, id: (u64, u64), lines: Lines, head: Vec<u8>) {
+        self.tracked.push(Tracked {
+            index: lines.file(),
+            path: path.to_path_buf(),
+            kind: lines.kind(),
+            file,
+            id,
+            lines,
+            head,
+        });
+    }
+
+    /// Where every followed file was read to, for a checkpoint saved with
+    /// [`Follower::result`] taken at the same time.
+    pub fn positions(&self) -> Positions {
+        Positions {
+            files: self
+                .tracked
+                .iter()
+                .map(|t| {
+                    let (offset, within) = t.lines.resume_point();
+                    Position {
+                        input: t.index,
+                        dev: t.id.0,
+                        ino: t.id.1,
+                        head: b64(&t.head),
+                        offset,
+                        within,
+                    }
+                })
+                .collect(),
+            truncated: self.truncated.iter().map(|(h, n)| (b64(h), *n)).collect(),
+            retired: self.retired,
+            truncations: self.truncations,
+        }
+    }
+
+    /// Go on from a checkpoint: `base`, the figures saved (its inputs are
+    /// the followed files' inputs), and `at`, where each file was read to
+    /// when they were. Call before the first [`Follower::poll`]. Each file
+    /// is looked for by its identity and first bytes, then, if it was
+    /// renamed or compressed away meanwhile, by its first bytes alone
+    /// (`max_decompressed` caps what a compressed file gives). Errors
+    /// when the positions do not fit the figures.
+    pub fn restore(
+        &mut self,
+        base: ReadResult,
+        at: &Positions,
+        max_decompressed: u64,
+    ) -> Result<Restored, String> {
+        let n = base.inputs.len();
+        let bad = |what: &str| format!("the checkpoint's positions do not fit its figures: {what}");
+        let mut heads = Vec::with_capacity(at.files.len());
+        let mut seen = std::collections::BTreeSet::new();
+        for p in &at.files {
+            if p.input as usize >= n || !seen.insert(p.input) {
+                return Err(bad("an input numbered twice or past the inputs"));
+            }
+            heads.push(unb64(&p.head).ok_or_else(|| bad("a file's first bytes"))?);
+        }
+        self.truncated = at
+            .truncated
+            .iter()
+            .map(|(h, n)| unb64(h).map(|h| (h, *n)))
+            .collect::<Option<_>>()
+            .ok_or_else(|| bad("a truncated file's first bytes"))?;
+        self.retired = at.retired;
+        self.truncations = at.truncations;
+        self.acc = Acc::with_options(self.cfg, self.opts.clone(), n);
+        self.infos = base.inputs;
+        for i in &mut self.infos {
+            i.read_as = "followed";
+        }
+        self.base = Some(base.acc);
+        let found = crate::input::discover(&self.paths, None, false)
+            .map(|f| f.sources)
+            .unwrap_or_default();
+        let found: Vec<_> = found
+            .into_iter()
+            .filter(|s| !s.stdin)
+            .filter_map(|s| identity(&s.path).map(|id| (s, id)))
+            .collect();
+        let mut out = Restored::default();
+        let mut left = Vec::new();
+        // The same file, where it was or renamed: same identity, same
+        // first bytes, no shorter than what was read.
+        for (p, head) in at.files.iter().zip(heads) {
+            let same = found
+                .iter()
+                .find(|(s, id)| *id == (p.dev, p.ino) && s.compression == Compression::None);
+            let opened = same.and_then(|(s, id)| {
+                let f = File::open(&s.path).ok()?;
+                let m = f.metadata().ok()?;
+                let ok = m.is_file()
+                    && (m.dev(), m.ino()) == *id
+                    && m.len() >= p.offset
+                    && starts_with(&f, &head);
+                ok.then(|| (s.path.clone(), f, *id))
+            });
+            match opened {
+                Some((path, f, id)) => {
+                    let kind = self.infos[p.input as usize].kind;
+                    let lines = Lines::resume(kind, p.input, p.offset, p.within);
+                    self.track(&path, f, id, lines, head);
+                    out.resumed += 1;
+                }
+                None => left.push((p, head)),
+            }
+        }
+        // Renamed away meanwhile: a copy, or compressed.
+        for (p, head) in left {
+            let kind = self.infos[p.input as usize].kind;
+            let lines = Lines::resume(kind, p.input, p.offset, p.within);
+            if p.offset == 0 && p.within == Within::Start {
+                // Nothing was read of it: if it is still here, the scan
+                // finds it and reads it from its start.
+                continue;
+            }
+            let copy = found.iter().find_map(|(s, id)| {
+                if self.tracked.iter().any(|t| t.id == *id) || head.is_empty() {
+                    return None;
+                }
+                let f = File::open(&s.path).ok()?;
+                match s.compression {
+                    Compression::None => {
+                        let m = f.metadata().ok()?;
+                        let ok = m.is_file()
+                            && (m.dev(), m.ino()) == *id
+                            && m.len() >= p.offset
+                            && starts_with(&f, &head);
+                        ok.then(|| (s.path.clone(), Ok(f), *id))
+                    }
+                    how => {
+                        let mut r = super::decompressing(f, how, max_decompressed).ok()?;
+                        let mut now = vec![0u8; head.len()];
+                        std::io::Read::read_exact(&mut r, &mut now).ok()?;
+                        (now == head).then(|| (s.path.clone(), Err((r, now.len() as u64)), *id))
+                    }
+                }
+            });
+            match copy {
+                Some((path, Ok(f), id)) => {
+                    self.track(&path, f, id, lines, head);
+                    out.copies += 1;
+                }
+                Some((_, Err((r, at_byte)), _)) => {
+                    self.read_rest(r, at_byte, lines);
+                    out.compressed += 1;
+                }
+                None => out.lost.push(self.infos[p.input as usize].path.clone()),
+            }
+        }
+        Ok(out)
+    }
+
+    /// Read a stream, now at byte `at`, from where `lines` starts to its
+    /// end, then retire it.
+    fn read_rest(&mut self, mut r: Box<dyn std::io::Read + Send>, at: u64, mut lines: Lines) {
+        let skip = lines.pos().saturating_sub(at);
+        if std::io::copy(&mut std::io::Read::take(&mut r, skip), &mut std::io::sink()).ok()
+            != Some(skip)
+        {
+            return;
+        }
+        loop {
+            match r.read(&mut self.buf) {
+                Ok(0) => break,
+                Ok(k) => {
+                    lines.push(&mut self.acc, &self.buf[..k], u64::MAX);
+                }
+                Err(e) if e.kind() == std::io::ErrorKind::Interrupted => {}
+                Err(_) => break,
+            }
+        }
+        let i = lines.file() as usize;
+        self.infos[i].bytes = self.infos[i].bytes.max(lines.pos());
+        lines.finish(&mut self.acc);
+        self.retired += 1;
     }
 
     /// Whether `file` is the copy of a file truncated in place: its head
@@ -248,6 +500,9 @@ impl Follower {
     /// The figures so far, as a finished read: what a report is built from.
     pub fn result(&self) -> ReadResult {
         let mut acc = Acc::with_options(self.cfg, self.opts.clone(), self.infos.len());
+        if let Some(base) = &self.base {
+            acc.merge(base);
+        }
         acc.merge(&self.acc);
         acc.finish();
         let mut infos = self.infos.clone();

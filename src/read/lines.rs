@@ -40,6 +40,17 @@ enum St {
     Hole,
 }
 
+/// Where a scanner can be resumed from ([`Lines::resume_point`]): at a
+/// token's start, or inside a too-long line or a hole already counted (the
+/// rest of it is passed over, not counted again).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Within {
+    Start,
+    LongLine,
+    Hole,
+}
+
 /// How many `(offset, line number)` pairs a tracking scanner keeps: the
 /// report shows the first few skipped lines; more than that are never
 /// looked up.
@@ -81,6 +92,31 @@ impl Lines {
         }
     }
 
+    /// A scanner that goes on from a [`Lines::resume_point`] of another:
+    /// what it then counts is what that one would have counted from there.
+    pub fn resume(kind: LogKind, file: u32, pos: u64, within: Within) -> Lines {
+        let mut l = Lines::new(kind, file, pos);
+        l.st = match within {
+            Within::Start => St::Start,
+            Within::LongLine => St::Long,
+            Within::Hole => St::Hole,
+        };
+        l
+    }
+
+    /// Where every token before is counted and none after: the offset of
+    /// a line begun and not yet ended (its bytes so far are not kept by
+    /// the caller), else the next byte to push and whether it falls inside
+    /// a too-long line or a hole.
+    pub fn resume_point(&self) -> (u64, Within) {
+        match self.st {
+            St::Start => (self.pos, Within::Start),
+            St::Line => (self.at, Within::Start),
+            St::Long => (self.pos, Within::LongLine),
+            St::Hole => (self.pos, Within::Hole),
+        }
+    }
+
     /// Also keep the line numbers (1-based, counted from where this
     /// scanner started) of the first skipped lines, in `skips`.
     pub fn tracking(mut self) -> Lines {
@@ -95,6 +131,15 @@ impl Lines {
             self.begun = true;
             acc.begin_segment(self.file, self.at);
         }
+    }
+
+    /// The input's number in the accumulator.
+    pub fn file(&self) -> u32 {
+        self.file
+    }
+
+    pub fn kind(&self) -> LogKind {
+        self.kind
     }
 
     /// Offset of the next byte to push.
@@ -433,5 +478,54 @@ mod tests {
         let mut l = long.clone();
         l[150] = 1;
         assert_eq!(first_nonzero(&l), Some(150));
+    }
+
+    /// Stopping anywhere, at a push boundary, and going on from the
+    /// resume point with a new scanner counts what one scanner counts:
+    /// every line once, a too-long line and a hole once.
+    #[test]
+    fn a_scanner_resumed_from_its_resume_point_counts_each_token_once() {
+        use crate::agg::{Acc, Config, Mode};
+        let line = |ms: u32| {
+            format!("{{\"timestamp\": \"2026-02-10T12:00:00Z\", \"command_id\": \"c\", \"total_ms\": {ms}, \"steps\": {{}}, \"llm_enabled\": false}}\n")
+        };
+        let mut data = Vec::new();
+        data.extend(line(1).bytes());
+        data.extend(b"{\"broken\n");
+        data.extend(std::iter::repeat_n(b'x', 300));
+        data.push(b'\n');
+        data.extend(line(2).bytes());
+        data.extend([0u8; 40]);
+        data.extend(line(3).bytes());
+        data.extend(b"\n");
+        data.extend(line(4).bytes());
+        let kind = LogKind::ALL[0].0;
+        let cfg = Config::new(Mode::Exact, 200);
+        let counts = |acc: &Acc| {
+            let f = &acc.files[0];
+            (f.lines, f.records, f.skipped, f.blank)
+        };
+        let mut one = Acc::new(cfg, 1);
+        let mut l = Lines::new(kind, 0, 0);
+        l.push(&mut one, &data, u64::MAX);
+        let want = counts(&one);
+        assert_eq!(want.1, 4, "{want:?}");
+        for cut in 0..=data.len() {
+            for step in [1, 7, data.len()] {
+                let mut acc = Acc::new(cfg, 1);
+                let mut a = Lines::new(kind, 0, 0);
+                let mut at = 0;
+                while at < cut {
+                    let to = (at + step).min(cut);
+                    a.push(&mut acc, &data[at..to], u64::MAX);
+                    at = to;
+                }
+                let (pos, within) = a.resume_point();
+                assert!(pos as usize <= cut);
+                let mut b = Lines::resume(kind, 0, pos, within);
+                b.push(&mut acc, &data[pos as usize..], u64::MAX);
+                assert_eq!(counts(&acc), want, "cut at {cut}, pushes of {step}");
+            }
+        }
     }
 }

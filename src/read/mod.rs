@@ -190,6 +190,20 @@ fn decompressed(
     })
 }
 
+/// A compressed file's content as a stream (at most `max_decompressed`
+/// bytes of it): what a follower restarting from a checkpoint reads of a
+/// file that was compressed while it was stopped.
+pub(crate) fn decompressing(
+    file: File,
+    how: Compression,
+    max_decompressed: u64,
+) -> std::io::Result<Box<dyn Read + Send>> {
+    match decompressed(Box::new(file), how, 0, max_decompressed)?.0 {
+        Opened::Stream(r, _) => Ok(r),
+        Opened::Positioned(..) => Err(std::io::Error::other("not a stream")),
+    }
+}
+
 fn open(src: &Source, max_decompressed: u64) -> std::io::Result<(Opened, &'static str)> {
     if src.stdin {
         return sniffed_stream(Box::new(std::io::stdin()), 0, max_decompressed);

@@ -9,6 +9,7 @@
 //! format and version, the precision, every histogram header (digits,
 //! range, payload length), counts against totals. No I/O here.
 
+pub mod checkpoint;
 mod codec;
 mod legacy;
 

@@ -15,6 +15,8 @@ use std::time::{Duration, Instant};
 struct Served {
     child: Child,
     port: u16,
+    /// What it said on standard error before it listened.
+    said: String,
 }
 
 impl Drop for Served {
@@ -25,6 +27,10 @@ impl Drop for Served {
 }
 
 fn start(dir: &std::path::Path) -> Served {
+    start_with(dir, &[])
+}
+
+fn start_with(dir: &std::path::Path, more: &[&str]) -> Served {
     let mut child = std::process::Command::new(bin_path())
         .args([
             "serve",
@@ -34,19 +40,23 @@ fn start(dir: &std::path::Path) -> Served {
             "--interval-ms",
             "50",
         ])
+        .args(more)
         .stderr(Stdio::piped())
         .spawn()
         .unwrap();
+    let mut err = std::io::BufReader::new(child.stderr.take().unwrap());
+    let mut said = String::new();
     let mut line = String::new();
-    std::io::BufReader::new(child.stderr.take().unwrap())
-        .read_line(&mut line)
-        .unwrap();
+    while err.read_line(&mut line).unwrap() > 0 && !line.contains("listening on") {
+        said.push_str(&line);
+        line.clear();
+    }
     let port = line
         .rsplit(':')
         .next()
         .and_then(|p| p.trim_end_matches("/metrics\n").parse().ok())
         .unwrap_or_else(|| panic!("no address in {line:?}"));
-    Served { child, port }
+    Served { child, port, said }
 }
 
 /// A GET over a plain socket: (status line, body).
@@ -222,4 +232,177 @@ fn an_address_it_cannot_listen_on_is_exit_5() {
         .unwrap();
     assert_eq!(out.status.code(), Some(5));
     assert!(String::from_utf8_lossy(&out.stderr).contains("cannot listen on"));
+}
+
+/// Append `text` to `path`.
+fn append(path: &std::path::Path, text: &str) {
+    std::fs::OpenOptions::new()
+        .append(true)
+        .create(true)
+        .open(path)
+        .unwrap()
+        .write_all(text.as_bytes())
+        .unwrap();
+}
+
+/// gzip `from` into `to` and remove `from`, as logrotate's compress does.
+fn gzip(from: &std::path::Path, to: &std::path::Path) {
+    let mut z = flate2::write::GzEncoder::new(
+        std::fs::File::create(to).unwrap(),
+        flate2::Compression::default(),
+    );
+    z.write_all(&std::fs::read(from).unwrap()).unwrap();
+    z.finish().unwrap();
+    std::fs::remove_file(from).unwrap();
+}
+
+/// The checkpoint: killed with -9 long after it was written, the restart
+/// reads again exactly what came after it; stopped with SIGTERM, it is
+/// written then; and the files rotated, copied and truncated, and
+/// compressed while it was stopped are each found and read on from where
+/// they were. After every restart /metrics is what summarize says of
+/// the folder: no line twice, none missed.
+#[test]
+fn a_restart_from_the_checkpoint_counts_every_line_once() {
+    let d = disk_dir();
+    let logs = d.path().join("logs");
+    std::fs::create_dir(&logs).unwrap();
+    let cp = d.path().join("serve.checkpoint");
+    let log = logs.join("pipeline_latency.jsonl");
+    let lines = records_text(400);
+    // Half a line at the end when the first checkpoint is written.
+    std::fs::write(
+        &log,
+        format!("{}{}", lines[..50].concat(), &lines[50][..25]),
+    )
+    .unwrap();
+    let cp_arg = cp.to_str().unwrap();
+    // The checkpoint is written at start and then not for an hour: what
+    // is read after the start is read again after the kill.
+    let every = ["--checkpoint", cp_arg, "--checkpoint-every", "3600"];
+    let s = start_with(&logs, &every);
+    settles(s.port, &logs);
+    assert!(cp.is_file());
+    append(
+        &log,
+        &format!("{}{}", &lines[50][25..], lines[51..100].concat()),
+    );
+    append(
+        &log,
+        "{\"timestamp\": \"2026-02-10T12:00:00Z\", \"total_ms\": \n",
+    );
+    settles(s.port, &logs);
+    let mut s = s;
+    s.child.kill().unwrap();
+    s.child.wait().unwrap();
+    drop(s);
+    append(&log, &lines[100..150].concat());
+    let s = start_with(&logs, &every);
+    settles(s.port, &logs);
+    // Stopped by SIGTERM: it writes the checkpoint and exits 0.
+    append(&log, &lines[150..200].concat());
+    settles(s.port, &logs);
+    let mut s = s;
+    // SAFETY: kill(2) on our own child's pid.
+    assert_eq!(unsafe { libc::kill(s.child.id() as i32, libc::SIGTERM) }, 0);
+    assert_eq!(s.child.wait().unwrap().code(), Some(0));
+    drop(s);
+    // While it is stopped: more lines, a rename rotation, more lines to
+    // the renamed file, a new live file.
+    append(&log, &lines[200..220].concat());
+    let one = logs.join("pipeline_latency.jsonl.1");
+    std::fs::rename(&log, &one).unwrap();
+    append(&one, &lines[220..230].concat());
+    append(&log, &lines[230..260].concat());
+    let s = start_with(&logs, &["--checkpoint", cp_arg]);
+    settles(s.port, &logs);
+    assert!(s.said.contains("where they were: 1;"), "{}", s.said);
+    let mut s = s;
+    s.child.kill().unwrap();
+    s.child.wait().unwrap();
+    drop(s);
+    // While it is stopped again: .1 written to, then compressed to .2.gz;
+    // the live file written to, copied to .1 and truncated
+    // (copytruncate), then written again.
+    append(&one, &lines[260..270].concat());
+    gzip(&one, &logs.join("pipeline_latency.jsonl.2.gz"));
+    append(&log, &lines[270..300].concat());
+    std::fs::copy(&log, &one).unwrap();
+    std::fs::OpenOptions::new()
+        .write(true)
+        .open(&log)
+        .unwrap()
+        .set_len(0)
+        .unwrap();
+    append(&log, &lines[300..400].concat());
+    let s = start_with(&logs, &["--checkpoint", cp_arg]);
+    settles(s.port, &logs);
+    assert!(
+        s.said.contains(
+            "where they were: 0; copies made meanwhile (copytruncate): 1; compressed meanwhile: 1"
+        ),
+        "{}",
+        s.said
+    );
+}
+
+/// A checkpoint serve cannot go on from is a usage error (2) that says
+/// why and how to start afresh; one it cannot write is exit 5, at start.
+#[test]
+fn a_checkpoint_it_cannot_use_is_refused_at_start() {
+    let d = disk_dir();
+    let logs = d.path().join("logs");
+    std::fs::create_dir(&logs).unwrap();
+    std::fs::write(
+        logs.join("pipeline_latency.jsonl"),
+        records_text(10).concat(),
+    )
+    .unwrap();
+    let other = d.path().join("other");
+    std::fs::create_dir(&other).unwrap();
+    let cp = d.path().join("serve.checkpoint");
+    let run = |dir: &std::path::Path, cp: &std::path::Path, more: &[&str]| {
+        let out = bin()
+            .args(["serve", dir.to_str().unwrap(), "--listen", "127.0.0.1:0"])
+            .args(["--checkpoint", cp.to_str().unwrap()])
+            .args(more)
+            .timeout(Duration::from_secs(20))
+            .output()
+            .unwrap();
+        (
+            out.status.code(),
+            String::from_utf8_lossy(&out.stderr).to_string(),
+        )
+    };
+    // A good one, written and stopped.
+    let s = start_with(&logs, &["--checkpoint", cp.to_str().unwrap()]);
+    settles(s.port, &logs);
+    let mut s = s;
+    // SAFETY: kill(2) on our own child's pid.
+    assert_eq!(unsafe { libc::kill(s.child.id() as i32, libc::SIGTERM) }, 0);
+    assert_eq!(s.child.wait().unwrap().code(), Some(0));
+    let good = std::fs::read(&cp).unwrap();
+    // Other paths, other precision.
+    let (code, err) = run(&other, &cp, &[]);
+    assert_eq!(code, Some(2), "{err}");
+    assert!(err.contains("give the same paths"), "{err}");
+    let (code, err) = run(&logs, &cp, &["--exact"]);
+    assert_eq!(code, Some(2), "{err}");
+    assert!(err.contains("precision"), "{err}");
+    // Damaged: cut short, or not a checkpoint at all.
+    std::fs::write(&cp, &good[..good.len() / 2]).unwrap();
+    let (code, err) = run(&logs, &cp, &[]);
+    assert_eq!(code, Some(2), "{err}");
+    assert!(err.contains("move it away to start afresh"), "{err}");
+    std::fs::write(&cp, b"{\"format\": \"aggmetrics-state\"}").unwrap();
+    assert_eq!(run(&logs, &cp, &[]).0, Some(2));
+    // A link where the checkpoint should be is not followed.
+    std::fs::remove_file(&cp).unwrap();
+    std::os::unix::fs::symlink(d.path().join("elsewhere"), &cp).unwrap();
+    let (code, err) = run(&logs, &cp, &[]);
+    assert_eq!(code, Some(2), "{err}");
+    assert!(err.contains("not a regular file"), "{err}");
+    // A folder that is not there: it cannot be written, said at start.
+    let (code, err) = run(&logs, &d.path().join("no/such/dir/cp"), &[]);
+    assert_eq!(code, Some(5), "{err}");
 }
