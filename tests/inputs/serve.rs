@@ -31,12 +31,17 @@ fn start(dir: &std::path::Path) -> Served {
 }
 
 fn start_with(dir: &std::path::Path, more: &[&str]) -> Served {
+    start_at(dir, 0, more)
+}
+
+/// serve on `port` (0: any), following `dir`.
+fn start_at(dir: &std::path::Path, port: u16, more: &[&str]) -> Served {
     let mut child = std::process::Command::new(bin_path())
         .args([
             "serve",
             dir.to_str().unwrap(),
             "--listen",
-            "127.0.0.1:0",
+            &format!("127.0.0.1:{port}"),
             "--interval-ms",
             "50",
         ])
@@ -405,4 +410,231 @@ fn a_checkpoint_it_cannot_use_is_refused_at_start() {
     // A folder that is not there: it cannot be written, said at start.
     let (code, err) = run(&logs, &d.path().join("no/such/dir/cp"), &[]);
     assert_eq!(code, Some(5), "{err}");
+}
+
+/// A query's vector: each result's labels (without the ones Prometheus
+/// adds) and value.
+fn query_vector(port: u16, q: &str) -> Option<Vec<(String, f64)>> {
+    let body = http_get(port, &format!("/api/v1/query?query={}", encode(q)))?;
+    let v: serde_json::Value = serde_json::from_str(&body).ok()?;
+    let mut out = Vec::new();
+    for r in v["data"]["result"].as_array()? {
+        let mut labels: Vec<String> = r["metric"]
+            .as_object()?
+            .iter()
+            .filter(|(k, _)| {
+                !["__name__", "instance", "job", "command", "run"].contains(&k.as_str())
+            })
+            .map(|(k, v)| format!("{k}={}", v.as_str().unwrap_or("")))
+            .collect();
+        labels.sort();
+        out.push((labels.join(","), r["value"][1].as_str()?.parse().ok()?));
+    }
+    out.sort_by(|a, b| a.0.cmp(&b.0));
+    Some(out)
+}
+
+/// The bucket samples of an exposition's latency histograms, labelled as
+/// [`query_vector`] labels them.
+fn exposition_buckets(text: &str) -> Vec<(String, f64)> {
+    let mut out: Vec<(String, f64)> = text
+        .lines()
+        .filter_map(|l| l.strip_prefix("aggmetrics_latency_total_seconds_bucket{"))
+        .map(|l| {
+            let (labels, value) = l.rsplit_once("} ").unwrap();
+            let mut labels: Vec<String> = labels
+                .split(',')
+                .map(|kv| kv.replace('"', ""))
+                .filter(|kv| !kv.starts_with("command=") && !kv.starts_with("run="))
+                .collect();
+            labels.sort();
+            (labels.join(","), value.parse().unwrap())
+        })
+        .collect();
+    out.sort_by(|a, b| a.0.cmp(&b.0));
+    out
+}
+
+/// Issue 33's proof. A writer appends about 3,000 lines a second (one in
+/// 500 damaged) while logrotate rotates the log by date and compresses
+/// the rotation before (dateext, compress, delaycompress), then once with
+/// copytruncate; serve is killed with -9 in the middle and a rotation
+/// happens while it is down; it is started again from its checkpoint;
+/// and a real Prometheus scrapes it every second throughout. Then: serve's
+/// records and damaged lines are the writer's own counts (nothing twice,
+/// nothing missed); its page is `summarize`'s of the same files; what
+/// Prometheus scraped last is `summarize --exact`'s buckets, bucket by
+/// bucket, and no counter it saw ever went down (`resets` is 0), so
+/// `increase()` over the run is that count.
+#[test]
+fn live_with_logrotate_kill_9_and_prometheus_counts_what_batch_counts() {
+    let (Some(prometheus), Some(logrotate)) = (
+        tool(&["prometheus"], "prometheus"),
+        tool(&["logrotate"], "logrotate"),
+    ) else {
+        return;
+    };
+    let d = disk_dir();
+    let logs = d.path().join("logs");
+    std::fs::create_dir(&logs).unwrap();
+    let log = logs.join("pipeline_latency.jsonl");
+    let cp = d.path().join("serve.checkpoint");
+    let conf = |copy: bool| {
+        let c = d.path().join(format!("logrotate-{copy}.conf"));
+        std::fs::write(
+            &c,
+            format!(
+                "{} {{\n  rotate 20\n  dateext\n  dateformat -%Y%m%d%H%M%S\n  compress\n  delaycompress\n  missingok\n  notifempty\n{}}}\n",
+                log.display(),
+                if copy { "  copytruncate\n" } else { "" }
+            ),
+        )
+        .unwrap();
+        c
+    };
+    let rotate = |copy: bool| {
+        let out = std::process::Command::new(&logrotate)
+            .arg("-f")
+            .arg("-s")
+            .arg(d.path().join("logrotate.state"))
+            .arg(conf(copy))
+            .output()
+            .unwrap();
+        assert!(
+            out.status.success(),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        // dateext names rotations by the second.
+        std::thread::sleep(Duration::from_millis(1100));
+    };
+    let port = free_port();
+    let args = [
+        "--checkpoint",
+        cp.to_str().unwrap(),
+        "--checkpoint-every",
+        "1",
+    ];
+    let mut servers = Servers(Vec::new());
+    let mut serve = start_at(&logs, port, &args);
+    let prom_port = free_port();
+    let config = d.path().join("prometheus.yml");
+    std::fs::write(
+        &config,
+        format!(
+            "global:\n  scrape_interval: 1s\nscrape_configs:\n  - job_name: aggmetrics\n    static_configs:\n      - targets: ['127.0.0.1:{port}']\n"
+        ),
+    )
+    .unwrap();
+    servers.0.push(
+        std::process::Command::new(&prometheus)
+            .arg(format!("--config.file={}", config.display()))
+            .arg(format!(
+                "--storage.tsdb.path={}",
+                d.path().join("tsdb").display()
+            ))
+            .arg(format!("--web.listen-address=127.0.0.1:{prom_port}"))
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .unwrap(),
+    );
+    wait_for("Prometheus to scrape serve", 60, || {
+        query(prom_port, "up{job=\"aggmetrics\"} == 1")
+    });
+    // The writer: batches of 30 lines every 10 ms, the file opened for
+    // each (so it writes to the new file after a rename).
+    let stop = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(false));
+    let writer = {
+        let (stop, log) = (stop.clone(), log.clone());
+        std::thread::spawn(move || {
+            let (mut records, mut damaged, mut i) = (0u64, 0u64, 0u64);
+            while !stop.load(std::sync::atomic::Ordering::SeqCst) {
+                let mut values = Vec::new();
+                let mut broken = String::new();
+                for _ in 0..30 {
+                    i += 1;
+                    if i % 500 == 0 {
+                        broken
+                            .push_str("{\"timestamp\": \"2026-02-10T12:00:00Z\", \"total_ms\": \n");
+                        damaged += 1;
+                    } else {
+                        values.push((i * 7919 % 4000) as f64 / 4.0 + 0.125);
+                        records += 1;
+                    }
+                }
+                let batch = latency_lines(&values) + &broken;
+                append(&log, &batch);
+                std::thread::sleep(Duration::from_millis(10));
+            }
+            (records, damaged)
+        })
+    };
+    std::thread::sleep(Duration::from_secs(2));
+    rotate(false);
+    std::thread::sleep(Duration::from_secs(1));
+    serve.child.kill().unwrap();
+    serve.child.wait().unwrap();
+    // Down: the log rotated again, its last rotation compressed.
+    rotate(false);
+    let serve = start_at(&logs, port, &args);
+    assert!(
+        serve.said.contains("compressed meanwhile: 1"),
+        "{}",
+        serve.said
+    );
+    std::thread::sleep(Duration::from_secs(2));
+    rotate(true);
+    std::thread::sleep(Duration::from_secs(1));
+    stop.store(true, std::sync::atomic::Ordering::SeqCst);
+    let (records, damaged) = writer.join().unwrap();
+    let names: Vec<String> = std::fs::read_dir(&logs)
+        .unwrap()
+        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+        .collect();
+    assert!(
+        names.iter().filter(|n| n.ends_with(".gz")).count() >= 2,
+        "{names:?}"
+    );
+    // serve counts what summarize counts over the same files...
+    settles(serve.port, &logs);
+    // ...which is what the writer wrote.
+    let page = get(serve.port, "/metrics").1;
+    let total = |name: &str| -> f64 {
+        page.lines()
+            .filter(|l| l.starts_with(name))
+            .map(|l| l.rsplit_once(' ').unwrap().1.parse::<f64>().unwrap())
+            .sum()
+    };
+    assert_eq!(total("aggmetrics_latency_records_total{"), records as f64);
+    assert_eq!(total("aggmetrics_skipped_lines_total{"), damaged as f64);
+    // Prometheus' last scrape holds summarize --exact's buckets.
+    let exact = bin()
+        .args([
+            "summarize",
+            logs.to_str().unwrap(),
+            "--exact",
+            "-f",
+            "prometheus",
+            "-q",
+        ])
+        .output()
+        .unwrap();
+    let want = exposition_buckets(&String::from_utf8_lossy(&exact.stdout));
+    assert!(want.len() > 20);
+    let got = wait_for("Prometheus to scrape the last figures", 30, || {
+        query_vector(prom_port, "aggmetrics_latency_total_seconds_bucket").filter(|g| *g == want)
+    });
+    assert_eq!(got, want);
+    // No counter it scraped went down: increase() over the run is the
+    // count (serve answers only once it has read on from the checkpoint).
+    let resets = query_vector(
+        prom_port,
+        "resets(aggmetrics_latency_total_seconds_bucket[10m]) > 0 or resets(aggmetrics_latency_records_total[10m]) > 0 or resets(aggmetrics_skipped_lines_total[10m]) > 0",
+    )
+    .unwrap();
+    assert!(resets.is_empty(), "{resets:?}");
+    let scraped = query(prom_port, "sum(aggmetrics_latency_records_total)").unwrap();
+    assert_eq!(scraped, records as f64);
+    drop(servers);
 }
