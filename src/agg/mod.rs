@@ -29,7 +29,7 @@ pub struct FileStats {
 }
 
 impl FileStats {
-    fn merge(&mut self, o: &FileStats) {
+    pub fn merge(&mut self, o: &FileStats) {
         self.lines += o.lines;
         self.records += o.records;
         self.skipped += o.skipped;
@@ -658,6 +658,52 @@ impl Acc {
         for (a, b) in self.files.iter_mut().zip(o.files.iter()) {
             a.merge(b);
         }
+    }
+
+    /// The figures of the window `[since, until)` from a read kept in
+    /// buckets (`aggmetrics serve`'s minutes), as a read with that window
+    /// would have counted them: the buckets inside it are its figures,
+    /// the records of the others are outside it, and damaged lines are
+    /// charged as the windowed read charges them. `since` and `until`
+    /// fall on bucket bounds; figures folded out of the kept buckets
+    /// (`capped`) count as outside. Unfinished: call [`Acc::finish`].
+    pub fn window_of(&self, since: i64, until: i64) -> Acc {
+        let mut src = Acc::with_options(self.cfg, self.opts.clone(), self.files.len());
+        src.merge(self);
+        if src.dated {
+            src.date_pending();
+        }
+        let mut cfg = src.cfg;
+        cfg.window = Some((since, until));
+        cfg.bucket = None;
+        let mut out = Acc::with_options(cfg, src.opts.clone(), src.files.len());
+        for (i, (start, m)) in src.buckets.iter().enumerate() {
+            if *start >= since && *start < until {
+                out.total.merge(m);
+            } else {
+                out.outside_window += src.capped.counts.get(i).copied().unwrap_or(0);
+                out.outside_skipped += m.skipped.total();
+            }
+        }
+        if let Some(over) = &src.capped.overflow {
+            out.outside_skipped += over.skipped.total();
+        }
+        out.outside_window += src.capped.records + src.outside_window;
+        out.outside_skipped += src.outside_skipped;
+        out.undated = src.undated;
+        out.unreadable_times = src.unreadable_times;
+        out.newest = src.newest;
+        out.future = src.future;
+        out.files = src.files;
+        out
+    }
+
+    /// The start of the oldest bucket whose figures are kept whole (none
+    /// folded into `capped` at or after it), if any records were folded.
+    pub fn folded_before(&self) -> Option<i64> {
+        (self.capped.overflow.is_some() || self.capped.records > 0)
+            .then(|| self.buckets.iter().map(|(s, _)| *s).min())
+            .flatten()
     }
 
     /// Date the damaged lines met before any record of their segment: by

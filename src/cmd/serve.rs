@@ -134,6 +134,12 @@ fn save(follower: &Mutex<Follower>, k: &Keeper) -> Result<()> {
     super::output::replace_file(&k.file, &bytes)
 }
 
+/// Minutes of records kept as sub-windows for `/report` (three hours:
+/// docs/performance.md gives what a minute costs).
+pub const MINUTES: usize = 180;
+/// A minute, in microseconds.
+const MINUTE_US: i64 = 60_000_000;
+
 /// Connections served at once; more are closed when they come.
 pub const MAX_CONNECTIONS: usize = 64;
 /// Time a client has to send its request's headers.
@@ -142,7 +148,10 @@ pub const HEADER_TIMEOUT: Duration = Duration::from_secs(5);
 pub fn run(args: &ServeArgs) -> Result<i32> {
     super::check_percentiles(&args.summary.percentiles)?;
     let mode = Mode::of(args.precision.exact, args.precision.sigfig);
-    let cfg = Config::new(mode, 4 << 20);
+    let mut cfg = Config::new(mode, 4 << 20);
+    // Sub-windows for /report: a minute each, the newest MINUTES kept.
+    cfg.bucket = Some(crate::agg::Bucket::Minute);
+    cfg.max_buckets = MINUTES;
     let mut f = Follower::new(args.paths.clone(), cfg);
     let keeper = args.checkpoint.as_ref().map(|file| Keeper {
         file: file.clone(),
@@ -329,6 +338,7 @@ fn answer(
                 ),
             }
         }
+        "/report" => report(rq.uri().query().unwrap_or(""), follower, ps, reply),
         "/healthz" => {
             let n = follower.lock().map(|f| f.following()).unwrap_or(0);
             let failing = CHECKPOINT_ERROR
@@ -351,7 +361,173 @@ fn answer(
         _ => reply(
             StatusCode::NOT_FOUND,
             "text/plain",
-            b"not found: GET /metrics or /healthz\n".to_vec(),
+            b"not found: GET /metrics, /report or /healthz\n".to_vec(),
+        ),
+    }
+}
+
+/// `a=1&b=x%20y` -> [("a", "1"), ("b", "x y")]; `+` is a space.
+fn params(query: &str) -> Vec<(String, String)> {
+    let decode = |s: &str| {
+        let b = s.as_bytes();
+        let mut out = Vec::with_capacity(b.len());
+        let mut i = 0;
+        while i < b.len() {
+            match b[i] {
+                b'+' => out.push(b' '),
+                b'%' if i + 2 < b.len() => {
+                    let hex = std::str::from_utf8(&b[i + 1..i + 3]).unwrap_or("x");
+                    match u8::from_str_radix(hex, 16) {
+                        Ok(v) => {
+                            out.push(v);
+                            i += 2;
+                        }
+                        Err(_) => out.push(b'%'),
+                    }
+                }
+                c => out.push(c),
+            }
+            i += 1;
+        }
+        String::from_utf8_lossy(&out).into_owned()
+    };
+    query
+        .split('&')
+        .filter(|p| !p.is_empty())
+        .map(|p| {
+            let (k, v) = p.split_once('=').unwrap_or((p, ""));
+            (decode(k), decode(v))
+        })
+        .collect()
+}
+
+/// `since`/`until` of /report: any time `--since` reads, or a bare span
+/// (`1h`: an hour ago).
+fn when(v: &str, now: jiff::Timestamp) -> Result<i64, String> {
+    super::window::instant(v, now)
+        .or_else(|_| super::window::instant(&format!("{v} ago"), now))
+        .map_err(|e| e.to_string())
+}
+
+/// `GET /report?since=1h[&until=...][&format=json|html|csv|markdown|table]`:
+/// the summarize document of that window, from the minutes kept. The
+/// window is widened to whole minutes (since rounded down, until up; the
+/// report's `meta.window` says which), as the sub-windows are minutes.
+fn report(
+    query: &str,
+    follower: &Mutex<Follower>,
+    ps: &[f64],
+    reply: impl Fn(StatusCode, &str, Vec<u8>) -> Response<Full<Bytes>>,
+) -> Response<Full<Bytes>> {
+    let bad = |msg: String| {
+        reply(
+            StatusCode::BAD_REQUEST,
+            "text/plain",
+            format!("{msg}\n").into_bytes(),
+        )
+    };
+    let Ok(now) = super::window::now() else {
+        return bad("no clock".into());
+    };
+    let (mut since, mut until, mut format) = (None, None, Format::Json);
+    for (k, v) in params(query) {
+        match k.as_str() {
+            "since" => match when(&v, now) {
+                Ok(t) => since = Some(t),
+                Err(e) => return bad(format!("since: {e}")),
+            },
+            "until" => match when(&v, now) {
+                Ok(t) => until = Some(t),
+                Err(e) => return bad(format!("until: {e}")),
+            },
+            "format" => {
+                format = match v.as_str() {
+                    "json" => Format::Json,
+                    "html" => Format::Html,
+                    "csv" => Format::Csv,
+                    "markdown" => Format::Markdown,
+                    "table" => Format::Table,
+                    _ => {
+                        return bad(format!(
+                            "format: '{}' is not one of json, html, csv, markdown, table",
+                            crate::escape::text(&v)
+                        ))
+                    }
+                }
+            }
+            _ => {
+                return bad(format!(
+                    "'{}' is not a parameter of /report: since, until, format",
+                    crate::escape::text(&k)
+                ))
+            }
+        }
+    }
+    let Some(since) = since else {
+        return bad("since is needed: /report?since=1h (or a time, as --since takes)".into());
+    };
+    let until = until.unwrap_or(now.as_microsecond());
+    let since = since - since.rem_euclid(MINUTE_US);
+    let until = until - until.rem_euclid(MINUTE_US)
+        + if until.rem_euclid(MINUTE_US) == 0 {
+            0
+        } else {
+            MINUTE_US
+        };
+    if since >= until {
+        return bad("since must come before until".into());
+    }
+    let read = match follower.lock() {
+        Ok(f) => f.window(since, until),
+        Err(_) => {
+            return reply(
+                StatusCode::INTERNAL_SERVER_ERROR,
+                "text/plain",
+                b"follower stopped\n".to_vec(),
+            )
+        }
+    };
+    let read = match read {
+        Ok(r) => r,
+        Err(earliest) => {
+            return reply(
+                StatusCode::UNPROCESSABLE_ENTITY,
+                "text/plain",
+                format!(
+                    "since {}: sub-windows are kept from {} on (a minute each, the last {} hours, of what this process read: records read before a restart from the checkpoint are in /metrics' totals only). Ask for since={} or later, or run summarize --since over the files\n",
+                    super::window::show(since),
+                    super::window::show(earliest),
+                    MINUTES / 60,
+                    super::window::show(earliest)
+                )
+                .into_bytes(),
+            )
+        }
+    };
+    let mut report = Report::build(&read, ps);
+    report.meta.command = "serve";
+    report.meta.finished_us = Some(now.as_microsecond());
+    let mut body = Vec::new();
+    let r = crate::render::renderer_with(
+        format,
+        &Settings {
+            run: "serve".into(),
+            ..Default::default()
+        },
+    );
+    let kind = match format {
+        Format::Json => "application/json",
+        Format::Html => "text/html; charset=utf-8",
+        Format::Csv => "text/csv; charset=utf-8",
+        Format::Markdown => "text/markdown; charset=utf-8",
+        _ => "text/plain; charset=utf-8",
+    };
+    match r.render(&Doc::Summary(&report), &mut body) {
+        Ok(()) => reply(StatusCode::OK, kind, body),
+        Err(e) => reply(
+            StatusCode::INTERNAL_SERVER_ERROR,
+            "text/plain",
+            format!("{e}\n").into_bytes(),
         ),
     }
 }

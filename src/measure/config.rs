@@ -45,6 +45,9 @@ impl Config {
 /// A UTC time bucket width.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
 pub enum Bucket {
+    /// `aggmetrics serve`'s sub-windows (not a `--by` choice).
+    #[value(skip)]
+    Minute,
     Hour,
     Day,
 }
@@ -52,6 +55,7 @@ pub enum Bucket {
 impl Bucket {
     pub const fn width_us(self) -> i64 {
         match self {
+            Bucket::Minute => 60_000_000,
             Bucket::Hour => 3_600_000_000,
             Bucket::Day => 86_400_000_000,
         }
@@ -72,6 +76,8 @@ impl Bucket {
         // local hour (clocks going back) is two buckets, not one.
         let off = tz.to_offset(t).seconds() as i64 * 1_000_000;
         match self {
+            // Every zone's offset is whole minutes.
+            Bucket::Minute => micros - micros.rem_euclid(self.width_us()),
             Bucket::Hour => {
                 let local = micros + off;
                 local - local.rem_euclid(self.width_us()) - off

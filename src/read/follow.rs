@@ -73,6 +73,8 @@ pub struct Position {
     /// Its first bytes as read (up to 256), base64.
     pub head: String,
     pub offset: u64,
+    /// Lines before `offset` (line numbers of damaged lines go on from it).
+    pub line: u64,
     /// Whether `offset` falls inside a too-long line or a hole already
     /// counted.
     pub within: Within,
@@ -144,6 +146,9 @@ pub struct Follower {
     /// much of them was read. A new file that starts with those bytes is
     /// the copy logrotate made, read on from there (the newest few).
     truncated: Vec<(Vec<u8>, u64)>,
+    /// Line numbers of damaged lines, by (input, offset): those the
+    /// report's examples name are looked up here.
+    skip_lines: std::collections::HashMap<(u32, u64), u64>,
     buf: Vec<u8>,
 }
 
@@ -161,6 +166,7 @@ impl Follower {
             retired: 0,
             truncations: 0,
             truncated: Vec::new(),
+            skip_lines: Default::default(),
             buf: vec![0; CHUNK],
         }
     }
@@ -200,6 +206,8 @@ impl Follower {
             self.read_new(i);
             let mut t = self.tracked.remove(i);
             t.lines.finish(&mut self.acc);
+            let skips = std::mem::take(&mut t.lines.skips);
+            self.note_skips(t.index, skips);
             self.retired += 1;
         }
         for (s, id) in found {
@@ -231,13 +239,14 @@ impl Follower {
                 error: None,
             });
             self.acc.files.push(Default::default());
-            let lines = Lines::new(s.kind, index, start.as_ref().map_or(0, |(_, p)| *p));
+            let lines = Lines::new(s.kind, index, start.as_ref().map_or(0, |(_, p)| *p)).tracking();
             let head = start.map_or_else(Vec::new, |(h, _)| h);
             self.track(&s.path, file, id, lines, head);
         }
     }
 
     fn track(&mut self, path: &Path, file: File, id: (u64, u64), lines: Lines, head: Vec<u8>) {
+        let lines = lines.tracking();
         self.tracked.push(Tracked {
             index: lines.file(),
             path: path.to_path_buf(),
@@ -264,6 +273,7 @@ impl Follower {
                         ino: t.id.1,
                         head: b64(&t.head),
                         offset,
+                        line: t.lines.newlines(),
                         within,
                     }
                 })
@@ -339,7 +349,7 @@ impl Follower {
             match opened {
                 Some((path, f, id)) => {
                     let kind = self.infos[p.input as usize].kind;
-                    let lines = Lines::resume(kind, p.input, p.offset, p.within);
+                    let lines = Lines::resume(kind, p.input, p.offset, p.within, p.line);
                     self.track(&path, f, id, lines, head);
                     out.resumed += 1;
                 }
@@ -349,7 +359,7 @@ impl Follower {
         // Renamed away meanwhile: a copy, or compressed.
         for (p, head) in left {
             let kind = self.infos[p.input as usize].kind;
-            let lines = Lines::resume(kind, p.input, p.offset, p.within);
+            let lines = Lines::resume(kind, p.input, p.offset, p.within, p.line);
             if p.offset == 0 && p.within == Within::Start {
                 // Nothing was read of it: if it is still here, the scan
                 // finds it and reads it from its start.
@@ -414,6 +424,8 @@ impl Follower {
         let i = lines.file() as usize;
         self.infos[i].bytes = self.infos[i].bytes.max(lines.pos());
         lines.finish(&mut self.acc);
+        let skips = std::mem::take(&mut lines.skips);
+        self.note_skips(i as u32, skips);
         self.retired += 1;
     }
 
@@ -455,7 +467,7 @@ impl Follower {
         self.truncations += 1;
         let t = &mut self.tracked[i];
         let was = (std::mem::take(&mut t.head), t.lines.pos());
-        t.lines = Lines::new(t.kind, t.index, 0);
+        t.lines = Lines::new(t.kind, t.index, 0).tracking();
         self.truncated.push(was);
         if self.truncated.len() > 16 {
             self.truncated.remove(0);
@@ -489,7 +501,56 @@ impl Follower {
             read += n as u64;
         }
         self.infos[t.index as usize].bytes = t.lines.pos();
+        let skips = std::mem::take(&mut t.lines.skips);
+        let index = t.index;
+        self.note_skips(index, skips);
         read
+    }
+
+    /// Keep the line numbers of damaged lines the report may name: at
+    /// most those of its examples once there are many.
+    fn note_skips(&mut self, file: u32, skips: Vec<(u64, u64)>) {
+        for (off, line) in skips {
+            self.skip_lines.insert((file, off), line);
+        }
+        if self.skip_lines.len() > 4 * crate::agg::MAX_EXAMPLES {
+            let keep: std::collections::HashSet<(u32, u64)> = self
+                .acc
+                .total
+                .skipped
+                .examples
+                .iter()
+                .chain(
+                    self.acc
+                        .buckets
+                        .iter()
+                        .flat_map(|(_, m)| m.skipped.examples.iter()),
+                )
+                .map(|&(f, o, _)| (f, o))
+                .collect();
+            self.skip_lines.retain(|k, _| keep.contains(k));
+        }
+    }
+
+    /// The line number of each of `acc`'s examples of damaged lines (0
+    /// where unknown). A checkpoint's examples carry theirs as offsets.
+    fn example_lines(&self, acc: &Acc) -> Vec<u64> {
+        let from_base: std::collections::HashSet<(u32, u64)> = self
+            .base
+            .iter()
+            .flat_map(|b| b.total.skipped.examples.iter())
+            .map(|&(f, o, _)| (f, o))
+            .collect();
+        acc.total
+            .skipped
+            .examples
+            .iter()
+            .map(|&(f, o, _)| match self.skip_lines.get(&(f, o)) {
+                Some(&l) => l,
+                None if from_base.contains(&(f, o)) => o,
+                None => 0,
+            })
+            .collect()
     }
 
     /// How many files are followed now.
@@ -498,16 +559,56 @@ impl Follower {
     }
 
     /// The figures so far, as a finished read: what a report is built from.
+    /// The whole of it: sub-windows kept in buckets are folded in.
     pub fn result(&self) -> ReadResult {
         let mut acc = Acc::with_options(self.cfg, self.opts.clone(), self.infos.len());
+        acc.merge(&self.acc);
+        acc.finish();
+        // The checkpoint's figures after the buckets are folded (a
+        // bucketed finish makes the whole from its buckets alone).
         if let Some(base) = &self.base {
             acc.merge(base);
+            acc.total.finish();
         }
-        acc.merge(&self.acc);
+        acc.cfg.bucket = None;
+        acc.buckets.clear();
+        acc.capped = Default::default();
+        let mut infos = self.infos.clone();
+        super::count(&mut infos, &acc);
+        let lines = self.example_lines(&acc);
+        ReadResult::new(acc, infos, lines)
+    }
+
+    /// The figures of the window `[since, until)` (on the bounds of the
+    /// follower's buckets), as a read of the same files with that window
+    /// counts them; or, when its records are not all in the kept buckets
+    /// (read before a restart from a checkpoint, or folded out past the
+    /// cap), the earliest `since` that can be answered.
+    pub fn window(&self, since: i64, until: i64) -> Result<ReadResult, i64> {
+        let width = self.cfg.bucket.map_or(60_000_000, |b| b.width_us());
+        let next = |t: i64| t - t.rem_euclid(width) + width;
+        // Records read before the restart are in the checkpoint's whole
+        // figures only.
+        let restart = self.base.as_ref().and_then(|b| b.newest).map(next);
+        let earliest = restart.max(self.acc.folded_before());
+        if let Some(e) = earliest.filter(|&e| since < e) {
+            return Err(e);
+        }
+        let mut acc = self.acc.window_of(since, until);
+        if let Some(base) = &self.base {
+            // All of it before the window.
+            acc.outside_window += base.files.iter().map(|f| f.records).sum::<u64>();
+            acc.outside_skipped += base.total.skipped.total();
+            for (a, b) in acc.files.iter_mut().zip(&base.files) {
+                a.merge(b);
+            }
+            acc.newest = acc.newest.max(base.newest);
+        }
         acc.finish();
         let mut infos = self.infos.clone();
         super::count(&mut infos, &acc);
-        ReadResult::new(acc, infos, Vec::new())
+        let lines = self.example_lines(&acc);
+        Ok(ReadResult::new(acc, infos, lines))
     }
 }
 

@@ -94,8 +94,11 @@ impl Lines {
 
     /// A scanner that goes on from a [`Lines::resume_point`] of another:
     /// what it then counts is what that one would have counted from there.
-    pub fn resume(kind: LogKind, file: u32, pos: u64, within: Within) -> Lines {
+    /// `newlines`: the lines before `pos` (line numbers of skipped lines
+    /// go on from there).
+    pub fn resume(kind: LogKind, file: u32, pos: u64, within: Within, newlines: u64) -> Lines {
         let mut l = Lines::new(kind, file, pos);
+        l.newlines = newlines;
         l.st = match within {
             Within::Start => St::Start,
             Within::LongLine => St::Long,
@@ -109,6 +112,7 @@ impl Lines {
     /// the caller), else the next byte to push and whether it falls inside
     /// a too-long line or a hole.
     pub fn resume_point(&self) -> (u64, Within) {
+        // (`newlines` counts the lines before a line begun, too.)
         match self.st {
             St::Start => (self.pos, Within::Start),
             St::Line => (self.at, Within::Start),
@@ -140,6 +144,12 @@ impl Lines {
 
     pub fn kind(&self) -> LogKind {
         self.kind
+    }
+
+    /// Newlines consumed so far (counted from where the scanner started,
+    /// or from the `newlines` it was resumed with).
+    pub fn newlines(&self) -> u64 {
+        self.newlines
     }
 
     /// Offset of the next byte to push.
@@ -522,7 +532,7 @@ mod tests {
                 }
                 let (pos, within) = a.resume_point();
                 assert!(pos as usize <= cut);
-                let mut b = Lines::resume(kind, 0, pos, within);
+                let mut b = Lines::resume(kind, 0, pos, within, 0);
                 b.push(&mut acc, &data[pos as usize..], u64::MAX);
                 assert_eq!(counts(&acc), want, "cut at {cut}, pushes of {step}");
             }

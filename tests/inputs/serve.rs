@@ -545,11 +545,19 @@ fn live_with_logrotate_kill_9_and_prometheus_counts_what_batch_counts() {
     // The writer: batches of 30 lines every 10 ms, the file opened for
     // each (so it writes to the new file after a rename).
     let stop = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(false));
+    // copytruncate loses what is written between its copy and its
+    // truncation (logrotate's manual says so): the writer holds off then,
+    // so that its own counts stay the expectation.
+    let pause = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(false));
     let writer = {
-        let (stop, log) = (stop.clone(), log.clone());
+        let (stop, pause, log) = (stop.clone(), pause.clone(), log.clone());
         std::thread::spawn(move || {
             let (mut records, mut damaged, mut i) = (0u64, 0u64, 0u64);
             while !stop.load(std::sync::atomic::Ordering::SeqCst) {
+                if pause.load(std::sync::atomic::Ordering::SeqCst) {
+                    std::thread::sleep(Duration::from_millis(5));
+                    continue;
+                }
                 let mut values = Vec::new();
                 let mut broken = String::new();
                 for _ in 0..30 {
@@ -584,7 +592,10 @@ fn live_with_logrotate_kill_9_and_prometheus_counts_what_batch_counts() {
         serve.said
     );
     std::thread::sleep(Duration::from_secs(2));
+    pause.store(true, std::sync::atomic::Ordering::SeqCst);
+    std::thread::sleep(Duration::from_millis(50));
     rotate(true);
+    pause.store(false, std::sync::atomic::Ordering::SeqCst);
     std::thread::sleep(Duration::from_secs(1));
     stop.store(true, std::sync::atomic::Ordering::SeqCst);
     let (records, damaged) = writer.join().unwrap();
@@ -637,4 +648,106 @@ fn live_with_logrotate_kill_9_and_prometheus_counts_what_batch_counts() {
     let scraped = query(prom_port, "sum(aggmetrics_latency_records_total)").unwrap();
     assert_eq!(scraped, records as f64);
     drop(servers);
+}
+
+/// `n` latency lines a minute apart from 2026-02-11T13:00:00Z.
+fn minutes_text(n: u64) -> String {
+    (0..n)
+        .map(|i| {
+            format!(
+                "{{\"timestamp\": \"{}\", \"command_id\": \"c{i}\", \"total_ms\": {}, \"steps\": {{}}, \"llm_enabled\": {}}}\n",
+                ts(86_400 + 13 * 3600 + i * 60 + i % 50),
+                (i * 37 % 1000) as f64 / 8.0,
+                i % 4 == 0
+            )
+        })
+        .collect()
+}
+
+/// /report?since=&until= is summarize --since --until's document (figures
+/// and window) from the minutes kept, without reading the files again;
+/// before what is kept, or a request it cannot read, is a 4xx that says
+/// why.
+#[test]
+fn report_of_a_window_is_summarize_of_that_window() {
+    let d = disk_dir();
+    let logs = d.path().join("logs");
+    std::fs::create_dir(&logs).unwrap();
+    // 300 minutes of records (to 17:59), after the fallback log's: more
+    // than the 180 minutes kept.
+    std::fs::write(logs.join("pipeline_latency.jsonl"), minutes_text(300)).unwrap();
+    std::fs::copy(
+        sample_logs().join("fallback_metrics.jsonl"),
+        logs.join("fallback_metrics.jsonl"),
+    )
+    .unwrap();
+    let s = start(&logs);
+    let json = |q: &str| -> (String, serde_json::Value) {
+        let (status, body) = get(s.port, q);
+        (status, serde_json::from_str(&body).unwrap_or_default())
+    };
+    for (since, until) in [
+        ("2026-02-11T16:00:00Z", "2026-02-11T17:00:00Z"),
+        ("2026-02-11T17:59:00Z", "2026-02-11T18:00:00Z"),
+        // Not on minutes: widened to them, as meta.window says.
+        ("2026-02-11T16:10:30Z", "2026-02-11T16:20:10Z"),
+    ] {
+        let (status, got) = json(&format!("/report?since={since}&until={until}"));
+        assert!(status.contains("200"), "{status}");
+        let window = &got["meta"]["window"];
+        let (a, b) = (
+            window["since"].as_str().unwrap().to_string(),
+            window["until"].as_str().unwrap().to_string(),
+        );
+        assert!(a.as_str() <= since && b.as_str() >= until, "{window}");
+        let (want, _) = summarize_json(&[logs.to_str().unwrap(), "--since", &a, "--until", &b]);
+        assert_eq!(
+            without_meta(got.clone()),
+            without_meta(want.clone()),
+            "{since}..{until}"
+        );
+        assert_eq!(got["meta"]["window"], want["meta"]["window"]);
+        assert!(
+            got["latency"]["all"]["total_ms"]["count"].as_u64().unwrap() > 0
+                || since > "2026-02-11T18"
+        );
+    }
+    // In other formats: the same document.
+    let (status, page) = get(
+        s.port,
+        "/report?since=2026-02-11T16:00:00Z&until=2026-02-11T17:00:00Z&format=html",
+    );
+    assert!(status.contains("200"));
+    assert!(
+        page.starts_with("<!DOCTYPE html>"),
+        "{}",
+        &page[..100.min(page.len())]
+    );
+    // The first minutes were folded out of those kept: refused, naming
+    // from when it can answer.
+    let (status, body) = get(s.port, "/report?since=2026-02-11T13:00:00Z");
+    assert!(status.contains("422"), "{status}");
+    let from = body
+        .split_once("Ask for since=")
+        .and_then(|(_, r)| r.split_once(' '))
+        .map(|(t, _)| t.to_string())
+        .unwrap_or_else(|| panic!("{body}"));
+    assert_eq!(from, "2026-02-11T15:00:00Z", "{body}");
+    // From there on it answers.
+    let (status, _) = get(s.port, &format!("/report?since={from}"));
+    assert!(status.contains("200"), "{status}");
+    for (q, says) in [
+        ("/report?since=yesterdayish", "not a time"),
+        ("/report", "since is needed"),
+        ("/report?since=1h&format=xml", "not one of"),
+        ("/report?since=1h&by=hour", "not a parameter"),
+        (
+            "/report?since=2026-02-11T00:00:00Z&until=2026-02-10T00:00:00Z",
+            "before until",
+        ),
+    ] {
+        let (status, body) = get(s.port, q);
+        assert!(status.contains("400"), "{q}: {status}");
+        assert!(body.contains(says), "{q}: {body}");
+    }
 }
