@@ -572,3 +572,99 @@ fn user_chosen_names_stay_out_of_metric_names() {
     assert!(text.contains(r#"group="route=1",route="1"}"#), "{text}");
     assert!(text.contains(r#"group="route=\"1\"",route="1"}"#), "{text}");
 }
+
+/// serve's rules (counters over rate windows), its scrape configuration
+/// and its systemd unit, as Prometheus' and systemd's own tools check
+/// them.
+#[test]
+fn serve_rules_scrape_config_and_unit_pass_their_tools() {
+    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("docs/prometheus");
+    if let Some(promtool) = tool(&["promtool"], "prometheus") {
+        for args in [
+            ["check", "rules", "aggmetrics-serve.rules.yml"],
+            ["test", "rules", "aggmetrics-serve.rules.test.yml"],
+            ["check", "config", "serve-scrape.yml"],
+        ] {
+            let out = Command::new(&promtool)
+                .args(args)
+                .current_dir(&dir)
+                .output()
+                .unwrap();
+            assert!(
+                out.status.success(),
+                "promtool {args:?}:\n{}{}",
+                String::from_utf8_lossy(&out.stdout),
+                String::from_utf8_lossy(&out.stderr)
+            );
+        }
+    }
+    let Some(analyze) = tool(&["systemd-analyze"], "systemd") else {
+        return;
+    };
+    // The unit as installed, with this build where it names the binary.
+    let unit = std::fs::read_to_string(
+        Path::new(env!("CARGO_MANIFEST_DIR")).join("docs/systemd/aggmetrics-serve.service"),
+    )
+    .unwrap();
+    assert!(unit.contains("NoNewPrivileges=yes") && unit.contains("PrivateTmp=yes"));
+    let d = tempfile::tempdir().unwrap();
+    let path = d.path().join("aggmetrics-serve.service");
+    std::fs::write(
+        &path,
+        unit.replace("/usr/local/bin/aggmetrics", bin_path().to_str().unwrap()),
+    )
+    .unwrap();
+    let out = Command::new(analyze)
+        .arg("verify")
+        .arg(&path)
+        .output()
+        .unwrap();
+    let said = format!(
+        "{}{}",
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    );
+    // Only what a unit names and a container lacks may be said (the
+    // group adm, the log folder).
+    let unknown: Vec<&str> = said
+        .lines()
+        .filter(|l| l.contains("Unknown") || l.contains("not executable") || l.contains("Invalid"))
+        .collect();
+    assert!(unknown.is_empty(), "systemd-analyze verify:\n{said}");
+    // The command line it runs is one serve reads.
+    let exec = unit
+        .lines()
+        .find_map(|l| l.strip_prefix("ExecStart=/usr/local/bin/aggmetrics "))
+        .unwrap();
+    let logs = d.path().join("logs");
+    std::fs::create_dir(&logs).unwrap();
+    let args: Vec<String> = exec
+        .split_whitespace()
+        .map(|a| {
+            a.replace("/var/log/assistant", logs.to_str().unwrap())
+                .replace("/var/lib/aggmetrics", d.path().to_str().unwrap())
+                .replace("127.0.0.1:9184", "127.0.0.1:0")
+        })
+        .collect();
+    let mut child = Command::new(bin_path())
+        .args(&args)
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut first = String::new();
+    let mut err = std::io::BufReader::new(child.stderr.as_mut().unwrap());
+    std::io::BufRead::read_line(&mut err, &mut first).unwrap();
+    // Once it listens, it stops on SIGTERM with its checkpoint written.
+    let mut line = String::new();
+    while std::io::BufRead::read_line(&mut err, &mut line).unwrap() > 0
+        && !line.contains("listening on")
+    {
+        line.clear();
+    }
+    drop(err);
+    // SAFETY: kill(2) on our own child's pid.
+    unsafe { libc::kill(child.id() as i32, libc::SIGTERM) };
+    assert_eq!(child.wait().unwrap().code(), Some(0), "{first}");
+    assert!(first.contains("no checkpoint at"), "{first}");
+    assert!(d.path().join("serve.checkpoint").is_file());
+}
