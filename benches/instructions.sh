@@ -37,3 +37,45 @@ for k in ${KINDS:-pipeline_latency fallback_metrics partial_trust_risk shadow_ro
   per=$(( (ir - ir_short) / (lines - QUARTER) ))
   echo "$k: $per instructions/line (fixed cost of the run $(( (ir_short - base - per * QUARTER) / 1000 ))k; whole-run average $(( (ir - base) / lines )))"
 done
+# The same lines followed by `aggmetrics serve` (issue 33): it reads what
+# is in the folder at start in its first poll (the follower's Lines, minute
+# buckets), answers, and on SIGTERM reads once more and exits. Per line,
+# the difference between the whole log and its first quarter, as above.
+follow() {
+  local err=$OUT/serve.err
+  : > "$err"
+  valgrind --tool=callgrind --callgrind-out-file="$1" "$BIN" serve "$2" --listen 127.0.0.1:0 --interval-ms 60000 2> "$err" &
+  local pid=$!
+  until grep -q "listening on" "$err"; do sleep 0.2; done
+  kill -TERM "$pid"
+  wait "$pid" || true
+  awk '/refs:/ {gsub(",", "", $4); print $4}' "$err"
+}
+if [ "${FOLLOW:-1}" = 1 ] && [[ " ${KINDS:-pipeline_latency} " == *" pipeline_latency "* ]]; then
+  k=pipeline_latency
+  mkdir -p "$OUT/follow-short" "$OUT/follow-whole"
+  head -n "$QUARTER" "$DATA/$k.jsonl" > "$OUT/follow-short/$k.jsonl"
+  cp "$DATA/$k.jsonl" "$OUT/follow-whole/$k.jsonl"
+  lines=$(wc -l < "$DATA/$k.jsonl")
+  ir_short=$(follow /dev/null "$OUT/follow-short")
+  ir=$(follow "$OUT/serve-$k.out" "$OUT/follow-whole")
+  echo "$k followed by serve: $(( (ir - ir_short) / (lines - QUARTER) )) instructions/line (the generated log's $(( lines * 60 / ( $(date -d "$(tail -n1 "$DATA/$k.jsonl" | grep -o '"timestamp": "[^"]*' | cut -d'"' -f4)" +%s) - $(date -d "$(head -n1 "$DATA/$k.jsonl" | grep -o '"timestamp": "[^"]*' | cut -d'"' -f4)" +%s) + 1) )) records a minute)"
+  # The same lines 60 ms apart (1,000 a minute, a busy service): a new
+  # minute's figures are made, and the oldest folded, once per 1,000 lines.
+  for part in short whole; do
+    python3 - "$OUT/follow-$part/$k.jsonl" <<'PY'
+import re, sys, datetime
+path = sys.argv[1]
+base = datetime.datetime(2026, 2, 10, 12, tzinfo=datetime.timezone.utc)
+with open(path) as f:
+    lines = f.readlines()
+with open(path, "w") as f:
+    for i, line in enumerate(lines):
+        t = (base + datetime.timedelta(milliseconds=60 * i)).isoformat()
+        f.write(re.sub(r'"timestamp": "[^"]*"', '"timestamp": "%s"' % t, line, count=1))
+PY
+  done
+  ir_short=$(follow /dev/null "$OUT/follow-short")
+  ir=$(follow "$OUT/serve-dense-$k.out" "$OUT/follow-whole")
+  echo "$k followed by serve, 1,000 records a minute: $(( (ir - ir_short) / (lines - QUARTER) )) instructions/line"
+fi
