@@ -383,7 +383,7 @@ impl Follower {
                         let mut r = super::decompressing(f, how, max_decompressed).ok()?;
                         let mut now = vec![0u8; head.len()];
                         std::io::Read::read_exact(&mut r, &mut now).ok()?;
-                        (now == head).then(|| (s.path.clone(), Err((r, now.len() as u64)), *id))
+                        (now == head).then(|| (s.path.clone(), Err((r, now)), *id))
                     }
                 }
             });
@@ -392,8 +392,8 @@ impl Follower {
                     self.track(&path, f, id, lines, head);
                     out.copies += 1;
                 }
-                Some((_, Err((r, at_byte)), _)) => {
-                    self.read_rest(r, at_byte, lines);
+                Some((_, Err((r, read)), _)) => {
+                    self.read_rest(r, &read, lines);
                     out.compressed += 1;
                 }
                 None => out.lost.push(self.infos[p.input as usize].path.clone()),
@@ -402,9 +402,16 @@ impl Follower {
         Ok(out)
     }
 
-    /// Read a stream, now at byte `at`, from where `lines` starts to its
-    /// end, then retire it.
-    fn read_rest(&mut self, mut r: Box<dyn std::io::Read + Send>, at: u64, mut lines: Lines) {
+    /// Read a stream whose first bytes, `read`, were read already, from
+    /// where `lines` starts to its end, then retire it.
+    fn read_rest(&mut self, mut r: Box<dyn std::io::Read + Send>, read: &[u8], mut lines: Lines) {
+        let at = read.len() as u64;
+        if lines.pos() < at {
+            // The offset falls inside the bytes compared (a line begun in
+            // the file's first bytes): they are read on from there.
+            let from = lines.pos() as usize;
+            lines.push(&mut self.acc, &read[from..], u64::MAX);
+        }
         let skip = lines.pos().saturating_sub(at);
         if std::io::copy(&mut std::io::Read::take(&mut r, skip), &mut std::io::sink()).ok()
             != Some(skip)
@@ -714,5 +721,39 @@ mod tests {
         std::fs::copy(&p, d.path().join("pipeline_latency-copy.jsonl")).unwrap();
         f.poll();
         assert_eq!(records(&f), 14);
+    }
+
+    /// A checkpoint taken with a line begun in the file's first bytes,
+    /// the file then finished, rotated and compressed before the restart:
+    /// the restart reads that line and the rest, once.
+    #[test]
+    fn a_restart_reads_a_file_compressed_meanwhile_from_inside_its_first_bytes() {
+        use std::io::Write as _;
+        let d = tempfile::tempdir().unwrap();
+        let p = d.path().join("pipeline_latency.jsonl");
+        let cfg = Config::new(Mode::Exact, 1 << 20);
+        let (one, two) = (line(1), line(2));
+        assert!(one.len() + 40 < HEAD);
+        std::fs::write(&p, format!("{one}{}", &two[..40])).unwrap();
+        let mut f = Follower::new(vec![d.path().to_path_buf()], cfg);
+        f.poll();
+        assert_eq!(records(&f), 1);
+        let (read, at) = (f.result(), f.positions());
+        assert_eq!(at.files[0].offset, one.len() as u64);
+        // Finished and written on, then rotated and compressed.
+        let rest: String = (3..6).map(line).collect();
+        std::fs::write(&p, format!("{one}{two}{rest}")).unwrap();
+        let mut z = flate2::write::GzEncoder::new(
+            std::fs::File::create(d.path().join("pipeline_latency.jsonl.1.gz")).unwrap(),
+            flate2::Compression::default(),
+        );
+        z.write_all(&std::fs::read(&p).unwrap()).unwrap();
+        z.finish().unwrap();
+        std::fs::remove_file(&p).unwrap();
+        let mut g = Follower::new(vec![d.path().to_path_buf()], cfg);
+        let got = g.restore(read, &at, 1 << 30).unwrap();
+        assert_eq!(got.compressed, 1, "{got:?}");
+        g.poll();
+        assert_eq!(records(&g), 5);
     }
 }
