@@ -246,5 +246,11 @@ pub fn warn(msg: &str) {
     } else {
         "warning".to_string()
     };
-    eprintln!("aggmetrics: {w}: {}", crate::escape::message(msg));
+    // A closed or full standard error loses the warning, not the run
+    // (`eprintln!` would panic; a daemon's stderr may go away).
+    let _ = writeln!(
+        std::io::stderr(),
+        "aggmetrics: {w}: {}",
+        crate::escape::message(msg)
+    );
 }

@@ -35,6 +35,15 @@ use crate::render::{Doc, Format, Settings};
 use crate::report::Report;
 use crate::state::checkpoint;
 
+/// A line on standard error; one that cannot be written is lost, the
+/// process goes on (`eprintln!` would panic when stderr is closed).
+macro_rules! say {
+    ($($t:tt)*) => {{
+        use std::io::Write as _;
+        let _ = writeln!(std::io::stderr(), $($t)*);
+    }};
+}
+
 /// Set by SIGTERM or SIGINT: the follower reads once more, writes the
 /// checkpoint and ends the process.
 static STOP: AtomicBool = AtomicBool::new(false);
@@ -75,7 +84,7 @@ fn resume(f: &mut Follower, k: &Keeper, mode: Mode, max_decompressed: u64) -> Re
     let meta = match std::fs::symlink_metadata(&k.file) {
         Ok(m) => m,
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
-            eprintln!(
+            say!(
                 "aggmetrics serve: no checkpoint at {shown} yet: reading every file from its start"
             );
             return Ok(());
@@ -109,7 +118,7 @@ fn resume(f: &mut Follower, k: &Keeper, mode: Mode, max_decompressed: u64) -> Re
     let got = f
         .restore(cp.state.read, &cp.positions, max_decompressed)
         .map_err(bad)?;
-    eprintln!(
+    say!(
         "aggmetrics serve: going on from {shown}: files read on from where they were: {}; copies made meanwhile (copytruncate): {}; compressed meanwhile: {}",
         got.resumed, got.copies, got.compressed
     );
@@ -249,7 +258,7 @@ async fn serve(
     let local = listener.local_addr()?;
     // The address actually bound (port 0 picks one): tests and scripts
     // read it here.
-    eprintln!("aggmetrics serve: listening on http://{local}/metrics");
+    say!("aggmetrics serve: listening on http://{local}/metrics");
     let slots = Arc::new(tokio::sync::Semaphore::new(MAX_CONNECTIONS));
     loop {
         let (stream, _) = match listener.accept().await {

@@ -760,3 +760,54 @@ fn report_of_a_window_is_summarize_of_that_window() {
         assert!(body.contains(says), "{q}: {body}");
     }
 }
+
+/// A checkpoint that cannot be written while it runs: a warning, /healthz
+/// 503 until a write succeeds again, and exit 5 if it still cannot write
+/// it when stopped.
+#[test]
+fn a_checkpoint_that_cannot_be_written_is_said_on_healthz() {
+    let d = disk_dir();
+    let logs = d.path().join("logs");
+    std::fs::create_dir(&logs).unwrap();
+    std::fs::write(
+        logs.join("pipeline_latency.jsonl"),
+        records_text(10).concat(),
+    )
+    .unwrap();
+    let state = d.path().join("state");
+    std::fs::create_dir(&state).unwrap();
+    let cp = state.join("serve.checkpoint");
+    let s = start_with(
+        &logs,
+        &[
+            "--checkpoint",
+            cp.to_str().unwrap(),
+            "--checkpoint-every",
+            "1",
+        ],
+    );
+    let healthz = |want: &str| {
+        let t = Instant::now();
+        loop {
+            let (status, body) = get(s.port, "/healthz");
+            if status.contains(want) {
+                return body;
+            }
+            assert!(t.elapsed() < Duration::from_secs(10), "{status} {body}");
+            std::thread::sleep(Duration::from_millis(100));
+        }
+    };
+    healthz("200");
+    std::fs::remove_dir_all(&state).unwrap();
+    let body = healthz("503");
+    assert!(body.contains("checkpoint not written"), "{body}");
+    std::fs::create_dir(&state).unwrap();
+    healthz("200");
+    assert!(cp.is_file());
+    std::fs::remove_dir_all(&state).unwrap();
+    healthz("503");
+    let mut s = s;
+    // SAFETY: kill(2) on our own child's pid.
+    assert_eq!(unsafe { libc::kill(s.child.id() as i32, libc::SIGTERM) }, 0);
+    assert_eq!(s.child.wait().unwrap().code(), Some(5));
+}
