@@ -128,6 +128,15 @@ fn starts_with(file: &File, head: &[u8]) -> bool {
     file.read_at(&mut now, 0).is_ok_and(|n| n == head.len()) && now == head
 }
 
+/// Whether the opened `file` is the regular file `id` (the one found, not
+/// one put in its place since), holds at least `offset` bytes and starts
+/// with `head`: a followed file, found again.
+fn holds(file: &File, id: (u64, u64), offset: u64, head: &[u8]) -> bool {
+    file.metadata().is_ok_and(|m| {
+        m.is_file() && (m.dev(), m.ino()) == id && m.len() >= offset && starts_with(file, head)
+    })
+}
+
 /// Everything read from the followed files so far.
 pub struct Follower {
     paths: Vec<PathBuf>,
@@ -339,12 +348,7 @@ impl Follower {
                 .find(|(s, id)| *id == (p.dev, p.ino) && s.compression == Compression::None);
             let opened = same.and_then(|(s, id)| {
                 let f = File::open(&s.path).ok()?;
-                let m = f.metadata().ok()?;
-                let ok = m.is_file()
-                    && (m.dev(), m.ino()) == *id
-                    && m.len() >= p.offset
-                    && starts_with(&f, &head);
-                ok.then(|| (s.path.clone(), f, *id))
+                holds(&f, *id, p.offset, &head).then(|| (s.path.clone(), f, *id))
             });
             match opened {
                 Some((path, f, id)) => {
@@ -372,12 +376,7 @@ impl Follower {
                 let f = File::open(&s.path).ok()?;
                 match s.compression {
                     Compression::None => {
-                        let m = f.metadata().ok()?;
-                        let ok = m.is_file()
-                            && (m.dev(), m.ino()) == *id
-                            && m.len() >= p.offset
-                            && starts_with(&f, &head);
-                        ok.then(|| (s.path.clone(), Ok(f), *id))
+                        holds(&f, *id, p.offset, &head).then(|| (s.path.clone(), Ok(f), *id))
                     }
                     how => {
                         let mut r = super::decompressing(f, how, max_decompressed).ok()?;
