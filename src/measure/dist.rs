@@ -5,6 +5,11 @@ use hdrhistogram::Histogram;
 
 use super::layout::{self, Histo, Straddle};
 
+/// Buckets a distribution keeps as pairs before it lays them out densely.
+const FEW: usize = 16;
+/// Additions a distribution takes as pairs before it lays them out densely.
+const FEW_CALLS: u32 = 64;
+
 static EMPTY: Straddle = Straddle {
     bits: Vec::new(),
     at: Vec::new(),
@@ -48,7 +53,7 @@ enum Values {
 /// duration). [`Counts::histogram`] records each bucket's lowest value with
 /// its count into a real histogram, which is then identical to one that
 /// recorded every value (tested in `tests/figures/hdr_precision.rs`).
-#[derive(Debug, Clone)]
+#[derive(Debug)]
 pub struct Counts {
     sigfig: u8,
     half_mag: u32,
@@ -59,12 +64,49 @@ pub struct Counts {
     /// and highest bucket used is kept (a handful of values costs a
     /// handful of counters, not every bucket from zero).
     base: usize,
+    /// Dense counters from `base` on; empty while the counts are few
+    /// (`few`).
     counts: Vec<u64>,
+    /// While `counts` is empty: (bucket index, count) of the few buckets
+    /// used, in index order. A distribution with a handful of values (one
+    /// minute of `serve`, one step of a rare intent) then costs a handful
+    /// of pairs, not a dense span from its lowest to its highest bucket
+    /// (thousands of counters, zeroed and copied as it grows: 57% of
+    /// `serve`'s instructions on a quiet log). Made dense past [`FEW`]
+    /// buckets or [`FEW_CALLS`] additions, so a long run pays the sparse
+    /// path only at its start.
+    few: Vec<(usize, u64)>,
+    few_calls: u32,
     /// HDR buckets that hold a bound of the export layout (`layout`).
     straddle: &'static Straddle,
     /// Per layout bound: values of the HDR bucket holding it that are at
     /// or below it (empty until one is seen).
     near: Vec<u64>,
+}
+
+/// A copy in the least memory ([`Counts::copy_compact`]): what a closed
+/// minute, a bucket merged into another read, or a group first met in a
+/// merge is kept as.
+impl Clone for Counts {
+    fn clone(&self) -> Counts {
+        let mut c = Counts {
+            sigfig: self.sigfig,
+            half_mag: self.half_mag,
+            half_count: self.half_count,
+            mask: self.mask,
+            lzc_base: self.lzc_base,
+            base: 0,
+            counts: Vec::new(),
+            few: self.few.clone(),
+            few_calls: self.few_calls,
+            straddle: self.straddle,
+            near: self.near.clone(),
+        };
+        if !self.counts.is_empty() {
+            c.copy_compact(self);
+        }
+        c
+    }
 }
 
 impl Counts {
@@ -81,6 +123,8 @@ impl Counts {
             lzc_base: 64 - mag,
             base: 0,
             counts: Vec::new(),
+            few: Vec::new(),
+            few_calls: 0,
             straddle: &EMPTY,
             near: Vec::new(),
         };
@@ -121,10 +165,21 @@ impl Counts {
     }
 
     #[cold]
+    #[inline(never)]
     fn grow(&mut self, idx: usize) -> &mut u64 {
         if self.counts.is_empty() {
-            self.base = idx;
-            self.counts.push(0);
+            self.few_calls += 1;
+            if self.few_calls <= FEW_CALLS {
+                match self.few.binary_search_by_key(&idx, |e| e.0) {
+                    Ok(k) => return &mut self.few[k].1,
+                    Err(k) if self.few.len() < FEW => {
+                        self.few.insert(k, (idx, 0));
+                        return &mut self.few[k].1;
+                    }
+                    Err(_) => {}
+                }
+            }
+            self.densify(idx);
         } else if idx < self.base {
             let more = self.base - idx;
             self.counts.splice(0..0, std::iter::repeat_n(0, more));
@@ -133,6 +188,28 @@ impl Counts {
             self.counts.resize(idx - self.base + 1, 0);
         }
         &mut self.counts[idx - self.base]
+    }
+
+    /// Lay the few buckets out densely, over a span that also holds `idx`.
+    #[cold]
+    #[inline(never)]
+    fn densify(&mut self, idx: usize) {
+        let lo = self.few.first().map_or(idx, |e| e.0.min(idx));
+        let hi = self.few.last().map_or(idx, |e| e.0.max(idx));
+        self.base = lo;
+        self.counts = vec![0; hi - lo + 1];
+        for (i, c) in std::mem::take(&mut self.few) {
+            self.counts[i - lo] = c;
+        }
+    }
+
+    /// The same counts laid out densely, for the readers below (which
+    /// walk the dense span) when they are still pairs.
+    fn dense(&self) -> Option<Counts> {
+        let lo = self.few.first()?.0;
+        let mut d = self.clone();
+        d.densify(lo);
+        Some(d)
     }
 
     #[inline(always)]
@@ -156,6 +233,9 @@ impl Counts {
     /// buckets up to the bound, plus the noted values of the bucket that
     /// holds it.
     pub fn layout_le(&self) -> Vec<u64> {
+        if let Some(d) = self.dense() {
+            return d.layout_le();
+        }
         let mut out = Vec::with_capacity(layout::N);
         // Values in buckets wholly below the current bound, and where they end.
         let (mut below, mut j) = (0u64, 0usize);
@@ -185,20 +265,54 @@ impl Counts {
 
     pub fn merge(&mut self, o: &Counts) {
         if o.counts.is_empty() {
-            return;
-        }
-        // Grow to hold the other's span, then add it in place.
-        self.slot(o.base);
-        self.slot(o.base + o.counts.len() - 1);
-        let off = o.base - self.base;
-        for (a, b) in self.counts[off..].iter_mut().zip(o.counts.iter()) {
-            *a += *b;
+            for &(idx, c) in &o.few {
+                *self.slot(idx) += c;
+            }
+        } else if self.counts.is_empty() && self.few.is_empty() {
+            self.copy_compact(o);
+        } else {
+            // Grow to hold the other's span, then add it in place.
+            if self.counts.is_empty() {
+                self.densify(o.base);
+            }
+            self.slot(o.base);
+            self.slot(o.base + o.counts.len() - 1);
+            let off = o.base - self.base;
+            for (a, b) in self.counts[off..].iter_mut().zip(o.counts.iter()) {
+                *a += *b;
+            }
         }
         if !o.near.is_empty() {
             self.near.resize(layout::N, 0);
             for (a, b) in self.near.iter_mut().zip(&o.near) {
                 *a += *b;
             }
+        }
+    }
+
+    /// Take `o`'s counts into an empty `self` in the least memory: as
+    /// pairs when few of its span's buckets are used (a closed minute of
+    /// `serve`: a few hundred values over a span of thousands of buckets),
+    /// else the span from its first to its last used bucket, without the
+    /// spare capacity growing left. The pairs take no more additions
+    /// (the next new bucket lays them out densely).
+    fn copy_compact(&mut self, o: &Counts) {
+        // Branch-free, so it runs many counters an instruction.
+        let used: usize = o.counts.iter().map(|&c| (c != 0) as usize).sum();
+        if used * 4 <= o.counts.len() {
+            let mut few = Vec::with_capacity(used);
+            for (i, &c) in o.counts.iter().enumerate() {
+                if c != 0 {
+                    few.push((o.base + i, c));
+                }
+            }
+            self.few = few;
+            self.few_calls = FEW_CALLS;
+        } else {
+            let lo = o.counts.iter().position(|&c| c > 0).unwrap_or(0);
+            let hi = o.counts.iter().rposition(|&c| c > 0).unwrap_or(0);
+            self.base = o.base + lo;
+            self.counts = o.counts[lo..=hi].to_vec();
         }
     }
 
@@ -219,6 +333,9 @@ impl Counts {
     /// buckets being contiguous). One pass over the counts, no histogram
     /// built. Ranks past the count get `u64::MAX`.
     pub fn rank_values(&self, ranks: &[u64]) -> Vec<u64> {
+        if let Some(d) = self.dense() {
+            return d.rank_values(ranks);
+        }
         let mut out = Vec::with_capacity(ranks.len());
         let mut want = ranks.iter().peekable();
         let mut seen = 0u64;
@@ -245,6 +362,9 @@ impl Counts {
 
     pub fn histogram(&self) -> Histogram<u64> {
         let mut h = Histogram::new(self.sigfig).expect("sigfig is validated to 1..=5");
+        for &(idx, c) in &self.few {
+            let _ = h.record_n(self.value_for(idx), c);
+        }
         for (i, &c) in self.counts.iter().enumerate() {
             if c > 0 {
                 // Auto-resizing: cannot fail for values below 2^63.

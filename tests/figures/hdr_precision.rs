@@ -56,7 +56,13 @@ proptest! {
     /// recording every value into hdrhistogram gives.
     #[test]
     fn counts_equal_a_recorded_histogram(
-        values in prop::collection::vec(prop_oneof![0u64..5_000, 0u64..1u64 << 40, any::<u64>().prop_map(|v| v >> 12)], 0..300),
+        values in prop_oneof![
+            prop::collection::vec(prop_oneof![0u64..5_000, 0u64..1u64 << 40, any::<u64>().prop_map(|v| v >> 12)], 0..300),
+            // Few distinct values, many times: counts kept as pairs, then
+            // laid out densely after so many additions.
+            (prop::collection::vec(0u64..1u64 << 34, 1..40), prop::collection::vec(any::<prop::sample::Index>(), 0..700))
+                .prop_map(|(few, picks)| picks.iter().map(|i| few[i.index(few.len())]).collect()),
+        ],
         sigfig in 1u8..=5,
         split in any::<usize>(),
     ) {
@@ -88,6 +94,12 @@ proptest! {
         sorted.sort_unstable();
         let want: Vec<u64> = ranks.iter().map(|&r| direct.highest_equivalent(sorted[r as usize])).collect();
         prop_assert_eq!(a.rank_values(&ranks), want);
+        // The export layout's cumulative counts, counted by hand.
+        let le: Vec<u64> = aggmetrics::measure::layout::BOUNDS_US
+            .iter()
+            .map(|&b| values.iter().filter(|&&v| v <= b).count() as u64)
+            .collect();
+        prop_assert_eq!(a.layout_le(), le);
     }
 }
 
