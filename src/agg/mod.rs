@@ -8,6 +8,8 @@
 // stay for the layers above.
 pub use crate::measure::{config, dist, keyed, layout, time};
 
+mod whole;
+
 pub use crate::measure::{Activity, Bucket, Config, Dist, Keyed, Merge, Mode, TimeRange, MAX_KEYS};
 
 use crate::kinds::{self, Accs, Cx, LogKind, Options, Parsed, Registered, Scratch, Visitor};
@@ -116,6 +118,12 @@ impl Metrics {
         self.kinds.finish();
     }
 
+    /// The same figures in the least memory: a copy, in which each
+    /// histogram holds only the buckets it uses (see `Counts`' `Clone`).
+    pub fn compacted(&self) -> Metrics {
+        self.clone()
+    }
+
     /// The newest record counted in these figures.
     pub fn newest(&self) -> Option<i64> {
         self.time
@@ -160,6 +168,7 @@ fn target<'m>(
                 buckets.push((start, Metrics::new(cfg.mode)));
                 cap.counts.push(0);
                 cap.index.insert(start, buckets.len() - 1);
+                compact_closed(buckets, cap, start);
                 buckets.len() - 1
             }
             None => {
@@ -167,27 +176,40 @@ fn target<'m>(
                 // kept one, the record goes to the overflow; else the
                 // oldest bucket is folded into it and its slot reused.
                 let (&oldest, &slot) = cap.index.first_key_value()?;
-                let over = cap
-                    .overflow
-                    .get_or_insert_with(|| Box::new(Metrics::new(cfg.mode)));
+                let new_over = || Box::new(Metrics::new(cfg.mode));
                 if buckets.len() < cfg.max_buckets.max(1) {
                     crate::budget::hold_back();
                 }
                 if start < oldest {
                     cap.over = true;
-                    return Some(over);
+                    return Some(cap.overflow.get_or_insert_with(new_over));
                 }
                 let old = std::mem::replace(&mut buckets[slot], (start, Metrics::new(cfg.mode)));
-                over.merge(&old.1);
+                cap.overflow.get_or_insert_with(new_over).merge(&old.1);
                 cap.records += std::mem::take(&mut cap.counts[slot]);
                 cap.index.remove(&oldest);
                 cap.index.insert(start, slot);
+                compact_closed(buckets, cap, start);
                 slot
             }
         },
     };
     *hint = i;
     Some(&mut buckets[i].1)
+}
+
+/// A bucket was made at `start`: the one [`whole::OPEN`] buckets before
+/// it is closed (logs come in time order), so its figures are laid out
+/// again in the least memory ([`Metrics::compacted`]). A histogram grown
+/// record by record holds the whole span between its extremes, with
+/// spare capacity; a closed minute of a busy log used a few hundred of
+/// those buckets. A record that still comes for it is counted as before.
+#[cold]
+fn compact_closed(buckets: &mut [(i64, Metrics)], cap: &Capped, start: i64) {
+    if let Some((_, &i)) = cap.index.range(..start).rev().nth(whole::OPEN - 1) {
+        let m = &mut buckets[i].1;
+        *m = m.compacted();
+    }
 }
 
 /// What keeps the number of buckets bounded: where each kept bucket is,
@@ -258,6 +280,25 @@ pub fn damaged_line_time(line: &[u8]) -> Option<i64> {
     Some(parse::Timestamp::parse_bytes(&rest[..end])?.micros)
 }
 
+/// The damaged lines met before any record of their segment, with the
+/// time each is dated by ([`Acc::date_pending`]'s rule), or `None` when
+/// their input has no record at all.
+fn pending_charges(mut segs: Vec<Segment>) -> Vec<(Option<i64>, SkipCounts)> {
+    segs.sort_by_key(|s| (s.file, s.start));
+    let mut out = Vec::new();
+    for i in 0..segs.len() {
+        if segs[i].pending.total() == 0 {
+            continue;
+        }
+        let file = segs[i].file;
+        let same = |s: &&Segment| s.file == file;
+        let before = segs[..i].iter().rev().filter(same).find_map(|s| s.last);
+        let when = before.or_else(|| segs[i..].iter().filter(same).find_map(|s| s.first));
+        out.push((when, std::mem::take(&mut segs[i].pending)));
+    }
+    out
+}
+
 /// Everything one worker has seen.
 #[derive(Debug)]
 pub struct Acc {
@@ -298,6 +339,8 @@ pub struct Acc {
     hint: usize,
     /// The cap on buckets, and what it folded away.
     pub capped: Capped,
+    /// Closed buckets folded together, for [`Acc::whole`].
+    running: whole::Running,
     /// Each kind's parse scratch, reused from line to line.
     scratch: Scratch,
 }
@@ -329,6 +372,7 @@ impl Acc {
             cur_ts: None,
             hint: 0,
             capped: Capped::default(),
+            running: Default::default(),
             scratch: Scratch::default(),
         }
     }
@@ -668,33 +712,41 @@ impl Acc {
     /// fall on bucket bounds; figures folded out of the kept buckets
     /// (`capped`) count as outside. Unfinished: call [`Acc::finish`].
     pub fn window_of(&self, since: i64, until: i64) -> Acc {
-        let mut src = Acc::with_options(self.cfg, self.opts.clone(), self.files.len());
-        src.merge(self);
-        if src.dated {
-            src.date_pending();
-        }
-        let mut cfg = src.cfg;
+        let mut cfg = self.cfg;
         cfg.window = Some((since, until));
         cfg.bucket = None;
-        let mut out = Acc::with_options(cfg, src.opts.clone(), src.files.len());
-        for (i, (start, m)) in src.buckets.iter().enumerate() {
+        let mut out = Acc::with_options(cfg, self.opts.clone(), self.files.len());
+        for (i, (start, m)) in self.buckets.iter().enumerate() {
+            let n = self.capped.counts.get(i).copied().unwrap_or(0);
             if *start >= since && *start < until {
                 out.total.merge(m);
             } else {
-                out.outside_window += src.capped.counts.get(i).copied().unwrap_or(0);
+                out.outside_window += n;
                 out.outside_skipped += m.skipped.total();
             }
         }
-        if let Some(over) = &src.capped.overflow {
+        if let Some(over) = &self.capped.overflow {
             out.outside_skipped += over.skipped.total();
         }
-        out.outside_window += src.capped.records + src.outside_window;
-        out.outside_skipped += src.outside_skipped;
-        out.undated = src.undated;
-        out.unreadable_times = src.unreadable_times;
-        out.newest = src.newest;
-        out.future = src.future;
-        out.files = src.files;
+        out.outside_window += self.capped.records + self.outside_window;
+        out.outside_skipped += self.outside_skipped;
+        out.undated = self.undated.clone();
+        if self.dated {
+            // The damaged lines not yet dated, charged as a windowed read
+            // charges them.
+            let segs = self.segs.iter().chain(self.seg.iter()).cloned().collect();
+            for (when, pending) in pending_charges(segs) {
+                match when {
+                    Some(t) if t >= since && t < until => out.total.skipped.merge(&pending),
+                    Some(_) => out.outside_skipped += pending.total(),
+                    None => out.undated.merge(&pending),
+                }
+            }
+        }
+        out.unreadable_times = self.unreadable_times;
+        out.newest = self.newest;
+        out.future = self.future;
+        out.files = self.files.clone();
         out
     }
 
@@ -712,17 +764,7 @@ impl Acc {
     /// input with no record at all are undated.
     fn date_pending(&mut self) {
         self.segs.extend(self.seg.take());
-        let mut segs = std::mem::take(&mut self.segs);
-        segs.sort_by_key(|s| (s.file, s.start));
-        for i in 0..segs.len() {
-            if segs[i].pending.total() == 0 {
-                continue;
-            }
-            let file = segs[i].file;
-            let same = |s: &&Segment| s.file == file;
-            let before = segs[..i].iter().rev().filter(same).find_map(|s| s.last);
-            let when = before.or_else(|| segs[i..].iter().filter(same).find_map(|s| s.first));
-            let pending = std::mem::take(&mut segs[i].pending);
+        for (when, pending) in pending_charges(std::mem::take(&mut self.segs)) {
             match when {
                 Some(t) => self.charge(t, &pending),
                 None => self.undated.merge(&pending),

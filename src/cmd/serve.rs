@@ -134,7 +134,7 @@ fn resume(f: &mut Follower, k: &Keeper, mode: Mode, max_decompressed: u64) -> Re
 /// the follower's lock, written outside it.
 fn save(follower: &Mutex<Follower>, k: &Keeper) -> Result<()> {
     let bytes = {
-        let f = follower
+        let mut f = follower
             .lock()
             .map_err(|_| anyhow::anyhow!("follower lock"))?;
         let now = crate::cmd::window::now().map_or(0, |t| t.as_microsecond());
@@ -143,9 +143,9 @@ fn save(follower: &Mutex<Follower>, k: &Keeper) -> Result<()> {
     super::output::replace_file(&k.file, &bytes)
 }
 
-/// Minutes of records kept as sub-windows for `/report` (three hours:
+/// Minutes of records kept as sub-windows for `/report` (a day:
 /// docs/performance.md gives what a minute costs).
-pub const MINUTES: usize = 180;
+pub const MINUTES: usize = 1440;
 /// A minute, in microseconds.
 const MINUTE_US: i64 = 60_000_000;
 
@@ -313,8 +313,8 @@ fn answer(
     }
     match rq.uri().path() {
         "/metrics" => {
-            let read = match follower.lock() {
-                Ok(f) => f.result(),
+            let (read, own) = match follower.lock() {
+                Ok(mut f) => (f.result(), own_series(&f)),
                 Err(_) => {
                     return reply(
                         StatusCode::INTERNAL_SERVER_ERROR,
@@ -338,7 +338,7 @@ fn answer(
                 Ok(()) => reply(
                     StatusCode::OK,
                     "text/plain; version=0.0.4; charset=utf-8",
-                    body,
+                    [body, own.into_bytes()].concat(),
                 ),
                 Err(e) => reply(
                     StatusCode::INTERNAL_SERVER_ERROR,
@@ -373,6 +373,36 @@ fn answer(
             b"not found: GET /metrics, /report or /healthz\n".to_vec(),
         ),
     }
+}
+
+/// serve's own state, after the report's series: what it holds in
+/// memory (the heap its allocator counts: figures, kept minutes, read
+/// buffers), how many minutes `/report` can answer from, how many files
+/// it follows.
+fn own_series(f: &Follower) -> String {
+    let mut out = String::new();
+    for (name, help, v) in [
+        (
+            "aggmetrics_serve_heap_bytes",
+            "Bytes of heap serve holds (figures, kept minutes, buffers), counted by its allocator.",
+            crate::budget::live(),
+        ),
+        (
+            "aggmetrics_serve_sub_windows",
+            "Minute sub-windows kept in memory for /report.",
+            f.buckets_kept() as u64,
+        ),
+        (
+            "aggmetrics_serve_files_followed",
+            "Log files serve follows now.",
+            f.following() as u64,
+        ),
+    ] {
+        out.push_str(&format!(
+            "# HELP {name} {help}\n# TYPE {name} gauge\n{name} {v}\n"
+        ));
+    }
+    out
 }
 
 /// `a=1&b=x%20y` -> [("a", "1"), ("b", "x y")]; `+` is a space.

@@ -564,21 +564,20 @@ impl Follower {
         self.tracked.len()
     }
 
+    /// Sub-windows (buckets) kept for [`Follower::window`].
+    pub fn buckets_kept(&self) -> usize {
+        self.acc.buckets.len()
+    }
+
     /// The figures so far, as a finished read: what a report is built from.
     /// The whole of it: sub-windows kept in buckets are folded in.
-    pub fn result(&self) -> ReadResult {
-        let mut acc = Acc::with_options(self.cfg, self.opts.clone(), self.infos.len());
-        acc.merge(&self.acc);
-        acc.finish();
-        // The checkpoint's figures after the buckets are folded (a
-        // bucketed finish makes the whole from its buckets alone).
+    pub fn result(&mut self) -> ReadResult {
+        let mut acc = self.acc.whole();
+        // The checkpoint's figures.
         if let Some(base) = &self.base {
             acc.merge(base);
             acc.total.finish();
         }
-        acc.cfg.bucket = None;
-        acc.buckets.clear();
-        acc.capped = Default::default();
         let mut infos = self.infos.clone();
         super::count(&mut infos, &acc);
         let lines = self.example_lines(&acc);
@@ -635,8 +634,88 @@ mod tests {
         )
     }
 
-    fn records(f: &Follower) -> u64 {
+    fn records(f: &mut Follower) -> u64 {
         f.result().acc.files.iter().map(|s| s.records).sum()
+    }
+
+    /// What `result` gave before the running whole: every kept bucket
+    /// copied, the copy finished, its buckets folded into its total.
+    fn copied_and_finished(f: &Follower) -> ReadResult {
+        let mut acc = Acc::with_options(f.cfg, f.opts.clone(), f.infos.len());
+        acc.merge(&f.acc);
+        acc.finish();
+        acc.cfg.bucket = None;
+        acc.buckets.clear();
+        acc.capped = Default::default();
+        let mut infos = f.infos.clone();
+        super::super::count(&mut infos, &acc);
+        let lines = f.example_lines(&acc);
+        ReadResult::new(acc, infos, lines)
+    }
+
+    /// The whole served at every poll (closed minutes folded once, the
+    /// open ones merged) is the report the copy of every minute gives,
+    /// byte for byte: with two files written in turn, records late by up
+    /// to 8 minutes, damaged lines with and without a time, and a cap of
+    /// 5 minutes that pushes the oldest out (and takes records older than
+    /// every kept minute straight into the overflow).
+    #[test]
+    fn the_running_whole_is_the_whole() {
+        let ps = [50.0, 95.0, 99.0];
+        let json =
+            |r: &ReadResult| serde_json::to_string(&crate::report::Report::build(r, &ps)).unwrap();
+        for seed in 0..40u64 {
+            let d = tempfile::tempdir().unwrap();
+            let mut cfg = Config::new(Mode::Hdr { sigfig: 3 }, 1 << 20);
+            cfg.bucket = Some(crate::agg::Bucket::Minute);
+            cfg.max_buckets = 5;
+            let mut f = Follower::new(vec![d.path().to_path_buf()], cfg);
+            let mut ws: Vec<std::fs::File> = ["pipeline_latency.jsonl", "pipeline_latency-b.jsonl"]
+                .iter()
+                .map(|n| std::fs::File::create(d.path().join(n)).unwrap())
+                .collect();
+            let mut x = seed
+                .wrapping_mul(6364136223846793005)
+                .wrapping_add(1442695040888963407);
+            let mut rnd = |n: u64| {
+                x = x
+                    .wrapping_mul(6364136223846793005)
+                    .wrapping_add(1442695040888963407);
+                (x >> 33) % n
+            };
+            let mut t = 1_770_724_800i64; // 2026-02-10T12:00:00Z
+            let (mut compared, mut folded) = (0, 0);
+            for _ in 0..400 {
+                let w = rnd(2) as usize;
+                let line = match rnd(20) {
+                    0 => "{\"timestamp\": \"2026-02-10T12:00:00Z\", \"total_ms\": \n".to_string(),
+                    1 => "not json at all\n".to_string(),
+                    k => {
+                        let at = if k == 2 { t - rnd(480) as i64 } else { t };
+                        let when = jiff::Timestamp::from_second(at).unwrap();
+                        format!(
+                            "{{\"timestamp\": \"{when}\", \"command_id\": \"c\", \"total_ms\": {}, \"steps\": {{\"s{}\": {}}}, \"llm_enabled\": false}}\n",
+                            rnd(5000) as f64 / 7.0,
+                            rnd(3),
+                            rnd(900),
+                        )
+                    }
+                };
+                ws[w].write_all(line.as_bytes()).unwrap();
+                t += rnd(30) as i64;
+                if rnd(8) == 0 {
+                    f.poll();
+                    let want = json(&copied_and_finished(&f));
+                    assert_eq!(json(&f.result()), want, "seed {seed}");
+                    compared += 1;
+                    folded += f.acc.capped.records;
+                }
+            }
+            assert!(
+                compared > 10 && folded > 0,
+                "seed {seed}: {compared} compared, {folded} folded"
+            );
+        }
     }
 
     #[test]
@@ -655,11 +734,11 @@ mod tests {
         let next = line(10);
         w.write_all(&next.as_bytes()[..20]).unwrap();
         f.poll();
-        assert_eq!(records(&f), 10);
+        assert_eq!(records(&mut f), 10);
         w.write_all(&next.as_bytes()[20..]).unwrap();
         f.poll();
         f.poll();
-        assert_eq!(records(&f), 11);
+        assert_eq!(records(&mut f), 11);
         // Rotated by rename, more written to the old file before the
         // writer reopens, then a new file.
         std::fs::rename(&p, d.path().join("pipeline_latency.jsonl.1")).unwrap();
@@ -667,23 +746,23 @@ mod tests {
         let mut w2 = std::fs::File::create(&p).unwrap();
         w2.write_all(line(12).as_bytes()).unwrap();
         f.poll();
-        assert_eq!(records(&f), 13, "the renamed file is the same file");
+        assert_eq!(records(&mut f), 13, "the renamed file is the same file");
         assert_eq!(f.following(), 2);
         f.poll();
-        assert_eq!(records(&f), 13);
+        assert_eq!(records(&mut f), 13);
         // copytruncate: the live file emptied and written again.
         w2.set_len(0).unwrap();
         let mut w2 = std::fs::OpenOptions::new().append(true).open(&p).unwrap();
         w2.write_all(line(13).as_bytes()).unwrap();
         f.poll();
         assert_eq!(f.truncations, 1);
-        assert_eq!(records(&f), 14);
+        assert_eq!(records(&mut f), 14);
         // Deleted: read to its end, no longer followed.
         std::fs::remove_file(d.path().join("pipeline_latency.jsonl.1")).unwrap();
         f.poll();
         assert_eq!(f.following(), 1);
         assert_eq!(f.retired, 1);
-        assert_eq!(records(&f), 14);
+        assert_eq!(records(&mut f), 14);
     }
 
     #[test]
@@ -697,7 +776,7 @@ mod tests {
         let body: String = (0..10).map(line).collect();
         std::fs::write(&p, &body).unwrap();
         f.poll();
-        assert_eq!(records(&f), 10);
+        assert_eq!(records(&mut f), 10);
         // Two more lines written before logrotate copies the file, then
         // the file emptied and written on.
         let more: String = (10..12).map(line).collect();
@@ -713,13 +792,13 @@ mod tests {
         f.poll();
         f.poll();
         // Each line once: the 10 read, the 2 only the copy holds, the new one.
-        assert_eq!(records(&f), 13);
+        assert_eq!(records(&mut f), 13);
         assert_eq!(f.truncations, 1);
         // A copy of a file that was not truncated is a file of its own, as
         // summarize counts it.
         std::fs::copy(&p, d.path().join("pipeline_latency-copy.jsonl")).unwrap();
         f.poll();
-        assert_eq!(records(&f), 14);
+        assert_eq!(records(&mut f), 14);
     }
 
     /// A checkpoint taken with a line begun in the file's first bytes,
@@ -736,7 +815,7 @@ mod tests {
         std::fs::write(&p, format!("{one}{}", &two[..40])).unwrap();
         let mut f = Follower::new(vec![d.path().to_path_buf()], cfg);
         f.poll();
-        assert_eq!(records(&f), 1);
+        assert_eq!(records(&mut f), 1);
         let (read, at) = (f.result(), f.positions());
         assert_eq!(at.files[0].offset, one.len() as u64);
         // Finished and written on, then rotated and compressed.
@@ -753,6 +832,6 @@ mod tests {
         let got = g.restore(read, &at, 1 << 30).unwrap();
         assert_eq!(got.compressed, 1, "{got:?}");
         g.poll();
-        assert_eq!(records(&g), 5);
+        assert_eq!(records(&mut g), 5);
     }
 }

@@ -177,6 +177,22 @@ fn serve_follows_appends_rotation_and_copytruncate_as_summarize_counts_them() {
         assert!(page.contains(typed), "{typed} in {page}");
     }
     assert!(!page.contains("# TYPE aggmetrics_latency_records gauge"));
+    // serve's own state: the files it follows, the minutes kept for
+    // /report (each minute with a record or a damaged line), its heap.
+    let own = |name: &str| {
+        page.lines()
+            .find_map(|l| l.strip_prefix(name)?.strip_prefix(' ')?.parse::<u64>().ok())
+            .unwrap_or_else(|| panic!("{name} in {page}"))
+    };
+    assert_eq!(own("aggmetrics_serve_files_followed"), 3);
+    let minutes: std::collections::BTreeSet<String> = lines
+        .iter()
+        .map(|l| l.split('"').nth(3).unwrap()[..16].to_string())
+        .chain(["2026-02-10T12:00".to_string()])
+        .collect();
+    assert_eq!(own("aggmetrics_serve_sub_windows"), minutes.len() as u64);
+    let heap = own("aggmetrics_serve_heap_bytes");
+    assert!(heap > 100_000 && heap < 256 << 20, "{heap} bytes");
     if let Some(promtool) = tool(&["promtool"], "prometheus") {
         promtool_check_metrics(&promtool, page.as_bytes(), "/metrics");
     }
@@ -656,7 +672,7 @@ fn minutes_text(n: u64) -> String {
         .map(|i| {
             format!(
                 "{{\"timestamp\": \"{}\", \"command_id\": \"c{i}\", \"total_ms\": {}, \"steps\": {{}}, \"llm_enabled\": {}}}\n",
-                ts(86_400 + 13 * 3600 + i * 60 + i % 50),
+                ts(86_400 + 18 * 3600 - (n - i) * 60 + i % 50),
                 (i * 37 % 1000) as f64 / 8.0,
                 i % 4 == 0
             )
@@ -673,9 +689,10 @@ fn report_of_a_window_is_summarize_of_that_window() {
     let d = disk_dir();
     let logs = d.path().join("logs");
     std::fs::create_dir(&logs).unwrap();
-    // 300 minutes of records (to 17:59), after the fallback log's: more
-    // than the 180 minutes kept.
-    std::fs::write(logs.join("pipeline_latency.jsonl"), minutes_text(300)).unwrap();
+    // A record a minute for 1,500 minutes (to 2026-02-11T17:59), with the
+    // fallback log's over the first day: more than the 1,440 minutes (a
+    // day) kept.
+    std::fs::write(logs.join("pipeline_latency.jsonl"), minutes_text(1500)).unwrap();
     std::fs::copy(
         sample_logs().join("fallback_metrics.jsonl"),
         logs.join("fallback_metrics.jsonl"),
@@ -734,14 +751,14 @@ fn report_of_a_window_is_summarize_of_that_window() {
     assert_eq!(page, String::from_utf8_lossy(&html.stdout));
     // The first minutes were folded out of those kept: refused, naming
     // from when it can answer.
-    let (status, body) = get(s.port, "/report?since=2026-02-11T13:00:00Z");
+    let (status, body) = get(s.port, "/report?since=2026-02-10T17:00:00Z");
     assert!(status.contains("422"), "{status}");
     let from = body
         .split_once("Ask for since=")
         .and_then(|(_, r)| r.split_once(' '))
         .map(|(t, _)| t.to_string())
         .unwrap_or_else(|| panic!("{body}"));
-    assert_eq!(from, "2026-02-11T15:00:00Z", "{body}");
+    assert_eq!(from, "2026-02-10T18:00:00Z", "{body}");
     // From there on it answers.
     let (status, _) = get(s.port, &format!("/report?since={from}"));
     assert!(status.contains("200"), "{status}");
