@@ -73,7 +73,8 @@ fn absolute(paths: &[PathBuf]) -> Vec<String> {
 
 /// Read the checkpoint at `file`, if there is one, into `f`; what it
 /// found is said on standard error.
-fn resume(f: &mut Follower, k: &Keeper, mode: Mode, max_decompressed: u64) -> Result<()> {
+/// Resume from the checkpoint, if there is one: whether it did.
+fn resume(f: &mut Follower, k: &Keeper, mode: Mode, max_decompressed: u64) -> Result<bool> {
     use crate::error::Error;
     let shown = crate::escape::path(&k.file);
     let bad = |why: String| {
@@ -87,7 +88,7 @@ fn resume(f: &mut Follower, k: &Keeper, mode: Mode, max_decompressed: u64) -> Re
             say!(
                 "aggmetrics serve: no checkpoint at {shown} yet: reading every file from its start"
             );
-            return Ok(());
+            return Ok(false);
         }
         Err(e) => return Err(bad(e.to_string()).into()),
     };
@@ -127,7 +128,23 @@ fn resume(f: &mut Follower, k: &Keeper, mode: Mode, max_decompressed: u64) -> Re
             "{p} was followed and is gone: lines written to it after the checkpoint and before it went are not counted"
         ));
     }
-    Ok(())
+    Ok(true)
+}
+
+/// Started afresh beside compressed logs (history logrotate compressed
+/// before serve ran): they are not read, so their records are in none of
+/// serve's figures. Said, with what reads them.
+fn warn_compressed(f: &Follower) {
+    let names = f.compressed_beside();
+    if let Some(first) = names.first() {
+        crate::cmd::output::warn(&format!(
+            "{} compressed file{} under the paths {} not read ({first}{}): serve follows plain files from their start, so the records in them are in none of its figures; summarize reads them",
+            names.len(),
+            if names.len() == 1 { "" } else { "s" },
+            if names.len() == 1 { "is" } else { "are" },
+            if names.len() > 1 { ", ..." } else { "" },
+        ));
+    }
 }
 
 /// Write the checkpoint: the figures and positions taken together under
@@ -167,8 +184,12 @@ pub fn run(args: &ServeArgs) -> Result<i32> {
         paths: absolute(&args.paths),
         every: Duration::from_secs(args.checkpoint_every),
     });
-    if let Some(k) = &keeper {
-        resume(&mut f, k, mode, 256 << 30)?;
+    let resumed = match &keeper {
+        Some(k) => resume(&mut f, k, mode, 256 << 30)?,
+        None => false,
+    };
+    if !resumed {
+        warn_compressed(&f);
     }
     // The files as they are now, before the first request.
     f.poll();

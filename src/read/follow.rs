@@ -564,6 +564,18 @@ impl Follower {
         self.tracked.len()
     }
 
+    /// The compressed logs under the paths (escaped for a message), which
+    /// are not followed.
+    pub fn compressed_beside(&self) -> Vec<String> {
+        crate::input::discover(&self.paths, None, false)
+            .map(|f| f.sources)
+            .unwrap_or_default()
+            .into_iter()
+            .filter(|s| !s.stdin && s.compression != Compression::None)
+            .map(|s| crate::escape::path(&s.path))
+            .collect()
+    }
+
     /// Sub-windows (buckets) kept for [`Follower::window`].
     pub fn buckets_kept(&self) -> usize {
         self.acc.buckets.len()

@@ -242,6 +242,43 @@ fn records_text(n: usize) -> Vec<String> {
         .collect()
 }
 
+/// Started afresh beside history logrotate compressed, serve says that
+/// it does not read it (its records would be in no figure, silently);
+/// beside plain files only, it says nothing of the kind.
+#[test]
+fn compressed_history_it_does_not_read_is_said() {
+    let taken = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let addr = taken.local_addr().unwrap().to_string();
+    let d = disk_dir();
+    std::fs::write(
+        d.path().join("pipeline_latency.jsonl"),
+        records_text(3).concat(),
+    )
+    .unwrap();
+    let run = || {
+        let out = bin()
+            .args(["serve", d.path().to_str().unwrap(), "--listen", &addr])
+            .output()
+            .unwrap();
+        assert_eq!(out.status.code(), Some(5), "the address is taken");
+        String::from_utf8_lossy(&out.stderr).into_owned()
+    };
+    assert!(!run().contains("compressed"));
+    let mut gz = flate2::write::GzEncoder::new(
+        std::fs::File::create(d.path().join("pipeline_latency.jsonl.1.gz")).unwrap(),
+        flate2::Compression::default(),
+    );
+    gz.write_all(records_text(5).concat().as_bytes()).unwrap();
+    gz.finish().unwrap();
+    let said = run();
+    assert!(
+        said.contains("1 compressed file under the paths is not read")
+            && said.contains("pipeline_latency.jsonl.1.gz")
+            && said.contains("summarize reads them"),
+        "{said}"
+    );
+}
+
 #[test]
 fn an_address_it_cannot_listen_on_is_exit_5() {
     let taken = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
