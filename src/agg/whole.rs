@@ -32,6 +32,9 @@ pub(super) struct Running {
     at: BTreeMap<i64, Version>,
     /// The overflow's version when `sum` last took it in.
     overflow: Version,
+    /// Times `sum` was built from the minutes (the first call, then only
+    /// when something was added where it cannot see).
+    rebuilds: u64,
 }
 
 impl Acc {
@@ -91,6 +94,7 @@ impl Acc {
                 }),
                 at: BTreeMap::new(),
                 overflow: (0, 0),
+                rebuilds: self.running.rebuilds + 1,
             };
         }
         self.running.overflow = self.overflow_version();
@@ -118,6 +122,12 @@ impl Acc {
             total.merge(sum);
         }
         total
+    }
+
+    /// How often [`Acc::whole`] built its running sum from every bucket
+    /// (what it saves is that work on every call).
+    pub fn whole_rebuilds(&self) -> u64 {
+        self.running.rebuilds
     }
 
     /// The read's figures as a finished read without buckets holds them,

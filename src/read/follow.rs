@@ -730,6 +730,40 @@ mod tests {
         }
     }
 
+    /// Fed in time order, with the cap folding the oldest minutes out, the
+    /// running sum is built once: each later call folds the newly closed
+    /// minutes into it and merges only the open ones (the work a call
+    /// saves). Still the whole, byte for byte.
+    #[test]
+    fn in_order_the_running_whole_is_built_once() {
+        let ps = [50.0, 95.0, 99.0];
+        let json =
+            |r: &ReadResult| serde_json::to_string(&crate::report::Report::build(r, &ps)).unwrap();
+        let d = tempfile::tempdir().unwrap();
+        let mut cfg = Config::new(Mode::Hdr { sigfig: 3 }, 1 << 20);
+        cfg.bucket = Some(crate::agg::Bucket::Minute);
+        cfg.max_buckets = 5;
+        let mut f = Follower::new(vec![d.path().to_path_buf()], cfg);
+        let mut w = std::fs::File::create(d.path().join("pipeline_latency.jsonl")).unwrap();
+        for i in 0..600i64 {
+            let when = jiff::Timestamp::from_second(1_770_724_800 + i * 7).unwrap();
+            let line = format!(
+                "{{\"timestamp\": \"{when}\", \"command_id\": \"c\", \"total_ms\": {}, \"steps\": {{}}, \"llm_enabled\": false}}\n",
+                i % 97
+            );
+            w.write_all(line.as_bytes()).unwrap();
+            if i % 10 == 9 {
+                f.poll();
+                let got = json(&f.result());
+                if i % 50 == 49 {
+                    assert_eq!(got, json(&copied_and_finished(&f)), "after {i}");
+                }
+            }
+        }
+        assert!(f.acc.capped.records > 0, "minutes were folded out");
+        assert_eq!(f.acc.whole_rebuilds(), 1);
+    }
+
     #[test]
     fn appends_rotation_and_truncation_are_each_read_once() {
         let d = tempfile::tempdir().unwrap();
