@@ -404,18 +404,24 @@ fn a_restart_from_the_checkpoint_counts_every_line_once() {
     );
 }
 
-/// A checkpoint serve cannot go on from is a usage error (2) that says
-/// why and how to start afresh; one it cannot write is exit 5, at start.
-#[test]
-fn a_checkpoint_it_cannot_use_is_refused_at_start() {
-    let d = disk_dir();
-    let logs = d.path().join("logs");
+/// A folder `logs` under `dir` holding a latency log of 10 records.
+fn logs_of_ten(dir: &std::path::Path) -> std::path::PathBuf {
+    let logs = dir.join("logs");
     std::fs::create_dir(&logs).unwrap();
     std::fs::write(
         logs.join("pipeline_latency.jsonl"),
         records_text(10).concat(),
     )
     .unwrap();
+    logs
+}
+
+/// A checkpoint serve cannot go on from is a usage error (2) that says
+/// why and how to start afresh; one it cannot write is exit 5, at start.
+#[test]
+fn a_checkpoint_it_cannot_use_is_refused_at_start() {
+    let d = disk_dir();
+    let logs = logs_of_ten(d.path());
     let other = d.path().join("other");
     std::fs::create_dir(&other).unwrap();
     let cp = d.path().join("serve.checkpoint");
@@ -821,13 +827,7 @@ fn report_of_a_window_is_summarize_of_that_window() {
 #[test]
 fn a_checkpoint_that_cannot_be_written_is_said_on_healthz() {
     let d = disk_dir();
-    let logs = d.path().join("logs");
-    std::fs::create_dir(&logs).unwrap();
-    std::fs::write(
-        logs.join("pipeline_latency.jsonl"),
-        records_text(10).concat(),
-    )
-    .unwrap();
+    let logs = logs_of_ten(d.path());
     let state = d.path().join("state");
     std::fs::create_dir(&state).unwrap();
     let cp = state.join("serve.checkpoint");
