@@ -160,6 +160,42 @@ pub struct ServeArgs {
           value_parser = clap::value_parser!(u64).range(1..=3600))]
     pub checkpoint_every: u64,
 
+    /// Count only records stamped at or after T (the forms --since of
+    /// summarize takes; a relative one is taken at start): a rollout
+    /// stage's start, so that /risk judges the stage's records as
+    /// `risk --stage N --since T` does. A checkpoint written with another
+    /// --since is refused.
+    ///
+    /// Example: --since 2026-02-14T09:00:00Z
+    #[arg(long, value_name = "T")]
+    pub since: Option<String>,
+
+    /// Judge this rollout stage's gates: GET /risk gives the `risk --stage
+    /// N` report of the records read, with its verdict as of the request,
+    /// and /metrics the verdict's exit code
+    /// (`aggmetrics_risk_verdict_exit_code`: 0 go, 1 rollback, 3 hold).
+    ///
+    /// Example: --stage 2 --since 2026-02-14T09:00:00Z
+    #[arg(long, value_name = "N", value_parser = clap::value_parser!(u8).range(1..=99))]
+    pub stage: Option<u8>,
+
+    /// Gates file (TOML) replacing the runbook's built-in gates, as risk
+    /// takes it; read once, at start.
+    ///
+    /// Example: --gates /etc/aggmetrics/gates.toml
+    #[arg(long, value_name = "FILE", requires = "stage")]
+    pub gates: Option<PathBuf>,
+
+    /// The previous stage's `aggmetrics risk --format json` report (or a
+    /// saved /risk), as risk takes it; read once, at start.
+    ///
+    /// Example: --baseline stage1-final.json
+    #[arg(long, value_name = "FILE", requires = "stage")]
+    pub baseline: Option<PathBuf>,
+
+    #[command(flatten)]
+    pub regression: RegressionOpts,
+
     #[command(flatten)]
     pub summary: SummaryOpts,
 

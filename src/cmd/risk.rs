@@ -33,7 +33,11 @@ pub fn run(args: &RiskArgs) -> Result<i32> {
     // long read.
     let judge = match args.stage {
         None => None,
-        Some(stage) => Some(Judge::load(args, stage)?),
+        Some(stage) => Some(Judge::load(
+            args.gates.as_deref(),
+            args.baseline.as_deref(),
+            stage,
+        )?),
     };
 
     // The silence alarm needs when records were written.
@@ -51,7 +55,8 @@ pub fn run(args: &RiskArgs) -> Result<i32> {
     report.meta.future_records = Some(future_records(&result, now, args.as_of.is_some())?);
     if let Some(judge) = &judge {
         let span = stage_span(&result, cfg.window, now.as_microsecond());
-        report.verdict = Some(judge.verdict(args, &report, &result, now, span, t)?);
+        report.verdict =
+            Some(judge.verdict(&report, &result, now, args.as_of.is_some(), span, t)?);
     }
     report.meta.finished_us = Some(super::window::now()?.as_microsecond());
     emit(args.fmt.format, Doc::Risk(&report), &outs)?;
@@ -84,17 +89,23 @@ fn as_of(args: &RiskArgs) -> Result<jiff::Timestamp> {
 }
 
 /// What `--stage` judges with: the stage, its gates (and where they come
-/// from), and the baseline report of `--baseline`.
-struct Judge {
-    stage: u8,
+/// from), and the baseline report of `--baseline` (`risk` and `serve`).
+pub(crate) struct Judge {
+    pub(crate) stage: u8,
     gates: Gates,
     label: String,
     baseline: Option<(serde_json::Value, String)>,
 }
 
 impl Judge {
-    fn load(args: &RiskArgs, stage: u8) -> Result<Judge> {
-        let (gates, label) = match &args.gates {
+    /// The gates of `--gates FILE` (the runbook's without one) and the
+    /// `--baseline` report, checked: a typo is a usage error at start.
+    pub(crate) fn load(
+        gates: Option<&std::path::Path>,
+        baseline: Option<&std::path::Path>,
+        stage: u8,
+    ) -> Result<Judge> {
+        let (gates, label) = match gates {
             None => (Gates::builtin(), "built-in runbook gates".to_string()),
             Some(p) => {
                 let text = super::read_setting(p, "--gates")?;
@@ -115,9 +126,9 @@ impl Judge {
             ))
             .into());
         }
-        let baseline = match &args.baseline {
+        let baseline = match baseline {
             None => None,
-            Some(p) => Some((baseline(p)?, p.display().to_string())),
+            Some(p) => Some((self::baseline(p)?, p.display().to_string())),
         };
         Ok(Judge {
             stage,
@@ -127,22 +138,21 @@ impl Judge {
         })
     }
 
-    /// The verdict on `report`, judged as of `now`.
-    fn verdict(
+    /// The verdict on `report`, judged as of `now` (`explicit`: a time
+    /// the user gave, `--as-of`, rather than the run's start).
+    pub(crate) fn verdict(
         &self,
-        args: &RiskArgs,
         report: &RiskReport,
         result: &crate::read::ReadResult,
         now: jiff::Timestamp,
+        explicit: bool,
         stage_span: Option<(i64, i64)>,
         t: crate::check::compare::Thresholds,
     ) -> Result<crate::report::verdict::Verdict> {
         // An explicit --as-of before the newest record would measure
         // silence backwards and call any gap fine: a usage error. The
         // default now never fails on the data (see future_records).
-        if let (Some(_), Some((last_us, _, _))) =
-            (&args.as_of, &result.acc.total.kinds.risk.time.last)
-        {
+        if let (true, Some((last_us, _, _))) = (explicit, &result.acc.total.kinds.risk.time.last) {
             if now.as_microsecond() < *last_us {
                 return Err(Error::Usage(format!(
                     "--as-of {} is before the newest record read ({}): judge as of a time after the logs end, or window the stage with --until",
@@ -193,7 +203,7 @@ fn baseline(p: &std::path::Path) -> Result<serde_json::Value> {
 
 /// Records stamped after now: said even with -q (a clock ahead of the
 /// data is a finding).
-fn warn_future(report: &RiskReport, now: jiff::Timestamp) {
+pub(crate) fn warn_future(report: &RiskReport, now: jiff::Timestamp) {
     if let Some(f) = report.meta.future_records.as_ref().filter(|f| f.count > 0) {
         super::output::warn(&format!(
             "{} record(s) stamped after now ({}), the newest {} ahead ({}): is a writer's clock ahead? They are counted as written (meta.future_records); --strict exits 1",
@@ -208,7 +218,7 @@ fn warn_future(report: &RiskReport, now: jiff::Timestamp) {
 /// The records stamped after `now`. With the default now (the run's
 /// start), records stamped before the read ended were appended while it
 /// read, not sent from the future: then none is reported.
-fn future_records(
+pub(crate) fn future_records(
     result: &crate::read::ReadResult,
     now: jiff::Timestamp,
     explicit: bool,
@@ -236,7 +246,7 @@ fn future_records(
 /// What a stage's elapsed time is measured over: from the first risk
 /// record in the window (at or after `--since`) to the verdict time (now,
 /// or `--until` when it is earlier). `None` without a record.
-fn stage_span(
+pub(crate) fn stage_span(
     result: &crate::read::ReadResult,
     window: Option<(i64, i64)>,
     now_us: i64,

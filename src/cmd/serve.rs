@@ -4,6 +4,10 @@
 //!
 //! - `GET /metrics`: the Prometheus exposition of everything read since
 //!   the process started, built as `summarize -f prometheus` builds it.
+//! - `GET /report?since=1h`: the summarize document of a window, from the
+//!   minutes kept.
+//! - `GET /risk`: the `risk` report of the records read, with the
+//!   verdict of `--stage N`'s gates as of the request.
 //! - `GET /healthz`: `ok`, and how many files are followed; 503 when
 //!   the checkpoint cannot be written.
 //!
@@ -32,6 +36,7 @@ use crate::agg::{Config, Mode};
 use crate::cli::ServeArgs;
 use crate::read::follow::Follower;
 use crate::render::{Doc, Format, Settings};
+use crate::report::risk::RiskReport;
 use crate::report::Report;
 use crate::state::checkpoint;
 
@@ -53,7 +58,19 @@ struct Keeper {
     file: PathBuf,
     /// The followed paths, absolute.
     paths: Vec<String>,
+    /// `--since`.
+    since: Option<i64>,
     every: Duration,
+}
+
+/// What the requests read: the follower, and how its figures are told.
+struct Site {
+    follower: Mutex<Follower>,
+    /// `--percentiles`.
+    ps: Vec<f64>,
+    /// `--stage N` with its gates and baseline.
+    judge: Option<super::risk::Judge>,
+    thresholds: crate::check::compare::Thresholds,
 }
 
 /// The last checkpoint write that failed, for /healthz.
@@ -99,6 +116,19 @@ fn resume(f: &mut Follower, k: &Keeper, mode: Mode, max_decompressed: u64) -> Re
     }
     let bytes = std::fs::read(&k.file).map_err(|e| bad(e.to_string()))?;
     let cp = checkpoint::decode(&bytes).map_err(|e| bad(e.to_string()))?;
+    if cp.since_us != k.since {
+        let show = |t: Option<i64>| {
+            t.map_or("no --since".to_string(), |t| {
+                format!("--since {}", super::window::show(t))
+            })
+        };
+        return Err(bad(format!(
+            "it was written with {}, this run asks for {}: give the same, or another --checkpoint",
+            show(cp.since_us),
+            show(k.since)
+        ))
+        .into());
+    }
     if cp.paths != k.paths {
         return Err(bad(format!(
             "it was written following {}, not {}: give the same paths, or another --checkpoint",
@@ -155,7 +185,7 @@ fn save(follower: &Mutex<Follower>, k: &Keeper) -> Result<()> {
             .lock()
             .map_err(|_| anyhow::anyhow!("follower lock"))?;
         let now = crate::cmd::window::now().map_or(0, |t| t.as_microsecond());
-        checkpoint::encode(&k.paths, now, &f.result(), &f.positions())
+        checkpoint::encode(&k.paths, now, k.since, &f.result(), &f.positions())
     };
     super::output::replace_file(&k.file, &bytes)
 }
@@ -173,15 +203,38 @@ pub const HEADER_TIMEOUT: Duration = Duration::from_secs(5);
 
 pub fn run(args: &ServeArgs) -> Result<i32> {
     super::check_percentiles(&args.summary.percentiles)?;
+    let thresholds = super::thresholds(&args.regression)?;
     let mode = Mode::of(args.precision.exact, args.precision.sigfig);
     let mut cfg = Config::new(mode, 4 << 20);
     // Sub-windows for /report: a minute each, the newest MINUTES kept.
     cfg.bucket = Some(crate::agg::Bucket::Minute);
     cfg.max_buckets = MINUTES;
-    let mut f = Follower::new(args.paths.clone(), cfg);
+    let since = match &args.since {
+        None => None,
+        Some(t) => Some(
+            super::window::instant(t, super::window::now()?)
+                .map_err(|e| crate::error::Error::Usage(format!("--since: {e}")))?,
+        ),
+    };
+    cfg.window = since.map(|s| (s, i64::MAX));
+    // The gates and baseline before the logs: a typo is exit 2 at once.
+    let judge = match args.stage {
+        None => None,
+        Some(stage) => Some(super::risk::Judge::load(
+            args.gates.as_deref(),
+            args.baseline.as_deref(),
+            stage,
+        )?),
+    };
+    // The risk records' busy minutes: /risk's days covered and longest
+    // silence.
+    let mut opts = crate::kinds::Options::default();
+    opts.risk.activity = true;
+    let mut f = Follower::with_options(args.paths.clone(), cfg, opts);
     let keeper = args.checkpoint.as_ref().map(|file| Keeper {
         file: file.clone(),
         paths: absolute(&args.paths),
+        since,
         every: Duration::from_secs(args.checkpoint_every),
     });
     let resumed = match &keeper {
@@ -193,23 +246,27 @@ pub fn run(args: &ServeArgs) -> Result<i32> {
     }
     // The files as they are now, before the first request.
     f.poll();
-    let follower = Arc::new(Mutex::new(f));
+    let site = Arc::new(Site {
+        follower: Mutex::new(f),
+        ps: args.summary.percentiles.clone(),
+        judge,
+        thresholds,
+    });
     if let Some(k) = &keeper {
         // A checkpoint that cannot be written is found now, not at the
         // first stop (exit 5).
-        save(&follower, k)?;
+        save(&site.follower, k)?;
     }
     let every = Duration::from_millis(args.interval_ms);
-    let reader = follower.clone();
+    let reader = site.clone();
     let thread = std::thread::Builder::new()
         .name("follow".into())
-        .spawn(move || follow(&reader, every, keeper.as_ref()))
+        .spawn(move || follow(&reader.follower, every, keeper.as_ref()))
         .context("starting the follower")?;
     let rt = tokio::runtime::Builder::new_current_thread()
         .enable_all()
         .build()
         .context("starting the server")?;
-    let ps = args.summary.percentiles.clone();
     rt.block_on(async move {
         // SIGTERM (systemd's stop) and SIGINT: the follower reads what is
         // there, writes the checkpoint and ends the process.
@@ -225,7 +282,7 @@ pub fn run(args: &ServeArgs) -> Result<i32> {
                 t.unpark();
             });
         }
-        serve(args.listen, follower, ps).await
+        serve(args.listen, site).await
     })
 }
 
@@ -266,11 +323,7 @@ fn follow(reader: &Mutex<Follower>, every: Duration, keeper: Option<&Keeper>) {
     }
 }
 
-async fn serve(
-    addr: std::net::SocketAddr,
-    follower: Arc<Mutex<Follower>>,
-    ps: Vec<f64>,
-) -> Result<i32> {
+async fn serve(addr: std::net::SocketAddr, site: Arc<Site>) -> Result<i32> {
     // Where the figures go out: an address taken or not this host's is
     // an output that cannot be written (exit 5).
     let listener = tokio::net::TcpListener::bind(addr)
@@ -294,13 +347,11 @@ async fn serve(
             drop(stream);
             continue;
         };
-        let follower = follower.clone();
-        let ps = ps.clone();
+        let site = site.clone();
         tokio::spawn(async move {
             let service = hyper::service::service_fn(move |rq| {
-                let f = follower.clone();
-                let ps = ps.clone();
-                async move { Ok::<_, std::convert::Infallible>(answer(&rq, &f, &ps)) }
+                let site = site.clone();
+                async move { Ok::<_, std::convert::Infallible>(answer(&rq, &site)) }
             });
             let _ = hyper::server::conn::http1::Builder::new()
                 .timer(hyper_util::rt::TokioTimer::new())
@@ -312,11 +363,8 @@ async fn serve(
     }
 }
 
-fn answer(
-    rq: &Request<hyper::body::Incoming>,
-    follower: &Mutex<Follower>,
-    ps: &[f64],
-) -> Response<Full<Bytes>> {
+fn answer(rq: &Request<hyper::body::Incoming>, site: &Site) -> Response<Full<Bytes>> {
+    let (follower, ps) = (&site.follower, &site.ps[..]);
     let reply = |code: StatusCode, kind: &str, body: Vec<u8>| {
         let mut r = Response::new(Full::new(Bytes::from(body)));
         *r.status_mut() = code;
@@ -334,7 +382,7 @@ fn answer(
     }
     match rq.uri().path() {
         "/metrics" => {
-            let (read, own) = match follower.lock() {
+            let (read, mut own) = match follower.lock() {
                 Ok(mut f) => (f.result(), own_series(&f)),
                 Err(_) => {
                     return reply(
@@ -344,6 +392,9 @@ fn answer(
                     )
                 }
             };
+            if let Some(judge) = &site.judge {
+                own.push_str(&verdict_series(&read, site, judge.stage));
+            }
             let mut report = Report::build(&read, ps);
             report.meta.command = "serve";
             let mut body = Vec::new();
@@ -369,6 +420,7 @@ fn answer(
             }
         }
         "/report" => report(rq.uri().query().unwrap_or(""), follower, ps, reply),
+        "/risk" => risk(rq.uri().query().unwrap_or(""), site, reply),
         "/healthz" => {
             let n = follower.lock().map(|f| f.following()).unwrap_or(0);
             let failing = CHECKPOINT_ERROR
@@ -391,7 +443,7 @@ fn answer(
         _ => reply(
             StatusCode::NOT_FOUND,
             "text/plain",
-            b"not found: GET /metrics, /report or /healthz\n".to_vec(),
+            b"not found: GET /metrics, /report, /risk or /healthz\n".to_vec(),
         ),
     }
 }
@@ -500,21 +552,10 @@ fn report(
                 Ok(t) => until = Some(t),
                 Err(e) => return bad(format!("until: {e}")),
             },
-            "format" => {
-                format = match v.as_str() {
-                    "json" => Format::Json,
-                    "html" => Format::Html,
-                    "csv" => Format::Csv,
-                    "markdown" => Format::Markdown,
-                    "table" => Format::Table,
-                    _ => {
-                        return bad(format!(
-                            "format: '{}' is not one of json, html, csv, markdown, table",
-                            crate::escape::text(&v)
-                        ))
-                    }
-                }
-            }
+            "format" => match format_of(&v) {
+                Ok(f) => format = f,
+                Err(e) => return bad(e),
+            },
             _ => {
                 return bad(format!(
                     "'{}' is not a parameter of /report: since, until, format",
@@ -567,6 +608,32 @@ fn report(
     let mut report = Report::build(&read, ps);
     report.meta.command = "serve";
     report.meta.finished_us = Some(now.as_microsecond());
+    document(Doc::Summary(&report), format, reply)
+}
+
+/// `format=` of /report and /risk.
+fn format_of(v: &str) -> Result<Format, String> {
+    Ok(match v {
+        "json" => Format::Json,
+        "html" => Format::Html,
+        "csv" => Format::Csv,
+        "markdown" => Format::Markdown,
+        "table" => Format::Table,
+        _ => {
+            return Err(format!(
+                "format: '{}' is not one of json, html, csv, markdown, table",
+                crate::escape::text(v)
+            ))
+        }
+    })
+}
+
+/// A document drawn in `format`, with its media type.
+fn document(
+    doc: Doc,
+    format: Format,
+    reply: impl Fn(StatusCode, &str, Vec<u8>) -> Response<Full<Bytes>>,
+) -> Response<Full<Bytes>> {
     let mut body = Vec::new();
     let r = crate::render::renderer_with(
         format,
@@ -582,7 +649,7 @@ fn report(
         Format::Markdown => "text/markdown; charset=utf-8",
         _ => "text/plain; charset=utf-8",
     };
-    match r.render(&Doc::Summary(&report), &mut body) {
+    match r.render(&doc, &mut body) {
         Ok(()) => reply(StatusCode::OK, kind, body),
         Err(e) => reply(
             StatusCode::INTERNAL_SERVER_ERROR,
@@ -590,4 +657,90 @@ fn report(
             format!("{e}\n").into_bytes(),
         ),
     }
+}
+
+/// The `risk` report of everything read (since `--since`), with the
+/// verdict of `--stage N` judged as of `now`: what `risk --stage N
+/// [--since T] --as-of NOW` gives over the same records.
+fn risk_report(
+    read: &crate::read::ReadResult,
+    site: &Site,
+    now: jiff::Timestamp,
+) -> Result<RiskReport> {
+    // To the millisecond, as the verdict shows its time: `risk --as-of`
+    // with the shown time judges the same instant.
+    let now = jiff::Timestamp::from_millisecond(now.as_millisecond()).unwrap_or(now);
+    let mut report = RiskReport::build(read, false);
+    report.meta.future_records = Some(super::risk::future_records(read, now, true)?);
+    if let Some(judge) = &site.judge {
+        let now_us = now.as_microsecond();
+        let span = super::risk::stage_span(read, read.acc.cfg.window, now_us);
+        report.verdict = Some(judge.verdict(&report, read, now, false, span, site.thresholds)?);
+    }
+    report.meta.finished_us = Some(now.as_microsecond());
+    Ok(report)
+}
+
+/// `GET /risk[?format=json|html|csv|markdown|table]`.
+fn risk(
+    query: &str,
+    site: &Site,
+    reply: impl Fn(StatusCode, &str, Vec<u8>) -> Response<Full<Bytes>>,
+) -> Response<Full<Bytes>> {
+    let text =
+        |code: StatusCode, msg: String| reply(code, "text/plain", format!("{msg}\n").into_bytes());
+    let mut format = Format::Json;
+    for (k, v) in params(query) {
+        match (k.as_str(), format_of(&v)) {
+            ("format", Ok(f)) => format = f,
+            ("format", Err(e)) => return text(StatusCode::BAD_REQUEST, e),
+            _ => {
+                return text(
+                    StatusCode::BAD_REQUEST,
+                    format!(
+                        "'{}' is not a parameter of /risk: format (the window is serve's --since)",
+                        crate::escape::text(&k)
+                    ),
+                )
+            }
+        }
+    }
+    let Ok(now) = super::window::now() else {
+        return text(StatusCode::INTERNAL_SERVER_ERROR, "no clock".into());
+    };
+    let read = match site.follower.lock() {
+        Ok(mut f) => f.result(),
+        Err(_) => return text(StatusCode::INTERNAL_SERVER_ERROR, "follower stopped".into()),
+    };
+    match risk_report(&read, site, now) {
+        Ok(report) => document(Doc::Risk(&report), format, reply),
+        Err(e) => text(StatusCode::INTERNAL_SERVER_ERROR, format!("{e:#}")),
+    }
+}
+
+/// The verdict of `--stage N` as of now, for /metrics: its exit code (2
+/// when the gates cannot be judged: /risk says why) and the dates the
+/// risk records cover.
+fn verdict_series(read: &crate::read::ReadResult, site: &Site, stage: u8) -> String {
+    let (code, dates) = match super::window::now()
+        .map_err(anyhow::Error::from)
+        .and_then(|now| risk_report(read, site, now))
+    {
+        Ok(r) => (
+            r.verdict
+                .as_ref()
+                .map_or(crate::exit::USAGE, |v| v.exit_code),
+            Some(r.days_covered),
+        ),
+        Err(_) => (crate::exit::USAGE, None),
+    };
+    let mut out = format!(
+        "# HELP aggmetrics_risk_verdict_exit_code Rollout verdict of stage {stage}'s gates now: 0 go, 1 rollback, 3 hold, 2 not judged (GET /risk says why).\n# TYPE aggmetrics_risk_verdict_exit_code gauge\naggmetrics_risk_verdict_exit_code{{command=\"serve\",run=\"serve\",stage=\"{stage}\"}} {code}\n"
+    );
+    if let Some(d) = dates {
+        out.push_str(&format!(
+            "# HELP aggmetrics_risk_dates_covered UTC calendar dates holding risk records.\n# TYPE aggmetrics_risk_dates_covered gauge\naggmetrics_risk_dates_covered{{command=\"serve\",run=\"serve\"}} {d}\n"
+        ));
+    }
+    out
 }

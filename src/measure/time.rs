@@ -71,6 +71,22 @@ impl Activity {
         Ok(a)
     }
 
+    /// The UTC days (microseconds at their midnight) holding a record, in
+    /// order.
+    pub fn days(&self) -> Vec<i64> {
+        const DAY: i64 = 1440;
+        let mut out: Vec<i64> = Vec::new();
+        let busy = self.minutes.keys().copied().chain(self.cur.map(|c| c.0));
+        for m in busy {
+            let d = m.div_euclid(DAY) * DAY * Self::MINUTE;
+            if !out.contains(&d) {
+                out.push(d);
+            }
+        }
+        out.sort_unstable();
+        out
+    }
+
     /// The longest time without a record between the first and the last
     /// one, in microseconds, with where it starts and ends; `None` with
     /// fewer than two busy minutes (then no gap exceeds a minute).

@@ -163,7 +163,13 @@ pub struct Follower {
 
 impl Follower {
     pub fn new(paths: Vec<PathBuf>, cfg: Config) -> Follower {
-        let opts: Arc<Options> = Arc::default();
+        Follower::with_options(paths, cfg, Options::default())
+    }
+
+    /// With the kinds' options (`serve`: the risk kind's busy minutes,
+    /// kinds files).
+    pub fn with_options(paths: Vec<PathBuf>, cfg: Config, opts: Options) -> Follower {
+        let opts = Arc::new(opts);
         Follower {
             paths,
             cfg,

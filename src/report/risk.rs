@@ -157,6 +157,13 @@ impl RiskReport {
             .iter()
             .filter(|(_, m)| m.kinds.risk.total > 0)
             .collect();
+        // Without day buckets (serve's whole), the days are those of the
+        // busy minutes.
+        let dates: Vec<i64> = if acc.cfg.bucket == Some(crate::agg::Bucket::Day) {
+            busy.iter().map(|(s, _)| *s).collect()
+        } else {
+            acc.total.kinds.risk.activity.days()
+        };
         let longest_gap = acc
             .total
             .kinds
@@ -179,8 +186,8 @@ impl RiskReport {
         }
         RiskReport {
             metrics,
-            days_covered: busy.len() as u64,
-            days: busy.iter().map(|(s, _)| date(*s)).collect(),
+            days_covered: dates.len() as u64,
+            days: dates.iter().map(|s| date(*s)).collect(),
             longest_gap,
             by_day: by_day.then(|| {
                 busy.iter()

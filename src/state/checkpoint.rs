@@ -25,6 +25,10 @@ struct File {
     paths: Vec<String>,
     /// When it was written (microseconds since the epoch).
     written_us: i64,
+    /// `serve --since`: records before it were not counted; a checkpoint
+    /// goes on only with the same.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    since_us: Option<i64>,
     positions: Positions,
     /// The figures: a state file's document.
     state: serde_json::Value,
@@ -34,6 +38,7 @@ struct File {
 pub struct Checkpoint {
     pub paths: Vec<String>,
     pub written_us: i64,
+    pub since_us: Option<i64>,
     pub positions: Positions,
     pub state: Decoded,
 }
@@ -55,6 +60,7 @@ pub enum CheckpointError {
 pub fn encode(
     paths: &[String],
     written_us: i64,
+    since_us: Option<i64>,
     read: &ReadResult,
     positions: &Positions,
 ) -> Vec<u8> {
@@ -65,6 +71,7 @@ pub fn encode(
         tool: format!("aggmetrics {}", env!("CARGO_PKG_VERSION")),
         paths: paths.to_vec(),
         written_us,
+        since_us,
         positions: positions.clone(),
         state,
     };
@@ -91,6 +98,7 @@ pub fn decode(bytes: &[u8]) -> Result<Checkpoint, CheckpointError> {
     Ok(Checkpoint {
         paths: f.paths,
         written_us: f.written_us,
+        since_us: f.since_us,
         positions: f.positions,
         state,
     })

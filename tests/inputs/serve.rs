@@ -453,6 +453,13 @@ fn a_checkpoint_it_cannot_use_is_refused_at_start() {
     let (code, err) = run(&logs, &cp, &["--exact"]);
     assert_eq!(code, Some(2), "{err}");
     assert!(err.contains("precision"), "{err}");
+    // Another --since: records it counted would not be the ones asked for.
+    let (code, err) = run(&logs, &cp, &["--since", "2026-02-10T12:00:00Z"]);
+    assert_eq!(code, Some(2), "{err}");
+    assert!(
+        err.contains("written with no --since, this run asks for --since 2026-02-10T12:00:00"),
+        "{err}"
+    );
     // Damaged: cut short, or not a checkpoint at all.
     std::fs::write(&cp, &good[..good.len() / 2]).unwrap();
     let (code, err) = run(&logs, &cp, &[]);
@@ -864,4 +871,143 @@ fn a_checkpoint_that_cannot_be_written_is_said_on_healthz() {
     // SAFETY: kill(2) on our own child's pid.
     assert_eq!(unsafe { libc::kill(s.child.id() as i32, libc::SIGTERM) }, 0);
     assert_eq!(s.child.wait().unwrap().code(), Some(5));
+}
+
+/// `serve --stage N --since T`: GET /risk is the report and verdict that
+/// `risk --stage N --since T --as-of` (the verdict's time) gives over the
+/// same files, read in batch by day; /metrics carries the verdict's exit
+/// code. A stage its gates do not define is exit 2 before any read.
+#[test]
+fn risk_is_judged_as_the_risk_command_judges_it() {
+    let d = disk_dir();
+    let root = env!("CARGO_MANIFEST_DIR");
+    for name in ["partial_trust_risk.jsonl", "pipeline_latency.jsonl"] {
+        std::fs::copy(format!("{root}/sample-logs/{name}"), d.path().join(name)).unwrap();
+    }
+    let gates = format!("{root}/docs/gates.toml");
+    let since = "2026-02-10T18:00:00Z";
+    let s = start_with(
+        d.path(),
+        &["--stage", "1", "--gates", &gates, "--since", since],
+    );
+    settles_since(s.port, d.path(), since);
+    let (status, body) = get(s.port, "/risk");
+    assert!(status.contains("200"), "{status} {body}");
+    let served: serde_json::Value = serde_json::from_str(&body).unwrap();
+    let as_of = served["verdict"]["as_of"].as_str().unwrap().to_string();
+    let out = bin()
+        .args([
+            "risk",
+            d.path().to_str().unwrap(),
+            "--stage",
+            "1",
+            "--gates",
+            &gates,
+        ])
+        .args(["--since", since, "--as-of", &as_of, "-f", "json", "-q"])
+        .output()
+        .unwrap();
+    let batch: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(
+        out.status.code(),
+        batch["verdict"]["exit_code"].as_i64().map(|c| c as i32)
+    );
+    // The figures, the days, the silence and the verdict, all of them.
+    // (`skipped` and `meta` are of every file serve follows, not only the
+    // risk log.)
+    let keys: Vec<&String> = batch.as_object().unwrap().keys().collect();
+    assert!(keys.len() > 20, "{keys:?}");
+    for k in keys {
+        if k == "skipped" || k == "meta" {
+            continue;
+        }
+        assert_eq!(served[k], batch[k], "{k}");
+    }
+    // The window counted: records before --since are not in it.
+    let all = bin()
+        .args(["risk", d.path().to_str().unwrap(), "-f", "json", "-q"])
+        .output()
+        .unwrap();
+    let all: serde_json::Value = serde_json::from_slice(&all.stdout).unwrap();
+    assert!(served["total_records"].as_u64() < all["total_records"].as_u64());
+    assert!(served["verdict"]["criteria"].as_array().unwrap().len() > 5);
+    // The same verdict and dates in /metrics.
+    let (_, page) = get(s.port, "/metrics");
+    let code = served["verdict"]["exit_code"].as_i64().unwrap();
+    assert!(
+        page.contains(&format!(
+            "aggmetrics_risk_verdict_exit_code{{command=\"serve\",run=\"serve\",stage=\"1\"}} {code}\n"
+        )),
+        "{page}"
+    );
+    let dates = served["days_covered"].as_u64().unwrap();
+    assert!(page.contains(&format!(
+        "aggmetrics_risk_dates_covered{{command=\"serve\",run=\"serve\"}} {dates}\n"
+    )));
+    if let Some(promtool) = tool(&["promtool"], "prometheus") {
+        promtool_check_metrics(&promtool, page.as_bytes(), "/metrics with a verdict");
+    }
+    // Other formats; a bad parameter is a 400 that names the good ones.
+    let (status, md) = get(s.port, "/risk?format=markdown");
+    assert!(
+        status.contains("200") && md.contains("stage 1"),
+        "{status} {md}"
+    );
+    let (status, text) = get(s.port, "/risk?since=1h");
+    assert!(
+        status.contains("400") && text.contains("--since"),
+        "{status} {text}"
+    );
+    // A stage the gates do not define, or gates that are not there.
+    for more in [
+        vec!["--stage", "9"],
+        vec!["--stage", "1", "--gates", "/nonexistent/gates.toml"],
+        vec!["--since", "not a time"],
+    ] {
+        let out = bin()
+            .args([
+                "serve",
+                d.path().to_str().unwrap(),
+                "--listen",
+                "127.0.0.1:0",
+            ])
+            .args(&more)
+            .timeout(Duration::from_secs(20))
+            .output()
+            .unwrap();
+        assert_eq!(
+            out.status.code(),
+            Some(2),
+            "{more:?}: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+    }
+}
+
+/// Wait until /metrics equals what `summarize --since` says of `dir`.
+fn settles_since(port: u16, dir: &std::path::Path, since: &str) {
+    let out = bin()
+        .args([
+            "summarize",
+            dir.to_str().unwrap(),
+            "--since",
+            since,
+            "-f",
+            "prometheus",
+            "-q",
+        ])
+        .output()
+        .unwrap();
+    let want = series(&String::from_utf8_lossy(&out.stdout));
+    let t = Instant::now();
+    loop {
+        let got = series(&get(port, "/metrics").1);
+        if got == want {
+            return;
+        }
+        if t.elapsed() > Duration::from_secs(10) {
+            assert_eq!(got, want);
+        }
+        std::thread::sleep(Duration::from_millis(50));
+    }
 }
