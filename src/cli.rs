@@ -196,8 +196,17 @@ pub struct ServeArgs {
     #[command(flatten)]
     pub regression: RegressionOpts,
 
-    #[command(flatten)]
-    pub summary: SummaryOpts,
+    /// Percentiles /metrics and /report give, comma-separated, each in
+    /// 0..=100.
+    ///
+    /// Example: --percentiles 50,90,99,99.9
+    #[arg(
+        long,
+        value_name = "LIST",
+        value_delimiter = ',',
+        default_value = "50,95,99"
+    )]
+    pub percentiles: Vec<f64>,
 
     #[command(flatten)]
     pub precision: PrecisionOpts,

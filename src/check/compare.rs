@@ -81,8 +81,9 @@ impl Document {
             .and_then(Value::as_str);
         let has = |k: &str| v.get(k).is_some();
         match command {
-            Some("summarize" | "merge") if has("buckets") => Document::SummaryBy,
-            Some("summarize" | "merge") => Document::Summary,
+            // `serve`'s /report is summarize's document of its window.
+            Some("summarize" | "merge" | "serve") if has("buckets") => Document::SummaryBy,
+            Some("summarize" | "merge" | "serve") => Document::Summary,
             Some("risk") => Document::Risk,
             Some("shadow") => Document::Shadow,
             Some("stats") => Document::Stats,

@@ -202,7 +202,7 @@ pub const MAX_CONNECTIONS: usize = 64;
 pub const HEADER_TIMEOUT: Duration = Duration::from_secs(5);
 
 pub fn run(args: &ServeArgs) -> Result<i32> {
-    super::check_percentiles(&args.summary.percentiles)?;
+    super::check_percentiles(&args.percentiles)?;
     let thresholds = super::thresholds(&args.regression)?;
     let mode = Mode::of(args.precision.exact, args.precision.sigfig);
     let mut cfg = Config::new(mode, 4 << 20);
@@ -248,7 +248,7 @@ pub fn run(args: &ServeArgs) -> Result<i32> {
     f.poll();
     let site = Arc::new(Site {
         follower: Mutex::new(f),
-        ps: args.summary.percentiles.clone(),
+        ps: args.percentiles.clone(),
         judge,
         thresholds,
     });

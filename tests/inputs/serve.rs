@@ -779,6 +779,36 @@ fn report_of_a_window_is_summarize_of_that_window() {
                 || since > "2026-02-11T18"
         );
     }
+    // A served report is a summarize report to `compare`: against the
+    // batch one of its window, no change.
+    let (_, served) = get(
+        s.port,
+        "/report?since=2026-02-11T16:00:00Z&until=2026-02-11T17:00:00Z",
+    );
+    let batch = bin()
+        .args(["summarize", logs.to_str().unwrap(), "-q", "-f", "json"])
+        .args([
+            "--since",
+            "2026-02-11T16:00:00Z",
+            "--until",
+            "2026-02-11T17:00:00Z",
+        ])
+        .output()
+        .unwrap();
+    std::fs::write(d.path().join("served.json"), &served).unwrap();
+    std::fs::write(d.path().join("batch.json"), &batch.stdout).unwrap();
+    let compared = bin()
+        .current_dir(d.path())
+        .args(["compare", "batch.json", "served.json", "-q"])
+        .output()
+        .unwrap();
+    assert_eq!(
+        compared.status.code(),
+        Some(0),
+        "{}{}",
+        String::from_utf8_lossy(&compared.stdout),
+        String::from_utf8_lossy(&compared.stderr)
+    );
     // In other formats: the same document.
     let (status, page) = get(
         s.port,
@@ -958,11 +988,15 @@ fn risk_is_judged_as_the_risk_command_judges_it() {
         status.contains("400") && text.contains("--since"),
         "{status} {text}"
     );
-    // A stage the gates do not define, or gates that are not there.
+    // A stage its gates do not define, gates that are not there, a time
+    // that is not one; summarize's options serve has no use for are
+    // refused, not ignored.
     for more in [
         vec!["--stage", "9"],
         vec!["--stage", "1", "--gates", "/nonexistent/gates.toml"],
         vec!["--since", "not a time"],
+        vec!["--state-out", "x.state"],
+        vec!["--fail-on", "latency.all.total_ms.p95 > 1"],
     ] {
         let out = bin()
             .args([
