@@ -170,6 +170,16 @@ pub struct ServeArgs {
     #[arg(long, value_name = "T")]
     pub since: Option<String>,
 
+    /// A kinds file (TOML) naming more JSONL logs to follow, each in
+    /// /metrics and /report as its own section, as summarize reads them
+    /// (repeatable; docs/any-log.md). Read once, at start. Default:
+    /// $XDG_CONFIG_HOME/aggmetrics/kinds.toml (or
+    /// ~/.config/aggmetrics/kinds.toml) when it exists.
+    ///
+    /// Example: --kinds /etc/aggmetrics/kinds.toml
+    #[arg(long, value_name = "FILE")]
+    pub kinds: Vec<PathBuf>,
+
     /// Judge this rollout stage's gates: GET /risk gives the `risk --stage
     /// N` report of the records read, with its verdict as of the request,
     /// and /metrics the verdict's exit code

@@ -311,6 +311,11 @@ pub struct Acc {
     /// [`Acc::finish`]. Empty unless `cfg.bucket` is set.
     pub buckets: Vec<(i64, Metrics)>,
     pub files: Vec<FileStats>,
+    /// Records without a time in a read with buckets and no window: in
+    /// the run's figures, in no bucket (as undated damaged lines are),
+    /// and outside every window `window_of` takes.
+    loose: Option<Box<Metrics>>,
+    loose_records: u64,
     /// Records outside `cfg.window`, not counted in the figures.
     pub outside_window: u64,
     /// Damaged lines dated outside `cfg.window`, not charged to it.
@@ -360,6 +365,8 @@ impl Acc {
             total: Metrics::new(cfg.mode),
             buckets: Vec::new(),
             files: vec![FileStats::default(); n_files],
+            loose: None,
+            loose_records: 0,
             outside_window: 0,
             outside_skipped: 0,
             undated: SkipCounts::default(),
@@ -554,12 +561,21 @@ impl Acc {
     /// placed in either).
     #[inline(never)]
     fn add_undated<K: Registered>(&mut self, line: &[u8], file: u32) -> bool {
-        if self.dated {
+        let into = if self.cfg.window.is_some() {
             self.outside_window += 1;
             return true;
-        }
+        } else if self.dated {
+            // Buckets without a window: in the run, in no bucket.
+            self.loose_records += 1;
+            let mode = self.cfg.mode;
+            &mut **self
+                .loose
+                .get_or_insert_with(|| Box::new(Metrics::new(mode)))
+        } else {
+            &mut self.total
+        };
         K::add(
-            K::acc_mut(&mut self.total.kinds),
+            K::acc_mut(&mut into.kinds),
             K::scratch(&mut self.scratch),
             None,
             line,
@@ -684,6 +700,13 @@ impl Acc {
             }
         }
         self.capped.records += o.capped.records;
+        if let Some(l) = &o.loose {
+            match &mut self.loose {
+                Some(mine) => mine.merge(l),
+                None => self.loose = Some(l.clone()),
+            }
+        }
+        self.loose_records += o.loose_records;
         if let Some(ov) = &o.capped.overflow {
             match &mut self.capped.overflow {
                 Some(mine) => mine.merge(ov),
@@ -728,7 +751,7 @@ impl Acc {
         if let Some(over) = &self.capped.overflow {
             out.outside_skipped += over.skipped.total();
         }
-        out.outside_window += self.capped.records + self.outside_window;
+        out.outside_window += self.capped.records + self.loose_records + self.outside_window;
         out.outside_skipped += self.outside_skipped;
         out.undated = self.undated.clone();
         if self.dated {
@@ -828,6 +851,10 @@ impl Acc {
             for (_, m) in &mut self.buckets {
                 total.merge(m);
                 m.finish();
+            }
+            if let Some(l) = self.loose.take() {
+                total.merge(&l);
+                self.loose_records = 0;
             }
             self.total = total;
         }

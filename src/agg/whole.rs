@@ -138,6 +138,10 @@ impl Acc {
         cfg.bucket = None;
         let mut out = Acc::with_options(cfg, self.opts.clone(), self.files.len());
         out.total = self.running_total();
+        // Records without a time: in the run, in no bucket.
+        if let Some(l) = &self.loose {
+            out.total.merge(l);
+        }
         out.outside_window = self.outside_window;
         out.outside_skipped = self.outside_skipped;
         out.undated = self.undated.clone();

@@ -230,6 +230,15 @@ pub fn run(args: &ServeArgs) -> Result<i32> {
     // silence.
     let mut opts = crate::kinds::Options::default();
     opts.risk.activity = true;
+    // The kinds files before the logs too. Which kind each file is, is
+    // noted as the follower finds it.
+    let user = super::loading::user_kinds(&args.kinds)?;
+    if !user.is_empty() {
+        opts.jsonl = crate::kinds::jsonl::JsonlOptions::User(crate::kinds::jsonl::UserKinds {
+            kinds: user,
+            file_kind: Vec::new(),
+        });
+    }
     let mut f = Follower::with_options(args.paths.clone(), cfg, opts);
     let keeper = args.checkpoint.as_ref().map(|file| Keeper {
         file: file.clone(),
@@ -606,6 +615,7 @@ fn report(
         }
     };
     let mut report = Report::build(&read, ps);
+    super::summarize::note_unmatched(&mut report);
     report.meta.command = "serve";
     report.meta.finished_us = Some(now.as_microsecond());
     document(Doc::Summary(&report), format, reply)

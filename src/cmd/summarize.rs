@@ -62,20 +62,7 @@ pub fn run(args: &SummarizeArgs) -> Result<i32> {
         )?;
     }
     let mut report = Report::build(&result, &args.summary.percentiles);
-    // A kinds file's path that matched nothing: a typo, or a dotted key
-    // without quotes.
-    let unmatched: Vec<String> = report
-        .kinds
-        .jsonl
-        .parts
-        .iter()
-        .flat_map(|(name, sec)| {
-            sec.unmatched()
-                .into_iter()
-                .map(move |(flag, path)| format!("{name}: {} {path}", flag.trim_start_matches('-')))
-        })
-        .collect();
-    report.meta.unmatched_paths = (!unmatched.is_empty()).then_some(unmatched);
+    note_unmatched(&mut report);
     outs.write_state(|| {
         let part = crate::state::cover_of_run(&args.paths, &result);
         crate::state::encode(&result, &[part])
@@ -110,6 +97,23 @@ pub fn run(args: &SummarizeArgs) -> Result<i32> {
         &result,
         args.read.quiet,
     ))
+}
+
+/// A kinds file's path that matched nothing (a typo, or a dotted key
+/// without quotes), in `meta.unmatched_paths`.
+pub(crate) fn note_unmatched(report: &mut Report) {
+    let unmatched: Vec<String> = report
+        .kinds
+        .jsonl
+        .parts
+        .iter()
+        .flat_map(|(name, sec)| {
+            sec.unmatched()
+                .into_iter()
+                .map(move |(flag, path)| format!("{name}: {} {path}", flag.trim_start_matches('-')))
+        })
+        .collect();
+    report.meta.unmatched_paths = (!unmatched.is_empty()).then_some(unmatched);
 }
 
 /// `--fail-on` before anything is read: a key of the built-in sections

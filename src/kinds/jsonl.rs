@@ -713,7 +713,7 @@ fn segments_at(path: &str) -> Result<Vec<(Seg, std::ops::Range<usize>)>, SpecErr
 
 /// Logs named in a kinds file, each read as any JSONL log with its own
 /// spec and reported as its own section (see docs/any-log.md).
-#[derive(Debug)]
+#[derive(Debug, Clone)]
 pub struct UserKinds {
     pub kinds: Vec<UserKind>,
     /// The user kind of each input of the read (an index into `kinds`), by
@@ -875,7 +875,7 @@ fn spec_for<'c>(cx: &Cx<'c>) -> Option<(&'c Spec, &'c str)> {
 
 /// How a read takes any JSONL log: not at all (the built-in kinds' runs),
 /// as `aggmetrics stats` asks, or as a kinds file names its logs.
-#[derive(Debug, Default)]
+#[derive(Debug, Default, Clone)]
 pub enum JsonlOptions {
     #[default]
     None,

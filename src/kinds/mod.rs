@@ -36,7 +36,7 @@ pub trait Kind: 'static {
     /// What the kind reads besides the line, set once per run by the
     /// command (the shadow kind's golden dataset, the spec any JSONL log
     /// is read with): typed, owned by the run and shared by every worker.
-    type Options: Default + std::fmt::Debug + Send + Sync + 'static;
+    type Options: Default + Clone + std::fmt::Debug + Send + Sync + 'static;
     /// The mergeable accumulator: merging is exact and order-free, so any
     /// split of the input and any thread count give the same figures.
     type Acc: Clone + std::fmt::Debug + Send + Serialize + DeserializeOwned;
@@ -310,7 +310,7 @@ macro_rules! registry {
 
         /// Every kind's options for a run ([`Kind::Options`]), one field
         /// per kind.
-        #[derive(Debug, Default)]
+        #[derive(Debug, Default, Clone)]
         pub struct Options {
             $(pub $module: <$module::$kind as Kind>::Options),+
         }

@@ -376,7 +376,7 @@ impl Serialize for RiskSection {
 // ---- the kind ----
 
 /// What `aggmetrics risk` asks of the risk kind.
-#[derive(Debug, Default)]
+#[derive(Debug, Default, Clone)]
 pub struct RiskOptions {
     /// Track when records were written (per-minute first and last, for
     /// the silence alarm); only `aggmetrics risk` needs it.

@@ -180,7 +180,7 @@ pub enum GoldenError {
 }
 
 /// What `aggmetrics shadow` asks of the shadow kind.
-#[derive(Debug, Default)]
+#[derive(Debug, Default, Clone)]
 pub struct ShadowOptions {
     /// The golden dataset (`--golden`): matched records are judged on it.
     pub golden: Option<Golden>,
@@ -188,7 +188,7 @@ pub struct ShadowOptions {
 
 /// Known commands: `command_id` -> the expected intent and the sorted
 /// expected entity keys. Other keys of an entry are free text, ignored.
-#[derive(Debug, Default)]
+#[derive(Debug, Default, Clone)]
 pub struct Golden {
     entries: HashMap<String, (Option<String>, Vec<String>)>,
     /// Identifies the dataset in reports (FNV-1a of its bytes).

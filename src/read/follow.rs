@@ -37,6 +37,7 @@ use super::lines::{Lines, Within};
 use super::{InputInfo, ReadResult};
 use crate::agg::{Acc, Config};
 use crate::input::Compression;
+use crate::kinds::jsonl::JsonlOptions;
 use crate::kinds::{LogKind, Options};
 
 /// Bytes read from a file at once.
@@ -202,7 +203,7 @@ impl Follower {
     /// or rotated out of the folder or into a compressed file) is read to
     /// its end and dropped.
     fn scan(&mut self) {
-        let found = crate::input::discover(&self.paths, None, false)
+        let found = crate::input::discover_with(&self.paths, None, false, &self.stems())
             .map(|f| f.sources)
             .unwrap_or_default();
         let found: Vec<(crate::input::Source, (u64, u64))> = found
@@ -242,6 +243,7 @@ impl Follower {
             // of it: read on from where that stopped.
             let start = self.copy_of(&file);
             let index = self.infos.len() as u32;
+            self.note_kinds(index as usize, std::slice::from_ref(&s.path));
             self.infos.push(InputInfo {
                 path: crate::escape::path(&s.path),
                 kind: s.kind,
@@ -257,6 +259,39 @@ impl Follower {
             let lines = Lines::new(s.kind, index, start.as_ref().map_or(0, |(_, p)| *p)).tracking();
             let head = start.map_or_else(Vec::new, |(h, _)| h);
             self.track(&s.path, file, id, lines, head);
+        }
+    }
+
+    /// The kinds files' file globs: their logs are followed too.
+    fn stems(&self) -> Vec<String> {
+        match &self.opts.jsonl {
+            JsonlOptions::User(u) => u.kinds.iter().map(|k| k.files.clone()).collect(),
+            _ => Vec::new(),
+        }
+    }
+
+    /// The inputs numbered from `from` on, named `paths`: which kinds
+    /// file's kind each is, in the options every read of them shares
+    /// (inputs are numbered as they are found, so the options are made
+    /// again; once a file).
+    fn note_kinds(&mut self, from: usize, paths: &[PathBuf]) {
+        let JsonlOptions::User(u) = &self.opts.jsonl else {
+            return;
+        };
+        let stems = self.stems();
+        let mut u = u.clone();
+        u.file_kind.resize(from, 0);
+        for p in paths {
+            let name = p.file_name().and_then(|n| n.to_str()).unwrap_or("");
+            u.file_kind
+                .push(crate::input::user_kind_of(name, &stems).unwrap_or(0));
+        }
+        let mut o = (*self.opts).clone();
+        o.jsonl = JsonlOptions::User(u);
+        self.opts = Arc::new(o);
+        self.acc.opts = self.opts.clone();
+        if let Some(b) = &mut self.base {
+            b.opts = self.opts.clone();
         }
     }
 
@@ -336,7 +371,9 @@ impl Follower {
             i.read_as = "followed";
         }
         self.base = Some(base.acc);
-        let found = crate::input::discover(&self.paths, None, false)
+        let names: Vec<PathBuf> = self.infos.iter().map(|i| PathBuf::from(&i.path)).collect();
+        self.note_kinds(0, &names);
+        let found = crate::input::discover_with(&self.paths, None, false, &self.stems())
             .map(|f| f.sources)
             .unwrap_or_default();
         let found: Vec<_> = found
@@ -573,7 +610,7 @@ impl Follower {
     /// The compressed logs under the paths (escaped for a message), which
     /// are not followed.
     pub fn compressed_beside(&self) -> Vec<String> {
-        crate::input::discover(&self.paths, None, false)
+        crate::input::discover_with(&self.paths, None, false, &self.stems())
             .map(|f| f.sources)
             .unwrap_or_default()
             .into_iter()

@@ -233,6 +233,16 @@ fn a_time_field_that_is_no_time_is_said_and_fails_strict() {
     assert_eq!(v["records"], 1);
     assert_eq!(v["meta"]["window"]["outside"], 5);
     assert!(String::from_utf8_lossy(&out.stderr).contains("outside the window"));
+    // By hour without a window: every record in the run (as without
+    // buckets), the dated one alone in its hour. (They were dropped from
+    // the run, said nowhere.)
+    let (v, out) = run_json(
+        "stats",
+        &[&log, "--time", "ts", "--value", "v", "--by", "hour", "-q"],
+    );
+    assert_eq!(out.status.code(), Some(0));
+    assert_eq!(v["records"], 6);
+    assert_eq!(buckets(&v), vec![("2024-03-14T10:00:00Z".to_string(), 1)]);
 }
 
 #[test]

@@ -88,9 +88,14 @@ fn get(port: u16, path: &str) -> (String, String) {
 /// The series of an exposition, without the labels that name the run,
 /// and with serve's counters (`x_total`) named as summarize's gauges (`x`).
 fn series(text: &str) -> Vec<String> {
+    series_of(text, &["aggmetrics_latency", "aggmetrics_skipped"])
+}
+
+/// [`series`] of the families whose names start with one of `prefixes`.
+fn series_of(text: &str, prefixes: &[&str]) -> Vec<String> {
     let mut v: Vec<String> = text
         .lines()
-        .filter(|l| l.starts_with("aggmetrics_latency") || l.starts_with("aggmetrics_skipped"))
+        .filter(|l| prefixes.iter().any(|p| l.starts_with(p)))
         .map(|l| {
             let cut = l.find(['{', ' ']).unwrap_or(l.len());
             let (name, rest) = l.split_at(cut);
@@ -1044,4 +1049,133 @@ fn settles_since(port: u16, dir: &std::path::Path, since: &str) {
         }
         std::thread::sleep(Duration::from_millis(50));
     }
+}
+
+/// Lines of an assist log (docs/kinds/assist.toml): a step a second from
+/// 2026-02-10T12:00:00Z, every seventh without a time (a record all the
+/// same: in the run, in no window).
+fn assist_text(from: usize, n: usize) -> String {
+    (from..from + n)
+        .map(|i| {
+            let when = if i % 7 == 3 {
+                String::new()
+            } else {
+                format!(
+                    "\"timestamp\": \"2026-02-10T12:{:02}:{:02}Z\", ",
+                    i / 60 % 60,
+                    i % 60
+                )
+            };
+            format!(
+                "{{{when}\"step\": \"{}\", \"latency_ms\": {}, \"status\": \"{}\"}}\n",
+                ["normalizer", "entities", "clarify"][i % 3],
+                10 + i * 7 % 90,
+                if i % 5 == 0 { "error" } else { "ok" }
+            )
+        })
+        .collect()
+}
+
+/// `serve --kinds`: the logs kinds files name (a real Caddy access log,
+/// an assist log with records that carry no time) are followed, and
+/// their sections in /metrics are what `summarize --kinds` gives, through
+/// appends and a log that appears later; /report leaves the undated
+/// records out of its window as `summarize --since --until` does.
+#[test]
+fn kinds_files_logs_are_followed_as_summarize_reads_them() {
+    let d = disk_dir();
+    let logs = d.path().join("logs");
+    std::fs::create_dir(&logs).unwrap();
+    let root = env!("CARGO_MANIFEST_DIR");
+    std::fs::copy(
+        format!("{root}/tests/fixtures/realworld/caddy_access.log"),
+        logs.join("caddy_access.log"),
+    )
+    .unwrap();
+    std::fs::write(logs.join("assist.jsonl"), assist_text(0, 100)).unwrap();
+    std::fs::write(
+        logs.join("pipeline_latency.jsonl"),
+        records_text(50).concat(),
+    )
+    .unwrap();
+    let caddy = format!("{root}/docs/kinds/caddy.toml");
+    let assist = format!("{root}/docs/kinds/assist.toml");
+    let kinds = ["--kinds", caddy.as_str(), "--kinds", assist.as_str()];
+    let s = start_with(&logs, &kinds);
+    let families = [
+        "aggmetrics_kind_",
+        "aggmetrics_latency",
+        "aggmetrics_skipped",
+    ];
+    let settled = |what: &str| {
+        let out = bin()
+            .args([
+                "summarize",
+                logs.to_str().unwrap(),
+                "-f",
+                "prometheus",
+                "-q",
+            ])
+            .args(kinds)
+            .output()
+            .unwrap();
+        let want = series_of(&String::from_utf8_lossy(&out.stdout), &families);
+        for kind in [
+            "aggmetrics_kind_caddy_records",
+            "aggmetrics_kind_assist_records",
+        ] {
+            assert!(
+                want.iter().any(|l| l.starts_with(kind)),
+                "{kind} in {want:?}"
+            );
+        }
+        let t = Instant::now();
+        loop {
+            let got = series_of(&get(s.port, "/metrics").1, &families);
+            if got == want {
+                return;
+            }
+            if t.elapsed() > Duration::from_secs(10) {
+                assert_eq!(got, want, "{what}");
+            }
+            std::thread::sleep(Duration::from_millis(50));
+        }
+    };
+    settled("at start");
+    // Appends (a damaged line among them), and a log that comes later.
+    append(&logs.join("assist.jsonl"), &assist_text(100, 60));
+    append(
+        &logs.join("assist.jsonl"),
+        "{\"timestamp\": \"2026-02-10T12:02:41Z\", \"step\": \n",
+    );
+    std::fs::write(logs.join("assist_batch.jsonl"), assist_text(160, 40)).unwrap();
+    settled("after appends and a new log");
+    // A window: the dated records in it; the undated ones outside, as
+    // summarize --since --until counts them.
+    let (since, until) = ("2026-02-10T12:01:00Z", "2026-02-10T12:03:00Z");
+    let (status, body) = get(s.port, &format!("/report?since={since}&until={until}"));
+    assert!(status.contains("200"), "{status} {body}");
+    let got: serde_json::Value = serde_json::from_str(&body).unwrap();
+    let mut args = vec![logs.to_str().unwrap(), "--since", since, "--until", until];
+    args.extend(kinds);
+    let (want, _) = summarize_json(&args);
+    assert_eq!(without_meta(got.clone()), without_meta(want.clone()));
+    assert_eq!(got["meta"]["window"], want["meta"]["window"]);
+    assert!(
+        want["meta"]["window"]["outside"].as_u64().unwrap() > 200 - 120,
+        "{want}"
+    );
+    assert!(want["assist"]["records"].as_u64().unwrap() > 0, "{want}");
+    // The kinds file's paths no record held, named as summarize names them.
+    assert_eq!(
+        got["meta"]["unmatched_paths"],
+        want["meta"]["unmatched_paths"]
+    );
+    assert!(
+        got["meta"]["unmatched_paths"]
+            .as_array()
+            .is_some_and(|a| a.len() == 3),
+        "{}",
+        got["meta"]
+    );
 }
