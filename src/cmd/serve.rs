@@ -60,6 +60,8 @@ struct Keeper {
     paths: Vec<String>,
     /// `--since`.
     since: Option<i64>,
+    /// The kinds files' kinds, as the checkpoint names them.
+    kinds: Vec<String>,
     every: Duration,
 }
 
@@ -129,6 +131,22 @@ fn resume(f: &mut Follower, k: &Keeper, mode: Mode, max_decompressed: u64) -> Re
         ))
         .into());
     }
+    if cp.kinds != k.kinds {
+        let show = |v: &[String]| {
+            let names: Vec<&str> = v.iter().filter_map(|k| k.split(' ').next()).collect();
+            if names.is_empty() {
+                "no kinds file".to_string()
+            } else {
+                format!("kinds {}", crate::escape::text(&names.join(", ")))
+            }
+        };
+        return Err(bad(format!(
+            "it was written with {}, this run has {} (or their files or fields differ): give the same --kinds, or another --checkpoint",
+            show(&cp.kinds),
+            show(&k.kinds)
+        ))
+        .into());
+    }
     if cp.paths != k.paths {
         return Err(bad(format!(
             "it was written following {}, not {}: give the same paths, or another --checkpoint",
@@ -185,7 +203,14 @@ fn save(follower: &Mutex<Follower>, k: &Keeper) -> Result<()> {
             .lock()
             .map_err(|_| anyhow::anyhow!("follower lock"))?;
         let now = crate::cmd::window::now().map_or(0, |t| t.as_microsecond());
-        checkpoint::encode(&k.paths, now, k.since, &f.result(), &f.positions())
+        checkpoint::encode(
+            &k.paths,
+            now,
+            k.since,
+            &k.kinds,
+            &f.result(),
+            &f.positions(),
+        )
     };
     super::output::replace_file(&k.file, &bytes)
 }
@@ -233,6 +258,10 @@ pub fn run(args: &ServeArgs) -> Result<i32> {
     // The kinds files before the logs too. Which kind each file is, is
     // noted as the follower finds it.
     let user = super::loading::user_kinds(&args.kinds)?;
+    let kinds: Vec<String> = user
+        .iter()
+        .map(|k| format!("{} {} {:?}", k.name, k.files, k.spec))
+        .collect();
     if !user.is_empty() {
         opts.jsonl = crate::kinds::jsonl::JsonlOptions::User(crate::kinds::jsonl::UserKinds {
             kinds: user,
@@ -244,6 +273,7 @@ pub fn run(args: &ServeArgs) -> Result<i32> {
         file: file.clone(),
         paths: absolute(&args.paths),
         since,
+        kinds,
         every: Duration::from_secs(args.checkpoint_every),
     });
     let resumed = match &keeper {

@@ -29,6 +29,10 @@ struct File {
     /// goes on only with the same.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     since_us: Option<i64>,
+    /// The kinds files' kinds (`serve --kinds`), each as its name, files
+    /// and spec: a checkpoint goes on only with the same.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    kinds: Vec<String>,
     positions: Positions,
     /// The figures: a state file's document.
     state: serde_json::Value,
@@ -39,6 +43,7 @@ pub struct Checkpoint {
     pub paths: Vec<String>,
     pub written_us: i64,
     pub since_us: Option<i64>,
+    pub kinds: Vec<String>,
     pub positions: Positions,
     pub state: Decoded,
 }
@@ -61,6 +66,7 @@ pub fn encode(
     paths: &[String],
     written_us: i64,
     since_us: Option<i64>,
+    kinds: &[String],
     read: &ReadResult,
     positions: &Positions,
 ) -> Vec<u8> {
@@ -72,6 +78,7 @@ pub fn encode(
         paths: paths.to_vec(),
         written_us,
         since_us,
+        kinds: kinds.to_vec(),
         positions: positions.clone(),
         state,
     };
@@ -99,6 +106,7 @@ pub fn decode(bytes: &[u8]) -> Result<Checkpoint, CheckpointError> {
         paths: f.paths,
         written_us: f.written_us,
         since_us: f.since_us,
+        kinds: f.kinds,
         positions: f.positions,
         state,
     })

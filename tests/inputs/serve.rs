@@ -1100,14 +1100,16 @@ fn kinds_files_logs_are_followed_as_summarize_reads_them() {
     .unwrap();
     let caddy = format!("{root}/docs/kinds/caddy.toml");
     let assist = format!("{root}/docs/kinds/assist.toml");
+    let cp = d.path().join("serve.checkpoint");
     let kinds = ["--kinds", caddy.as_str(), "--kinds", assist.as_str()];
-    let s = start_with(&logs, &kinds);
+    let with_cp = [&kinds[..], &["--checkpoint", cp.to_str().unwrap()]].concat();
+    let mut s = start_with(&logs, &with_cp);
     let families = [
         "aggmetrics_kind_",
         "aggmetrics_latency",
         "aggmetrics_skipped",
     ];
-    let settled = |what: &str| {
+    let settled = |port: u16, what: &str| {
         let out = bin()
             .args([
                 "summarize",
@@ -1131,7 +1133,7 @@ fn kinds_files_logs_are_followed_as_summarize_reads_them() {
         }
         let t = Instant::now();
         loop {
-            let got = series_of(&get(s.port, "/metrics").1, &families);
+            let got = series_of(&get(port, "/metrics").1, &families);
             if got == want {
                 return;
             }
@@ -1141,7 +1143,7 @@ fn kinds_files_logs_are_followed_as_summarize_reads_them() {
             std::thread::sleep(Duration::from_millis(50));
         }
     };
-    settled("at start");
+    settled(s.port, "at start");
     // Appends (a damaged line among them), and a log that comes later.
     append(&logs.join("assist.jsonl"), &assist_text(100, 60));
     append(
@@ -1149,7 +1151,7 @@ fn kinds_files_logs_are_followed_as_summarize_reads_them() {
         "{\"timestamp\": \"2026-02-10T12:02:41Z\", \"step\": \n",
     );
     std::fs::write(logs.join("assist_batch.jsonl"), assist_text(160, 40)).unwrap();
-    settled("after appends and a new log");
+    settled(s.port, "after appends and a new log");
     // A window: the dated records in it; the undated ones outside, as
     // summarize --since --until counts them.
     let (since, until) = ("2026-02-10T12:01:00Z", "2026-02-10T12:03:00Z");
@@ -1178,4 +1180,37 @@ fn kinds_files_logs_are_followed_as_summarize_reads_them() {
         "{}",
         got["meta"]
     );
+    // Stopped and started again from its checkpoint, with lines written
+    // meanwhile: each kind's file read on from where it was.
+    // SAFETY: kill(2) on our own child's pid.
+    assert_eq!(unsafe { libc::kill(s.child.id() as i32, libc::SIGTERM) }, 0);
+    assert_eq!(s.child.wait().unwrap().code(), Some(0));
+    append(&logs.join("assist_batch.jsonl"), &assist_text(200, 30));
+    let s = start_with(&logs, &with_cp);
+    assert!(
+        s.said.contains("files read on from where they were: 4"),
+        "{}",
+        s.said
+    );
+    settled(s.port, "after a restart");
+    drop(s);
+    // Without the kinds files, or with other ones, it is not the same
+    // read: refused.
+    for other in [vec![], vec!["--kinds", caddy.as_str()]] {
+        let out = bin()
+            .args(["serve", logs.to_str().unwrap(), "--listen", "127.0.0.1:0"])
+            .args(["--checkpoint", cp.to_str().unwrap()])
+            .args(&other)
+            .env("XDG_CONFIG_HOME", d.path())
+            .env("HOME", d.path())
+            .timeout(Duration::from_secs(20))
+            .output()
+            .unwrap();
+        let err = String::from_utf8_lossy(&out.stderr);
+        assert_eq!(out.status.code(), Some(2), "{other:?}: {err}");
+        assert!(
+            err.contains("it was written with kinds caddy, assist"),
+            "{err}"
+        );
+    }
 }
