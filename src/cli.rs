@@ -180,28 +180,12 @@ pub struct ServeArgs {
     #[arg(long, value_name = "FILE")]
     pub kinds: Vec<PathBuf>,
 
-    /// Judge this rollout stage's gates: GET /risk gives the `risk --stage
-    /// N` report of the records read, with its verdict as of the request,
-    /// and /metrics the verdict's exit code
-    /// (`aggmetrics_risk_verdict_exit_code`: 0 go, 1 rollback, 3 hold).
-    ///
-    /// Example: --stage 2 --since 2026-02-14T09:00:00Z
-    #[arg(long, value_name = "N", value_parser = clap::value_parser!(u8).range(1..=99))]
-    pub stage: Option<u8>,
-
-    /// Gates file (TOML) replacing the runbook's built-in gates, as risk
-    /// takes it; read once, at start.
-    ///
-    /// Example: --gates /etc/aggmetrics/gates.toml
-    #[arg(long, value_name = "FILE", requires = "stage")]
-    pub gates: Option<PathBuf>,
-
-    /// The previous stage's `aggmetrics risk --format json` report (or a
-    /// saved /risk), as risk takes it; read once, at start.
-    ///
-    /// Example: --baseline stage1-final.json
-    #[arg(long, value_name = "FILE", requires = "stage")]
-    pub baseline: Option<PathBuf>,
+    /// `--stage N`: GET /risk gives the `risk --stage N` report of the
+    /// records read, with its verdict as of the request, and /metrics the
+    /// verdict's exit code (`aggmetrics_risk_verdict_exit_code`). The
+    /// gates and baseline are read once, at start.
+    #[command(flatten)]
+    pub stage: StageOpts,
 
     #[command(flatten)]
     pub regression: RegressionOpts,
@@ -501,6 +485,33 @@ pub struct WindowOpts {
     pub tz: Option<String>,
 }
 
+/// The rollout stage judged (`risk`, `serve`).
+#[derive(Debug, Args)]
+pub struct StageOpts {
+    /// Judge the rollout gates of this stage: verdict go (exit 0), hold
+    /// (exit 3) or rollback (exit 1), with the reason for each criterion.
+    ///
+    /// Example: aggmetrics risk logs/ --stage 2 --baseline stage1.json
+    #[arg(long, value_name = "N", value_parser = clap::value_parser!(u8).range(1..=99))]
+    pub stage: Option<u8>,
+
+    /// Gates file (TOML) replacing the runbook's built-in gates; see
+    /// docs/gates.toml.
+    ///
+    /// Example: --gates /etc/aggmetrics/gates.toml
+    #[arg(long, value_name = "FILE", requires = "stage")]
+    pub gates: Option<PathBuf>,
+
+    /// An earlier `aggmetrics risk --format json` report (the previous
+    /// stage; a saved `serve` /risk too): needed for "stable acceptance
+    /// rate", the acceptance-drop alarm and "regression against the
+    /// previous stage".
+    ///
+    /// Example: --baseline stage1-final.json
+    #[arg(long, value_name = "FILE", requires = "stage")]
+    pub baseline: Option<PathBuf>,
+}
+
 /// What counts as a regression (`compare`, and `risk --stage` against a
 /// `--baseline`).
 #[derive(Debug, Args, Clone, Copy)]
@@ -552,27 +563,8 @@ pub struct RiskArgs {
     #[arg(long, value_enum, value_name = "PERIOD")]
     pub by: Option<RiskBy>,
 
-    /// Judge the rollout gates of this stage: verdict go (exit 0), hold
-    /// (exit 3) or rollback (exit 1), with the reason for each criterion.
-    ///
-    /// Example: aggmetrics risk logs/ --stage 2 --baseline stage1.json
-    #[arg(long, value_name = "N", value_parser = clap::value_parser!(u8).range(1..=99))]
-    pub stage: Option<u8>,
-
-    /// Gates file (TOML) replacing the runbook's built-in gates; see
-    /// docs/gates.toml.
-    ///
-    /// Example: --gates /etc/aggmetrics/gates.toml
-    #[arg(long, value_name = "FILE", requires = "stage")]
-    pub gates: Option<PathBuf>,
-
-    /// An earlier `aggmetrics risk --format json` report (the previous
-    /// stage): needed for "stable acceptance rate", the acceptance-drop
-    /// alarm and "regression against the previous stage".
-    ///
-    /// Example: --baseline stage1-final.json
-    #[arg(long, value_name = "FILE", requires = "stage")]
-    pub baseline: Option<PathBuf>,
+    #[command(flatten)]
+    pub stage: StageOpts,
 
     /// The time the verdict is judged at: the silence alarm measures "since
     /// the last record" to it, and relative window times (today, 1h ago)

@@ -17,8 +17,8 @@ pub fn run(args: &RiskArgs) -> Result<i32> {
     let mode = Mode::of(args.precision.exact, args.precision.sigfig);
     // Held until the report is in place (dropped when run() returns).
     let mut settings: Vec<(&str, &std::path::Path)> = Vec::new();
-    settings.extend(args.gates.as_deref().map(|p| ("--gates", p)));
-    settings.extend(args.baseline.as_deref().map(|p| ("--baseline", p)));
+    settings.extend(args.stage.gates.as_deref().map(|p| ("--gates", p)));
+    settings.extend(args.stage.baseline.as_deref().map(|p| ("--baseline", p)));
     let outs = super::Outputs::claim(&args.out, None, &settings)?;
     let mut cfg = Config::new(mode, args.read.max_line_bytes);
     cfg.max_buckets = args.read.max_buckets;
@@ -31,14 +31,7 @@ pub fn run(args: &RiskArgs) -> Result<i32> {
     cfg.tz = super::window::zone(&args.window)?;
     // The gates and baseline before the logs: a typo should not cost a
     // long read.
-    let judge = match args.stage {
-        None => None,
-        Some(stage) => Some(Judge::load(
-            args.gates.as_deref(),
-            args.baseline.as_deref(),
-            stage,
-        )?),
-    };
+    let judge = super::risk::Judge::of(&args.stage)?;
 
     // The silence alarm needs when records were written.
     let mut opts = crate::kinds::Options::default();
@@ -98,6 +91,13 @@ pub(crate) struct Judge {
 }
 
 impl Judge {
+    /// The judge `--stage N` asks for, if it does.
+    pub(crate) fn of(o: &crate::cli::StageOpts) -> Result<Option<Judge>> {
+        o.stage
+            .map(|stage| Judge::load(o.gates.as_deref(), o.baseline.as_deref(), stage))
+            .transpose()
+    }
+
     /// The gates of `--gates FILE` (the runbook's without one) and the
     /// `--baseline` report, checked: a typo is a usage error at start.
     pub(crate) fn load(

@@ -243,14 +243,7 @@ pub fn run(args: &ServeArgs) -> Result<i32> {
     };
     cfg.window = since.map(|s| (s, i64::MAX));
     // The gates and baseline before the logs: a typo is exit 2 at once.
-    let judge = match args.stage {
-        None => None,
-        Some(stage) => Some(super::risk::Judge::load(
-            args.gates.as_deref(),
-            args.baseline.as_deref(),
-            stage,
-        )?),
-    };
+    let judge = super::risk::Judge::of(&args.stage)?;
     // The risk records' busy minutes: /risk's days covered and longest
     // silence.
     let mut opts = crate::kinds::Options::default();

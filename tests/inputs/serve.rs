@@ -19,6 +19,13 @@ struct Served {
     said: String,
 }
 
+/// Stop serve as systemd does (SIGTERM): its exit code.
+fn terminate(mut s: Served) -> Option<i32> {
+    // SAFETY: kill(2) on our own child's pid.
+    assert_eq!(unsafe { libc::kill(s.child.id() as i32, libc::SIGTERM) }, 0);
+    s.child.wait().unwrap().code()
+}
+
 impl Drop for Served {
     fn drop(&mut self) {
         let _ = self.child.kill();
@@ -112,8 +119,14 @@ fn series_of(text: &str, prefixes: &[&str]) -> Vec<String> {
 
 /// Wait until /metrics equals what `summarize` says of `dir`.
 fn settles(port: u16, dir: &std::path::Path) {
+    settles_with(port, dir, &[]);
+}
+
+/// Wait until /metrics equals what `summarize ... more` says of `dir`.
+fn settles_with(port: u16, dir: &std::path::Path, more: &[&str]) {
     let out = bin()
         .args(["summarize", dir.to_str().unwrap(), "-f", "prometheus", "-q"])
+        .args(more)
         .output()
         .unwrap();
     let want = series(&String::from_utf8_lossy(&out.stdout));
@@ -365,11 +378,7 @@ fn a_restart_from_the_checkpoint_counts_every_line_once() {
     // Stopped by SIGTERM: it writes the checkpoint and exits 0.
     append(&log, &lines[150..200].concat());
     settles(s.port, &logs);
-    let mut s = s;
-    // SAFETY: kill(2) on our own child's pid.
-    assert_eq!(unsafe { libc::kill(s.child.id() as i32, libc::SIGTERM) }, 0);
-    assert_eq!(s.child.wait().unwrap().code(), Some(0));
-    drop(s);
+    assert_eq!(terminate(s), Some(0));
     // While it is stopped: more lines, a rename rotation, more lines to
     // the renamed file, a new live file.
     append(&log, &lines[200..220].concat());
@@ -446,10 +455,7 @@ fn a_checkpoint_it_cannot_use_is_refused_at_start() {
     // A good one, written and stopped.
     let s = start_with(&logs, &["--checkpoint", cp.to_str().unwrap()]);
     settles(s.port, &logs);
-    let mut s = s;
-    // SAFETY: kill(2) on our own child's pid.
-    assert_eq!(unsafe { libc::kill(s.child.id() as i32, libc::SIGTERM) }, 0);
-    assert_eq!(s.child.wait().unwrap().code(), Some(0));
+    assert_eq!(terminate(s), Some(0));
     let good = std::fs::read(&cp).unwrap();
     // Other paths, other precision.
     let (code, err) = run(&other, &cp, &[]);
@@ -902,10 +908,7 @@ fn a_checkpoint_that_cannot_be_written_is_said_on_healthz() {
     assert!(cp.is_file());
     std::fs::remove_dir_all(&state).unwrap();
     healthz("503");
-    let mut s = s;
-    // SAFETY: kill(2) on our own child's pid.
-    assert_eq!(unsafe { libc::kill(s.child.id() as i32, libc::SIGTERM) }, 0);
-    assert_eq!(s.child.wait().unwrap().code(), Some(5));
+    assert_eq!(terminate(s), Some(5));
 }
 
 /// `serve --stage N --since T`: GET /risk is the report and verdict that
@@ -925,7 +928,7 @@ fn risk_is_judged_as_the_risk_command_judges_it() {
         d.path(),
         &["--stage", "1", "--gates", &gates, "--since", since],
     );
-    settles_since(s.port, d.path(), since);
+    settles_with(s.port, d.path(), &["--since", since]);
     let (status, body) = get(s.port, "/risk");
     assert!(status.contains("200"), "{status} {body}");
     let served: serde_json::Value = serde_json::from_str(&body).unwrap();
@@ -1023,34 +1026,6 @@ fn risk_is_judged_as_the_risk_command_judges_it() {
     }
 }
 
-/// Wait until /metrics equals what `summarize --since` says of `dir`.
-fn settles_since(port: u16, dir: &std::path::Path, since: &str) {
-    let out = bin()
-        .args([
-            "summarize",
-            dir.to_str().unwrap(),
-            "--since",
-            since,
-            "-f",
-            "prometheus",
-            "-q",
-        ])
-        .output()
-        .unwrap();
-    let want = series(&String::from_utf8_lossy(&out.stdout));
-    let t = Instant::now();
-    loop {
-        let got = series(&get(port, "/metrics").1);
-        if got == want {
-            return;
-        }
-        if t.elapsed() > Duration::from_secs(10) {
-            assert_eq!(got, want);
-        }
-        std::thread::sleep(Duration::from_millis(50));
-    }
-}
-
 /// Lines of an assist log (docs/kinds/assist.toml): a step a second from
 /// 2026-02-10T12:00:00Z, every seventh without a time (a record all the
 /// same: in the run, in no window).
@@ -1103,7 +1078,7 @@ fn kinds_files_logs_are_followed_as_summarize_reads_them() {
     let cp = d.path().join("serve.checkpoint");
     let kinds = ["--kinds", caddy.as_str(), "--kinds", assist.as_str()];
     let with_cp = [&kinds[..], &["--checkpoint", cp.to_str().unwrap()]].concat();
-    let mut s = start_with(&logs, &with_cp);
+    let s = start_with(&logs, &with_cp);
     let families = [
         "aggmetrics_kind_",
         "aggmetrics_latency",
@@ -1182,9 +1157,7 @@ fn kinds_files_logs_are_followed_as_summarize_reads_them() {
     );
     // Stopped and started again from its checkpoint, with lines written
     // meanwhile: each kind's file read on from where it was.
-    // SAFETY: kill(2) on our own child's pid.
-    assert_eq!(unsafe { libc::kill(s.child.id() as i32, libc::SIGTERM) }, 0);
-    assert_eq!(s.child.wait().unwrap().code(), Some(0));
+    assert_eq!(terminate(s), Some(0));
     append(&logs.join("assist_batch.jsonl"), &assist_text(200, 30));
     let s = start_with(&logs, &with_cp);
     assert!(
