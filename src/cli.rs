@@ -488,8 +488,10 @@ pub struct WindowOpts {
 /// The rollout stage judged (`risk`, `serve`).
 #[derive(Debug, Args)]
 pub struct StageOpts {
-    /// Judge the rollout gates of this stage: verdict go (exit 0), hold
-    /// (exit 3) or rollback (exit 1), with the reason for each criterion.
+    /// Judge the rollout gates of this stage: verdict go (0), hold (3) or
+    /// rollback (1), with the reason for each criterion; risk exits with
+    /// it, serve gives it at GET /risk and in /metrics
+    /// (`aggmetrics_risk_verdict_exit_code`).
     ///
     /// Example: aggmetrics risk logs/ --stage 2 --baseline stage1.json
     #[arg(long, value_name = "N", value_parser = clap::value_parser!(u8).range(1..=99))]
