@@ -242,6 +242,15 @@ pub fn run(args: &ServeArgs) -> Result<i32> {
         ),
     };
     cfg.window = since.map(|s| (s, i64::MAX));
+    // A --since after now (a year mistyped) counts nothing yet: said.
+    let now_us = super::window::now()?.as_microsecond();
+    if let Some(s) = since.filter(|&s| s > now_us) {
+        crate::cmd::output::warn(&format!(
+            "--since {} is after now ({}): no record written before then is counted, /metrics stays at 0 until it",
+            super::window::show(s),
+            super::window::show(now_us)
+        ));
+    }
     // The gates and baseline before the logs: a typo is exit 2 at once.
     let judge = super::risk::Judge::of(&args.stage)?;
     // The risk records' busy minutes: /risk's days covered and longest

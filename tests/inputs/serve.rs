@@ -929,6 +929,7 @@ fn risk_is_judged_as_the_risk_command_judges_it() {
         &["--stage", "1", "--gates", &gates, "--since", since],
     );
     settles_with(s.port, d.path(), &["--since", since]);
+    assert!(!s.said.contains("is after now"), "{}", s.said);
     let (status, body) = get(s.port, "/risk");
     assert!(status.contains("200"), "{status} {body}");
     let served: serde_json::Value = serde_json::from_str(&body).unwrap();
@@ -996,6 +997,16 @@ fn risk_is_judged_as_the_risk_command_judges_it() {
         status.contains("400") && text.contains("--since"),
         "{status} {text}"
     );
+    // A --since after now (a mistyped year) counts nothing: said at start.
+    let later = start_with(d.path(), &["--since", "2099-02-10T18:00:00Z"]);
+    assert!(
+        later
+            .said
+            .contains("--since 2099-02-10T18:00:00Z is after now"),
+        "{}",
+        later.said
+    );
+    drop(later);
     // A stage its gates do not define, gates that are not there, a time
     // that is not one; summarize's options serve has no use for are
     // refused, not ignored.
