@@ -67,7 +67,10 @@ pub const SOFT_SHARE: u64 = 16;
 static LIVE: AtomicUsize = AtomicUsize::new(0);
 /// The budget; past it the run stops.
 static LIMIT: AtomicUsize = AtomicUsize::new(usize::MAX);
-/// The budget / [`SOFT_SHARE`]; from it on, nothing new is made.
+/// The budget / [`SOFT_SHARE`]: the accumulators' share.
+static SHARE: AtomicUsize = AtomicUsize::new(usize::MAX);
+/// From it on, nothing new is made: [`SHARE`], or never while
+/// [`refuse_new`] is off.
 static SOFT: AtomicUsize = AtomicUsize::new(usize::MAX);
 /// Observations that would have made a new bucket, group or key.
 static HELD_BACK: AtomicU64 = AtomicU64::new(0);
@@ -76,7 +79,26 @@ static HELD_BACK: AtomicU64 = AtomicU64::new(0);
 pub fn set(max: u64) {
     let max = usize::try_from(max).unwrap_or(usize::MAX);
     LIMIT.store(max, Relaxed);
+    SHARE.store(max / SOFT_SHARE as usize, Relaxed);
     SOFT.store(max / SOFT_SHARE as usize, Relaxed);
+}
+
+/// Whether [`tight`] may refuse new buckets, groups and keys once the
+/// share is in use (on unless turned off). `aggmetrics serve` turns it
+/// off while it can make room by folding its oldest minutes instead
+/// (`Acc::shed`), and on again when nothing is left to fold: a minute's
+/// map refusing a key loses that key from the whole run's figures,
+/// which a fold never does.
+pub fn refuse_new(on: bool) {
+    let soft = if on { SHARE.load(Relaxed) } else { usize::MAX };
+    SOFT.store(soft, Relaxed);
+}
+
+/// Whether the heap holds the accumulators' share of the budget or more,
+/// whether or not [`tight`] refuses anything.
+#[inline]
+pub fn over_share() -> bool {
+    LIVE.load(Relaxed) >= SHARE.load(Relaxed)
 }
 
 /// The budget in bytes, `None` when none was set.

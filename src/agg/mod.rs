@@ -160,6 +160,15 @@ fn target<'m>(
         Some((s, _)) if *s == start => *hint,
         _ => match cap.index.get(&start) {
             Some(&i) => i,
+            // A minute folded for memory ([`Acc::shed`]), or older: its
+            // records go where its figures went.
+            None if cap.folded.is_some_and(|f| start <= f) => {
+                cap.over = true;
+                return Some(
+                    cap.overflow
+                        .get_or_insert_with(|| Box::new(Metrics::new(cfg.mode))),
+                );
+            }
             // Past half the memory budget no bucket is added but the first:
             // the newest are kept as when the cap is reached.
             None if buckets.len() < cfg.max_buckets.max(1)
@@ -224,6 +233,9 @@ pub struct Capped {
     pub records: u64,
     /// Whether the last record went to the overflow.
     over: bool,
+    /// The newest bucket [`Acc::shed`] folded: no bucket at or before it
+    /// is made again.
+    folded: Option<i64>,
 }
 
 impl Capped {
@@ -700,6 +712,7 @@ impl Acc {
             }
         }
         self.capped.records += o.capped.records;
+        self.capped.folded = self.capped.folded.max(o.capped.folded);
         if let Some(l) = &o.loose {
             match &mut self.loose {
                 Some(mine) => mine.merge(l),
@@ -779,6 +792,35 @@ impl Acc {
         (self.capped.overflow.is_some() || self.capped.records > 0)
             .then(|| self.buckets.iter().map(|(s, _)| *s).min())
             .flatten()
+    }
+
+    /// Fold the oldest buckets into the overflow while `over()` says
+    /// memory is short, keeping at least the newest [`whole::OPEN`] + 1
+    /// (the minutes records still come for). Their figures stay in the
+    /// whole run's, as when the cap folds them; windows that reach before
+    /// the oldest kept bucket can no longer be told
+    /// ([`Acc::folded_before`]). Returns how many were folded.
+    pub fn shed(&mut self, mut over: impl FnMut() -> bool) -> u64 {
+        let mut folded = 0;
+        while self.buckets.len() > whole::OPEN + 1 && over() {
+            let Some((oldest, slot)) = self.capped.index.pop_first() else {
+                break;
+            };
+            let (_, m) = self.buckets.swap_remove(slot);
+            let n = self.capped.counts.swap_remove(slot);
+            if let Some((moved, _)) = self.buckets.get(slot) {
+                self.capped.index.insert(*moved, slot);
+            }
+            self.capped.folded = self.capped.folded.max(Some(oldest));
+            match &mut self.capped.overflow {
+                Some(o) => o.merge(&m),
+                None => self.capped.overflow = Some(Box::new(m)),
+            }
+            self.capped.records += n;
+            self.hint = 0;
+            folded += 1;
+        }
+        folded
     }
 
     /// Date the damaged lines met before any record of their segment: by

@@ -271,6 +271,10 @@ pub fn run(args: &ServeArgs) -> Result<i32> {
         });
     }
     let mut f = Follower::with_options(args.paths.clone(), cfg, opts);
+    // Past the figures' share of --max-memory, the oldest minutes are
+    // folded into the whole rather than new keys refused (which would
+    // lose them from /metrics).
+    f.fold_when_short();
     let keeper = args.checkpoint.as_ref().map(|file| Keeper {
         file: file.clone(),
         paths: absolute(&args.paths),
@@ -287,6 +291,8 @@ pub fn run(args: &ServeArgs) -> Result<i32> {
     }
     // The files as they are now, before the first request.
     f.poll();
+    let mut said = Said::default();
+    said.memory(&f.room);
     let site = Arc::new(Site {
         follower: Mutex::new(f),
         ps: args.percentiles.clone(),
@@ -302,7 +308,7 @@ pub fn run(args: &ServeArgs) -> Result<i32> {
     let reader = site.clone();
     let thread = std::thread::Builder::new()
         .name("follow".into())
-        .spawn(move || follow(&reader.follower, every, keeper.as_ref()))
+        .spawn(move || follow(&reader.follower, every, keeper.as_ref(), said))
         .context("starting the follower")?;
     let rt = tokio::runtime::Builder::new_current_thread()
         .enable_all()
@@ -329,7 +335,7 @@ pub fn run(args: &ServeArgs) -> Result<i32> {
 
 /// The follower thread: read what the files gained every `every`, write
 /// the checkpoint when it is due, and when stopped.
-fn follow(reader: &Mutex<Follower>, every: Duration, keeper: Option<&Keeper>) {
+fn follow(reader: &Mutex<Follower>, every: Duration, keeper: Option<&Keeper>, mut said: Said) {
     let mut saved = Instant::now();
     loop {
         std::thread::park_timeout(every);
@@ -337,6 +343,7 @@ fn follow(reader: &Mutex<Follower>, every: Duration, keeper: Option<&Keeper>) {
         match reader.lock() {
             Ok(mut f) => {
                 f.poll();
+                said.memory(&f.room);
             }
             Err(_) => std::process::exit(crate::exit::INTERNAL),
         }
@@ -360,6 +367,37 @@ fn follow(reader: &Mutex<Follower>, every: Duration, keeper: Option<&Keeper>) {
         if stopping {
             let failed = CHECKPOINT_ERROR.lock().map(|e| e.is_some()).unwrap_or(true);
             std::process::exit(if failed { crate::exit::OUTPUT } else { 0 });
+        }
+    }
+}
+
+/// What was said on standard error about memory, so it is said once.
+#[derive(Default)]
+struct Said {
+    folded: bool,
+    refusals: u64,
+}
+
+impl Said {
+    /// Say when minutes are first folded for memory, and each time new
+    /// keys begin to be refused.
+    fn memory(&mut self, room: &crate::read::follow::Room) {
+        let share = crate::budget::limit().unwrap_or(0) / crate::budget::SOFT_SHARE;
+        if room.folded > 0 && !self.folded {
+            self.folded = true;
+            crate::cmd::output::warn(&format!(
+                "the figures filled 1/{} of --max-memory ({} bytes): the oldest minutes are folded into the whole run's figures (exact in /metrics; /report answers only windows after them; aggmetrics_serve_sub_windows_folded_total counts them)",
+                crate::budget::SOFT_SHARE,
+                share
+            ));
+        }
+        if room.refusals > self.refusals {
+            self.refusals = room.refusals;
+            crate::cmd::output::warn(&format!(
+                "the whole run's figures alone fill 1/{} of --max-memory ({} bytes): new groups and keys are refused, so a figure of one group or key may be short (aggmetrics_memory_held_back counts what was kept out); raise --max-memory",
+                crate::budget::SOFT_SHARE,
+                share
+            ));
         }
     }
 }
@@ -516,6 +554,11 @@ fn own_series(f: &Follower) -> String {
             "# HELP {name} {help}\n# TYPE {name} gauge\n{name} {v}\n"
         ));
     }
+    let name = "aggmetrics_serve_sub_windows_folded_total";
+    out.push_str(&format!(
+        "# HELP {name} Minutes folded into the whole run's figures because the figures filled their share of --max-memory (the cap of {MINUTES} minutes not counted): /report cannot answer windows before the oldest minute kept.\n# TYPE {name} counter\n{name} {}\n",
+        f.room.folded
+    ));
     out
 }
 

@@ -138,6 +138,49 @@ fn holds(file: &File, id: (u64, u64), offset: u64, head: &[u8]) -> bool {
     })
 }
 
+/// How a follower with sub-windows keeps within the memory budget
+/// (`aggmetrics serve`, [`Follower::fold_when_short`]).
+///
+/// A batch read makes no new bucket, group or key once its figures fill
+/// a sixteenth of `--max-memory` (`crate::budget::tight`). A follower
+/// cannot do that: its minutes start with empty maps, so a key refused in
+/// a new minute would be lost from the whole run's figures, where the
+/// batch read over the same records holds it. Here, from that share on,
+/// the oldest minutes are folded into the whole run's figures instead
+/// (exact: they lose only their place in `/report`'s windows); only when
+/// no closed minute is left to fold are new keys refused, and then
+/// `crate::budget::held_back` counts what each refusal kept out.
+#[derive(Debug, Default)]
+pub struct Room {
+    /// On for serve; off, the budget's own rule stands.
+    on: bool,
+    /// Minutes folded into the whole for memory (not by the cap).
+    pub folded: u64,
+    /// Whether new keys are refused now (nothing left to fold).
+    pub refusing: bool,
+    /// Times refusing began.
+    pub refusals: u64,
+}
+
+impl Room {
+    /// After a chunk is read: fold minutes while the share is in use, and
+    /// refuse new keys while it is still in use after that.
+    fn make(&mut self, acc: &mut Acc) {
+        if !self.on {
+            return;
+        }
+        if crate::budget::over_share() {
+            self.folded += acc.shed(crate::budget::over_share);
+        }
+        let short = crate::budget::over_share();
+        if short != self.refusing {
+            crate::budget::refuse_new(short);
+            self.refusing = short;
+            self.refusals += short as u64;
+        }
+    }
+}
+
 /// Everything read from the followed files so far.
 pub struct Follower {
     paths: Vec<PathBuf>,
@@ -160,6 +203,8 @@ pub struct Follower {
     /// report's examples name are looked up here.
     skip_lines: std::collections::HashMap<(u32, u64), u64>,
     buf: Vec<u8>,
+    /// Folding minutes when memory is short.
+    pub room: Room,
 }
 
 impl Follower {
@@ -184,7 +229,18 @@ impl Follower {
             truncated: Vec::new(),
             skip_lines: Default::default(),
             buf: vec![0; CHUNK],
+            room: Room::default(),
         }
+    }
+
+    /// Keep within the memory budget by folding the oldest sub-windows
+    /// into the whole run's figures rather than refusing new keys (see
+    /// [`Room`]). For a follower that keeps sub-windows and is the only
+    /// reader in its process: it turns the budget's own refusal off.
+    pub fn fold_when_short(&mut self) {
+        self.room.on = true;
+        crate::budget::refuse_new(false);
+        self.room.make(&mut self.acc);
     }
 
     /// Look for new files, retire those whose name now points elsewhere,
@@ -465,6 +521,7 @@ impl Follower {
                 Ok(0) => break,
                 Ok(k) => {
                     lines.push(&mut self.acc, &self.buf[..k], u64::MAX);
+                    self.room.make(&mut self.acc);
                 }
                 Err(e) if e.kind() == std::io::ErrorKind::Interrupted => {}
                 Err(_) => break,
@@ -547,6 +604,7 @@ impl Follower {
                 t.head.extend_from_slice(&self.buf[..k]);
             }
             t.lines.push(&mut self.acc, &self.buf[..n], u64::MAX);
+            self.room.make(&mut self.acc);
             read += n as u64;
         }
         self.infos[t.index as usize].bytes = t.lines.pos();
@@ -602,6 +660,17 @@ impl Follower {
             .collect()
     }
 
+    /// A finished read of `acc`; with [`Follower::fold_when_short`], what
+    /// the budget held back since the process began (the follower is its
+    /// only reader).
+    fn finished(&self, acc: Acc, infos: Vec<InputInfo>, lines: Vec<u64>) -> ReadResult {
+        let mut r = ReadResult::new(acc, infos, lines);
+        if self.room.on {
+            r.held_back = crate::budget::held_back();
+        }
+        r
+    }
+
     /// How many files are followed now.
     pub fn following(&self) -> usize {
         self.tracked.len()
@@ -636,7 +705,7 @@ impl Follower {
         let mut infos = self.infos.clone();
         super::count(&mut infos, &acc);
         let lines = self.example_lines(&acc);
-        ReadResult::new(acc, infos, lines)
+        self.finished(acc, infos, lines)
     }
 
     /// The figures of the window `[since, until)` (on the bounds of the
@@ -668,7 +737,7 @@ impl Follower {
         let mut infos = self.infos.clone();
         super::count(&mut infos, &acc);
         let lines = self.example_lines(&acc);
-        Ok(ReadResult::new(acc, infos, lines))
+        Ok(self.finished(acc, infos, lines))
     }
 }
 
@@ -713,7 +782,8 @@ mod tests {
     /// byte for byte: with two files written in turn, records late by up
     /// to 8 minutes, damaged lines with and without a time, and a cap of
     /// 5 minutes that pushes the oldest out (and takes records older than
-    /// every kept minute straight into the overflow).
+    /// every kept minute straight into the overflow); for odd seeds, minutes
+    /// also folded out for memory ([`Acc::shed`]) between polls.
     #[test]
     fn the_running_whole_is_the_whole() {
         let ps = [50.0, 95.0, 99.0];
@@ -739,7 +809,8 @@ mod tests {
                 (x >> 33) % n
             };
             let mut t = 1_770_724_800i64; // 2026-02-10T12:00:00Z
-            let (mut compared, mut folded) = (0, 0);
+            let (mut compared, mut folded, mut shed) = (0, 0, 0);
+            let mut written: Vec<i64> = Vec::new();
             for _ in 0..400 {
                 let w = rnd(2) as usize;
                 let line = match rnd(20) {
@@ -747,6 +818,7 @@ mod tests {
                     1 => "not json at all\n".to_string(),
                     k => {
                         let at = if k == 2 { t - rnd(480) as i64 } else { t };
+                        written.push(at);
                         let when = jiff::Timestamp::from_second(at).unwrap();
                         format!(
                             "{{\"timestamp\": \"{when}\", \"command_id\": \"c\", \"total_ms\": {}, \"steps\": {{\"s{}\": {}}}, \"llm_enabled\": false}}\n",
@@ -760,15 +832,34 @@ mod tests {
                 t += rnd(30) as i64;
                 if rnd(8) == 0 {
                     f.poll();
+                    if seed % 2 == 1 {
+                        // Memory short (serve): up to 2 oldest minutes
+                        // folded; late records for them follow them.
+                        let mut k = rnd(3);
+                        shed += f.acc.shed(|| {
+                            k = k.saturating_sub(1);
+                            k > 0
+                        });
+                    }
                     let want = json(&copied_and_finished(&f));
                     assert_eq!(json(&f.result()), want, "seed {seed}");
+                    // From the oldest minute kept on, a window holds every
+                    // record of its minutes: none went where it cannot see.
+                    if let Some(from) = f.acc.folded_before() {
+                        let r = f.window(from, i64::MAX).unwrap();
+                        let doc =
+                            serde_json::to_value(crate::report::Report::build(&r, &ps)).unwrap();
+                        let n = doc["latency"]["all"]["total_ms"]["count"].as_u64();
+                        let want = written.iter().filter(|&&a| a * 1_000_000 >= from).count();
+                        assert_eq!(n.unwrap_or(0), want as u64, "seed {seed}");
+                    }
                     compared += 1;
                     folded += f.acc.capped.records;
                 }
             }
             assert!(
-                compared > 10 && folded > 0,
-                "seed {seed}: {compared} compared, {folded} folded"
+                compared > 10 && folded > 0 && (shed > 0) == (seed % 2 == 1),
+                "seed {seed}: {compared} compared, {folded} folded, {shed} shed"
             );
         }
     }

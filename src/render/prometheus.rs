@@ -276,6 +276,12 @@ fn run_state(o: &mut Out, skipped: &crate::report::Skipped, meta: &crate::report
             *n,
         );
     }
+    o.count(
+        "memory_held_back",
+        "Observations --max-memory kept out of a new time bucket, group or key (counted in the whole run's figures, or their map's dropped keys instead): above 0, a figure of one group or key may be short.",
+        &[],
+        meta.memory_budget.as_ref().map_or(0, |m| m.held_back),
+    );
     o.put(
         "incomplete",
         "1 if an input could not be read to its end.",

@@ -455,3 +455,35 @@ fn the_default_budget_fits_the_machine() {
     assert!(v["meta"]["memory_budget"]["held_back"].as_u64().unwrap() > 0);
     assert_eq!(v["records"], 300_000);
 }
+
+/// The textfile says what the budget held back, as the warning does: a
+/// cron job's alert can see it (before, only the JSON's meta and stderr
+/// carried it), and 0 when nothing was.
+#[test]
+fn the_textfile_carries_what_the_budget_held_back() {
+    let held = |budget: &str| -> (f64, String) {
+        let out = bin()
+            .args(["summarize", sample_logs().to_str().unwrap()])
+            .args(["-f", "prometheus", "--max-memory", budget])
+            .output()
+            .unwrap();
+        assert_eq!(out.status.code(), Some(0));
+        let text = String::from_utf8_lossy(&out.stdout).into_owned();
+        let v = text
+            .lines()
+            .find_map(|l| {
+                l.strip_prefix("aggmetrics_memory_held_back{")?
+                    .split_once("} ")?
+                    .1
+                    .parse()
+                    .ok()
+            })
+            .unwrap_or_else(|| panic!("{text}"));
+        (v, String::from_utf8_lossy(&out.stderr).into_owned())
+    };
+    let (n, err) = held("2M");
+    assert!(n > 0.0, "{err}");
+    assert!(err.contains(&format!(": {n} observation(s)")), "{n} {err}");
+    let (n, err) = held("1G");
+    assert_eq!(n, 0.0, "{err}");
+}

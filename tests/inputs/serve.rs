@@ -1198,3 +1198,110 @@ fn kinds_files_logs_are_followed_as_summarize_reads_them() {
         );
     }
 }
+
+/// `n` minutes of `k` latency records each from 2026-02-10T00:00Z, with
+/// one to six steps a record and both groups: every minute fills maps of
+/// its own (groups, steps), as a busy log's minutes do.
+fn busy_minutes_text(n: u64, k: u64) -> String {
+    const STEPS: [&str; 6] = ["parse", "retrieve", "rerank", "generate", "format", "guard"];
+    let mut out = String::new();
+    for i in 0..n * k {
+        let steps: Vec<String> = STEPS[..(i % 6) as usize + 1]
+            .iter()
+            .map(|s| format!("\"{s}\": {}", (i * 13 + s.len() as u64 * 7) % 400))
+            .collect();
+        out.push_str(&format!(
+            "{{\"timestamp\": \"{}\", \"command_id\": \"c{i}\", \"total_ms\": {}, \"steps\": {{{}}}, \"llm_enabled\": {}}}\n",
+            ts(i / k * 60 + i % k * 60 / k),
+            (i * 37 % 1000) as f64 / 8.0,
+            steps.join(", "),
+            i % 3 == 0
+        ));
+    }
+    out
+}
+
+/// The number after `name ` in an exposition.
+fn value_of(text: &str, name: &str) -> Option<f64> {
+    text.lines()
+        .find_map(|l| l.strip_prefix(name)?.strip_prefix(' ')?.parse().ok())
+}
+
+/// When a day of minutes fills the figures' share of --max-memory, serve
+/// folds its oldest minutes into the whole run's figures: /metrics stays
+/// what summarize counts (a minute refusing new keys had lost them from
+/// the whole), /report answers the minutes kept, and the fold is said.
+/// Under a budget the whole alone fills, the keys refused are said too.
+#[test]
+fn under_a_small_memory_budget_old_minutes_are_folded_and_the_whole_stays_exact() {
+    let d = disk_dir();
+    let logs = d.path().join("logs");
+    std::fs::create_dir(&logs).unwrap();
+    // 1,500 minutes of 6 records: about 12 MB of minutes kept whole,
+    // past the 8 MiB share of 128 MiB; the whole run's figures are
+    // about 1.3 MB (measured with the counting allocator).
+    std::fs::write(
+        logs.join("pipeline_latency.jsonl"),
+        busy_minutes_text(1500, 6),
+    )
+    .unwrap();
+    let s = start_with(&logs, &["--max-memory", "128M"]);
+    assert!(s.said.contains("oldest minutes are folded"), "{}", s.said);
+    settles(s.port, &logs);
+    let text = get(s.port, "/metrics").1;
+    let folded = value_of(&text, "aggmetrics_serve_sub_windows_folded_total").unwrap();
+    let kept = value_of(&text, "aggmetrics_serve_sub_windows").unwrap();
+    assert!(folded > 0.0 && kept < 1440.0, "{folded} {kept}");
+    assert_eq!(
+        value_of(
+            &text,
+            "aggmetrics_memory_held_back_total{command=\"serve\",run=\"serve\"}"
+        ),
+        Some(0.0)
+    );
+    // The minutes kept answer /report as summarize --since does; before
+    // them is a 422 that names from when.
+    let (status, body) = get(s.port, "/report?since=2026-02-10T00:00:00Z");
+    assert!(status.contains("422"), "{status}");
+    let from = body
+        .split_once("Ask for since=")
+        .and_then(|(_, r)| r.split_once(' '))
+        .map(|(t, _)| t.to_string())
+        .unwrap_or_else(|| panic!("{body}"));
+    assert!(from.as_str() > "2026-02-10T00:00:00Z", "{from}");
+    let (status, got) = get(s.port, &format!("/report?since={from}"));
+    assert!(status.contains("200"), "{status}");
+    let got: serde_json::Value = serde_json::from_str(&got).unwrap();
+    let (want, _) = summarize_json(&[logs.to_str().unwrap(), "--since", &from]);
+    assert_eq!(without_meta(got.clone()), without_meta(want));
+    assert!(got["latency"]["all"]["total_ms"]["count"].as_u64().unwrap() > 0);
+    assert!(
+        got["meta"].get("memory_budget").is_none(),
+        "{}",
+        got["meta"]
+    );
+    drop(s);
+
+    // 16 MiB: the whole run's figures alone fill its 1 MiB share, so new
+    // keys are refused; that is said, counted and in the report's meta.
+    let s = start_with(&logs, &["--max-memory", "16M"]);
+    assert!(
+        s.said.contains("new groups and keys are refused"),
+        "{}",
+        s.said
+    );
+    let text = get(s.port, "/metrics").1;
+    let held = value_of(
+        &text,
+        "aggmetrics_memory_held_back_total{command=\"serve\",run=\"serve\"}",
+    )
+    .unwrap();
+    assert!(held > 0.0, "{text}");
+    let (_, body) = get(s.port, "/report?since=1h");
+    let got: serde_json::Value = serde_json::from_str(&body).unwrap();
+    assert!(
+        got["meta"]["memory_budget"]["held_back"].as_u64().unwrap() > 0,
+        "{}",
+        got["meta"]
+    );
+}
