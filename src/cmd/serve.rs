@@ -275,6 +275,9 @@ pub fn run(args: &ServeArgs) -> Result<i32> {
     // folded into the whole rather than new keys refused (which would
     // lose them from /metrics).
     f.fold_when_short();
+    // A writer's clock ahead of this host's: its records are counted as
+    // written, and said.
+    f.count_future();
     let keeper = args.checkpoint.as_ref().map(|file| Keeper {
         file: file.clone(),
         paths: absolute(&args.paths),
@@ -293,6 +296,7 @@ pub fn run(args: &ServeArgs) -> Result<i32> {
     f.poll();
     let mut said = Said::default();
     said.memory(&f.room);
+    said.future(&f);
     let site = Arc::new(Site {
         follower: Mutex::new(f),
         ps: args.percentiles.clone(),
@@ -344,6 +348,7 @@ fn follow(reader: &Mutex<Follower>, every: Duration, keeper: Option<&Keeper>, mu
             Ok(mut f) => {
                 f.poll();
                 said.memory(&f.room);
+                said.future(&f);
             }
             Err(_) => std::process::exit(crate::exit::INTERNAL),
         }
@@ -376,9 +381,22 @@ fn follow(reader: &Mutex<Follower>, every: Duration, keeper: Option<&Keeper>, mu
 struct Said {
     folded: bool,
     refusals: u64,
+    future: bool,
 }
 
 impl Said {
+    /// Say when the first record stamped ahead of when it was read is met.
+    fn future(&mut self, f: &Follower) {
+        let n = f.future();
+        if n > 0 && !self.future {
+            self.future = true;
+            crate::cmd::output::warn(&format!(
+                "{n} record(s) stamped more than {} s after serve read them: is a writer's clock ahead of this host's? They are counted as written (aggmetrics_serve_future_records_total; /risk's meta.future_records)",
+                crate::read::follow::AHEAD_US / 1_000_000
+            ));
+        }
+    }
+
     /// Say when minutes are first folded for memory, and each time new
     /// keys begin to be refused.
     fn memory(&mut self, room: &crate::read::follow::Room) {
@@ -554,6 +572,11 @@ fn own_series(f: &Follower) -> String {
             "# HELP {name} {help}\n# TYPE {name} gauge\n{name} {v}\n"
         ));
     }
+    let name = "aggmetrics_serve_future_records_total";
+    out.push_str(&format!(
+        "# HELP {name} Records stamped more than a second after serve read them: a writer's clock ahead of this host's (counted as written).\n# TYPE {name} counter\n{name} {}\n",
+        f.future()
+    ));
     let name = "aggmetrics_serve_sub_windows_folded_total";
     out.push_str(&format!(
         "# HELP {name} Minutes folded into the whole run's figures because the figures filled their share of --max-memory (the cap of {MINUTES} minutes not counted): /report cannot answer windows before the oldest minute kept.\n# TYPE {name} counter\n{name} {}\n",
@@ -756,7 +779,7 @@ fn risk_report(
     // with the shown time judges the same instant.
     let now = jiff::Timestamp::from_millisecond(now.as_millisecond()).unwrap_or(now);
     let mut report = RiskReport::build(read, false);
-    report.meta.future_records = Some(super::risk::future_records(read, now, true)?);
+    report.meta.future_records = Some(future_records(read, now));
     if let Some(judge) = &site.judge {
         let now_us = now.as_microsecond();
         let span = super::risk::stage_span(read, read.acc.cfg.window, now_us);
@@ -764,6 +787,24 @@ fn risk_report(
     }
     report.meta.finished_us = Some(now.as_microsecond());
     Ok(report)
+}
+
+/// What serve read stamped ahead of its clock: the records stamped more
+/// than a second after they were read ([`Follower::count_future`]), and
+/// the newest record when it is still after `now`. (The `risk` command
+/// counts against its one `now`; serve's now moves, so each record is
+/// judged when it is read.)
+fn future_records(
+    read: &crate::read::ReadResult,
+    now: jiff::Timestamp,
+) -> crate::report::FutureRecords {
+    let newest = read.acc.newest.filter(|&n| n > now.as_microsecond());
+    crate::report::FutureRecords {
+        count: read.acc.future,
+        newest: newest.map(crate::report::risk::rfc3339),
+        ahead_seconds: newest
+            .map(|n| crate::report::round_to((n - now.as_microsecond()) as f64 / 1e6, 3)),
+    }
 }
 
 /// `GET /risk[?format=json|html|csv|markdown|table]`.

@@ -59,6 +59,11 @@ struct Tracked {
     head: Vec<u8>,
 }
 
+/// How far a record may be stamped after its file was looked at before
+/// it counts as ahead of this host's clock (clock steps, a writer's
+/// clock read late): a second.
+pub const AHEAD_US: i64 = 1_000_000;
+
 /// Bytes of a file's start compared at each read.
 const HEAD: usize = 256;
 
@@ -205,6 +210,8 @@ pub struct Follower {
     buf: Vec<u8>,
     /// Folding minutes when memory is short.
     pub room: Room,
+    /// Count records stamped after they were read ([`Follower::count_future`]).
+    clock: bool,
 }
 
 impl Follower {
@@ -230,7 +237,34 @@ impl Follower {
             skip_lines: Default::default(),
             buf: vec![0; CHUNK],
             room: Room::default(),
+            clock: false,
         }
+    }
+
+    /// Count the records stamped more than [`AHEAD_US`] after the moment
+    /// their file was looked at (`Acc::future`): a writer whose clock is
+    /// ahead of this host's. A record is written before the file's size
+    /// that takes it in is read, so one stamped later than that was not
+    /// stamped by this host's clock.
+    pub fn count_future(&mut self) {
+        self.clock = true;
+    }
+
+    /// Before a file's size is read: records stamped after now (and the
+    /// slack) are ahead of this host's clock.
+    fn stamp(&mut self) {
+        if self.clock {
+            let now = std::time::SystemTime::now()
+                .duration_since(std::time::UNIX_EPOCH)
+                .map_or(i64::MAX, |d| d.as_micros() as i64);
+            self.acc.cfg.future_after = now.saturating_add(AHEAD_US);
+        }
+    }
+
+    /// Records stamped ahead of when they were read
+    /// ([`Follower::count_future`]).
+    pub fn future(&self) -> u64 {
+        self.acc.future
     }
 
     /// Keep within the memory budget by folding the oldest sub-windows
@@ -503,6 +537,7 @@ impl Follower {
     /// Read a stream whose first bytes, `read`, were read already, from
     /// where `lines` starts to its end, then retire it.
     fn read_rest(&mut self, mut r: Box<dyn std::io::Read + Send>, read: &[u8], mut lines: Lines) {
+        self.stamp();
         let at = read.len() as u64;
         if lines.pos() < at {
             // The offset falls inside the bytes compared (a line begun in
@@ -582,6 +617,7 @@ impl Follower {
 
     /// Read what file `i` gained since the last read.
     fn read_new(&mut self, i: usize) -> u64 {
+        self.stamp();
         let t = &mut self.tracked[i];
         let Ok(size) = t.file.metadata().map(|m| m.len()) else {
             return 0;

@@ -1305,3 +1305,62 @@ fn under_a_small_memory_budget_old_minutes_are_folded_and_the_whole_stays_exact(
         got["meta"]
     );
 }
+
+/// A risk line stamped `ahead` seconds from now (negative: ago).
+fn risk_line_at(ahead: i64) -> String {
+    let t = jiff::Timestamp::now() + jiff::SignedDuration::from_secs(ahead);
+    risk_lines(1, 0).replace(
+        &ts(0),
+        &t.strftime("%Y-%m-%dT%H:%M:%S%.6f+00:00").to_string(),
+    )
+}
+
+/// A writer whose clock is ahead of this host's: records stamped after
+/// serve read them are counted as written and said (a warning, a counter,
+/// /risk's meta.future_records, as `risk` says it); records stamped by
+/// this host's clock as they are written are not.
+#[test]
+fn records_stamped_ahead_of_the_clock_are_said() {
+    let d = disk_dir();
+    let logs = d.path().join("logs");
+    std::fs::create_dir(&logs).unwrap();
+    let log = logs.join("partial_trust_risk.jsonl");
+    let text = risk_lines(3, 0) + &risk_line_at(3600) + &risk_line_at(7200);
+    std::fs::write(&log, text).unwrap();
+    let s = start(&logs);
+    assert!(
+        s.said
+            .contains("2 record(s) stamped more than 1 s after serve read them"),
+        "{}",
+        s.said
+    );
+    let records = "aggmetrics_risk_records_total{command=\"serve\",run=\"serve\"}";
+    let text = get(s.port, "/metrics").1;
+    assert_eq!(value_of(&text, records), Some(5.0), "{text}");
+    assert_eq!(
+        value_of(&text, "aggmetrics_serve_future_records_total"),
+        Some(2.0)
+    );
+    let (_, body) = get(s.port, "/risk?format=json");
+    let v: serde_json::Value = serde_json::from_str(&body).unwrap();
+    let future = &v["meta"]["future_records"];
+    assert_eq!(future["count"], 2, "{future}");
+    let ahead = future["ahead_seconds"].as_f64().unwrap();
+    assert!(ahead > 7000.0 && ahead <= 7200.0, "{future}");
+    // Lines stamped as they are written, and one of the past: not ahead.
+    for _ in 0..3 {
+        append(&log, &risk_line_at(0));
+        std::thread::sleep(Duration::from_millis(100));
+    }
+    append(&log, &risk_line_at(-86_400));
+    let t = Instant::now();
+    while value_of(&get(s.port, "/metrics").1, records) != Some(9.0) {
+        assert!(t.elapsed() < Duration::from_secs(10));
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    let text = get(s.port, "/metrics").1;
+    assert_eq!(
+        value_of(&text, "aggmetrics_serve_future_records_total"),
+        Some(2.0)
+    );
+}
