@@ -741,6 +741,17 @@ fn minutes_text(n: u64) -> String {
         .collect()
 }
 
+/// `/report?since=SINCE`, before the minutes kept: a 422 naming the
+/// earliest since it can answer, which is returned.
+fn refused_from(port: u16, since: &str) -> String {
+    let (status, body) = get(port, &format!("/report?since={since}"));
+    assert!(status.contains("422"), "{status}");
+    body.split_once("Ask for since=")
+        .and_then(|(_, r)| r.split_once(' '))
+        .map(|(t, _)| t.to_string())
+        .unwrap_or_else(|| panic!("{body}"))
+}
+
 /// /report?since=&until= is summarize --since --until's document (figures
 /// and window) from the minutes kept, without reading the files again;
 /// before what is kept, or a request it cannot read, is a 4xx that says
@@ -842,14 +853,8 @@ fn report_of_a_window_is_summarize_of_that_window() {
     assert_eq!(page, String::from_utf8_lossy(&html.stdout));
     // The first minutes were folded out of those kept: refused, naming
     // from when it can answer.
-    let (status, body) = get(s.port, "/report?since=2026-02-10T17:00:00Z");
-    assert!(status.contains("422"), "{status}");
-    let from = body
-        .split_once("Ask for since=")
-        .and_then(|(_, r)| r.split_once(' '))
-        .map(|(t, _)| t.to_string())
-        .unwrap_or_else(|| panic!("{body}"));
-    assert_eq!(from, "2026-02-10T18:00:00Z", "{body}");
+    let from = refused_from(s.port, "2026-02-10T17:00:00Z");
+    assert_eq!(from, "2026-02-10T18:00:00Z");
     // From there on it answers.
     let (status, _) = get(s.port, &format!("/report?since={from}"));
     assert!(status.contains("200"), "{status}");
@@ -1261,13 +1266,7 @@ fn under_a_small_memory_budget_old_minutes_are_folded_and_the_whole_stays_exact(
     );
     // The minutes kept answer /report as summarize --since does; before
     // them is a 422 that names from when.
-    let (status, body) = get(s.port, "/report?since=2026-02-10T00:00:00Z");
-    assert!(status.contains("422"), "{status}");
-    let from = body
-        .split_once("Ask for since=")
-        .and_then(|(_, r)| r.split_once(' '))
-        .map(|(t, _)| t.to_string())
-        .unwrap_or_else(|| panic!("{body}"));
+    let from = refused_from(s.port, "2026-02-10T00:00:00Z");
     assert!(from.as_str() > "2026-02-10T00:00:00Z", "{from}");
     let (status, got) = get(s.port, &format!("/report?since={from}"));
     assert!(status.contains("200"), "{status}");
