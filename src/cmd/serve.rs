@@ -397,8 +397,8 @@ impl Said {
         }
     }
 
-    /// Say when minutes are first folded for memory, and each time new
-    /// keys begin to be refused.
+    /// Say when minutes are first folded for memory, and when new keys
+    /// are first refused.
     fn memory(&mut self, room: &crate::read::follow::Room) {
         let share = crate::budget::limit().unwrap_or(0) / crate::budget::SOFT_SHARE;
         if room.folded > 0 && !self.folded {
@@ -409,7 +409,9 @@ impl Said {
                 share
             ));
         }
-        if room.refusals > self.refusals {
+        // Once: at the edge of the share refusing may stop and begin again
+        // at every read; the counter follows it.
+        if room.refusals > 0 && self.refusals == 0 {
             self.refusals = room.refusals;
             crate::cmd::output::warn(&format!(
                 "the whole run's figures alone fill 1/{} of --max-memory ({} bytes): new groups and keys are refused, so a figure of one group or key may be short (aggmetrics_memory_held_back counts what was kept out); raise --max-memory",
